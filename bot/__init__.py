@@ -1,0 +1,1 @@
+"""surveybot's core: settings, surveys, scoring, digests, rendering and the CLI."""
