@@ -1,0 +1,120 @@
+"""The app factory: one place that wires settings, storage, Slack and the scheduler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import utcnow
+from bot.dispatcher import Dispatcher
+from bot.scheduler import Scheduler
+from bot.settings import Settings
+from bot.slack import make_client
+from bot.teams import Teams, load_teams
+from storage.db import Database
+from storage.migrations import migrate
+
+log = logging.getLogger("surveybot.app")
+
+# Slack's payloads are small; a larger body is refused by aiohttp with 413.
+MAX_BODY_BYTES = 256 * 1024
+
+
+@dataclass
+class Services:
+    """What listeners and routes need, built once per process."""
+
+    settings: Settings
+    teams: Teams
+    db: Database
+    client: AsyncWebClient
+    dispatcher: Dispatcher
+    scheduler: Scheduler
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    async def start(self) -> None:
+        await migrate(self.db)
+        self.scheduler.start(self)
+
+    async def stop(self) -> None:
+        # The scheduler waits for a running dispatch; unsent surveys stay in the outbox.
+        await self.scheduler.shutdown()
+        await self.db.dispose()
+
+
+def create_services(settings: Settings, teams: Teams | None = None) -> Services:
+    client = make_client(settings)
+    teams = teams if teams is not None else load_teams(settings.config_path)
+    db = Database(settings.database_url)
+    dispatcher = Dispatcher(db, client, teams, max_attempts=settings.max_delivery_attempts)
+    return Services(
+        settings=settings,
+        teams=teams,
+        db=db,
+        client=client,
+        dispatcher=dispatcher,
+        scheduler=Scheduler(dispatch_interval=settings.dispatch_interval_seconds),
+    )
+
+
+SERVICES_KEY = "surveybot"
+
+RegisterListeners = Callable[[AsyncApp], None]
+AddRoutes = Callable[[web.Application], None]
+
+
+def create_bolt_app(services: Services, register_listeners: RegisterListeners) -> AsyncApp:
+    app = AsyncApp(
+        client=services.client,
+        token=services.settings.slack_bot_token,
+        signing_secret=services.settings.slack_signing_secret or "",
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+        # Checked lazily on the first request, against SLACK_API_URL.
+        token_verification_enabled=False,
+    )
+
+    @app.middleware
+    async def provide_services(context: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
+        context[SERVICES_KEY] = services
+        return await next()
+
+    register_listeners(app)
+    return app
+
+
+SERVICES_APP_KEY = web.AppKey("services", Services)
+
+
+def create_web_app(
+    services: Services, bolt_app: AsyncApp, add_routes: AddRoutes
+) -> web.Application:
+    web_app = web.Application(client_max_size=MAX_BODY_BYTES)
+    web_app[SERVICES_APP_KEY] = services
+
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        bolt_response = await bolt_app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    web_app.router.add_post("/slack/events", slack_events)
+    add_routes(web_app)
+
+    async def on_startup(_: web.Application) -> None:
+        await services.start()
+        log.info("surveybot started teams=%d", len(services.teams.teams))
+
+    async def on_cleanup(_: web.Application) -> None:
+        await services.stop()
+        log.info("surveybot stopped")
+
+    web_app.on_startup.append(on_startup)
+    web_app.on_cleanup.append(on_cleanup)
+    return web_app

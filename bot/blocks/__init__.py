@@ -1,0 +1,1 @@
+"""Block Kit rendering: pure functions from plain values to Slack's dicts."""

@@ -1,0 +1,56 @@
+"""The survey message a customer sees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import ids
+from bot.i18n import translator
+from bot.scales import scale_for
+
+Block = dict[str, Any]
+
+
+def score_button_value(token: str, score: int) -> str:
+    """What a score button carries: the survey's opaque id and the score, nothing else."""
+    return f"{token}:{score}"
+
+
+def parse_score_button_value(value: str) -> tuple[str, int] | None:
+    token, sep, score = value.rpartition(":")
+    if not sep or not token or not score.isdigit() or len(token) > 64:
+        return None
+    return token, int(score)
+
+
+def render_survey(*, token: str, kind: str, locale: str | None) -> dict[str, Any]:
+    """The survey: its question and one button per score, labelled in words."""
+    _ = translator(locale)
+    scale = scale_for(kind)
+    question = _(scale.question)
+    buttons: list[Block] = []
+    for score in scale.scores:
+        label = scale.labels.get(score)
+        text = f"{score} · {_(label)}" if label else str(score)
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": ids.survey_score_action(score),
+                "text": {"type": "plain_text", "text": text[:75], "emoji": True},
+                "value": score_button_value(token, score),
+            }
+        )
+    blocks: list[Block] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{question}*"}},
+        {"type": "actions", "block_id": f"survey:{token}", "elements": buttons},
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": _("One click is enough. Your answer helps the support team improve."),
+                }
+            ],
+        },
+    ]
+    return {"text": question, "blocks": blocks}

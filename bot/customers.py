@@ -1,0 +1,69 @@
+"""What the dispatcher needs to know about a customer, from Slack, cached."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+log = logging.getLogger("surveybot.customers")
+
+
+@dataclass(frozen=True)
+class CustomerProfile:
+    user_id: str
+    zone: ZoneInfo | None
+    locale: str | None
+
+
+class CustomerDirectory:
+    """users.info / users.lookupByEmail / conversations.open, each remembered for a while.
+
+    conversations.open and users.lookupByEmail are Tier 3 (~50/min): asking once per
+    customer keeps a busy week of surveys inside the limit.
+    """
+
+    def __init__(self, client: AsyncWebClient, ttl_seconds: float = 6 * 3600) -> None:
+        self._client = client
+        self._ttl = ttl_seconds
+        self._profiles: dict[str, tuple[float, CustomerProfile]] = {}
+        self._dm_channels: dict[str, str] = {}
+        self._emails: dict[str, str] = {}
+
+    async def user_id_for_email(self, email: str) -> str:
+        key = email.lower()
+        if key not in self._emails:
+            response = await self._client.users_lookupByEmail(email=email)
+            self._emails[key] = response["user"]["id"]
+        return self._emails[key]
+
+    async def profile(self, user_id: str) -> CustomerProfile:
+        cached = self._profiles.get(user_id)
+        if cached and time.monotonic() - cached[0] < self._ttl:
+            return cached[1]
+        try:
+            response = await self._client.users_info(user=user_id, include_locale=True)
+        except SlackApiError as exc:
+            # Without a profile the survey still goes out, in the team's zone and language.
+            log.warning("users.info failed user=%s error=%s", user_id, exc.response.get("error"))
+            return CustomerProfile(user_id, None, None)
+        user = response["user"]
+        zone = None
+        try:
+            if user.get("tz"):
+                zone = ZoneInfo(user["tz"])
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = None
+        profile = CustomerProfile(user_id, zone, user.get("locale"))
+        self._profiles[user_id] = (time.monotonic(), profile)
+        return profile
+
+    async def dm_channel(self, user_id: str) -> str:
+        if user_id not in self._dm_channels:
+            response = await self._client.conversations_open(users=user_id)
+            self._dm_channels[user_id] = response["channel"]["id"]
+        return self._dm_channels[user_id]

@@ -1,0 +1,63 @@
+"""The one AsyncIOScheduler of the process, with its jobs declared here."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from storage import events
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+log = logging.getLogger("surveybot.scheduler")
+
+# Slack retries for up to ~5 minutes; keep seen event ids well past that.
+EVENT_MEMORY = timedelta(hours=1)
+
+
+class Scheduler:
+    def __init__(self, dispatch_interval: float) -> None:
+        self.dispatch_interval = dispatch_interval
+        self._scheduler: AsyncIOScheduler | None = None
+        # Held while a dispatch runs, so shutdown can let it finish instead of
+        # cancelling it between "sent to Slack" and "marked delivered".
+        self._dispatching = asyncio.Lock()
+
+    def start(self, services: Services) -> None:
+        scheduler = AsyncIOScheduler(timezone="UTC")
+
+        async def dispatch() -> None:
+            async with self._dispatching:
+                try:
+                    await services.dispatcher.run_once()
+                except Exception:
+                    log.exception("dispatch run failed")
+
+        async def forget_old_events() -> None:
+            await events.forget_events_before(services.db, services.clock() - EVENT_MEMORY)
+
+        scheduler.add_job(
+            dispatch,
+            "interval",
+            seconds=self.dispatch_interval,
+            id="dispatch",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=services.clock(),
+        )
+        scheduler.add_job(forget_old_events, "interval", minutes=10, id="forget_events")
+        scheduler.start()
+        self._scheduler = scheduler
+
+    async def shutdown(self) -> None:
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is None or not scheduler.running:
+            return
+        scheduler.pause()
+        async with self._dispatching:
+            scheduler.shutdown(wait=False)

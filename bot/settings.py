@@ -1,0 +1,64 @@
+"""Settings from the environment and a `.env` file (the external contract's names)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./surveybot.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    webhook_secret: str | None = Field(
+        default=None, validation_alias=AliasChoices("SURVEYBOT_WEBHOOK_SECRET", "webhook_secret")
+    )
+    config_path: Path | None = Field(
+        default=None, validation_alias=AliasChoices("SURVEYBOT_CONFIG", "config_path")
+    )
+    port: int = 3000
+    # How often the dispatcher looks for due surveys; tests shorten it.
+    dispatch_interval_seconds: float = Field(
+        default=15.0,
+        validation_alias=AliasChoices("SURVEYBOT_DISPATCH_INTERVAL", "dispatch_interval_seconds"),
+    )
+    # Delivery attempts before a survey is marked failed (each attempt already
+    # includes slack_sdk's own retries of 429 and 5xx).
+    max_delivery_attempts: int = Field(
+        default=5,
+        validation_alias=AliasChoices("SURVEYBOT_MAX_ATTEMPTS", "max_delivery_attempts"),
+    )
+
+    def missing_for_http(self) -> list[str]:
+        return [
+            name
+            for name, value in (
+                ("SLACK_BOT_TOKEN", self.slack_bot_token),
+                ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
+            )
+            if not value
+        ]
+
+    def missing_for_socket_mode(self) -> list[str]:
+        return [
+            name
+            for name, value in (
+                ("SLACK_BOT_TOKEN", self.slack_bot_token),
+                ("SLACK_APP_TOKEN", self.slack_app_token),
+            )
+            if not value
+        ]
+
+    @property
+    def api_url(self) -> str:
+        # slack_sdk joins method names onto the base URL, so it needs the trailing slash.
+        return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"

@@ -1,0 +1,170 @@
+"""Closing a conversation: whether it gets a survey, and when."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+
+from bot import timing
+from bot.scales import SurveyKind
+from bot.teams import Team
+from storage import surveys as store
+from storage.db import Database
+from storage.models import Conversation, Survey
+
+log = logging.getLogger("surveybot.surveys")
+
+
+class CloseStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    DUPLICATE = "duplicate"
+    THROTTLED = "throttled"
+    SKIPPED = "skipped"  # closed with the skip reaction: no survey wanted
+    NOT_SAMPLED = "not_sampled"
+    OWN_CONVERSATION = "own_conversation"  # agents never rate their own conversations
+
+
+@dataclass(frozen=True)
+class ClosedConversation:
+    """A close, from any source, as plain values."""
+
+    source: Literal["slack", "webhook"]
+    external_id: str
+    team: Team
+    closed_at: datetime
+    customer_id: str | None = None
+    customer_email: str | None = None
+    agent_id: str | None = None
+    agent_email: str | None = None
+    channel_id: str | None = None
+    thread_ts: str | None = None
+    locale: str | None = None
+    customer_value: float | None = None
+    kind: SurveyKind | None = None
+    skip_survey: bool = False
+
+    @property
+    def customer_key(self) -> str:
+        key = self.customer_id or (self.customer_email or "").lower()
+        if not key:
+            raise ValueError("a closed conversation needs a customer")
+        return key
+
+    @property
+    def closed_by_customer(self) -> bool:
+        same_id = self.agent_id is not None and self.agent_id == self.customer_id
+        same_email = (
+            self.agent_email is not None
+            and self.customer_email is not None
+            and self.agent_email.lower() == self.customer_email.lower()
+        )
+        return same_id or same_email
+
+
+@dataclass(frozen=True)
+class CloseResult:
+    status: CloseStatus
+    survey_id: str | None  # the survey's public token
+    send_after: datetime | None = None
+
+
+def _decide(closed: ClosedConversation) -> CloseStatus:
+    if closed.skip_survey:
+        return CloseStatus.SKIPPED
+    if closed.closed_by_customer:
+        return CloseStatus.OWN_CONVERSATION
+    if not timing.is_sampled(f"{closed.source}:{closed.external_id}", closed.team.sample_rate):
+        return CloseStatus.NOT_SAMPLED
+    return CloseStatus.SCHEDULED
+
+
+async def close_conversation(
+    db: Database, closed: ClosedConversation, now: datetime
+) -> CloseResult:
+    """Record a closed conversation and schedule its one survey.
+
+    Safe to call again with the same close: the second call stores nothing and
+    answers `duplicate` with the first survey's id.
+    """
+    team = closed.team
+    status = _decide(closed)
+    if status is CloseStatus.SCHEDULED and team.throttle_days > 0:
+        since = now - timedelta(days=team.throttle_days)
+        if await store.customer_asked_since(db, closed.customer_key, since):
+            status = CloseStatus.THROTTLED
+
+    conversation = Conversation(
+        source=closed.source,
+        external_id=closed.external_id,
+        team=team.name,
+        channel_id=closed.channel_id,
+        thread_ts=closed.thread_ts,
+        customer_id=closed.customer_id,
+        customer_email=closed.customer_email,
+        agent_id=closed.agent_id,
+        agent_email=closed.agent_email,
+        closed_at=closed.closed_at,
+        locale=closed.locale,
+        customer_value=closed.customer_value,
+        outcome="survey" if status in (CloseStatus.SCHEDULED, CloseStatus.THROTTLED) else status,
+    )
+    survey = None
+    if status in (CloseStatus.SCHEDULED, CloseStatus.THROTTLED):
+        # A survey due in the past (a late webhook) goes out now, not never.
+        due = max(timing.send_after(closed.closed_at, team.delay_minutes), now)
+        thread = closed.source == "slack" and team.delivery == "thread"
+        survey = Survey(
+            token=secrets.token_urlsafe(12),
+            conversation_id=0,
+            team=team.name,
+            kind=(closed.kind or team.survey).value,
+            customer_key=closed.customer_key,
+            customer_id=closed.customer_id,
+            customer_email=closed.customer_email,
+            agent_id=closed.agent_id,
+            locale=closed.locale,
+            delivery="thread" if thread else "dm",
+            channel_id=closed.channel_id,
+            thread_ts=closed.thread_ts,
+            status=status.value,
+            created_at=now,
+            send_after=due,
+            expires_at=timing.expires_at(due, team.expire_days),
+        )
+
+    recorded = await store.record_close(db, conversation, survey)
+    if not recorded.created:
+        existing = recorded.survey
+        log.info(
+            "close duplicate source=%s conversation=%s survey=%s",
+            closed.source,
+            closed.external_id,
+            existing.token if existing else None,
+        )
+        return CloseResult(CloseStatus.DUPLICATE, existing.token if existing else None)
+
+    log.info(
+        "close recorded source=%s conversation=%s team=%s status=%s survey=%s",
+        closed.source,
+        closed.external_id,
+        team.name,
+        status,
+        survey.token if survey else None,
+    )
+    if survey is None:
+        return CloseResult(status, None)
+    return CloseResult(status, survey.token, survey.send_after)
+
+
+async def customer_wrote_again(db: Database, channel_id: str, thread_ts: str, user_id: str) -> int:
+    """The customer answered in the thread after the close: a waiting survey is cancelled."""
+    cancelled = await store.cancel_waiting_in_thread(db, channel_id, thread_ts, user_id)
+    if cancelled:
+        log.info(
+            "survey cancelled channel=%s thread=%s reason=customer_wrote", channel_id, thread_ts
+        )
+    return cancelled

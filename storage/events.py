@@ -1,0 +1,32 @@
+"""Slack deliveries already seen, so retries are handled once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database
+from storage.models import ProcessedEvent
+
+
+async def first_delivery(db: Database, event_id: str, now: datetime) -> bool:
+    """True the first time `event_id` is seen; the primary key decides, not memory."""
+    async with db.session() as session:
+        session.add(ProcessedEvent(event_id=event_id[:64], received_at=now))
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            return False
+    return True
+
+
+async def forget_events_before(db: Database, cutoff: datetime) -> int:
+    async with db.session() as session:
+        result = await session.execute(
+            delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff)  # type: ignore[arg-type]
+        )
+        await session.commit()
+        return int(result.rowcount)  # type: ignore[attr-defined]

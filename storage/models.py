@@ -1,0 +1,147 @@
+"""SQLModel tables. Uniqueness that the product promises is a database constraint."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _utc(nullable: bool = False, index: bool = False) -> Column[datetime]:
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class Conversation(SQLModel, table=True):
+    """A closed support conversation, from a Slack thread or a helpdesk webhook."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_conversation_source"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=16)  # "slack" | "webhook"
+    external_id: str = Field(max_length=255)  # "<channel>:<ts>" or the helpdesk's id
+    team: str = Field(max_length=80)
+    channel_id: str | None = Field(default=None, max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    customer_id: str | None = Field(default=None, max_length=32)
+    customer_email: str | None = Field(default=None, max_length=320)
+    agent_id: str | None = Field(default=None, max_length=32)  # recorded at close: the credit
+    agent_email: str | None = Field(default=None, max_length=320)
+    closed_at: datetime = Field(sa_column=_utc())
+    locale: str | None = Field(default=None, max_length=16)
+    customer_value: float | None = None
+    outcome: str = Field(max_length=16)  # "survey" | "skipped" | "not_sampled" | "own"
+
+
+class Survey(SQLModel, table=True):
+    """One survey per conversation; also the outbox the dispatcher reads."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (
+        Index("ix_surveys_due", "status", "send_after"),
+        Index("ix_surveys_customer_recent", "customer_key", "created_at"),
+        Index("ix_surveys_thread", "channel_id", "thread_ts"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=32, unique=True)  # opaque id carried by buttons
+    conversation_id: int = Field(foreign_key="conversations.id", unique=True)
+    team: str = Field(max_length=80)
+    kind: str = Field(max_length=8)  # "csat" | "ces"
+    customer_key: str = Field(max_length=320)  # Slack id, or email until resolved
+    customer_id: str | None = Field(default=None, max_length=32)
+    customer_email: str | None = Field(default=None, max_length=320)
+    agent_id: str | None = Field(default=None, max_length=32)
+    locale: str | None = Field(default=None, max_length=16)
+    delivery: str = Field(max_length=8)  # "thread" | "dm"
+    # The thread's channel until delivery, then the channel it was delivered to.
+    channel_id: str | None = Field(default=None, max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    status: str = Field(max_length=16)
+    created_at: datetime = Field(sa_column=_utc())
+    send_after: datetime = Field(sa_column=_utc())
+    expires_at: datetime = Field(sa_column=_utc())
+    lease_until: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    message_ts: str | None = Field(default=None, max_length=32)
+    delivered_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+class Response(SQLModel, table=True):
+    """The answer that counts for a survey (the latest click)."""
+
+    __tablename__ = "responses"
+    __table_args__ = (Index("ix_responses_team_answered", "team", "answered_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="surveys.id", unique=True)
+    team: str = Field(max_length=80)
+    kind: str = Field(max_length=8)
+    agent_id: str | None = Field(default=None, max_length=32, index=True)
+    customer_id: str | None = Field(default=None, max_length=32)
+    customer_value: float | None = None
+    score: int
+    reasons: str | None = Field(default=None, max_length=255)  # comma-separated reason codes
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    answered_at: datetime = Field(sa_column=_utc())
+    commented_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+class AnswerChange(SQLModel, table=True):
+    """Every click, kept as history when a customer changes their mind."""
+
+    __tablename__ = "answer_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="surveys.id", index=True)
+    score: int
+    action_ts: str | None = Field(default=None, max_length=32)
+    answered_at: datetime = Field(sa_column=_utc())
+
+
+class Alert(SQLModel, table=True):
+    """A low score brought to the team's alert channel."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_team_status", "team", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="surveys.id", unique=True)
+    team: str = Field(max_length=80)
+    status: str = Field(max_length=16)  # "open" | "claimed" | "resolved"
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_column=_utc())
+    claimed_by: str | None = Field(default=None, max_length=32)
+    claimed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    resolved_by: str | None = Field(default=None, max_length=32)
+    resolved_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Slack deliveries already handled: retries of the same event_id are dropped."""
+
+    __tablename__ = "processed_events"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    received_at: datetime = Field(sa_column=_utc(index=True))
+
+
+class DigestPost(SQLModel, table=True):
+    """One row per team, week and digest: the database decides that it is posted once."""
+
+    __tablename__ = "digest_posts"
+    __table_args__ = (UniqueConstraint("team", "period", "digest", name="uq_digest_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team: str = Field(max_length=80)
+    period: str = Field(max_length=16)  # ISO week, "2026-W47"
+    digest: str = Field(max_length=48)  # "good_news" | "improvement" | "agent:<id>"
+    status: str = Field(max_length=16)  # "posting" | "posted" | "failed"
+    created_at: datetime = Field(sa_column=_utc())
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)

@@ -1,0 +1,232 @@
+"""Conversations and the survey outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database
+from storage.models import Conversation, Survey
+
+WAITING = ("scheduled", "sending")
+# Statuses that mean the customer was (or is about to be) asked: they count for the throttle.
+ASKED = ("scheduled", "sending", "delivered", "answered", "expired")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What storing a close did: the survey (if any) and whether it was new."""
+
+    conversation: Conversation
+    survey: Survey | None
+    created: bool
+
+
+async def record_close(db: Database, conversation: Conversation, survey: Survey | None) -> Recorded:
+    """Store a closed conversation and its survey in one transaction.
+
+    The unique (source, external_id) row decides duplicates, so two deliveries of
+    the same close racing each other still leave exactly one survey.
+    """
+    async with db.session() as session:
+        session.add(conversation)
+        try:
+            await session.flush()
+            if survey is not None:
+                survey.conversation_id = conversation.id  # type: ignore[assignment]
+                session.add(survey)
+            await session.commit()
+            return Recorded(conversation, survey, created=True)
+        except IntegrityError:
+            await session.rollback()
+    existing = await find_conversation(db, conversation.source, conversation.external_id)
+    if existing is None:  # the conflict was not the conversation: surface it
+        raise RuntimeError("conversation insert failed without an existing row")
+    assert existing.id is not None
+    return Recorded(existing, await survey_for_conversation(db, existing.id), created=False)
+
+
+async def find_conversation(db: Database, source: str, external_id: str) -> Conversation | None:
+    async with db.session() as session:
+        result = await session.execute(
+            select(Conversation).where(
+                Conversation.source == source, Conversation.external_id == external_id
+            )
+        )
+        return result.scalar_one_or_none()
+
+
+async def survey_for_conversation(db: Database, conversation_id: int) -> Survey | None:
+    async with db.session() as session:
+        result = await session.execute(
+            select(Survey).where(Survey.conversation_id == conversation_id)
+        )
+        return result.scalar_one_or_none()
+
+
+async def get_survey(db: Database, survey_id: int) -> Survey | None:
+    async with db.session() as session:
+        return await session.get(Survey, survey_id)
+
+
+async def survey_by_token(db: Database, token: str) -> Survey | None:
+    async with db.session() as session:
+        result = await session.execute(select(Survey).where(Survey.token == token))
+        return result.scalar_one_or_none()
+
+
+async def customer_asked_since(db: Database, customer_key: str, since: datetime) -> bool:
+    async with db.session() as session:
+        result = await session.execute(
+            select(func.count())
+            .select_from(Survey)
+            .where(
+                Survey.customer_key == customer_key,
+                Survey.created_at >= since,
+                Survey.status.in_(ASKED),  # type: ignore[attr-defined]
+            )
+        )
+        return bool(result.scalar_one())
+
+
+async def due_survey_ids(db: Database, now: datetime, limit: int = 50) -> list[int]:
+    """Surveys ready to send, and ones whose sender died mid-way (lease expired)."""
+    async with db.session() as session:
+        result = await session.execute(
+            select(Survey.id)
+            .where(
+                or_(
+                    Survey.status == "scheduled",
+                    (Survey.status == "sending") & (Survey.lease_until < now),  # type: ignore[operator]
+                ),
+                Survey.send_after <= now,
+            )
+            .order_by(Survey.send_after)  # type: ignore[arg-type]
+            .limit(limit)
+        )
+        return [row for row in result.scalars().all() if row is not None]
+
+
+async def claim_survey(
+    db: Database, survey_id: int, now: datetime, lease_until: datetime
+) -> Survey | None:
+    """Take a due survey for sending; None if another process took it first.
+
+    A conditional UPDATE is atomic on both SQLite and PostgreSQL, so of two
+    dispatchers exactly one sees its row count as 1.
+    """
+    async with db.session() as session:
+        result = await session.execute(
+            update(Survey)
+            .where(
+                Survey.id == survey_id,  # type: ignore[arg-type]
+                or_(
+                    Survey.status == "scheduled",
+                    (Survey.status == "sending") & (Survey.lease_until < now),  # type: ignore[operator]
+                ),
+                Survey.send_after <= now,
+            )
+            .values(status="sending", lease_until=lease_until)
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        return await session.get(Survey, survey_id, populate_existing=True)
+
+
+async def _update_survey(db: Database, survey_id: int, **values: object) -> None:
+    async with db.session() as session:
+        await session.execute(
+            update(Survey).where(Survey.id == survey_id).values(**values)  # type: ignore[arg-type]
+        )
+        await session.commit()
+
+
+async def mark_delivered(
+    db: Database,
+    survey_id: int,
+    *,
+    channel_id: str,
+    message_ts: str,
+    at: datetime,
+    customer_id: str,
+) -> None:
+    await _update_survey(
+        db,
+        survey_id,
+        status="delivered",
+        channel_id=channel_id,
+        message_ts=message_ts,
+        delivered_at=at,
+        customer_id=customer_id,
+        lease_until=None,
+        last_error=None,
+    )
+
+
+async def postpone(
+    db: Database,
+    survey_id: int,
+    until: datetime,
+    *,
+    error: str | None = None,
+    attempts: int | None = None,
+) -> None:
+    """Back to the outbox, due again at `until` (quiet hours, or a retry)."""
+    values: dict[str, object] = {"status": "scheduled", "send_after": until, "lease_until": None}
+    if error is not None:
+        values["last_error"] = error[:500]
+    if attempts is not None:
+        values["attempts"] = attempts
+    await _update_survey(db, survey_id, **values)
+
+
+async def mark_failed(db: Database, survey_id: int, *, error: str, attempts: int) -> None:
+    await _update_survey(
+        db, survey_id, status="failed", last_error=error[:500], attempts=attempts, lease_until=None
+    )
+
+
+async def mark_expired(db: Database, survey_id: int) -> None:
+    await _update_survey(db, survey_id, status="expired", lease_until=None)
+
+
+async def set_customer(db: Database, survey_id: int, customer_id: str) -> None:
+    await _update_survey(db, survey_id, customer_id=customer_id, customer_key=customer_id)
+
+
+async def cancel_waiting_in_thread(
+    db: Database, channel_id: str, thread_ts: str, customer_id: str
+) -> int:
+    """Cancel a survey not yet sent for this thread: the customer is still talking."""
+    async with db.session() as session:
+        result = await session.execute(
+            update(Survey)
+            .where(
+                Survey.channel_id == channel_id,  # type: ignore[arg-type]
+                Survey.thread_ts == thread_ts,  # type: ignore[arg-type]
+                Survey.customer_id == customer_id,  # type: ignore[arg-type]
+                Survey.status == "scheduled",  # type: ignore[arg-type]
+            )
+            .values(status="cancelled", last_error="customer wrote again in the thread")
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def count_by_status(db: Database) -> dict[str, int]:
+    async with db.session() as session:
+        result = await session.execute(select(Survey.status, func.count()).group_by(Survey.status))
+        return {status: count for status, count in result.all()}
+
+
+async def all_surveys(db: Database) -> Sequence[Survey]:
+    async with db.session() as session:
+        result = await session.execute(select(Survey).order_by(Survey.id))  # type: ignore[arg-type]
+        return result.scalars().all()
