@@ -50,11 +50,18 @@ class Services:
         await self.db.dispose()
 
 
-def create_services(settings: Settings, teams: Teams | None = None) -> Services:
+def create_services(
+    settings: Settings,
+    teams: Teams | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> Services:
     client = make_client(settings)
     teams = teams if teams is not None else load_teams(settings.config_path)
     db = Database(settings.database_url)
-    dispatcher = Dispatcher(db, client, teams, max_attempts=settings.max_delivery_attempts)
+    dispatcher = Dispatcher(
+        db, client, teams, max_attempts=settings.max_delivery_attempts, clock=clock
+    )
     return Services(
         settings=settings,
         teams=teams,
@@ -62,6 +69,7 @@ def create_services(settings: Settings, teams: Teams | None = None) -> Services:
         client=client,
         dispatcher=dispatcher,
         scheduler=Scheduler(dispatch_interval=settings.dispatch_interval_seconds),
+        clock=clock,
     )
 
 
