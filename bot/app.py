@@ -82,12 +82,9 @@ AddRoutes = Callable[[web.Application], None]
 def create_bolt_app(services: Services, register_listeners: RegisterListeners) -> AsyncApp:
     app = AsyncApp(
         client=services.client,
-        token=services.settings.slack_bot_token,
         signing_secret=services.settings.slack_signing_secret or "",
         process_before_response=False,
         raise_error_for_unhandled_request=False,
-        # Checked lazily on the first request, against SLACK_API_URL.
-        token_verification_enabled=False,
     )
 
     @app.middleware

@@ -36,7 +36,8 @@ async def on_reaction_added(event: dict[str, Any], context: Any, client: AsyncWe
             closer_id=closer,
             now=services.clock(),
             skip_survey=skip,
-            message_author=event.get("item_user"),
+            # Not trusted as the customer: the message may be a reply, so the root is read.
+            message_author=None,
         )
         await client.chat_postEphemeral(
             channel=item["channel"],
