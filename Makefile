@@ -23,7 +23,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy bot handlers storage sandbox
+	$(BIN)/mypy bot handlers storage sandbox tests
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.digest_bench
