@@ -1,0 +1,207 @@
+"""Answers: the current one per survey, every click as history, the follow-up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from storage.db import Database
+from storage.models import AnswerChange, Conversation, Response, Survey
+
+# Statuses in which a delivered survey still takes a (new) answer.
+OPEN = ("delivered", "answered")
+
+# (old score, new score) -> whether the reasons and comment still fit the new score.
+KeepsFollowUp = Callable[[int, int], bool]
+
+
+@dataclass(frozen=True)
+class Click:
+    """What storing a click did."""
+
+    response: Response
+    changed: bool  # False: the same answer again (double click, Slack retry): nothing stored
+    previous_score: int | None
+
+
+async def record_click(
+    db: Database,
+    survey: Survey,
+    score: int,
+    *,
+    action_ts: str,
+    at: datetime,
+    keeps_follow_up: KeepsFollowUp,
+) -> Click | None:
+    """Make `score` the survey's answer and keep the click as history.
+
+    One transaction: the survey is marked answered, the Response row (unique per
+    survey) inserted or changed, and the click added to AnswerChange. A click
+    already seen (same action_ts, as Slack's retries carry) or the same score
+    again changes nothing. None when the survey
+    is no longer open (expired, or closed by the sweep in the meantime).
+    """
+    assert survey.id is not None
+    async with db.session() as session:
+        # The write comes first: it takes the survey's row lock (PostgreSQL) or the
+        # write lock (SQLite) before anything is read, so concurrent clicks on one
+        # survey run one after the other and each reads what the last one stored.
+        opened = await session.execute(
+            update(Survey)
+            .where(col(Survey.id) == survey.id, col(Survey.status).in_(OPEN))
+            .values(status="answered")
+            .execution_options(synchronize_session=False)
+        )
+        if opened.rowcount != 1:  # type: ignore[attr-defined]
+            await session.rollback()
+            return None
+        current = (
+            await session.execute(select(Response).where(col(Response.survey_id) == survey.id))
+        ).scalar_one_or_none()
+        seen = (
+            await session.execute(
+                select(col(AnswerChange.id)).where(
+                    col(AnswerChange.survey_id) == survey.id,
+                    col(AnswerChange.action_ts) == action_ts,
+                )
+            )
+        ).first()
+        if current is not None and (seen is not None or current.score == score):
+            session.expunge(current)  # a rollback would expire it
+            await session.rollback()
+            return Click(current, changed=False, previous_score=current.score)
+
+        previous = current.score if current is not None else None
+        if current is None:
+            value = (
+                await session.execute(
+                    select(col(Conversation.customer_value)).where(
+                        col(Conversation.id) == survey.conversation_id
+                    )
+                )
+            ).scalar_one_or_none()
+            session.add(
+                Response(
+                    survey_id=survey.id,
+                    team=survey.team,
+                    kind=survey.kind,
+                    agent_id=survey.agent_id,
+                    customer_id=survey.customer_id,
+                    customer_value=value,
+                    score=score,
+                    answered_at=at,
+                )
+            )
+        else:
+            values: dict[str, object] = {"score": score, "answered_at": at}
+            if not keeps_follow_up(current.score, score):
+                values.update(reasons=None, comment=None, commented_at=None)
+            await session.execute(
+                update(Response)
+                .where(col(Response.survey_id) == survey.id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        session.add(
+            AnswerChange(survey_id=survey.id, score=score, action_ts=action_ts, answered_at=at)
+        )
+        # A second first click racing past the lock still meets the unique survey_id.
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            existing = await response_for(db, survey.id)
+            if existing is None:
+                raise
+            return Click(existing, changed=False, previous_score=existing.score)
+    stored = await response_for(db, survey.id)
+    assert stored is not None
+    return Click(stored, changed=True, previous_score=previous)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    response: Response
+    first_comment: bool  # the first time words arrived: kudos go out once
+
+
+async def save_follow_up(
+    db: Database, survey_id: int, *, reasons: Sequence[str], comment: str | None, at: datetime
+) -> FollowUp | None:
+    """Store the follow-up on the survey's answer; None when there is no answer."""
+    joined = ",".join(reasons) or None
+    async with db.session() as session:
+        first = await session.execute(
+            update(Response)
+            .where(
+                col(Response.survey_id) == survey_id,
+                col(Response.commented_at).is_(None),
+            )
+            .values(reasons=joined, comment=comment, commented_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        first_comment = first.rowcount == 1  # type: ignore[attr-defined]
+        if not first_comment:
+            again = await session.execute(
+                update(Response)
+                .where(col(Response.survey_id) == survey_id)
+                .values(reasons=joined, comment=comment, commented_at=at)
+                .execution_options(synchronize_session=False)
+            )
+            if again.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+        await session.commit()
+    response = await response_for(db, survey_id)
+    assert response is not None
+    return FollowUp(response, first_comment=first_comment and bool(comment))
+
+
+async def response_for(db: Database, survey_id: int) -> Response | None:
+    async with db.session() as session:
+        result = await session.execute(select(Response).where(col(Response.survey_id) == survey_id))
+        return result.scalar_one_or_none()
+
+
+async def answer_history(db: Database, survey_id: int) -> list[AnswerChange]:
+    async with db.session() as session:
+        result = await session.execute(
+            select(AnswerChange)
+            .where(col(AnswerChange.survey_id) == survey_id)
+            .order_by(col(AnswerChange.id))
+        )
+        return list(result.scalars().all())
+
+
+async def conversation_of(db: Database, survey: Survey) -> Conversation | None:
+    async with db.session() as session:
+        return await session.get(Conversation, survey.conversation_id)
+
+
+async def overdue_unanswered(db: Database, now: datetime, limit: int = 100) -> list[Survey]:
+    """Delivered surveys nobody answered before they expired."""
+    async with db.session() as session:
+        result = await session.execute(
+            select(Survey)
+            .where(col(Survey.status) == "delivered", col(Survey.expires_at) <= now)
+            .order_by(col(Survey.expires_at))
+            .limit(limit)
+        )
+        return list(result.scalars().all())
+
+
+async def expire_unanswered(db: Database, survey_id: int) -> bool:
+    """Close a delivered survey that got no answer; False if an answer came first."""
+    async with db.session() as session:
+        result = await session.execute(
+            update(Survey)
+            .where(col(Survey.id) == survey_id, col(Survey.status) == "delivered")
+            .values(status="expired")
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+        return int(result.rowcount) == 1  # type: ignore[attr-defined]
