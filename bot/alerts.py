@@ -1,0 +1,213 @@
+"""Bringing a low score to the team within seconds, and kudos for praise.
+
+Orchestration only: collaborators come in as arguments, rendering is pure
+(bot.blocks.alert), storage decides what happens once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.alert import AlertFacts, render_alert, render_kudos
+from bot.blocks.answers import Band
+from bot.scales import scale_for
+from bot.teams import Team
+from storage import alerts as store
+from storage import answers, surveys
+from storage.db import Database
+from storage.models import Alert, Response, Survey
+
+log = logging.getLogger("surveybot.alerts")
+
+
+async def customer_name(client: AsyncWebClient, survey: Survey) -> str:
+    """A name to show, never a mention: the alert must not ping the customer."""
+    if survey.customer_id:
+        try:
+            user = (await client.users_info(user=survey.customer_id))["user"]
+            profile = user.get("profile") or {}
+            name = profile.get("real_name") or user.get("real_name") or user.get("name")
+            if name:
+                return str(name)
+        except SlackApiError as exc:
+            log.warning(
+                "users.info failed user=%s error=%s", survey.customer_id, exc.response.get("error")
+            )
+        return survey.customer_id
+    return survey.customer_email or "a customer"
+
+
+async def _facts(
+    db: Database, client: AsyncWebClient, alert: Alert, survey: Survey, response: Response
+) -> AlertFacts:
+    assert alert.id is not None
+    conversation = await answers.conversation_of(db, survey)
+    permalink = None
+    helpdesk_ref = None
+    if conversation is not None and conversation.source == "slack":
+        if conversation.channel_id and conversation.thread_ts:
+            try:
+                link = await client.chat_getPermalink(
+                    channel=conversation.channel_id, message_ts=conversation.thread_ts
+                )
+                permalink = str(link["permalink"])
+            except SlackApiError as exc:
+                log.warning(
+                    "permalink failed survey=%s error=%s", survey.token, exc.response.get("error")
+                )
+    elif conversation is not None:
+        helpdesk_ref = conversation.external_id
+    return AlertFacts(
+        alert_id=alert.id,
+        kind=survey.kind,
+        score=response.score,
+        customer=await customer_name(client, survey),
+        agent_id=survey.agent_id,
+        permalink=permalink,
+        helpdesk_ref=helpdesk_ref,
+        reasons=tuple(code for code in (response.reasons or "").split(",") if code),
+        comment=response.comment,
+        answered_at=response.answered_at,
+        status=alert.status,
+        claimed_by=alert.claimed_by,
+        claimed_at=alert.claimed_at,
+        resolved_by=alert.resolved_by,
+        resolved_at=alert.resolved_at,
+    )
+
+
+async def _publish(
+    db: Database, client: AsyncWebClient, alert: Alert, survey: Survey, response: Response
+) -> None:
+    """Post the alert, or update it in place once it has a message."""
+    assert alert.id is not None
+    message = render_alert(await _facts(db, client, alert, survey, response))
+    if alert.channel_id and alert.message_ts:
+        await client.chat_update(channel=alert.channel_id, ts=alert.message_ts, **message)
+        log.info("alert updated alert=%d survey=%s status=%s", alert.id, survey.token, alert.status)
+        return
+    if not alert.channel_id:
+        return
+    posted = await client.chat_postMessage(channel=alert.channel_id, **message)
+    await store.set_alert_message(db, alert.id, str(posted["channel"]), str(posted["ts"]))
+    log.info(
+        "alert posted alert=%d survey=%s channel=%s agent=%s",
+        alert.id,
+        survey.token,
+        posted["channel"],
+        survey.agent_id,
+    )
+
+
+async def alert_on_answer(
+    db: Database,
+    client: AsyncWebClient,
+    team: Team,
+    survey: Survey,
+    response: Response,
+    now: datetime,
+) -> Alert | None:
+    """A low score gets one alert per survey; a later change of mind updates it."""
+    assert survey.id is not None
+    alert = await store.alert_for_survey(db, survey.id)
+    if alert is None:
+        if not team.alert_channel:
+            log.info("alert skipped survey=%s reason=no_alert_channel", survey.token)
+            return None
+        if not scale_for(survey.kind).is_low(response.score):
+            return None
+        created = await store.create_alert(
+            db,
+            Alert(
+                survey_id=survey.id,
+                team=survey.team,
+                status="open",
+                channel_id=team.alert_channel,
+                created_at=now,
+            ),
+        )
+        if created is None:  # a concurrent click created it: that one posts
+            return None
+        alert = created
+    await _publish(db, client, alert, survey, response)
+    return alert
+
+
+async def refresh_alert(db: Database, client: AsyncWebClient, survey: Survey) -> Alert | None:
+    """Show the survey's current answer and follow-up in its alert, if it has one."""
+    assert survey.id is not None
+    alert = await store.alert_for_survey(db, survey.id)
+    response = await answers.response_for(db, survey.id)
+    if alert is None or response is None:
+        return None
+    await _publish(db, client, alert, survey, response)
+    return alert
+
+
+@dataclass(frozen=True)
+class AlertRefusal:
+    """A claim or resolve click that changed nothing, in words for the clicker."""
+
+    text: str
+
+
+AlertAction = str  # "claim" | "resolve"
+
+
+async def act_on_alert(
+    db: Database,
+    client: AsyncWebClient,
+    action: AlertAction,
+    alert_id: int | None,
+    user_id: str,
+    now: datetime,
+    *,
+    channel_id: str | None,
+    message_ts: str | None,
+) -> Alert | AlertRefusal:
+    """ "I'll follow up" or "Resolved": recorded once, then shown in the alert."""
+    alert = await store.get_alert(db, alert_id) if alert_id is not None else None
+    if alert is None or (channel_id, message_ts) != (alert.channel_id, alert.message_ts):
+        log.info("alert action refused alert=%s user=%s reason=unknown", alert_id, user_id)
+        return AlertRefusal("I could not find this alert. Nothing was changed.")
+    assert alert.id is not None
+    if action == "claim":
+        done = await store.claim_alert(db, alert.id, user_id, now)
+    else:
+        done = await store.resolve_alert(db, alert.id, user_id, now)
+    current = await store.get_alert(db, alert.id)
+    assert current is not None
+    if not done:
+        log.info("alert action refused alert=%d user=%s action=%s", alert.id, user_id, action)
+        if current.status == "resolved":
+            return AlertRefusal(f"<@{current.resolved_by}> already resolved this alert.")
+        return AlertRefusal(f"<@{current.claimed_by}> is already following up on this one.")
+    log.info("alert %s alert=%d user=%s", action, alert.id, user_id)
+    survey = await surveys.get_survey(db, alert.survey_id)
+    response = await answers.response_for(db, alert.survey_id)
+    if survey is not None and response is not None:
+        await _publish(db, client, current, survey, response)
+    return current
+
+
+async def send_kudos(
+    client: AsyncWebClient, survey: Survey, response: Response, band: Band
+) -> bool:
+    """A private thank-you to the agent when their customer praised them in words."""
+    if band is not Band.HIGH or not response.comment or not survey.agent_id:
+        return False
+    message = render_kudos(
+        kind=survey.kind,
+        score=response.score,
+        customer=await customer_name(client, survey),
+        comment=response.comment,
+    )
+    opened = await client.conversations_open(users=survey.agent_id)
+    await client.chat_postMessage(channel=opened["channel"]["id"], **message)
+    log.info("kudos sent survey=%s agent=%s", survey.token, survey.agent_id)
+    return True

@@ -1,0 +1,227 @@
+"""A customer answers: whether a click counts, storing it, and the follow-up form.
+
+Nothing a button or a form carries is trusted: the survey token is looked up, the
+clicker must be the survey's customer, the score must be on the survey's scale and
+the survey must still be open. Every refusal is a value the handler shows politely.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.blocks.answers import (
+    Band,
+    FollowUpForm,
+    RefusalReason,
+    band_of,
+    validate_follow_up,
+)
+from bot.scales import Scale, scale_for
+from bot.teams import DEFAULT_TEAM, Team, Teams
+from storage import answers as store
+from storage import surveys
+from storage.db import Database
+from storage.models import Response, Survey
+
+log = logging.getLogger("surveybot.answers")
+
+# Statuses of a survey whose message the customer can see.
+SHOWN = ("delivered", "answered", "expired")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A click or form that does not count, and why."""
+
+    reason: RefusalReason
+    survey: Survey | None = None  # known surveys: an expired one loses its buttons
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    survey: Survey
+    response: Response
+    changed: bool  # False: the same answer again (double click, Slack's retry)
+    previous_score: int | None
+
+    @property
+    def scale(self) -> Scale:
+        return scale_for(self.survey.kind)
+
+    @property
+    def band(self) -> Band:
+        return band_of(self.scale, self.response.score)
+
+
+def team_of(teams: Teams, survey: Survey) -> Team:
+    return teams.by_name(survey.team) or DEFAULT_TEAM
+
+
+def locale_of(survey: Survey, team: Team) -> str:
+    return survey.locale or team.language
+
+
+def is_closed(survey: Survey, now: datetime) -> bool:
+    return survey.status in ("expired", "cancelled") or now >= survey.expires_at
+
+
+def refusal_for_click(
+    survey: Survey | None,
+    *,
+    score: int | None,
+    user_id: str,
+    now: datetime,
+    channel_id: str | None,
+    message_ts: str | None,
+) -> RefusalReason | None:
+    """Why this click does not count, or None when it does. Pure."""
+    if survey is None or survey.status not in SHOWN or survey.message_ts is None:
+        return RefusalReason.UNKNOWN
+    if user_id != survey.customer_id:
+        return RefusalReason.NOT_YOURS
+    # The click must come from the message we delivered, not from a copy elsewhere.
+    if (channel_id, message_ts) != (survey.channel_id, survey.message_ts):
+        return RefusalReason.WRONG_MESSAGE
+    if score is not None and not scale_for(survey.kind).is_valid(score):
+        return RefusalReason.BAD_SCORE
+    if is_closed(survey, now):
+        return RefusalReason.EXPIRED
+    return None
+
+
+def keeps_follow_up(kind: str) -> store.KeepsFollowUp:
+    """A complaint is not praise: reasons and words stay only within the same band."""
+    scale = scale_for(kind)
+
+    def keeps(old: int, new: int) -> bool:
+        return band_of(scale, old) is band_of(scale, new)
+
+    return keeps
+
+
+async def record_answer(
+    db: Database,
+    token: str | None,
+    score: int | None,
+    user_id: str,
+    action_ts: str,
+    now: datetime,
+    *,
+    channel_id: str | None,
+    message_ts: str | None,
+) -> AnswerOutcome | Refusal:
+    """Store a score click; `token`/`score` are None when the button value was unreadable."""
+    survey = await surveys.survey_by_token(db, token) if token else None
+    reason = refusal_for_click(
+        survey,
+        score=score,
+        user_id=user_id,
+        now=now,
+        channel_id=channel_id,
+        message_ts=message_ts,
+    )
+    if score is None and reason is None:
+        reason = RefusalReason.BAD_SCORE
+    if reason is not None:
+        log.info(
+            "answer refused survey=%s user=%s reason=%s",
+            survey.token if survey else None,
+            user_id,
+            reason,
+        )
+        return Refusal(reason, survey if reason is RefusalReason.EXPIRED else None)
+    assert survey is not None and score is not None
+    click = await store.record_click(
+        db, survey, score, action_ts=action_ts, at=now, keeps_follow_up=keeps_follow_up(survey.kind)
+    )
+    if click is None:  # closed by the sweep between the check and the write
+        log.info("answer refused survey=%s user=%s reason=expired", survey.token, user_id)
+        return Refusal(RefusalReason.EXPIRED, survey)
+    log.info(
+        "answer %s survey=%s score=%d previous=%s action_ts=%s",
+        "recorded" if click.changed else "repeated",
+        survey.token,
+        score,
+        click.previous_score,
+        action_ts,
+    )
+    return AnswerOutcome(survey, click.response, click.changed, click.previous_score)
+
+
+@dataclass(frozen=True)
+class Answered:
+    """An answered survey its customer may still add to (comment, change of mind)."""
+
+    survey: Survey
+    response: Response
+
+    @property
+    def band(self) -> Band:
+        return band_of(scale_for(self.survey.kind), self.response.score)
+
+
+async def answered_survey(
+    db: Database, token: str | None, user_id: str, now: datetime
+) -> Answered | Refusal:
+    """The customer's own, still open, answered survey behind a button or a form."""
+    survey = await surveys.survey_by_token(db, token) if token else None
+    reason: RefusalReason | None = None
+    response = None
+    if survey is None or survey.id is None or survey.status not in SHOWN:
+        reason = RefusalReason.UNKNOWN
+    elif user_id != survey.customer_id:
+        reason = RefusalReason.NOT_YOURS
+    elif is_closed(survey, now):
+        reason = RefusalReason.EXPIRED
+    else:
+        response = await store.response_for(db, survey.id)
+        if response is None:
+            reason = RefusalReason.NOT_ANSWERED
+    if reason is not None or response is None or survey is None:
+        reason = reason or RefusalReason.UNKNOWN
+        log.info(
+            "follow-up refused survey=%s user=%s reason=%s",
+            survey.token if survey else None,
+            user_id,
+            reason,
+        )
+        return Refusal(reason, survey if reason is RefusalReason.EXPIRED else None)
+    return Answered(survey, response)
+
+
+@dataclass(frozen=True)
+class FollowUpSaved:
+    survey: Survey
+    response: Response
+    first_comment: bool
+
+    @property
+    def band(self) -> Band:
+        return band_of(scale_for(self.survey.kind), self.response.score)
+
+
+async def save_follow_up(
+    db: Database, answered: Answered, form: FollowUpForm, now: datetime
+) -> FollowUpSaved | None:
+    """Store a validated follow-up; None if the answer vanished meanwhile."""
+    assert answered.survey.id is not None
+    saved = await store.save_follow_up(
+        db, answered.survey.id, reasons=form.reasons, comment=form.comment, at=now
+    )
+    if saved is None:
+        return None
+    log.info(
+        "follow-up saved survey=%s reasons=%s comment_chars=%d first=%s",
+        answered.survey.token,
+        ",".join(form.reasons) or "-",
+        len(form.comment or ""),
+        saved.first_comment,
+    )
+    return FollowUpSaved(answered.survey, saved.response, saved.first_comment)
+
+
+def follow_up_errors(answered: Answered, form: FollowUpForm, locale: str | None) -> dict[str, str]:
+    """Field errors for the modal, judged against the answer the customer gave."""
+    return validate_follow_up(form, band=answered.band, locale=locale)

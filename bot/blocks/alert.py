@@ -1,0 +1,151 @@
+"""What agents see: the low-score alert in its states, and kudos."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot import ids
+from bot.blocks.answers import score_in_words, slack_date
+from bot.i18n import translator
+from bot.scales import REASONS, scale_for
+from bot.text import escape_mrkdwn, quote, truncate
+
+Block = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AlertFacts:
+    """Everything an alert shows, as plain values gathered by bot.alerts."""
+
+    alert_id: int
+    kind: str
+    score: int
+    customer: str  # a name or address, not a mention: the customer is never pinged
+    agent_id: str | None
+    permalink: str | None  # the Slack conversation
+    helpdesk_ref: str | None  # the helpdesk's conversation id, when there is no Slack thread
+    reasons: tuple[str, ...]
+    comment: str | None
+    answered_at: datetime
+    status: str
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+
+
+def _when(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return slack_date(moment, moment.strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def _conversation_link(facts: AlertFacts) -> str:
+    if facts.permalink:
+        return f"<{facts.permalink}|Open the conversation>"
+    if facts.helpdesk_ref:
+        ref = escape_mrkdwn(truncate(facts.helpdesk_ref, 80)).replace("`", "'")
+        return f"Helpdesk conversation `{ref}`"
+    return "No link"
+
+
+def _status_line(facts: AlertFacts) -> str:
+    if facts.status == "resolved":
+        line = f":white_check_mark: Resolved by <@{facts.resolved_by}> {_when(facts.resolved_at)}"
+        if facts.claimed_by and facts.claimed_by != facts.resolved_by:
+            line += f" · followed up by <@{facts.claimed_by}>"
+        return line
+    if facts.status == "claimed":
+        return f":eyes: <@{facts.claimed_by}> is following up (since {_when(facts.claimed_at)})"
+    return "Open · nobody is following up yet"
+
+
+def render_alert(facts: AlertFacts, locale: str | None = None) -> dict[str, Any]:
+    """The alert message. Only the agent is mentioned; the customer's words are escaped."""
+    _ = translator(locale)
+    scale = scale_for(facts.kind)
+    score = score_in_words(scale, facts.score, _)
+    kind = facts.kind.upper()
+    agent = f"<@{facts.agent_id}>" if facts.agent_id else "not recorded"
+    customer = escape_mrkdwn(truncate(facts.customer, 80))
+    headline = f":rotating_light: *Low {kind} score: {score}* from {customer}"
+    if not scale.is_low(facts.score):
+        headline = f":arrow_up: {customer} changed their {kind} answer to *{score}*"
+    blocks: list[Block] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*Customer*\n{customer}"},
+                {"type": "mrkdwn", "text": f"*Agent*\n{agent}"},
+                {"type": "mrkdwn", "text": f"*Answered*\n{_when(facts.answered_at)}"},
+                {"type": "mrkdwn", "text": f"*Conversation*\n{_conversation_link(facts)}"},
+            ],
+        },
+    ]
+    if facts.reasons:
+        named = ", ".join(_(REASONS[code]) for code in facts.reasons if code in REASONS)
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*What went wrong:* {named}"}}
+        )
+    if facts.comment:
+        said = f"*They wrote:*\n{quote(facts.comment, limit=2500)}"
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": said}})
+    else:
+        waiting = "_No comment yet. It shows up here if they write one._"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": waiting}]})
+    blocks.append(
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": _status_line(facts)}]}
+    )
+    buttons: list[Block] = []
+    if facts.status == "open":
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": ids.ALERT_CLAIM,
+                "style": "primary",
+                "text": {"type": "plain_text", "text": "I'll follow up"},
+                "value": str(facts.alert_id),
+            }
+        )
+    if facts.status != "resolved":
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": ids.ALERT_RESOLVE,
+                "text": {"type": "plain_text", "text": "Resolved"},
+                "value": str(facts.alert_id),
+            }
+        )
+    if buttons:
+        blocks.append(
+            {"type": "actions", "block_id": f"alert:{facts.alert_id}", "elements": buttons}
+        )
+    # The notification text mentions the agent too: that is the one ping an alert makes.
+    text = f"Low {kind} score ({score}) from {customer}"
+    if facts.agent_id:
+        text += f", handled by <@{facts.agent_id}>"
+    return {"text": text, "blocks": blocks}
+
+
+def render_kudos(*, kind: str, score: int, customer: str, comment: str) -> dict[str, Any]:
+    """The private note an agent gets when a customer of theirs praises them."""
+    _ = translator(None)
+    chosen = score_in_words(scale_for(kind), score, _)
+    customer = escape_mrkdwn(truncate(customer, 80))
+    headline = f":tada: *Kudos!* {customer} rated your help *{chosen}* and wrote:"
+    return {
+        "text": f"Kudos! {customer} rated your help {chosen}.",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": quote(comment, limit=2500)}},
+            {
+                "type": "context",
+                "elements": [
+                    {"type": "mrkdwn", "text": "Only you see this. Keep up the good work!"}
+                ],
+            },
+        ],
+    }

@@ -1,0 +1,266 @@
+"""What the customer sees after a click: the thank-you, the closed survey, the follow-up form."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from bot import ids
+from bot.blocks.survey import render_survey
+from bot.i18n import Translate, translator
+from bot.scales import REASONS, Scale, scale_for
+
+Block = dict[str, Any]
+
+MAX_COMMENT = 2000  # characters; the modal's input enforces it and the server checks again
+MODAL_TITLE = 24  # Slack's limit for a modal's title, submit and close texts
+
+
+class Band(StrEnum):
+    """Which follow-up a score gets."""
+
+    LOW = "low"  # what should we have done better: reasons and words, and an alert
+    HIGH = "high"  # what went well: words for the good-news digest and kudos
+    MIDDLE = "middle"  # anything to add
+
+
+def band_of(scale: Scale, score: int) -> Band:
+    if scale.is_low(score):
+        return Band.LOW
+    if scale.is_high(score):
+        return Band.HIGH
+    return Band.MIDDLE
+
+
+def score_in_words(scale: Scale, score: int, _: Translate) -> str:
+    """'2 · Dissatisfied', or '7 / 10' where the scale has no word for it."""
+    label = scale.labels.get(score)
+    return f"{score} · {_(label)}" if label else f"{score} / {max(scale.scores)}"
+
+
+def slack_date(moment: datetime, fallback: str) -> str:
+    """A date every reader sees in their own time zone (Slack's date formatting)."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def _comment_button_text(band: Band, _: Translate) -> str:
+    return _("Tell us what went well") if band is Band.HIGH else _("Add a comment")
+
+
+def render_thank_you(
+    *, token: str, kind: str, score: int, locale: str | None, expires_at: datetime
+) -> dict[str, Any]:
+    """The survey after a click: the chosen score in words, no score buttons left."""
+    _ = translator(locale)
+    scale = scale_for(kind)
+    band = band_of(scale, score)
+    chosen = score_in_words(scale, score, _)
+    thanks = _("Thank you! Your answer: *{score}*").format(score=chosen)
+    until = slack_date(expires_at, expires_at.strftime("%Y-%m-%d %H:%M UTC"))
+    blocks: list[Block] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": thanks}},
+        {
+            "type": "actions",
+            "block_id": f"answered:{token}",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": ids.SURVEY_ADD_COMMENT,
+                    "text": {"type": "plain_text", "text": _comment_button_text(band, _)},
+                    "value": token,
+                },
+                {
+                    "type": "button",
+                    "action_id": ids.SURVEY_CHANGE_ANSWER,
+                    "text": {"type": "plain_text", "text": _("Change my answer")},
+                    "value": token,
+                },
+            ],
+        },
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": _("You can change your answer until {date}.").format(date=until),
+                }
+            ],
+        },
+    ]
+    return {"text": _("Thank you! Your answer: {score}").format(score=chosen), "blocks": blocks}
+
+
+def render_change_answer(
+    *, token: str, kind: str, score: int, locale: str | None
+) -> dict[str, Any]:
+    """The score buttons again, saying which answer counts now."""
+    _ = translator(locale)
+    message = render_survey(token=token, kind=kind, locale=locale)
+    chosen = score_in_words(scale_for(kind), score, _)
+    note = _("Your answer now: *{score}*. Pick another one to change it.").format(score=chosen)
+    message["blocks"][-1] = {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}
+    return message
+
+
+def render_closed(*, kind: str, score: int | None, locale: str | None) -> dict[str, Any]:
+    """A survey past its expiry: no buttons, and the answer if there was one."""
+    _ = translator(locale)
+    text = _("This survey has closed.")
+    if score is not None:
+        chosen = score_in_words(scale_for(kind), score, _)
+        text = _("This survey has closed. Your answer: *{score}*. Thank you!").format(score=chosen)
+    return {
+        "text": text.replace("*", ""),
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+    }
+
+
+class RefusalReason(StrEnum):
+    UNKNOWN = "unknown_survey"
+    NOT_YOURS = "not_yours"
+    BAD_SCORE = "score_out_of_range"
+    EXPIRED = "expired"
+    WRONG_MESSAGE = "wrong_message"
+    NOT_ANSWERED = "not_answered"
+    FAILED = "failed"  # our fault, not theirs
+
+
+def refusal_text(reason: RefusalReason, locale: str | None) -> str:
+    """What the person who clicked is told, privately and politely."""
+    _ = translator(locale)
+    match reason:
+        case RefusalReason.NOT_YOURS:
+            return _(
+                "This survey is for someone else, so your click was not counted. Thanks anyway!"
+            )
+        case RefusalReason.EXPIRED:
+            return _("Sorry, this survey has closed and no longer takes answers.")
+        case RefusalReason.FAILED:
+            return _("Sorry, something went wrong on our side. Please try again in a moment.")
+        case RefusalReason.NOT_ANSWERED:
+            return _("Please pick a score first.")
+        case RefusalReason.BAD_SCORE:
+            return _("Sorry, that answer is not one this survey offers. Please pick a button.")
+    return _("Sorry, I could not find this survey. Nothing was recorded.")
+
+
+def render_follow_up(
+    *,
+    token: str,
+    kind: str,
+    score: int,
+    locale: str | None,
+    reasons: Sequence[str] = (),
+    comment: str | None = None,
+) -> dict[str, Any]:
+    """The follow-up modal; private_metadata carries the survey token only."""
+    _ = translator(locale)
+    scale = scale_for(kind)
+    band = band_of(scale, score)
+    chosen = score_in_words(scale, score, _)
+    if band is Band.LOW:
+        title, question = _("Help us do better"), _("What should we have done better?")
+    elif band is Band.HIGH:
+        title, question = _("What went well?"), _("What did we do well?")
+    else:
+        title, question = _("Add a comment"), _("Anything you would like to tell the team?")
+    intro = _("You answered *{score}*.").format(score=chosen) + " " + question
+    blocks: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text": intro}}]
+    if band is Band.LOW:
+        options = [
+            {"text": {"type": "plain_text", "text": _(label)[:75]}, "value": code}
+            for code, label in REASONS.items()
+        ]
+        checkboxes: Block = {
+            "type": "checkboxes",
+            "action_id": ids.FOLLOW_UP_REASONS_ACTION,
+            "options": options,
+        }
+        selected = [o for o in options if o["value"] in reasons]
+        if selected:
+            checkboxes["initial_options"] = selected
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": ids.FOLLOW_UP_REASONS_BLOCK,
+                "optional": True,
+                "label": {"type": "plain_text", "text": _("What went wrong?")},
+                "element": checkboxes,
+            }
+        )
+    text_input: Block = {
+        "type": "plain_text_input",
+        "action_id": ids.FOLLOW_UP_COMMENT_ACTION,
+        "multiline": True,
+        "max_length": MAX_COMMENT,
+        "placeholder": {"type": "plain_text", "text": _("In your own words (optional)")},
+    }
+    if comment:
+        text_input["initial_value"] = comment[:MAX_COMMENT]
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": ids.FOLLOW_UP_COMMENT_BLOCK,
+            "optional": True,
+            "label": {"type": "plain_text", "text": _("Your comment")},
+            "element": text_input,
+        }
+    )
+    return {
+        "type": "modal",
+        "callback_id": ids.VIEW_FOLLOW_UP,
+        "private_metadata": token,
+        "notify_on_close": True,
+        "title": {"type": "plain_text", "text": title[:MODAL_TITLE]},
+        "submit": {"type": "plain_text", "text": _("Send")[:MODAL_TITLE]},
+        "close": {"type": "plain_text", "text": _("Not now")[:MODAL_TITLE]},
+        "blocks": blocks,
+    }
+
+
+@dataclass(frozen=True)
+class FollowUpForm:
+    """The follow-up modal's answers as plain values."""
+
+    reasons: tuple[str, ...]
+    comment: str | None
+
+
+def read_follow_up(state_values: dict[str, Any]) -> FollowUpForm:
+    """view.state.values of a submitted follow-up, as Slack sends it."""
+    reasons_state = state_values.get(ids.FOLLOW_UP_REASONS_BLOCK, {}).get(
+        ids.FOLLOW_UP_REASONS_ACTION, {}
+    )
+    selected = reasons_state.get("selected_options") or []
+    reasons = tuple(str(o.get("value", "")) for o in selected if isinstance(o, dict))
+    comment_state = state_values.get(ids.FOLLOW_UP_COMMENT_BLOCK, {}).get(
+        ids.FOLLOW_UP_COMMENT_ACTION, {}
+    )
+    comment = comment_state.get("value")
+    text = comment.strip() if isinstance(comment, str) else ""
+    return FollowUpForm(reasons=reasons, comment=text or None)
+
+
+def validate_follow_up(form: FollowUpForm, *, band: Band, locale: str | None) -> dict[str, str]:
+    """Errors to show in the modal, by block_id (Slack's response_action: errors)."""
+    _ = translator(locale)
+    errors: dict[str, str] = {}
+    allowed = REASONS if band is Band.LOW else {}
+    if any(code not in allowed for code in form.reasons):
+        # Only the low-score form has the reasons block; errors must name a block it shows.
+        block = ids.FOLLOW_UP_REASONS_BLOCK if band is Band.LOW else ids.FOLLOW_UP_COMMENT_BLOCK
+        errors[block] = _("Please pick from the reasons listed.")
+    if ids.FOLLOW_UP_COMMENT_BLOCK in errors:
+        pass
+    elif form.comment is not None and len(form.comment) > MAX_COMMENT:
+        errors[ids.FOLLOW_UP_COMMENT_BLOCK] = _(
+            "Please keep it under {limit} characters (this one has {count})."
+        ).format(limit=MAX_COMMENT, count=len(form.comment))
+    elif not form.reasons and form.comment is None:
+        errors[ids.FOLLOW_UP_COMMENT_BLOCK] = _(
+            "Write a few words or pick a reason, or close this form with “Not now”."
+        )
+    return errors

@@ -1,0 +1,65 @@
+"""Surveys past their expiry lose their buttons and say that they have closed."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.answers import locale_of, team_of
+from bot.blocks.answers import render_closed
+from bot.teams import Teams
+from storage import answers as store
+from storage.db import Database
+from storage.models import Survey
+
+log = logging.getLogger("surveybot.expiry")
+
+
+async def show_closed(db: Database, client: AsyncWebClient, teams: Teams, survey: Survey) -> None:
+    """Replace the survey message by the closed notice (with the answer, if any)."""
+    assert survey.id is not None
+    if not (survey.channel_id and survey.message_ts):
+        return
+    response = await store.response_for(db, survey.id)
+    message = render_closed(
+        kind=survey.kind,
+        score=response.score if response else None,
+        locale=locale_of(survey, team_of(teams, survey)),
+    )
+    await client.chat_update(channel=survey.channel_id, ts=survey.message_ts, **message)
+
+
+async def expire_overdue(
+    db: Database, client: AsyncWebClient, teams: Teams, now: datetime, limit: int = 100
+) -> int:
+    """Close delivered surveys nobody answered in time; answer how many were closed."""
+    closed = 0
+    for survey in await store.overdue_unanswered(db, now, limit):
+        assert survey.id is not None
+        if not await store.expire_unanswered(db, survey.id):
+            continue  # answered at the last moment: that answer counts
+        closed += 1
+        log.info("survey expired survey=%s", survey.token)
+        try:
+            await show_closed(db, client, teams, survey)
+        except SlackApiError as exc:
+            # The survey is closed either way; a click on a stale button is refused.
+            log.warning(
+                "closing survey message failed survey=%s error=%s",
+                survey.token,
+                exc.response.get("error"),
+            )
+    return closed
+
+
+async def close_on_click(
+    db: Database, client: AsyncWebClient, teams: Teams, survey: Survey
+) -> None:
+    """A click on an expired survey: close it now if the sweep has not yet."""
+    assert survey.id is not None
+    if await store.expire_unanswered(db, survey.id):
+        log.info("survey expired survey=%s by=click", survey.token)
+    await show_closed(db, client, teams, survey)
