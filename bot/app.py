@@ -68,7 +68,10 @@ def create_services(
         db=db,
         client=client,
         dispatcher=dispatcher,
-        scheduler=Scheduler(dispatch_interval=settings.dispatch_interval_seconds),
+        scheduler=Scheduler(
+            dispatch_interval=settings.dispatch_interval_seconds,
+            expiry_interval=settings.expiry_interval_seconds,
+        ),
         clock=clock,
     )
 

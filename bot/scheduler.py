@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.expiry import expire_overdue
 from storage import events
 
 if TYPE_CHECKING:
@@ -21,8 +22,9 @@ EVENT_MEMORY = timedelta(hours=1)
 
 
 class Scheduler:
-    def __init__(self, dispatch_interval: float) -> None:
+    def __init__(self, dispatch_interval: float, expiry_interval: float = 60.0) -> None:
         self.dispatch_interval = dispatch_interval
+        self.expiry_interval = expiry_interval
         self._scheduler: AsyncIOScheduler | None = None
         # Held while a dispatch runs, so shutdown can let it finish instead of
         # cancelling it between "sent to Slack" and "marked delivered".
@@ -38,6 +40,12 @@ class Scheduler:
                 except Exception:
                     log.exception("dispatch run failed")
 
+        async def expire_surveys() -> None:
+            try:
+                await expire_overdue(services.db, services.client, services.teams, services.clock())
+            except Exception:
+                log.exception("expiry sweep failed")
+
         async def forget_old_events() -> None:
             await events.forget_events_before(services.db, services.clock() - EVENT_MEMORY)
 
@@ -49,6 +57,14 @@ class Scheduler:
             max_instances=1,
             coalesce=True,
             next_run_time=datetime.now(UTC),  # the scheduler runs on wall time
+        )
+        scheduler.add_job(
+            expire_surveys,
+            "interval",
+            seconds=self.expiry_interval,
+            id="expire_surveys",
+            max_instances=1,
+            coalesce=True,
         )
         scheduler.add_job(forget_old_events, "interval", minutes=10, id="forget_events")
         scheduler.start()

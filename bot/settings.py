@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         default=15.0,
         validation_alias=AliasChoices("SURVEYBOT_DISPATCH_INTERVAL", "dispatch_interval_seconds"),
     )
+    # How often surveys past their expiry are closed (their buttons removed); tests shorten it.
+    expiry_interval_seconds: float = Field(
+        default=60.0,
+        validation_alias=AliasChoices("SURVEYBOT_EXPIRY_INTERVAL", "expiry_interval_seconds"),
+    )
     # Delivery attempts before a survey is marked failed (each attempt already
     # includes slack_sdk's own retries of 429 and 5xx).
     max_delivery_attempts: int = Field(

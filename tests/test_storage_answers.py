@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.surveys import ClosedConversation, close_conversation
 from bot.teams import Team
-from storage import alerts
+from storage import alerts, surveys
 from storage import answers as store
-from storage import surveys
 from storage.db import Database
 from storage.models import Alert, Survey
 
@@ -69,7 +68,9 @@ async def test_a_change_of_mind_counts_and_the_first_answer_stays_in_history(
     await store.record_click(db, survey, 1, action_ts="1.1", at=NOW, keeps_follow_up=always)
     await store.save_follow_up(db, survey.id, reasons=["slow_response"], comment="meh", at=NOW)
     later = NOW + timedelta(minutes=3)
-    click = await store.record_click(db, survey, 5, action_ts="1.2", at=later, keeps_follow_up=never)
+    click = await store.record_click(
+        db, survey, 5, action_ts="1.2", at=later, keeps_follow_up=never
+    )
     assert click is not None and click.changed and click.previous_score == 1
     assert click.response.score == 5 and click.response.answered_at == later
     # The complaint does not fit a top score: it is not carried over as praise.
