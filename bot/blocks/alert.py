@@ -70,9 +70,11 @@ def render_alert(facts: AlertFacts, locale: str | None = None) -> dict[str, Any]
     kind = facts.kind.upper()
     agent = f"<@{facts.agent_id}>" if facts.agent_id else "not recorded"
     customer = escape_mrkdwn(truncate(facts.customer, 80))
-    headline = f":rotating_light: *Low {kind} score: {score}* from {customer}"
-    if not scale.is_low(facts.score):
+    headline = f":rotating_light: *Low {kind} score: {score}*"
+    text = f"Low {kind} score ({score}) from {customer}"
+    if not scale.is_low(facts.score):  # they changed their mind after the alert went out
         headline = f":arrow_up: {customer} changed their {kind} answer to *{score}*"
+        text = f"{customer} changed their {kind} answer to {score}"
     blocks: list[Block] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
         {
@@ -124,7 +126,6 @@ def render_alert(facts: AlertFacts, locale: str | None = None) -> dict[str, Any]
             {"type": "actions", "block_id": f"alert:{facts.alert_id}", "elements": buttons}
         )
     # The notification text mentions the agent too: that is the one ping an alert makes.
-    text = f"Low {kind} score ({score}) from {customer}"
     if facts.agent_id:
         text += f", handled by <@{facts.agent_id}>"
     return {"text": text, "blocks": blocks}
