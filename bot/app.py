@@ -50,11 +50,18 @@ class Services:
         await self.db.dispose()
 
 
-def create_services(settings: Settings, teams: Teams | None = None) -> Services:
+def create_services(
+    settings: Settings,
+    teams: Teams | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> Services:
     client = make_client(settings)
     teams = teams if teams is not None else load_teams(settings.config_path)
     db = Database(settings.database_url)
-    dispatcher = Dispatcher(db, client, teams, max_attempts=settings.max_delivery_attempts)
+    dispatcher = Dispatcher(
+        db, client, teams, max_attempts=settings.max_delivery_attempts, clock=clock
+    )
     return Services(
         settings=settings,
         teams=teams,
@@ -62,6 +69,7 @@ def create_services(settings: Settings, teams: Teams | None = None) -> Services:
         client=client,
         dispatcher=dispatcher,
         scheduler=Scheduler(dispatch_interval=settings.dispatch_interval_seconds),
+        clock=clock,
     )
 
 
@@ -74,12 +82,9 @@ AddRoutes = Callable[[web.Application], None]
 def create_bolt_app(services: Services, register_listeners: RegisterListeners) -> AsyncApp:
     app = AsyncApp(
         client=services.client,
-        token=services.settings.slack_bot_token,
         signing_secret=services.settings.slack_signing_secret or "",
         process_before_response=False,
         raise_error_for_unhandled_request=False,
-        # Checked lazily on the first request, against SLACK_API_URL.
-        token_verification_enabled=False,
     )
 
     @app.middleware

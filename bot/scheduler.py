@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -48,7 +48,7 @@ class Scheduler:
             id="dispatch",
             max_instances=1,
             coalesce=True,
-            next_run_time=services.clock(),
+            next_run_time=datetime.now(UTC),  # the scheduler runs on wall time
         )
         scheduler.add_job(forget_old_events, "interval", minutes=10, id="forget_events")
         scheduler.start()

@@ -1,0 +1,156 @@
+"""The console command `surveybot`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+
+from bot.app import Services, create_bolt_app, create_services, create_web_app
+from bot.logs import configure_logging
+from bot.settings import Settings
+from bot.teams import TeamsFileError, load_teams
+from storage.db import Database
+from storage.migrations import migrate
+
+HOW_TO_GET_CREDENTIALS = """\
+surveybot needs Slack credentials to start. Missing: {missing}
+
+How to get them (about five minutes):
+  1. Open https://api.slack.com/apps -> "Create New App" -> "From an app manifest",
+     pick your workspace and paste manifest.yml from this folder.
+  2. "Install to Workspace". Then copy:
+       SLACK_BOT_TOKEN       OAuth & Permissions -> Bot User OAuth Token (xoxb-...)
+       SLACK_SIGNING_SECRET  Basic Information -> App Credentials -> Signing Secret
+     For Socket Mode (no public URL needed) also:
+       SLACK_APP_TOKEN       Basic Information -> App-Level Tokens (connections:write)
+  3. Put them in a file named .env in this folder, for example:
+       SLACK_BOT_TOKEN=xoxb-...
+       SLACK_SIGNING_SECRET=...
+  4. Run `make run` again (or `surveybot serve --socket-mode` for Socket Mode).
+See README.md for the teams file and PostgreSQL.
+"""
+
+
+def _load(args: argparse.Namespace) -> Services:
+    settings = Settings()
+    teams = load_teams(settings.config_path)
+    return create_services(settings, teams)
+
+
+def _redacted(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = Settings()
+    missing = (
+        settings.missing_for_socket_mode() if args.socket_mode else settings.missing_for_http()
+    )
+    if missing:
+        print(HOW_TO_GET_CREDENTIALS.format(missing=", ".join(missing)), file=sys.stderr)
+        return 2
+    from handlers import add_routes, register  # the composition root wires the edges in
+
+    services = create_services(settings, load_teams(settings.config_path))
+    bolt_app = create_bolt_app(services, register)
+    web_app = create_web_app(services, bolt_app, add_routes)
+    if not args.socket_mode:
+        print(
+            f"surveybot listening on http://0.0.0.0:{settings.port}/slack/events", file=sys.stderr
+        )
+        web.run_app(web_app, port=settings.port, print=None)
+        return 0
+    asyncio.run(_serve_socket_mode(services, bolt_app, web_app, settings))
+    return 0
+
+
+async def _serve_socket_mode(
+    services: Services, bolt_app: object, web_app: web.Application, settings: Settings
+) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    # Health, metrics and the helpdesk webhook still listen on PORT.
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    await web.TCPSite(runner, port=settings.port).start()
+    handler = AsyncSocketModeHandler(bolt_app, settings.slack_app_token)
+    await handler.connect_async()
+    print("surveybot connected to Slack over Socket Mode", file=sys.stderr)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await handler.close_async()
+    await runner.cleanup()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = Settings()
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            await migrate(db)
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+    print(f"Database is up to date: {_redacted(settings.database_url)}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    print("The local demo is not built yet; `surveybot serve` runs the real bot.", file=sys.stderr)
+    return 2
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    print("Digests are not built yet.", file=sys.stderr)
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="surveybot",
+        description="Surveys after every support conversation, alerts and weekly digests in Slack.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the bot (HTTP on PORT, or Socket Mode)")
+    serve.add_argument("--socket-mode", action="store_true", help="connect over Socket Mode")
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(
+        func=cmd_migrate
+    )
+    sub.add_parser("demo", help="run a local demo against a fake Slack").set_defaults(func=cmd_demo)
+    digest = sub.add_parser("digest", help="post or preview a team's weekly digest")
+    digest.add_argument("--team", required=True, help="team name from the teams file")
+    digest.add_argument("--dry-run", action="store_true", help="print instead of posting")
+    digest.add_argument("--week", help="ISO week such as 2026-W47 (default: last week)")
+    digest.set_defaults(func=cmd_digest)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    configure_logging()
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except TeamsFileError as exc:
+        print(f"surveybot: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        print(f"surveybot: invalid setting: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

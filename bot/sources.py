@@ -1,0 +1,143 @@
+"""Closes that come from Slack itself: the close reaction and the message shortcut."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.surveys import ClosedConversation, CloseResult, CloseStatus, close_conversation
+from bot.teams import Team, Teams
+from storage.db import Database
+
+log = logging.getLogger("surveybot.sources")
+
+
+@dataclass(frozen=True)
+class NotClosed:
+    """Why a close request did nothing, in words the agent can act on."""
+
+    reason: str
+
+
+async def _root_author(client: AsyncWebClient, channel: str, ts: str) -> tuple[str | None, bool]:
+    """The author of the message at `ts`, and whether it starts a conversation (is no reply)."""
+    response = await client.conversations_history(
+        channel=channel, latest=ts, inclusive=True, limit=1
+    )
+    messages = response.get("messages") or []
+    if not messages or messages[0].get("ts") != ts:
+        return None, False  # replies are not in the channel history
+    message = messages[0]
+    is_root = message.get("thread_ts") in (None, ts)
+    if message.get("bot_id") or message.get("subtype") == "bot_message":
+        return None, is_root
+    return message.get("user"), is_root
+
+
+async def close_from_slack(
+    db: Database,
+    client: AsyncWebClient,
+    teams: Teams,
+    *,
+    channel_id: str,
+    message_ts: str,
+    closer_id: str,
+    now: datetime,
+    skip_survey: bool = False,
+    message_author: str | None = None,
+    thread_ts: str | None = None,
+) -> CloseResult | NotClosed:
+    """Close the support conversation that `message_ts` belongs to.
+
+    The conversation is the thread's root message; its author is the customer and
+    whoever closed it is the agent, recorded now so the credit stays with them.
+    """
+    team = teams.by_support_channel(channel_id)
+    if team is None:
+        return NotClosed("This channel is not a support channel of any surveybot team.")
+    root_ts = thread_ts or message_ts
+    customer = message_author if root_ts == message_ts else None
+    if customer is None:
+        try:
+            customer, is_root = await _root_author(client, channel_id, root_ts)
+        except SlackApiError as exc:
+            log.warning(
+                "root message lookup failed channel=%s error=%s",
+                channel_id,
+                exc.response.get("error"),
+            )
+            return NotClosed(
+                "I could not read this conversation's first message, so nothing was closed."
+            )
+        if not is_root:
+            return NotClosed("Only the first message of a conversation can close it.")
+    if not customer:
+        return NotClosed(
+            "This conversation was not started by a person, so there is nobody to survey."
+        )
+    if customer == closer_id and not skip_survey:
+        return NotClosed(
+            "Only someone from the support team can close a conversation with a survey."
+        )
+    return await close_conversation(
+        db,
+        ClosedConversation(
+            source="slack",
+            external_id=f"{channel_id}:{root_ts}",
+            team=team,
+            closed_at=now,
+            customer_id=customer,
+            agent_id=closer_id,
+            channel_id=channel_id,
+            thread_ts=root_ts,
+            skip_survey=skip_survey,
+        ),
+        now,
+    )
+
+
+def reaction_meaning(teams: Teams, channel_id: str, reaction: str) -> tuple[Team, bool] | None:
+    """(team, skip_survey) when the reaction closes a conversation in this channel."""
+    team = teams.by_support_channel(channel_id)
+    if team is None:
+        return None
+    if reaction == team.close_reaction:
+        return team, False
+    if reaction == team.skip_reaction:
+        return team, True
+    return None
+
+
+def close_notice(
+    result: CloseResult | NotClosed, team: Team | None, customer_id: str | None
+) -> str:
+    """What the agent who closed the conversation is told, privately."""
+    if isinstance(result, NotClosed):
+        return result.reason
+    who = f"<@{customer_id}>" if customer_id else "The customer"
+    where = "in the thread" if team and team.delivery == "thread" else "by direct message"
+    match result.status:
+        case CloseStatus.SCHEDULED:
+            delay = team.delay_minutes if team else 0
+            when = f"in {delay} minutes" if delay else "now"
+            return f"Closed. {who} gets a short survey {where} {when} (quiet hours respected)."
+        case CloseStatus.DUPLICATE:
+            return "This conversation was already closed; its survey is not sent twice."
+        case CloseStatus.THROTTLED:
+            days = team.throttle_days if team else 0
+            return f"Closed. No survey this time: {who} was already asked in the last {days} days."
+        case CloseStatus.SKIPPED:
+            return "Closed without a survey."
+        case CloseStatus.NOT_SAMPLED:
+            share = round((team.sample_rate if team else 1) * 100)
+            return (
+                "Closed. This one was not picked for a survey "
+                f"(the team surveys {share} % of conversations)."
+            )
+        case CloseStatus.OWN_CONVERSATION:
+            return "Closed without a survey: agents never rate their own conversations."
+    return "Closed."

@@ -1,0 +1,21 @@
+"""The edges: Slack listeners and HTTP routes. Thin: parse, call `bot`, answer."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+
+from handlers import actions, events, health, middleware, shortcuts, views, webhooks
+
+
+def register(app: AsyncApp) -> None:
+    middleware.register(app)
+    events.register(app)
+    shortcuts.register(app)
+    actions.register(app)
+    views.register(app)
+
+
+def add_routes(web_app: web.Application) -> None:
+    webhooks.add_routes(web_app)
+    health.add_routes(web_app)

@@ -1,0 +1,77 @@
+"""Events API listeners: the close reaction, and the customer writing again."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.sources import close_from_slack, close_notice, reaction_meaning
+from bot.surveys import customer_wrote_again
+from handlers.context import services_of
+
+log = logging.getLogger("surveybot.handlers.events")
+
+
+async def on_reaction_added(event: dict[str, Any], context: Any, client: AsyncWebClient) -> None:
+    services = services_of(context)
+    item = event.get("item") or {}
+    if item.get("type") != "message" or not item.get("channel") or not item.get("ts"):
+        return
+    meaning = reaction_meaning(services.teams, item["channel"], event.get("reaction", ""))
+    if meaning is None:
+        return
+    team, skip = meaning
+    closer = event.get("user", "")
+    try:
+        result = await close_from_slack(
+            services.db,
+            client,
+            services.teams,
+            channel_id=item["channel"],
+            message_ts=item["ts"],
+            closer_id=closer,
+            now=services.clock(),
+            skip_survey=skip,
+            # Not trusted as the customer: the message may be a reply, so the root is read.
+            message_author=None,
+        )
+        await client.chat_postEphemeral(
+            channel=item["channel"],
+            user=closer,
+            text=close_notice(result, team, event.get("item_user")),
+        )
+    except Exception:
+        # Already acked: log, never lose the ack to an exception.
+        log.exception("close by reaction failed channel=%s ts=%s", item["channel"], item["ts"])
+
+
+async def on_message(event: dict[str, Any], context: Any) -> None:
+    """A reply in a closed support thread by its customer cancels the waiting survey."""
+    thread_ts = event.get("thread_ts")
+    if not thread_ts or event.get("subtype") or not event.get("user"):
+        return
+    services = services_of(context)
+    if services.teams.by_support_channel(event.get("channel", "")) is None:
+        return
+    try:
+        await customer_wrote_again(services.db, event["channel"], thread_ts, event["user"])
+    except Exception:
+        log.exception("cancel on reply failed channel=%s", event.get("channel"))
+
+
+Listener = Callable[..., Awaitable[None]]
+
+# Every event the app listens to; the manifest test checks the manifest declares these.
+EVENT_LISTENERS: dict[str, Listener] = {
+    "reaction_added": on_reaction_added,
+    "message": on_message,
+}
+
+
+def register(app: AsyncApp) -> None:
+    for event_type, listener in EVENT_LISTENERS.items():
+        app.event(event_type)(listener)

@@ -1,0 +1,27 @@
+"""GET /healthz and GET /metrics."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.metrics import render_metrics
+from handlers.context import services_of_request
+
+
+async def healthz(request: web.Request) -> web.Response:
+    services = services_of_request(request)
+    if await services.db.ping():
+        return web.json_response({"status": "ok"})
+    return web.json_response({"status": "database unreachable"}, status=503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    services = services_of_request(request)
+    return web.Response(
+        text=await render_metrics(services.db), content_type="text/plain", charset="utf-8"
+    )
+
+
+def add_routes(web_app: web.Application) -> None:
+    web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/metrics", metrics)

@@ -1,0 +1,57 @@
+"""The message shortcut "Close & send survey"."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import ids
+from bot.sources import close_from_slack, close_notice
+from handlers.context import services_of
+
+log = logging.getLogger("surveybot.handlers.shortcuts")
+
+
+async def on_close_and_survey(
+    ack: AsyncAck, shortcut: dict[str, Any], context: Any, client: AsyncWebClient
+) -> None:
+    await ack()
+    services = services_of(context)
+    message = shortcut.get("message") or {}
+    channel = (shortcut.get("channel") or {}).get("id", "")
+    agent = (shortcut.get("user") or {}).get("id", "")
+    try:
+        result = await close_from_slack(
+            services.db,
+            client,
+            services.teams,
+            channel_id=channel,
+            message_ts=message.get("ts", ""),
+            thread_ts=message.get("thread_ts"),
+            closer_id=agent,
+            now=services.clock(),
+            message_author=None if message.get("bot_id") else message.get("user"),
+        )
+        team = services.teams.by_support_channel(channel)
+        customer = message.get("user") if not message.get("thread_ts") else None
+        await client.chat_postEphemeral(
+            channel=channel, user=agent, text=close_notice(result, team, customer)
+        )
+    except Exception:
+        log.exception("close by shortcut failed channel=%s", channel)
+
+
+Listener = Callable[..., Awaitable[None]]
+
+SHORTCUT_LISTENERS: dict[str, Listener] = {
+    ids.SHORTCUT_CLOSE_AND_SURVEY: on_close_and_survey,
+}
+
+
+def register(app: AsyncApp) -> None:
+    for callback_id, listener in SHORTCUT_LISTENERS.items():
+        app.shortcut(callback_id)(listener)

@@ -1,0 +1,54 @@
+"""Fixtures: databases on both stores, and the real bot against a fake Slack."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from sandbox import FakeSlack
+from storage.db import Database
+from tests.databases import PostgresScratch, empty_postgres, fresh_sqlite, require_postgres
+from tests.harness import Bot, running_bot, seed_slack
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    require_postgres()
+    scratch = PostgresScratch()
+    scratch.create()
+    yield scratch.url
+    scratch.drop()
+
+
+@pytest_asyncio.fixture(params=["sqlite", "postgresql"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated, empty database; storage tests run once on each store."""
+    if request.param == "sqlite":
+        database = await fresh_sqlite(str(tmp_path / "surveybot.db"))
+    else:
+        database = Database(request.getfixturevalue("postgres_url"))
+        await empty_postgres(database)
+    yield database
+    await database.dispose()
+
+
+@pytest_asyncio.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack() as fake:
+        seed_slack(fake)
+        yield fake
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+
+
+@pytest_asyncio.fixture
+async def bot(slack: FakeSlack, sqlite_url: str) -> AsyncIterator[Bot]:
+    """The running bot on the embedded default store."""
+    async with running_bot(slack, sqlite_url) as running:
+        yield running

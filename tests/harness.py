@@ -1,0 +1,216 @@
+"""The real bot (aiohttp server, slack_sdk client, scheduler) against the fake Slack.
+
+Requests reach the bot over HTTP, signed the way Slack and helpdesks sign them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+from bot.app import Services, create_bolt_app, create_services, create_web_app
+from bot.settings import Settings
+from bot.teams import parse_teams
+from bot.webhook import sign
+from handlers import add_routes, register
+from sandbox import FakeSlack
+
+SIGNING_SECRET = "test-signing-secret"
+WEBHOOK_SECRET = "test-webhook-secret"
+CUSTOMER = "U0CUSTOMER"
+AGENT = "U0AGENT"
+SUPPORT_CHANNEL = "C0SUPPORT"
+ALERT_CHANNEL = "C0ALERTS"
+DIGEST_CHANNEL = "C0DIGEST"
+
+TEAMS_TOML = f"""
+[[teams]]
+name = "support"
+support_channels = ["{SUPPORT_CHANNEL}"]
+alert_channel = "{ALERT_CHANNEL}"
+digest_channel = "{DIGEST_CHANNEL}"
+delay_minutes = 0
+quiet_hours = ""
+delivery = "thread"
+"""
+
+
+@dataclass
+class Clock:
+    """The bot's clock: real time unless a test sets or advances it."""
+
+    frozen: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.frozen or datetime.now(UTC)
+
+    def set(self, moment: datetime) -> None:
+        self.frozen = moment
+
+    def advance(self, delta: timedelta) -> None:
+        self.frozen = self() + delta
+
+
+@dataclass
+class Bot:
+    slack: FakeSlack
+    services: Services
+    url: str
+    http: aiohttp.ClientSession
+    clock: Clock
+    _event_counter: int = field(default=0)
+
+    # --- Slack -> bot -------------------------------------------------------------
+    async def post_slack(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        headers: dict[str, str] | None = None,
+        timestamp: int | None = None,
+        secret: str = SIGNING_SECRET,
+    ) -> aiohttp.ClientResponse:
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+        all_headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature,
+            **(headers or {}),
+        }
+        async with self.http.post(
+            f"{self.url}/slack/events", data=body.encode(), headers=all_headers
+        ) as response:
+            await response.read()
+            return response
+
+    async def send_event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        **kwargs: Any,
+    ) -> aiohttp.ClientResponse:
+        self._event_counter += 1
+        body = {
+            "token": "legacy",
+            "team_id": "T0001",
+            "api_app_id": "A0SURVEYBOT",
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{self._event_counter:08d}",
+            "event_time": int(time.time()),
+            "event": event,
+        }
+        headers = {}
+        if retry_num is not None:
+            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return await self.post_slack(
+            json.dumps(body), "application/json", headers=headers, **kwargs
+        )
+
+    async def send_interaction(
+        self, payload: dict[str, Any], **kwargs: Any
+    ) -> aiohttp.ClientResponse:
+        body = urlencode({"payload": json.dumps(payload)})
+        return await self.post_slack(body, "application/x-www-form-urlencoded", **kwargs)
+
+    async def send_interaction_json(self, payload: dict[str, Any]) -> Any:
+        """Post an interaction and return the bot's JSON answer (e.g. modal errors)."""
+        body = urlencode({"payload": json.dumps(payload)})
+        ts = str(int(time.time()))
+        signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body)
+        async with self.http.post(
+            f"{self.url}/slack/events",
+            data=body.encode(),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": ts,
+                "X-Slack-Signature": signature,
+            },
+        ) as response:
+            text = await response.text()
+            return response.status, (json.loads(text) if text.startswith("{") else text)
+
+    # --- helpdesk -> bot ----------------------------------------------------------
+    async def send_webhook(
+        self,
+        body: dict[str, Any] | bytes,
+        *,
+        secret: str = WEBHOOK_SECRET,
+        timestamp: int | None = None,
+        signature: str | None = None,
+    ) -> tuple[int, Any]:
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "X-Surveybot-Timestamp": ts,
+            "X-Surveybot-Signature": signature or sign(secret, ts, raw),
+        }
+        async with self.http.post(
+            f"{self.url}/webhooks/conversation-closed", data=raw, headers=headers
+        ) as response:
+            text = await response.text()
+            return response.status, (json.loads(text) if text.startswith("{") else text)
+
+    async def get(self, path: str) -> tuple[int, str]:
+        async with self.http.get(f"{self.url}{path}") as response:
+            return response.status, await response.text()
+
+
+def settings_for(slack: FakeSlack, database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "slack_bot_token": "xoxb-test",
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": slack.api_url,
+        "database_url": database_url,
+        "webhook_secret": WEBHOOK_SECRET,
+        "dispatch_interval_seconds": 0.05,
+        "max_delivery_attempts": 3,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@asynccontextmanager
+async def running_bot(
+    slack: FakeSlack,
+    database_url: str,
+    *,
+    teams_toml: str = TEAMS_TOML,
+    clock: Clock | None = None,
+    **settings: Any,
+) -> AsyncIterator[Bot]:
+    clock = clock or Clock()
+    services = create_services(
+        settings_for(slack, database_url, **settings), parse_teams(teams_toml), clock=clock
+    )
+    web_app = create_web_app(services, create_bolt_app(services, register), add_routes)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    async with aiohttp.ClientSession() as http:
+        try:
+            yield Bot(slack, services, f"http://127.0.0.1:{port}", http, clock)
+        finally:
+            await runner.cleanup()
+
+
+def seed_slack(slack: FakeSlack) -> None:
+    slack.add_user(CUSTOMER, name="ann", email="ann@example.com", tz="Europe/Berlin")
+    slack.add_user(AGENT, name="bo", email="bo@support.example", tz="America/New_York")
+    for channel in (SUPPORT_CHANNEL, ALERT_CHANNEL, DIGEST_CHANNEL):
+        slack.add_channel(channel)

@@ -1,0 +1,104 @@
+"""`surveybot` as an operator runs it: missing credentials, migrate, serve and SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from sandbox import FakeSlack
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SURVEYBOT_"))}
+    env.pop("DATABASE_URL", None)
+    env.update(extra)
+    return env
+
+
+async def run_cli(*args: str, cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", *args,
+        cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    return process.returncode or 0, out.decode()
+
+
+def project_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    root = str(Path(__file__).resolve().parent.parent)
+    return clean_env(PYTHONPATH=root, **extra)
+
+
+async def test_serve_without_credentials_says_what_is_missing_and_how_to_get_them(
+    tmp_path: Path,
+) -> None:
+    code, out = await run_cli("serve", cwd=tmp_path, env=project_env(tmp_path))
+    assert code == 2
+    assert "Missing: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET" in out
+    assert "manifest.yml" in out and ".env" in out
+    assert "Traceback" not in out
+
+
+async def test_migrate_creates_the_embedded_database_in_the_working_folder(tmp_path: Path) -> None:
+    code, out = await run_cli("migrate", cwd=tmp_path, env=project_env(tmp_path))
+    assert code == 0, out
+    assert "Database is up to date" in out
+    assert (tmp_path / "surveybot.db").exists()
+
+
+async def test_a_bad_teams_file_is_reported_by_team_and_field(tmp_path: Path) -> None:
+    teams = tmp_path / "teams.toml"
+    teams.write_text('[[teams]]\nname = "billing"\ndelivery = "pigeon"\n')
+    env = project_env(
+        tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", SURVEYBOT_CONFIG=str(teams)
+    )
+    code, out = await run_cli("serve", cwd=tmp_path, env=env)
+    assert code == 2
+    assert "team 'billing': delivery:" in out and "Traceback" not in out
+
+
+async def test_serve_answers_health_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    async with FakeSlack() as slack:
+        env = project_env(
+            tmp_path,
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET="secret",
+            SLACK_API_URL=slack.api_url,
+            PORT=str(port),
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "serve",
+            cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            async with aiohttp.ClientSession() as http:
+                for _ in range(100):
+                    try:
+                        async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                            assert response.status == 200
+                            break
+                    except aiohttp.ClientConnectionError:
+                        await asyncio.sleep(0.1)
+                else:
+                    raise AssertionError("the bot did not start listening")
+            process.send_signal(signal.SIGTERM)
+            out, _ = await asyncio.wait_for(process.communicate(), timeout=20)
+        finally:
+            if process.returncode is None:
+                process.kill()
+        assert process.returncode == 0, out.decode()
+        assert "surveybot stopped" in out.decode()

@@ -1,0 +1,390 @@
+"""Surveys go out: every source, through the real bot, against the fake Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandbox import FakeSlack
+from storage import surveys as store
+from storage.models import Conversation
+from tests.harness import AGENT, CUSTOMER, SUPPORT_CHANNEL, TEAMS_TOML, Bot, Clock, running_bot
+
+ROOT_TS = "1763900000.000100"
+
+
+def reaction(
+    user: str = AGENT, name: str = "white_check_mark", ts: str = ROOT_TS
+) -> dict[str, Any]:
+    return {
+        "type": "reaction_added",
+        "user": user,
+        "reaction": name,
+        "item_user": CUSTOMER,
+        "item": {"type": "message", "channel": SUPPORT_CHANNEL, "ts": ts},
+        "event_ts": "1763900100.000200",
+    }
+
+
+def webhook_close(conversation_id: str = "ZD-1001", **extra: Any) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id,
+        "customer": {"slack_user_id": CUSTOMER},
+        "agent": {"slack_user_id": AGENT},
+        **extra,
+    }
+
+
+def survey_buttons(message: dict[str, Any]) -> list[str]:
+    actions = next(b for b in message["blocks"] if b["type"] == "actions")
+    return [element["text"]["text"] for element in actions["elements"]]
+
+
+async def conversations(bot: Bot) -> list[Conversation]:
+    from sqlalchemy import select
+
+    async with bot.services.db.session() as session:
+        return list((await session.execute(select(Conversation))).scalars().all())
+
+
+async def test_close_reaction_sends_one_survey_in_the_thread(bot: Bot, slack: FakeSlack) -> None:
+    slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "My invoice is wrong")
+
+    response = await bot.send_event(reaction())
+    assert response.status == 200
+
+    (post,) = await slack.wait_for("chat.postMessage")
+    assert post.args["channel"] == SUPPORT_CHANNEL
+    assert post.args["thread_ts"] == ROOT_TS
+    assert post.args["text"] == "How satisfied are you with the help you received?"
+    assert survey_buttons(post.args)[0] == "1 · Very dissatisfied"
+    (survey,) = await store.all_surveys(bot.services.db)
+    await asyncio.sleep(0.1)
+    survey = await store.survey_by_token(bot.services.db, survey.token) or survey
+    assert survey.status == "delivered" and survey.agent_id == AGENT
+    assert survey.customer_id == CUSTOMER
+    (notice,) = slack.ephemerals
+    assert notice["user"] == AGENT and "gets a short survey in the thread" in notice["text"]
+
+
+async def test_the_customer_cannot_close_their_own_conversation(bot: Bot, slack: FakeSlack) -> None:
+    slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "never mind")
+    await bot.send_event(reaction(user=CUSTOMER))
+    await slack.wait_for("chat.postEphemeral")
+    assert await store.all_surveys(bot.services.db) == []
+    assert "Only someone from the support team" in slack.ephemerals[0]["text"]
+
+
+async def test_a_reaction_on_a_reply_closes_nothing(bot: Bot, slack: FakeSlack) -> None:
+    slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "help")
+    slack.add_message(SUPPORT_CHANNEL, "1763900050.000100", CUSTOMER, "thanks", thread_ts=ROOT_TS)
+    await bot.send_event(reaction(ts="1763900050.000100"))
+    await slack.wait_for("chat.postEphemeral")
+    assert await store.all_surveys(bot.services.db) == []
+
+
+async def test_a_reaction_outside_support_channels_or_another_emoji_is_ignored(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "help")
+    await bot.send_event(reaction(name="tada"))
+    other = reaction()
+    other["item"]["channel"] = "C0RANDOM"
+    await bot.send_event(other)
+    await asyncio.sleep(0.3)
+    assert await store.all_surveys(bot.services.db) == []
+    assert slack.called("chat.postEphemeral") == []
+
+
+async def test_the_skip_reaction_closes_without_a_survey(bot: Bot, slack: FakeSlack) -> None:
+    slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "spam")
+    await bot.send_event(reaction(name="no_entry_sign"))
+    await slack.wait_for("chat.postEphemeral")
+    await bot.send_event(reaction())  # a later close reaction changes nothing
+    await slack.wait_for("chat.postEphemeral", 2)
+    assert await store.all_surveys(bot.services.db) == []
+    (conversation,) = await conversations(bot)
+    assert conversation.outcome == "skipped"
+
+
+async def test_the_message_shortcut_closes_and_sends_the_survey(bot: Bot, slack: FakeSlack) -> None:
+    slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "VPN is down")
+    payload = {
+        "type": "message_action",
+        "callback_id": "close_and_survey",
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        "response_url": f"{slack.base_url}/response/1",
+        "team": {"id": "T0001", "domain": "acme"},
+        "channel": {"id": SUPPORT_CHANNEL, "name": "support"},
+        "user": {"id": AGENT, "name": "bo"},
+        "message_ts": ROOT_TS,
+        "message": {"type": "message", "user": CUSTOMER, "ts": ROOT_TS, "text": "VPN is down"},
+    }
+    response = await bot.send_interaction(payload)
+    assert response.status == 200
+    (post,) = await slack.wait_for("chat.postMessage")
+    assert post.args["thread_ts"] == ROOT_TS
+    (survey,) = await store.all_surveys(bot.services.db)
+    assert survey.agent_id == AGENT
+
+
+async def test_the_shortcut_on_a_reply_closes_the_thread_it_belongs_to(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "VPN is down")
+    reply_ts = "1763900060.000100"
+    slack.add_message(SUPPORT_CHANNEL, reply_ts, AGENT, "fixed", thread_ts=ROOT_TS)
+    payload = {
+        "type": "message_action",
+        "callback_id": "close_and_survey",
+        "trigger_id": "1.2.3",
+        "response_url": f"{slack.base_url}/response/1",
+        "team": {"id": "T0001"},
+        "channel": {"id": SUPPORT_CHANNEL},
+        "user": {"id": AGENT},
+        "message_ts": reply_ts,
+        "message": {"type": "message", "user": AGENT, "ts": reply_ts, "thread_ts": ROOT_TS},
+    }
+    await bot.send_interaction(payload)
+    (post,) = await slack.wait_for("chat.postMessage")
+    assert post.args["thread_ts"] == ROOT_TS
+    (survey,) = await store.all_surveys(bot.services.db)
+    assert survey.customer_id == CUSTOMER
+
+
+async def test_a_webhook_close_is_accepted_and_delivered_by_dm(bot: Bot, slack: FakeSlack) -> None:
+    status, body = await bot.send_webhook(webhook_close(customer_value=120))
+    assert status == 202
+    assert body["status"] == "scheduled" and body["survey_id"]
+    (post,) = await slack.wait_for("chat.postMessage")
+    assert post.args["channel"].startswith("D")
+    assert "thread_ts" not in post.args
+    assert slack.called("conversations.open")[0].args["users"] == CUSTOMER
+
+
+async def test_a_webhook_customer_given_by_email_is_found_in_slack(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    status, body = await bot.send_webhook(
+        {"conversation_id": 77, "customer": {"email": "ANN@example.com"}, "survey": "ces"}
+    )
+    assert (status, body["status"]) == (202, "scheduled")
+    (post,) = await slack.wait_for("chat.postMessage")
+    assert len(survey_buttons(post.args)) == 7
+    await asyncio.sleep(0.1)
+    (survey,) = await store.all_surveys(bot.services.db)
+    assert survey.customer_id == CUSTOMER
+
+
+async def test_a_helpdesk_sending_twice_gets_the_same_survey_back(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    _, first = await bot.send_webhook(webhook_close())
+    _, second = await bot.send_webhook(webhook_close())
+    assert second == {"survey_id": first["survey_id"], "status": "duplicate"}
+    await slack.wait_for("chat.postMessage")
+    await asyncio.sleep(0.3)
+    assert len(slack.called("chat.postMessage")) == 1
+
+
+async def test_an_event_retry_and_a_second_close_create_nothing_new(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "help")
+    await bot.send_event(reaction(), event_id="Ev0RETRY")
+    retry = await bot.send_event(reaction(), event_id="Ev0RETRY", retry_num=1)
+    assert retry.status == 200
+    await bot.send_event(reaction(user="U0OTHERAGENT"))  # another agent closes it too
+    await slack.wait_for("chat.postEphemeral", 2)
+    await slack.wait_for("chat.postMessage")
+    await asyncio.sleep(0.3)
+    assert len(await store.all_surveys(bot.services.db)) == 1
+    assert len(slack.called("chat.postMessage")) == 1
+    # The retried delivery was not handled twice: two notices (first close, second agent).
+    assert len(slack.ephemerals) == 2
+    assert "already closed" in slack.ephemerals[1]["text"]
+
+
+async def test_forged_and_stale_signatures_are_refused_and_store_nothing(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "help")
+    forged = await bot.send_event(reaction(), secret="not-the-secret")
+    stale = await bot.send_event(reaction(), timestamp=int(datetime.now(UTC).timestamp()) - 600)
+    assert (forged.status, stale.status) == (401, 401)
+
+    status, body = await bot.send_webhook(webhook_close(), secret="guess")
+    assert (status, body) == (401, {"error": "wrong signature"})
+    old = int((datetime.now(UTC) - timedelta(minutes=6)).timestamp())
+    status, body = await bot.send_webhook(webhook_close(), timestamp=old)
+    assert status == 401 and "stale" in body["error"]
+    status, _ = await bot.send_webhook(webhook_close(), signature="sha256=")
+    assert status == 401
+
+    await asyncio.sleep(0.2)
+    assert await store.all_surveys(bot.services.db) == []
+    assert await conversations(bot) == []
+
+
+async def test_a_bad_webhook_body_gets_400_naming_the_field_and_stores_nothing(bot: Bot) -> None:
+    status, body = await bot.send_webhook({"conversation_id": "1", "customer": {}})
+    assert (status, body) == (400, {"error": "customer: give slack_user_id or email"})
+    status, body = await bot.send_webhook(b"{oops")
+    assert (status, body) == (400, {"error": "body: not valid JSON"})
+    status, body = await bot.send_webhook(webhook_close(team="nobody"))
+    assert status == 400 and body["error"].startswith("team:")
+    assert await conversations(bot) == []
+
+
+async def test_huge_bodies_are_refused(bot: Bot) -> None:
+    status, _ = await bot.send_webhook(b"{" + b" " * 70_000 + b"}")
+    assert status == 413
+    response = await bot.send_event({"type": "reaction_added", "pad": "x" * 300_000})
+    assert response.status == 413
+    assert await conversations(bot) == []
+
+
+@pytest.mark.parametrize("failure", [{"status": 429, "retry_after": 1}, {"status": 500}])
+async def test_rate_limits_and_server_errors_are_retried_and_the_survey_arrives_once(
+    bot: Bot, slack: FakeSlack, failure: dict[str, Any]
+) -> None:
+    slack.fail_next("chat.postMessage", **failure)
+    await bot.send_webhook(webhook_close())
+    calls = await slack.wait_for("chat.postMessage", 2, timeout=10)
+    await asyncio.sleep(0.3)
+    dm_messages = [
+        m for channel, ms in slack.messages.items() for m in ms if channel.startswith("D")
+    ]
+    assert len(dm_messages) == 1
+    assert len(calls) == 2
+    (survey,) = await store.all_surveys(bot.services.db)
+    assert survey.status == "delivered"
+
+
+async def test_after_the_last_attempt_the_survey_is_marked_failed_with_slacks_error(
+    bot: Bot, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="surveybot")
+    slack.fail_next("chat.postMessage", count=20, error="channel_not_found")
+    await bot.send_webhook(webhook_close())
+    await slack.wait_for("chat.postMessage")
+    for _ in range(50):
+        (survey,) = await store.all_surveys(bot.services.db)
+        if survey.status == "failed":
+            break
+        await asyncio.sleep(0.05)
+    assert survey.status == "failed" and survey.last_error == "channel_not_found"
+    lines = [r.getMessage() for r in caplog.records if "survey failed" in r.getMessage()]
+    assert len(lines) == 1 and "error=channel_not_found" in lines[0]
+
+
+async def test_transient_errors_are_retried_with_backoff_until_the_last_attempt(
+    slack: FakeSlack, sqlite_url: str
+) -> None:
+    clock = Clock(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+    async with running_bot(slack, sqlite_url, clock=clock) as bot:
+        slack.fail_next("chat.postMessage", count=3, status=200, error="fatal_error")
+        await bot.send_webhook(webhook_close())
+        for attempt in range(1, 4):
+            await slack.wait_for("chat.postMessage", attempt)
+            await asyncio.sleep(0.15)
+            (survey,) = await store.all_surveys(bot.services.db)
+            assert survey.attempts == attempt
+            clock.advance(timedelta(minutes=2**attempt))
+        assert survey.status == "failed"
+
+
+async def test_a_restart_between_scheduling_and_sending_still_delivers(
+    slack: FakeSlack, sqlite_url: str
+) -> None:
+    clock = Clock(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+    delayed = TEAMS_TOML.replace("delay_minutes = 0", "delay_minutes = 10")
+    async with running_bot(slack, sqlite_url, teams_toml=delayed, clock=clock) as bot:
+        status, body = await bot.send_webhook(webhook_close())
+        assert (status, body["status"]) == (202, "scheduled")
+        await asyncio.sleep(0.2)
+    assert slack.called("chat.postMessage") == []
+
+    clock.advance(timedelta(minutes=11))
+    async with running_bot(slack, sqlite_url, teams_toml=delayed, clock=clock) as bot:
+        await slack.wait_for("chat.postMessage")
+        (survey,) = await store.all_surveys(bot.services.db)
+        assert survey.token == body["survey_id"]
+
+
+async def test_a_survey_due_at_night_waits_for_the_customers_morning(
+    slack: FakeSlack, sqlite_url: str
+) -> None:
+    # 22:30 in Berlin, where the customer lives: the survey waits until 08:00 there.
+    clock = Clock(datetime(2026, 11, 23, 21, 30, tzinfo=UTC))
+    night = TEAMS_TOML.replace('quiet_hours = ""', 'quiet_hours = "20:00-08:00"')
+    async with running_bot(slack, sqlite_url, teams_toml=night, clock=clock) as bot:
+        await bot.send_webhook(webhook_close())
+        await slack.wait_for("users.info")
+        await asyncio.sleep(0.2)
+        assert slack.called("chat.postMessage") == []
+        (survey,) = await store.all_surveys(bot.services.db)
+        assert survey.send_after == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+        clock.set(datetime(2026, 11, 24, 7, 0, tzinfo=UTC))
+        await slack.wait_for("chat.postMessage")
+
+
+async def test_a_waiting_survey_is_cancelled_when_the_customer_writes_again(
+    slack: FakeSlack, sqlite_url: str
+) -> None:
+    delayed = TEAMS_TOML.replace("delay_minutes = 0", "delay_minutes = 30")
+    async with running_bot(slack, sqlite_url, teams_toml=delayed) as bot:
+        slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "help")
+        await bot.send_event(reaction())
+        await slack.wait_for("chat.postEphemeral")
+        await bot.send_event(
+            {
+                "type": "message",
+                "channel": SUPPORT_CHANNEL,
+                "user": CUSTOMER,
+                "text": "actually, one more thing",
+                "ts": "1763900300.000100",
+                "thread_ts": ROOT_TS,
+                "channel_type": "channel",
+            }
+        )
+        for _ in range(40):
+            (survey,) = await store.all_surveys(bot.services.db)
+            if survey.status == "cancelled":
+                break
+            await asyncio.sleep(0.05)
+        assert survey.status == "cancelled"
+
+
+async def test_sample_rate_zero_surveys_nothing(slack: FakeSlack, sqlite_url: str) -> None:
+    sampled = TEAMS_TOML.replace("delivery =", "sample_rate = 0.0\ndelivery =")
+    async with running_bot(slack, sqlite_url, teams_toml=sampled) as bot:
+        status, body = await bot.send_webhook(webhook_close())
+        assert (status, body) == (202, {"survey_id": None, "status": "not_sampled"})
+
+
+async def test_health_answers_200_and_503_when_the_database_is_gone(
+    slack: FakeSlack, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    async with running_bot(slack, f"sqlite+aiosqlite:///{data / 'bot.db'}") as bot:
+        assert await bot.get("/healthz") == (200, '{"status": "ok"}')
+        await bot.services.db.engine.dispose()
+        data.rename(tmp_path / "moved")
+        status, _ = await bot.get("/healthz")
+        assert status == 503
+
+
+async def test_metrics_count_surveys_by_status(bot: Bot, slack: FakeSlack) -> None:
+    await bot.send_webhook(webhook_close())
+    await slack.wait_for("chat.postMessage")
+    await asyncio.sleep(0.1)
+    status, text = await bot.get("/metrics")
+    assert status == 200
+    assert 'surveybot_surveys{status="delivered"} 1' in text

@@ -1,0 +1,83 @@
+"""The teams file: sensible defaults, and errors that name the team and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.teams import TeamsFileError, load_teams, parse_teams
+
+GOOD = """
+[[teams]]
+name = "billing"
+support_channels = ["C0BILLING"]
+alert_channel = "C0ALERTS"
+digest_channel = "C0DIGEST"
+survey = "ces"
+timezone = "Europe/Berlin"
+digest_schedule = "Mon 09:00"
+quiet_hours = "21:00-07:30"
+close_reaction = ":heavy_check_mark:"
+delivery = "dm"
+leads = ["U0LEAD"]
+
+[[teams]]
+name = "support"
+support_channels = ["C0SUPPORT"]
+"""
+
+
+def test_a_valid_file_is_read_with_defaults_filled_in() -> None:
+    teams = parse_teams(GOOD)
+    billing = teams.by_support_channel("C0BILLING")
+    assert billing is not None and billing.name == "billing"
+    assert billing.survey == "ces" and billing.delivery == "dm"
+    assert billing.close_reaction == "heavy_check_mark"
+    assert billing.digest_weekday == 0 and str(billing.digest_time) == "09:00:00"
+    support = teams.by_name("support")
+    assert support is not None
+    assert (support.delay_minutes, support.throttle_days, support.expire_days) == (5, 7, 7)
+    assert support.quiet_hours == "20:00-08:00" and support.sample_rate == 1.0
+
+
+@pytest.mark.parametrize(
+    ("table", "named"),
+    [
+        ('timezone = "Mars/Olympus"', "team 'x': timezone: unknown timezone 'Mars/Olympus'"),
+        ("sample_rate = 1.5", "team 'x': sample_rate:"),
+        ('survey = "nps"', "team 'x': survey:"),
+        ('quiet_hours = "late"', "team 'x': quiet_hours: 'late' is not 'HH:MM-HH:MM'"),
+        ('delivery = "email"', "team 'x': delivery:"),
+        ("colour = 1", "team 'x': colour: unknown field"),
+        ('digest_schedule = "monday"', "team 'x': digest_schedule:"),
+    ],
+)
+def test_a_bad_field_is_named_with_its_team(table: str, named: str) -> None:
+    with pytest.raises(TeamsFileError) as error:
+        parse_teams(f'[[teams]]\nname = "x"\n{table}\n')
+    assert named in str(error.value)
+
+
+def test_a_team_without_a_name_is_named_by_its_position() -> None:
+    with pytest.raises(TeamsFileError, match=r"team #1: name: is required|team #1: name"):
+        parse_teams("[[teams]]\nsurvey = 'csat'\n")
+
+
+def test_a_channel_claimed_by_two_teams_is_refused() -> None:
+    one = '[[teams]]\nname="a"\nsupport_channels=["C1"]\n'
+    text = one + one.replace('"a"', '"b"')
+    with pytest.raises(TeamsFileError, match="C1 belongs to two teams"):
+        parse_teams(text)
+
+
+def test_broken_toml_and_missing_files_say_so(tmp_path: Path) -> None:
+    with pytest.raises(TeamsFileError, match="not valid TOML"):
+        parse_teams("[[teams]\n")
+    with pytest.raises(TeamsFileError, match="cannot read teams file"):
+        load_teams(tmp_path / "nope.toml")
+
+
+def test_without_a_teams_file_one_dm_team_takes_webhook_closes() -> None:
+    teams = load_teams(None)
+    assert teams.default.delivery == "dm"

@@ -1,0 +1,100 @@
+"""The helpdesk webhook: signatures and every 400 naming its field."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.surveys import ClosedConversation
+from bot.teams import parse_teams
+from bot.webhook import BadRequest, parse_close, sign, signature_problem
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+TEAMS = parse_teams('[[teams]]\nname = "support"\n[[teams]]\nname = "billing"\n')
+SECRET = "whsec"
+
+
+def test_a_genuine_fresh_signature_passes() -> None:
+    body = b'{"conversation_id": "1"}'
+    ts = str(int(NOW.timestamp()))
+    assert signature_problem(SECRET, ts, sign(SECRET, ts, body), body, NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "signature", "problem"),
+    [
+        (None, "sha256=00", "missing"),
+        ("yesterday", "sha256=00", "not unix seconds"),
+        (str(int((NOW - timedelta(minutes=6)).timestamp())), None, "missing"),
+        ("STALE", "GOOD", "stale"),
+        ("NOW", "sha256=" + "0" * 64, "wrong signature"),
+    ],
+)
+def test_forged_or_stale_requests_are_refused(
+    timestamp: str | None, signature: str | None, problem: str
+) -> None:
+    body = b'{"conversation_id": "1"}'
+    now_ts = str(int(NOW.timestamp()))
+    stale_ts = str(int((NOW - timedelta(minutes=6)).timestamp()))
+    timestamp = {"NOW": now_ts, "STALE": stale_ts}.get(timestamp or "", timestamp)
+    if signature == "GOOD":
+        signature = sign(SECRET, timestamp or "", body)
+    found = signature_problem(SECRET, timestamp, signature, body, NOW)
+    assert found is not None and problem in found
+
+
+def body(**fields: object) -> bytes:
+    base: dict[str, object] = {"conversation_id": "ZD-1", "customer": {"email": "Ann@Example.com"}}
+    base.update(fields)
+    return json.dumps({k: v for k, v in base.items() if v is not None}).encode()
+
+
+@pytest.mark.parametrize(
+    ("raw", "named"),
+    [
+        (b"{not json", "body: not valid JSON"),
+        (b"[1, 2]", "body: must be a JSON object"),
+        (body(conversation_id=None), "conversation_id: is required"),
+        (body(conversation_id=""), "conversation_id:"),
+        (body(customer=None), "customer: is required"),
+        (body(customer={}), "customer: give slack_user_id or email"),
+        (body(customer={"email": "not-an-email"}), "customer.email:"),
+        (body(customer={"slack_user_id": "bob"}), "customer.slack_user_id:"),
+        (body(agent={"email": "x"}), "agent.email:"),
+        (body(survey="nps"), "survey:"),
+        (body(survey="stars"), "survey:"),
+        (body(team="sales"), "team: no team named 'sales'"),
+        (body(closed_at="last tuesday"), "closed_at:"),
+        (body(closed_at="2027-01-01T00:00:00Z"), "closed_at: is in the future"),
+        (body(customer_value=-5), "customer_value:"),
+        (body(locale="<!channel>"), "locale:"),
+    ],
+)
+def test_each_invalid_body_names_the_bad_field(raw: bytes, named: str) -> None:
+    result = parse_close(raw, TEAMS, NOW)
+    assert isinstance(result, BadRequest)
+    assert result.error.startswith(named.split(":")[0])
+    assert named in result.error
+
+
+def test_a_full_body_becomes_a_close_for_the_named_team() -> None:
+    result = parse_close(
+        body(
+            conversation_id=1234,
+            agent={"slack_user_id": "U0AGENT"},
+            team="billing",
+            survey="ces",
+            closed_at="2026-11-23T09:30:00+01:00",
+            locale="de-DE",
+            customer_value=99.5,
+        ),
+        TEAMS,
+        NOW,
+    )
+    assert isinstance(result, ClosedConversation)
+    assert result.external_id == "1234" and result.team.name == "billing"
+    assert result.customer_email == "ann@example.com" and result.agent_id == "U0AGENT"
+    assert result.closed_at == datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
+    assert result.kind == "ces" and result.customer_value == 99.5
