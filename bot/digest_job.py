@@ -217,7 +217,9 @@ async def post_team_digest(
         )
         return channel, None
 
-    await once(CHART, upload_chart)
+    # The chart belongs in the good news' thread: without that message, wait for a retry.
+    if good_ts is not None:
+        await once(CHART, upload_chart)
 
     for summary in digest.agents:
 

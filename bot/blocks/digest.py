@@ -105,8 +105,8 @@ def _answers_line(good: GoodNews) -> str:
 
 def empty_week_note(kind: SurveyKind) -> str:
     return (
-        "No answers came in this week, so there is no score to show — nothing is wrong "
-        f"with {score_name(kind)}, it just needs customers' voices. Quiet weeks happen."
+        f"No answers came in this week, so there is no {score_name(kind)} to show yet. "
+        "Quiet weeks happen; next week's digest picks up from here."
     )
 
 
@@ -153,11 +153,15 @@ def _revenue_line(improvement: Improvement) -> str | None:
     )
 
 
+def _times(n: int) -> str:
+    return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
+
+
 def _driver_heading(index: int, driver: Driver, kind: SurveyKind) -> str:
     unit = " pts" if kind is not SurveyKind.CES else ""
     return (
-        f"{index}. {driver.label} — cited {driver.mentions} "
-        f"time{'s' if driver.mentions != 1 else ''}, costs about {driver.impact:.1f}{unit}"
+        f"{index}. {driver.label} — cited {_times(driver.mentions)}, "
+        f"costs about {driver.impact:.1f}{unit}"
     )
 
 
@@ -281,10 +285,11 @@ def _agent_figure_line(summary: AgentSummary, kind: SurveyKind) -> str:
             "say more about luck than about you."
         )
     name = score_name(kind)
-    share = "satisfied" if kind is SurveyKind.CSAT else "easy"
+    # For CSAT the headline is the satisfied share; CES adds its easy share.
+    share = "" if kind is SurveyKind.CSAT else f"; {figure.satisfied_percent:.0f} % easy"
     line = (
         f"*{name} {format_score(kind, figure.headline)}* from "
-        f"{_plural(figure.answers, 'answer')}; {figure.satisfied_percent:.0f} % {share}, "
+        f"{_plural(figure.answers, 'answer')}{share}, "
         f"likely between {figure.interval_low:.0f} % and {figure.interval_high:.0f} % "
         "(95 % Wilson interval)"
     )
@@ -379,10 +384,12 @@ def render_digest_text(digest: Digest) -> str:
     out.append(f"  ({DRIVER_FORMULA})")
     if revenue is not None:
         out.append(f"  ({REVENUE_AT_RISK_FORMULA} (0.95))")
-    out += ["", f"PRIVATE AGENT SUMMARIES ({len(digest.agents)}, each sent only to that agent)"]
-    for summary in digest.agents:
-        line = _agent_figure_line(summary, kind).replace("*", "")
-        out.append(f"  @{_plain(summary.agent_id, 40)}: {line}")
+    # Agents' figures are theirs alone: the dry run names who would get one, no figures.
+    out += ["", "PRIVATE SUMMARIES (each agent gets their own by DM; figures not shown here)"]
+    if digest.agents:
+        out.append("  " + ", ".join(f"@{_plain(a.agent_id, 40)}" for a in digest.agents))
+    else:
+        out.append("  none: no agent was credited with answers this week")
     if digest.weeks:
         out += ["", "LAST WEEKS (chart)"]
         out += [
