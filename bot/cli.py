@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 from pydantic import ValidationError
+from slack_bolt.async_app import AsyncApp
 from sqlalchemy.engine import make_url
 
 from bot.app import Services, create_bolt_app, create_services, create_web_app
@@ -72,7 +73,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 async def _serve_socket_mode(
-    services: Services, bolt_app: object, web_app: web.Application, settings: Settings
+    services: Services, bolt_app: AsyncApp, web_app: web.Application, settings: Settings
 ) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -81,14 +82,14 @@ async def _serve_socket_mode(
     await runner.setup()
     await web.TCPSite(runner, port=settings.port).start()
     handler = AsyncSocketModeHandler(bolt_app, settings.slack_app_token)
-    await handler.connect_async()
+    await handler.connect_async()  # type: ignore[no-untyped-call]
     print("surveybot connected to Slack over Socket Mode", file=sys.stderr)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    await handler.close_async()
+    await handler.close_async()  # type: ignore[no-untyped-call]
     await runner.cleanup()
 
 

@@ -31,7 +31,7 @@ async def drop_repeated_events(
             log.info(
                 "event repeated event_id=%s retry=%s",
                 event_id,
-                (req.headers.get("x-slack-retry-num") or [None])[0],
+                ",".join(req.headers.get("x-slack-retry-num") or []) or "-",
             )
             return BoltResponse(status=200, body="")
     return await next()

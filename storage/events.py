@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from storage.db import Database
 from storage.models import ProcessedEvent
@@ -26,7 +27,7 @@ async def first_delivery(db: Database, event_id: str, now: datetime) -> bool:
 async def forget_events_before(db: Database, cutoff: datetime) -> int:
     async with db.session() as session:
         result = await session.execute(
-            delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff)  # type: ignore[arg-type]
+            delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < cutoff)
         )
         await session.commit()
         return int(result.rowcount)  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from storage.db import Database
 from storage.models import Conversation, Survey
@@ -37,7 +38,8 @@ async def record_close(db: Database, conversation: Conversation, survey: Survey 
         try:
             await session.flush()
             if survey is not None:
-                survey.conversation_id = conversation.id  # type: ignore[assignment]
+                assert conversation.id is not None  # flushed: the database gave it an id
+                survey.conversation_id = conversation.id
                 session.add(survey)
             await session.commit()
             return Recorded(conversation, survey, created=True)
@@ -54,7 +56,7 @@ async def find_conversation(db: Database, source: str, external_id: str) -> Conv
     async with db.session() as session:
         result = await session.execute(
             select(Conversation).where(
-                Conversation.source == source, Conversation.external_id == external_id
+                col(Conversation.source) == source, col(Conversation.external_id) == external_id
             )
         )
         return result.scalar_one_or_none()
@@ -63,7 +65,7 @@ async def find_conversation(db: Database, source: str, external_id: str) -> Conv
 async def survey_for_conversation(db: Database, conversation_id: int) -> Survey | None:
     async with db.session() as session:
         result = await session.execute(
-            select(Survey).where(Survey.conversation_id == conversation_id)
+            select(Survey).where(col(Survey.conversation_id) == conversation_id)
         )
         return result.scalar_one_or_none()
 
@@ -75,7 +77,7 @@ async def get_survey(db: Database, survey_id: int) -> Survey | None:
 
 async def survey_by_token(db: Database, token: str) -> Survey | None:
     async with db.session() as session:
-        result = await session.execute(select(Survey).where(Survey.token == token))
+        result = await session.execute(select(Survey).where(col(Survey.token) == token))
         return result.scalar_one_or_none()
 
 
@@ -85,9 +87,9 @@ async def customer_asked_since(db: Database, customer_key: str, since: datetime)
             select(func.count())
             .select_from(Survey)
             .where(
-                Survey.customer_key == customer_key,
-                Survey.created_at >= since,
-                Survey.status.in_(ASKED),  # type: ignore[attr-defined]
+                col(Survey.customer_key) == customer_key,
+                col(Survey.created_at) >= since,
+                col(Survey.status).in_(ASKED),
             )
         )
         return bool(result.scalar_one())
@@ -97,15 +99,15 @@ async def due_survey_ids(db: Database, now: datetime, limit: int = 50) -> list[i
     """Surveys ready to send, and ones whose sender died mid-way (lease expired)."""
     async with db.session() as session:
         result = await session.execute(
-            select(Survey.id)
+            select(col(Survey.id))
             .where(
                 or_(
-                    Survey.status == "scheduled",
-                    (Survey.status == "sending") & (Survey.lease_until < now),  # type: ignore[operator]
+                    col(Survey.status) == "scheduled",
+                    (col(Survey.status) == "sending") & (col(Survey.lease_until) < now),
                 ),
-                Survey.send_after <= now,
+                col(Survey.send_after) <= now,
             )
-            .order_by(Survey.send_after)  # type: ignore[arg-type]
+            .order_by(col(Survey.send_after))
             .limit(limit)
         )
         return [row for row in result.scalars().all() if row is not None]
@@ -123,12 +125,12 @@ async def claim_survey(
         result = await session.execute(
             update(Survey)
             .where(
-                Survey.id == survey_id,  # type: ignore[arg-type]
+                col(Survey.id) == survey_id,
                 or_(
-                    Survey.status == "scheduled",
-                    (Survey.status == "sending") & (Survey.lease_until < now),  # type: ignore[operator]
+                    col(Survey.status) == "scheduled",
+                    (col(Survey.status) == "sending") & (col(Survey.lease_until) < now),
                 ),
-                Survey.send_after <= now,
+                col(Survey.send_after) <= now,
             )
             .values(status="sending", lease_until=lease_until)
             .execution_options(synchronize_session=False)
@@ -141,9 +143,7 @@ async def claim_survey(
 
 async def _update_survey(db: Database, survey_id: int, **values: object) -> None:
     async with db.session() as session:
-        await session.execute(
-            update(Survey).where(Survey.id == survey_id).values(**values)  # type: ignore[arg-type]
-        )
+        await session.execute(update(Survey).where(col(Survey.id) == survey_id).values(**values))
         await session.commit()
 
 
@@ -208,10 +208,10 @@ async def cancel_waiting_in_thread(
         result = await session.execute(
             update(Survey)
             .where(
-                Survey.channel_id == channel_id,  # type: ignore[arg-type]
-                Survey.thread_ts == thread_ts,  # type: ignore[arg-type]
-                Survey.customer_id == customer_id,  # type: ignore[arg-type]
-                Survey.status == "scheduled",  # type: ignore[arg-type]
+                col(Survey.channel_id) == channel_id,
+                col(Survey.thread_ts) == thread_ts,
+                col(Survey.customer_id) == customer_id,
+                col(Survey.status) == "scheduled",
             )
             .values(status="cancelled", last_error="customer wrote again in the thread")
             .execution_options(synchronize_session=False)
@@ -222,11 +222,13 @@ async def cancel_waiting_in_thread(
 
 async def count_by_status(db: Database) -> dict[str, int]:
     async with db.session() as session:
-        result = await session.execute(select(Survey.status, func.count()).group_by(Survey.status))
+        result = await session.execute(
+            select(col(Survey.status), func.count()).group_by(col(Survey.status))
+        )
         return {status: count for status, count in result.all()}
 
 
 async def all_surveys(db: Database) -> Sequence[Survey]:
     async with db.session() as session:
-        result = await session.execute(select(Survey).order_by(Survey.id))  # type: ignore[arg-type]
+        result = await session.execute(select(Survey).order_by(col(Survey.id)))
         return result.scalars().all()

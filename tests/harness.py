@@ -81,7 +81,7 @@ class Bot:
         secret: str = SIGNING_SECRET,
     ) -> aiohttp.ClientResponse:
         ts = str(timestamp if timestamp is not None else int(time.time()))
-        signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+        signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body) or ""
         all_headers = {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": ts,
@@ -129,7 +129,9 @@ class Bot:
         """Post an interaction and return the bot's JSON answer (e.g. modal errors)."""
         body = urlencode({"payload": json.dumps(payload)})
         ts = str(int(time.time()))
-        signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body)
+        signature = (
+            SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body) or ""
+        )
         async with self.http.post(
             f"{self.url}/slack/events",
             data=body.encode(),
@@ -180,7 +182,7 @@ def settings_for(slack: FakeSlack, database_url: str, **overrides: Any) -> Setti
         "max_delivery_attempts": 3,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @asynccontextmanager
