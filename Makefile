@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
+# Exit code 2 means "set-up needed" and the bot has said what is missing: no make error on top.
 run: $(STAMP)
-	$(BIN)/surveybot serve
+	@$(BIN)/surveybot serve || { code=$$?; [ $$code -eq 2 ] || exit $$code; }
 
 test: $(STAMP)
 	./.ci/ensure-postgres

@@ -114,8 +114,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    print("Digests are not built yet.", file=sys.stderr)
-    return 2
+    from bot.digest_job import digest_command
+
+    return asyncio.run(digest_command(Settings(), args.team, args.week, args.dry_run))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.digest_job import post_due_digests
 from bot.expiry import expire_overdue
 from storage import events
 
@@ -19,6 +20,8 @@ log = logging.getLogger("surveybot.scheduler")
 
 # Slack retries for up to ~5 minutes; keep seen event ids well past that.
 EVENT_MEMORY = timedelta(hours=1)
+# How often to look for digests that are due; the DigestPost rows make firing often safe.
+DIGEST_INTERVAL = timedelta(minutes=5)
 
 
 class Scheduler:
@@ -66,7 +69,26 @@ class Scheduler:
             max_instances=1,
             coalesce=True,
         )
+
+        async def post_digests() -> None:
+            try:
+                await post_due_digests(
+                    services.db, services.client, services.teams, services.clock()
+                )
+            except Exception:
+                log.exception("digest run failed")
+
         scheduler.add_job(forget_old_events, "interval", minutes=10, id="forget_events")
+        # First run one interval after start, then every interval; a late start still
+        # posts this week's digests, and the DigestPost rows keep it to once.
+        scheduler.add_job(
+            post_digests,
+            "interval",
+            seconds=DIGEST_INTERVAL.total_seconds(),
+            id="digests",
+            max_instances=1,
+            coalesce=True,
+        )
         scheduler.start()
         self._scheduler = scheduler
 

@@ -43,25 +43,14 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SURVEYBOT_MAX_ATTEMPTS", "max_delivery_attempts"),
     )
 
+    def _missing(self, *names: str) -> list[str]:
+        return [name for name in names if not getattr(self, name.lower())]
+
     def missing_for_http(self) -> list[str]:
-        return [
-            name
-            for name, value in (
-                ("SLACK_BOT_TOKEN", self.slack_bot_token),
-                ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
-            )
-            if not value
-        ]
+        return self._missing("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
 
     def missing_for_socket_mode(self) -> list[str]:
-        return [
-            name
-            for name, value in (
-                ("SLACK_BOT_TOKEN", self.slack_bot_token),
-                ("SLACK_APP_TOKEN", self.slack_app_token),
-            )
-            if not value
-        ]
+        return self._missing("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
 
     @property
     def api_url(self) -> str:

@@ -44,6 +44,8 @@ class Survey(SQLModel, table=True):
         Index("ix_surveys_due", "status", "send_after"),
         Index("ix_surveys_customer_recent", "customer_key", "created_at"),
         Index("ix_surveys_thread", "channel_id", "thread_ts"),
+        # The digest's response rate: surveys delivered in one team's week.
+        Index("ix_surveys_team_delivered", "team", "delivered_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -75,7 +77,11 @@ class Response(SQLModel, table=True):
     """The answer that counts for a survey (the latest click)."""
 
     __tablename__ = "responses"
-    __table_args__ = (Index("ix_responses_team_answered", "team", "answered_at"),)
+    __table_args__ = (
+        Index("ix_responses_team_answered", "team", "answered_at"),
+        # Covers the digest's weekly score histograms: read from the index alone.
+        Index("ix_responses_digest", "team", "answered_at", "kind", "score"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     survey_id: int = Field(foreign_key="surveys.id", unique=True)
@@ -107,7 +113,11 @@ class Alert(SQLModel, table=True):
     """A low score brought to the team's alert channel."""
 
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_team_status", "team", "status"),)
+    __table_args__ = (
+        Index("ix_alerts_team_status", "team", "status"),
+        # The digest's "resolved this week" next to the waiting ones.
+        Index("ix_alerts_team_status_resolved", "team", "status", "resolved_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     survey_id: int = Field(foreign_key="surveys.id", unique=True)

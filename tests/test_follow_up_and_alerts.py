@@ -50,6 +50,12 @@ async def low_score_with_alert(bot: Bot, slack: FakeSlack, source: str = "slack"
     await bot.send_interaction(score_click(d, 1))
     await slack.wait_for("views.open")
     await slack.wait_for("chat.postMessage", 2)
+    assert d.survey.id is not None
+    for _ in range(100):  # its ts is stored right after Slack answers the post
+        stored = await alert_store.alert_for_survey(bot.services.db, d.survey.id)
+        if stored is not None and stored.message_ts:
+            break
+        await asyncio.sleep(0.02)
     return d
 
 
@@ -98,7 +104,11 @@ async def test_low_score_opens_follow_up_and_alerts_agent(bot: Bot, slack: FakeS
     # The thank-you keeps a way back to the form.
     assert "survey_add_comment" in buttons(slack.message(d.channel, d.ts))
     assert d.survey.id is not None
-    stored = await alert_store.alert_for_survey(bot.services.db, d.survey.id)
+    for _ in range(100):  # the ts is stored right after Slack answers the post
+        stored = await alert_store.alert_for_survey(bot.services.db, d.survey.id)
+        if stored is not None and stored.message_ts:
+            break
+        await asyncio.sleep(0.02)
     assert stored is not None and stored.status == "open" and stored.message_ts == alert["ts"]
 
 
@@ -195,7 +205,7 @@ async def test_claim_and_resolve_show_who_and_when(bot: Bot, slack: FakeSlack) -
     alert = alert_message(slack)
     claim = block_actions(channel=ALERT_CHANNEL, message=alert, action_id="alert_claim", user=LEAD)
     await bot.send_interaction(claim)
-    await wait_until(lambda: "following up" in everything_posted(alert_message(slack)))
+    await wait_until(lambda: "is following up (since" in everything_posted(alert_message(slack)))
     claimed = alert_message(slack)
     assert f"<@{LEAD}> is following up (since <!date^" in everything_posted(claimed)
     assert buttons(claimed) == ["alert_resolve"]
@@ -244,6 +254,7 @@ async def test_a_praise_with_a_comment_sends_kudos_to_the_agent_only(
     modal = opened.args["view"]
     assert modal["title"]["text"] == "What went well?"
     assert all(b.get("block_id") != "follow_up_reasons" for b in modal["blocks"])
+    await slack.wait_for("chat.update")
     assert "Tell us what went well" in everything_posted(slack.message(d.channel, d.ts))
     status, _ = await bot.send_interaction_json(
         view_submission(slack.views[-1], comment="Bo fixed it in minutes <3")

@@ -1,0 +1,291 @@
+"""The weekly digest job: gather the figures, compose, post once per team and week.
+
+Collaborators (database, Slack client, teams, the current time) come in as
+arguments. "Once" is decided by the database: every message has its unique
+DigestPost row (team, week, digest) that is inserted before posting, so a double
+fire, a restart or a second process finds the row and skips.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.digest import (
+    render_agent_summary,
+    render_digest_text,
+    render_good_news,
+    render_improvement,
+    score_name,
+)
+from bot.chart import render_trend_chart
+from bot.clock import utcnow
+from bot.digest import (
+    PRAISE_QUOTED,
+    Digest,
+    Figures,
+    Period,
+    boundaries,
+    compose_digest,
+    covered_week,
+    is_due,
+    key_drivers,
+    parse_week,
+    recent_weeks,
+)
+from bot.scales import REASONS, scale_for
+from bot.settings import Settings
+from bot.slack import make_client
+from bot.teams import Team, Teams, TeamsFileError, load_teams
+from storage import digests
+from storage.db import Database
+from storage.migrations import migrate
+
+log = logging.getLogger("surveybot.digest")
+
+# Sends one message; returns the channel and the message ts (None for an upload).
+_Send = Callable[[], Awaitable[tuple[str, str | None]]]
+
+GOOD_NEWS = "good_news"
+IMPROVEMENT = "improvement"
+CHART = "chart"
+
+
+def agent_digest(agent_id: str) -> str:
+    return f"agent:{agent_id}"
+
+
+class UnknownTeam(ValueError):
+    """A team name that is not in the teams file; the message lists the known ones."""
+
+    def __init__(self, name: str, teams: Teams) -> None:
+        known = ", ".join(t.name for t in teams.teams)
+        super().__init__(f"no team named {name!r}; known teams: {known}")
+
+
+# ------------------------------------------------------------------ computing
+
+
+async def gather_figures(db: Database, team: Team, period: Period, now: datetime) -> Figures:
+    """All the aggregates of one team's week, from storage (a dozen small queries)."""
+    kind = team.survey.value
+    scale = scale_for(team.survey)
+    weeks = recent_weeks(period, team.zone)
+    previous = weeks[-2]
+    start, end = period.start, period.end
+    histograms = await digests.weekly_histograms(db, team.name, kind, boundaries(weeks))
+    reasons = await digests.reason_histograms(db, team.name, kind, start, end, list(REASONS))
+    top = key_drivers(team.survey, histograms[-1], reasons)
+    return Figures(
+        weeks=histograms,
+        delivery=await digests.delivery(db, team.name, start, end),
+        reasons=reasons,
+        previous_reasons=await digests.reason_histograms(
+            db, team.name, kind, previous.start, previous.end, list(REASONS)
+        ),
+        praise=await digests.praise(
+            db, team.name, kind, start, end, high_min=scale.high_min, limit=PRAISE_QUOTED
+        ),
+        examples=await digests.example_comments(
+            db, team.name, kind, start, end, top, low_max=scale.low_max
+        ),
+        agents=await digests.agent_histograms(db, team.name, kind, start, end),
+        agent_comments=await digests.agent_comments(db, team.name, kind, start, end),
+        alerts=await digests.alert_figures(db, team.name, start, end, as_of=now),
+        value=await digests.customer_value(
+            db, team.name, kind, start, end, satisfied_min=scale.satisfied_min
+        ),
+    )
+
+
+async def build_digest(db: Database, team: Team, period: Period, now: datetime) -> Digest:
+    return compose_digest(team, period, await gather_figures(db, team, period, now), now)
+
+
+def render_chart(digest: Digest) -> bytes:
+    title = f"{digest.team} — {score_name(digest.kind)}, last {len(digest.weeks)} weeks"
+    return render_trend_chart(digest.weeks, kind=digest.kind, title=title)
+
+
+# ------------------------------------------------------------------ posting
+
+
+async def post_due_digests(
+    db: Database, client: AsyncWebClient, teams: Teams, now: datetime
+) -> int:
+    """Post every digest whose weekly moment has passed this week; returns Slack posts made.
+
+    Safe to call as often as you like: each message's row is claimed before it is sent.
+    A team whose posting fails is logged and does not stop the others.
+    """
+    posts = 0
+    for team in teams.teams:
+        if not team.digest_channel or not is_due(team, now):
+            continue
+        period = covered_week(now, team.zone)
+        try:
+            posts += await post_team_digest(db, client, team, period, now)
+        except Exception:
+            log.exception("digest failed team=%s period=%s", team.name, period.label)
+    return posts
+
+
+async def post_team_digest(
+    db: Database,
+    client: AsyncWebClient,
+    team: Team,
+    period: Period,
+    now: datetime,
+    *,
+    retry_failed: bool = False,
+) -> int:
+    """Post one team's week: good news, improvement, chart, then each agent's summary."""
+    channel = team.digest_channel
+    if not channel:
+        return 0
+    done = await digests.posted_digests(db, team.name, period.label)
+    if digests.COMPLETE in done and not retry_failed:
+        return 0  # the cheap path for every later tick of the week
+    digest = await build_digest(db, team, period, now)
+    posts = 0
+
+    async def once(name: str, send: _Send) -> str | None:
+        nonlocal posts
+        if not await digests.claim_digest(
+            db, team.name, period.label, name, now, retry_failed=retry_failed
+        ):
+            return None
+        try:
+            target, ts = await send()
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "unknown"))
+            await digests.finish_digest(db, team.name, period.label, name, status="failed")
+            log.error(
+                "digest post failed team=%s period=%s digest=%s error=%s",
+                team.name,
+                period.label,
+                name,
+                error,
+            )
+            return None
+        except BaseException:
+            await digests.finish_digest(db, team.name, period.label, name, status="failed")
+            raise
+        await digests.finish_digest(
+            db, team.name, period.label, name, status="posted", channel_id=target, message_ts=ts
+        )
+        posts += 1
+        log.info(
+            "digest posted team=%s period=%s digest=%s channel=%s ts=%s",
+            team.name,
+            period.label,
+            name,
+            target,
+            ts,
+        )
+        return ts
+
+    async def post_message(target: str, message: dict[str, Any]) -> tuple[str, str | None]:
+        response = await client.chat_postMessage(
+            channel=target, text=message["text"], blocks=message["blocks"], unfurl_links=False
+        )
+        return str(response["channel"]), response.get("ts")
+
+    good_ts = await once(GOOD_NEWS, lambda: post_message(channel, render_good_news(digest)))
+    if good_ts is None and GOOD_NEWS in done:
+        good_ts = done[GOOD_NEWS].message_ts
+    await once(IMPROVEMENT, lambda: post_message(channel, render_improvement(digest)))
+
+    async def upload_chart() -> tuple[str, str | None]:
+        png = await asyncio.to_thread(render_chart, digest)
+        await client.files_upload_v2(
+            channel=channel,
+            file=png,
+            filename=f"surveybot-{team.name}-{period.label}.png",
+            title=f"{team.name}: {score_name(digest.kind)} and answers, last 8 weeks",
+            alt_txt=f"Weekly {score_name(digest.kind)} and answer counts for the last 8 weeks",
+            initial_comment="The last 8 weeks: score (line) and answers (bars).",
+            thread_ts=good_ts,
+            request_file_info=False,
+        )
+        return channel, None
+
+    # The chart belongs in the good news' thread: without that message, wait for a retry.
+    if good_ts is not None:
+        await once(CHART, upload_chart)
+
+    for summary in digest.agents:
+
+        async def send_summary(agent_id: str = summary.agent_id) -> tuple[str, str | None]:
+            opened = await client.conversations_open(users=agent_id)
+            dm = str(opened["channel"]["id"])
+            agent = next(a for a in digest.agents if a.agent_id == agent_id)
+            return await post_message(dm, render_agent_summary(digest, agent))
+
+        await once(agent_digest(summary.agent_id), send_summary)
+
+    await digests.claim_digest(db, team.name, period.label, digests.COMPLETE, now)
+    await digests.finish_digest(db, team.name, period.label, digests.COMPLETE, status="posted")
+    return posts
+
+
+# ------------------------------------------------------------------ dry run and CLI
+
+
+def _team_and_period(
+    teams: Teams, team_name: str, week: str | None, now: datetime
+) -> tuple[Team, Period]:
+    team = teams.by_name(team_name)
+    if team is None:
+        raise UnknownTeam(team_name, teams)
+    period = parse_week(week, team.zone) if week else covered_week(now, team.zone)
+    return team, period
+
+
+async def render_dry_run(
+    db: Database, teams: Teams, team_name: str, week: str | None, now: datetime
+) -> str:
+    """The digest as the terminal shows it, without posting anything."""
+    team, period = _team_and_period(teams, team_name, week, now)
+    return render_digest_text(await build_digest(db, team, period, now))
+
+
+async def digest_command(settings: Settings, team: str, week: str | None, dry_run: bool) -> int:
+    """`surveybot digest --team NAME [--dry-run] [--week YYYY-Www]`; returns the exit code."""
+    try:
+        teams = load_teams(settings.config_path)
+    except TeamsFileError as exc:
+        print(f"surveybot digest: {exc}", file=sys.stderr)
+        return 2
+    db = Database(settings.database_url)
+    try:
+        await migrate(db)
+        now = utcnow()
+        try:
+            chosen, period = _team_and_period(teams, team, week, now)
+        except ValueError as exc:
+            print(f"surveybot digest: {exc}", file=sys.stderr)
+            return 2
+        if dry_run:
+            print(render_digest_text(await build_digest(db, chosen, period, now)), end="")
+            return 0
+        if not settings.slack_bot_token:
+            print("surveybot digest: SLACK_BOT_TOKEN is not set", file=sys.stderr)
+            return 2
+        if not chosen.digest_channel:
+            print(f"surveybot digest: team {chosen.name!r} has no digest_channel", file=sys.stderr)
+            return 2
+        posts = await post_team_digest(
+            db, make_client(settings), chosen, period, now, retry_failed=True
+        )
+        print(f"{chosen.name} {period.label}: {posts} message(s) posted")
+        return 0
+    finally:
+        await db.dispose()

@@ -1,0 +1,24 @@
+"""The digest benchmark runs end to end on a small year (no timing assertions)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_bench_prints_digest_time_bare_query_time_and_ratio() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.digest_bench", "--responses", "5000", "--runs", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert re.search(r"digest \(aggregates \+ composition \+ rendering\): [\d.]+ ms", result.stdout)
+    assert re.search(r"bare weekly score histogram: [\d.]+ ms", result.stdout)
+    assert re.search(r"ratio digest / bare query: [\d.]+", result.stdout)

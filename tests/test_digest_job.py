@@ -1,0 +1,254 @@
+"""The weekly digests as a team sees them in Slack: once, on time, with the chart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.digest_job import post_due_digests
+from bot.teams import Team, Teams
+from sandbox import FakeSlack, validate_blocks
+from storage.db import Database
+from tests.digest_seed import (
+    FIRES_AT,
+    HOSTILE,
+    PRAISE,
+    TEAM,
+    WEEK_START,
+    Answer,
+    add_answer,
+    seed_week,
+)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+DIGEST = "C0DIGEST"
+
+
+@pytest_asyncio.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack() as fake:
+        fake.add_channel(DIGEST)
+        for agent in ("UAGENTA", "UAGENTB"):
+            fake.add_user(agent, name=agent.lower())
+        yield fake
+
+
+@pytest.fixture
+def client(slack: FakeSlack) -> AsyncWebClient:
+    return AsyncWebClient(token="xoxb-test", base_url=slack.api_url)
+
+
+def blocks_text(message: dict[str, Any]) -> str:
+    return json.dumps(message.get("blocks", []), ensure_ascii=False)
+
+
+def public(slack: FakeSlack) -> list[dict[str, Any]]:
+    """Digest messages in the channel (the chart's share message excluded)."""
+    return [m for m in slack.messages.get(DIGEST, []) if not m.get("upload")]
+
+
+def dms(slack: FakeSlack) -> dict[str, list[dict[str, Any]]]:
+    return {c: msgs for c, msgs in slack.messages.items() if c.startswith("D")}
+
+
+async def test_good_news_digest_shows_csat_trend_and_quotes_praise(
+    db: Database, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    await seed_week(db)
+    await post_due_digests(db, client, Teams((TEAM,)), FIRES_AT)
+    good_news, improvement = public(slack)
+    text = blocks_text(good_news)
+    assert "week 47" in good_news["text"] and good_news["text"]  # notification fallback
+    # 6 of 10 satisfied = 60 %; last week 3 of 8 = 37.5 % -> ↑ 22.5 pts; 10 of 25 = 40 %.
+    assert "60 %" in text and "↑ 22.5 pts vs 38 % last week" in text
+    assert "40 % of the 25 surveys delivered were answered" in text
+    assert PRAISE in text
+    assert "Kudos to <@UAGENTA>, <@UAGENTB>" in text
+    assert "“Slow response” came up twice, down from 4 times" in text
+    assert "CSAT % = answers of 4 or 5 ÷ all answers × 100" in text  # the formula, one line away
+    assert "uncertain" not in text  # 10 answers is enough
+    for message in (good_news, improvement):
+        assert validate_blocks(message["blocks"], surface="message") == []
+        assert len(message["blocks"]) < 50 and len(blocks_text(message)) < 13_000
+
+
+async def test_improvement_digest_names_top_reasons_alerts_and_revenue_at_risk(
+    db: Database, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    await seed_week(db)
+    await post_due_digests(db, client, Teams((TEAM,)), FIRES_AT)
+    text = blocks_text(public(slack)[1])
+    # 3 of 10 answers scored 1–2; drivers: 2 × (60 − 0) ÷ 10 = 12.0 twice, then 6.0.
+    assert "3 of 10 answers scored 1–2" in text
+    first = text.index("1. Issue not resolved — cited twice, costs about 12.0 pts")
+    second = text.index("2. Slow response — cited twice, costs about 12.0 pts")
+    third = text.index("3. Unclear answer — cited once, costs about 6.0 pts")
+    assert first < second < third
+    assert "Still broken." in text
+    assert "Check first-reply times on the busiest hours and add cover there." in text
+    assert "2 alerts still open (1 not yet claimed); the oldest has waited 2 days" in text
+    # 600 of dissatisfied customers' value × 0.95 = 570; 1200 ÷ 100 × 0.95 = 11.4 a point.
+    assert "570 a month, from 3 of 9 customers" in text
+    assert "UAGENT" not in text  # the improvement names no agent
+
+
+async def test_hostile_comments_arrive_escaped(
+    db: Database, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    await seed_week(db)
+    await post_due_digests(db, client, Teams((TEAM,)), FIRES_AT)
+    everything = json.dumps(slack.messages, ensure_ascii=False)
+    assert "&lt;!channel&gt; &lt;https://evil.example|bank&gt; nobody answered" in everything
+    assert "<!channel>" not in everything and "<https://evil" not in everything
+    assert HOSTILE not in everything
+
+
+async def test_a_double_fire_posts_each_digest_exactly_once(
+    db: Database, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    await seed_week(db)
+    teams = Teams((TEAM,))
+    first = await post_due_digests(db, client, teams, FIRES_AT)
+    again = await post_due_digests(db, client, teams, FIRES_AT + timedelta(minutes=5))
+    racing = await asyncio.gather(
+        post_due_digests(db, client, teams, FIRES_AT + timedelta(minutes=10)),
+        post_due_digests(db, client, teams, FIRES_AT + timedelta(minutes=10)),
+    )
+    # good news + improvement + chart + two agents' summaries
+    assert first == 5 and again == 0 and list(racing) == [0, 0]
+    assert len(public(slack)) == 2
+    assert len(slack.uploads) == 1
+    assert sorted(len(m) for m in dms(slack).values()) == [1, 1]
+
+
+async def test_two_processes_firing_together_post_once(
+    db: Database, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    await seed_week(db)
+    teams = Teams((TEAM,))
+    other = AsyncWebClient(token="xoxb-test", base_url=slack.api_url)
+    results = await asyncio.gather(
+        post_due_digests(db, client, teams, FIRES_AT),
+        post_due_digests(db, other, teams, FIRES_AT),
+    )
+    assert sum(results) == 5
+    assert len(public(slack)) == 2 and len(slack.uploads) == 1
+    assert sum(len(m) for m in dms(slack).values()) == 2
+
+
+async def test_digests_fire_at_the_teams_local_time(
+    db: Database, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    new_york = Team(
+        name="east", digest_channel=DIGEST, timezone="America/New_York", digest_schedule="mon 09:00"
+    )
+    teams = Teams((new_york,))
+    # Monday 23 Nov 2026, 09:00 in New York (EST, UTC−5) is 14:00 UTC.
+    assert (
+        await post_due_digests(db, client, teams, datetime(2026, 11, 23, 13, 59, tzinfo=UTC)) == 0
+    )
+    assert public(slack) == []
+    assert await post_due_digests(db, client, teams, datetime(2026, 11, 23, 14, 0, tzinfo=UTC)) > 0
+    good_news = public(slack)[0]
+    # The week before the moment it fires, in New York: 16–22 Nov, ISO week 47.
+    assert "week 47" in good_news["text"]
+    assert "16 Nov – 22 Nov 2026 (America/New_York)" in blocks_text(good_news)
+
+
+async def test_a_late_start_still_posts_that_weeks_digest_once(
+    db: Database, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    teams = Teams((TEAM,))
+    tuesday = FIRES_AT + timedelta(days=1)
+    assert await post_due_digests(db, client, teams, tuesday) > 0
+    assert await post_due_digests(db, client, teams, tuesday + timedelta(hours=1)) == 0
+    # The next Monday morning is a new week.
+    assert await post_due_digests(db, client, teams, FIRES_AT + timedelta(days=7)) > 0
+    assert [m["text"].split(":")[0] for m in public(slack)][::2] == [
+        "🎉 Good news — support, week 47",
+        "🎉 Good news — support, week 48",
+    ]
+
+
+async def test_chart_is_uploaded_through_the_two_step_flow_into_the_good_news_thread(
+    db: Database, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    await seed_week(db)
+    await post_due_digests(db, client, Teams((TEAM,)), FIRES_AT)
+    (get_url,) = slack.called("files.getUploadURLExternal")
+    (complete,) = slack.called("files.completeUploadExternal")
+    assert slack.called("files.upload") == []
+    assert get_url.args["filename"].endswith(".png")
+    (upload,) = slack.uploads
+    assert upload["content"].startswith(PNG_SIGNATURE)
+    assert upload["channel_id"] == DIGEST
+    assert upload["thread_ts"] == public(slack)[0]["ts"]
+    assert complete.args["channel_id"] == DIGEST
+
+
+async def test_agents_summaries_go_only_to_their_own_dm(
+    db: Database, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    await seed_week(db)
+    await post_due_digests(db, client, Teams((TEAM,)), FIRES_AT)
+    opened = {c.args["users"] for c in slack.called("conversations.open")}
+    assert opened == {"UAGENTA", "UAGENTB"}
+    channels = dms(slack)
+    assert len(channels) == 2
+    texts = {c: blocks_text(msgs[0]) for c, msgs in channels.items()}
+    a_text = next(t for t in texts.values() if "67 %" in t)
+    b_text = next(t for t in texts.values() if "67 %" not in t)
+    # Agent A: 4 of 6 satisfied = 67 %, Wilson 95 % interval 30–90 %.
+    assert "likely between 30 % and 90 %" in a_text and "Only you see this" in a_text
+    # Agent B has 4 answers, one short of the minimum sample: no figure, kindly said.
+    assert "You have 4 answers so far" in b_text and "1 more" in b_text
+    assert "Still broken." in b_text and PRAISE not in b_text
+    # Nobody's figures in the channel, and no agent is ranked there.
+    channel_text = " ".join(blocks_text(m) for m in public(slack))
+    assert "67 %" not in channel_text and "Wilson" not in channel_text
+
+
+async def test_an_empty_week_says_so_kindly(
+    db: Database, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    await post_due_digests(db, client, Teams((TEAM,)), FIRES_AT)
+    good_news, improvement = public(slack)
+    text = blocks_text(good_news)
+    assert "No answers came in this week" in text
+    assert "0 %" not in text and "nan" not in text.lower()
+    assert "no low scores to learn from" in blocks_text(improvement)
+    assert len(slack.uploads) == 1  # the chart still shows the quiet weeks
+    assert dms(slack) == {}
+
+
+async def test_a_week_with_few_answers_says_the_figures_are_uncertain(
+    db: Database, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    for score in (5, 4, 2):
+        await add_answer(db, Answer(score, "UAGENTA"), WEEK_START + timedelta(days=1))
+    await post_due_digests(db, client, Teams((TEAM,)), FIRES_AT)
+    text = blocks_text(public(slack)[0])
+    # 2 of 3 satisfied = 67 %, but 3 answers are fewer than 10.
+    assert "67 %" in text
+    assert "Only 3 answers this week: these figures are uncertain" in text
+
+
+async def test_a_team_whose_post_fails_does_not_stop_the_others(
+    db: Database, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    broken = Team(name="broken", digest_channel="C0BROKEN", digest_schedule="mon 00:00")
+    working = Team(name="working", digest_channel=DIGEST, digest_schedule="mon 00:00")
+    slack.fail_next("chat.postMessage", count=2, error="channel_not_found")
+    posts = await post_due_digests(db, client, Teams((broken, working)), FIRES_AT)
+    assert posts == 3  # the working team's two digests and chart
+    assert [m["text"].split(":")[0] for m in public(slack)] == [
+        "🎉 Good news — working, week 47",
+        "🔧 Room to improve — working, week 47",
+    ]
