@@ -36,6 +36,23 @@ class AlertFacts:
     resolved_at: datetime | None = None
 
 
+SECTION_TEXT = 3000  # Slack's limit for a section's text
+
+
+def _quoted(comment: str, room: int) -> str:
+    """The comment as a block quote in at most `room` characters.
+
+    Escaping makes text longer (`<` becomes `&lt;`), so the cut is made on the
+    customer's words until the escaped quote fits.
+    """
+    limit = room
+    while True:
+        said = quote(comment, limit=limit)
+        if len(said) <= room or limit <= 1:
+            return said[:room]
+        limit = max(1, limit * room // len(said) - 1)
+
+
 def _when(moment: datetime | None) -> str:
     if moment is None:
         return ""
@@ -93,7 +110,7 @@ def render_alert(facts: AlertFacts, locale: str | None = None) -> dict[str, Any]
             {"type": "section", "text": {"type": "mrkdwn", "text": f"*What went wrong:* {named}"}}
         )
     if facts.comment:
-        said = f"*They wrote:*\n{quote(facts.comment, limit=2500)}"
+        said = "*They wrote:*\n" + _quoted(facts.comment, SECTION_TEXT - 20)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": said}})
     else:
         waiting = "_No comment yet. It shows up here if they write one._"
@@ -141,7 +158,7 @@ def render_kudos(*, kind: str, score: int, customer: str, comment: str) -> dict[
         "text": f"Kudos! {customer} rated your help {chosen}.",
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": quote(comment, limit=2500)}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": _quoted(comment, SECTION_TEXT)}},
             {
                 "type": "context",
                 "elements": [
