@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
+import os
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -19,6 +23,7 @@ from bot.settings import Settings
 from bot.teams import TeamsFileError, load_teams
 from storage.db import Database
 from storage.migrations import migrate
+from storage.privacy import Forgotten, export_answers, forget_customer
 
 HOW_TO_GET_CREDENTIALS = """\
 surveybot needs Slack credentials to start. Missing: {missing}
@@ -108,6 +113,73 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+EXPORT_COLUMNS = (
+    "survey_id",
+    "team",
+    "kind",
+    "score",
+    "reasons",
+    "comment",
+    "answered_at",
+    "agent_id",
+    "customer_id",
+    "source",
+    "conversation_id",
+)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    settings = Settings()
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            print(
+                f"surveybot: --since {args.since!r} is not a date like 2026-01-31", file=sys.stderr
+            )
+            return 2
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        writer = csv.writer(sys.stdout)
+        writer.writerow(EXPORT_COLUMNS)
+        count = 0
+        try:
+            async for row in export_answers(db, team=args.team, since=since):
+                values = asdict(row)
+                values["answered_at"] = row.answered_at.isoformat()
+                writer.writerow([values[c] for c in EXPORT_COLUMNS])
+                count += 1
+        finally:
+            await db.dispose()
+        return count
+
+    count = asyncio.run(run())
+    print(f"exported {count} answers", file=sys.stderr)
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    settings = Settings()
+
+    async def run() -> Forgotten:
+        db = Database(settings.database_url)
+        try:
+            return await forget_customer(db, args.customer)
+        finally:
+            await db.dispose()
+
+    gone = asyncio.run(run())
+    print(
+        f"Forgot {args.customer}: {gone.conversations} conversations, {gone.surveys} surveys, "
+        f"{gone.answers} answers, {gone.alerts} alerts. Messages already posted in Slack "
+        "stay there; delete them in Slack if they must go too."
+    )
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     print("The local demo is not built yet; `surveybot serve` runs the real bot.", file=sys.stderr)
     return 2
@@ -137,6 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--dry-run", action="store_true", help="print instead of posting")
     digest.add_argument("--week", help="ISO week such as 2026-W47 (default: last week)")
     digest.set_defaults(func=cmd_digest)
+    export = sub.add_parser("export", help="write every answer as CSV to standard output")
+    export.add_argument("--team", help="only this team's answers")
+    export.add_argument("--since", help="only answers from this date on (ISO 8601)")
+    export.set_defaults(func=cmd_export)
+    forget = sub.add_parser("forget", help="erase everything stored about one customer")
+    forget.add_argument("--customer", required=True, help="Slack user id or email address")
+    forget.set_defaults(func=cmd_forget)
     return parser
 
 
@@ -151,6 +230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"surveybot: invalid setting: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `surveybot export | head`: the reader left; that is not an error.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 0
     return code
 
 

@@ -355,7 +355,7 @@ def render_digest_text(digest: Digest) -> str:
     else:
         out += [
             f"  {name}: {_headline_line(kind, good.counts, good.trend)}",
-            f"  Answers: {_answers_line(good)}",
+            f"  {_answers_line(good)}",
         ]
         if good.uncertain:
             out.append(f"  ! {uncertain_note(good.answers)}")
