@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -24,8 +25,8 @@ from storage.models import Survey
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
-def a_survey(**changes: object) -> Survey:
-    values: dict[str, object] = {
+def a_survey(**changes: Any) -> Survey:
+    values: dict[str, Any] = {
         "id": 1,
         "token": "tok",
         "conversation_id": 1,
