@@ -9,14 +9,12 @@ import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
-from slack_sdk.signature import SignatureVerifier
 
 from bot.app import Services, create_bolt_app, create_services, create_web_app
 from bot.settings import Settings
@@ -24,6 +22,7 @@ from bot.teams import parse_teams
 from bot.webhook import sign
 from handlers import add_routes, register
 from sandbox import FakeSlack
+from sandbox.signed import SignedReply, SlackSender
 
 SIGNING_SECRET = "test-signing-secret"
 WEBHOOK_SECRET = "test-webhook-secret"
@@ -68,81 +67,22 @@ class Bot:
     url: str
     http: aiohttp.ClientSession
     clock: Clock
-    _event_counter: int = field(default=0)
 
     # --- Slack -> bot -------------------------------------------------------------
-    async def post_slack(
-        self,
-        body: str,
-        content_type: str,
-        *,
-        headers: dict[str, str] | None = None,
-        timestamp: int | None = None,
-        secret: str = SIGNING_SECRET,
-    ) -> aiohttp.ClientResponse:
-        ts = str(timestamp if timestamp is not None else int(time.time()))
-        signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body) or ""
-        all_headers = {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": signature,
-            **(headers or {}),
-        }
-        async with self.http.post(
-            f"{self.url}/slack/events", data=body.encode(), headers=all_headers
-        ) as response:
-            await response.read()
-            return response
+    @property
+    def sender(self) -> SlackSender:
+        return SlackSender(self.http, self.url, SIGNING_SECRET)
 
-    async def send_event(
-        self,
-        event: dict[str, Any],
-        *,
-        event_id: str | None = None,
-        retry_num: int | None = None,
-        **kwargs: Any,
-    ) -> aiohttp.ClientResponse:
-        self._event_counter += 1
-        body = {
-            "token": "legacy",
-            "team_id": "T0001",
-            "api_app_id": "A0SURVEYBOT",
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{self._event_counter:08d}",
-            "event_time": int(time.time()),
-            "event": event,
-        }
-        headers = {}
-        if retry_num is not None:
-            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
-        return await self.post_slack(
-            json.dumps(body), "application/json", headers=headers, **kwargs
-        )
+    async def send_event(self, event: dict[str, Any], **kwargs: Any) -> SignedReply:
+        return await self.sender.event(event, **kwargs)
 
-    async def send_interaction(
-        self, payload: dict[str, Any], **kwargs: Any
-    ) -> aiohttp.ClientResponse:
-        body = urlencode({"payload": json.dumps(payload)})
-        return await self.post_slack(body, "application/x-www-form-urlencoded", **kwargs)
+    async def send_interaction(self, payload: dict[str, Any], **kwargs: Any) -> SignedReply:
+        return await self.sender.interaction(payload, **kwargs)
 
-    async def send_interaction_json(self, payload: dict[str, Any]) -> Any:
-        """Post an interaction and return the bot's JSON answer (e.g. modal errors)."""
-        body = urlencode({"payload": json.dumps(payload)})
-        ts = str(int(time.time()))
-        signature = (
-            SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body) or ""
-        )
-        async with self.http.post(
-            f"{self.url}/slack/events",
-            data=body.encode(),
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "X-Slack-Request-Timestamp": ts,
-                "X-Slack-Signature": signature,
-            },
-        ) as response:
-            text = await response.text()
-            return response.status, (json.loads(text) if text.startswith("{") else text)
+    async def send_interaction_json(self, payload: dict[str, Any]) -> tuple[int, Any]:
+        """Post an interaction and return the bot's answer (e.g. modal errors)."""
+        reply = await self.sender.interaction(payload)
+        return reply.status, reply.body
 
     # --- helpdesk -> bot ----------------------------------------------------------
     async def send_webhook(

@@ -10,14 +10,13 @@ from datetime import timedelta
 import pytest
 
 from sandbox import FakeSlack
+from sandbox.payloads import buttons, fresh_action_ts
 from storage import answers
 from storage import surveys as store
 from tests.answering import (
     Delivered,
     block_actions,
-    buttons,
     delivered_survey,
-    fresh_action_ts,
 )
 from tests.harness import AGENT, ALERT_CHANNEL, Bot, Clock, running_bot
 

@@ -9,12 +9,12 @@ import time
 from typing import Any
 
 from sandbox import FakeSlack
+from sandbox.payloads import buttons
 from storage import alerts as alert_store
 from storage import answers
 from tests.answering import (
     Delivered,
     block_actions,
-    buttons,
     delivered_survey,
     view_closed,
     view_submission,

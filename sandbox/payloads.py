@@ -1,0 +1,183 @@
+"""Request bodies in the shapes Slack sends them: events, clicks, forms, shortcuts."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from typing import Any
+
+TEAM_ID = "T0001"
+APP_ID = "A0SURVEYBOT"
+_counter = itertools.count(1)
+
+
+def fresh_trigger() -> str:
+    """trigger_ids are single-use: every payload gets its own."""
+    return f"{next(_counter)}.1336.4f1c2b9a8e0d7c6b5a4f3e2d1c0b9a8e"
+
+
+def fresh_action_ts() -> str:
+    return f"{int(time.time())}.{next(_counter):06d}"
+
+
+def _user(user: str) -> dict[str, str]:
+    return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM_ID}
+
+
+def event_callback(event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
+    return {
+        "token": "legacy",
+        "team_id": TEAM_ID,
+        "api_app_id": APP_ID,
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{next(_counter):08d}",
+        "event_time": int(time.time()),
+        "event": event,
+    }
+
+
+def reaction_added(
+    *, user: str, reaction: str, channel: str, ts: str, item_user: str | None
+) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "type": "reaction_added",
+        "user": user,
+        "reaction": reaction,
+        "item": {"type": "message", "channel": channel, "ts": ts},
+        "event_ts": fresh_action_ts(),
+    }
+    if item_user:
+        event["item_user"] = item_user
+    return event
+
+
+def button(message: dict[str, Any], action_id: str) -> tuple[str, dict[str, Any]]:
+    """(block_id, element) of the button with this action_id in a posted message."""
+    for block in message.get("blocks", []):
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id:
+                return block["block_id"], element
+    raise AssertionError(f"no button {action_id} in {json.dumps(message)[:400]}")
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    return [
+        element["action_id"]
+        for block in message.get("blocks", [])
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+
+
+def block_actions(
+    *,
+    channel: str,
+    message: dict[str, Any],
+    action_id: str,
+    user: str,
+    value: str | None = None,
+    action_ts: str | None = None,
+    thread_ts: str | None = None,
+    trigger_id: str | None = None,
+) -> dict[str, Any]:
+    """A button click as Slack posts it to the interactivity URL."""
+    block_id, element = button(message, action_id)
+    container: dict[str, Any] = {
+        "type": "message",
+        "message_ts": message["ts"],
+        "channel_id": channel,
+        "is_ephemeral": False,
+    }
+    if thread_ts:
+        container["thread_ts"] = thread_ts
+    return {
+        "type": "block_actions",
+        "user": _user(user),
+        "api_app_id": APP_ID,
+        "token": "legacy-verification-token",
+        "container": container,
+        "trigger_id": trigger_id or fresh_trigger(),
+        "team": {"id": TEAM_ID, "domain": "acme"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "channel": {"id": channel, "name": "directmessage" if channel[0] == "D" else "support"},
+        "message": message,
+        "state": {"values": {}},
+        "response_url": "https://hooks.slack.com/actions/T0001/1/abc",
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": block_id,
+                "text": element["text"],
+                "value": element["value"] if value is None else value,
+                "type": "button",
+                "action_ts": action_ts or fresh_action_ts(),
+            }
+        ],
+    }
+
+
+def view_submission(
+    view: dict[str, Any],
+    *,
+    user: str,
+    reasons: list[str] | None = None,
+    comment: str | None = None,
+) -> dict[str, Any]:
+    """The follow-up form submitted, with the view as Slack stored it plus its state."""
+    values: dict[str, Any] = {}
+    block_ids = {b.get("block_id") for b in view["blocks"]}
+    if "follow_up_reasons" in block_ids or reasons:
+        values["follow_up_reasons"] = {
+            "reasons": {
+                "type": "checkboxes",
+                "selected_options": [
+                    {"text": {"type": "plain_text", "text": code, "emoji": True}, "value": code}
+                    for code in reasons or []
+                ],
+            }
+        }
+    values["follow_up_comment"] = {"comment": {"type": "plain_text_input", "value": comment}}
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID, "domain": "acme"},
+        "user": _user(user),
+        "api_app_id": APP_ID,
+        "token": "legacy-verification-token",
+        "trigger_id": fresh_trigger(),
+        "view": {**view, "state": {"values": values}},
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+
+
+def view_closed(view: dict[str, Any], *, user: str) -> dict[str, Any]:
+    return {
+        "type": "view_closed",
+        "team": {"id": TEAM_ID, "domain": "acme"},
+        "user": _user(user),
+        "api_app_id": APP_ID,
+        "token": "legacy-verification-token",
+        "view": view,
+        "is_cleared": False,
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+
+
+def message_shortcut(
+    *, callback_id: str, user: str, channel: str, message: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "type": "message_action",
+        "callback_id": callback_id,
+        "trigger_id": fresh_trigger(),
+        "response_url": "https://hooks.slack.com/app/T0001/1/abc",
+        "team": {"id": TEAM_ID, "domain": "acme"},
+        "channel": {"id": channel, "name": "support"},
+        "user": {"id": user, "name": user.lower()},
+        "message_ts": message["ts"],
+        "message": message,
+    }
