@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import logging
 import os
 import signal
 import sys
@@ -61,6 +62,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     if missing:
         print(HOW_TO_GET_CREDENTIALS.format(missing=", ".join(missing)), file=sys.stderr)
+        if args.demo_if_unconfigured:
+            print("Until then, here is the local demo (Ctrl-C stops it).\n", file=sys.stderr)
+            return _demo(port=settings.port, keep_running=True)
         return 2
     from handlers import add_routes, register  # the composition root wires the edges in
 
@@ -180,9 +184,17 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(*, port: int, keep_running: bool) -> int:
+    from sandbox.demo import run_demo  # the demo's pretend Slack is not needed to serve
+
+    if "SURVEYBOT_LOG_LEVEL" not in os.environ:
+        logging.getLogger().setLevel(logging.WARNING)  # the walkthrough is the output
+    asyncio.run(run_demo(port=port, keep_running=keep_running))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    print("The local demo is not built yet; `surveybot serve` runs the real bot.", file=sys.stderr)
-    return 2
+    return _demo(port=args.port, keep_running=not args.once)
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
@@ -199,11 +211,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the bot (HTTP on PORT, or Socket Mode)")
     serve.add_argument("--socket-mode", action="store_true", help="connect over Socket Mode")
+    serve.add_argument(
+        "--demo-if-unconfigured",
+        action="store_true",
+        help="without Slack credentials, run the local demo instead (what `make run` does)",
+    )
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(
         func=cmd_migrate
     )
-    sub.add_parser("demo", help="run a local demo against a fake Slack").set_defaults(func=cmd_demo)
+    demo = sub.add_parser("demo", help="play a support week against a pretend Slack, locally")
+    demo.add_argument("--once", action="store_true", help="stop after the walkthrough")
+    demo.add_argument("--port", type=int, default=3000, help="where the demo bot listens")
+    demo.set_defaults(func=cmd_demo)
     digest = sub.add_parser("digest", help="post or preview a team's weekly digest")
     digest.add_argument("--team", required=True, help="team name from the teams file")
     digest.add_argument("--dry-run", action="store_true", help="print instead of posting")

@@ -146,6 +146,10 @@ def _revenue_line(improvement: Improvement) -> str | None:
         if improvement.revenue_per_point
         else ""
     )
+    if not improvement.dissatisfied_valued_customers:
+        valued = _plural(improvement.valued_customers, "customer")
+        verb = "is" if improvement.valued_customers == 1 else "are"
+        return f"none this week: the {valued} with a known value {verb} satisfied"
     return (
         f"{format_money(improvement.revenue_at_risk)} a month, from "
         f"{improvement.dissatisfied_valued_customers} of "

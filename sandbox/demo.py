@@ -1,0 +1,289 @@
+"""`surveybot demo`: the real bot against a fake Slack workspace on this machine.
+
+It plays one support week in a minute: a customer asks, an agent closes, the
+customer answers unhappily, the alert goes up, a helpdesk close turns into praise
+and kudos, and the week's digest is printed. Everything goes over HTTP exactly as it
+would with Slack; only the workspace is pretend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import signal
+import tempfile
+import textwrap
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot import ids
+from bot.app import Services, create_bolt_app, create_services, create_web_app
+from bot.clock import utcnow
+from bot.digest_job import render_dry_run
+from bot.settings import Settings
+from bot.teams import parse_teams
+from bot.webhook import sign
+from sandbox import payloads
+from sandbox.fake_slack import FakeSlack
+from sandbox.signed import SlackSender
+from sandbox.transcript import message_as_text, view_as_text
+from storage import surveys as survey_store
+
+ANN, BO, CY = "U0ANN", "U0BO", "U0CY"
+SUPPORT, ALERTS, TEAM_CHANNEL = "C0SUPPORT", "C0ALERTS", "C0TEAM"
+NAMES = {ANN: "Ann (customer)", BO: "Bo (agent)", CY: "Cy (customer)"}
+CHANNEL_NAMES = {SUPPORT: "#support", ALERTS: "#support-alerts", TEAM_CHANNEL: "#support-team"}
+WEBHOOK_SECRET = "demo-webhook-secret"
+
+TEAMS = f"""
+[[teams]]
+name = "support"
+support_channels = ["{SUPPORT}"]
+alert_channel = "{ALERTS}"
+digest_channel = "{TEAM_CHANNEL}"
+timezone = "Europe/Berlin"
+delay_minutes = 0   # the real default waits 5 minutes; the demo has no time to lose
+quiet_hours = ""    # and it runs at any hour
+"""
+
+Say = Callable[[str], None]
+
+
+def _indent(text: str) -> str:
+    return textwrap.indent(text, "    │ ")
+
+
+@dataclass
+class Demo:
+    slack: FakeSlack
+    services: Services
+    sender: SlackSender
+    http: aiohttp.ClientSession
+    bot_url: str
+    say: Say
+
+    def show(self, where: str, message: dict[str, Any]) -> None:
+        self.say(f"    {where}\n{_indent(message_as_text(message, NAMES))}")
+
+    async def newest(self, channel: str, count: int) -> dict[str, Any]:
+        for _ in range(250):
+            posted = self.slack.messages.get(channel, [])
+            if len(posted) >= count:
+                return posted[count - 1]
+            await asyncio.sleep(0.02)
+        raise RuntimeError(f"the bot posted nothing new in {channel}")
+
+    async def changed(self, channel: str, before: dict[str, Any]) -> dict[str, Any]:
+        """The message once the bot has updated it."""
+        for _ in range(250):
+            now = self.slack.message(channel, before["ts"])
+            if now.get("blocks") != before.get("blocks"):
+                return now
+            await asyncio.sleep(0.02)
+        raise RuntimeError(f"the bot did not update its message in {channel}")
+
+    async def settled(self, check: Callable[[], Awaitable[bool]]) -> None:
+        for _ in range(250):
+            if await check():
+                return
+            await asyncio.sleep(0.02)
+        raise RuntimeError("the bot did not finish in time")
+
+    async def survey_delivered(self) -> Any:
+        async def delivered() -> bool:
+            surveys = await survey_store.all_surveys(self.services.db)
+            return bool(surveys) and surveys[-1].status == "delivered"
+
+        await self.settled(delivered)
+        return (await survey_store.all_surveys(self.services.db))[-1]
+
+    async def click(self, channel: str, message: dict[str, Any], action: str, user: str) -> None:
+        await self.sender.interaction(
+            payloads.block_actions(
+                channel=channel,
+                message=message,
+                action_id=action,
+                user=user,
+                thread_ts=message.get("thread_ts"),
+            )
+        )
+
+    async def play(self) -> None:
+        say, slack = self.say, self.slack
+
+        say("1. Ann asks for help in #support")
+        root_ts = "1763900000.000100"
+        slack.add_message(SUPPORT, root_ts, ANN, "My invoice shows the wrong VAT number.")
+        say(_indent("Ann (customer): My invoice shows the wrong VAT number."))
+
+        say("\n2. Bo sorts it out and closes the conversation with a ✅ reaction")
+        await self.sender.event(
+            payloads.reaction_added(
+                user=BO, reaction="white_check_mark", channel=SUPPORT, ts=root_ts, item_user=ANN
+            )
+        )
+        await slack.wait_for("chat.postEphemeral")
+        self.show("only Bo sees, in #support:", slack.ephemerals[-1])
+
+        say("\n3. The survey arrives in the thread")
+        survey = await self.survey_delivered()
+        message = slack.message(survey.channel_id, survey.message_ts)
+        self.show("#support › thread:", message)
+
+        say('\n4. Ann clicks "2 · Dissatisfied"')
+        await self.click(SUPPORT, message, ids.survey_score_action(2), ANN)
+        await slack.wait_for("views.open")
+        await slack.wait_for("chat.update")
+        self.show("the survey message becomes:", slack.message(SUPPORT, survey.message_ts))
+        form = view_as_text(slack.views[-1], NAMES)
+        say(f"    and a form opens for Ann at once:\n{_indent(form)}")
+        alert = await self.newest(ALERTS, 1)
+        self.show("#support-alerts, within a second:", alert)
+
+        say('\n5. Ann ticks "Slow response" and writes a sentence (with a sneaky <!channel>)')
+        await self.sender.interaction(
+            payloads.view_submission(
+                slack.views[-1],
+                user=ANN,
+                reasons=["slow_response"],
+                comment="It took two days to get an answer. <!channel> look at this!",
+            )
+        )
+        alert = await self.changed(ALERTS, alert)
+        self.show("the alert, updated in place (the <!channel> pings nobody):", alert)
+
+        say('\n6. Bo clicks "I\'ll follow up"')
+        await self.click(ALERTS, alert, ids.ALERT_CLAIM, BO)
+        self.show("#support-alerts:", await self.changed(ALERTS, alert))
+
+        say("\n7. A helpdesk (Zendesk, say) reports a closed conversation with Cy")
+        body = (
+            b'{"conversation_id": "ZD-4711", "customer": {"email": "cy@example.com"},'
+            b' "agent": {"slack_user_id": "U0BO"}, "customer_value": 240}'
+        )
+        status, answer = await self.webhook(body)
+        say(_indent(f"POST /webhooks/conversation-closed  ->  {status} {answer}"))
+        survey = await self.survey_delivered()
+        message = slack.message(survey.channel_id, survey.message_ts)
+        self.show("Cy's direct messages:", message)
+        say('    Cy clicks "5 · Very satisfied" and writes what went well')
+        await self.click(survey.channel_id, message, ids.survey_score_action(5), CY)
+        await slack.wait_for("views.open", 2)
+        await self.sender.interaction(
+            payloads.view_submission(
+                slack.views[-1], user=CY, comment="Bo explained everything clearly. Thank you!"
+            )
+        )
+        kudos = await self.kudos_for(BO)
+        self.show("Bo's direct messages:", kudos)
+
+        now = utcnow()
+        year, week, _ = now.astimezone(parse_teams(TEAMS).default.zone).isocalendar()
+        say(f"\n8. The weekly digest (posted on Mondays; here a dry run of {year}-W{week:02d})")
+        digest = await render_dry_run(
+            self.services.db, self.services.teams, "support", f"{year}-W{week:02d}", now
+        )
+        say(_indent(digest.rstrip()))
+
+    async def kudos_for(self, agent: str) -> dict[str, Any]:
+        channel = (await self.services.client.conversations_open(users=agent))["channel"]["id"]
+        return await self.newest(channel, 1)
+
+    async def webhook(self, body: bytes) -> tuple[int, str]:
+        ts = str(int(utcnow().timestamp()))
+        headers = {
+            "Content-Type": "application/json",
+            "X-Surveybot-Timestamp": ts,
+            "X-Surveybot-Signature": sign(WEBHOOK_SECRET, ts, body),
+        }
+        async with self.http.post(
+            f"{self.bot_url}/webhooks/conversation-closed", data=body, headers=headers
+        ) as response:
+            return response.status, await response.text()
+
+
+def _seed(slack: FakeSlack) -> None:
+    slack.add_user(ANN, name="ann", email="ann@example.com", tz="Europe/Berlin")
+    slack.add_user(BO, name="bo", email="bo@support.example", tz="Europe/Berlin")
+    slack.add_user(CY, name="cy", email="cy@example.com", tz="America/New_York")
+    for channel, name in CHANNEL_NAMES.items():
+        slack.add_channel(channel, name.lstrip("#"))
+
+
+@contextlib.asynccontextmanager
+async def _bot(slack: FakeSlack, folder: Path, port: int) -> AsyncIterator[tuple[Services, str]]:
+    settings = Settings(
+        _env_file=None,
+        slack_bot_token="xoxb-demo",
+        slack_signing_secret=secrets.token_hex(16),
+        slack_api_url=slack.api_url,
+        database_url=f"sqlite+aiosqlite:///{folder / 'surveybot-demo.db'}",
+        webhook_secret=WEBHOOK_SECRET,
+        dispatch_interval_seconds=0.2,
+    )
+    from handlers import add_routes, register  # the demo wires the app like `serve` does
+
+    services = create_services(settings, parse_teams(TEAMS))
+    runner = web.AppRunner(
+        create_web_app(services, create_bolt_app(services, register), add_routes)
+    )
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", port)
+        await site.start()
+    except OSError:  # the port is taken: any free one will do
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+    bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield services, f"http://127.0.0.1:{bound}"
+    finally:
+        await runner.cleanup()
+
+
+async def run_demo(*, port: int = 3000, keep_running: bool = True, say: Say = print) -> None:
+    with tempfile.TemporaryDirectory(prefix="surveybot-demo-") as folder:
+        async with FakeSlack(bot_token="xoxb-demo") as slack, aiohttp.ClientSession() as http:
+            _seed(slack)
+            async with _bot(slack, Path(folder), port) as (services, bot_url):
+                say(
+                    "surveybot demo: the real bot, a pretend Slack workspace, nothing leaves "
+                    "this machine.\n"
+                )
+                sender = SlackSender(http, bot_url, services.settings.slack_signing_secret or "")
+                await Demo(slack, services, sender, http, bot_url, say).play()
+                if keep_running:
+                    say(_still_running(bot_url))
+                    await _until_stopped()
+
+
+def _still_running(bot_url: str) -> str:
+    return textwrap.dedent(
+        f"""
+        The demo bot is still running at {bot_url} (health: {bot_url}/healthz).
+        Close another helpdesk conversation yourself:
+
+          body='{{"conversation_id":"ZD-5000","customer":{{"slack_user_id":"{ANN}"}}}}'
+          ts=$(date +%s)
+          sig=$(printf '%s.%s' "$ts" "$body" \\
+                | openssl dgst -sha256 -hmac {WEBHOOK_SECRET} | sed 's/^.* //')
+          curl -s -X POST {bot_url}/webhooks/conversation-closed \\
+               -H "X-Surveybot-Timestamp: $ts" -H "X-Surveybot-Signature: sha256=$sig" -d "$body"
+
+        Ann was asked in the last 7 days, so this one answers "throttled". Ctrl-C stops the demo.
+        """
+    )
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

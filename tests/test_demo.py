@@ -1,0 +1,30 @@
+"""The local demo plays a whole support week through the real bot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sandbox.demo import run_demo
+from tests.test_process import project_env, run_cli
+
+
+async def test_the_demo_walks_from_question_to_alert_kudos_and_digest() -> None:
+    lines: list[str] = []
+    await run_demo(port=0, keep_running=False, say=lines.append)
+    shown = "\n".join(lines)
+    assert "How satisfied are you with the help you received?" in shown
+    assert "Thank you! Your answer: *2 · Dissatisfied*" in shown
+    assert "Low CSAT score: 2 · Dissatisfied" in shown
+    assert "@Bo (agent) is following up" in shown
+    assert '"status": "scheduled"' in shown
+    assert "Kudos!" in shown and "Bo explained everything clearly" in shown
+    assert "Digest for support" in shown
+
+
+async def test_surveybot_demo_once_runs_and_exits(tmp_path: Path) -> None:
+    code, out = await run_cli(
+        "demo", "--once", "--port", "0", cwd=tmp_path, env=project_env(tmp_path)
+    )
+    assert code == 0, out
+    assert "surveybot demo" in out and "Digest for support" in out
+    assert "Traceback" not in out and "level=INFO" not in out
