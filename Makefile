@@ -19,6 +19,8 @@ run: $(STAMP)
 test: $(STAMP)
 	./.ci/ensure-postgres
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy bot handlers storage sandbox tests bench
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
