@@ -9,8 +9,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.deliveries import first_delivery
 from handlers.context import services_of
-from storage import events
 
 log = logging.getLogger("surveybot.handlers")
 
@@ -27,7 +27,7 @@ async def drop_repeated_events(
     event_id = body.get("event_id") if isinstance(body, dict) else None
     if body.get("type") == "event_callback" and isinstance(event_id, str):
         services = services_of(req.context)
-        if not await events.first_delivery(services.db, event_id, services.clock()):
+        if not await first_delivery(services.db, event_id, services.clock()):
             log.info(
                 "event repeated event_id=%s retry=%s",
                 event_id,

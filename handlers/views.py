@@ -9,16 +9,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
-from bot.alerts import refresh_alert, send_kudos
-from bot.answers import (
-    Refusal,
-    answered_survey,
-    follow_up_errors,
-    locale_of,
-    save_follow_up,
-    team_of,
-)
-from bot.blocks.answers import RefusalReason, read_follow_up, refusal_text
+from bot.blocks.answers import read_follow_up
+from bot.follow_up import check_follow_up, follow_up_sent
 from handlers.context import services_of
 
 log = logging.getLogger("surveybot.handlers.views")
@@ -31,42 +23,17 @@ async def on_follow_up_submitted(
     user_id = str((body.get("user") or {}).get("id", ""))
     form = read_follow_up(((view.get("state") or {}).get("values")) or {})
     now = services.clock()
-    # Validation needs the answer it belongs to: one quick read before the ack, so
-    # errors can still be shown in the modal.
-    try:
-        answered = await answered_survey(services.db, view.get("private_metadata"), user_id, now)
-    except Exception:
-        log.exception("follow-up lookup failed")
-        await ack(
-            response_action="errors",
-            errors={ids.FOLLOW_UP_COMMENT_BLOCK: refusal_text(RefusalReason.FAILED, None)},
-        )
-        return
-    if isinstance(answered, Refusal):
-        survey = answered.survey
-        locale = locale_of(survey, team_of(services.teams, survey)) if survey else None
-        await ack(
-            response_action="errors",
-            errors={ids.FOLLOW_UP_COMMENT_BLOCK: refusal_text(answered.reason, locale)},
-        )
-        return
-    survey = answered.survey
-    team = team_of(services.teams, survey)
-    errors = follow_up_errors(answered, form, locale_of(survey, team))
-    if errors:
-        log.info("follow-up invalid survey=%s blocks=%s", survey.token, ",".join(sorted(errors)))
-        await ack(response_action="errors", errors=errors)
+    checked = await check_follow_up(
+        services.db, services.teams, view.get("private_metadata"), user_id, form, now
+    )
+    if isinstance(checked, dict):
+        await ack(response_action="errors", errors=checked)
         return
     await ack()
     try:
-        saved = await save_follow_up(services.db, answered, form, now)
-        if saved is None:
-            return
-        await refresh_alert(services.db, client, survey)
-        if saved.first_comment:
-            await send_kudos(client, saved.survey, saved.response, saved.band)
+        await follow_up_sent(services.db, client, checked, form, now)
     except Exception:
-        log.exception("follow-up failed survey=%s", survey.token)
+        log.exception("follow-up failed survey=%s", checked.survey.token)
 
 
 async def on_follow_up_closed(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -1,0 +1,195 @@
+"""What a button click does: survey scores, the follow-up buttons, alert buttons.
+
+Handlers turn Slack's payload into a `Click` and call one function here; these
+functions take their collaborators (database, Slack client, teams) as arguments.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import ids
+from bot.alerts import AlertRefusal, act_on_alert, alert_on_answer
+from bot.answers import Answered, Refusal, answered_survey, locale_of, record_answer, team_of
+from bot.blocks.answers import (
+    Band,
+    RefusalReason,
+    refusal_text,
+    render_change_answer,
+    render_follow_up,
+    render_thank_you,
+)
+from bot.blocks.survey import parse_score_button_value
+from bot.expiry import close_on_click
+from bot.teams import Teams
+from storage.db import Database
+from storage.models import Response, Survey
+
+log = logging.getLogger("surveybot.clicks")
+
+
+@dataclass(frozen=True)
+class Click:
+    """A button click, as plain values."""
+
+    user_id: str
+    action_id: str
+    value: str
+    action_ts: str
+    trigger_id: str | None
+    channel_id: str | None
+    message_ts: str | None
+    thread_ts: str | None
+
+
+async def _tell_clicker(client: AsyncWebClient, click: Click, text: str) -> None:
+    if click.channel_id:
+        await client.chat_postEphemeral(
+            channel=click.channel_id, user=click.user_id, text=text, thread_ts=click.thread_ts
+        )
+
+
+async def _refuse(
+    db: Database, client: AsyncWebClient, teams: Teams, click: Click, refusal: Refusal
+) -> None:
+    survey = refusal.survey
+    locale = locale_of(survey, team_of(teams, survey)) if survey else None
+    await _tell_clicker(client, click, refusal_text(refusal.reason, locale))
+    if survey is not None and refusal.reason is RefusalReason.EXPIRED:
+        await close_on_click(db, client, teams, survey)
+
+
+async def _open_follow_up(
+    client: AsyncWebClient, trigger_id: str | None, survey: Survey, response: Response, locale: str
+) -> None:
+    if not trigger_id:
+        return
+    await client.views_open(
+        trigger_id=trigger_id,
+        view=render_follow_up(
+            token=survey.token,
+            kind=survey.kind,
+            score=response.score,
+            locale=locale,
+            reasons=[r for r in (response.reasons or "").split(",") if r],
+            comment=response.comment,
+        ),
+    )
+
+
+async def score_clicked(
+    db: Database, client: AsyncWebClient, teams: Teams, click: Click, now: datetime
+) -> None:
+    """Record the score, open the follow-up form, thank the customer, alert the team."""
+    parsed = parse_score_button_value(click.value)
+    token, score = parsed if parsed else (None, None)
+    if score is not None and click.action_id != ids.survey_score_action(score):
+        score = None  # the button's id and its value disagree: someone edited one
+    outcome = await record_answer(
+        db,
+        token,
+        score,
+        click.user_id,
+        click.action_ts,
+        now,
+        channel_id=click.channel_id,
+        message_ts=click.message_ts,
+    )
+    if isinstance(outcome, Refusal):
+        await _refuse(db, client, teams, click, outcome)
+        return
+    survey, response = outcome.survey, outcome.response
+    team = team_of(teams, survey)
+    locale = locale_of(survey, team)
+    if outcome.changed and outcome.band is not Band.MIDDLE:
+        # The trigger_id dies 3 s after the click: the form opens before anything slower.
+        # A form that fails to open must not cost the thank-you or the alert.
+        try:
+            await _open_follow_up(client, click.trigger_id, survey, response, locale)
+        except SlackApiError as exc:
+            log.warning(
+                "follow-up form did not open survey=%s error=%s",
+                survey.token,
+                exc.response.get("error"),
+            )
+    await client.chat_update(
+        channel=str(survey.channel_id),
+        ts=str(survey.message_ts),
+        **render_thank_you(
+            token=survey.token,
+            kind=survey.kind,
+            score=response.score,
+            locale=locale,
+            expires_at=survey.expires_at,
+        ),
+    )
+    if outcome.changed:
+        await alert_on_answer(db, client, team, survey, response, now)
+
+
+async def _answered_or_refuse(
+    db: Database, client: AsyncWebClient, teams: Teams, click: Click, now: datetime
+) -> Answered | None:
+    answered = await answered_survey(db, click.value, click.user_id, now)
+    if isinstance(answered, Refusal):
+        await _refuse(db, client, teams, click, answered)
+        return None
+    return answered
+
+
+async def add_comment_clicked(
+    db: Database, client: AsyncWebClient, teams: Teams, click: Click, now: datetime
+) -> None:
+    """The customer came back to write a comment: the follow-up form, prefilled."""
+    answered = await _answered_or_refuse(db, client, teams, click, now)
+    if answered is not None:
+        locale = locale_of(answered.survey, team_of(teams, answered.survey))
+        await _open_follow_up(client, click.trigger_id, answered.survey, answered.response, locale)
+
+
+async def change_answer_clicked(
+    db: Database, client: AsyncWebClient, teams: Teams, click: Click, now: datetime
+) -> None:
+    """The score buttons come back, saying which answer counts now."""
+    answered = await _answered_or_refuse(db, client, teams, click, now)
+    if answered is None:
+        return
+    survey = answered.survey
+    await client.chat_update(
+        channel=str(survey.channel_id),
+        ts=str(survey.message_ts),
+        **render_change_answer(
+            token=survey.token,
+            kind=survey.kind,
+            score=answered.response.score,
+            locale=locale_of(survey, team_of(teams, survey)),
+        ),
+    )
+
+
+async def alert_button_clicked(
+    db: Database,
+    client: AsyncWebClient,
+    action: Literal["claim", "resolve"],
+    click: Click,
+    now: datetime,
+) -> None:
+    """ "I'll follow up" or "Resolved" on an alert."""
+    result = await act_on_alert(
+        db,
+        client,
+        action,
+        int(click.value) if click.value.isdigit() else None,
+        click.user_id,
+        now,
+        channel_id=click.channel_id,
+        message_ts=click.message_ts,
+    )
+    if isinstance(result, AlertRefusal):
+        await _tell_clicker(client, click, result.text)
