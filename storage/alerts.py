@@ -26,41 +26,35 @@ async def create_alert(db: Database, alert: Alert) -> Alert | None:
 
 async def set_alert_message(db: Database, alert_id: int, channel_id: str, message_ts: str) -> bool:
     """Remember where the alert was posted; False if another process posted it first."""
-    async with db.session() as session:
-        result = await session.execute(
+    return (
+        await db.write(
             update(Alert)
             .where(col(Alert.id) == alert_id, col(Alert.message_ts).is_(None))
             .values(channel_id=channel_id, message_ts=message_ts)
-            .execution_options(synchronize_session=False)
         )
-        await session.commit()
-        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+    ) == 1
 
 
 async def claim_alert(db: Database, alert_id: int, user_id: str, at: datetime) -> bool:
     """Take an open alert; False when someone claimed (or resolved) it first."""
-    async with db.session() as session:
-        result = await session.execute(
+    return (
+        await db.write(
             update(Alert)
             .where(col(Alert.id) == alert_id, col(Alert.status) == "open")
             .values(status="claimed", claimed_by=user_id, claimed_at=at)
-            .execution_options(synchronize_session=False)
         )
-        await session.commit()
-        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+    ) == 1
 
 
 async def resolve_alert(db: Database, alert_id: int, user_id: str, at: datetime) -> bool:
     """Close an alert; False when it was already resolved."""
-    async with db.session() as session:
-        result = await session.execute(
+    return (
+        await db.write(
             update(Alert)
             .where(col(Alert.id) == alert_id, col(Alert.status) != "resolved")
             .values(status="resolved", resolved_by=user_id, resolved_at=at)
-            .execution_options(synchronize_session=False)
         )
-        await session.commit()
-        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+    ) == 1
 
 
 async def get_alert(db: Database, alert_id: int) -> Alert | None:

@@ -196,12 +196,10 @@ async def overdue_unanswered(db: Database, now: datetime, limit: int = 100) -> l
 
 async def expire_unanswered(db: Database, survey_id: int) -> bool:
     """Close a delivered survey that got no answer; False if an answer came first."""
-    async with db.session() as session:
-        result = await session.execute(
+    return (
+        await db.write(
             update(Survey)
             .where(col(Survey.id) == survey_id, col(Survey.status) == "delivered")
             .values(status="expired")
-            .execution_options(synchronize_session=False)
         )
-        await session.commit()
-        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+    ) == 1

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Delete, Update, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -55,6 +55,17 @@ class Database:
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session:
             yield session
+
+    async def write(self, statement: Update | Delete) -> int:
+        """Run one UPDATE or DELETE in its own transaction; answer how many rows it changed.
+
+        A conditional UPDATE is the atomic compare-and-set every claim here is built on:
+        of two processes racing, exactly one sees 1.
+        """
+        async with self.session() as session:
+            result = await session.execute(statement.execution_options(synchronize_session=False))
+            await session.commit()
+            return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def ping(self) -> bool:
         try:

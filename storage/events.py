@@ -25,9 +25,4 @@ async def first_delivery(db: Database, event_id: str, now: datetime) -> bool:
 
 
 async def forget_events_before(db: Database, cutoff: datetime) -> int:
-    async with db.session() as session:
-        result = await session.execute(
-            delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < cutoff)
-        )
-        await session.commit()
-        return int(result.rowcount)  # type: ignore[attr-defined]
+    return await db.write(delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < cutoff))

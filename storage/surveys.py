@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
@@ -95,20 +95,20 @@ async def customer_asked_since(db: Database, customer_key: str, since: datetime)
         return bool(result.scalar_one())
 
 
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Due now: waiting to be sent, or claimed by a sender that died (its lease ran out)."""
+    waiting = or_(
+        col(Survey.status) == "scheduled",
+        (col(Survey.status) == "sending") & (col(Survey.lease_until) < now),
+    )
+    return waiting & (col(Survey.send_after) <= now)
+
+
 async def due_survey_ids(db: Database, now: datetime, limit: int = 50) -> list[int]:
     """Surveys ready to send, and ones whose sender died mid-way (lease expired)."""
     async with db.session() as session:
         result = await session.execute(
-            select(col(Survey.id))
-            .where(
-                or_(
-                    col(Survey.status) == "scheduled",
-                    (col(Survey.status) == "sending") & (col(Survey.lease_until) < now),
-                ),
-                col(Survey.send_after) <= now,
-            )
-            .order_by(col(Survey.send_after))
-            .limit(limit)
+            select(col(Survey.id)).where(_due(now)).order_by(col(Survey.send_after)).limit(limit)
         )
         return [row for row in result.scalars().all() if row is not None]
 
@@ -121,30 +121,16 @@ async def claim_survey(
     A conditional UPDATE is atomic on both SQLite and PostgreSQL, so of two
     dispatchers exactly one sees its row count as 1.
     """
-    async with db.session() as session:
-        result = await session.execute(
-            update(Survey)
-            .where(
-                col(Survey.id) == survey_id,
-                or_(
-                    col(Survey.status) == "scheduled",
-                    (col(Survey.status) == "sending") & (col(Survey.lease_until) < now),
-                ),
-                col(Survey.send_after) <= now,
-            )
-            .values(status="sending", lease_until=lease_until)
-            .execution_options(synchronize_session=False)
-        )
-        await session.commit()
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            return None
-        return await session.get(Survey, survey_id, populate_existing=True)
+    claimed = await db.write(
+        update(Survey)
+        .where(col(Survey.id) == survey_id, _due(now))
+        .values(status="sending", lease_until=lease_until)
+    )
+    return await get_survey(db, survey_id) if claimed == 1 else None
 
 
 async def _update_survey(db: Database, survey_id: int, **values: object) -> None:
-    async with db.session() as session:
-        await session.execute(update(Survey).where(col(Survey.id) == survey_id).values(**values))
-        await session.commit()
+    await db.write(update(Survey).where(col(Survey.id) == survey_id).values(**values))
 
 
 async def mark_delivered(
@@ -204,20 +190,16 @@ async def cancel_waiting_in_thread(
     db: Database, channel_id: str, thread_ts: str, customer_id: str
 ) -> int:
     """Cancel a survey not yet sent for this thread: the customer is still talking."""
-    async with db.session() as session:
-        result = await session.execute(
-            update(Survey)
-            .where(
-                col(Survey.channel_id) == channel_id,
-                col(Survey.thread_ts) == thread_ts,
-                col(Survey.customer_id) == customer_id,
-                col(Survey.status) == "scheduled",
-            )
-            .values(status="cancelled", last_error="customer wrote again in the thread")
-            .execution_options(synchronize_session=False)
+    return await db.write(
+        update(Survey)
+        .where(
+            col(Survey.channel_id) == channel_id,
+            col(Survey.thread_ts) == thread_ts,
+            col(Survey.customer_id) == customer_id,
+            col(Survey.status) == "scheduled",
         )
-        await session.commit()
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        .values(status="cancelled", last_error="customer wrote again in the thread")
+    )
 
 
 async def count_by_status(db: Database) -> dict[str, int]:
