@@ -118,6 +118,10 @@ class FakeSlack:
         self._clock = TsClock()
         self._ids = itertools.count(1)
 
+        # Socket Mode: connected app websockets, and the acks they sent back.
+        self._sockets: list[web.WebSocketResponse] = []
+        self.socket_acks: dict[str, Any] = {}
+
         self._runner: web.AppRunner | None = None
         self._host = ""
         self._port = 0
@@ -151,6 +155,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._handle_api)
         app.router.add_post("/api/{method}", self._handle_api)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
+        app.router.add_get("/socket", self._handle_socket)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
@@ -159,6 +164,8 @@ class FakeSlack:
         self._port = int(runner.addresses[0][1])  # the real port when port=0
 
     async def stop(self) -> None:
+        for socket in list(self._sockets):
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -291,6 +298,65 @@ class FakeSlack:
             for message in posted:
                 history.pop(message["ts"], None)
         self.messages.clear()
+
+    # ------------------------------------------------------------------ Socket Mode
+
+    async def _handle_socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse(heartbeat=None)
+        await socket.prepare(request)
+        await socket.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self._sockets) + 1,
+                "connection_info": {"app_id": self.app_id},
+                "debug_info": {"host": "fake-slack", "approximate_connection_time": 3600},
+            }
+        )
+        self._sockets.append(socket)
+        try:
+            async for message in socket:
+                if message.type != web.WSMsgType.TEXT:
+                    continue
+                with contextlib.suppress(ValueError):
+                    data = json.loads(message.data)
+                    if isinstance(data, dict) and "envelope_id" in data:
+                        self.socket_acks[str(data["envelope_id"])] = data.get("payload")
+        finally:
+            self._sockets.remove(socket)
+        return socket
+
+    async def push_socket_envelope(
+        self,
+        envelope_type: str,
+        payload: dict[str, Any],
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> Any:
+        """Deliver an events_api / interactive envelope over Socket Mode; wait for its ack.
+
+        Answers the ack's payload (None for a plain ack); raises if none came in time.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self._sockets:
+            if loop.time() >= deadline:
+                raise AssertionError("no app is connected over Socket Mode")
+            await asyncio.sleep(0.02)
+        envelope_id = f"env-{next(self._ids)}"
+        await self._sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": envelope_type,
+                "accepts_response_payload": envelope_type == "interactive",
+                "retry_attempt": 0,
+                "retry_reason": "",
+                "payload": payload,
+            }
+        )
+        while envelope_id not in self.socket_acks:
+            if loop.time() >= deadline:
+                raise AssertionError(f"envelope {envelope_id} was not acknowledged")
+            await asyncio.sleep(0.02)
+        return self.socket_acks[envelope_id]
 
     # ------------------------------------------------------------------- HTTP layer
 

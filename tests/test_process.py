@@ -102,3 +102,47 @@ async def test_serve_answers_health_and_stops_cleanly_on_sigterm(tmp_path: Path)
                 process.kill()
         assert process.returncode == 0, out.decode()
         assert "surveybot stopped" in out.decode()
+
+
+async def test_socket_mode_receives_a_close_and_sends_the_survey(tmp_path: Path) -> None:
+    from sandbox.payloads import event_callback, reaction_added
+
+    teams = tmp_path / "teams.toml"
+    teams.write_text(
+        '[[teams]]\nname = "support"\nsupport_channels = ["C0SUPPORT"]\n'
+        'delay_minutes = 0\nquiet_hours = ""\n'
+    )
+    async with FakeSlack() as slack:
+        slack.add_user("U0ANN", tz="Europe/Berlin")
+        slack.add_message("C0SUPPORT", "1763900000.000100", "U0ANN", "help")
+        env = project_env(
+            tmp_path,
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_APP_TOKEN="xapp-test",
+            SLACK_API_URL=slack.api_url,
+            SURVEYBOT_CONFIG=str(teams),
+            SURVEYBOT_DISPATCH_INTERVAL="0.1",
+            PORT=str(free_port()),
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "serve", "--socket-mode",
+            cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            event = reaction_added(
+                user="U0BO",
+                reaction="white_check_mark",
+                channel="C0SUPPORT",
+                ts="1763900000.000100",
+                item_user="U0ANN",
+            )
+            await slack.push_socket_envelope("events_api", event_callback(event), timeout=20)
+            (post,) = await slack.wait_for("chat.postMessage", timeout=10)
+            assert post.args["thread_ts"] == "1763900000.000100"
+            process.send_signal(signal.SIGTERM)
+            out, _ = await asyncio.wait_for(process.communicate(), timeout=20)
+        finally:
+            if process.returncode is None:
+                process.kill()
+        assert process.returncode == 0, out.decode()
+        assert "connected to Slack over Socket Mode" in out.decode()
