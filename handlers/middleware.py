@@ -14,6 +14,8 @@ from handlers.context import services_of
 
 log = logging.getLogger("surveybot.handlers")
 
+IDEMPOTENT_EVENTS = frozenset({"message"})
+
 
 async def drop_repeated_events(
     req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
@@ -25,6 +27,11 @@ async def drop_repeated_events(
     """
     body = req.body
     event_id = body.get("event_id") if isinstance(body, dict) else None
+    event_type = (body.get("event") or {}).get("type") if isinstance(body, dict) else None
+    # Every message in a support channel arrives here; handling one twice only cancels
+    # an already cancelled survey, so they skip the write that dedupes the rest.
+    if event_type in IDEMPOTENT_EVENTS:
+        return await next()
     if body.get("type") == "event_callback" and isinstance(event_id, str):
         services = services_of(req.context)
         if not await first_delivery(services.db, event_id, services.clock()):
