@@ -81,27 +81,51 @@ async def _facts(
     )
 
 
+def _shown(alert: Alert, response: Response) -> tuple[object, ...]:
+    """What an alert message shows that can change after it is posted."""
+    return (alert.status, alert.claimed_by, response.score, response.reasons, response.comment)
+
+
 async def _publish(
-    db: Database, client: AsyncWebClient, alert: Alert, survey: Survey, response: Response
+    db: Database,
+    client: AsyncWebClient,
+    alert: Alert,
+    survey: Survey,
+    response: Response,
+    *,
+    creating: bool = False,
 ) -> None:
-    """Post the alert, or update it in place once it has a message."""
+    """Post the alert (only the click that created it does), or update it in place."""
     assert alert.id is not None
     message = render_alert(await _facts(db, client, alert, survey, response))
     if alert.channel_id and alert.message_ts:
         await client.chat_update(channel=alert.channel_id, ts=alert.message_ts, **message)
         log.info("alert updated alert=%d survey=%s status=%s", alert.id, survey.token, alert.status)
         return
-    if not alert.channel_id:
+    if not creating or not alert.channel_id:
+        # The creating click is posting it right now and catches up when it is done.
         return
     posted = await client.chat_postMessage(channel=alert.channel_id, **message)
-    await store.set_alert_message(db, alert.id, str(posted["channel"]), str(posted["ts"]))
+    channel, ts = str(posted["channel"]), str(posted["ts"])
+    await store.set_alert_message(db, alert.id, channel, ts)
     log.info(
         "alert posted alert=%d survey=%s channel=%s agent=%s",
         alert.id,
         survey.token,
-        posted["channel"],
+        channel,
         survey.agent_id,
     )
+    # A click or comment that came in while posting found no message to update.
+    latest_alert = await store.get_alert(db, alert.id)
+    assert survey.id is not None
+    latest_response = await answers.response_for(db, survey.id)
+    if (
+        latest_alert
+        and latest_response
+        and _shown(latest_alert, latest_response) != _shown(alert, response)
+    ):
+        latest = render_alert(await _facts(db, client, latest_alert, survey, latest_response))
+        await client.chat_update(channel=channel, ts=ts, **latest)
 
 
 async def alert_on_answer(
@@ -133,7 +157,8 @@ async def alert_on_answer(
         )
         if created is None:  # a concurrent click created it: that one posts
             return None
-        alert = created
+        await _publish(db, client, created, survey, response, creating=True)
+        return created
     await _publish(db, client, alert, survey, response)
     return alert
 

@@ -301,3 +301,32 @@ async def test_a_change_of_mind_from_low_to_top_updates_the_alert(
     await wait_until(lambda: "changed their" in everything_posted(alert_message(slack)))
     assert "5 · Very satisfied" in everything_posted(alert_message(slack))
     assert len(slack.messages[ALERT_CHANNEL]) == 1
+
+
+async def test_a_quick_change_of_mind_while_the_alert_posts_leaves_one_alert_with_the_last_score(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    d = await delivered_survey(bot, slack)
+    # Slack is slow on the alert channel this second: the first post waits out a 429.
+    slack.fail_next("chat.postMessage", status=429, error="ratelimited", retry_after=1)
+    await bot.send_interaction(score_click(d, 1))
+    await asyncio.sleep(0.3)
+    await bot.send_interaction(score_click(d, 2))
+    for _ in range(150):
+        posted = slack.messages.get(ALERT_CHANNEL, [])
+        if posted and "2 · Dissatisfied" in everything_posted(posted[0]):
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.3)
+    (alert,) = slack.messages[ALERT_CHANNEL]
+    assert "2 · Dissatisfied" in everything_posted(alert)
+
+
+async def test_two_simultaneous_low_clicks_post_one_alert(bot: Bot, slack: FakeSlack) -> None:
+    d = await delivered_survey(bot, slack)
+    await asyncio.gather(
+        bot.send_interaction(score_click(d, 1)), bot.send_interaction(score_click(d, 2))
+    )
+    await slack.wait_for("chat.postMessage", 2)
+    await asyncio.sleep(0.5)
+    assert len(slack.messages[ALERT_CHANNEL]) == 1
