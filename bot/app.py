@@ -100,6 +100,7 @@ def create_bolt_app(services: Services, register_listeners: RegisterListeners) -
 
 
 SERVICES_APP_KEY = web.AppKey("services", Services)
+SIGNATURE_HEADERS = ("X-Slack-Signature", "X-Slack-Request-Timestamp")
 
 
 def create_web_app(
@@ -109,6 +110,10 @@ def create_web_app(
     web_app[SERVICES_APP_KEY] = services
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
+        # Bolt's verifier fails with a 500 on non-ASCII signature headers; they are forged.
+        signed = (request.headers.get(h, "") for h in SIGNATURE_HEADERS)
+        if not all(value.isascii() for value in signed):
+            return web.json_response({"error": "invalid signature"}, status=401)
         bolt_response = await bolt_app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 

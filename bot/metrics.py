@@ -13,6 +13,7 @@ SURVEY_STATUSES = (
     "failed",
     "cancelled",
     "throttled",
+    "too_late",
     "expired",
 )
 

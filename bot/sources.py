@@ -130,6 +130,8 @@ def close_notice(
         case CloseStatus.THROTTLED:
             days = team.throttle_days if team else 0
             return f"Closed. No survey this time: {who} was already asked in the last {days} days."
+        case CloseStatus.TOO_LATE:
+            return "Closed. No survey: it is too long since this conversation ended."
         case CloseStatus.SKIPPED:
             return "Closed without a survey."
         case CloseStatus.NOT_SAMPLED:

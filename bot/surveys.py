@@ -23,6 +23,7 @@ class CloseStatus(StrEnum):
     SCHEDULED = "scheduled"
     DUPLICATE = "duplicate"
     THROTTLED = "throttled"
+    TOO_LATE = "too_late"  # reported after the survey would have expired: never sent
     SKIPPED = "skipped"  # closed with the skip reaction: no survey wanted
     NOT_SAMPLED = "not_sampled"
     OWN_CONVERSATION = "own_conversation"  # agents never rate their own conversations
@@ -65,6 +66,10 @@ class ClosedConversation:
         return same_id or same_email
 
 
+# Outcomes that keep a survey row: its id answers re-deliveries as duplicates.
+WITH_SURVEY_ROW = (CloseStatus.SCHEDULED, CloseStatus.THROTTLED, CloseStatus.TOO_LATE)
+
+
 @dataclass(frozen=True)
 class CloseResult:
     status: CloseStatus
@@ -96,6 +101,11 @@ async def close_conversation(
         since = now - timedelta(days=team.throttle_days)
         if await store.customer_asked_since(db, closed.customer_key, since):
             status = CloseStatus.THROTTLED
+    if (
+        status is CloseStatus.SCHEDULED
+        and timing.expires_at(closed.closed_at, team.expire_days) <= now
+    ):
+        status = CloseStatus.TOO_LATE
 
     conversation = Conversation(
         source=closed.source,
@@ -110,10 +120,10 @@ async def close_conversation(
         closed_at=closed.closed_at,
         locale=closed.locale,
         customer_value=closed.customer_value,
-        outcome="survey" if status in (CloseStatus.SCHEDULED, CloseStatus.THROTTLED) else status,
+        outcome="survey" if status in WITH_SURVEY_ROW else status,
     )
     survey = None
-    if status in (CloseStatus.SCHEDULED, CloseStatus.THROTTLED):
+    if status in WITH_SURVEY_ROW:
         # A survey due in the past (a late webhook) goes out now, not never.
         due = max(timing.send_after(closed.closed_at, team.delay_minutes), now)
         thread = closed.source == "slack" and team.delivery == "thread"
@@ -133,7 +143,8 @@ async def close_conversation(
             status=status.value,
             created_at=now,
             send_after=due,
-            expires_at=timing.expires_at(due, team.expire_days),
+            # Counted from the close: a close reported weeks late is not surveyed now.
+            expires_at=timing.expires_at(closed.closed_at, team.expire_days),
         )
 
     recorded = await store.record_close(db, conversation, survey)

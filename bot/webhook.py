@@ -36,7 +36,9 @@ def signature_problem(
         return "X-Surveybot-Timestamp is not unix seconds"
     if abs(now - sent) > MAX_SKEW:
         return "stale timestamp (more than 5 minutes from now)"
-    if not hmac.compare_digest(sign(secret, timestamp, body), signature.strip()):
+    # Bytes, not str: compare_digest raises on non-ASCII text, and a header is anyone's.
+    given = signature.strip().encode("utf-8", "surrogateescape")
+    if not hmac.compare_digest(sign(secret, timestamp, body).encode(), given):
         return "wrong signature"
     return None
 
@@ -109,6 +111,10 @@ def parse_close(body: bytes, teams: Teams, now: datetime) -> ClosedConversation 
     closed_at = request.closed_at or now
     if closed_at.tzinfo is None:
         closed_at = closed_at.replace(tzinfo=UTC)
+    try:
+        closed_at = closed_at.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return BadRequest("closed_at: out of range")
     if closed_at - now > MAX_SKEW:
         return BadRequest("closed_at: is in the future")
     agent = request.agent
@@ -116,7 +122,7 @@ def parse_close(body: bytes, teams: Teams, now: datetime) -> ClosedConversation 
         source="webhook",
         external_id=request.conversation_id,
         team=team,
-        closed_at=closed_at.astimezone(UTC),
+        closed_at=closed_at,
         customer_id=request.customer.slack_user_id,
         customer_email=str(request.customer.email).lower() if request.customer.email else None,
         agent_id=agent.slack_user_id if agent else None,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest_asyncio
 
 from bot.dispatcher import Dispatcher
@@ -15,8 +18,10 @@ from bot.teams import parse_teams
 from sandbox import FakeSlack
 from storage import surveys as store
 from storage.db import Database
-from tests.databases import empty_postgres
+from tests.databases import PG_ADMIN_DSN, PostgresScratch, empty_postgres, run_blocking
 from tests.harness import CUSTOMER, TEAMS_TOML, running_bot, settings_for
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest_asyncio.fixture
@@ -69,3 +74,36 @@ async def test_two_dispatchers_sharing_postgresql_send_each_survey_once(
     assert statuses == {"delivered"}
     for database in (db, first.db, second.db):
         await database.dispose()
+
+
+async def test_two_processes_starting_together_migrate_a_fresh_database_once() -> None:
+    """Two replicas on a first deploy: one waits for the other's migration, both start."""
+    scratch = PostgresScratch()
+    run_blocking(lambda: _create_empty(scratch.name))
+    child = (
+        "import asyncio\n"
+        "from storage.db import Database\n"
+        "from storage.migrations import migrate\n"
+        "async def main():\n"
+        f"    db = Database({scratch.url!r})\n"
+        "    await migrate(db)\n"
+        "    await db.dispose()\n"
+        "asyncio.run(main())\n"
+    )
+    try:
+        processes = [
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-c", child, cwd=PROJECT_ROOT, stderr=asyncio.subprocess.PIPE
+            )
+            for _ in range(2)
+        ]
+        results = [await asyncio.wait_for(p.communicate(), timeout=60) for p in processes]
+        assert [p.returncode for p in processes] == [0, 0], [r[1].decode()[-500:] for r in results]
+    finally:
+        scratch.drop()
+
+
+async def _create_empty(name: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()

@@ -15,12 +15,14 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 TEAM = Team(name="support", support_channels=("C1",), delay_minutes=0, quiet_hours=None)
 
 
-def a_close(external_id: str = "42", customer: str = "U1CUSTOMER") -> ClosedConversation:
+def a_close(
+    external_id: str = "42", customer: str = "U1CUSTOMER", closed_at: datetime = NOW
+) -> ClosedConversation:
     return ClosedConversation(
         source="webhook",
         external_id=external_id,
         team=TEAM,
-        closed_at=NOW,
+        closed_at=closed_at,
         customer_id=customer,
         agent_id="U2AGENT",
     )
@@ -57,9 +59,11 @@ async def test_a_claim_left_by_a_dead_sender_is_taken_again_after_its_lease(db: 
 
 async def test_the_throttle_window_spares_a_customer_a_second_survey(db: Database) -> None:
     assert (await close_conversation(db, a_close("1"), NOW)).status is CloseStatus.SCHEDULED
-    second = await close_conversation(db, a_close("2"), NOW + timedelta(days=3))
+    later = NOW + timedelta(days=3)
+    second = await close_conversation(db, a_close("2", closed_at=later), later)
     assert second.status is CloseStatus.THROTTLED
-    third = await close_conversation(db, a_close("3"), NOW + timedelta(days=8))
+    much_later = NOW + timedelta(days=8)
+    third = await close_conversation(db, a_close("3", closed_at=much_later), much_later)
     assert third.status is CloseStatus.SCHEDULED
 
 

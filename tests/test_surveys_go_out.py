@@ -388,3 +388,39 @@ async def test_metrics_count_surveys_by_status(bot: Bot, slack: FakeSlack) -> No
     status, text = await bot.get("/metrics")
     assert status == 200
     assert 'surveybot_surveys{status="delivered"} 1' in text
+
+
+async def test_a_close_reported_after_the_survey_would_have_expired_is_not_surveyed(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    two_months_ago = (datetime.now(UTC) - timedelta(days=60)).isoformat()
+    status, body = await bot.send_webhook(webhook_close(closed_at=two_months_ago))
+    assert (status, body["status"]) == (202, "too_late")
+    _, again = await bot.send_webhook(webhook_close(closed_at=two_months_ago))
+    assert again == {"survey_id": body["survey_id"], "status": "duplicate"}
+    await asyncio.sleep(0.3)
+    assert slack.called("chat.postMessage") == []
+
+
+async def test_a_late_close_within_the_expiry_goes_out_now_and_expires_on_time(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    closed = datetime.now(UTC) - timedelta(days=3)
+    status, body = await bot.send_webhook(webhook_close(closed_at=closed.isoformat()))
+    assert (status, body["status"]) == (202, "scheduled")
+    await slack.wait_for("chat.postMessage")
+    (survey,) = await store.all_surveys(bot.services.db)
+    assert survey.expires_at == closed + timedelta(days=7)
+
+
+async def test_a_non_ascii_slack_signature_gets_401_not_a_crash(bot: Bot) -> None:
+    async with bot.http.post(
+        f"{bot.url}/slack/events",
+        data=b"{}",
+        headers={
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": str(int(datetime.now(UTC).timestamp())),
+            "X-Slack-Signature": "v0=\u00e9t\u00e9",
+        },
+    ) as response:
+        assert response.status == 401

@@ -69,6 +69,7 @@ def body(**fields: object) -> bytes:
         (body(closed_at="last tuesday"), "closed_at:"),
         (body(closed_at="2027-01-01T00:00:00Z"), "closed_at: is in the future"),
         (body(customer_value=-5), "customer_value:"),
+        (body(closed_at="0001-01-01T00:30:00+01:00"), "closed_at: out of range"),
         (body(locale="<!channel>"), "locale:"),
     ],
 )
@@ -98,3 +99,9 @@ def test_a_full_body_becomes_a_close_for_the_named_team() -> None:
     assert result.customer_email == "ann@example.com" and result.agent_id == "U0AGENT"
     assert result.closed_at == datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
     assert result.kind == "ces" and result.customer_value == 99.5
+
+
+def test_a_non_ascii_signature_is_refused_not_a_crash() -> None:
+    body = b'{"conversation_id": "1"}'
+    ts = str(int(NOW.timestamp()))
+    assert signature_problem(SECRET, ts, "sha256=\u00e9\u00e9", body, NOW) == "wrong signature"

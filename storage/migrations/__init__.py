@@ -6,11 +6,13 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from storage.db import Database
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
+MIGRATION_LOCK = 7_420_110_001  # any constant that no other tool on the database uses
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -30,4 +32,7 @@ async def migrate(database: Database, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
     async with database.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Replicas starting together would run the same DDL at once; one waits.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(upgrade)
