@@ -192,14 +192,8 @@ async def answered_survey(
 
 
 @dataclass(frozen=True)
-class FollowUpSaved:
-    survey: Survey
-    response: Response
+class FollowUpSaved(Answered):
     first_comment: bool
-
-    @property
-    def band(self) -> Band:
-        return band_of(scale_for(self.survey.kind), self.response.score)
 
 
 async def save_follow_up(

@@ -42,6 +42,14 @@ def project_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return clean_env(PYTHONPATH=root, **extra)
 
 
+async def stop_with_sigterm(process: asyncio.subprocess.Process) -> str:
+    """Stop the bot as an orchestrator does; it must exit 0. Answers what it printed."""
+    process.send_signal(signal.SIGTERM)
+    out, _ = await asyncio.wait_for(process.communicate(), timeout=20)
+    assert process.returncode == 0, out.decode()
+    return out.decode()
+
+
 async def test_serve_without_credentials_says_what_is_missing_and_how_to_get_them(
     tmp_path: Path,
 ) -> None:
@@ -95,13 +103,11 @@ async def test_serve_answers_health_and_stops_cleanly_on_sigterm(tmp_path: Path)
                         await asyncio.sleep(0.1)
                 else:
                     raise AssertionError("the bot did not start listening")
-            process.send_signal(signal.SIGTERM)
-            out, _ = await asyncio.wait_for(process.communicate(), timeout=20)
+            out = await stop_with_sigterm(process)
         finally:
             if process.returncode is None:
                 process.kill()
-        assert process.returncode == 0, out.decode()
-        assert "surveybot stopped" in out.decode()
+        assert "surveybot stopped" in out
 
 
 async def test_socket_mode_receives_a_close_and_sends_the_survey(tmp_path: Path) -> None:
@@ -139,10 +145,8 @@ async def test_socket_mode_receives_a_close_and_sends_the_survey(tmp_path: Path)
             await slack.push_socket_envelope("events_api", event_callback(event), timeout=20)
             (post,) = await slack.wait_for("chat.postMessage", timeout=10)
             assert post.args["thread_ts"] == "1763900000.000100"
-            process.send_signal(signal.SIGTERM)
-            out, _ = await asyncio.wait_for(process.communicate(), timeout=20)
+            out = await stop_with_sigterm(process)
         finally:
             if process.returncode is None:
                 process.kill()
-        assert process.returncode == 0, out.decode()
-        assert "connected to Slack over Socket Mode" in out.decode()
+        assert "connected to Slack over Socket Mode" in out
