@@ -209,9 +209,9 @@ class Demo:
 
 
 def _seed(slack: FakeSlack) -> None:
-    slack.add_user(ANN, name="ann", email="ann@example.com", tz="Europe/Berlin")
-    slack.add_user(BO, name="bo", email="bo@support.example", tz="Europe/Berlin")
-    slack.add_user(CY, name="cy", email="cy@example.com", tz="America/New_York")
+    slack.add_user(ANN, name="Ann Weber", email="ann@example.com", tz="Europe/Berlin")
+    slack.add_user(BO, name="Bo Lindqvist", email="bo@support.example", tz="Europe/Berlin")
+    slack.add_user(CY, name="Cy Okafor", email="cy@example.com", tz="America/New_York")
     for channel, name in CHANNEL_NAMES.items():
         slack.add_channel(channel, name.lstrip("#"))
 
