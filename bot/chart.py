@@ -111,16 +111,8 @@ def render_trend_chart(
 
     if target is not None:
         ax.axhline(target, color=TARGET_COLOUR, linestyle="--", linewidth=2, zorder=2)
-        ax.annotate(
-            f"Target {axis.value_format.format(target)}",
-            (0, target),
-            xycoords=("axes fraction", "data"),
-            xytext=(4, -16),
-            textcoords="offset points",
-            fontsize=FONT_SIZE - 1,
-            color=TARGET_COLOUR,
-            path_effects=HALO,
-        )
+        # Named in the title, not on the plot, where a label collides with early points.
+        title = f"{title}  ·  dashed line: target {axis.value_format.format(target)}"
 
     if all(math.isnan(s) for s in scores):
         ax.text(
