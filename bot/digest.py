@@ -273,6 +273,7 @@ class Digest:
     improvement: Improvement
     agents: tuple[AgentSummary, ...]
     weeks: tuple[WeekPoint, ...] = field(default_factory=tuple)
+    target: float | None = None
 
     @property
     def week_number(self) -> int:
@@ -289,16 +290,27 @@ def _trend(kind: SurveyKind, current: ScoreCounts, previous: ScoreCounts) -> Tre
     return trend(headline(current), headline(previous))
 
 
+def format_target(kind: SurveyKind, target: float) -> str:
+    return f"{target:.1f}" if kind is SurveyKind.CES else f"{target:.0f} %"
+
+
 def _times(n: int) -> str:
     return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
 
 
 def _celebrations(
-    kind: SurveyKind, current: ScoreCounts, figures: Figures, score_trend: Trend
+    kind: SurveyKind,
+    current: ScoreCounts,
+    figures: Figures,
+    score_trend: Trend,
+    target: float | None = None,
 ) -> tuple[str, ...]:
     """Improvements worth celebrating: things that got better, in plain words."""
     found: list[str] = []
     scale = scale_for(kind)
+    score = headline(current)
+    if target is not None and score is not None and score >= target:
+        found.append(f"The score met the team's target ({format_target(kind, target)}).")
     if score_trend.arrow == "↑" and score_trend.delta is not None:
         unit = " points" if kind is not SurveyKind.CES else ""
         found.append(f"The score rose {score_trend.delta:.1f}{unit} on last week.")
@@ -346,7 +358,7 @@ def compose_digest(team: Team, period: Period, figures: Figures, now: datetime) 
         response_rate=rate,
         praise=praise,
         kudos=kudos,
-        celebrations=_celebrations(kind, current, figures, score_trend),
+        celebrations=_celebrations(kind, current, figures, score_trend, team.target),
     )
 
     stats = [
@@ -405,4 +417,5 @@ def compose_digest(team: Team, period: Period, figures: Figures, now: datetime) 
         improvement=improvement,
         agents=agents,
         weeks=points,
+        target=team.target,
     )

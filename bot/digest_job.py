@@ -111,7 +111,7 @@ async def build_digest(db: Database, team: Team, period: Period, now: datetime) 
 
 def render_chart(digest: Digest) -> bytes:
     title = f"{digest.team} — {score_name(digest.kind)}, last {len(digest.weeks)} weeks"
-    return render_trend_chart(digest.weeks, kind=digest.kind, title=title)
+    return render_trend_chart(digest.weeks, kind=digest.kind, title=title, target=digest.target)
 
 
 # ------------------------------------------------------------------ posting

@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.scales import SurveyKind
 
@@ -44,6 +51,8 @@ class Team(BaseModel):
     delivery: Literal["thread", "dm"] = "thread"
     language: str = "en"
     leads: tuple[str, ...] = ()
+    # The score the team aims for: CSAT % (0–100) or mean CES (1–7); digests compare with it.
+    target: float | None = None
 
     @field_validator("survey")
     @classmethod
@@ -53,6 +62,14 @@ class Team(BaseModel):
                 "must be 'csat' or 'ces' (NPS is relational, not sent per conversation)"
             )
         return value
+
+    @model_validator(mode="after")
+    def _target_on_the_scale(self) -> Team:
+        low, high = (1.0, 7.0) if self.survey is SurveyKind.CES else (0.0, 100.0)
+        if self.target is not None and not low <= self.target <= high:
+            unit = "a mean CES" if self.survey is SurveyKind.CES else "a CSAT %"
+            raise ValueError(f"target: {self.target:g} is not {unit} from {low:g} to {high:g}")
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -134,11 +151,12 @@ class Teams:
 def _describe(error: ValidationError) -> str:
     parts = []
     for item in error.errors():
-        field = ".".join(str(p) for p in item["loc"]) or "(table)"
+        # Checks across fields name their field in the message itself.
+        field = ".".join(str(p) for p in item["loc"])
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown field"
-        parts.append(f"{field}: {message}")
+        parts.append(f"{field}: {message}" if field else message)
     return "; ".join(parts)
 
 

@@ -82,3 +82,16 @@ def test_praise_credits_each_agent_once_and_quotes_escaped() -> None:
     assert digest.good_news.kudos == ("UAGENTA",)
     text = text_of(render_good_news(digest))
     assert "Quick &amp; kind &lt;@UBOSS&gt;" in text and "<@UBOSS>" not in text
+
+
+def test_a_team_target_is_shown_next_to_the_score_and_celebrated_when_met() -> None:
+    week = parse_week("2026-W47", CES_TEAM.zone)
+    short = compose_digest(CES_TEAM.model_copy(update={"target": 5.5}), week, figures(), FIRES_AT)
+    # CES 4.8 this week against a target of 5.5: 0.7 to go.
+    assert "4.8 / 7  (↓ 0.5 vs 5.3 / 7 last week); easy 60 %; target 5.5: 0.7 to go" in text_of(
+        render_good_news(short)
+    )
+    assert not any("target" in c for c in short.good_news.celebrations)
+    met = compose_digest(CES_TEAM.model_copy(update={"target": 4.5}), week, figures(), FIRES_AT)
+    assert "target 4.5: met" in text_of(render_good_news(met))
+    assert "The score met the team's target (4.5)." in met.good_news.celebrations

@@ -12,7 +12,15 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from bot.digest import AgentSummary, Digest, Driver, GoodNews, Improvement, Quote
+from bot.digest import (
+    AgentSummary,
+    Digest,
+    Driver,
+    GoodNews,
+    Improvement,
+    Quote,
+    format_target,
+)
 from bot.scales import SurveyKind, scale_for
 from bot.scoring import (
     DRIVER_FORMULA,
@@ -84,12 +92,20 @@ def _period(digest: Digest) -> str:
     return f"week {digest.week_number}, {first} – {end.day} {end:%b %Y} ({digest.timezone})"
 
 
-def _headline_line(kind: SurveyKind, counts: ScoreCounts, change: Trend) -> str:
-    line = f"{format_score(kind, headline(counts))}  ({format_trend(kind, change)})"
+def _headline_line(
+    kind: SurveyKind, counts: ScoreCounts, change: Trend, target: float | None = None
+) -> str:
+    score = headline(counts)
+    line = f"{format_score(kind, score)}  ({format_trend(kind, change)})"
     if kind is SurveyKind.CES:
         easy = satisfied_percent(counts)
         if easy is not None:
             line += f"; easy {easy:.0f} %"
+    if target is not None and score is not None:
+        gap = target - score
+        unit = "" if kind is SurveyKind.CES else " pts"
+        reached = "met" if gap <= 0 else f"{gap:.1f}{unit} to go"
+        line += f"; target {format_target(kind, target)}: {reached}"
     return line
 
 
@@ -217,7 +233,7 @@ def render_good_news(digest: Digest) -> Message:
     else:
         blocks.append(
             _fields(
-                (name, _headline_line(kind, good.counts, good.trend)),
+                (name, _headline_line(kind, good.counts, good.trend, digest.target)),
                 ("Answers", _answers_line(good)),
             )
         )
@@ -358,7 +374,7 @@ def render_digest_text(digest: Digest) -> str:
         out += [f"  {empty_week_note(kind)}", f"  Surveys delivered: {good.delivered}"]
     else:
         out += [
-            f"  {name}: {_headline_line(kind, good.counts, good.trend)}",
+            f"  {name}: {_headline_line(kind, good.counts, good.trend, digest.target)}",
             f"  {_answers_line(good)}",
         ]
         if good.uncertain:
