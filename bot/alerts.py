@@ -105,7 +105,12 @@ async def _publish(
     if not creating or not alert.channel_id:
         # The creating click is posting it right now and catches up when it is done.
         return
-    posted = await client.chat_postMessage(channel=alert.channel_id, **message)
+    try:
+        posted = await client.chat_postMessage(channel=alert.channel_id, **message)
+    except SlackApiError:
+        # Not posted: drop the row so the next click or comment creates and posts it again.
+        await store.forget_unposted_alert(db, alert.id)
+        raise
     channel, ts = str(posted["channel"]), str(posted["ts"])
     await store.set_alert_message(db, alert.id, channel, ts)
     log.info(
@@ -163,15 +168,15 @@ async def alert_on_answer(
     return alert
 
 
-async def refresh_alert(db: Database, client: AsyncWebClient, survey: Survey) -> Alert | None:
-    """Show the survey's current answer and follow-up in its alert, if it has one."""
+async def refresh_alert(
+    db: Database, client: AsyncWebClient, team: Team, survey: Survey, now: datetime
+) -> Alert | None:
+    """Show the survey's current answer and follow-up in its alert (posting it if missing)."""
     assert survey.id is not None
-    alert = await store.alert_for_survey(db, survey.id)
     response = await answers.response_for(db, survey.id)
-    if alert is None or response is None:
+    if response is None:
         return None
-    await _publish(db, client, alert, survey, response)
-    return alert
+    return await alert_on_answer(db, client, team, survey, response, now)
 
 
 @dataclass(frozen=True)
@@ -221,11 +226,19 @@ async def act_on_alert(
 
 
 async def send_kudos(
-    client: AsyncWebClient, survey: Survey, response: Response, band: Band
+    db: Database,
+    client: AsyncWebClient,
+    survey: Survey,
+    response: Response,
+    band: Band,
+    now: datetime,
 ) -> bool:
-    """A private thank-you to the agent when their customer praised them in words."""
+    """A private thank-you to the agent when their customer praised them in words; once."""
     if band is not Band.HIGH or not response.comment or not survey.agent_id:
         return False
+    assert survey.id is not None
+    if not await answers.claim_kudos(db, survey.id, now):
+        return False  # already thanked for this answer, even if the words changed since
     message = render_kudos(
         kind=survey.kind,
         score=response.score,

@@ -191,29 +191,23 @@ async def answered_survey(
     return Answered(survey, response)
 
 
-@dataclass(frozen=True)
-class FollowUpSaved(Answered):
-    first_comment: bool
-
-
 async def save_follow_up(
     db: Database, answered: Answered, form: FollowUpForm, now: datetime
-) -> FollowUpSaved | None:
+) -> Answered | None:
     """Store a validated follow-up; None if the answer vanished meanwhile."""
     assert answered.survey.id is not None
-    saved = await store.save_follow_up(
+    response = await store.save_follow_up(
         db, answered.survey.id, reasons=form.reasons, comment=form.comment, at=now
     )
-    if saved is None:
+    if response is None:
         return None
     log.info(
-        "follow-up saved survey=%s reasons=%s comment_chars=%d first=%s",
+        "follow-up saved survey=%s reasons=%s comment_chars=%d",
         answered.survey.token,
         ",".join(form.reasons) or "-",
         len(form.comment or ""),
-        saved.first_comment,
     )
-    return FollowUpSaved(answered.survey, saved.response, saved.first_comment)
+    return Answered(answered.survey, response)
 
 
 def follow_up_errors(answered: Answered, form: FollowUpForm, locale: str | None) -> dict[str, str]:

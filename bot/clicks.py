@@ -118,18 +118,25 @@ async def score_clicked(
                 survey.token,
                 exc.response.get("error"),
             )
-    await client.chat_update(
-        channel=str(survey.channel_id),
-        ts=str(survey.message_ts),
-        **render_thank_you(
-            token=survey.token,
-            kind=survey.kind,
-            score=response.score,
-            locale=locale,
-            expires_at=survey.expires_at,
-        ),
-    )
-    if outcome.changed:
+    try:
+        await client.chat_update(
+            channel=str(survey.channel_id),
+            ts=str(survey.message_ts),
+            **render_thank_you(
+                token=survey.token,
+                kind=survey.kind,
+                score=response.score,
+                locale=locale,
+                expires_at=survey.expires_at,
+            ),
+        )
+    except SlackApiError as exc:
+        # The answer is stored; a thank-you Slack refused must not cost the alert.
+        log.warning(
+            "thank-you not shown survey=%s error=%s", survey.token, exc.response.get("error")
+        )
+    # Also on a repeated low click: an alert whose first post failed gets another chance.
+    if outcome.changed or outcome.band is Band.LOW:
         await alert_on_answer(db, client, team, survey, response, now)
 
 

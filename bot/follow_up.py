@@ -52,12 +52,17 @@ async def check_follow_up(
 
 
 async def follow_up_sent(
-    db: Database, client: AsyncWebClient, answered: Answered, form: FollowUpForm, now: datetime
+    db: Database,
+    client: AsyncWebClient,
+    teams: Teams,
+    answered: Answered,
+    form: FollowUpForm,
+    now: datetime,
 ) -> None:
     """Save the reasons and comment, show them on the alert, thank the agent for praise."""
+    team = team_of(teams, answered.survey)
     saved = await save_follow_up(db, answered, form, now)
     if saved is None:
         return
-    await refresh_alert(db, client, answered.survey)
-    if saved.first_comment:
-        await send_kudos(client, saved.survey, saved.response, saved.band)
+    await refresh_alert(db, client, team, saved.survey, now)
+    await send_kudos(db, client, saved.survey, saved.response, saved.band, now)

@@ -31,7 +31,7 @@ async def on_follow_up_submitted(
         return
     await ack()
     try:
-        await follow_up_sent(services.db, client, checked, form, now)
+        await follow_up_sent(services.db, client, services.teams, checked, form, now)
     except Exception:
         log.exception("follow-up failed survey=%s", checked.survey.token)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
@@ -33,6 +33,11 @@ async def set_alert_message(db: Database, alert_id: int, channel_id: str, messag
             .values(channel_id=channel_id, message_ts=message_ts)
         )
     ) == 1
+
+
+async def forget_unposted_alert(db: Database, alert_id: int) -> None:
+    """Remove an alert whose post failed (it never reached Slack)."""
+    await db.write(delete(Alert).where(col(Alert.id) == alert_id, col(Alert.message_ts).is_(None)))
 
 
 async def claim_alert(db: Database, alert_id: int, user_id: str, at: datetime) -> bool:

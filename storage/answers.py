@@ -124,41 +124,26 @@ async def record_click(
     return Click(stored, changed=True, previous_score=previous)
 
 
-@dataclass(frozen=True)
-class FollowUp:
-    response: Response
-    first_comment: bool  # the first time words arrived: kudos go out once
-
-
 async def save_follow_up(
     db: Database, survey_id: int, *, reasons: Sequence[str], comment: str | None, at: datetime
-) -> FollowUp | None:
+) -> Response | None:
     """Store the follow-up on the survey's answer; None when there is no answer."""
-    joined = ",".join(reasons) or None
-    async with db.session() as session:
-        first = await session.execute(
-            update(Response)
-            .where(
-                col(Response.survey_id) == survey_id,
-                col(Response.commented_at).is_(None),
-            )
-            .values(reasons=joined, comment=comment, commented_at=at)
-            .execution_options(synchronize_session=False)
-        )
-        first_comment = first.rowcount == 1  # type: ignore[attr-defined]
-        if not first_comment:
-            again = await session.execute(
-                update(Response)
-                .where(col(Response.survey_id) == survey_id)
-                .values(reasons=joined, comment=comment, commented_at=at)
-                .execution_options(synchronize_session=False)
-            )
-            if again.rowcount != 1:  # type: ignore[attr-defined]
-                return None
-        await session.commit()
-    response = await response_for(db, survey_id)
-    assert response is not None
-    return FollowUp(response, first_comment=first_comment and bool(comment))
+    saved = await db.write(
+        update(Response)
+        .where(col(Response.survey_id) == survey_id)
+        .values(reasons=",".join(reasons) or None, comment=comment, commented_at=at)
+    )
+    return await response_for(db, survey_id) if saved == 1 else None
+
+
+async def claim_kudos(db: Database, survey_id: int, at: datetime) -> bool:
+    """True once per answer: whoever flips kudos_sent_at sends the thank-you."""
+    claimed = await db.write(
+        update(Response)
+        .where(col(Response.survey_id) == survey_id, col(Response.kudos_sent_at).is_(None))
+        .values(kudos_sent_at=at)
+    )
+    return claimed == 1
 
 
 async def response_for(db: Database, survey_id: int) -> Response | None:

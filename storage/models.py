@@ -95,6 +95,8 @@ class Response(SQLModel, table=True):
     comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     answered_at: datetime = Field(sa_column=_utc())
     commented_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    # Set once, by a conditional update, when the agent was thanked: kudos never go twice.
+    kudos_sent_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 
 
 class AnswerChange(SQLModel, table=True):
@@ -152,6 +154,7 @@ class DigestPost(SQLModel, table=True):
     period: str = Field(max_length=16)  # ISO week, "2026-W47"
     digest: str = Field(max_length=48)  # "good_news" | "improvement" | "agent:<id>"
     status: str = Field(max_length=16)  # "posting" | "posted" | "failed"
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(sa_column=_utc())
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)

@@ -121,16 +121,19 @@ async def test_an_answered_survey_is_not_expired_by_the_sweep(db: Database) -> N
     assert not await store.expire_unanswered(db, survey.id)
 
 
-async def test_the_first_comment_is_told_apart_from_later_edits(db: Database) -> None:
+async def test_kudos_are_claimed_once_per_answer_however_often_the_words_change(
+    db: Database,
+) -> None:
     survey = await delivered_survey(db)
     assert survey.id is not None
     assert await store.save_follow_up(db, survey.id, reasons=[], comment="x", at=NOW) is None
     await store.record_click(db, survey, 5, action_ts="1.1", at=NOW, keeps_follow_up=always)
     first = await store.save_follow_up(db, survey.id, reasons=[], comment="Great help", at=NOW)
+    assert first is not None and first.comment == "Great help"
+    assert await store.claim_kudos(db, survey.id, NOW)
     again = await store.save_follow_up(db, survey.id, reasons=[], comment="Really great", at=NOW)
-    assert first is not None and first.first_comment
-    assert again is not None and not again.first_comment
-    assert again.response.comment == "Really great"
+    assert again is not None and again.comment == "Really great"
+    assert not await store.claim_kudos(db, survey.id, NOW)
 
 
 async def test_one_alert_per_survey_and_one_claim_wins(db: Database) -> None:
