@@ -131,7 +131,8 @@ async def post_due_digests(
             continue
         period = covered_week(now, team.zone)
         try:
-            posts += await post_team_digest(db, client, team, period, now)
+            # Messages Slack refused on an earlier tick get another try (a few in all).
+            posts += await post_team_digest(db, client, team, period, now, retry_failed=True)
         except Exception:
             log.exception("digest failed team=%s period=%s", team.name, period.label)
     return posts
@@ -145,13 +146,18 @@ async def post_team_digest(
     now: datetime,
     *,
     retry_failed: bool = False,
+    by_hand: bool = False,
 ) -> int:
-    """Post one team's week: good news, improvement, chart, then each agent's summary."""
+    """Post one team's week: good news, improvement, chart, then each agent's summary.
+
+    `retry_failed` takes back messages Slack refused before (a few times in all);
+    `by_hand` (the CLI) also ignores that limit and a week already marked complete.
+    """
     channel = team.digest_channel
     if not channel:
         return 0
     done = await digests.posted_digests(db, team.name, period.label)
-    if digests.COMPLETE in done and not retry_failed:
+    if digests.COMPLETE in done and not by_hand:
         return 0  # the cheap path for every later tick of the week
     digest = await build_digest(db, team, period, now)
     posts = 0
@@ -159,7 +165,13 @@ async def post_team_digest(
     async def once(name: str, send: _Send) -> str | None:
         nonlocal posts
         if not await digests.claim_digest(
-            db, team.name, period.label, name, now, retry_failed=retry_failed
+            db,
+            team.name,
+            period.label,
+            name,
+            now,
+            retry_failed=retry_failed or by_hand,
+            any_attempt=by_hand,
         ):
             return None
         try:
@@ -201,7 +213,11 @@ async def post_team_digest(
     good_ts = await once(GOOD_NEWS, lambda: post_message(channel, render_good_news(digest)))
     if good_ts is None and GOOD_NEWS in done:
         good_ts = done[GOOD_NEWS].message_ts
-    await once(IMPROVEMENT, lambda: post_message(channel, render_improvement(digest)))
+    # Good news leads: while it waits for another try, the improvement digest waits too.
+    good_row = (await digests.posted_digests(db, team.name, period.label)).get(GOOD_NEWS)
+    good_news_pending = good_row is not None and good_row.retryable
+    if not good_news_pending:
+        await once(IMPROVEMENT, lambda: post_message(channel, render_improvement(digest)))
 
     async def upload_chart() -> tuple[str, str | None]:
         png = await asyncio.to_thread(render_chart, digest)
@@ -231,8 +247,11 @@ async def post_team_digest(
 
         await once(agent_digest(summary.agent_id), send_summary)
 
-    await digests.claim_digest(db, team.name, period.label, digests.COMPLETE, now)
-    await digests.finish_digest(db, team.name, period.label, digests.COMPLETE, status="posted")
+    # The week is done once nothing is left worth another try.
+    rows = await digests.posted_digests(db, team.name, period.label)
+    if not any(row.retryable for row in rows.values()):
+        await digests.claim_digest(db, team.name, period.label, digests.COMPLETE, now)
+        await digests.finish_digest(db, team.name, period.label, digests.COMPLETE, status="posted")
     return posts
 
 
@@ -282,9 +301,7 @@ async def digest_command(settings: Settings, team: str, week: str | None, dry_ru
         if not chosen.digest_channel:
             print(f"surveybot digest: team {chosen.name!r} has no digest_channel", file=sys.stderr)
             return 2
-        posts = await post_team_digest(
-            db, make_client(settings), chosen, period, now, retry_failed=True
-        )
+        posts = await post_team_digest(db, make_client(settings), chosen, period, now, by_hand=True)
         print(f"{chosen.name} {period.label}: {posts} message(s) posted")
         return 0
     finally:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    true,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -395,6 +396,8 @@ async def customer_value(
 # ------------------------------------------------------------------ posting once
 
 COMPLETE = "complete"  # the last row of a team's week: nothing left to post
+# A message Slack refused is tried again on later ticks, this many times in all.
+MAX_POST_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -402,23 +405,36 @@ class PostRecord:
     status: str  # "posting" | "posted" | "failed"
     channel_id: str | None
     message_ts: str | None
+    attempts: int = 0
+
+    @property
+    def retryable(self) -> bool:
+        return self.status == "failed" and self.attempts < MAX_POST_ATTEMPTS
 
 
 async def posted_digests(db: Database, team: str, period: str) -> dict[str, PostRecord]:
     """digest -> the row already claimed for this team and week."""
     async with db.session() as session:
         result = await session.execute(
-            select(P.digest, P.status, P.channel_id, P.message_ts).where(
+            select(P.digest, P.status, P.channel_id, P.message_ts, P.attempts).where(
                 P.team == team, P.period == period
             )
         )
         return {
-            digest: PostRecord(status, channel, ts) for digest, status, channel, ts in result.all()
+            digest: PostRecord(status, channel, ts, attempts)
+            for digest, status, channel, ts, attempts in result.all()
         }
 
 
 async def claim_digest(
-    db: Database, team: str, period: str, digest: str, now: datetime, *, retry_failed: bool = False
+    db: Database,
+    team: str,
+    period: str,
+    digest: str,
+    now: datetime,
+    *,
+    retry_failed: bool = False,
+    any_attempt: bool = False,
 ) -> bool:
     """Insert the unique (team, period, digest) row; False if it already exists.
 
@@ -443,6 +459,7 @@ async def claim_digest(
                 P.period == period,
                 P.digest == digest,
                 P.status == "failed",
+                true() if any_attempt else P.attempts < MAX_POST_ATTEMPTS,
             )
             .values(status="posting", created_at=now)
             .execution_options(synchronize_session=False)
@@ -469,7 +486,12 @@ async def finish_digest(
                 P.period == period,
                 P.digest == digest,
             )
-            .values(status=status, channel_id=channel_id, message_ts=message_ts)
+            .values(
+                status=status,
+                channel_id=channel_id,
+                message_ts=message_ts,
+                attempts=P.attempts + (1 if status == "failed" else 0),
+            )
             .execution_options(synchronize_session=False)
         )
         await session.commit()

@@ -245,10 +245,42 @@ async def test_a_team_whose_post_fails_does_not_stop_the_others(
 ) -> None:
     broken = Team(name="broken", digest_channel="C0BROKEN", digest_schedule="mon 00:00")
     working = Team(name="working", digest_channel=DIGEST, digest_schedule="mon 00:00")
-    slack.fail_next("chat.postMessage", count=2, error="channel_not_found")
+    # The broken team's good news is refused; its improvement digest waits behind it.
+    slack.fail_next("chat.postMessage", error="channel_not_found")
     posts = await post_due_digests(db, client, Teams((broken, working)), FIRES_AT)
     assert posts == 3  # the working team's two digests and chart
     assert [m["text"].split(":")[0] for m in public(slack)] == [
         "🎉 Good news — working, week 47",
         "🔧 Room to improve — working, week 47",
     ]
+
+
+async def test_a_digest_slack_refused_is_posted_on_a_later_tick_in_order(
+    db: Database, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    await seed_week(db)
+    teams = Teams((TEAM,))
+    slack.fail_next("chat.postMessage", status=503, error="service_unavailable")
+    await post_due_digests(db, client, teams, FIRES_AT)
+    assert public(slack) == []  # the improvement digest waits for the good news
+    for tick in range(1, 4):
+        await post_due_digests(db, client, teams, FIRES_AT + timedelta(minutes=5 * tick))
+    assert [m["text"].split(":")[0] for m in public(slack)] == [
+        "🎉 Good news — support, week 47",
+        "🔧 Room to improve — support, week 47",
+    ]
+    assert len(slack.uploads) == 1
+
+
+async def test_a_digest_slack_keeps_refusing_is_given_up_after_five_tries(
+    db: Database, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    await seed_week(db)
+    teams = Teams((TEAM,))
+    slack.fail_next("chat.postMessage", count=50, error="channel_not_found")
+    for tick in range(8):
+        await post_due_digests(db, client, teams, FIRES_AT + timedelta(minutes=5 * tick))
+    good_news_tries = [
+        c for c in slack.called("chat.postMessage") if c.args["text"].startswith("🎉 Good news")
+    ]
+    assert len(good_news_tries) == 5
