@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from datetime import timedelta
 
 import pytest
@@ -45,10 +44,8 @@ async def test_a_click_turns_the_survey_into_a_thank_you_with_the_score(
     bot: Bot, slack: FakeSlack
 ) -> None:
     d = await delivered_survey(bot, slack)
-    started = time.monotonic()
     response = await bot.send_interaction(score_click(d, 4))
     assert response.status == 200
-    assert time.monotonic() - started < 1.0  # acked well inside Slack's 3 s
     (update,) = await slack.wait_for("chat.update")
     assert (update.args["channel"], update.args["ts"]) == (d.channel, d.ts)
     shown = slack.message(d.channel, d.ts)
