@@ -9,28 +9,25 @@ would with Slack; only the workspace is pretend.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import secrets
 import signal
 import tempfile
 import textwrap
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 from bot import ids
-from bot.app import Services, create_bolt_app, create_services, create_web_app
+from bot.app import Services
 from bot.clock import utcnow
 from bot.digest_job import render_dry_run
-from bot.settings import Settings
 from bot.teams import parse_teams
 from bot.webhook import sign
 from sandbox import payloads
 from sandbox.fake_slack import FakeSlack
+from sandbox.local_bot import local_bot
 from sandbox.signed import SlackSender
 from sandbox.transcript import message_as_text, view_as_text
 from storage import surveys as survey_store
@@ -216,47 +213,19 @@ def _seed(slack: FakeSlack) -> None:
         slack.add_channel(channel, name.lstrip("#"))
 
 
-@contextlib.asynccontextmanager
-async def _bot(slack: FakeSlack, folder: Path, port: int) -> AsyncIterator[tuple[Services, str]]:
-    settings = Settings(
-        _env_file=None,
-        slack_bot_token="xoxb-demo",
-        slack_signing_secret=secrets.token_hex(16),
-        slack_api_url=slack.api_url,
-        database_url=f"sqlite+aiosqlite:///{folder / 'surveybot-demo.db'}",
-        webhook_secret=WEBHOOK_SECRET,
-        dispatch_interval_seconds=0.2,
-    )
-    from handlers import add_routes, register  # the demo wires the app like `serve` does
-
-    services = create_services(settings, parse_teams(TEAMS))
-    runner = web.AppRunner(
-        create_web_app(services, create_bolt_app(services, register), add_routes)
-    )
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", port)
-        await site.start()
-    except OSError:  # the port is taken: any free one will do
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-    bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield services, f"http://127.0.0.1:{bound}"
-    finally:
-        await runner.cleanup()
-
-
 async def run_demo(*, port: int = 3000, keep_running: bool = True, say: Say = print) -> None:
     with tempfile.TemporaryDirectory(prefix="surveybot-demo-") as folder:
         async with FakeSlack(bot_token="xoxb-demo") as slack, aiohttp.ClientSession() as http:
             _seed(slack)
-            async with _bot(slack, Path(folder), port) as (services, bot_url):
+            async with local_bot(
+                slack, Path(folder), teams_toml=TEAMS, port=port, webhook_secret=WEBHOOK_SECRET
+            ) as bot:
+                services, bot_url = bot.services, bot.url
                 say(
                     "surveybot demo: the real bot, a pretend Slack workspace, nothing leaves "
                     "this machine.\n"
                 )
-                sender = SlackSender(http, bot_url, services.settings.slack_signing_secret or "")
+                sender = SlackSender(http, bot_url, bot.signing_secret)
                 await Demo(slack, services, sender, http, bot_url, say).play()
                 if keep_running:
                     say(_still_running(bot_url))

@@ -22,3 +22,16 @@ def test_bench_prints_digest_time_bare_query_time_and_ratio() -> None:
     assert re.search(r"digest \(aggregates \+ composition \+ rendering\): [\d.]+ ms", result.stdout)
     assert re.search(r"bare weekly score histogram: [\d.]+ ms", result.stdout)
     assert re.search(r"ratio digest / bare query: [\d.]+", result.stdout)
+
+
+def test_ack_bench_prints_the_bots_ack_time_against_a_bare_endpoint() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.ack_bench", "--smoke"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert re.search(r"bot ack \(signed click -> 200\): median [\d.]+ ms", result.stdout)
+    assert re.search(r"ratio bot / bare \(medians\): [\d.]+", result.stdout)
