@@ -15,7 +15,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import timing
-from bot.blocks.survey import render_survey
+from bot.blocks.survey import (
+    about_helpdesk_conversation,
+    about_slack_conversation,
+    render_survey,
+)
 from bot.clock import utcnow
 from bot.customers import CustomerDirectory
 from bot.teams import DEFAULT_TEAM, Team, Teams
@@ -87,12 +91,15 @@ class Dispatcher:
                     morning.isoformat(),
                 )
                 return 0
+            locale = survey.locale or profile.locale or team.language
+            in_thread = bool(survey.delivery == "thread" and survey.channel_id and survey.thread_ts)
             message = render_survey(
                 token=survey.token,
                 kind=survey.kind,
-                locale=survey.locale or profile.locale or team.language,
+                locale=locale,
+                about=None if in_thread else await self._about(survey, locale),
             )
-            if survey.delivery == "thread" and survey.channel_id and survey.thread_ts:
+            if in_thread and survey.channel_id:
                 channel = survey.channel_id
                 response = await self.client.chat_postMessage(
                     channel=channel, thread_ts=survey.thread_ts, **message
@@ -118,6 +125,23 @@ class Dispatcher:
             survey.delivery,
         )
         return 1
+
+    async def _about(self, survey: Survey, locale: str) -> str | None:
+        """In a DM nothing says which conversation is meant: name it, or link to it."""
+        conversation = await store.get_conversation(self.db, survey.conversation_id)
+        if conversation is None:
+            return None
+        if conversation.source == "webhook":
+            return about_helpdesk_conversation(conversation.external_id, locale)
+        if conversation.channel_id and conversation.thread_ts:
+            try:
+                link = await self.client.chat_getPermalink(
+                    channel=conversation.channel_id, message_ts=conversation.thread_ts
+                )
+                return about_slack_conversation(str(link["permalink"]), locale)
+            except SlackApiError:
+                return None  # the survey still goes out, without the link
+        return None
 
     async def _retry_or_fail(self, survey: Survey, error: str, now: datetime) -> None:
         assert survey.id is not None

@@ -424,3 +424,44 @@ async def test_a_non_ascii_slack_signature_gets_401_not_a_crash(bot: Bot) -> Non
         },
     ) as response:
         assert response.status == 401
+
+
+def context_texts(message: dict[str, Any]) -> list[str]:
+    return [
+        element["text"]
+        for block in message["blocks"]
+        if block["type"] == "context"
+        for element in block["elements"]
+    ]
+
+
+async def test_a_dm_survey_says_which_helpdesk_conversation_it_is_about(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    await bot.send_webhook(webhook_close(conversation_id="<!channel> ZD-7"))
+    (post,) = await slack.wait_for("chat.postMessage")
+    assert context_texts(post.args)[0] == "About your support conversation *&lt;!channel&gt; ZD-7*"
+
+
+async def test_a_slack_conversation_surveyed_by_dm_links_back_to_its_thread(
+    slack: FakeSlack, sqlite_url: str
+) -> None:
+    by_dm = TEAMS_TOML.replace('delivery = "thread"', 'delivery = "dm"')
+    async with running_bot(slack, sqlite_url, teams_toml=by_dm) as bot:
+        slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "help")
+        await bot.send_event(reaction())
+        (post,) = await slack.wait_for("chat.postMessage")
+        assert post.args["channel"].startswith("D")
+        (about, *_) = context_texts(post.args)
+        assert (
+            about.startswith("About <https://") and "|your conversation with the support" in about
+        )
+
+
+async def test_a_survey_in_the_thread_needs_no_reminder_of_what_it_is_about(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "help")
+    await bot.send_event(reaction())
+    (post,) = await slack.wait_for("chat.postMessage")
+    assert not any(text.startswith("About") for text in context_texts(post.args))

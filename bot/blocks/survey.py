@@ -7,6 +7,7 @@ from typing import Any
 from bot import ids
 from bot.i18n import translator
 from bot.scales import scale_for
+from bot.text import escape_mrkdwn, truncate
 
 Block = dict[str, Any]
 
@@ -23,8 +24,27 @@ def parse_score_button_value(value: str) -> tuple[str, int] | None:
     return token, int(score)
 
 
-def render_survey(*, token: str, kind: str, locale: str | None) -> dict[str, Any]:
-    """The survey: its question and one button per score, labelled in words."""
+def about_helpdesk_conversation(reference: str, locale: str | None) -> str:
+    """The line that tells a customer, in a DM, which conversation the survey is about."""
+    _ = translator(locale)
+    return _("About your support conversation %(reference)s") % {
+        "reference": f"*{escape_mrkdwn(truncate(reference, 80))}*"
+    }
+
+
+def about_slack_conversation(permalink: str, locale: str | None) -> str:
+    _ = translator(locale)
+    label = _("your conversation with the support team")
+    return _("About %(conversation)s") % {"conversation": f"<{permalink}|{label}>"}
+
+
+def render_survey(
+    *, token: str, kind: str, locale: str | None, about: str | None = None
+) -> dict[str, Any]:
+    """The survey: its question and one button per score, labelled in words.
+
+    `about` (mrkdwn, already safe) says which conversation a DM survey is about.
+    """
     _ = translator(locale)
     scale = scale_for(kind)
     question = _(scale.question)
@@ -40,7 +60,10 @@ def render_survey(*, token: str, kind: str, locale: str | None) -> dict[str, Any
                 "value": score_button_value(token, score),
             }
         )
-    blocks: list[Block] = [
+    blocks: list[Block] = []
+    if about:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": about}]})
+    blocks += [
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*{question}*"}},
         {"type": "actions", "block_id": f"survey:{token}", "elements": buttons},
         {
