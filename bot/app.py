@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import utcnow
 from bot.dispatcher import Dispatcher
+from bot.inflight import InFlight
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack import make_client
@@ -23,6 +24,8 @@ from storage.db import Database
 from storage.migrations import migrate
 
 log = logging.getLogger("surveybot.app")
+
+SHUTDOWN_GRACE_SECONDS = 10.0
 
 # Slack's payloads are small; a larger body is refused by aiohttp with 413.
 MAX_BODY_BYTES = 256 * 1024
@@ -39,13 +42,17 @@ class Services:
     dispatcher: Dispatcher
     scheduler: Scheduler
     clock: Callable[[], datetime] = field(default=utcnow)
+    in_flight: InFlight = field(default_factory=InFlight)
 
     async def start(self) -> None:
         await migrate(self.db)
         self.scheduler.start(self)
 
     async def stop(self) -> None:
-        # The scheduler waits for a running dispatch; unsent surveys stay in the outbox.
+        # Clicks already acked finish their thank-you and alert; then the scheduler
+        # waits for a running dispatch; unsent surveys stay in the outbox.
+        if not await self.in_flight.drained(timeout=SHUTDOWN_GRACE_SECONDS):
+            log.warning("stopping with listener work unfinished count=%d", self.in_flight.running)
         await self.scheduler.shutdown()
         await self.db.dispose()
 

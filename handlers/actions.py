@@ -18,7 +18,7 @@ from bot.clicks import (
     change_answer_clicked,
     score_clicked,
 )
-from handlers.context import services_of
+from handlers.context import Listener, services_of, tracked
 
 log = logging.getLogger("surveybot.handlers.actions")
 
@@ -39,7 +39,6 @@ def click_of(body: dict[str, Any], action: dict[str, Any]) -> Click:
 
 
 ClickHandler = Callable[[Services, AsyncWebClient, Click], Awaitable[None]]
-Listener = Callable[..., Awaitable[None]]
 
 
 def _listener(name: str, handle: ClickHandler) -> Listener:
@@ -82,4 +81,4 @@ ACTION_LISTENERS: dict[str | Any, Listener] = {
 
 def register(app: AsyncApp) -> None:
     for action_id, listener in ACTION_LISTENERS.items():
-        app.action(action_id)(listener)
+        app.action(action_id)(tracked(listener))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -17,3 +19,21 @@ def services_of(context: Any) -> Services:
 
 def services_of_request(request: web.Request) -> Services:
     return request.app[SERVICES_APP_KEY]
+
+
+Listener = Callable[..., Awaitable[None]]
+
+
+def tracked(listener: Listener) -> Listener:
+    """Count the listener's work, so a shutdown lets it finish.
+
+    Bolt reads the wrapped function's argument names (through `__wrapped__`), so the
+    listener must take `context`.
+    """
+
+    @functools.wraps(listener)
+    async def run(**kwargs: Any) -> None:
+        async with services_of(kwargs["context"]).in_flight.track():
+            await listener(**kwargs)
+
+    return run

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -11,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sources import close_from_slack, close_notice, reaction_meaning
 from bot.surveys import customer_wrote_again
-from handlers.context import services_of
+from handlers.context import Listener, services_of, tracked
 
 log = logging.getLogger("surveybot.handlers.events")
 
@@ -63,8 +62,6 @@ async def on_message(event: dict[str, Any], context: Any) -> None:
         log.exception("cancel on reply failed channel=%s", event.get("channel"))
 
 
-Listener = Callable[..., Awaitable[None]]
-
 # Every event the app listens to; the manifest test checks the manifest declares these.
 EVENT_LISTENERS: dict[str, Listener] = {
     "reaction_added": on_reaction_added,
@@ -74,4 +71,4 @@ EVENT_LISTENERS: dict[str, Listener] = {
 
 def register(app: AsyncApp) -> None:
     for event_type, listener in EVENT_LISTENERS.items():
-        app.event(event_type)(listener)
+        app.event(event_type)(tracked(listener))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -11,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
 from bot.sources import close_from_slack, close_notice
-from handlers.context import services_of
+from handlers.context import Listener, services_of, tracked
 
 log = logging.getLogger("surveybot.handlers.shortcuts")
 
@@ -45,8 +44,6 @@ async def on_close_and_survey(
         log.exception("close by shortcut failed channel=%s", channel)
 
 
-Listener = Callable[..., Awaitable[None]]
-
 SHORTCUT_LISTENERS: dict[str, Listener] = {
     ids.SHORTCUT_CLOSE_AND_SURVEY: on_close_and_survey,
 }
@@ -54,4 +51,4 @@ SHORTCUT_LISTENERS: dict[str, Listener] = {
 
 def register(app: AsyncApp) -> None:
     for callback_id, listener in SHORTCUT_LISTENERS.items():
-        app.shortcut(callback_id)(listener)
+        app.shortcut(callback_id)(tracked(listener))

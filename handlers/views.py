@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import ids
 from bot.blocks.answers import read_follow_up
 from bot.follow_up import check_follow_up, follow_up_sent
-from handlers.context import services_of
+from handlers.context import services_of, tracked
 
 log = logging.getLogger("surveybot.handlers.views")
 
@@ -43,5 +43,5 @@ async def on_follow_up_closed(ack: AsyncAck, body: dict[str, Any], view: dict[st
 
 
 def register(app: AsyncApp) -> None:
-    app.view(ids.VIEW_FOLLOW_UP)(on_follow_up_submitted)
+    app.view(ids.VIEW_FOLLOW_UP)(tracked(on_follow_up_submitted))
     app.view_closed(ids.VIEW_FOLLOW_UP)(on_follow_up_closed)

@@ -202,3 +202,15 @@ async def test_an_answered_survey_is_left_alone_by_the_sweep(
         assert len(slack.called("chat.update")) == 1
         survey = await store.survey_by_token(bot.services.db, d.survey.token)
         assert survey is not None and survey.status == "answered"
+
+
+async def test_a_shutdown_right_after_the_ack_lets_the_thank_you_and_alert_finish(
+    slack: FakeSlack, sqlite_url: str
+) -> None:
+    async with running_bot(slack, sqlite_url) as bot:
+        d = await delivered_survey(bot, slack)
+        reply = await bot.send_interaction(score_click(d, 1))
+        assert reply.status == 200
+        # SIGTERM arrives now: the process stops with the click's work still running.
+    assert "1 · Very dissatisfied" in slack.message(d.channel, d.ts)["text"]
+    assert len(slack.messages[ALERT_CHANNEL]) == 1
