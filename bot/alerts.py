@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.alert import AlertFacts, render_alert, render_kudos
 from bot.blocks.answers import Band
+from bot.customers import directory_for
 from bot.scales import scale_for
 from bot.teams import Team
 from storage import alerts as store
@@ -28,17 +29,8 @@ log = logging.getLogger("surveybot.alerts")
 async def customer_name(client: AsyncWebClient, survey: Survey) -> str:
     """A name to show, never a mention: the alert must not ping the customer."""
     if survey.customer_id:
-        try:
-            user = (await client.users_info(user=survey.customer_id))["user"]
-            profile = user.get("profile") or {}
-            name = profile.get("real_name") or user.get("real_name") or user.get("name")
-            if name:
-                return str(name)
-        except SlackApiError as exc:
-            log.warning(
-                "users.info failed user=%s error=%s", survey.customer_id, exc.response.get("error")
-            )
-        return survey.customer_id
+        profile = await directory_for(client).profile(survey.customer_id)
+        return profile.name or survey.customer_id
     return survey.customer_email or "a customer"
 
 
@@ -46,20 +38,14 @@ async def _facts(
     db: Database, client: AsyncWebClient, alert: Alert, survey: Survey, response: Response
 ) -> AlertFacts:
     assert alert.id is not None
-    conversation = await answers.conversation_of(db, survey)
+    conversation = await surveys.conversation_of(db, survey)
     permalink = None
     helpdesk_ref = None
     if conversation is not None and conversation.source == "slack":
         if conversation.channel_id and conversation.thread_ts:
-            try:
-                link = await client.chat_getPermalink(
-                    channel=conversation.channel_id, message_ts=conversation.thread_ts
-                )
-                permalink = str(link["permalink"])
-            except SlackApiError as exc:
-                log.warning(
-                    "permalink failed survey=%s error=%s", survey.token, exc.response.get("error")
-                )
+            permalink = await directory_for(client).permalink(
+                conversation.channel_id, conversation.thread_ts
+            )
     elif conversation is not None:
         helpdesk_ref = conversation.external_id
     return AlertFacts(
@@ -245,7 +231,7 @@ async def send_kudos(
         customer=await customer_name(client, survey),
         comment=response.comment,
     )
-    opened = await client.conversations_open(users=survey.agent_id)
-    await client.chat_postMessage(channel=opened["channel"]["id"], **message)
+    dm = await directory_for(client).dm_channel(survey.agent_id)
+    await client.chat_postMessage(channel=dm, **message)
     log.info("kudos sent survey=%s agent=%s", survey.token, survey.agent_id)
     return True

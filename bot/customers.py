@@ -18,13 +18,15 @@ class CustomerProfile:
     user_id: str
     zone: ZoneInfo | None
     locale: str | None
+    name: str | None = None  # to show, never to mention
 
 
 class CustomerDirectory:
-    """users.info / users.lookupByEmail / conversations.open, each remembered for a while.
+    """users.info / users.lookupByEmail / conversations.open / chat.getPermalink, remembered.
 
     conversations.open and users.lookupByEmail are Tier 3 (~50/min): asking once per
-    customer keeps a busy week of surveys inside the limit.
+    person keeps a busy week of surveys inside the limit, and an alert updated five
+    times asks for its customer's name and its conversation's link once.
     """
 
     def __init__(self, client: AsyncWebClient, ttl_seconds: float = 6 * 3600) -> None:
@@ -33,6 +35,7 @@ class CustomerDirectory:
         self._profiles: dict[str, tuple[float, CustomerProfile]] = {}
         self._dm_channels: dict[str, str] = {}
         self._emails: dict[str, str] = {}
+        self._permalinks: dict[tuple[str, str], str] = {}
 
     async def user_id_for_email(self, email: str) -> str:
         key = email.lower()
@@ -58,7 +61,8 @@ class CustomerDirectory:
                 zone = ZoneInfo(user["tz"])
         except (ZoneInfoNotFoundError, ValueError):
             zone = None
-        profile = CustomerProfile(user_id, zone, user.get("locale"))
+        name = (user.get("profile") or {}).get("real_name") or user.get("real_name")
+        profile = CustomerProfile(user_id, zone, user.get("locale"), name or user.get("name"))
         self._profiles[user_id] = (time.monotonic(), profile)
         return profile
 
@@ -67,3 +71,27 @@ class CustomerDirectory:
             response = await self._client.conversations_open(users=user_id)
             self._dm_channels[user_id] = response["channel"]["id"]
         return self._dm_channels[user_id]
+
+    async def permalink(self, channel: str, ts: str) -> str | None:
+        """A link to a message, or None when Slack will not give one."""
+        if (channel, ts) not in self._permalinks:
+            try:
+                response = await self._client.chat_getPermalink(channel=channel, message_ts=ts)
+            except SlackApiError as exc:
+                log.warning(
+                    "permalink failed channel=%s error=%s", channel, exc.response.get("error")
+                )
+                return None
+            self._permalinks[(channel, ts)] = str(response["permalink"])
+        return self._permalinks[(channel, ts)]
+
+
+_directories: dict[tuple[str, str | None], CustomerDirectory] = {}
+
+
+def directory_for(client: AsyncWebClient) -> CustomerDirectory:
+    """The process's directory for this workspace (bolt hands listeners copies of the client)."""
+    key = (client.base_url, client.token)
+    if key not in _directories:
+        _directories[key] = CustomerDirectory(client)
+    return _directories[key]

@@ -21,7 +21,7 @@ from bot.blocks.survey import (
     render_survey,
 )
 from bot.clock import utcnow
-from bot.customers import CustomerDirectory
+from bot.customers import directory_for
 from bot.teams import DEFAULT_TEAM, Team, Teams
 from storage import surveys as store
 from storage.db import Database
@@ -45,7 +45,7 @@ class Dispatcher:
         self.db = db
         self.client = client
         self.teams = teams
-        self.customers = CustomerDirectory(client)
+        self.customers = directory_for(client)
         self.max_attempts = max_attempts
         self.clock = clock
 
@@ -128,19 +128,14 @@ class Dispatcher:
 
     async def _about(self, survey: Survey, locale: str) -> str | None:
         """In a DM nothing says which conversation is meant: name it, or link to it."""
-        conversation = await store.get_conversation(self.db, survey.conversation_id)
+        conversation = await store.conversation_of(self.db, survey)
         if conversation is None:
             return None
         if conversation.source == "webhook":
             return about_helpdesk_conversation(conversation.external_id, locale)
         if conversation.channel_id and conversation.thread_ts:
-            try:
-                link = await self.client.chat_getPermalink(
-                    channel=conversation.channel_id, message_ts=conversation.thread_ts
-                )
-                return about_slack_conversation(str(link["permalink"]), locale)
-            except SlackApiError:
-                return None  # the survey still goes out, without the link
+            link = await self.customers.permalink(conversation.channel_id, conversation.thread_ts)
+            return about_slack_conversation(link, locale) if link else None
         return None
 
     async def _retry_or_fail(self, survey: Survey, error: str, now: datetime) -> None:

@@ -162,11 +162,6 @@ async def answer_history(db: Database, survey_id: int) -> list[AnswerChange]:
         return list(result.scalars().all())
 
 
-async def conversation_of(db: Database, survey: Survey) -> Conversation | None:
-    async with db.session() as session:
-        return await session.get(Conversation, survey.conversation_id)
-
-
 async def overdue_unanswered(db: Database, now: datetime, limit: int = 100) -> list[Survey]:
     """Delivered surveys nobody answered before they expired."""
     async with db.session() as session:

@@ -70,9 +70,9 @@ async def survey_for_conversation(db: Database, conversation_id: int) -> Survey 
         return result.scalar_one_or_none()
 
 
-async def get_conversation(db: Database, conversation_id: int) -> Conversation | None:
+async def conversation_of(db: Database, survey: Survey) -> Conversation | None:
     async with db.session() as session:
-        return await session.get(Conversation, conversation_id)
+        return await session.get(Conversation, survey.conversation_id)
 
 
 async def get_survey(db: Database, survey_id: int) -> Survey | None:

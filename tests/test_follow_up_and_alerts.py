@@ -383,3 +383,19 @@ async def test_kudos_go_once_even_when_the_praise_is_given_again(
     await asyncio.sleep(0.5)
     kudos = [m for channel, ms in slack.messages.items() if channel.startswith("D") for m in ms]
     assert len([m for m in kudos if "Kudos" in m.get("text", "")]) == 1
+
+
+async def test_an_alert_updated_again_and_again_asks_slack_for_name_and_link_once(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    await low_score_with_alert(bot, slack)
+    await bot.send_interaction(view_submission(slack.views[-1], comment="Too slow"))
+    await wait_until(lambda: "Too slow" in everything_posted(alert_message(slack)))
+    claim = block_actions(
+        channel=ALERT_CHANNEL, message=alert_message(slack), action_id="alert_claim", user=LEAD
+    )
+    await bot.send_interaction(claim)
+    await wait_until(lambda: "is following up" in everything_posted(alert_message(slack)))
+    customer_lookups = [c for c in slack.called("users.info") if c.args["user"] == CUSTOMER]
+    assert len(customer_lookups) == 1  # the dispatcher's, reused by every alert update
+    assert len(slack.called("chat.getPermalink")) == 1
