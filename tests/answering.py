@@ -72,3 +72,14 @@ def view_submission(view: dict[str, Any], *, user: str = CUSTOMER, **kwargs: Any
 
 def view_closed(view: dict[str, Any], *, user: str = CUSTOMER) -> dict[str, Any]:
     return payloads.view_closed(view, user=user)
+
+
+def score_click(d: Delivered, score: int, **kwargs: Any) -> dict[str, Any]:
+    """The survey's customer clicks `score` on the delivered survey."""
+    return block_actions(
+        channel=d.channel,
+        message=d.message,
+        action_id=f"survey_score_{score}",
+        thread_ts=d.thread_ts,
+        **kwargs,
+    )

@@ -16,18 +16,9 @@ from tests.answering import (
     Delivered,
     block_actions,
     delivered_survey,
+    score_click,
 )
 from tests.harness import AGENT, ALERT_CHANNEL, Bot, Clock, running_bot
-
-
-def score_click(d: Delivered, score: int, **kwargs: object) -> dict[str, object]:
-    return block_actions(
-        channel=d.channel,
-        message=d.message,
-        action_id=f"survey_score_{score}",
-        thread_ts=d.thread_ts,
-        **kwargs,  # type: ignore[arg-type]
-    )
 
 
 async def history(bot: Bot, d: Delivered) -> list[int]:
@@ -127,7 +118,7 @@ async def test_a_click_from_a_copy_of_the_message_elsewhere_is_refused(
 ) -> None:
     d = await delivered_survey(bot, slack, source="webhook")
     payload = score_click(d, 1)
-    payload["container"]["message_ts"] = "1763999999.000001"  # type: ignore[index]
+    payload["container"]["message_ts"] = "1763999999.000001"
     await bot.send_interaction(payload)
     await slack.wait_for("chat.postEphemeral")
     await settle()

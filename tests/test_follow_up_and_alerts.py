@@ -16,6 +16,7 @@ from tests.answering import (
     Delivered,
     block_actions,
     delivered_survey,
+    score_click,
     view_closed,
     view_submission,
 )
@@ -23,16 +24,6 @@ from tests.harness import AGENT, ALERT_CHANNEL, CUSTOMER, Bot
 
 LEAD = "U0LEAD"
 HOSTILE = "<!channel> <@U0BOSS> <https://evil.example|your bank> & <!here>"
-
-
-def score_click(d: Delivered, score: int, **kwargs: Any) -> dict[str, Any]:
-    return block_actions(
-        channel=d.channel,
-        message=d.message,
-        action_id=f"survey_score_{score}",
-        thread_ts=d.thread_ts,
-        **kwargs,
-    )
 
 
 def everything_posted(message: dict[str, Any]) -> str:
