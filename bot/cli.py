@@ -45,12 +45,6 @@ See README.md for the teams file and PostgreSQL.
 """
 
 
-def _load(args: argparse.Namespace) -> Services:
-    settings = Settings()
-    teams = load_teams(settings.config_path)
-    return create_services(settings, teams)
-
-
 def _redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 

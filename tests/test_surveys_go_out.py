@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from sandbox import FakeSlack
+from sandbox.payloads import message_shortcut
 from storage import surveys as store
 from storage.models import Conversation
 from tests.harness import AGENT, CUSTOMER, SUPPORT_CHANNEL, TEAMS_TOML, Bot, Clock, running_bot
@@ -114,17 +115,12 @@ async def test_the_skip_reaction_closes_without_a_survey(bot: Bot, slack: FakeSl
 
 async def test_the_message_shortcut_closes_and_sends_the_survey(bot: Bot, slack: FakeSlack) -> None:
     slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "VPN is down")
-    payload = {
-        "type": "message_action",
-        "callback_id": "close_and_survey",
-        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
-        "response_url": f"{slack.base_url}/response/1",
-        "team": {"id": "T0001", "domain": "acme"},
-        "channel": {"id": SUPPORT_CHANNEL, "name": "support"},
-        "user": {"id": AGENT, "name": "bo"},
-        "message_ts": ROOT_TS,
-        "message": {"type": "message", "user": CUSTOMER, "ts": ROOT_TS, "text": "VPN is down"},
-    }
+    payload = message_shortcut(
+        callback_id="close_and_survey",
+        user=AGENT,
+        channel=SUPPORT_CHANNEL,
+        message={"type": "message", "user": CUSTOMER, "ts": ROOT_TS, "text": "VPN is down"},
+    )
     response = await bot.send_interaction(payload)
     assert response.status == 200
     (post,) = await slack.wait_for("chat.postMessage")
@@ -139,17 +135,12 @@ async def test_the_shortcut_on_a_reply_closes_the_thread_it_belongs_to(
     slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "VPN is down")
     reply_ts = "1763900060.000100"
     slack.add_message(SUPPORT_CHANNEL, reply_ts, AGENT, "fixed", thread_ts=ROOT_TS)
-    payload = {
-        "type": "message_action",
-        "callback_id": "close_and_survey",
-        "trigger_id": "1.2.3",
-        "response_url": f"{slack.base_url}/response/1",
-        "team": {"id": "T0001"},
-        "channel": {"id": SUPPORT_CHANNEL},
-        "user": {"id": AGENT},
-        "message_ts": reply_ts,
-        "message": {"type": "message", "user": AGENT, "ts": reply_ts, "thread_ts": ROOT_TS},
-    }
+    payload = message_shortcut(
+        callback_id="close_and_survey",
+        user=AGENT,
+        channel=SUPPORT_CHANNEL,
+        message={"type": "message", "user": AGENT, "ts": reply_ts, "thread_ts": ROOT_TS},
+    )
     await bot.send_interaction(payload)
     (post,) = await slack.wait_for("chat.postMessage")
     assert post.args["thread_ts"] == ROOT_TS
