@@ -9,6 +9,7 @@ would with Slack; only the workspace is pretend.
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import tempfile
 import textwrap
@@ -24,11 +25,10 @@ from bot.app import Services
 from bot.clock import utcnow
 from bot.digest_job import render_dry_run
 from bot.teams import parse_teams
-from bot.webhook import sign
 from sandbox import payloads
 from sandbox.fake_slack import FakeSlack
 from sandbox.local_bot import local_bot
-from sandbox.signed import SlackSender
+from sandbox.signed import HelpdeskSender, SlackSender
 from sandbox.transcript import message_as_text, view_as_text
 from storage import surveys as survey_store
 
@@ -164,8 +164,9 @@ class Demo:
             b'{"conversation_id": "ZD-4711", "customer": {"email": "cy@example.com"},'
             b' "agent": {"slack_user_id": "U0BO"}, "customer_value": 240}'
         )
-        status, answer = await self.webhook(body)
-        say(_indent(f"POST /webhooks/conversation-closed  ->  {status} {answer}"))
+        reply = await HelpdeskSender(self.http, self.bot_url, WEBHOOK_SECRET).closed(body)
+        answer = json.dumps(reply.body)
+        say(_indent(f"POST /webhooks/conversation-closed  ->  {reply.status} {answer}"))
         survey = await self.survey_delivered()
         message = slack.message(survey.channel_id, survey.message_ts)
         self.show("Cy's direct messages:", message)
@@ -191,18 +192,6 @@ class Demo:
     async def kudos_for(self, agent: str) -> dict[str, Any]:
         channel = (await self.services.client.conversations_open(users=agent))["channel"]["id"]
         return await self.newest(channel, 1)
-
-    async def webhook(self, body: bytes) -> tuple[int, str]:
-        ts = str(int(utcnow().timestamp()))
-        headers = {
-            "Content-Type": "application/json",
-            "X-Surveybot-Timestamp": ts,
-            "X-Surveybot-Signature": sign(WEBHOOK_SECRET, ts, body),
-        }
-        async with self.http.post(
-            f"{self.bot_url}/webhooks/conversation-closed", data=body, headers=headers
-        ) as response:
-            return response.status, await response.text()
 
 
 def _seed(slack: FakeSlack) -> None:

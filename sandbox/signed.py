@@ -1,4 +1,4 @@
-"""Talking to the bot the way Slack does: signed POSTs to /slack/events."""
+"""Talking to the bot the way Slack and helpdesks do: signed POSTs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
+from bot.webhook import sign
 from sandbox.payloads import event_callback
 
 
@@ -69,3 +70,33 @@ class SlackSender:
     async def interaction(self, payload: dict[str, Any], **kwargs: Any) -> SignedReply:
         body = urlencode({"payload": json.dumps(payload)})
         return await self.post(body, "application/x-www-form-urlencoded", **kwargs)
+
+
+@dataclass
+class HelpdeskSender:
+    """A helpdesk reporting closed conversations, signed with the webhook secret."""
+
+    http: aiohttp.ClientSession
+    bot_url: str
+    secret: str
+
+    async def closed(
+        self,
+        body: dict[str, Any] | bytes,
+        *,
+        secret: str | None = None,
+        timestamp: int | None = None,
+        signature: str | None = None,
+    ) -> SignedReply:
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "X-Surveybot-Timestamp": ts,
+            "X-Surveybot-Signature": signature or sign(secret or self.secret, ts, raw),
+        }
+        async with self.http.post(
+            f"{self.bot_url}/webhooks/conversation-closed", data=raw, headers=headers
+        ) as response:
+            text = await response.text()
+            return SignedReply(response.status, json.loads(text) if text.startswith("{") else text)

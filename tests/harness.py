@@ -5,8 +5,6 @@ Requests reach the bot over HTTP, signed the way Slack and helpdesks sign them.
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,10 +17,9 @@ from aiohttp import web
 from bot.app import Services, create_bolt_app, create_services, create_web_app
 from bot.settings import Settings
 from bot.teams import parse_teams
-from bot.webhook import sign
 from handlers import add_routes, register
 from sandbox import FakeSlack
-from sandbox.signed import SignedReply, SlackSender
+from sandbox.signed import HelpdeskSender, SignedReply, SlackSender
 
 SIGNING_SECRET = "test-signing-secret"
 WEBHOOK_SECRET = "test-webhook-secret"
@@ -85,26 +82,9 @@ class Bot:
         return reply.status, reply.body
 
     # --- helpdesk -> bot ----------------------------------------------------------
-    async def send_webhook(
-        self,
-        body: dict[str, Any] | bytes,
-        *,
-        secret: str = WEBHOOK_SECRET,
-        timestamp: int | None = None,
-        signature: str | None = None,
-    ) -> tuple[int, Any]:
-        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        ts = str(timestamp if timestamp is not None else int(time.time()))
-        headers = {
-            "Content-Type": "application/json",
-            "X-Surveybot-Timestamp": ts,
-            "X-Surveybot-Signature": signature or sign(secret, ts, raw),
-        }
-        async with self.http.post(
-            f"{self.url}/webhooks/conversation-closed", data=raw, headers=headers
-        ) as response:
-            text = await response.text()
-            return response.status, (json.loads(text) if text.startswith("{") else text)
+    async def send_webhook(self, body: dict[str, Any] | bytes, **kwargs: Any) -> tuple[int, Any]:
+        reply = await HelpdeskSender(self.http, self.url, WEBHOOK_SECRET).closed(body, **kwargs)
+        return reply.status, reply.body
 
     async def get(self, path: str) -> tuple[int, str]:
         async with self.http.get(f"{self.url}{path}") as response:
