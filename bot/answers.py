@@ -101,6 +101,18 @@ def keeps_follow_up(kind: str) -> store.KeepsFollowUp:
     return keeps
 
 
+def _refused(what: str, reason: RefusalReason, survey: Survey | None, user_id: str) -> Refusal:
+    """Log a refusal in one line; only an expired survey is handed back (to close it)."""
+    log.info(
+        "%s refused survey=%s user=%s reason=%s",
+        what,
+        survey.token if survey else None,
+        user_id,
+        reason,
+    )
+    return Refusal(reason, survey if reason is RefusalReason.EXPIRED else None)
+
+
 async def record_answer(
     db: Database,
     token: str | None,
@@ -125,20 +137,13 @@ async def record_answer(
     if score is None and reason is None:
         reason = RefusalReason.BAD_SCORE
     if reason is not None:
-        log.info(
-            "answer refused survey=%s user=%s reason=%s",
-            survey.token if survey else None,
-            user_id,
-            reason,
-        )
-        return Refusal(reason, survey if reason is RefusalReason.EXPIRED else None)
+        return _refused("answer", reason, survey, user_id)
     assert survey is not None and score is not None
     click = await store.record_click(
         db, survey, score, action_ts=action_ts, at=now, keeps_follow_up=keeps_follow_up(survey.kind)
     )
     if click is None:  # closed by the sweep between the check and the write
-        log.info("answer refused survey=%s user=%s reason=expired", survey.token, user_id)
-        return Refusal(RefusalReason.EXPIRED, survey)
+        return _refused("answer", RefusalReason.EXPIRED, survey, user_id)
     log.info(
         "answer %s survey=%s score=%d previous=%s action_ts=%s",
         "recorded" if click.changed else "repeated",
@@ -180,14 +185,7 @@ async def answered_survey(
         if response is None:
             reason = RefusalReason.NOT_ANSWERED
     if reason is not None or response is None or survey is None:
-        reason = reason or RefusalReason.UNKNOWN
-        log.info(
-            "follow-up refused survey=%s user=%s reason=%s",
-            survey.token if survey else None,
-            user_id,
-            reason,
-        )
-        return Refusal(reason, survey if reason is RefusalReason.EXPIRED else None)
+        return _refused("follow-up", reason or RefusalReason.UNKNOWN, survey, user_id)
     return Answered(survey, response)
 
 
