@@ -1,4 +1,8 @@
-"""The one AsyncIOScheduler of the process, with its jobs declared here."""
+"""The one AsyncIOScheduler of the process, with its jobs declared here.
+
+A job that raises is logged once, by the scheduler's error listener; jobs do not
+catch for logging's sake.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,12 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.digest_job import post_due_digests
 from bot.expiry import expire_overdue
+from bot.logs import fields, log_failure
 from storage import events
 
 if TYPE_CHECKING:
@@ -35,19 +41,15 @@ class Scheduler:
 
     def start(self, services: Services) -> None:
         scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_listener(_log_job_error, EVENT_JOB_ERROR)
+        scheduler.add_listener(_log_job_missed, EVENT_JOB_MISSED)
 
         async def dispatch() -> None:
             async with self._dispatching:
-                try:
-                    await services.dispatcher.run_once()
-                except Exception:
-                    log.exception("dispatch run failed")
+                await services.dispatcher.run_once()
 
         async def expire_surveys() -> None:
-            try:
-                await expire_overdue(services.db, services.client, services.teams, services.clock())
-            except Exception:
-                log.exception("expiry sweep failed")
+            await expire_overdue(services.db, services.client, services.teams, services.clock())
 
         async def forget_old_events() -> None:
             await events.forget_events_before(services.db, services.clock() - EVENT_MEMORY)
@@ -71,12 +73,7 @@ class Scheduler:
         )
 
         async def post_digests() -> None:
-            try:
-                await post_due_digests(
-                    services.db, services.client, services.teams, services.clock()
-                )
-            except Exception:
-                log.exception("digest run failed")
+            await post_due_digests(services.db, services.client, services.teams, services.clock())
 
         scheduler.add_job(forget_old_events, "interval", minutes=10, id="forget_events")
         # First run one interval after start, then every interval; a late start still
@@ -99,3 +96,12 @@ class Scheduler:
         scheduler.pause()
         async with self._dispatching:
             scheduler.shutdown(wait=False)
+
+
+def _log_job_error(event: JobExecutionEvent) -> None:
+    log_failure(log, "job failed", event.exception, job=event.job_id)
+
+
+def _log_job_missed(event: JobExecutionEvent) -> None:
+    scheduled = event.scheduled_run_time.isoformat()
+    log.warning("job missed", extra=fields(job=event.job_id, scheduled=scheduled))

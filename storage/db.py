@@ -21,11 +21,15 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str) -> AsyncEngine:
+    # hide_parameters: a failed statement's error (and so its logged traceback) names
+    # the SQL, never the values, which may be a customer's comment.
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_async_engine(
+        url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
