@@ -36,6 +36,12 @@ class Settings(BaseSettings):
         default=60.0,
         validation_alias=AliasChoices("SURVEYBOT_EXPIRY_INTERVAL", "expiry_interval_seconds"),
     )
+    # Seconds after start before each team's digest job first runs, to catch up a week's
+    # digest missed while the bot was down; surveys go out first. Tests set 0.
+    digest_catch_up_seconds: float = Field(
+        default=60.0,
+        validation_alias=AliasChoices("SURVEYBOT_DIGEST_CATCH_UP", "digest_catch_up_seconds"),
+    )
     # Delivery attempts before a survey is marked failed (each attempt already
     # includes slack_sdk's own retries of 429 and 5xx).
     max_delivery_attempts: int = Field(
