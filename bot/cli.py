@@ -102,12 +102,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     async def run() -> None:
         db = Database(settings.database_url)
         try:
-            await migrate(db)
+            if args.down_to:
+                await migrate(db, args.down_to, down=True)
+            else:
+                await migrate(db)
         finally:
             await db.dispose()
 
     asyncio.run(run())
-    print(f"Database is up to date: {_redacted(settings.database_url)}")
+    if args.down_to:
+        print(f"Database schema is back at {args.down_to}: {_redacted(settings.database_url)}")
+    else:
+        print(f"Database is up to date: {_redacted(settings.database_url)}")
     return 0
 
 
@@ -211,9 +217,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="without Slack credentials, run the local demo instead (what `make run` does)",
     )
     serve.set_defaults(func=cmd_serve)
-    sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(
-        func=cmd_migrate
+    migrate_parser = sub.add_parser("migrate", help="create or upgrade the database schema")
+    migrate_parser.add_argument(
+        "--down-to",
+        metavar="REVISION",
+        help="roll the schema back to this revision (e.g. 0003) before installing an older release",
     )
+    migrate_parser.set_defaults(func=cmd_migrate)
     demo = sub.add_parser("demo", help="play a support week against a pretend Slack, locally")
     demo.add_argument("--once", action="store_true", help="stop after the walkthrough")
     demo.add_argument("--port", type=int, default=3000, help="where the demo bot listens")

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import socket
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -67,6 +68,21 @@ async def test_migrate_creates_the_embedded_database_in_the_working_folder(tmp_p
     assert (tmp_path / "surveybot.db").exists()
 
 
+async def test_migrate_down_to_a_revision_rolls_the_schema_back_and_up_again(
+    tmp_path: Path,
+) -> None:
+    env = project_env(tmp_path)
+    assert (await run_cli("migrate", cwd=tmp_path, env=env))[0] == 0
+    code, out = await run_cli("migrate", "--down-to", "0002", cwd=tmp_path, env=env)
+    assert code == 0, out
+    assert "back at 0002" in out
+    with sqlite3.connect(tmp_path / "surveybot.db") as conn:
+        (version,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    assert version == "0002"
+    code, out = await run_cli("migrate", cwd=tmp_path, env=env)
+    assert code == 0 and "up to date" in out
+
+
 async def test_a_bad_teams_file_is_reported_by_team_and_field(tmp_path: Path) -> None:
     teams = tmp_path / "teams.toml"
     teams.write_text('[[teams]]\nname = "billing"\ndelivery = "pigeon"\n')
@@ -76,6 +92,20 @@ async def test_a_bad_teams_file_is_reported_by_team_and_field(tmp_path: Path) ->
     code, out = await run_cli("serve", cwd=tmp_path, env=env)
     assert code == 2
     assert "team 'billing': delivery:" in out and "Traceback" not in out
+
+
+async def test_a_channel_name_in_the_teams_file_is_refused_with_how_to_find_its_id(
+    tmp_path: Path,
+) -> None:
+    teams = tmp_path / "teams.toml"
+    teams.write_text('[[teams]]\nname = "billing"\nsupport_channels = ["#billing-help"]\n')
+    env = project_env(
+        tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", SURVEYBOT_CONFIG=str(teams)
+    )
+    code, out = await run_cli("serve", cwd=tmp_path, env=env)
+    assert code == 2
+    assert "team 'billing': support_channels: '#billing-help' is a channel name" in out
+    assert "About tab" in out and "Traceback" not in out
 
 
 async def test_serve_answers_health_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
