@@ -55,6 +55,17 @@ class Settings(BaseSettings):
     def missing_for_http(self) -> list[str]:
         return self._missing("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
 
+    def app_token_problem(self) -> str | None:
+        """Socket Mode connects with an app-level token; a bot token would retry forever."""
+        token = self.slack_app_token or ""
+        if token.startswith("xapp-"):
+            return None
+        kind = "a bot token (xoxb-…)" if token.startswith("xoxb-") else "not an app-level token"
+        return (
+            f"SLACK_APP_TOKEN is {kind}: Socket Mode needs the app-level token (xapp-…) "
+            "from Basic Information -> App-Level Tokens, with the connections:write scope"
+        )
+
     def missing_for_socket_mode(self) -> list[str]:
         return self._missing("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
 
