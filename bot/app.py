@@ -20,6 +20,7 @@ from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack import make_client
 from bot.teams import Teams, load_teams
+from bot.workspace import Workspace
 from storage.db import Database
 from storage.migrations import migrate
 
@@ -53,9 +54,12 @@ class Services:
     scheduler: Scheduler
     clock: Callable[[], datetime] = field(default=utcnow)
     in_flight: InFlight = field(default_factory=InFlight)
+    workspace: Workspace | None = None
 
     async def start(self) -> None:
         await migrate(self.db)
+        if self.workspace is not None:
+            await self.workspace.verify()  # a refused token stops the start here
         self.scheduler.start(self)
 
     async def stop(self) -> None:
@@ -85,6 +89,7 @@ def create_services(
         db=db,
         client=client,
         dispatcher=dispatcher,
+        workspace=Workspace(client, recheck_seconds=settings.token_recheck_seconds),
         scheduler=Scheduler(
             dispatch_interval=settings.dispatch_interval_seconds,
             expiry_interval=settings.expiry_interval_seconds,

@@ -9,6 +9,7 @@ import errno
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -24,9 +25,11 @@ from bot.app import Services, create_bolt_app, create_services, create_web_app
 from bot.logs import configure_logging
 from bot.settings import Settings
 from bot.teams import TeamsFileError, load_teams
+from bot.workspace import TokenRefused
 from storage.db import Database, DatabaseUnavailable, connection_problem, missing_sqlite_file
 from storage.migrations import migrate
 from storage.privacy import Forgotten, export_answers, forget_customer
+from storage.surveys import RetryOutcome, retry_failed
 
 HOW_TO_GET_CREDENTIALS = """\
 surveybot needs Slack credentials to start. Missing: {missing}
@@ -73,10 +76,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not args.socket_mode:
         # Said once the port is bound: a start that fails says why instead.
         listening = f"surveybot listening on http://0.0.0.0:{settings.port}/slack/events"
-        web.run_app(web_app, port=settings.port, print=lambda _: print(listening, file=sys.stderr))
+        # Bound before anything starts, so a busy port is said before migrations run.
+        web.run_app(
+            web_app,
+            sock=_bound_socket(settings.port),
+            print=lambda _: print(listening, file=sys.stderr),
+        )
         return 0
     asyncio.run(_serve_socket_mode(services, bolt_app, web_app, settings))
     return 0
+
+
+def _bound_socket(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("0.0.0.0", port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 async def _serve_socket_mode(
@@ -152,18 +171,23 @@ EXPORT_COLUMNS = (
 )
 
 
+class CommandError(Exception):
+    """A command given wrong values; the message is the one sentence to print."""
+
+
+def _since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        since = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--since {value!r} is not a date like 2026-01-31") from None
+    return since if since.tzinfo else since.replace(tzinfo=UTC)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     settings = Settings()
-    since = None
-    if args.since:
-        try:
-            since = datetime.fromisoformat(args.since)
-        except ValueError:
-            print(
-                f"surveybot: --since {args.since!r} is not a date like 2026-01-31", file=sys.stderr
-            )
-            return 2
-        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+    since = _since(args.since)
 
     async def run() -> int:
         db = await _existing_database(settings)
@@ -213,6 +237,30 @@ def _demo(*, port: int, keep_running: bool) -> int:
     return 0
 
 
+def cmd_retry(args: argparse.Namespace) -> int:
+    settings = Settings()
+    since = _since(args.since)
+
+    async def run() -> RetryOutcome:
+        db = await _existing_database(settings)
+        try:
+            return await retry_failed(db, now=datetime.now(UTC), since=since)
+        finally:
+            await db.dispose()
+
+    outcome = asyncio.run(run())
+    if outcome.requeued == 0 and outcome.expired == 0:
+        print("No failed surveys to send again.")
+        return 0
+    back = outcome.requeued
+    print(
+        f"{back} failed survey{'' if back == 1 else 's'} {'is' if back == 1 else 'are'} back in "
+        "the outbox: the running bot sends them within seconds (or when it next starts)."
+        + (f" {outcome.expired} more had expired and stay failed." if outcome.expired else "")
+    )
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     return _demo(port=args.port, keep_running=not args.once)
 
@@ -257,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--team", help="only this team's answers")
     export.add_argument("--since", help="only answers from this date on (ISO 8601)")
     export.set_defaults(func=cmd_export)
+    retry = sub.add_parser("retry", help="send failed surveys again, once the cause is fixed")
+    retry.add_argument("--since", help="only surveys created from this date on (ISO 8601)")
+    retry.set_defaults(func=cmd_retry)
     forget = sub.add_parser("forget", help="erase everything stored about one customer")
     forget.add_argument("--customer", required=True, help="Slack user id or email address")
     forget.set_defaults(func=cmd_forget)
@@ -268,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
-    except TeamsFileError as exc:
+    except (TeamsFileError, CommandError) as exc:
         print(f"surveybot: {exc}", file=sys.stderr)
         return 2
     except ValidationError as exc:
@@ -296,6 +347,8 @@ def operator_problem(exc: BaseException) -> str | None:
             "(for example postgresql://user:password@host:5432/surveybot or "
             "sqlite:///./surveybot.db)"
         )
+    if isinstance(exc, TokenRefused):
+        return str(exc)
     if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
         return (
             f"port {settings.port} is already in use (another surveybot?): stop that process "

@@ -100,6 +100,7 @@ def settings_for(slack: FakeSlack, database_url: str, **overrides: Any) -> Setti
         "webhook_secret": WEBHOOK_SECRET,
         "dispatch_interval_seconds": 0.05,
         "max_delivery_attempts": 3,
+        "token_recheck_seconds": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
