@@ -39,7 +39,8 @@ bench: $(STAMP)
 # catalogue, then translate the new or fuzzy entries (tests/test_i18n.py lists them).
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg --add-comments=Translators: --add-location=file \
-		--sort-output --copyright-holder=surveybot --project=surveybot --version=0.1.0 -o bot/locale/surveybot.pot bot
+		--sort-output --copyright-holder=surveybot --project=surveybot --version=0.1.0 \
+		-o bot/locale/surveybot.pot bot
 	$(BIN)/pybabel update -D surveybot -i bot/locale/surveybot.pot -d bot/locale \
 		--ignore-pot-creation-date
 
