@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench demo clean
+.PHONY: run test lint bench demo clean messages
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.digest_bench
 	$(BIN)/python -m bench.ack_bench
+
+# After changing a customer-facing text: re-extract the template, merge it into every
+# catalogue, then translate the new or fuzzy entries (tests/test_i18n.py lists them).
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --add-comments=Translators: --add-location=file \
+		--sort-output --copyright-holder=surveybot --project=surveybot --version=0.1.0 \
+		-o bot/locale/surveybot.pot bot
+	$(BIN)/pybabel update -D surveybot -i bot/locale/surveybot.pot -d bot/locale \
+		--ignore-pot-creation-date
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -22,6 +22,7 @@ from bot.blocks.survey import (
 )
 from bot.clock import utcnow
 from bot.customers import directory_for
+from bot.i18n import resolve_language
 from bot.teams import DEFAULT_TEAM, Team, Teams
 from storage import surveys as store
 from storage.db import Database
@@ -91,7 +92,7 @@ class Dispatcher:
                     morning.isoformat(),
                 )
                 return 0
-            locale = survey.locale or profile.locale or team.language
+            locale = resolve_language(survey.locale, profile.locale, team.language)
             in_thread = bool(survey.delivery == "thread" and survey.channel_id and survey.thread_ts)
             message = render_survey(
                 token=survey.token,
