@@ -7,21 +7,18 @@ import asyncio
 import csv
 import logging
 import os
-import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from aiohttp import web
 from pydantic import ValidationError
-from slack_bolt.async_app import AsyncApp
 from sqlalchemy.engine import make_url
 
-from bot.app import Services, create_bolt_app, create_services, create_web_app
+from bot.app import SurveyBot, build_app, serving, until_stopped
 from bot.logs import configure_logging
 from bot.settings import Settings
-from bot.teams import TeamsFileError, load_teams
+from bot.teams import TeamsFileError
 from storage.db import Database
 from storage.migrations import migrate
 from storage.privacy import Forgotten, export_answers, forget_customer
@@ -60,40 +57,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print("Until then, here is the local demo (Ctrl-C stops it).\n", file=sys.stderr)
             return _demo(port=settings.port, keep_running=True)
         return 2
-    from handlers import add_routes, register  # the composition root wires the edges in
-
-    services = create_services(settings, load_teams(settings.config_path))
-    bolt_app = create_bolt_app(services, register)
-    web_app = create_web_app(services, bolt_app, add_routes)
-    if not args.socket_mode:
-        print(
-            f"surveybot listening on http://0.0.0.0:{settings.port}/slack/events", file=sys.stderr
-        )
-        web.run_app(web_app, port=settings.port, print=None)
-        return 0
-    asyncio.run(_serve_socket_mode(services, bolt_app, web_app, settings))
+    asyncio.run(_serve(build_app(settings), settings, socket_mode=args.socket_mode))
     return 0
 
 
-async def _serve_socket_mode(
-    services: Services, bolt_app: AsyncApp, web_app: web.Application, settings: Settings
-) -> None:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+async def _serve(bot: SurveyBot, settings: Settings, *, socket_mode: bool) -> None:
+    # Health, metrics and the helpdesk webhook listen on PORT in both modes.
+    async with serving(bot.web_app, None, settings.port) as url:
+        if not socket_mode:
+            print(f"surveybot listening on {url}/slack/events", file=sys.stderr)
+            await until_stopped()
+            return
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    # Health, metrics and the helpdesk webhook still listen on PORT.
-    runner = web.AppRunner(web_app)
-    await runner.setup()
-    await web.TCPSite(runner, port=settings.port).start()
-    handler = AsyncSocketModeHandler(bolt_app, settings.slack_app_token)
-    await handler.connect_async()  # type: ignore[no-untyped-call]
-    print("surveybot connected to Slack over Socket Mode", file=sys.stderr)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await handler.close_async()  # type: ignore[no-untyped-call]
-    await runner.cleanup()
+        handler = AsyncSocketModeHandler(bot.bolt_app, settings.slack_app_token)
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        print("surveybot connected to Slack over Socket Mode", file=sys.stderr)
+        try:
+            await until_stopped()
+        finally:
+            await handler.close_async()  # type: ignore[no-untyped-call]
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -178,8 +161,21 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
+GET_THE_SANDBOX = (
+    "surveybot: the demo needs the sandbox package, which only a development checkout has: "
+    "run `make run` there, or `pip install -e ./sandbox` next to surveybot."
+)
+
+
 def _demo(*, port: int, keep_running: bool) -> int:
-    from sandbox.demo import run_demo  # the demo's pretend Slack is not needed to serve
+    # The pretend Slack is a development package, never part of the bot's wheel.
+    try:
+        from sandbox.demo import run_demo
+    except ModuleNotFoundError as exc:
+        if exc.name != "sandbox":
+            raise
+        print(GET_THE_SANDBOX, file=sys.stderr)
+        return 2
 
     if "SURVEYBOT_LOG_LEVEL" not in os.environ:
         logging.getLogger().setLevel(logging.WARNING)  # the walkthrough is the output

@@ -14,7 +14,7 @@ from bot.expiry import expire_overdue
 from storage import events
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services import Services
 
 log = logging.getLogger("surveybot.scheduler")
 
@@ -73,7 +73,11 @@ class Scheduler:
         async def post_digests() -> None:
             try:
                 await post_due_digests(
-                    services.db, services.client, services.teams, services.clock()
+                    services.db,
+                    services.client,
+                    services.customers,
+                    services.teams,
+                    services.clock(),
                 )
             except Exception:
                 log.exception("digest run failed")

@@ -10,7 +10,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
-from bot.app import Services
 from bot.clicks import (
     Click,
     add_comment_clicked,
@@ -18,6 +17,7 @@ from bot.clicks import (
     change_answer_clicked,
     score_clicked,
 )
+from bot.services import Services
 from handlers.context import Listener, services_of, tracked
 
 log = logging.getLogger("surveybot.handlers.actions")
@@ -62,7 +62,7 @@ def _listener(name: str, handle: ClickHandler) -> Listener:
 
 ACTION_LISTENERS: dict[str | Any, Listener] = {
     ids.SURVEY_SCORE_PATTERN: _listener(
-        "score", lambda s, c, k: score_clicked(s.db, c, s.teams, k, s.clock())
+        "score", lambda s, c, k: score_clicked(s.db, c, s.customers, s.teams, k, s.clock())
     ),
     ids.SURVEY_ADD_COMMENT: _listener(
         "add comment", lambda s, c, k: add_comment_clicked(s.db, c, s.teams, k, s.clock())
@@ -71,10 +71,12 @@ ACTION_LISTENERS: dict[str | Any, Listener] = {
         "change answer", lambda s, c, k: change_answer_clicked(s.db, c, s.teams, k, s.clock())
     ),
     ids.ALERT_CLAIM: _listener(
-        "claim", lambda s, c, k: alert_button_clicked(s.db, c, "claim", k, s.clock())
+        "claim",
+        lambda s, c, k: alert_button_clicked(s.db, c, s.customers, "claim", k, s.clock()),
     ),
     ids.ALERT_RESOLVE: _listener(
-        "resolve", lambda s, c, k: alert_button_clicked(s.db, c, "resolve", k, s.clock())
+        "resolve",
+        lambda s, c, k: alert_button_clicked(s.db, c, s.customers, "resolve", k, s.clock()),
     ),
 }
 

@@ -31,7 +31,9 @@ async def on_follow_up_submitted(
         return
     await ack()
     try:
-        await follow_up_sent(services.db, client, services.teams, checked, form, now)
+        await follow_up_sent(
+            services.db, client, services.customers, services.teams, checked, form, now
+        )
     except Exception:
         log.exception("follow-up failed survey=%s", checked.survey.token)
 
