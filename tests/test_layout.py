@@ -1,8 +1,10 @@
-"""Dependencies point one way: handlers -> bot -> storage."""
+"""Dependencies point one way: handlers -> bot -> storage; the bot's wheel has no sandbox."""
 
 from __future__ import annotations
 
 import ast
+import fnmatch
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ FORBIDDEN = {
     "sandbox": {"handlers"},
     "bench": {"handlers"},
 }
+SHIPPED = {"bot", "handlers", "storage"}
 
 
 class _Imports(ast.NodeVisitor):
@@ -81,3 +84,27 @@ def test_the_composition_root_is_where_the_edges_are_wired_in() -> None:
         assert ("handlers", None) in imports(ROOT / root), f"{root} no longer wires handlers"
     cli, function = LAZY_SANDBOX
     assert ("sandbox", function) in imports(ROOT / cli), f"{cli} moved its demo import"
+
+
+def _top_level_packages() -> set[str]:
+    return {p.parent.name for p in ROOT.glob("*/__init__.py")}
+
+
+def test_the_bots_wheel_leaves_the_sandbox_out() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    find = pyproject["tool"]["setuptools"]["packages"]["find"]
+    include, exclude = find.get("include", ["*"]), find.get("exclude", [])
+
+    def shipped(name: str) -> bool:
+        return any(fnmatch.fnmatch(name, p) for p in include) and not any(
+            fnmatch.fnmatch(name, p) for p in exclude
+        )
+
+    assert {name for name in _top_level_packages() if shipped(name)} == SHIPPED
+    assert not shipped("sandbox.demo")
+
+
+def test_the_sandbox_is_its_own_development_package() -> None:
+    pyproject = tomllib.loads((ROOT / "sandbox" / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["tool"]["setuptools"]["package-dir"] == {"sandbox": "."}
+    assert "./sandbox" in (ROOT / "Makefile").read_text(encoding="utf-8")
