@@ -32,6 +32,16 @@ from storage.db import Database
 
 log = logging.getLogger("surveybot.app")
 
+
+class _TokenFromEnvironmentNotice(logging.Filter):
+    """bolt reads SLACK_BOT_TOKEN itself although it is given our client, then warns."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.AsyncApp").addFilter(_TokenFromEnvironmentNotice())
+
 # Slack's payloads are small; a larger body is refused by aiohttp with 413.
 MAX_BODY_BYTES = 256 * 1024
 SIGNATURE_HEADERS = ("X-Slack-Signature", "X-Slack-Request-Timestamp")

@@ -108,3 +108,17 @@ def test_the_sandbox_is_its_own_development_package() -> None:
     pyproject = tomllib.loads((ROOT / "sandbox" / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["tool"]["setuptools"]["package-dir"] == {"sandbox": "."}
     assert "./sandbox" in (ROOT / "Makefile").read_text(encoding="utf-8")
+
+
+def test_listeners_leave_failures_to_bolts_error_handler() -> None:
+    """A listener that raises is logged once, by handlers.middleware; none catches all to log."""
+    broad = {None, "Exception", "BaseException"}
+    catching = []
+    for path in sorted((ROOT / "handlers").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            caught = getattr(node, "type", None)
+            name = caught.id if isinstance(caught, ast.Name) else caught
+            if isinstance(node, ast.ExceptHandler) and name in broad:
+                catching.append(f"{path.relative_to(ROOT).as_posix()}:{node.lineno}")
+    assert catching == []
