@@ -6,10 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint bench demo clean messages
 
-$(STAMP): pyproject.toml constraints.txt
+# The bot, and next to it the development-only sandbox (fake Slack, demo): not in the wheel.
+$(STAMP): pyproject.toml sandbox/pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]" -e ./sandbox
 	touch $(STAMP)
 
 # Without Slack credentials the bot says what is missing, then plays the local demo.

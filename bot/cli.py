@@ -8,23 +8,19 @@ import csv
 import errno
 import logging
 import os
-import signal
-import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from aiohttp import web
 from pydantic import ValidationError
-from slack_bolt.async_app import AsyncApp
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.app import Services, create_bolt_app, create_services, create_web_app
+from bot.app import SurveyBot, build_app, serving, until_stopped
 from bot.logs import configure_logging
 from bot.settings import Settings
-from bot.teams import TeamsFileError, load_teams
+from bot.teams import TeamsFileError
 from bot.workspace import TokenRefused
 from storage.db import Database, DatabaseUnavailable, connection_problem, missing_sqlite_file
 from storage.migrations import migrate
@@ -68,55 +64,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.socket_mode and (problem := settings.app_token_problem()):
         print(f"surveybot: {problem}", file=sys.stderr)
         return 2
-    from handlers import add_routes, register  # the composition root wires the edges in
-
-    services = create_services(settings, load_teams(settings.config_path))
-    bolt_app = create_bolt_app(services, register)
-    web_app = create_web_app(services, bolt_app, add_routes)
-    if not args.socket_mode:
-        # Said once the port is bound: a start that fails says why instead.
-        listening = f"surveybot listening on http://0.0.0.0:{settings.port}/slack/events"
-        # Bound before anything starts, so a busy port is said before migrations run.
-        web.run_app(
-            web_app,
-            sock=_bound_socket(settings.port),
-            print=lambda _: print(listening, file=sys.stderr),
-        )
-        return 0
-    asyncio.run(_serve_socket_mode(services, bolt_app, web_app, settings))
+    asyncio.run(_serve(build_app(settings), settings, socket_mode=args.socket_mode))
     return 0
 
 
-def _bound_socket(port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(("0.0.0.0", port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
+async def _serve(bot: SurveyBot, settings: Settings, *, socket_mode: bool) -> None:
+    # Health, metrics and the helpdesk webhook listen on PORT in both modes.
+    async with serving(bot.web_app, None, settings.port) as url:
+        if not socket_mode:
+            # Said once the port is bound: a start that fails says why instead.
+            print(f"surveybot listening on {url}/slack/events", file=sys.stderr)
+            await until_stopped()
+            return
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-
-async def _serve_socket_mode(
-    services: Services, bolt_app: AsyncApp, web_app: web.Application, settings: Settings
-) -> None:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-    # Health, metrics and the helpdesk webhook still listen on PORT.
-    runner = web.AppRunner(web_app)
-    await runner.setup()
-    await web.TCPSite(runner, port=settings.port).start()
-    handler = AsyncSocketModeHandler(bolt_app, settings.slack_app_token)
-    await handler.connect_async()  # type: ignore[no-untyped-call]
-    print("surveybot connected to Slack over Socket Mode", file=sys.stderr)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await handler.close_async()  # type: ignore[no-untyped-call]
-    await runner.cleanup()
+        handler = AsyncSocketModeHandler(bot.bolt_app, settings.slack_app_token)
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        print("surveybot connected to Slack over Socket Mode", file=sys.stderr)
+        try:
+            await until_stopped()
+        finally:
+            await handler.close_async()  # type: ignore[no-untyped-call]
 
 
 async def _existing_database(settings: Settings) -> Database:
@@ -228,8 +196,21 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
+GET_THE_SANDBOX = (
+    "surveybot: the demo needs the sandbox package, which only a development checkout has: "
+    "run `make run` there, or `pip install -e ./sandbox` next to surveybot."
+)
+
+
 def _demo(*, port: int, keep_running: bool) -> int:
-    from sandbox.demo import run_demo  # the demo's pretend Slack is not needed to serve
+    # The pretend Slack is a development package, never part of the bot's wheel.
+    try:
+        from sandbox.demo import run_demo
+    except ModuleNotFoundError as exc:
+        if exc.name != "sandbox":
+            raise
+        print(GET_THE_SANDBOX, file=sys.stderr)
+        return 2
 
     if "SURVEYBOT_LOG_LEVEL" not in os.environ:
         logging.getLogger().setLevel(logging.WARNING)  # the walkthrough is the output

@@ -21,7 +21,7 @@ from bot.blocks.survey import (
     render_survey,
 )
 from bot.clock import utcnow
-from bot.customers import directory_for
+from bot.customers import CustomerDirectory
 from bot.i18n import resolve_language
 from bot.teams import DEFAULT_TEAM, Team, Teams
 from storage import surveys as store
@@ -38,6 +38,7 @@ class Dispatcher:
         self,
         db: Database,
         client: AsyncWebClient,
+        customers: CustomerDirectory,
         teams: Teams,
         *,
         max_attempts: int = 5,
@@ -46,7 +47,7 @@ class Dispatcher:
         self.db = db
         self.client = client
         self.teams = teams
-        self.customers = directory_for(client)
+        self.customers = customers
         self.max_attempts = max_attempts
         self.clock = clock
 
