@@ -6,8 +6,8 @@ catch for logging's sake.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -25,6 +25,7 @@ from bot.logs import fields, log_failure
 from bot.teams import Team
 from storage import events
 from storage.db import Database
+from storage.pacing import forget_idle_keys
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -33,6 +34,8 @@ log = logging.getLogger("surveybot.scheduler")
 
 # Slack retries for up to ~5 minutes; keep seen event ids well past that.
 EVENT_MEMORY = timedelta(hours=1)
+# The pacer's per-channel keys are spent within seconds; keep them an hour, in seconds.
+PACE_MEMORY = 3600.0
 # A digest a few hours late (a busy or suspended host) is still worth posting.
 DIGEST_MISFIRE_GRACE = timedelta(hours=6)
 # How often this week's digests Slack refused get another try (five tries in all).
@@ -44,9 +47,6 @@ class Scheduler:
         self.dispatch_interval = dispatch_interval
         self.expiry_interval = expiry_interval
         self._scheduler: AsyncIOScheduler | None = None
-        # Held while a dispatch runs, so shutdown can let it finish instead of
-        # cancelling it between "sent to Slack" and "marked delivered".
-        self._dispatching = asyncio.Lock()
 
     def start(self, services: Services) -> None:
         scheduler = AsyncIOScheduler(timezone="UTC")
@@ -56,14 +56,15 @@ class Scheduler:
         started = datetime.now(UTC)
 
         async def dispatch() -> None:
-            async with self._dispatching:
-                await services.dispatcher.run_once()
+            # The dispatcher wakes itself for new and timed work; this tick is the safety net.
+            services.dispatcher.wake()
 
         async def expire_surveys() -> None:
             await expire_overdue(services.db, services.client, services.teams, services.clock())
 
         async def forget_old_events() -> None:
             await events.forget_events_before(services.db, services.clock() - EVENT_MEMORY)
+            await forget_idle_keys(services.db, int((time.time() - PACE_MEMORY) * 1_000_000))
 
         scheduler.add_job(
             dispatch,
@@ -91,7 +92,7 @@ class Scheduler:
             # The first run is the catch-up: a bot that was down at the team's moment
             # still posts that week's digest, and the rows make a run at any time safe.
             scheduler.add_job(
-                _for_team(post_weekly_digest, services, team),
+                _timed(_for_team(post_weekly_digest, services, team), services),
                 digest_trigger(team),
                 id=f"digest:{team.name}",
                 max_instances=1,
@@ -118,9 +119,7 @@ class Scheduler:
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is None or not scheduler.running:
             return
-        scheduler.pause()
-        async with self._dispatching:
-            scheduler.shutdown(wait=False)
+        scheduler.shutdown(wait=False)
 
 
 _TeamJob = Callable[[Database, AsyncWebClient, CustomerDirectory, Team, datetime], Awaitable[int]]
@@ -129,6 +128,17 @@ _TeamJob = Callable[[Database, AsyncWebClient, CustomerDirectory, Team, datetime
 def _for_team(job: _TeamJob, services: Services, team: Team) -> Callable[[], Awaitable[int]]:
     async def run() -> int:
         return await job(services.db, services.client, services.customers, team, services.clock())
+
+    return run
+
+
+def _timed(job: Callable[[], Awaitable[int]], services: Services) -> Callable[[], Awaitable[int]]:
+    async def run() -> int:
+        started = time.perf_counter()
+        try:
+            return await job()
+        finally:
+            services.metrics.digest_duration.observe(time.perf_counter() - started)
 
     return run
 

@@ -8,14 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from aiohttp import web
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import utcnow
 from bot.customers import CustomerDirectory
 from bot.dispatcher import Dispatcher
 from bot.inflight import InFlight
+from bot.metrics import Metrics
 from bot.scheduler import Scheduler
 from bot.settings import Settings
+from bot.slack import PacedWebClient
+from bot.surveys import CloseResult, CloseStatus
 from bot.teams import Teams
 from bot.workspace import Workspace
 from storage.db import Database
@@ -33,26 +35,38 @@ class Services:
     settings: Settings
     teams: Teams
     db: Database
-    client: AsyncWebClient
+    client: PacedWebClient
     customers: CustomerDirectory
     dispatcher: Dispatcher
     scheduler: Scheduler
     clock: Callable[[], datetime] = field(default=utcnow)
     in_flight: InFlight = field(default_factory=InFlight)
     workspace: Workspace | None = None
+    metrics: Metrics = field(default_factory=Metrics)
 
     async def start(self) -> None:
         await migrate(self.db)
         if self.workspace is not None:
             await self.workspace.verify()  # a refused token stops the start here
+        self.dispatcher.start()
         self.scheduler.start(self)
 
+    def survey_scheduled(self, result: object) -> None:
+        """After a close: a scheduled survey reaches the dispatcher now, not at its next tick."""
+        if (
+            isinstance(result, CloseResult)
+            and result.status is CloseStatus.SCHEDULED
+            and result.send_after is not None
+        ):
+            self.dispatcher.wake_at(result.send_after)
+
     async def stop(self) -> None:
-        # Clicks already acked finish their thank-you and alert; then the scheduler
-        # waits for a running dispatch; unsent surveys stay in the outbox.
+        # Clicks already acked finish their thank-you and alert; deliveries under way
+        # finish; unsent surveys stay in the outbox.
         if not await self.in_flight.drained(timeout=SHUTDOWN_GRACE_SECONDS):
             log.warning("stopping with listener work unfinished count=%d", self.in_flight.running)
         await self.scheduler.shutdown()
+        await self.dispatcher.stop(grace=SHUTDOWN_GRACE_SECONDS)
         await self.db.dispose()
 
 
