@@ -14,9 +14,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.alert import AlertFacts, render_alert, render_kudos
-from bot.blocks.answers import Band
 from bot.customers import directory_for
-from bot.scales import scale_for
+from bot.scales import Band, scale_for
 from bot.teams import Team
 from storage import alerts as store
 from storage import answers, surveys

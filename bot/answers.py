@@ -10,15 +10,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-from bot.blocks.answers import (
-    Band,
-    FollowUpForm,
-    RefusalReason,
-    band_of,
-    validate_follow_up,
-)
-from bot.scales import Scale, scale_for
+from bot.follow_up_form import FieldErrors, FollowUpForm, validate_follow_up
+from bot.scales import Band, Scale, band_of, scale_for
 from bot.teams import DEFAULT_TEAM, Team, Teams
 from storage import answers as store
 from storage import surveys
@@ -29,6 +24,18 @@ log = logging.getLogger("surveybot.answers")
 
 # Statuses of a survey whose message the customer can see.
 SHOWN = ("delivered", "answered", "expired")
+
+
+class RefusalReason(StrEnum):
+    """Why a click or a form does not count; bot.blocks.answers says it politely."""
+
+    UNKNOWN = "unknown_survey"
+    NOT_YOURS = "not_yours"
+    BAD_SCORE = "score_out_of_range"
+    EXPIRED = "expired"
+    WRONG_MESSAGE = "wrong_message"
+    NOT_ANSWERED = "not_answered"
+    FAILED = "failed"  # our fault, not theirs
 
 
 @dataclass(frozen=True)
@@ -208,6 +215,6 @@ async def save_follow_up(
     return Answered(answered.survey, response)
 
 
-def follow_up_errors(answered: Answered, form: FollowUpForm, locale: str | None) -> dict[str, str]:
+def follow_up_errors(answered: Answered, form: FollowUpForm, locale: str | None) -> FieldErrors:
     """Field errors for the modal, judged against the answer the customer gave."""
     return validate_follow_up(form, band=answered.band, locale=locale)

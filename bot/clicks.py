@@ -16,10 +16,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
 from bot.alerts import AlertRefusal, act_on_alert, alert_on_answer
-from bot.answers import Answered, Refusal, answered_survey, locale_of, record_answer, team_of
-from bot.blocks.answers import (
-    Band,
+from bot.answers import (
+    Answered,
+    Refusal,
     RefusalReason,
+    answered_survey,
+    locale_of,
+    record_answer,
+    team_of,
+)
+from bot.blocks.answers import (
     refusal_text,
     render_change_answer,
     render_follow_up,
@@ -27,6 +33,7 @@ from bot.blocks.answers import (
 )
 from bot.blocks.survey import parse_score_button_value
 from bot.expiry import close_on_click
+from bot.scales import Band
 from bot.teams import Teams
 from storage.db import Database
 from storage.models import Response, Survey

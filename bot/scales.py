@@ -19,6 +19,7 @@ class SurveyKind(StrEnum):
 @dataclass(frozen=True)
 class Scale:
     kind: SurveyKind
+    name: str  # what the product calls the measure: "CSAT", "CES", "NPS"
     question: str
     scores: tuple[int, ...]
     labels: dict[int, str]
@@ -39,10 +40,35 @@ class Scale:
     def is_valid(self, score: int) -> bool:
         return score in self.scores
 
+    @property
+    def lowest(self) -> int:
+        return min(self.scores)
+
+    @property
+    def highest(self) -> int:
+        return max(self.scores)
+
+
+class Band(StrEnum):
+    """Which follow-up a score gets."""
+
+    LOW = "low"  # what should we have done better: reasons and words, and an alert
+    HIGH = "high"  # what went well: words for the good-news digest and kudos
+    MIDDLE = "middle"  # anything to add
+
+
+def band_of(scale: Scale, score: int) -> Band:
+    if scale.is_low(score):
+        return Band.LOW
+    if scale.is_high(score):
+        return Band.HIGH
+    return Band.MIDDLE
+
 
 # Labels are marked for gettext at the point of use (bot.i18n); these are the msgids.
 CSAT = Scale(
     kind=SurveyKind.CSAT,
+    name="CSAT",
     question="How satisfied are you with the help you received?",
     scores=(1, 2, 3, 4, 5),
     labels={
@@ -60,6 +86,7 @@ CSAT = Scale(
 
 CES = Scale(
     kind=SurveyKind.CES,
+    name="CES",
     question="How easy was it to get your issue resolved?",
     scores=(1, 2, 3, 4, 5, 6, 7),
     labels={
@@ -79,6 +106,7 @@ CES = Scale(
 
 NPS = Scale(
     kind=SurveyKind.NPS,
+    name="NPS",
     question="How likely are you to recommend us to a friend or colleague?",
     scores=tuple(range(11)),
     labels={0: "Not at all likely", 10: "Extremely likely"},

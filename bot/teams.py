@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.scales import SurveyKind
+from bot.scales import CES, SurveyKind
 
 _HHMM = r"([01]\d|2[0-3]):[0-5]\d"
 _QUIET_HOURS = re.compile(rf"^{_HHMM}-{_HHMM}$")
@@ -65,7 +65,8 @@ class Team(BaseModel):
 
     @model_validator(mode="after")
     def _target_on_the_scale(self) -> Team:
-        low, high = (1.0, 7.0) if self.survey is SurveyKind.CES else (0.0, 100.0)
+        # A mean CES lies on the CES scale; a CSAT % between 0 and 100.
+        low, high = (CES.lowest, CES.highest) if self.survey is SurveyKind.CES else (0, 100)
         if self.target is not None and not low <= self.target <= high:
             unit = "a mean CES" if self.survey is SurveyKind.CES else "a CSAT %"
             raise ValueError(f"target: {self.target:g} is not {unit} from {low:g} to {high:g}")

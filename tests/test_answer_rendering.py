@@ -7,18 +7,12 @@ from typing import Any
 
 import pytest
 
-from bot.answers import refusal_for_click
+from bot.answers import RefusalReason, refusal_for_click
 from bot.blocks.alert import AlertFacts, render_alert, render_kudos
-from bot.blocks.answers import (
-    Band,
-    FollowUpForm,
-    RefusalReason,
-    read_follow_up,
-    render_closed,
-    render_follow_up,
-    render_thank_you,
-    validate_follow_up,
-)
+from bot.blocks.answers import render_closed, render_follow_up, render_thank_you
+from bot.follow_up_form import FollowUpForm, validate_follow_up
+from bot.scales import Band
+from handlers.views import read_follow_up
 from sandbox.blockkit import validate_blocks, validate_view
 from storage.models import Survey
 
