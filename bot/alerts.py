@@ -21,6 +21,7 @@ from storage import alerts as store
 from storage import answers, surveys
 from storage.db import Database
 from storage.models import Alert, Response, Survey
+from storage.statuses import AlertStatus, Source
 
 log = logging.getLogger("surveybot.alerts")
 
@@ -40,7 +41,7 @@ async def _facts(
     conversation = await surveys.conversation_of(db, survey)
     permalink = None
     helpdesk_ref = None
-    if conversation is not None and conversation.source == "slack":
+    if conversation is not None and conversation.source == Source.SLACK:
         if conversation.channel_id and conversation.thread_ts:
             permalink = await directory_for(client).permalink(
                 conversation.channel_id, conversation.thread_ts
@@ -58,7 +59,7 @@ async def _facts(
         reasons=tuple(code for code in (response.reasons or "").split(",") if code),
         comment=response.comment,
         answered_at=response.answered_at,
-        status=alert.status,
+        status=AlertStatus(alert.status),
         claimed_by=alert.claimed_by,
         claimed_at=alert.claimed_at,
         resolved_by=alert.resolved_by,
@@ -140,7 +141,7 @@ async def alert_on_answer(
             Alert(
                 survey_id=survey.id,
                 team=survey.team,
-                status="open",
+                status=AlertStatus.OPEN,
                 channel_id=team.alert_channel,
                 created_at=now,
             ),
@@ -199,7 +200,7 @@ async def act_on_alert(
     assert current is not None
     if not done:
         log.info("alert action refused alert=%d user=%s action=%s", alert.id, user_id, action)
-        if current.status == "resolved":
+        if current.status == AlertStatus.RESOLVED:
             return AlertRefusal(f"<@{current.resolved_by}> already resolved this alert.")
         return AlertRefusal(f"<@{current.claimed_by}> is already following up on this one.")
     log.info("alert %s alert=%d user=%s", action, alert.id, user_id)

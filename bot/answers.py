@@ -19,11 +19,12 @@ from storage import answers as store
 from storage import surveys
 from storage.db import Database
 from storage.models import Response, Survey
+from storage.statuses import SurveyStatus
 
 log = logging.getLogger("surveybot.answers")
 
 # Statuses of a survey whose message the customer can see.
-SHOWN = ("delivered", "answered", "expired")
+SHOWN = (SurveyStatus.DELIVERED, SurveyStatus.ANSWERED, SurveyStatus.EXPIRED)
 
 
 class RefusalReason(StrEnum):
@@ -71,7 +72,9 @@ def locale_of(survey: Survey, team: Team) -> str:
 
 
 def is_closed(survey: Survey, now: datetime) -> bool:
-    return survey.status in ("expired", "cancelled") or now >= survey.expires_at
+    return (
+        survey.status in (SurveyStatus.EXPIRED, SurveyStatus.CANCELLED) or now >= survey.expires_at
+    )
 
 
 def refusal_for_click(

@@ -17,7 +17,7 @@ from bot.clock import utcnow
 from bot.dispatcher import Dispatcher
 from bot.inflight import InFlight
 from bot.scheduler import Scheduler
-from bot.settings import Settings
+from bot.settings import SLACK_REQUEST_MAX_BYTES, Settings
 from bot.slack import make_client
 from bot.teams import Teams, load_teams
 from storage.db import Database
@@ -26,9 +26,6 @@ from storage.migrations import migrate
 log = logging.getLogger("surveybot.app")
 
 SHUTDOWN_GRACE_SECONDS = 10.0
-
-# Slack's payloads are small; a larger body is refused by aiohttp with 413.
-MAX_BODY_BYTES = 256 * 1024
 
 
 @dataclass
@@ -113,7 +110,8 @@ SIGNATURE_HEADERS = ("X-Slack-Signature", "X-Slack-Request-Timestamp")
 def create_web_app(
     services: Services, bolt_app: AsyncApp, add_routes: AddRoutes
 ) -> web.Application:
-    web_app = web.Application(client_max_size=MAX_BODY_BYTES)
+    # A larger body is refused by aiohttp with 413.
+    web_app = web.Application(client_max_size=SLACK_REQUEST_MAX_BYTES)
     web_app[SERVICES_APP_KEY] = services
 
     async def slack_events(request: web.Request) -> web.StreamResponse:

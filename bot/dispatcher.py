@@ -26,6 +26,7 @@ from bot.teams import DEFAULT_TEAM, Team, Teams
 from storage import surveys as store
 from storage.db import Database
 from storage.models import Survey
+from storage.statuses import Delivery, Source
 
 log = logging.getLogger("surveybot.dispatcher")
 
@@ -92,7 +93,9 @@ class Dispatcher:
                 )
                 return 0
             locale = survey.locale or profile.locale or team.language
-            in_thread = bool(survey.delivery == "thread" and survey.channel_id and survey.thread_ts)
+            in_thread = bool(
+                survey.delivery == Delivery.THREAD and survey.channel_id and survey.thread_ts
+            )
             message = render_survey(
                 token=survey.token,
                 kind=survey.kind,
@@ -131,7 +134,7 @@ class Dispatcher:
         conversation = await store.conversation_of(self.db, survey)
         if conversation is None:
             return None
-        if conversation.source == "webhook":
+        if conversation.source == Source.WEBHOOK:
             return about_helpdesk_conversation(conversation.external_id, locale)
         if conversation.channel_id and conversation.thread_ts:
             link = await self.customers.permalink(conversation.channel_id, conversation.thread_ts)

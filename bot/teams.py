@@ -7,7 +7,6 @@ import tomllib
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -20,6 +19,7 @@ from pydantic import (
 )
 
 from bot.scales import CES, SurveyKind
+from storage.statuses import Delivery
 
 _HHMM = r"([01]\d|2[0-3]):[0-5]\d"
 _QUIET_HOURS = re.compile(rf"^{_HHMM}-{_HHMM}$")
@@ -48,7 +48,7 @@ class Team(BaseModel):
     quiet_hours: str | None = "20:00-08:00"
     close_reaction: str = "white_check_mark"
     skip_reaction: str = "no_entry_sign"
-    delivery: Literal["thread", "dm"] = "thread"
+    delivery: Delivery = Delivery.THREAD
     language: str = "en"
     leads: tuple[str, ...] = ()
     # The score the team aims for: CSAT % (0–100) or mean CES (1–7); digests compare with it.
@@ -125,7 +125,7 @@ class Team(BaseModel):
         return time.fromisoformat(self.digest_schedule.split()[1])
 
 
-DEFAULT_TEAM = Team(name="support", delivery="dm")
+DEFAULT_TEAM = Team(name="support", delivery=Delivery.DM)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from sqlmodel import col
 
 from storage.db import Database
 from storage.models import Alert
+from storage.statuses import AlertStatus
 
 
 async def create_alert(db: Database, alert: Alert) -> Alert | None:
@@ -45,8 +46,8 @@ async def claim_alert(db: Database, alert_id: int, user_id: str, at: datetime) -
     return (
         await db.write(
             update(Alert)
-            .where(col(Alert.id) == alert_id, col(Alert.status) == "open")
-            .values(status="claimed", claimed_by=user_id, claimed_at=at)
+            .where(col(Alert.id) == alert_id, col(Alert.status) == AlertStatus.OPEN)
+            .values(status=AlertStatus.CLAIMED, claimed_by=user_id, claimed_at=at)
         )
     ) == 1
 
@@ -56,8 +57,8 @@ async def resolve_alert(db: Database, alert_id: int, user_id: str, at: datetime)
     return (
         await db.write(
             update(Alert)
-            .where(col(Alert.id) == alert_id, col(Alert.status) != "resolved")
-            .values(status="resolved", resolved_by=user_id, resolved_at=at)
+            .where(col(Alert.id) == alert_id, col(Alert.status) != AlertStatus.RESOLVED)
+            .values(status=AlertStatus.RESOLVED, resolved_by=user_id, resolved_at=at)
         )
     ) == 1
 

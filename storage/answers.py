@@ -12,9 +12,10 @@ from sqlmodel import col
 
 from storage.db import Database
 from storage.models import AnswerChange, Conversation, Response, Survey
+from storage.statuses import SurveyStatus
 
 # Statuses in which a delivered survey still takes a (new) answer.
-OPEN = ("delivered", "answered")
+OPEN = (SurveyStatus.DELIVERED, SurveyStatus.ANSWERED)
 
 # (old score, new score) -> whether the reasons and comment still fit the new score.
 KeepsFollowUp = Callable[[int, int], bool]
@@ -54,7 +55,7 @@ async def record_click(
         opened = await session.execute(
             update(Survey)
             .where(col(Survey.id) == survey.id, col(Survey.status).in_(OPEN))
-            .values(status="answered")
+            .values(status=SurveyStatus.ANSWERED)
             .execution_options(synchronize_session=False)
         )
         if opened.rowcount != 1:  # type: ignore[attr-defined]
@@ -167,7 +168,7 @@ async def overdue_unanswered(db: Database, now: datetime, limit: int = 100) -> l
     async with db.session() as session:
         result = await session.execute(
             select(Survey)
-            .where(col(Survey.status) == "delivered", col(Survey.expires_at) <= now)
+            .where(col(Survey.status) == SurveyStatus.DELIVERED, col(Survey.expires_at) <= now)
             .order_by(col(Survey.expires_at))
             .limit(limit)
         )
@@ -179,7 +180,7 @@ async def expire_unanswered(db: Database, survey_id: int) -> bool:
     return (
         await db.write(
             update(Survey)
-            .where(col(Survey.id) == survey_id, col(Survey.status) == "delivered")
-            .values(status="expired")
+            .where(col(Survey.id) == survey_id, col(Survey.status) == SurveyStatus.DELIVERED)
+            .values(status=SurveyStatus.EXPIRED)
         )
     ) == 1

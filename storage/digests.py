@@ -35,6 +35,7 @@ from sqlmodel import SQLModel
 
 from storage.db import Database
 from storage.models import Alert, DigestPost, Response, Survey
+from storage.statuses import AlertStatus, DigestPostStatus
 
 Histogram = dict[int, int]  # score -> answers
 
@@ -49,7 +50,7 @@ S = _columns(Survey)
 A = _columns(Alert)
 P = _columns(DigestPost)
 
-UNRESOLVED_ALERTS = ("open", "claimed")
+UNRESOLVED_ALERTS = (AlertStatus.OPEN, AlertStatus.CLAIMED)
 
 
 @dataclass(frozen=True)
@@ -328,11 +329,14 @@ async def alert_figures(
     """Alerts still waiting at `as_of` (and the oldest one), and those resolved in the period."""
     waiting = select(
         func.count(),
-        func.sum(case((A.status == "open", 1), else_=0)),
+        func.sum(case((A.status == AlertStatus.OPEN, 1), else_=0)),
         func.min(A.created_at),
     ).where(A.team == team, A.status.in_(UNRESOLVED_ALERTS), A.created_at < as_of)
     resolved = select(func.count()).where(
-        A.team == team, A.status == "resolved", A.resolved_at >= start, A.resolved_at < end
+        A.team == team,
+        A.status == AlertStatus.RESOLVED,
+        A.resolved_at >= start,
+        A.resolved_at < end,
     )
     # Two queries, each answered from its index; an OR of both would scan the table.
     async with db.session() as session:
@@ -402,14 +406,14 @@ MAX_POST_ATTEMPTS = 5
 
 @dataclass(frozen=True)
 class PostRecord:
-    status: str  # "posting" | "posted" | "failed"
+    status: DigestPostStatus
     channel_id: str | None
     message_ts: str | None
     attempts: int = 0
 
     @property
     def retryable(self) -> bool:
-        return self.status == "failed" and self.attempts < MAX_POST_ATTEMPTS
+        return self.status is DigestPostStatus.FAILED and self.attempts < MAX_POST_ATTEMPTS
 
 
 async def posted_digests(db: Database, team: str, period: str) -> dict[str, PostRecord]:
@@ -421,7 +425,7 @@ async def posted_digests(db: Database, team: str, period: str) -> dict[str, Post
             )
         )
         return {
-            digest: PostRecord(status, channel, ts, attempts)
+            digest: PostRecord(DigestPostStatus(status), channel, ts, attempts)
             for digest, status, channel, ts, attempts in result.all()
         }
 
@@ -443,7 +447,13 @@ async def claim_digest(
     """
     async with db.session() as session:
         session.add(
-            DigestPost(team=team, period=period, digest=digest, status="posting", created_at=now)
+            DigestPost(
+                team=team,
+                period=period,
+                digest=digest,
+                status=DigestPostStatus.POSTING,
+                created_at=now,
+            )
         )
         try:
             await session.commit()
@@ -458,10 +468,10 @@ async def claim_digest(
                 P.team == team,
                 P.period == period,
                 P.digest == digest,
-                P.status == "failed",
+                P.status == DigestPostStatus.FAILED,
                 true() if any_attempt else P.attempts < MAX_POST_ATTEMPTS,
             )
-            .values(status="posting", created_at=now)
+            .values(status=DigestPostStatus.POSTING, created_at=now)
             .execution_options(synchronize_session=False)
         )
         await session.commit()
@@ -474,7 +484,7 @@ async def finish_digest(
     period: str,
     digest: str,
     *,
-    status: str,
+    status: DigestPostStatus,
     channel_id: str | None = None,
     message_ts: str | None = None,
 ) -> None:
@@ -490,7 +500,7 @@ async def finish_digest(
                 status=status,
                 channel_id=channel_id,
                 message_ts=message_ts,
-                attempts=P.attempts + (1 if status == "failed" else 0),
+                attempts=P.attempts + (1 if status is DigestPostStatus.FAILED else 0),
             )
             .execution_options(synchronize_session=False)
         )

@@ -12,10 +12,16 @@ from sqlmodel import col
 
 from storage.db import Database
 from storage.models import Conversation, Survey
+from storage.statuses import SurveyStatus
 
-WAITING = ("scheduled", "sending")
 # Statuses that mean the customer was (or is about to be) asked: they count for the throttle.
-ASKED = ("scheduled", "sending", "delivered", "answered", "expired")
+ASKED = (
+    SurveyStatus.SCHEDULED,
+    SurveyStatus.SENDING,
+    SurveyStatus.DELIVERED,
+    SurveyStatus.ANSWERED,
+    SurveyStatus.EXPIRED,
+)
 
 
 @dataclass(frozen=True)
@@ -103,8 +109,8 @@ async def customer_asked_since(db: Database, customer_key: str, since: datetime)
 def _due(now: datetime) -> ColumnElement[bool]:
     """Due now: waiting to be sent, or claimed by a sender that died (its lease ran out)."""
     waiting = or_(
-        col(Survey.status) == "scheduled",
-        (col(Survey.status) == "sending") & (col(Survey.lease_until) < now),
+        col(Survey.status) == SurveyStatus.SCHEDULED,
+        (col(Survey.status) == SurveyStatus.SENDING) & (col(Survey.lease_until) < now),
     )
     return waiting & (col(Survey.send_after) <= now)
 
@@ -129,7 +135,7 @@ async def claim_survey(
     claimed = await db.write(
         update(Survey)
         .where(col(Survey.id) == survey_id, _due(now))
-        .values(status="sending", lease_until=lease_until)
+        .values(status=SurveyStatus.SENDING, lease_until=lease_until)
     )
     return await get_survey(db, survey_id) if claimed == 1 else None
 
@@ -150,7 +156,7 @@ async def mark_delivered(
     await _update_survey(
         db,
         survey_id,
-        status="delivered",
+        status=SurveyStatus.DELIVERED,
         channel_id=channel_id,
         message_ts=message_ts,
         delivered_at=at,
@@ -169,7 +175,11 @@ async def postpone(
     attempts: int | None = None,
 ) -> None:
     """Back to the outbox, due again at `until` (quiet hours, or a retry)."""
-    values: dict[str, object] = {"status": "scheduled", "send_after": until, "lease_until": None}
+    values: dict[str, object] = {
+        "status": SurveyStatus.SCHEDULED,
+        "send_after": until,
+        "lease_until": None,
+    }
     if error is not None:
         values["last_error"] = error[:500]
     if attempts is not None:
@@ -179,12 +189,17 @@ async def postpone(
 
 async def mark_failed(db: Database, survey_id: int, *, error: str, attempts: int) -> None:
     await _update_survey(
-        db, survey_id, status="failed", last_error=error[:500], attempts=attempts, lease_until=None
+        db,
+        survey_id,
+        status=SurveyStatus.FAILED,
+        last_error=error[:500],
+        attempts=attempts,
+        lease_until=None,
     )
 
 
 async def mark_expired(db: Database, survey_id: int) -> None:
-    await _update_survey(db, survey_id, status="expired", lease_until=None)
+    await _update_survey(db, survey_id, status=SurveyStatus.EXPIRED, lease_until=None)
 
 
 async def set_customer(db: Database, survey_id: int, customer_id: str) -> None:
@@ -201,9 +216,9 @@ async def cancel_waiting_in_thread(
             col(Survey.channel_id) == channel_id,
             col(Survey.thread_ts) == thread_ts,
             col(Survey.customer_id) == customer_id,
-            col(Survey.status) == "scheduled",
+            col(Survey.status) == SurveyStatus.SCHEDULED,
         )
-        .values(status="cancelled", last_error="customer wrote again in the thread")
+        .values(status=SurveyStatus.CANCELLED, last_error="customer wrote again in the thread")
     )
 
 

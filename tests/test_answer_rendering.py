@@ -15,6 +15,7 @@ from bot.scales import Band
 from handlers.views import read_follow_up
 from sandbox.blockkit import validate_blocks, validate_view
 from storage.models import Survey
+from storage.statuses import AlertStatus
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -93,7 +94,7 @@ def test_the_alert_fits_block_kit_even_with_a_long_hostile_comment() -> None:
         reasons=("slow_response", "unknown_code"),
         comment="<!channel> " * 1000,
         answered_at=NOW,
-        status="open",
+        status=AlertStatus.OPEN,
     )
     alert = render_alert(facts)
     assert validate_blocks(alert["blocks"], surface="message") == []

@@ -11,6 +11,7 @@ from storage import alerts, surveys
 from storage import answers as store
 from storage.db import Database
 from storage.models import Alert, Survey
+from storage.statuses import Source
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 TEAM = Team(name="support", delay_minutes=0, quiet_hours=None, throttle_days=0)
@@ -26,7 +27,7 @@ def never(_old: int, _new: int) -> bool:
 
 async def delivered_survey(db: Database, external_id: str = "42") -> Survey:
     closed = ClosedConversation(
-        source="webhook",
+        source=Source.WEBHOOK,
         external_id=external_id,
         team=TEAM,
         closed_at=NOW,
