@@ -17,9 +17,10 @@ from bot.scales import Band, Scale, band_of, scale_for
 from bot.teams import DEFAULT_TEAM, Team, Teams
 from storage import answers as store
 from storage import surveys
+from storage.answers import AnswerRecord
 from storage.db import Database
-from storage.models import Response, Survey
 from storage.statuses import SurveyStatus
+from storage.surveys import SurveyRecord
 
 log = logging.getLogger("surveybot.answers")
 
@@ -44,13 +45,13 @@ class Refusal:
     """A click or form that does not count, and why."""
 
     reason: RefusalReason
-    survey: Survey | None = None  # known surveys: an expired one loses its buttons
+    survey: SurveyRecord | None = None  # known surveys: an expired one loses its buttons
 
 
 @dataclass(frozen=True)
 class AnswerOutcome:
-    survey: Survey
-    response: Response
+    survey: SurveyRecord
+    response: AnswerRecord
     changed: bool  # False: the same answer again (double click, Slack's retry)
     previous_score: int | None
 
@@ -63,22 +64,22 @@ class AnswerOutcome:
         return band_of(self.scale, self.response.score)
 
 
-def team_of(teams: Teams, survey: Survey) -> Team:
+def team_of(teams: Teams, survey: SurveyRecord) -> Team:
     return teams.by_name(survey.team) or DEFAULT_TEAM
 
 
-def locale_of(survey: Survey, team: Team) -> str:
+def locale_of(survey: SurveyRecord, team: Team) -> str:
     return survey.locale or team.language
 
 
-def is_closed(survey: Survey, now: datetime) -> bool:
+def is_closed(survey: SurveyRecord, now: datetime) -> bool:
     return (
         survey.status in (SurveyStatus.EXPIRED, SurveyStatus.CANCELLED) or now >= survey.expires_at
     )
 
 
 def refusal_for_click(
-    survey: Survey | None,
+    survey: SurveyRecord | None,
     *,
     score: int | None,
     user_id: str,
@@ -111,7 +112,9 @@ def keeps_follow_up(kind: str) -> store.KeepsFollowUp:
     return keeps
 
 
-def _refused(what: str, reason: RefusalReason, survey: Survey | None, user_id: str) -> Refusal:
+def _refused(
+    what: str, reason: RefusalReason, survey: SurveyRecord | None, user_id: str
+) -> Refusal:
     """Log a refusal in one line; only an expired survey is handed back (to close it)."""
     log.info(
         "%s refused survey=%s user=%s reason=%s",
@@ -169,8 +172,8 @@ async def record_answer(
 class Answered:
     """An answered survey its customer may still add to (comment, change of mind)."""
 
-    survey: Survey
-    response: Response
+    survey: SurveyRecord
+    response: AnswerRecord
 
     @property
     def band(self) -> Band:
@@ -184,7 +187,7 @@ async def answered_survey(
     survey = await surveys.survey_by_token(db, token) if token else None
     reason: RefusalReason | None = None
     response = None
-    if survey is None or survey.id is None or survey.status not in SHOWN:
+    if survey is None or survey.status not in SHOWN:
         reason = RefusalReason.UNKNOWN
     elif user_id != survey.customer_id:
         reason = RefusalReason.NOT_YOURS
@@ -203,7 +206,6 @@ async def save_follow_up(
     db: Database, answered: Answered, form: FollowUpForm, now: datetime
 ) -> Answered | None:
     """Store a validated follow-up; None if the answer vanished meanwhile."""
-    assert answered.survey.id is not None
     response = await store.save_follow_up(
         db, answered.survey.id, reasons=form.reasons, comment=form.comment, at=now
     )

@@ -35,8 +35,9 @@ from bot.blocks.survey import parse_score_button_value
 from bot.expiry import close_on_click
 from bot.scales import Band
 from bot.teams import Teams
+from storage.answers import AnswerRecord
 from storage.db import Database
-from storage.models import Response, Survey
+from storage.surveys import SurveyRecord
 
 log = logging.getLogger("surveybot.clicks")
 
@@ -73,7 +74,11 @@ async def _refuse(
 
 
 async def _open_follow_up(
-    client: AsyncWebClient, trigger_id: str | None, survey: Survey, response: Response, locale: str
+    client: AsyncWebClient,
+    trigger_id: str | None,
+    survey: SurveyRecord,
+    response: AnswerRecord,
+    locale: str,
 ) -> None:
     if not trigger_id:
         return
@@ -84,7 +89,7 @@ async def _open_follow_up(
             kind=survey.kind,
             score=response.score,
             locale=locale,
-            reasons=[r for r in (response.reasons or "").split(",") if r],
+            reasons=response.reasons,
             comment=response.comment,
         ),
     )

@@ -25,8 +25,8 @@ from bot.customers import directory_for
 from bot.teams import DEFAULT_TEAM, Team, Teams
 from storage import surveys as store
 from storage.db import Database
-from storage.models import Survey
 from storage.statuses import Delivery, Source
+from storage.surveys import SurveyRecord
 
 log = logging.getLogger("surveybot.dispatcher")
 
@@ -66,11 +66,10 @@ class Dispatcher:
                 await self._retry_or_fail(survey, "internal_error", now)
         return delivered
 
-    def _team(self, survey: Survey) -> Team:
+    def _team(self, survey: SurveyRecord) -> Team:
         return self.teams.by_name(survey.team) or DEFAULT_TEAM
 
-    async def _deliver(self, survey: Survey, now: datetime) -> int:
-        assert survey.id is not None
+    async def _deliver(self, survey: SurveyRecord, now: datetime) -> int:
         if now >= survey.expires_at:
             await store.mark_expired(self.db, survey.id)
             log.info("survey expired before delivery survey=%s", survey.token)
@@ -129,7 +128,7 @@ class Dispatcher:
         )
         return 1
 
-    async def _about(self, survey: Survey, locale: str) -> str | None:
+    async def _about(self, survey: SurveyRecord, locale: str) -> str | None:
         """In a DM nothing says which conversation is meant: name it, or link to it."""
         conversation = await store.conversation_of(self.db, survey)
         if conversation is None:
@@ -141,8 +140,7 @@ class Dispatcher:
             return about_slack_conversation(link, locale) if link else None
         return None
 
-    async def _retry_or_fail(self, survey: Survey, error: str, now: datetime) -> None:
-        assert survey.id is not None
+    async def _retry_or_fail(self, survey: SurveyRecord, error: str, now: datetime) -> None:
         attempts = survey.attempts + 1
         if attempts >= self.max_attempts or error in PERMANENT_ERRORS:
             await store.mark_failed(self.db, survey.id, error=error, attempts=attempts)

@@ -13,7 +13,6 @@ from bot.scales import SurveyKind
 from bot.teams import Team
 from storage import surveys as store
 from storage.db import Database
-from storage.models import Conversation, Survey
 from storage.statuses import ConversationOutcome, Delivery, Source, SurveyStatus
 
 log = logging.getLogger("surveybot.surveys")
@@ -117,7 +116,7 @@ async def close_conversation(
     ):
         status = CloseStatus.TOO_LATE
 
-    conversation = Conversation(
+    conversation = store.NewConversation(
         source=closed.source,
         external_id=closed.external_id,
         team=team.name,
@@ -137,9 +136,8 @@ async def close_conversation(
         # A survey due in the past (a late webhook) goes out now, not never.
         due = max(timing.send_after(closed.closed_at, team.delay_minutes), now)
         thread = closed.source is Source.SLACK and team.delivery is Delivery.THREAD
-        survey = Survey(
+        survey = store.NewSurvey(
             token=secrets.token_urlsafe(12),
-            conversation_id=0,
             team=team.name,
             kind=(closed.kind or team.survey).value,
             customer_key=closed.customer_key,

@@ -23,6 +23,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    exists,
     func,
     literal,
     select,
@@ -34,7 +35,7 @@ from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from sqlmodel import SQLModel
 
 from storage.db import Database
-from storage.models import Alert, DigestPost, Response, Survey
+from storage.models import Alert, DigestPost, Response, ResponseReason, Survey
 from storage.statuses import AlertStatus, DigestPostStatus
 
 Histogram = dict[int, int]  # score -> answers
@@ -46,6 +47,7 @@ def _columns(model: type[SQLModel]) -> ReadOnlyColumnCollection[str, Column[Any]
 
 
 R = _columns(Response)
+RR = _columns(ResponseReason)
 S = _columns(Survey)
 A = _columns(Alert)
 P = _columns(DigestPost)
@@ -158,11 +160,8 @@ async def delivery(db: Database, team: str, start: datetime, end: datetime) -> D
 
 
 def _cites(reason: str) -> ColumnElement[bool]:
-    """True when the comma-separated reasons column holds exactly this code."""
-    # Commas on both sides so "other" never matches inside a longer code; "_" is a LIKE
-    # wildcard, hence the escape.
-    pattern = "%," + reason.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + ",%"
-    return (literal(",") + R.reasons + literal(",")).like(pattern, escape="\\")
+    """True when the answer gave this reason (one primary-key lookup per answer)."""
+    return exists().where(RR.response_id == R.id, RR.reason == reason)
 
 
 async def reason_histograms(
@@ -176,19 +175,17 @@ async def reason_histograms(
     """For each reason code, the score histogram of the answers citing it, in one query."""
     if not reasons:
         return {}
-    columns = [func.sum(case((_cites(r), 1), else_=0)) for r in reasons]
     query = (
-        select(R.score, *columns)
-        .where(*_answers_of(team, kind, start, end), R.reasons.is_not(None))
-        .group_by(R.score)
+        select(RR.reason, R.score, func.count())
+        .select_from(Response)
+        .join(ResponseReason, RR.response_id == R.id)
+        .where(*_answers_of(team, kind, start, end), RR.reason.in_(reasons))
+        .group_by(RR.reason, R.score)
     )
     result: dict[str, Histogram] = {r: {} for r in reasons}
     async with db.session() as session:
-        for row in (await session.execute(query)).all():
-            score = int(row[0])
-            for reason, count in zip(reasons, row[1:], strict=True):
-                if count:
-                    result[reason][score] = int(count)
+        for reason, score, count in (await session.execute(query)).all():
+            result[str(reason)][int(score)] = int(count)
     return result
 
 
@@ -240,7 +237,6 @@ async def example_comments(
             .where(
                 *_answers_of(team, kind, start, end),
                 R.score <= low_max,
-                R.reasons.is_not(None),
                 _cites(reason),
                 _has_comment(),
                 R.id.not_in(used),

@@ -94,12 +94,26 @@ class Response(SQLModel, table=True):
     customer_id: str | None = Field(default=None, max_length=32)
     customer_value: float | None = None
     score: int
-    reasons: str | None = Field(default=None, max_length=255)  # comma-separated reason codes
     comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     answered_at: datetime = Field(sa_column=_utc())
     commented_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     # Set once, by a conditional update, when the agent was thanked: kudos never go twice.
     kudos_sent_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+class ResponseReason(SQLModel, table=True):
+    """One reason the customer gave in the follow-up, one row per reason and answer."""
+
+    __tablename__ = "response_reasons"
+    __table_args__ = (
+        # The digest counts reasons per code over a week's answers: from the code to them.
+        Index("ix_response_reasons_reason", "reason", "response_id"),
+    )
+
+    # The primary key is the promise: a reason counts once per answer. It also leads
+    # from an answer to its reasons, as the digest's join and the follow-up need.
+    response_id: int = Field(foreign_key="responses.id", primary_key=True)
+    reason: str = Field(primary_key=True, max_length=32)
 
 
 class AnswerChange(SQLModel, table=True):

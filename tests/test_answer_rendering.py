@@ -14,13 +14,13 @@ from bot.follow_up_form import FollowUpForm, validate_follow_up
 from bot.scales import Band
 from handlers.views import read_follow_up
 from sandbox.blockkit import validate_blocks, validate_view
-from storage.models import Survey
 from storage.statuses import AlertStatus
+from storage.surveys import SurveyRecord
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
-def a_survey(**changes: Any) -> Survey:
+def a_survey(**changes: Any) -> SurveyRecord:
     values: dict[str, Any] = {
         "id": 1,
         "token": "tok",
@@ -38,7 +38,7 @@ def a_survey(**changes: Any) -> Survey:
         "expires_at": NOW + timedelta(days=7),
     }
     values.update(changes)
-    return Survey(**values)
+    return SurveyRecord(**values)
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,7 @@ def a_survey(**changes: Any) -> Survey:
     ],
 )
 def test_a_click_counts_only_from_the_customer_on_their_open_survey(
-    survey: Survey | None,
+    survey: SurveyRecord | None,
     score: int,
     user: str,
     where: tuple[str, str],

@@ -106,7 +106,8 @@ def render_alert(facts: AlertFacts, locale: str | None = None) -> dict[str, Any]
         },
     ]
     if facts.reasons:
-        named = ", ".join(_(REASONS[code]) for code in facts.reasons if code in REASONS)
+        # In the form's order, whatever order they were stored in.
+        named = ", ".join(_(label) for code, label in REASONS.items() if code in facts.reasons)
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": f"*What went wrong:* {named}"}}
         )
