@@ -79,9 +79,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["response_id"], ["responses.id"]),
         sa.PrimaryKeyConstraint("response_id", "reason"),
     )
-    op.create_index(
-        "ix_response_reasons_reason", "response_reasons", ["reason", "response_id"], unique=False
-    )
     op.execute(
         "INSERT INTO response_reasons (response_id, reason) "
         "SELECT response_id, reason FROM _reasons_moving"
@@ -96,5 +93,4 @@ def downgrade() -> None:
             sa.Column("reasons", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True)
         )
     op.execute(_JOIN[dialect])
-    op.drop_index("ix_response_reasons_reason", table_name="response_reasons")
     op.drop_table("response_reasons")
