@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import ids
-from bot.i18n import translator
+from bot.i18n import plural_translator, translator
 from bot.scales import REASONS, Band
 
 MAX_COMMENT = 2000  # characters; the modal's input enforces it and the server checks again
@@ -36,10 +36,14 @@ def validate_follow_up(form: FollowUpForm, *, band: Band, locale: str | None) ->
     if ids.FOLLOW_UP_COMMENT_BLOCK in errors:
         pass
     elif form.comment is not None and len(form.comment) > MAX_COMMENT:
-        errors[ids.FOLLOW_UP_COMMENT_BLOCK] = _(
-            "Please keep it under {limit} characters (this one has {count})."
+        ngettext = plural_translator(locale)
+        errors[ids.FOLLOW_UP_COMMENT_BLOCK] = ngettext(
+            "Please shorten your comment: it has {count} character and the limit is {limit}.",
+            "Please shorten your comment: it has {count} characters and the limit is {limit}.",
+            len(form.comment),
         ).format(limit=MAX_COMMENT, count=len(form.comment))
     elif not form.reasons and form.comment is None:
+        # Translators: “Not now” is the form's close button; use its translation.
         errors[ids.FOLLOW_UP_COMMENT_BLOCK] = _(
             "Write a few words or pick a reason, or close this form with “Not now”."
         )

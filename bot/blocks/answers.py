@@ -188,6 +188,7 @@ def render_follow_up(
         "private_metadata": token,
         "notify_on_close": True,
         "title": {"type": "plain_text", "text": title[:MODAL_TITLE]},
+        # Translators: the form's buttons and title: at most 24 characters each.
         "submit": {"type": "plain_text", "text": _("Send")[:MODAL_TITLE]},
         "close": {"type": "plain_text", "text": _("Not now")[:MODAL_TITLE]},
         "blocks": blocks,
