@@ -25,6 +25,16 @@ from storage.migrations import migrate
 
 log = logging.getLogger("surveybot.app")
 
+
+class _TokenFromEnvironmentNotice(logging.Filter):
+    """bolt reads SLACK_BOT_TOKEN itself although it is given our client, then warns."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.AsyncApp").addFilter(_TokenFromEnvironmentNotice())
+
 SHUTDOWN_GRACE_SECONDS = 10.0
 
 # Slack's payloads are small; a larger body is refused by aiohttp with 413.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import errno
 import logging
 import os
 import signal
@@ -17,12 +18,13 @@ from aiohttp import web
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.app import Services, create_bolt_app, create_services, create_web_app
 from bot.logs import configure_logging
 from bot.settings import Settings
 from bot.teams import TeamsFileError, load_teams
-from storage.db import Database
+from storage.db import Database, DatabaseUnavailable, connection_problem, missing_sqlite_file
 from storage.migrations import migrate
 from storage.privacy import Forgotten, export_answers, forget_customer
 
@@ -60,16 +62,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print("Until then, here is the local demo (Ctrl-C stops it).\n", file=sys.stderr)
             return _demo(port=settings.port, keep_running=True)
         return 2
+    if args.socket_mode and (problem := settings.app_token_problem()):
+        print(f"surveybot: {problem}", file=sys.stderr)
+        return 2
     from handlers import add_routes, register  # the composition root wires the edges in
 
     services = create_services(settings, load_teams(settings.config_path))
     bolt_app = create_bolt_app(services, register)
     web_app = create_web_app(services, bolt_app, add_routes)
     if not args.socket_mode:
-        print(
-            f"surveybot listening on http://0.0.0.0:{settings.port}/slack/events", file=sys.stderr
-        )
-        web.run_app(web_app, port=settings.port, print=None)
+        # Said once the port is bound: a start that fails says why instead.
+        listening = f"surveybot listening on http://0.0.0.0:{settings.port}/slack/events"
+        web.run_app(web_app, port=settings.port, print=lambda _: print(listening, file=sys.stderr))
         return 0
     asyncio.run(_serve_socket_mode(services, bolt_app, web_app, settings))
     return 0
@@ -96,18 +100,40 @@ async def _serve_socket_mode(
     await runner.cleanup()
 
 
+async def _existing_database(settings: Settings) -> Database:
+    """The bot's database, brought up to date as `serve` would; never a new empty file."""
+    if path := missing_sqlite_file(settings.database_url):
+        raise DatabaseUnavailable(
+            f"there is no surveybot database here ({path}): run this command in the folder "
+            "where the bot runs, or set DATABASE_URL"
+        )
+    db = Database(settings.database_url)
+    try:
+        await migrate(db)
+    except BaseException:
+        await db.dispose()
+        raise
+    return db
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = Settings()
 
     async def run() -> None:
         db = Database(settings.database_url)
         try:
-            await migrate(db)
+            if args.down_to:
+                await migrate(db, args.down_to, down=True)
+            else:
+                await migrate(db)
         finally:
             await db.dispose()
 
     asyncio.run(run())
-    print(f"Database is up to date: {_redacted(settings.database_url)}")
+    if args.down_to:
+        print(f"Database schema is back at {args.down_to}: {_redacted(settings.database_url)}")
+    else:
+        print(f"Database is up to date: {_redacted(settings.database_url)}")
     return 0
 
 
@@ -140,7 +166,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         since = since if since.tzinfo else since.replace(tzinfo=UTC)
 
     async def run() -> int:
-        db = Database(settings.database_url)
+        db = await _existing_database(settings)
         writer = csv.writer(sys.stdout)
         writer.writerow(EXPORT_COLUMNS)
         count = 0
@@ -163,7 +189,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
     settings = Settings()
 
     async def run() -> Forgotten:
-        db = Database(settings.database_url)
+        db = await _existing_database(settings)
         try:
             return await forget_customer(db, args.customer)
         finally:
@@ -211,9 +237,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="without Slack credentials, run the local demo instead (what `make run` does)",
     )
     serve.set_defaults(func=cmd_serve)
-    sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(
-        func=cmd_migrate
+    migrate_parser = sub.add_parser("migrate", help="create or upgrade the database schema")
+    migrate_parser.add_argument(
+        "--down-to",
+        metavar="REVISION",
+        help="roll the schema back to this revision (e.g. 0003) before installing an older release",
     )
+    migrate_parser.set_defaults(func=cmd_migrate)
     demo = sub.add_parser("demo", help="play a support week against a pretend Slack, locally")
     demo.add_argument("--once", action="store_true", help="stop after the walkthrough")
     demo.add_argument("--port", type=int, default=3000, help="where the demo bot listens")
@@ -248,7 +278,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `surveybot export | head`: the reader left; that is not an error.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return 0
+    except Exception as exc:
+        problem = operator_problem(exc)
+        if problem is None:
+            raise
+        print(f"surveybot: {problem}", file=sys.stderr)
+        return 2
     return code
+
+
+def operator_problem(exc: BaseException) -> str | None:
+    """One sentence for a mistake in the set-up (database, port), or None for our bugs."""
+    settings = Settings()
+    if isinstance(exc, ArgumentError):
+        return (
+            f"DATABASE_URL {_redacted_or_raw(settings.database_url)!r} is not a database URL "
+            "(for example postgresql://user:password@host:5432/surveybot or "
+            "sqlite:///./surveybot.db)"
+        )
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {settings.port} is already in use (another surveybot?): stop that process "
+            f"or set PORT to a free port, for example PORT={settings.port + 1}"
+        )
+    return connection_problem(exc, settings.database_url)
+
+
+def _redacted_or_raw(url: str) -> str:
+    try:
+        return _redacted(url)
+    except ArgumentError:
+        return url
 
 
 if __name__ == "__main__":

@@ -129,18 +129,6 @@ def covered_week(now: datetime, zone: ZoneInfo) -> Period:
     return period_of_monday(current.monday - timedelta(days=7), zone)
 
 
-def scheduled_moment(team: Team, now: datetime) -> datetime:
-    """When this week's digest is due (UTC): the schedule's day and time, local to the team."""
-    monday = week_containing(now, team.zone).monday
-    day = monday + timedelta(days=team.digest_weekday)
-    return datetime.combine(day, team.digest_time, tzinfo=team.zone).astimezone(UTC)
-
-
-def is_due(team: Team, now: datetime) -> bool:
-    """True once this week's scheduled moment has passed (a late start still posts)."""
-    return now >= scheduled_moment(team, now)
-
-
 def recent_weeks(period: Period, zone: ZoneInfo, count: int = WEEKS_SHOWN) -> list[Period]:
     """`count` consecutive weeks ending with `period`, oldest first."""
     return [

@@ -35,11 +35,11 @@ from bot.digest import (
     boundaries,
     compose_digest,
     covered_week,
-    is_due,
     key_drivers,
     parse_week,
     recent_weeks,
 )
+from bot.digest_schedule import latest_digest_moment
 from bot.scales import REASONS, scale_for
 from bot.settings import Settings
 from bot.slack import make_client
@@ -117,25 +117,36 @@ def render_chart(digest: Digest) -> bytes:
 # ------------------------------------------------------------------ posting
 
 
-async def post_due_digests(
-    db: Database, client: AsyncWebClient, teams: Teams, now: datetime
+async def post_weekly_digest(
+    db: Database, client: AsyncWebClient, team: Team, now: datetime
 ) -> int:
-    """Post every digest whose weekly moment has passed this week; returns Slack posts made.
+    """The team's weekly job: post the week its latest scheduled moment covers.
 
-    Safe to call as often as you like: each message's row is claimed before it is sent.
-    A team whose posting fails is logged and does not stop the others.
+    Run by the team's cron job and once at start, so a bot that was down at the
+    moment still posts that digest; the DigestPost rows keep every message to once
+    however often it runs. Returns the Slack posts made.
     """
-    posts = 0
-    for team in teams.teams:
-        if not team.digest_channel or not is_due(team, now):
-            continue
-        period = covered_week(now, team.zone)
-        try:
-            # Messages Slack refused on an earlier tick get another try (a few in all).
-            posts += await post_team_digest(db, client, team, period, now, retry_failed=True)
-        except Exception:
-            log.exception("digest failed team=%s period=%s", team.name, period.label)
-    return posts
+    if not team.digest_channel:
+        return 0
+    period = covered_week(latest_digest_moment(team, now), team.zone)
+    # Messages Slack refused on an earlier run get another try (a few in all).
+    return await post_team_digest(db, client, team, period, now, retry_failed=True)
+
+
+async def retry_refused_digests(
+    db: Database, client: AsyncWebClient, team: Team, now: datetime
+) -> int:
+    """Another try for this week's messages Slack refused (five tries in all), in order.
+
+    A week with nothing refused is left alone: posting it is the weekly job's work.
+    """
+    if not team.digest_channel:
+        return 0
+    period = covered_week(latest_digest_moment(team, now), team.zone)
+    rows = await digests.posted_digests(db, team.name, period.label)
+    if not any(row.retryable for row in rows.values()):
+        return 0
+    return await post_team_digest(db, client, team, period, now, retry_failed=True)
 
 
 async def post_team_digest(

@@ -1,17 +1,95 @@
-"""One line per event, key=value, never tokens or customers' words."""
+"""One line per event, key=value, never tokens or customers' words.
+
+Values are quoted by the formatter, not by each call: a user id, an error code or a
+team name that came from outside cannot start a new line or pass for another key.
+Call sites either pass values as %-arguments (`"survey failed error=%s", code`) or as
+fields (`log.info("slack request", extra=fields(type=..., user=...))`); both are quoted.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+FIELDS = "surveybot_fields"
+# Values made only of these characters are printed bare; anything else is JSON-quoted.
+_BARE = re.compile(r"[A-Za-z0-9_.,:/@+\-]+")
+# Line breaks a log reader would honour, in a message that is not ours (a library's).
+_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+def quote(value: object) -> str:
+    """`value` as one token of a key=value line."""
+    text = value if isinstance(value, str) else str(value)
+    if _BARE.fullmatch(text):
+        return text
+    # ensure_ascii escapes every control character and every non-ASCII separator.
+    return json.dumps(text)
+
+
+def fields(**values: object) -> dict[str, Any]:
+    """`extra=` for a log call: these values follow the message as key=value (None left out)."""
+    return {FIELDS: values}
+
+
+def _quoted_args(args: Any) -> Any:
+    def one(value: object) -> object:
+        # Numbers keep their type so that %d and %.1f still work.
+        return value if isinstance(value, int | float) else quote(value)
+
+    if isinstance(args, Mapping):
+        return {key: one(value) for key, value in args.items()}
+    if isinstance(args, tuple):
+        return tuple(one(value) for value in args)
+    return args
+
+
+def log_failure(log: logging.Logger, message: str, error: BaseException, **values: object) -> None:
+    """One error line for work that raised after nobody could be answered any more.
+
+    Slack refusing a call is Slack's answer, named by its error code; anything else
+    is our bug and gets its traceback.
+    """
+    if isinstance(error, SlackApiError):
+        code = error.response.get("error") if error.response is not None else None
+        log.error(message, extra=fields(**values, error=code or "unknown"))
+    else:
+        log.error(message, extra=fields(**values, error=type(error).__name__), exc_info=error)
+
+
+class KeyValueFormatter(logging.Formatter):
+    """`<time> level=.. logger=.. <message> key=value ...`, one line before any traceback."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        # A copy: other handlers (and pytest's) still see the record as it was logged.
+        line = logging.makeLogRecord(record.__dict__)
+        line.args = _quoted_args(record.args)
+        message = line.getMessage()
+        extra: Mapping[str, object] = getattr(record, FIELDS, None) or {}
+        pairs = " ".join(f"{key}={quote(v)}" for key, v in extra.items() if v is not None)
+        line.msg = _BREAKS.sub(lambda m: json.dumps(m[0])[1:-1], message)
+        if pairs:
+            line.msg = f"{line.msg} {pairs}" if line.msg else pairs
+        line.args = None
+        return super().format(line)
 
 
 def configure_logging() -> None:
     level = os.environ.get("SURVEYBOT_LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(KeyValueFormatter())
+    logging.basicConfig(level=level, handlers=[handler])
     # Bolt and the SDK log request bodies at DEBUG; keep them at WARNING unless asked.
     for noisy in ("slack_bolt", "slack_sdk", "apscheduler", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # A job that raises is logged once, by the scheduler's listener in bot.scheduler.
+    logging.getLogger("apscheduler.executors").setLevel(logging.CRITICAL)

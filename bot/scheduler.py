@@ -1,17 +1,29 @@
-"""The one AsyncIOScheduler of the process, with its jobs declared here."""
+"""The one AsyncIOScheduler of the process, with its jobs declared here.
+
+A job that raises is logged once, by the scheduler's error listener; jobs do not
+catch for logging's sake.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.digest_job import post_due_digests
+from bot.digest_job import post_weekly_digest, retry_refused_digests
+from bot.digest_schedule import digest_trigger
 from bot.expiry import expire_overdue
+from bot.logs import fields, log_failure
+from bot.teams import Team
 from storage import events
+from storage.db import Database
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -20,8 +32,10 @@ log = logging.getLogger("surveybot.scheduler")
 
 # Slack retries for up to ~5 minutes; keep seen event ids well past that.
 EVENT_MEMORY = timedelta(hours=1)
-# How often to look for digests that are due; the DigestPost rows make firing often safe.
-DIGEST_INTERVAL = timedelta(minutes=5)
+# A digest a few hours late (a busy or suspended host) is still worth posting.
+DIGEST_MISFIRE_GRACE = timedelta(hours=6)
+# How often this week's digests Slack refused get another try (five tries in all).
+DIGEST_RETRY_INTERVAL = timedelta(minutes=5)
 
 
 class Scheduler:
@@ -35,19 +49,17 @@ class Scheduler:
 
     def start(self, services: Services) -> None:
         scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_listener(_log_job_error, EVENT_JOB_ERROR)
+        scheduler.add_listener(_log_job_missed, EVENT_JOB_MISSED)
+        # The scheduler runs on wall time; the jobs read the bot's clock.
+        started = datetime.now(UTC)
 
         async def dispatch() -> None:
             async with self._dispatching:
-                try:
-                    await services.dispatcher.run_once()
-                except Exception:
-                    log.exception("dispatch run failed")
+                await services.dispatcher.run_once()
 
         async def expire_surveys() -> None:
-            try:
-                await expire_overdue(services.db, services.client, services.teams, services.clock())
-            except Exception:
-                log.exception("expiry sweep failed")
+            await expire_overdue(services.db, services.client, services.teams, services.clock())
 
         async def forget_old_events() -> None:
             await events.forget_events_before(services.db, services.clock() - EVENT_MEMORY)
@@ -59,7 +71,7 @@ class Scheduler:
             id="dispatch",
             max_instances=1,
             coalesce=True,
-            next_run_time=datetime.now(UTC),  # the scheduler runs on wall time
+            next_run_time=started,
         )
         scheduler.add_job(
             expire_surveys,
@@ -69,28 +81,37 @@ class Scheduler:
             max_instances=1,
             coalesce=True,
         )
-
-        async def post_digests() -> None:
-            try:
-                await post_due_digests(
-                    services.db, services.client, services.teams, services.clock()
-                )
-            except Exception:
-                log.exception("digest run failed")
-
         scheduler.add_job(forget_old_events, "interval", minutes=10, id="forget_events")
-        # First run one interval after start, then every interval; a late start still
-        # posts this week's digests, and the DigestPost rows keep it to once.
-        scheduler.add_job(
-            post_digests,
-            "interval",
-            seconds=DIGEST_INTERVAL.total_seconds(),
-            id="digests",
-            max_instances=1,
-            coalesce=True,
-        )
+
+        catch_up = started + timedelta(seconds=services.settings.digest_catch_up_seconds)
+        for team in services.teams.teams:
+            if not team.digest_channel:
+                continue
+            # The first run is the catch-up: a bot that was down at the team's moment
+            # still posts that week's digest, and the rows make a run at any time safe.
+            scheduler.add_job(
+                _for_team(post_weekly_digest, services, team),
+                digest_trigger(team),
+                id=f"digest:{team.name}",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=int(DIGEST_MISFIRE_GRACE.total_seconds()),
+                next_run_time=catch_up,
+            )
+            scheduler.add_job(
+                _for_team(retry_refused_digests, services, team),
+                "interval",
+                seconds=DIGEST_RETRY_INTERVAL.total_seconds(),
+                id=f"digest_retry:{team.name}",
+                max_instances=1,
+                coalesce=True,
+            )
         scheduler.start()
         self._scheduler = scheduler
+
+    def jobs(self) -> list[Job]:
+        """The scheduled jobs (empty before start); for the operator and the tests."""
+        return list(self._scheduler.get_jobs()) if self._scheduler else []
 
     async def shutdown(self) -> None:
         scheduler, self._scheduler = self._scheduler, None
@@ -99,3 +120,22 @@ class Scheduler:
         scheduler.pause()
         async with self._dispatching:
             scheduler.shutdown(wait=False)
+
+
+_TeamJob = Callable[[Database, AsyncWebClient, Team, datetime], Awaitable[int]]
+
+
+def _for_team(job: _TeamJob, services: Services, team: Team) -> Callable[[], Awaitable[int]]:
+    async def run() -> int:
+        return await job(services.db, services.client, team, services.clock())
+
+    return run
+
+
+def _log_job_error(event: JobExecutionEvent) -> None:
+    log_failure(log, "job failed", event.exception, job=event.job_id)
+
+
+def _log_job_missed(event: JobExecutionEvent) -> None:
+    scheduled = event.scheduled_run_time.isoformat()
+    log.warning("job missed", extra=fields(job=event.job_id, scheduled=scheduled))

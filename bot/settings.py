@@ -36,6 +36,12 @@ class Settings(BaseSettings):
         default=60.0,
         validation_alias=AliasChoices("SURVEYBOT_EXPIRY_INTERVAL", "expiry_interval_seconds"),
     )
+    # Seconds after start before each team's digest job first runs, to catch up a week's
+    # digest missed while the bot was down; surveys go out first. Tests set 0.
+    digest_catch_up_seconds: float = Field(
+        default=60.0,
+        validation_alias=AliasChoices("SURVEYBOT_DIGEST_CATCH_UP", "digest_catch_up_seconds"),
+    )
     # Delivery attempts before a survey is marked failed (each attempt already
     # includes slack_sdk's own retries of 429 and 5xx).
     max_delivery_attempts: int = Field(
@@ -58,6 +64,17 @@ class Settings(BaseSettings):
 
     def missing_for_http(self) -> list[str]:
         return self._missing("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+
+    def app_token_problem(self) -> str | None:
+        """Socket Mode connects with an app-level token; a bot token would retry forever."""
+        token = self.slack_app_token or ""
+        if token.startswith("xapp-"):
+            return None
+        kind = "a bot token (xoxb-…)" if token.startswith("xoxb-") else "not an app-level token"
+        return (
+            f"SLACK_APP_TOKEN is {kind}: Socket Mode needs the app-level token (xapp-…) "
+            "from Basic Information -> App-Level Tokens, with the connections:write scope"
+        )
 
     def missing_for_socket_mode(self) -> list[str]:
         return self._missing("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")

@@ -25,6 +25,12 @@ _HHMM = r"([01]\d|2[0-3]):[0-5]\d"
 _QUIET_HOURS = re.compile(rf"^{_HHMM}-{_HHMM}$")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SCHEDULE = re.compile(rf"^({'|'.join(_DAYS)}) {_HHMM}$")
+# Public (C), private (G) channels; the API takes ids, and a name can change any day.
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]+$")
+HOW_TO_FIND_A_CHANNEL_ID = (
+    "in Slack, open the channel, click its name at the top; the id (C0123ABCD) "
+    "is at the bottom of the About tab"
+)
 
 
 class TeamsFileError(ValueError):
@@ -97,6 +103,17 @@ class Team(BaseModel):
         value = value.strip().lower()
         if not _SCHEDULE.match(value):
             raise ValueError(f"{value!r} is not '<day> HH:MM' (for example 'mon 09:00')")
+        return value
+
+    @field_validator("support_channels", "alert_channel", "digest_channel")
+    @classmethod
+    def _channel_ids(cls, value: str | tuple[str, ...] | None) -> str | tuple[str, ...] | None:
+        for channel in (value,) if isinstance(value, str) else value or ():
+            if not _CHANNEL_ID.match(channel):
+                kind = "a channel name" if channel.startswith("#") else "not a channel id"
+                raise ValueError(
+                    f"{channel!r} is {kind}; use the channel's id ({HOW_TO_FIND_A_CHANNEL_ID})"
+                )
         return value
 
     @field_validator("close_reaction", "skip_reaction")

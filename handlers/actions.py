@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,8 +18,6 @@ from bot.clicks import (
     score_clicked,
 )
 from handlers.context import Listener, services_of, tracked
-
-log = logging.getLogger("surveybot.handlers.actions")
 
 
 def click_of(body: dict[str, Any], action: dict[str, Any]) -> Click:
@@ -41,7 +38,7 @@ def click_of(body: dict[str, Any], action: dict[str, Any]) -> Click:
 ClickHandler = Callable[[Services, AsyncWebClient, Click], Awaitable[None]]
 
 
-def _listener(name: str, handle: ClickHandler) -> Listener:
+def _listener(handle: ClickHandler) -> Listener:
     async def on_click(
         ack: AsyncAck,
         body: dict[str, Any],
@@ -50,31 +47,26 @@ def _listener(name: str, handle: ClickHandler) -> Listener:
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        click = click_of(body, action)
-        try:
-            await handle(services_of(context), client, click)
-        except Exception:
-            # Already acked: log, never lose the ack to an exception.
-            log.exception("%s click failed user=%s action=%s", name, click.user_id, click.action_id)
+        await handle(services_of(context), client, click_of(body, action))
 
     return on_click
 
 
 ACTION_LISTENERS: dict[str | Any, Listener] = {
     ids.SURVEY_SCORE_PATTERN: _listener(
-        "score", lambda s, c, k: score_clicked(s.db, c, s.teams, k, s.clock())
+        lambda s, c, k: score_clicked(s.db, c, s.teams, k, s.clock())
     ),
     ids.SURVEY_ADD_COMMENT: _listener(
-        "add comment", lambda s, c, k: add_comment_clicked(s.db, c, s.teams, k, s.clock())
+        lambda s, c, k: add_comment_clicked(s.db, c, s.teams, k, s.clock())
     ),
     ids.SURVEY_CHANGE_ANSWER: _listener(
-        "change answer", lambda s, c, k: change_answer_clicked(s.db, c, s.teams, k, s.clock())
+        lambda s, c, k: change_answer_clicked(s.db, c, s.teams, k, s.clock())
     ),
     ids.ALERT_CLAIM: _listener(
-        "claim", lambda s, c, k: alert_button_clicked(s.db, c, "claim", k, s.clock())
+        lambda s, c, k: alert_button_clicked(s.db, c, "claim", k, s.clock())
     ),
     ids.ALERT_RESOLVE: _listener(
-        "resolve", lambda s, c, k: alert_button_clicked(s.db, c, "resolve", k, s.clock())
+        lambda s, c, k: alert_button_clicked(s.db, c, "resolve", k, s.clock())
     ),
 }
 

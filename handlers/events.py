@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -11,8 +10,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.sources import close_from_slack, close_notice, reaction_meaning
 from bot.surveys import customer_wrote_again
 from handlers.context import Listener, services_of, tracked
-
-log = logging.getLogger("surveybot.handlers.events")
 
 
 async def on_reaction_added(event: dict[str, Any], context: Any, client: AsyncWebClient) -> None:
@@ -25,27 +22,23 @@ async def on_reaction_added(event: dict[str, Any], context: Any, client: AsyncWe
         return
     team, skip = meaning
     closer = event.get("user", "")
-    try:
-        result = await close_from_slack(
-            services.db,
-            client,
-            services.teams,
-            channel_id=item["channel"],
-            message_ts=item["ts"],
-            closer_id=closer,
-            now=services.clock(),
-            skip_survey=skip,
-            # Not trusted as the customer: the message may be a reply, so the root is read.
-            message_author=None,
-        )
-        await client.chat_postEphemeral(
-            channel=item["channel"],
-            user=closer,
-            text=close_notice(result, team, event.get("item_user")),
-        )
-    except Exception:
-        # Already acked: log, never lose the ack to an exception.
-        log.exception("close by reaction failed channel=%s ts=%s", item["channel"], item["ts"])
+    result = await close_from_slack(
+        services.db,
+        client,
+        services.teams,
+        channel_id=item["channel"],
+        message_ts=item["ts"],
+        closer_id=closer,
+        now=services.clock(),
+        skip_survey=skip,
+        # Not trusted as the customer: the message may be a reply, so the root is read.
+        message_author=None,
+    )
+    await client.chat_postEphemeral(
+        channel=item["channel"],
+        user=closer,
+        text=close_notice(result, team, event.get("item_user")),
+    )
 
 
 async def on_message(event: dict[str, Any], context: Any) -> None:
@@ -56,10 +49,7 @@ async def on_message(event: dict[str, Any], context: Any) -> None:
     services = services_of(context)
     if services.teams.by_support_channel(event.get("channel", "")) is None:
         return
-    try:
-        await customer_wrote_again(services.db, event["channel"], thread_ts, event["user"])
-    except Exception:
-        log.exception("cancel on reply failed channel=%s", event.get("channel"))
+    await customer_wrote_again(services.db, event["channel"], thread_ts, event["user"])
 
 
 # Every event the app listens to; the manifest test checks the manifest declares these.

@@ -1,24 +1,90 @@
-"""Cross-cutting listener concerns: Slack's event retries are handled once."""
+"""Cross-cutting listener concerns, each written once: the request log line, Slack's
+event retries, and what happens when a listener raises."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.deliveries import first_delivery
+from bot.logs import fields, log_failure
 from handlers.context import services_of
 
 log = logging.getLogger("surveybot.handlers")
 
 IDEMPOTENT_EVENTS = frozenset({"message"})
 
+Next = Callable[[], Awaitable[BoltResponse]]
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def request_ids(body: dict[str, Any]) -> dict[str, str | None]:
+    """What a Slack request is, by its ids only: never its text, values or tokens."""
+    event = _dict(body.get("event"))
+    view = _dict(body.get("view"))
+    actions = body.get("actions")
+    action_ids = [str(a.get("action_id")) for a in actions or [] if isinstance(a, dict)]
+    return {
+        "type": body.get("type"),
+        "event": event.get("type"),
+        "action": ",".join(action_ids) or None,
+        "callback": body.get("callback_id") or view.get("callback_id"),
+    }
+
+
+class _LoggedAck(AsyncAck):
+    """Bolt's ack, which also writes the request's line with the time Slack waited,
+    and which an exception raised after it cannot take back."""
+
+    _response: BoltResponse | None = None
+
+    def __init__(self, request: dict[str, object]) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._request = request
+        self._started = time.perf_counter()
+
+    @property
+    def response(self) -> BoltResponse | None:
+        return self._response
+
+    @response.setter
+    def response(self, value: BoltResponse | None) -> None:
+        # Bolt clears the ack when a listener raises after acking; if its 10 ms poll
+        # had not seen the ack yet, Slack would get a 404 three seconds later.
+        if self._response is None or value is not None:
+            self._response = value
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        response: BoltResponse = await super().__call__(*args, **kwargs)
+        elapsed_ms = round((time.perf_counter() - self._started) * 1000)
+        log.info("slack request", extra=fields(**self._request, ms=elapsed_ms))
+        return response
+
+
+async def log_request(req: AsyncBoltRequest, resp: BoltResponse, next: Next) -> BoltResponse:
+    """One line per Slack request, written when it is acked.
+
+    Bolt's global middleware is not wrapped around the listener (`next()` returns
+    at once), so the line goes out with the ack, the moment Slack stops waiting.
+    """
+    body = req.body if isinstance(req.body, dict) else {}
+    req.context["ack"] = _LoggedAck(
+        {**request_ids(body), "team": req.context.team_id, "user": req.context.user_id}
+    )
+    return await next()
+
 
 async def drop_repeated_events(
-    req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
+    req: AsyncBoltRequest, resp: BoltResponse, next: Next
 ) -> BoltResponse:
     """Ack an event_id already handled without handling it again.
 
@@ -44,5 +110,25 @@ async def drop_repeated_events(
     return await next()
 
 
+async def log_listener_error(
+    error: Exception, body: dict[str, Any], request: AsyncBoltRequest
+) -> None:
+    """Bolt's error handler: every listener or middleware that raised, logged once.
+
+    Listeners do not catch for logging's sake; after the ack nobody waits for an
+    answer, so this line is all that is left to do.
+    """
+    log_failure(
+        log,
+        "slack listener failed",
+        error,
+        **request_ids(body if isinstance(body, dict) else {}),
+        team=request.context.team_id,
+        user=request.context.user_id,
+    )
+
+
 def register(app: AsyncApp) -> None:
+    app.middleware(log_request)
     app.middleware(drop_repeated_events)
+    app.error(log_listener_error)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -11,8 +10,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import ids
 from bot.sources import close_from_slack, close_notice
 from handlers.context import Listener, services_of, tracked
-
-log = logging.getLogger("surveybot.handlers.shortcuts")
 
 
 async def on_close_and_survey(
@@ -23,25 +20,22 @@ async def on_close_and_survey(
     message = shortcut.get("message") or {}
     channel = (shortcut.get("channel") or {}).get("id", "")
     agent = (shortcut.get("user") or {}).get("id", "")
-    try:
-        result = await close_from_slack(
-            services.db,
-            client,
-            services.teams,
-            channel_id=channel,
-            message_ts=message.get("ts", ""),
-            thread_ts=message.get("thread_ts"),
-            closer_id=agent,
-            now=services.clock(),
-            message_author=None if message.get("bot_id") else message.get("user"),
-        )
-        team = services.teams.by_support_channel(channel)
-        customer = message.get("user") if not message.get("thread_ts") else None
-        await client.chat_postEphemeral(
-            channel=channel, user=agent, text=close_notice(result, team, customer)
-        )
-    except Exception:
-        log.exception("close by shortcut failed channel=%s", channel)
+    result = await close_from_slack(
+        services.db,
+        client,
+        services.teams,
+        channel_id=channel,
+        message_ts=message.get("ts", ""),
+        thread_ts=message.get("thread_ts"),
+        closer_id=agent,
+        now=services.clock(),
+        message_author=None if message.get("bot_id") else message.get("user"),
+    )
+    team = services.teams.by_support_channel(channel)
+    customer = message.get("user") if not message.get("thread_ts") else None
+    await client.chat_postEphemeral(
+        channel=channel, user=agent, text=close_notice(result, team, customer)
+    )
 
 
 SHORTCUT_LISTENERS: dict[str, Listener] = {

@@ -30,10 +30,7 @@ async def on_follow_up_submitted(
         await ack(response_action="errors", errors=checked)
         return
     await ack()
-    try:
-        await follow_up_sent(services.db, client, services.teams, checked, form, now)
-    except Exception:
-        log.exception("follow-up failed survey=%s", checked.survey.token)
+    await follow_up_sent(services.db, client, services.teams, checked, form, now)
 
 
 async def on_follow_up_closed(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:

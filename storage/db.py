@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Delete, Update, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -15,17 +17,57 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+# What providers hand out, and the async driver each store is used with here.
+_ASYNC_DRIVERS = {
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
+
+
+def with_async_driver(url: str) -> str:
+    """`postgres://…` and `postgresql://…` use asyncpg, `sqlite:///…` aiosqlite."""
+    scheme, separator, rest = url.partition("://")
+    driver = _ASYNC_DRIVERS.get(scheme.lower())
+    return f"{driver}{separator}{rest}" if driver and separator else url
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+class DatabaseUnavailable(RuntimeError):
+    """The configured database cannot be used; the message says why in one sentence."""
+
+
+def missing_sqlite_file(url: str) -> str | None:
+    """The path of an SQLite file that does not exist yet, else None."""
+    parsed = make_url(with_async_driver(url))
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return None
+    return None if Path(path).exists() else path
+
+
+def _check_sqlite_folder(url: str) -> None:
+    path = make_url(url).database
+    if path and path != ":memory:" and not Path(path).resolve().parent.is_dir():
+        raise DatabaseUnavailable(
+            f"cannot open the SQLite database {path}: its folder does not exist (DATABASE_URL)"
+        )
+
+
 def create_engine(url: str) -> AsyncEngine:
+    # hide_parameters: a failed statement's error (and so its logged traceback) names
+    # the SQL, never the values, which may be a customer's comment.
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        _check_sqlite_folder(url)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_async_engine(
+        url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -43,6 +85,7 @@ class Database:
     """One engine and its session factory, shared by the whole process."""
 
     def __init__(self, url: str) -> None:
+        url = with_async_driver(url)
         self.url = url
         self.engine = create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -77,3 +120,59 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and everything it wraps (SQLAlchemy's .orig, __cause__, __context__)."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        todo += [getattr(current, "orig", None), current.__cause__, current.__context__]
+    return seen
+
+
+def connection_problem(exc: BaseException, url: str) -> str | None:
+    """One sentence for an operator when `exc` means the database cannot be used, else None."""
+    import asyncpg  # type: ignore[import-untyped]  # only PostgreSQL URLs reach it
+
+    for cause in _causes(exc):
+        if isinstance(cause, DatabaseUnavailable):
+            return str(cause)
+    try:
+        parsed = make_url(with_async_driver(url))
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() == "sqlite":
+        for cause in _causes(exc):
+            if "unable to open database file" in str(cause):
+                return (
+                    f"cannot open the SQLite database {parsed.database}: does its folder exist "
+                    "and may this user write there? (DATABASE_URL)"
+                )
+        return None
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    database = parsed.database or "(none)"
+    for cause in _causes(exc):
+        if isinstance(cause, asyncpg.InvalidCatalogNameError):
+            return (
+                f"the PostgreSQL server at {where} has no database {database!r}: "
+                f"create it (createdb {database}) or fix DATABASE_URL"
+            )
+        if isinstance(
+            cause, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError
+        ):
+            return (
+                f"the PostgreSQL server at {where} refused user {parsed.username!r} for "
+                f"database {database!r}: check the user and password in DATABASE_URL"
+            )
+        if isinstance(cause, OSError | TimeoutError):
+            return (
+                f"cannot reach the PostgreSQL server at {where} (database {database!r}): "
+                f"is it running, and are host and port in DATABASE_URL right? "
+                f"({getattr(cause, 'strerror', None) or type(cause).__name__})"
+            )
+    return None

@@ -39,3 +39,17 @@ def test_no_module_imports_against_the_direction(package: str) -> None:
         if wrong:
             offenders.append(f"{relative} imports {', '.join(sorted(wrong))}")
     assert offenders == []
+
+
+def test_listeners_leave_failures_to_bolts_error_handler() -> None:
+    """A listener that raises is logged once, by handlers.middleware; none catches all to log."""
+    broad = {None, "Exception", "BaseException"}
+    catching = []
+    for path in sorted((ROOT / "handlers").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            caught = getattr(node, "type", None)
+            name = caught.id if isinstance(caught, ast.Name) else caught
+            if isinstance(node, ast.ExceptHandler) and name in broad:
+                catching.append(f"{path.relative_to(ROOT).as_posix()}:{node.lineno}")
+    assert catching == []

@@ -40,6 +40,7 @@ def test_interactivity_is_on_for_buttons_modals_and_shortcuts() -> None:
 def test_the_bot_asks_for_the_minimal_scopes_it_uses() -> None:
     scopes = set(manifest()["oauth_config"]["scopes"]["bot"])
     assert scopes == {
+        "commands",  # the message shortcut "Close & send survey"
         "chat:write",  # surveys, alerts, digests, ephemeral notices
         "chat:write.public",  # digests in public channels the bot has not joined
         "im:write",  # conversations.open for DM surveys and kudos
@@ -56,3 +57,11 @@ def test_name_and_description_fit_slacks_limits() -> None:
     info = manifest()["display_information"]
     assert len(info["name"]) <= 35
     assert len(info["description"]) <= 140
+
+
+def test_the_header_comment_agrees_with_the_socket_mode_setting() -> None:
+    header = MANIFEST.read_text(encoding="utf-8").split("display_information:")[0]
+    socket_mode = manifest()["settings"]["socket_mode_enabled"]
+    assert socket_mode is False  # HTTP mode is what the file describes as written
+    assert "HTTP mode (as written)" in header
+    assert "set socket_mode_enabled: true" in header

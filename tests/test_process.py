@@ -6,10 +6,12 @@ import asyncio
 import os
 import signal
 import socket
+import sqlite3
 import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from sandbox import FakeSlack
 from tests.waiting import wait_until
@@ -68,6 +70,21 @@ async def test_migrate_creates_the_embedded_database_in_the_working_folder(tmp_p
     assert (tmp_path / "surveybot.db").exists()
 
 
+async def test_migrate_down_to_a_revision_rolls_the_schema_back_and_up_again(
+    tmp_path: Path,
+) -> None:
+    env = project_env(tmp_path)
+    assert (await run_cli("migrate", cwd=tmp_path, env=env))[0] == 0
+    code, out = await run_cli("migrate", "--down-to", "0002", cwd=tmp_path, env=env)
+    assert code == 0, out
+    assert "back at 0002" in out
+    with sqlite3.connect(tmp_path / "surveybot.db") as conn:
+        (version,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    assert version == "0002"
+    code, out = await run_cli("migrate", cwd=tmp_path, env=env)
+    assert code == 0 and "up to date" in out
+
+
 async def test_a_bad_teams_file_is_reported_by_team_and_field(tmp_path: Path) -> None:
     teams = tmp_path / "teams.toml"
     teams.write_text('[[teams]]\nname = "billing"\ndelivery = "pigeon"\n')
@@ -77,6 +94,20 @@ async def test_a_bad_teams_file_is_reported_by_team_and_field(tmp_path: Path) ->
     code, out = await run_cli("serve", cwd=tmp_path, env=env)
     assert code == 2
     assert "team 'billing': delivery:" in out and "Traceback" not in out
+
+
+async def test_a_channel_name_in_the_teams_file_is_refused_with_how_to_find_its_id(
+    tmp_path: Path,
+) -> None:
+    teams = tmp_path / "teams.toml"
+    teams.write_text('[[teams]]\nname = "billing"\nsupport_channels = ["#billing-help"]\n')
+    env = project_env(
+        tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", SURVEYBOT_CONFIG=str(teams)
+    )
+    code, out = await run_cli("serve", cwd=tmp_path, env=env)
+    assert code == 2
+    assert "team 'billing': support_channels: '#billing-help' is a channel name" in out
+    assert "About tab" in out and "Traceback" not in out
 
 
 async def test_serve_answers_health_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
@@ -154,3 +185,96 @@ async def test_socket_mode_receives_a_close_and_sends_the_survey(tmp_path: Path)
             if process.returncode is None:
                 process.kill()
         assert "connected to Slack over Socket Mode" in out
+
+
+PG = "postgres@127.0.0.1:5432"
+
+
+@pytest.mark.parametrize(
+    ("database_url", "expected"),
+    [
+        ("postgresql://postgres@127.0.0.1:1/surveybot", "cannot reach the PostgreSQL server at "
+         "127.0.0.1:1 (database 'surveybot')"),
+        (f"postgres://{PG}/surveybot_no_such_db", "the PostgreSQL server at 127.0.0.1:5432 has "
+         "no database 'surveybot_no_such_db'"),
+        ("sqlite:////no/such/folder/surveybot.db", "cannot open the SQLite database "
+         "/no/such/folder/surveybot.db: its folder does not exist"),
+        ("not a url", "DATABASE_URL 'not a url' is not a database URL"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("command", ["migrate", "serve", "digest", "export", "forget"])
+async def test_a_database_that_cannot_be_used_gets_one_sentence_from_every_command(
+    tmp_path: Path, command: str, database_url: str, expected: str
+) -> None:
+    args = {
+        "migrate": ["migrate"],
+        "serve": ["serve"],
+        "digest": ["digest", "--team", "support", "--dry-run"],
+        "export": ["export"],
+        "forget": ["forget", "--customer", "U0ANN"],
+    }[command]
+    if command == "export" and database_url.startswith("sqlite"):
+        expected = "there is no surveybot database here (/no/such/folder/surveybot.db)"
+    if command == "forget" and database_url.startswith("sqlite"):
+        expected = "there is no surveybot database here (/no/such/folder/surveybot.db)"
+    env = project_env(
+        tmp_path,
+        DATABASE_URL=database_url,
+        SLACK_BOT_TOKEN="xoxb-1",
+        SLACK_SIGNING_SECRET="s",
+        PORT=str(free_port()),
+    )
+    code, out = await run_cli(*args, cwd=tmp_path, env=env)
+    assert code == 2, out
+    assert expected in out
+    assert "Traceback" not in out and len(out.strip().splitlines()) == 1, out
+
+
+@pytest.mark.parametrize("command", [["export"], ["forget", "--customer", "ann@example.com"]])
+async def test_export_and_forget_in_a_fresh_folder_say_there_is_no_database(
+    tmp_path: Path, command: list[str]
+) -> None:
+    code, out = await run_cli(*command, cwd=tmp_path, env=project_env(tmp_path))
+    assert code == 2
+    assert "there is no surveybot database here (./surveybot.db)" in out
+    assert "Traceback" not in out
+    assert not (tmp_path / "surveybot.db").exists()
+
+
+async def test_a_busy_port_names_the_port_and_how_to_change_it(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = project_env(tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s",
+                          PORT=str(port))  # fmt: skip
+        code, out = await run_cli("serve", cwd=tmp_path, env=env)
+    assert code == 2, out
+    assert f"port {port} is already in use" in out and f"PORT={port + 1}" in out
+    assert "Traceback" not in out
+
+
+async def test_socket_mode_with_a_bot_token_as_app_token_stops_with_one_sentence(
+    tmp_path: Path,
+) -> None:
+    env = project_env(tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_APP_TOKEN="xoxb-2")
+    code, out = await run_cli("serve", "--socket-mode", cwd=tmp_path, env=env)
+    assert code == 2
+    assert "SLACK_APP_TOKEN is a bot token (xoxb-…)" in out and "xapp-" in out
+    assert "Traceback" not in out
+
+
+async def test_provider_style_database_urls_are_used_with_the_async_drivers(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    plain = postgres_url.replace("postgresql+asyncpg://", "postgres://")
+    code, out = await run_cli(
+        "migrate", cwd=tmp_path, env=project_env(tmp_path, DATABASE_URL=plain)
+    )
+    assert code == 0, out
+    sqlite_url = f"sqlite:///{tmp_path / 'plain.db'}"
+    code, out = await run_cli(
+        "migrate", cwd=tmp_path, env=project_env(tmp_path, DATABASE_URL=sqlite_url)
+    )
+    assert code == 0, out
+    assert (tmp_path / "plain.db").exists()

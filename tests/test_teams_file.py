@@ -51,6 +51,10 @@ def test_a_valid_file_is_read_with_defaults_filled_in() -> None:
         ('delivery = "email"', "team 'x': delivery:"),
         ("colour = 1", "team 'x': colour: unknown field"),
         ('digest_schedule = "monday"', "team 'x': digest_schedule:"),
+        (
+            'digest_schedule = "funday 9"',
+            "team 'x': digest_schedule: 'funday 9' is not '<day> HH:MM' (for example 'mon 09:00')",
+        ),
         ("target = 120", "team 'x': target: 120 is not a CSAT % from 0 to 100"),
         ('survey = "ces"\ntarget = 9', "team 'x': target: 9 is not a mean CES from 1 to 7"),
     ],

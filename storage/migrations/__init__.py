@@ -23,13 +23,16 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-async def migrate(database: Database, revision: str = "head") -> None:
-    """Bring the schema up to `revision` on the process's own engine."""
+async def migrate(database: Database, revision: str = "head", *, down: bool = False) -> None:
+    """Bring the schema up (or, with `down`, back) to `revision` on the process's engine."""
 
     def upgrade(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        if down:
+            command.downgrade(config, revision)
+        else:
+            command.upgrade(config, revision)
 
     async with database.engine.begin() as conn:
         if conn.dialect.name == "postgresql":

@@ -1,0 +1,90 @@
+"""The running bot's digest jobs: one weekly cron job per team, in the team's timezone,
+whose first run at start catches up a week missed while the bot was down."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from sandbox import FakeSlack
+from tests.harness import DIGEST_CHANNEL, Bot, Clock, running_bot
+
+TEAMS = """
+[[teams]]
+name = "support"
+digest_channel = "C0DIGEST"
+timezone = "Europe/Berlin"
+digest_schedule = "mon 09:00"
+
+[[teams]]
+name = "east"
+digest_channel = "C0EAST"
+timezone = "America/New_York"
+digest_schedule = "fri 17:30"
+
+[[teams]]
+name = "quiet"
+"""
+
+# The harness team posts on Mondays at 09:00 UTC; this is the day after.
+TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+async def caught_up(bot: Bot) -> None:
+    """Wait for the support team's first run (the catch-up) to be over."""
+    for _ in range(150):
+        (job,) = [j for j in bot.services.scheduler.jobs() if j.id == "digest:support"]
+        # Once it has run, the job waits for the next Monday 09:00 (UTC for this team).
+        if job.next_run_time.astimezone(UTC).strftime("%a %H:%M") == "Mon 09:00":
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the digest job did not run at start")
+
+
+async def test_each_team_with_a_digest_channel_has_one_cron_job_in_its_timezone(
+    slack: FakeSlack, sqlite_url: str
+) -> None:
+    async with running_bot(slack, sqlite_url, teams_toml=TEAMS) as bot:
+        jobs = bot.services.scheduler.jobs()
+    weekly = {job.id: job for job in jobs if isinstance(job.trigger, CronTrigger)}
+    assert sorted(weekly) == ["digest:east", "digest:support"]  # "quiet" posts no digest
+    assert str(weekly["digest:support"].trigger.timezone) == "Europe/Berlin"
+    assert str(weekly["digest:east"].trigger.timezone) == "America/New_York"
+    sunday = datetime(2026, 11, 22, tzinfo=UTC)
+    # 09:00 in Berlin (UTC+1) and 17:30 in New York (UTC−5), in November.
+    assert weekly["digest:support"].trigger.get_next_fire_time(None, sunday) == datetime(
+        2026, 11, 23, 8, 0, tzinfo=UTC
+    )
+    assert weekly["digest:east"].trigger.get_next_fire_time(None, sunday) == datetime(
+        2026, 11, 27, 22, 30, tzinfo=UTC
+    )
+    assert all(job.misfire_grace_time == 6 * 3600 for job in weekly.values())
+    retries = {job.id: job.trigger for job in jobs if job.id.startswith("digest_retry:")}
+    assert sorted(retries) == ["digest_retry:east", "digest_retry:support"]
+    assert all(
+        isinstance(t, IntervalTrigger) and t.interval == timedelta(minutes=5)
+        for t in retries.values()
+    )
+
+
+async def test_a_bot_started_after_the_moment_posts_last_weeks_digest_once(
+    slack: FakeSlack, sqlite_url: str
+) -> None:
+    clock = Clock(TUESDAY)
+    async with running_bot(slack, sqlite_url, clock=clock, digest_catch_up_seconds=0) as bot:
+        await slack.wait_for("chat.postMessage", 2)
+        await slack.wait_for("files.completeUploadExternal")
+        await caught_up(bot)
+    posted = [m["text"].split(":")[0] for m in slack.messages[DIGEST_CHANNEL]]
+    assert posted[:2] == [
+        "🎉 Good news — support, week 47",
+        "🔧 Room to improve — support, week 47",
+    ]
+    # A restart the same week finds the week posted and posts nothing more.
+    async with running_bot(slack, sqlite_url, clock=clock, digest_catch_up_seconds=0) as again:
+        await caught_up(again)
+        await asyncio.sleep(0.3)  # the run is started; let its few reads finish
+    assert len(slack.called("chat.postMessage")) == 2
