@@ -26,7 +26,7 @@ from bot.dispatcher import Dispatcher
 from bot.metrics import Metrics
 from bot.scheduler import Scheduler
 from bot.services import SERVICES_APP_KEY, SERVICES_KEY, Services
-from bot.settings import Settings
+from bot.settings import SLACK_REQUEST_MAX_BYTES, Settings
 from bot.slack import PacedWebClient, make_client
 from bot.teams import Teams, load_teams
 from bot.workspace import Workspace
@@ -44,8 +44,6 @@ class _TokenFromEnvironmentNotice(logging.Filter):
 
 logging.getLogger("slack_bolt.AsyncApp").addFilter(_TokenFromEnvironmentNotice())
 
-# Slack's payloads are small; a larger body is refused by aiohttp with 413.
-MAX_BODY_BYTES = 256 * 1024
 SIGNATURE_HEADERS = ("X-Slack-Signature", "X-Slack-Request-Timestamp")
 
 
@@ -84,6 +82,7 @@ def build_app(
             max_attempts=settings.max_delivery_attempts,
             retry_first=timedelta(seconds=settings.retry_first_seconds),
             concurrency=settings.dispatch_concurrency,
+            lease=timedelta(seconds=settings.claim_lease_seconds),
             safety_interval=settings.dispatch_interval_seconds,
             metrics=metrics,
             clock=clock,
@@ -122,7 +121,8 @@ def _bolt_app(services: Services) -> AsyncApp:
 
 
 def _web_app(services: Services, bolt_app: AsyncApp) -> web.Application:
-    web_app = web.Application(client_max_size=MAX_BODY_BYTES)
+    # A larger body is refused by aiohttp with 413.
+    web_app = web.Application(client_max_size=SLACK_REQUEST_MAX_BYTES)
     web_app[SERVICES_APP_KEY] = services
 
     async def slack_events(request: web.Request) -> web.StreamResponse:

@@ -41,7 +41,8 @@ from bot.slack import outcome_of
 from bot.teams import DEFAULT_TEAM, Team, Teams
 from storage import surveys as store
 from storage.db import Database
-from storage.models import Survey
+from storage.statuses import Delivery, Source
+from storage.surveys import SurveyRecord
 
 log = logging.getLogger("surveybot.dispatcher")
 
@@ -68,6 +69,7 @@ class Dispatcher:
         max_attempts: int = 5,
         retry_first: timedelta = timedelta(seconds=5),
         concurrency: int = 16,
+        lease: timedelta = LEASE,
         safety_interval: float = SAFETY_INTERVAL,
         metrics: Metrics | None = None,
         clock: Callable[[], datetime] = utcnow,
@@ -79,6 +81,7 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.retry_first = retry_first
         self.concurrency = concurrency
+        self.lease = lease
         self.safety_interval = safety_interval
         self.metrics = metrics or Metrics()
         self.clock = clock
@@ -147,7 +150,7 @@ class Dispatcher:
         if free <= 0:
             return 0
         now = self.clock()
-        surveys = await store.claim_due(self.db, now, now + LEASE, free, set(self._in_flight))
+        surveys = await store.claim_due(self.db, now, now + self.lease, free, set(self._in_flight))
         for survey in surveys:
             task = asyncio.create_task(self._deliver_claimed(survey, now))
             self._in_flight[survey.customer_key] = task
@@ -167,7 +170,7 @@ class Dispatcher:
         batch = limit or self.concurrency
         while True:
             now = self.clock()
-            surveys = await store.claim_due(self.db, now, now + LEASE, batch)
+            surveys = await store.claim_due(self.db, now, now + self.lease, batch)
             if not surveys:
                 return delivered
             results = await asyncio.gather(*(self._deliver_claimed(s, now) for s in surveys))
@@ -175,7 +178,7 @@ class Dispatcher:
 
     # -------------------------------------------------------------- one survey
 
-    async def _deliver_claimed(self, survey: Survey, now: datetime) -> int:
+    async def _deliver_claimed(self, survey: SurveyRecord, now: datetime) -> int:
         try:
             return await self._deliver(survey, now)
         except Exception:
@@ -184,17 +187,18 @@ class Dispatcher:
             await self._retry_or_fail(survey, "internal_error", self.clock())
             return 0
 
-    def _team(self, survey: Survey) -> Team:
+    def _team(self, survey: SurveyRecord) -> Team:
         return self.teams.by_name(survey.team) or DEFAULT_TEAM
 
-    async def _deliver(self, survey: Survey, now: datetime) -> int:
-        assert survey.id is not None
+    async def _deliver(self, survey: SurveyRecord, now: datetime) -> int:
         if now >= survey.expires_at:
             await store.mark_expired(self.db, survey.id)
             log.info("survey expired before delivery survey=%s", survey.token)
             return 0
         team = self._team(survey)
-        in_thread = bool(survey.delivery == "thread" and survey.channel_id and survey.thread_ts)
+        in_thread = bool(
+            survey.delivery == Delivery.THREAD and survey.channel_id and survey.thread_ts
+        )
         try:
             customer_id = survey.customer_id or await self.customers.user_id_for_email(
                 survey.customer_email or ""
@@ -246,9 +250,14 @@ class Dispatcher:
         return 1
 
     async def _delivered(
-        self, survey: Survey, channel: str, ts: str, customer_id: str, *, recovered: bool = False
+        self,
+        survey: SurveyRecord,
+        channel: str,
+        ts: str,
+        customer_id: str,
+        *,
+        recovered: bool = False,
     ) -> None:
-        assert survey.id is not None
         at = self.clock()
         await store.mark_delivered(
             self.db, survey.id, channel_id=channel, message_ts=ts, at=at, customer_id=customer_id
@@ -263,7 +272,7 @@ class Dispatcher:
         )
 
     async def _posted_before(
-        self, survey: Survey, customer_id: str, in_thread: bool
+        self, survey: SurveyRecord, customer_id: str, in_thread: bool
     ) -> tuple[str, str] | None:
         """The survey's message if a sender that died had already posted it."""
         assert survey.orphaned_since is not None
@@ -299,20 +308,19 @@ class Dispatcher:
                 return channel, str(message["ts"])
         return None
 
-    async def _about(self, survey: Survey, locale: str) -> str | None:
+    async def _about(self, survey: SurveyRecord, locale: str) -> str | None:
         """In a DM nothing says which conversation is meant: name it, or link to it."""
         conversation = await store.conversation_of(self.db, survey)
         if conversation is None:
             return None
-        if conversation.source == "webhook":
+        if conversation.source == Source.WEBHOOK:
             return about_helpdesk_conversation(conversation.external_id, locale)
         if conversation.channel_id and conversation.thread_ts:
             link = await self.customers.permalink(conversation.channel_id, conversation.thread_ts)
             return about_slack_conversation(link, locale) if link else None
         return None
 
-    async def _retry_or_fail(self, survey: Survey, error: str, now: datetime) -> None:
-        assert survey.id is not None
+    async def _retry_or_fail(self, survey: SurveyRecord, error: str, now: datetime) -> None:
         attempts = survey.attempts + 1
         if error in PERMANENT_ERRORS or (not is_transient(error) and attempts >= self.max_attempts):
             await store.mark_failed(self.db, survey.id, error=error, attempts=attempts)

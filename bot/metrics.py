@@ -8,18 +8,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from storage import surveys as store
 from storage.db import Database
+from storage.statuses import SurveyStatus
 
-SURVEY_STATUSES = (
-    "scheduled",
-    "sending",
-    "delivered",
-    "answered",
-    "failed",
-    "cancelled",
-    "throttled",
-    "too_late",
-    "expired",
-)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 # Slack must see an ack within 3 s; the buckets resolve well below that.
@@ -80,7 +70,8 @@ class Metrics:
     async def render(self, db: Database, now: datetime) -> bytes:
         """The exposition, with the outbox read from the database at this scrape."""
         counts = await store.count_by_status(db)
-        for status in sorted(set(SURVEY_STATUSES) | set(counts)):
+        # Every status is shown, at 0 too, so a dashboard's series never vanishes.
+        for status in sorted({str(s) for s in SurveyStatus} | set(counts)):
             self.surveys.labels(status=status).set(counts.get(status, 0))
         outbox = await store.outbox(db, now)
         self.outbox_depth.set(outbox.depth)

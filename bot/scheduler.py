@@ -6,6 +6,7 @@ catch for logging's sake.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -40,6 +41,8 @@ PACE_MEMORY = 3600.0
 DIGEST_MISFIRE_GRACE = timedelta(hours=6)
 # How often this week's digests Slack refused get another try (five tries in all).
 DIGEST_RETRY_INTERVAL = timedelta(minutes=5)
+# How long shutdown waits for jobs already running (a digest may post several messages).
+JOB_GRACE_SECONDS = 10.0
 
 
 class Scheduler:
@@ -47,6 +50,9 @@ class Scheduler:
         self.dispatch_interval = dispatch_interval
         self.expiry_interval = expiry_interval
         self._scheduler: AsyncIOScheduler | None = None
+        # Jobs under way: shutdown lets them finish (a dispatch between "sent to Slack"
+        # and "marked delivered", a query on a connection about to be disposed).
+        self._running: set[asyncio.Task[object]] = set()
 
     def start(self, services: Services) -> None:
         scheduler = AsyncIOScheduler(timezone="UTC")
@@ -108,8 +114,22 @@ class Scheduler:
                 max_instances=1,
                 coalesce=True,
             )
+        for job in scheduler.get_jobs():
+            job.modify(func=self._tracked(job.func))
         scheduler.start()
         self._scheduler = scheduler
+
+    def _tracked(self, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
+        async def run() -> object:
+            task = asyncio.current_task()
+            assert task is not None  # a job always runs as a task on the loop
+            self._running.add(task)
+            try:
+                return await job()
+            finally:
+                self._running.discard(task)
+
+        return run
 
     def jobs(self) -> list[Job]:
         """The scheduled jobs (empty before start); for the operator and the tests."""
@@ -119,6 +139,11 @@ class Scheduler:
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is None or not scheduler.running:
             return
+        scheduler.pause()
+        if self._running:
+            _, unfinished = await asyncio.wait(set(self._running), timeout=JOB_GRACE_SECONDS)
+            if unfinished:
+                log.warning("stopping with jobs unfinished", extra=fields(count=len(unfinished)))
         scheduler.shutdown(wait=False)
 
 

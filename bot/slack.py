@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
@@ -28,7 +31,6 @@ log = logging.getLogger("surveybot.slack")
 # Quick retries inside one call; the dispatcher has its own, longer backoff on top.
 TRANSIENT_RETRIES = 2
 RATE_LIMITED_RETRIES = 3
-RETRY_PAUSE_SECONDS = 0.5
 # Slack sends Retry-After in whole seconds; a missing one means about a minute.
 DEFAULT_RETRY_AFTER = 60.0
 
@@ -48,17 +50,40 @@ def outcome_of(error: BaseException) -> str:
     return "connection_error"
 
 
+class ScaledJitter(Jitter):
+    """Up to twice the backoff factor at random: slack_sdk's own 0-1 s at its default 0.5."""
+
+    def __init__(self, backoff_factor: float) -> None:
+        self.up_to = 2 * backoff_factor
+
+    def recalculate(self, duration: float) -> float:
+        return duration + random.random() * self.up_to
+
+
+def backoff_for(factor: float) -> BackoffRetryIntervalCalculator:
+    """factor * 2**attempt plus jitter: 0.5-1.5 s, then 1-2 s by default."""
+    return BackoffRetryIntervalCalculator(backoff_factor=factor, jitter=ScaledJitter(factor))
+
+
 def is_server_error(error: BaseException) -> bool:
     return isinstance(error, SlackApiError) and error.response.status_code >= 500
 
 
 class PacedWebClient(AsyncWebClient):
-    def __init__(self, *args: Any, pacer: Pacer, metrics: Metrics, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        pacer: Pacer,
+        metrics: Metrics,
+        backoff: BackoffRetryIntervalCalculator | None = None,
+        **kwargs: Any,
+    ) -> None:
         # Retries happen here, through the pacer, not inside slack_sdk.
         kwargs["retry_handlers"] = []
         super().__init__(*args, **kwargs)
         self.pacer = pacer
         self.metrics = metrics
+        self.backoff = backoff or backoff_for(0.5)
 
     def sibling(self, token: str | None, team_id: str | None = None) -> PacedWebClient:
         """The same client for another token (bolt's per-request client), same pace."""
@@ -69,6 +94,7 @@ class PacedWebClient(AsyncWebClient):
             team_id=team_id,
             pacer=self.pacer,
             metrics=self.metrics,
+            backoff=self.backoff,
         )
 
     async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
@@ -96,8 +122,8 @@ class PacedWebClient(AsyncWebClient):
                 if (
                     not isinstance(exc, SlackApiError) or is_server_error(exc)
                 ) and transient < TRANSIENT_RETRIES:
+                    await asyncio.sleep(self.backoff.calculate_sleep_duration(transient))
                     transient += 1
-                    await asyncio.sleep(RETRY_PAUSE_SECONDS * transient)
                     continue
                 raise
             self.metrics.slack_calls.labels(method=api_method, outcome="ok").inc()
@@ -126,4 +152,5 @@ def make_client(settings: Settings, db: Database, metrics: Metrics | None = None
         timeout=10,
         pacer=pacer,
         metrics=metrics or Metrics(),
+        backoff=backoff_for(settings.slack_retry_backoff_seconds),
     )

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 
-from storage.db import Database
+from storage.db import Database, is_sqlite
 from storage.models import SlackPace
 
 # Compare-and-set rounds before giving up; only other processes can make one fail.
@@ -56,7 +56,7 @@ class DatabaseStateStore(StateStore):
 
     async def _swap(self, expected: int | None, new: int) -> bool:
         if expected is None:
-            insert = pg_insert if not self.db.is_sqlite else sqlite_insert
+            insert = sqlite_insert if is_sqlite(self.db.url) else pg_insert
             statement = (
                 insert(SlackPace)
                 .values(key=self.key, tat_us=new)

@@ -24,7 +24,7 @@ def test_bench_prints_digest_time_bare_query_time_and_ratio() -> None:
     assert re.search(r"ratio digest / bare query: [\d.]+", result.stdout)
 
 
-def test_ack_bench_prints_the_bots_ack_time_against_a_bare_endpoint() -> None:
+def test_ack_bench_prints_the_bots_ack_time_against_a_bare_bolt_app() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bench.ack_bench", "--smoke"],
         cwd=ROOT,
@@ -33,5 +33,37 @@ def test_ack_bench_prints_the_bots_ack_time_against_a_bare_endpoint() -> None:
         timeout=120,
         check=True,
     )
-    assert re.search(r"bot ack \(signed click -> 200\): median [\d.]+ ms", result.stdout)
-    assert re.search(r"ratio bot / bare \(medians\): [\d.]+", result.stdout)
+    assert re.search(
+        r"bot ack \(signed click -> 200\): p50 [\d.]+ ms, p99 [\d.]+ ms", result.stdout
+    )
+    assert re.search(r"bare bolt AsyncApp \(ack only\): p50 [\d.]+ ms", result.stdout)
+    assert re.search(r"ratio bot / bare: p50 [\d.]+, p99 [\d.]+", result.stdout)
+
+
+def test_close_bench_prints_the_time_from_close_to_survey() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.close_bench", "--smoke"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert re.search(r"close to survey .*: p50 [\d.]+ ms, p95 [\d.]+ ms", result.stdout)
+
+
+def test_burst_bench_reports_intake_floor_ratio_429s_losses_and_memory() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.burst_bench", "--smoke"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert re.search(r"intake: \d+ closes/s accepted", result.stdout)
+    assert re.search(r"the tiers' floor [\d.]+ s; ratio [\d.]+", result.stdout)
+    assert re.search(r"429s: \d+ \(", result.stdout)
+    # Behaviour, not timing: nothing lost, nothing sent twice.
+    assert "lost: 0, doubled: 0" in result.stdout
+    assert re.search(r"bot peak RSS: \d+ MB", result.stdout)

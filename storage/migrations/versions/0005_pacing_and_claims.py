@@ -1,7 +1,7 @@
 """slack pace shared by processes, claim times for the history check
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01 10:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -26,14 +26,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key"),
     )
     op.create_index("ix_slack_pace_tat_us", "slack_pace", ["tat_us"], unique=False)
-    with op.batch_alter_table("surveys", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("claimed_at", storage.types.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column("orphaned_since", storage.types.UTCDateTime(), nullable=True))
+    # Plain ALTER TABLE (SQLite 3.35+ drops columns too): batch mode would copy the
+    # surveys table, which the responses' foreign keys forbid dropping.
+    op.add_column("surveys", sa.Column("claimed_at", storage.types.UTCDateTime(), nullable=True))
+    op.add_column(
+        "surveys", sa.Column("orphaned_since", storage.types.UTCDateTime(), nullable=True)
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("surveys", schema=None) as batch_op:
-        batch_op.drop_column("orphaned_since")
-        batch_op.drop_column("claimed_at")
+    op.drop_column("surveys", "orphaned_since")
+    op.drop_column("surveys", "claimed_at")
     op.drop_index("ix_slack_pace_tat_us", table_name="slack_pace")
     op.drop_table("slack_pace")
