@@ -11,10 +11,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from matplotlib import patheffects
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from bot.scales import CES, CSAT, NPS, SurveyKind
 
 WEEKS_SHOWN = 8
@@ -28,8 +24,6 @@ VOLUME_COLOUR = "#d0d7de"
 TARGET_COLOUR = "#2da44e"
 TEXT_COLOUR = "#24292f"
 MUTED_COLOUR = "#57606a"
-# A white halo keeps value labels readable where they cross the target line.
-HALO = (patheffects.withStroke(linewidth=4, foreground="white"),)
 
 
 @dataclass(frozen=True)
@@ -74,6 +68,14 @@ def render_trend_chart(
     target: float | None = None,
 ) -> bytes:
     """PNG of the last 8 weeks: score line (gaps for empty weeks), answer bars, target."""
+    # Imported here: matplotlib is most of the process's memory, and only teams with
+    # `chart = "image"` ever draw.
+    from matplotlib import patheffects
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    # A white halo keeps value labels readable where they cross the target line.
+    halo = (patheffects.withStroke(linewidth=4, foreground="white"),)
     axis = _AXES[SurveyKind(kind)]
     weeks = list(points)[-WEEKS_SHOWN:]
     xs = list(range(len(weeks)))
@@ -117,7 +119,7 @@ def render_trend_chart(
                 fontsize=FONT_SIZE - 1,
                 color=TEXT_COLOUR,
                 fontweight="bold",
-                path_effects=HALO,
+                path_effects=halo,
             )
 
     if target is not None:

@@ -122,6 +122,10 @@ class Dispatcher:
     async def _run(self) -> None:
         while self._runner is not None:
             self._wake.clear()
+            if len(self._in_flight) >= self.concurrency:
+                # Every slot busy: the next finished delivery wakes us (closes may too).
+                await self._wake.wait()
+                continue
             try:
                 claimed = await self._claim_and_start()
                 timeout = 0.0 if claimed else await self._until_next_due()
@@ -133,8 +137,6 @@ class Dispatcher:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(timeout):
                         await self._wake.wait()
-            elif claimed and len(self._in_flight) >= self.concurrency:
-                await self._wake.wait()  # every slot busy: the next finished delivery wakes us
 
     async def _until_next_due(self) -> float:
         due = await store.next_due_at(self.db)

@@ -22,7 +22,7 @@ from storage.pacing import PaceStores
 MINUTE_MS = 60_000
 # Slots are spaced a little wider than the tier, so calls that reach Slack a few
 # milliseconds late still fit its window.
-SAFETY = 1.02
+SAFETY = 1.03
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,8 @@ class Tier:
 # Per workspace and method (SLACK.md; Slack's rate-limit reference). Methods not
 # listed (auth.test, chat.getPermalink, apps.connections.open, oauth.*) are not paced.
 TIER_2 = Tier(20, 2)
-TIER_3 = Tier(50, 3)
-TIER_4 = Tier(100, 5)
+TIER_3 = Tier(50, 2)
+TIER_4 = Tier(100, 2)
 SLACK_TIERS: dict[str, Tier] = {
     "users.info": TIER_4,
     "users.lookupByEmail": TIER_3,

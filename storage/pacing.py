@@ -62,7 +62,7 @@ class DatabaseStateStore(StateStore):
                 .values(key=self.key, tat_us=new)
                 .on_conflict_do_nothing(index_elements=["key"])
             )
-            async with self.db.session() as session:
+            async with self.db.writing() as session:
                 result = await session.execute(statement)
                 await session.commit()
                 return int(result.rowcount) == 1  # type: ignore[attr-defined]

@@ -125,7 +125,7 @@ async def record_close(
     The unique (source, external_id) row decides duplicates, so two deliveries of
     the same close racing each other still leave exactly one survey.
     """
-    async with db.session() as session:
+    async with db.writing() as session:
         conversation_row = Conversation(**asdict(conversation))
         session.add(conversation_row)
         try:
@@ -287,7 +287,7 @@ async def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    async with db.session() as session:
+    async with db.writing() as session:
         result = await session.execute(
             update(Survey)
             .where(col(Survey.id).in_(chosen.scalar_subquery()), _due(now))
