@@ -126,8 +126,13 @@ async def alert_on_answer(
     survey: Survey,
     response: Response,
     now: datetime,
+    *,
+    update: bool = True,
 ) -> Alert | None:
-    """A low score gets one alert per survey; a later change of mind updates it."""
+    """A low score gets one alert per survey; a later change of mind updates it.
+
+    With `update=False` an alert already posted is left as it is (nothing changed).
+    """
     assert survey.id is not None
     alert = await store.alert_for_survey(db, survey.id)
     if alert is None:
@@ -150,7 +155,8 @@ async def alert_on_answer(
             return None
         await _publish(db, client, customers, created, survey, response, creating=True)
         return created
-    await _publish(db, client, customers, alert, survey, response)
+    if update:
+        await _publish(db, client, customers, alert, survey, response)
     return alert
 
 
@@ -161,13 +167,15 @@ async def refresh_alert(
     team: Team,
     survey: Survey,
     now: datetime,
+    *,
+    update: bool = True,
 ) -> Alert | None:
     """Show the survey's current answer and follow-up in its alert (posting it if missing)."""
     assert survey.id is not None
     response = await answers.response_for(db, survey.id)
     if response is None:
         return None
-    return await alert_on_answer(db, client, customers, team, survey, response, now)
+    return await alert_on_answer(db, client, customers, team, survey, response, now, update=update)
 
 
 @dataclass(frozen=True)
@@ -204,6 +212,10 @@ async def act_on_alert(
         done = await store.resolve_alert(db, alert.id, user_id, now)
     current = await store.get_alert(db, alert.id)
     assert current is not None
+    if not done and _already_done_by(current, action, user_id):
+        # The same person's click again (a double click, a replay): already shown.
+        log.info("alert action repeated alert=%d action=%s", alert.id, action)
+        return current
     if not done:
         log.info("alert action refused alert=%d user=%s action=%s", alert.id, user_id, action)
         if current.status == "resolved":
@@ -215,6 +227,12 @@ async def act_on_alert(
     if survey is not None and response is not None:
         await _publish(db, client, customers, current, survey, response)
     return current
+
+
+def _already_done_by(alert: Alert, action: AlertAction, user_id: str) -> bool:
+    if action == "claim":
+        return alert.status == "claimed" and alert.claimed_by == user_id
+    return alert.status == "resolved" and alert.resolved_by == user_id
 
 
 async def send_kudos(

@@ -27,6 +27,7 @@ class Click:
     response: Response
     changed: bool  # False: the same answer again (double click, Slack retry): nothing stored
     previous_score: int | None
+    replayed: bool = False  # this very click (its action_ts) was stored before
 
 
 async def record_click(
@@ -74,7 +75,9 @@ async def record_click(
         if current is not None and (seen is not None or current.score == score):
             session.expunge(current)  # a rollback would expire it
             await session.rollback()
-            return Click(current, changed=False, previous_score=current.score)
+            return Click(
+                current, changed=False, previous_score=current.score, replayed=seen is not None
+            )
 
         previous = current.score if current is not None else None
         if current is None:

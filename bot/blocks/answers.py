@@ -12,6 +12,7 @@ from bot import ids
 from bot.blocks.survey import render_survey
 from bot.i18n import Translate, plural_translator, translator
 from bot.scales import REASONS, Scale, scale_for
+from bot.text import storable
 
 Block = dict[str, Any]
 
@@ -241,7 +242,9 @@ def read_follow_up(state_values: dict[str, Any]) -> FollowUpForm:
         ids.FOLLOW_UP_COMMENT_ACTION, {}
     )
     comment = comment_state.get("value")
-    text = comment.strip() if isinstance(comment, str) else ""
+    # What no database can store (NUL, lone surrogates) is dropped, not refused: the
+    # customer typed none of it on purpose.
+    text = storable(comment).strip() if isinstance(comment, str) else ""
     return FollowUpForm(reasons=reasons, comment=text or None)
 
 
