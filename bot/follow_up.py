@@ -13,21 +13,22 @@ from bot.alerts import refresh_alert, send_kudos
 from bot.answers import (
     Answered,
     Refusal,
+    RefusalReason,
     answered_survey,
     follow_up_errors,
     locale_of,
     save_follow_up,
     team_of,
 )
-from bot.blocks.answers import FollowUpForm, RefusalReason, refusal_text
+from bot.blocks.answers import refusal_text
 from bot.customers import CustomerDirectory
+from bot.follow_up_form import FieldErrors, FollowUpForm
 from bot.logs import log_failure
 from bot.teams import Teams
 from storage.db import Database
+from storage.statuses import Delivery
 
 log = logging.getLogger("surveybot.follow_up")
-
-FieldErrors = dict[str, str]
 
 # The form was acked before the save: a failing database gets a few quick tries, then
 # the customer is told (their words are not kept anywhere else, nor logged).
@@ -70,7 +71,10 @@ async def follow_up_sent(
     """Save the reasons and comment, show them on the alert, thank the agent for praise."""
     survey, stored = answered.survey, answered.response
     team = team_of(teams, survey)
-    if (form.reasons, form.comment) == (_reasons(stored.reasons), stored.comment):
+    if (tuple(sorted(form.reasons)), form.comment) == (
+        tuple(sorted(stored.reasons)),
+        stored.comment,
+    ):
         # A replayed or repeated form: an alert already posted shows it; one whose
         # post failed, and kudos not yet sent, get another chance.
         log.info("follow-up unchanged survey=%s", survey.token)
@@ -87,17 +91,13 @@ async def follow_up_sent(
                 channel=survey.channel_id,
                 user=form_user(answered),
                 text=refusal_text(RefusalReason.FAILED, locale),
-                thread_ts=survey.thread_ts if survey.delivery == "thread" else None,
+                thread_ts=survey.thread_ts if survey.delivery is Delivery.THREAD else None,
             )
         return
     if saved is None:
         return
     await refresh_alert(db, client, customers, team, saved.survey, now)
     await send_kudos(db, client, customers, saved.survey, saved.response, saved.band, now)
-
-
-def _reasons(stored: str | None) -> tuple[str, ...]:
-    return tuple(code for code in (stored or "").split(",") if code)
 
 
 def form_user(answered: Answered) -> str:

@@ -10,6 +10,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./surveybot.db"
 
+# Request size limits: a larger body is answered 413 and never parsed.
+SLACK_REQUEST_MAX_BYTES = 256 * 1024  # POST /slack/events: Slack's payloads are small
+WEBHOOK_BODY_MAX_BYTES = 64 * 1024  # POST /webhooks/conversation-closed: one close
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)

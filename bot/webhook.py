@@ -23,9 +23,9 @@ from bot.scales import SurveyKind
 from bot.surveys import ClosedConversation
 from bot.teams import Teams
 from bot.text import identifier_problem
+from storage.statuses import Source
 
 MAX_SKEW = timedelta(minutes=5)
-MAX_BODY_BYTES = 64 * 1024
 # A close is a flat object with two small ones inside; deeper nesting is not a close.
 MAX_DEPTH = 16
 
@@ -167,7 +167,7 @@ def parse_close(body: bytes, teams: Teams, now: datetime) -> ClosedConversation 
         return BadRequest("closed_at: is in the future")
     agent = request.agent
     return ClosedConversation(
-        source="webhook",
+        source=Source.WEBHOOK,
         external_id=request.conversation_id,
         team=team,
         closed_at=closed_at,

@@ -9,7 +9,7 @@ from typing import Any
 
 from sandbox import FakeSlack, payloads
 from storage import surveys as store
-from storage.models import Survey
+from storage.surveys import SurveyRecord
 from tests.harness import AGENT, CUSTOMER, SUPPORT_CHANNEL, Bot
 
 ROOT_TS = "1763900000.000100"
@@ -18,7 +18,7 @@ _counter = itertools.count(1)
 
 @dataclass
 class Delivered:
-    survey: Survey
+    survey: SurveyRecord
     channel: str
     ts: str
     message: dict[str, Any]

@@ -168,7 +168,7 @@ async def test_follow_up_validation_errors_come_back_in_the_modal(
     await asyncio.sleep(0.3)
     assert d.survey.id is not None
     response = await answers.response_for(bot.services.db, d.survey.id)
-    assert response is not None and response.comment is None and response.reasons is None
+    assert response is not None and response.comment is None and response.reasons == ()
 
 
 async def test_closing_the_form_is_acknowledged_and_the_comment_button_stays(

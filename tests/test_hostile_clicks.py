@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from bot.logs import KeyValueFormatter
 from sandbox import FakeSlack
 from storage import alerts as alert_store
 from storage import answers
+from storage.db import is_sqlite
 from storage.models import AnswerChange, Response
 from tests.answering import Delivered, block_actions, delivered_survey, score_click, view_submission
 from tests.harness import ALERT_CHANNEL, CUSTOMER, Bot
@@ -153,34 +155,44 @@ async def test_a_comment_with_nul_and_a_lone_surrogate_is_saved_cleaned_and_the_
     assert "> Took three days." in str(slack.message(ALERT_CHANNEL, alert["ts"])["blocks"])
 
 
-async def refuse_comments(bot: Bot) -> None:
-    """The database starts refusing every comment (a constraint added under the bot)."""
+@asynccontextmanager
+async def comments_refused(bot: Bot) -> AsyncIterator[None]:
+    """The database refuses every comment (a constraint added under the bot), then is mended:
+    the PostgreSQL database is shared by the whole run."""
     db = bot.services.db
-    if db.is_sqlite:
-        statement = (
+    if is_sqlite(db.url):
+        add = (
             "CREATE TRIGGER refuse_comments BEFORE UPDATE OF comment ON responses "
             "WHEN NEW.comment IS NOT NULL BEGIN SELECT RAISE(ABORT, 'refused'); END"
         )
+        drop = "DROP TRIGGER refuse_comments"
     else:
         # PostgreSQL's error then quotes the failing row, comment and all, in its DETAIL.
-        statement = (
+        add = (
             "ALTER TABLE responses ADD CONSTRAINT refuse_comments CHECK (comment IS NULL) NOT VALID"
         )
+        drop = "ALTER TABLE responses DROP CONSTRAINT refuse_comments"
     async with db.session() as session:
-        await session.execute(text(statement))
+        await session.execute(text(add))
         await session.commit()
+    try:
+        yield
+    finally:
+        async with db.session() as session:
+            await session.execute(text(drop))
+            await session.commit()
 
 
 async def test_a_database_error_while_saving_a_comment_tells_the_customer_and_logs_no_words(
     any_bot: Bot, slack: FakeSlack, every_log_line: Lines
 ) -> None:
     await low_score(any_bot, slack)
-    await refuse_comments(any_bot)
-    status, _ = await any_bot.send_interaction_json(
-        view_submission(slack.views[-1], comment=SECRET_WORDS)
-    )
-    assert status == 200
-    await slack.wait_for("chat.postEphemeral", 2)  # the agent's close notice, then this
+    async with comments_refused(any_bot):
+        status, _ = await any_bot.send_interaction_json(
+            view_submission(slack.views[-1], comment=SECRET_WORDS)
+        )
+        assert status == 200
+        await slack.wait_for("chat.postEphemeral", 2)  # the agent's close notice, then this
     (note,) = [e for e in slack.ephemerals if e["user"] == CUSTOMER]
     assert "something went wrong" in note["text"]
     log = every_log_line()

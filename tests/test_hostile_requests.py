@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -141,5 +142,9 @@ async def test_the_bot_still_counts_clicks_after_the_hostile_ones(
         await post_raw(bot, body, content_type)
     reply = await bot.send_interaction(score_click(d, 4))
     assert reply.status == 200
-    (survey,) = await store.all_surveys(bot.services.db)
+    for _ in range(100):  # the answer is stored right after the ack
+        (survey,) = await store.all_surveys(bot.services.db)
+        if survey.status == "answered":
+            break
+        await asyncio.sleep(0.02)
     assert survey.status == "answered"
