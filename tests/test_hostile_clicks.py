@@ -21,6 +21,7 @@ from storage.db import is_sqlite
 from storage.models import AnswerChange, Response
 from tests.answering import Delivered, block_actions, delivered_survey, score_click, view_submission
 from tests.harness import ALERT_CHANNEL, CUSTOMER, Bot
+from tests.waiting import wait_until
 
 SLACK_WRITES = ("chat.postMessage", "chat.update", "chat.postEphemeral", "views.open")
 SECRET_WORDS = "my card is 4111 1111 1111 1111, Ann Example at 12 Secret Lane"
@@ -63,12 +64,12 @@ async def low_score(bot: Bot, slack: FakeSlack) -> tuple[Delivered, dict[str, An
     await bot.send_interaction(click)
     await slack.wait_for("views.open")
     await slack.wait_for("chat.postMessage", 2)  # the survey, then the alert
-    assert d.survey.id is not None
-    for _ in range(100):
+
+    async def alert_posted() -> bool:
         alert = await alert_store.alert_for_survey(bot.services.db, d.survey.id)
-        if alert is not None and alert.message_ts:
-            break
-        await asyncio.sleep(0.02)
+        return alert is not None and alert.message_ts is not None
+
+    await wait_until(alert_posted)
     return d, click
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -16,6 +15,7 @@ from sandbox.payloads import TEAM_ID, event_callback
 from storage import surveys as store
 from tests.answering import delivered_survey, score_click
 from tests.harness import SIGNING_SECRET, Bot
+from tests.waiting import wait_until
 
 NOT_JSON = "{this is not json"
 NOT_UTF8 = b'{"type": "event_callback", "x": "\xff\xfe"}'
@@ -142,9 +142,9 @@ async def test_the_bot_still_counts_clicks_after_the_hostile_ones(
         await post_raw(bot, body, content_type)
     reply = await bot.send_interaction(score_click(d, 4))
     assert reply.status == 200
-    for _ in range(100):  # the answer is stored right after the ack
+
+    async def answered() -> bool:
         (survey,) = await store.all_surveys(bot.services.db)
-        if survey.status == "answered":
-            break
-        await asyncio.sleep(0.02)
-    assert survey.status == "answered"
+        return survey.status == "answered"
+
+    await wait_until(answered)
