@@ -188,11 +188,19 @@ def cmd_forget(args: argparse.Namespace) -> int:
             await db.dispose()
 
     gone = asyncio.run(run())
+    # The customer's id or email is not echoed: terminals and CI logs keep what they show.
     print(
-        f"Forgot {args.customer}: {gone.conversations} conversations, {gone.surveys} surveys, "
+        f"Forgot the customer: {gone.conversations} conversations, {gone.surveys} surveys, "
         f"{gone.answers} answers, {gone.alerts} alerts. Messages already posted in Slack "
         "stay there; delete them in Slack if they must go too."
     )
+    if not gone.flushed:
+        print(
+            "The database was busy: its write-ahead log may still hold the erased rows. "
+            "Run forget again in a quiet moment.",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -159,17 +159,16 @@ async def close_conversation(
     if not recorded.created:
         existing = recorded.survey
         log.info(
-            "close duplicate source=%s conversation=%s survey=%s",
+            "close duplicate source=%s survey=%s",
             closed.source,
-            closed.external_id,
             existing.token if existing else None,
         )
         return CloseResult(CloseStatus.DUPLICATE, existing.token if existing else None)
 
     log.info(
-        "close recorded source=%s conversation=%s team=%s status=%s survey=%s",
+        # By the survey's token only: a helpdesk's conversation id can name its customer.
+        "close recorded source=%s team=%s status=%s survey=%s",
         closed.source,
-        closed.external_id,
         team.name,
         status,
         survey.token if survey else None,

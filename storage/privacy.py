@@ -80,6 +80,7 @@ async def export_answers(
 
 @dataclass(frozen=True)
 class Forgotten:
+    flushed: bool  # SQLite's write-ahead log emptied too (False: busy, run forget again)
     conversations: int
     surveys: int
     answers: int
@@ -138,7 +139,10 @@ async def forget_customer(db: Database, customer: str) -> Forgotten:
         await session.execute(
             delete(Conversation).where(col(Conversation.id).in_(conversation_ids))
         )
+    # SQLite keeps the deleted rows' old pages in its write-ahead log until a checkpoint.
+    flushed = await db.flush_write_ahead_log()
     return Forgotten(
+        flushed=flushed,
         conversations=len(conversation_ids),
         surveys=len(survey_ids),
         answers=int(answers.rowcount),  # type: ignore[attr-defined]

@@ -200,3 +200,22 @@ async def test_a_database_error_while_saving_a_comment_tells_the_customer_and_lo
     assert "follow-up not saved" in log and "Traceback (most recent call last)" in log
     for words in ("4111", "Secret Lane", "Ann Example"):
         assert words not in log
+
+
+async def test_a_click_from_another_workspace_is_refused_and_nothing_is_stored(
+    any_bot: Bot, slack: FakeSlack
+) -> None:
+    assert any_bot.services.workspace and any_bot.services.workspace.team_id == "T0001"
+    d = await delivered_survey(any_bot, slack)
+    click = score_click(d, 1)
+    click["team"] = {"id": "T0OTHER", "domain": "elsewhere"}
+    before = writes(slack)
+    reply = await any_bot.send_interaction(click)
+    assert (reply.status, reply.body) == (200, "")
+    await settle()
+    assert writes(slack) == before
+    assert await count(any_bot, Response) == 0 and await count(any_bot, AnswerChange) == 0
+    # The same click from the survey's own workspace counts.
+    click["team"] = {"id": "T0001", "domain": "acme"}
+    await any_bot.send_interaction(click)
+    await wait_until(lambda: count(any_bot, Response))
