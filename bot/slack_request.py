@@ -174,10 +174,10 @@ def shape_problem(body: Mapping[str, Any]) -> str | None:
             return "user: an interaction names its user as an object with an id"
     if kind == "block_actions" and not body.get("actions"):
         return "actions: a click needs at least one action"
-    if kind in ("block_actions", "interactive_message") and not all(
-        isinstance(a.get("action_id", ""), str) for a in body.get("actions") or []
+    if kind == "block_actions" and not all(
+        isinstance(a.get("action_id"), str) for a in body.get("actions") or []
     ):
-        return "actions: action_id must be a string"
+        return "actions: every action needs its action_id"
     if kind in ("view_submission", "view_closed"):
         view = body.get("view")
         if not isinstance(view, dict) or not isinstance(view.get("type"), str):

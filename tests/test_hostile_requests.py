@@ -148,3 +148,35 @@ async def test_the_bot_still_counts_clicks_after_the_hostile_ones(
         return survey.status == "answered"
 
     await wait_until(answered)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("conversation_id", "ZD\u00001", "conversation_id: must not contain control"),
+        ("conversation_id", "ZD-1\n2026 level=ERROR forged", "conversation_id: must not contain"),
+        ("conversation_id", True, "conversation_id: Input should be a valid string"),
+        ("customer_value", True, "customer_value: Input should be a valid number"),
+        ("team", "support\u0000", "team: must not contain control"),
+    ],
+)
+async def test_a_hostile_webhook_field_gets_a_400_naming_it_and_nothing_is_stored(
+    any_bot: Bot, field: str, value: object, error: str
+) -> None:
+    body = {"conversation_id": "ZD-1", "customer": {"slack_user_id": "U0CUSTOMER"}, field: value}
+    status, answer = await any_bot.send_webhook(body)
+    assert status == 400 and answer["error"].startswith(error)
+    assert await store.all_surveys(any_bot.services.db) == []
+
+
+async def test_webhook_bodies_that_crash_a_json_parser_get_a_400(any_bot: Bot) -> None:
+    huge = b'{"conversation_id": ' + b"9" * 5000 + b', "customer": {"slack_user_id": "U0C"}}'
+    deep = b"[" * 1000 + b"]" * 1000
+    assert await any_bot.send_webhook(huge) == (
+        400,
+        {"error": "body: a number has too many digits"},
+    )
+    assert await any_bot.send_webhook(deep) == (
+        400,
+        {"error": "body: nested deeper than 16 levels"},
+    )
