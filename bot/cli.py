@@ -19,12 +19,13 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.app import SurveyBot, build_app, serving, until_stopped
 from bot.logs import configure_logging
+from bot.privacy import forget_person, forget_report
 from bot.settings import Settings
 from bot.teams import TeamsFileError
 from bot.workspace import TokenRefused
 from storage.db import Database, DatabaseUnavailable, connection_problem, missing_sqlite_file
 from storage.migrations import migrate
-from storage.privacy import Forgotten, export_answers, forget_customer
+from storage.privacy import Forgotten, export_answers
 from storage.surveys import RetryOutcome, retry_failed
 
 HOW_TO_GET_CREDENTIALS = """\
@@ -183,15 +184,18 @@ def cmd_forget(args: argparse.Namespace) -> int:
     async def run() -> Forgotten:
         db = await _existing_database(settings)
         try:
-            return await forget_customer(db, args.customer)
+            return await forget_person(db, args.customer)
         finally:
             await db.dispose()
 
     gone = asyncio.run(run())
+    print(forget_report(args.customer, gone))
+    if not gone.found:
+        # Non-zero, so a script notices a mistyped id instead of reporting an erasure.
+        return 1
     print(
-        f"Forgot {args.customer}: {gone.conversations} conversations, {gone.surveys} surveys, "
-        f"{gone.answers} answers, {gone.alerts} alerts. Messages already posted in Slack "
-        "stay there; delete them in Slack if they must go too."
+        "Messages already posted in Slack stay there; delete them in Slack if they must go "
+        "too. A running bot forgets its cached copy of the profile within 24 hours."
     )
     return 0
 
