@@ -139,6 +139,8 @@ class Demo:
         await slack.wait_for("views.open")
         await slack.wait_for("chat.update")
         self.show("the survey message becomes:", slack.message(SUPPORT, survey.message_ts))
+        await slack.wait_for("chat.postEphemeral", 2)
+        self.show("only Ann sees her score, in the thread:", slack.ephemerals[-1])
         form = view_as_text(slack.views[-1], NAMES)
         say(f"    and a form opens for Ann at once:\n{_indent(form)}")
         alert = await self.newest(ALERTS, 1)

@@ -13,7 +13,8 @@ async def test_the_demo_walks_from_question_to_alert_kudos_and_digest() -> None:
     await run_demo(port=0, keep_running=False, say=lines.append)
     shown = "\n".join(lines)
     assert "How satisfied are you with the help you received?" in shown
-    assert "Thank you! Your answer: *2 · Dissatisfied*" in shown
+    assert "Thank you! Your answer was received." in shown
+    assert "Your answer: *2 · Dissatisfied*. Only you can see this message." in shown
     assert "Low CSAT score: 2 · Dissatisfied" in shown
     assert "@Bo (agent) is following up" in shown
     assert '"status": "scheduled"' in shown

@@ -21,6 +21,7 @@ from bot.blocks.answers import (
     render_change_answer,
     render_closed,
     render_follow_up,
+    render_private_answer,
     render_thank_you,
 )
 from bot.blocks.survey import (
@@ -258,6 +259,31 @@ def messages_in(language: str) -> list[tuple[str, dict[str, Any]]]:
                 (
                     f"{kind} {score} closed",
                     render_closed(kind=kind, score=score, locale=language),
+                ),
+                (
+                    f"{kind} {score} thread thanks",
+                    render_thank_you(
+                        token="t",
+                        kind=kind,
+                        score=score,
+                        locale=language,
+                        expires_at=expires,
+                        show_score=False,
+                    ),
+                ),
+                (
+                    f"{kind} {score} thread change",
+                    render_change_answer(
+                        token="t", kind=kind, score=score, locale=language, show_score=False
+                    ),
+                ),
+                (
+                    f"{kind} {score} thread closed",
+                    render_closed(kind=kind, score=score, locale=language, show_score=False),
+                ),
+                (
+                    f"{kind} {score} private score",
+                    render_private_answer(kind=kind, score=score, locale=language),
                 ),
                 (
                     f"{kind} {score} follow-up",
