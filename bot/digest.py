@@ -160,6 +160,7 @@ class Figures:
     agent_comments: Mapping[str, Sequence[QuotedAnswer]]
     alerts: AlertFigures
     value: CustomerValue
+    unreachable: int = 0  # customers the period's surveys could not reach in Slack
 
 
 def key_drivers(
@@ -228,6 +229,7 @@ class Improvement:
     valued_customers: int
     dissatisfied_valued_customers: int
     churn_probability: float = DEFAULT_CHURN_PROBABILITY  # the one the figures above used
+    unreachable_customers: int = 0  # no Slack account with their email, or no DM possible
 
     @property
     def low(self) -> int:
@@ -384,6 +386,7 @@ def compose_digest(team: Team, period: Period, figures: Figures, now: datetime) 
         valued_customers=value.customers,
         dissatisfied_valued_customers=value.dissatisfied_customers,
         churn_probability=churn,
+        unreachable_customers=figures.unreachable,
     )
 
     agents = tuple(

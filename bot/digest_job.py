@@ -104,6 +104,7 @@ async def gather_figures(db: Database, team: Team, period: Period, now: datetime
         value=await digests.customer_value(
             db, team.name, kind, start, end, satisfied_min=scale.satisfied_min
         ),
+        unreachable=await digests.unreachable_customers(db, team.name, start, end),
     )
 
 

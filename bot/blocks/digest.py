@@ -21,6 +21,7 @@ from bot.digest import (
     Quote,
     format_target,
 )
+from bot.i18n import plural_translator
 from bot.scales import SurveyKind, scale_for
 from bot.scoring import (
     DRIVER_FORMULA,
@@ -173,6 +174,23 @@ def _revenue_line(improvement: Improvement) -> str | None:
     )
 
 
+def unreachable_line(improvement: Improvement) -> str | None:
+    """How many customers no survey could reach, and why that happens."""
+    count = improvement.unreachable_customers
+    if not count:
+        return None
+    ngettext = plural_translator(None)  # the digests speak English for now
+    return ngettext(
+        "{count} customer could not be reached: no Slack account has their email address, "
+        "or they are in another organisation (Slack Connect), where a direct message "
+        "is not possible.",
+        "{count} customers could not be reached: no Slack account has their email address, "
+        "or they are in another organisation (Slack Connect), where a direct message "
+        "is not possible.",
+        count,
+    ).format(count=count)
+
+
 def _times(n: int) -> str:
     return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
 
@@ -273,6 +291,8 @@ def render_improvement(digest: Digest) -> Message:
     if revenue is not None:
         pairs.append(("Revenue at risk", revenue))
     blocks.append(_fields(*pairs))
+    if (unreachable := unreachable_line(imp)) is not None:
+        blocks.append(_context(unreachable))
     if imp.drivers:
         blocks.append(_section("*What pulled the score down most*"))
         for index, driver in enumerate(imp.drivers, start=1):
@@ -396,6 +416,8 @@ def render_digest_text(digest: Digest) -> str:
     revenue = _revenue_line(imp)
     if revenue is not None:
         out.append(f"  Revenue at risk: {revenue}")
+    if (unreachable := unreachable_line(imp)) is not None:
+        out.append(f"  {unreachable}")
     for index, driver in enumerate(imp.drivers, start=1):
         out.append(f"  {_driver_heading(index, driver, kind)}")
         if driver.example is not None:
