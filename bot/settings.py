@@ -53,6 +53,16 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SURVEYBOT_MAX_ATTEMPTS", "max_delivery_attempts"),
     )
 
+    # Backoff factor of slack_sdk's retries of connection errors and 5xx: waits this times
+    # 2**attempt, plus up to twice this at random. A 429 waits its Retry-After regardless.
+    slack_retry_backoff_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        validation_alias=AliasChoices(
+            "SURVEYBOT_SLACK_RETRY_BACKOFF", "slack_retry_backoff_seconds"
+        ),
+    )
+
     # How often /healthz asks Slack whether the token still works; tests shorten it.
     token_recheck_seconds: float = Field(
         default=60.0,

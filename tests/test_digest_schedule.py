@@ -11,6 +11,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from sandbox import FakeSlack
 from tests.harness import DIGEST_CHANNEL, Bot, Clock, running_bot
+from tests.waiting import wait_until
 
 TEAMS = """
 [[teams]]
@@ -35,13 +36,13 @@ TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 async def caught_up(bot: Bot) -> None:
     """Wait for the support team's first run (the catch-up) to be over."""
-    for _ in range(150):
+
+    def waits_for_monday() -> bool:
         (job,) = [j for j in bot.services.scheduler.jobs() if j.id == "digest:support"]
         # Once it has run, the job waits for the next Monday 09:00 (UTC for this team).
-        if job.next_run_time.astimezone(UTC).strftime("%a %H:%M") == "Mon 09:00":
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the digest job did not run at start")
+        return bool(job.next_run_time.astimezone(UTC).strftime("%a %H:%M") == "Mon 09:00")
+
+    await wait_until(waits_for_monday, what="the digest job to run at start")
 
 
 async def test_each_team_with_a_digest_channel_has_one_cron_job_in_its_timezone(
@@ -88,3 +89,15 @@ async def test_a_bot_started_after_the_moment_posts_last_weeks_digest_once(
         await caught_up(again)
         await asyncio.sleep(0.3)  # the run is started; let its few reads finish
     assert len(slack.called("chat.postMessage")) == 2
+
+
+async def test_a_shutdown_during_the_digest_lets_it_finish_posting(
+    slack: FakeSlack, sqlite_url: str
+) -> None:
+    slack.latency["chat.postMessage"] = 0.3
+    clock = Clock(TUESDAY)
+    async with running_bot(slack, sqlite_url, clock=clock, digest_catch_up_seconds=0):
+        await slack.wait_for("chat.postMessage")
+        # SIGTERM arrives now: the good news is on its way, the rest still to come.
+    # The good news, the room to improve and the chart all reached the channel.
+    assert len(slack.messages[DIGEST_CHANNEL]) == 3
