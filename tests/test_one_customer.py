@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.privacy import forget_person
 from sandbox import FakeSlack
+from storage import answers
 from storage import surveys as store
 from storage.db import Database
 from storage.models import (
@@ -28,6 +29,7 @@ from tests.answering import delivered_survey, score_click, view_submission
 from tests.databases import empty_postgres
 from tests.harness import AGENT, CUSTOMER, SUPPORT_CHANNEL, Bot, running_bot
 from tests.test_process import project_env, run_cli
+from tests.waiting import wait_until
 
 ANN = "ann@example.com"  # CUSTOMER's email in the fake Slack
 ROOT_TS = "1763900000.000100"
@@ -43,12 +45,12 @@ def closed_for(conversation_id: str, **customer: str) -> dict[str, Any]:
 
 async def delivered(bot: Bot, slack: FakeSlack, count: int) -> None:
     await slack.wait_for("chat.postMessage", count)
-    for _ in range(100):
+
+    async def all_delivered() -> bool:
         statuses = [s.status for s in await store.all_surveys(bot.services.db)]
-        if statuses.count(SurveyStatus.DELIVERED) >= count:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"expected {count} delivered surveys, got {statuses}")
+        return statuses.count(SurveyStatus.DELIVERED) >= count
+
+    await wait_until(all_delivered)
 
 
 async def test_a_second_close_by_email_after_delivery_is_throttled(
@@ -144,10 +146,12 @@ async def test_forget_by_email_erases_the_person_known_by_slack_id_too(
         await bot.send_interaction(
             view_submission(slack.views[-1], reasons=["slow_response"], comment="so slow")
         )
-        for _ in range(100):  # the follow-up is saved after the ack
-            if (await store.all_surveys(bot.services.db))[0].status == "answered":
-                break
-            await asyncio.sleep(0.02)
+
+        async def comment_saved() -> bool:  # the follow-up is saved after the ack
+            answer = await answers.response_for(bot.services.db, d.survey.id)
+            return answer is not None and answer.comment == "so slow"
+
+        await wait_until(comment_saved)
         _, later = await bot.send_webhook(closed_for("ZD-9", email=ANN))
         assert later["status"] == "throttled"
         bystander = await bot.send_webhook(closed_for("ZD-10", slack_user_id="U0BEA"))

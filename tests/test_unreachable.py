@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,6 +10,7 @@ from sandbox import FakeSlack
 from storage import surveys as store
 from storage.statuses import SurveyStatus
 from tests.harness import AGENT, DIGEST_CHANNEL, Bot
+from tests.waiting import wait_until
 
 NOBODY = "nobody@example.com"  # no account in the fake Slack has this address
 
@@ -37,11 +37,11 @@ async def test_a_customer_without_a_slack_account_is_unreachable_and_counted(
 ) -> None:
     _, first = await bot.send_webhook(closed_for("ZD-1", NOBODY))
     assert first["status"] == "scheduled"  # nobody asked Slack yet: the webhook answers at once
-    for _ in range(200):
-        if await statuses(bot) == [SurveyStatus.UNREACHABLE]:
-            break
-        await asyncio.sleep(0.02)
-    assert await statuses(bot) == [SurveyStatus.UNREACHABLE]
+
+    async def unreachable() -> bool:
+        return await statuses(bot) == [SurveyStatus.UNREACHABLE]
+
+    await wait_until(unreachable)
     assert slack.called("conversations.open") == [] and slack.called("chat.postMessage") == []
 
     # The bot now knows (for an hour): the next close says so at once.
