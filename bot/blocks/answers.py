@@ -12,6 +12,7 @@ from bot import ids
 from bot.blocks.survey import render_survey
 from bot.i18n import Translate, plural_translator, translator
 from bot.scales import REASONS, Scale, scale_for
+from bot.text import clip
 
 Block = dict[str, Any]
 
@@ -199,7 +200,7 @@ def render_follow_up(
         "placeholder": {"type": "plain_text", "text": _("In your own words (optional)")},
     }
     if comment:
-        text_input["initial_value"] = comment[:MAX_COMMENT]
+        text_input["initial_value"] = clip(comment, MAX_COMMENT)
     blocks.append(
         {
             "type": "input",
