@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from bot.i18n import N_, format_number, format_percent, resolve_language, translator
-from bot.scales import SurveyKind
+from bot.scales import CES, SurveyKind
 
 log = logging.getLogger("surveybot.chart")
 
@@ -90,9 +90,10 @@ class _Axis:
     ticks: tuple[float, ...]
 
 
+# CSAT and NPS are shares (percent, points); the mean CES lives on the CES scale itself.
 _AXES: dict[SurveyKind, _Axis] = {
     SurveyKind.CSAT: _Axis(N_("CSAT (% satisfied)"), 0, 100, (0, 20, 40, 60, 80, 100)),
-    SurveyKind.CES: _Axis(N_("CES (mean, 1–7)"), 1, 7, (1, 2, 3, 4, 5, 6, 7)),
+    SurveyKind.CES: _Axis(N_("CES (mean, 1–7)"), CES.lowest, CES.highest, CES.scores),
     SurveyKind.NPS: _Axis(N_("NPS (−100 to 100)"), -100, 100, (-100, -50, 0, 50, 100)),
 }
 

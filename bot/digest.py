@@ -274,7 +274,7 @@ class Improvement:
     valued_customers: int
     unhappy_valued_customers: int
     currency: str = "USD"
-    churn_probability: float = DEFAULT_CHURN_PROBABILITY
+    churn_probability: float = DEFAULT_CHURN_PROBABILITY  # the one the figures above used
 
     @property
     def low(self) -> int:
@@ -404,6 +404,7 @@ def compose_digest(team: Team, period: Period, figures: Figures, now: datetime) 
             )
         )
     value = figures.value
+    churn = team.churn_probability
     alerts = figures.alerts
     oldest = alerts.oldest_unresolved_at
     improvement = Improvement(
@@ -413,19 +414,15 @@ def compose_digest(team: Team, period: Period, figures: Figures, now: datetime) 
         unclaimed_alerts=alerts.unclaimed,
         oldest_wait=max(now - oldest, timedelta(0)) if oldest is not None else None,
         revenue_at_risk=(
-            revenue_at_risk(value.dissatisfied_value, team.churn_probability)
-            if value.customers
-            else None
+            revenue_at_risk(value.dissatisfied_value, churn) if value.customers else None
         ),
         revenue_per_point=(
-            revenue_at_risk_per_point(value.total_value, team.churn_probability)
-            if value.customers
-            else None
+            revenue_at_risk_per_point(value.total_value, churn) if value.customers else None
         ),
         valued_customers=value.customers,
         unhappy_valued_customers=value.dissatisfied_customers,
         currency=team.currency,
-        churn_probability=team.churn_probability,
+        churn_probability=churn,
     )
 
     agents = tuple(

@@ -13,6 +13,7 @@ from bot.i18n import N_, format_percent, plural_translator, translator
 from bot.surveys import ClosedConversation, CloseResult, CloseStatus, close_conversation
 from bot.teams import Team, Teams
 from storage.db import Database
+from storage.statuses import Delivery, Source
 
 log = logging.getLogger("surveybot.sources")
 
@@ -88,7 +89,7 @@ async def close_from_slack(
     return await close_conversation(
         db,
         ClosedConversation(
-            source="slack",
+            source=Source.SLACK,
             external_id=f"{channel_id}:{root_ts}",
             team=team,
             closed_at=now,
@@ -123,7 +124,7 @@ def close_notice(
     if isinstance(result, NotClosed):
         return _(result.reason)
     who = f"<@{customer_id}>" if customer_id else _("The customer")
-    in_thread = bool(team and team.delivery == "thread")
+    in_thread = bool(team and team.delivery is Delivery.THREAD)
     match result.status:
         case CloseStatus.SCHEDULED:
             delay = team.delay_minutes if team else 0

@@ -7,7 +7,6 @@ import tomllib
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -20,8 +19,9 @@ from pydantic import (
 )
 
 from bot.i18n import is_currency
-from bot.scales import SurveyKind
+from bot.scales import CES, SurveyKind
 from bot.scoring import DEFAULT_CHURN_PROBABILITY
+from storage.statuses import Delivery
 
 _HHMM = r"([01]\d|2[0-3]):[0-5]\d"
 _QUIET_HOURS = re.compile(rf"^{_HHMM}-{_HHMM}$")
@@ -56,7 +56,7 @@ class Team(BaseModel):
     quiet_hours: str | None = "20:00-08:00"
     close_reaction: str = "white_check_mark"
     skip_reaction: str = "no_entry_sign"
-    delivery: Literal["thread", "dm"] = "thread"
+    delivery: Delivery = Delivery.THREAD
     language: str = "en"
     leads: tuple[str, ...] = ()
     # The score the team aims for: CSAT % (0–100) or mean CES (1–7); digests compare with it.
@@ -96,7 +96,8 @@ class Team(BaseModel):
 
     @model_validator(mode="after")
     def _target_on_the_scale(self) -> Team:
-        low, high = (1.0, 7.0) if self.survey is SurveyKind.CES else (0.0, 100.0)
+        # A mean CES lies on the CES scale; a CSAT % between 0 and 100.
+        low, high = (CES.lowest, CES.highest) if self.survey is SurveyKind.CES else (0, 100)
         if self.target is not None and not low <= self.target <= high:
             unit = "a mean CES" if self.survey is SurveyKind.CES else "a CSAT %"
             raise ValueError(f"target: {self.target:g} is not {unit} from {low:g} to {high:g}")
@@ -166,7 +167,7 @@ class Team(BaseModel):
         return time.fromisoformat(self.digest_schedule.split()[1])
 
 
-DEFAULT_TEAM = Team(name="support", delivery="dm")
+DEFAULT_TEAM = Team(name="support", delivery=Delivery.DM)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from bot.blocks.answers import score_in_words, slack_date
 from bot.i18n import Translate, translator
 from bot.scales import REASONS, scale_for
 from bot.text import clip, escape_mrkdwn, quote, truncate
+from storage.statuses import AlertStatus
 
 Block = dict[str, Any]
 
@@ -29,7 +30,7 @@ class AlertFacts:
     reasons: tuple[str, ...]
     comment: str | None
     answered_at: datetime
-    status: str
+    status: AlertStatus
     claimed_by: str | None = None
     claimed_at: datetime | None = None
     resolved_by: str | None = None
@@ -69,14 +70,14 @@ def _conversation_link(facts: AlertFacts, _: Translate) -> str:
 
 
 def _status_line(facts: AlertFacts, _: Translate) -> str:
-    if facts.status == "resolved":
+    if facts.status is AlertStatus.RESOLVED:
         line = ":white_check_mark: " + _("Resolved by {agent} {when}").format(
             agent=f"<@{facts.resolved_by}>", when=_when(facts.resolved_at)
         )
         if facts.claimed_by and facts.claimed_by != facts.resolved_by:
             line += " · " + _("followed up by {agent}").format(agent=f"<@{facts.claimed_by}>")
         return line
-    if facts.status == "claimed":
+    if facts.status is AlertStatus.CLAIMED:
         return ":eyes: " + _("{agent} is following up (since {when})").format(
             agent=f"<@{facts.claimed_by}>", when=_when(facts.claimed_at)
         )
@@ -89,7 +90,7 @@ def render_alert(facts: AlertFacts, locale: str | None = None) -> dict[str, Any]
     _ = translator(locale)
     scale = scale_for(facts.kind)
     score = score_in_words(scale, facts.score, _)
-    kind = facts.kind.upper()
+    kind = scale.name
     agent = f"<@{facts.agent_id}>" if facts.agent_id else _("not recorded")
     customer = escape_mrkdwn(truncate(facts.customer, 80))
     headline = ":rotating_light: " + _("*Low {kind} score: {score}*").format(kind=kind, score=score)
@@ -117,7 +118,8 @@ def render_alert(facts: AlertFacts, locale: str | None = None) -> dict[str, Any]
         },
     ]
     if facts.reasons:
-        named = ", ".join(_(REASONS[code]) for code in facts.reasons if code in REASONS)
+        # In the form's order, whatever order they were stored in.
+        named = ", ".join(_(label) for code, label in REASONS.items() if code in facts.reasons)
         wrong = f"*{_('What went wrong:')}* {named}"
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": wrong}})
     if facts.comment:
@@ -130,7 +132,7 @@ def render_alert(facts: AlertFacts, locale: str | None = None) -> dict[str, Any]
         {"type": "context", "elements": [{"type": "mrkdwn", "text": _status_line(facts, _)}]}
     )
     buttons: list[Block] = []
-    if facts.status == "open":
+    if facts.status is AlertStatus.OPEN:
         buttons.append(
             {
                 "type": "button",
@@ -140,7 +142,7 @@ def render_alert(facts: AlertFacts, locale: str | None = None) -> dict[str, Any]
                 "value": str(facts.alert_id),
             }
         )
-    if facts.status != "resolved":
+    if facts.status is not AlertStatus.RESOLVED:
         buttons.append(
             {
                 "type": "button",

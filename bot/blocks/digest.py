@@ -83,7 +83,7 @@ class Words:
 
 
 def score_name(kind: SurveyKind) -> str:
-    return "CSAT" if kind is SurveyKind.CSAT else "CES" if kind is SurveyKind.CES else "NPS"
+    return scale_for(kind).name
 
 
 def format_score(kind: SurveyKind, value: float | None, words: Words | None = None) -> str:
