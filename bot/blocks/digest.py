@@ -314,7 +314,8 @@ def _celebration(c: Celebration, kind: SurveyKind, words: Words) -> str:
                 change=format_change(kind, c.figure or 0.0, words).lstrip("+")
             )
         case Celebrated.REASON_FELL:
-            reason = _(REASONS[c.reason or "other"])
+            label = REASONS.get(c.reason or "", REASONS["other"])
+            reason = _(label)
             if not c.count:
                 return _(
                     "“{reason}” did not come up this week, down from {before} times the week "
