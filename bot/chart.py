@@ -114,7 +114,22 @@ def render_trend_chart(
     target: float | None = None,
     language: str | None = None,
 ) -> bytes:
-    """PNG of the last 8 weeks: score line (gaps for empty weeks), answer bars on their
+    """PNG bytes of :func:`draw_trend_chart`."""
+    fig = draw_trend_chart(points, kind=kind, title=title, target=target, language=language)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", facecolor="white")
+    return buffer.getvalue()
+
+
+def draw_trend_chart(
+    points: Sequence[WeekPoint],
+    *,
+    kind: SurveyKind,
+    title: str,
+    target: float | None = None,
+    language: str | None = None,
+) -> Figure:
+    """The chart of the last 8 weeks: score line (gaps for empty weeks), answer bars on their
     own axis, target; every word and number in the team's language."""
     language = chart_language(language)
     _ = translator(language)
@@ -198,6 +213,8 @@ def render_trend_chart(
     ax.set_xticks(xs, [p.label for p in weeks])
     ax.set_xlim(-0.6, max(len(weeks), 1) - 0.4)
     ax.tick_params(labelsize=FONT_SIZE, colors=TEXT_COLOUR, length=0)
+    if any(len(p.label) > 5 for p in weeks):  # "10月12日" side by side: a size smaller
+        ax.tick_params(axis="x", labelsize=FONT_SIZE - 2)
     # No grid: every point carries its value, and grid lines would strike the bar counts.
     for label in (*ax.get_xticklabels(), *ax.get_yticklabels(), *volume.get_yticklabels()):
         label.set_fontfamily(families)
@@ -206,7 +223,4 @@ def render_trend_chart(
     )
     for spine in (*ax.spines.values(), *volume.spines.values()):
         spine.set_visible(False)
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", facecolor="white")
-    return buffer.getvalue()
+    return fig
