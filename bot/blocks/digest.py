@@ -334,12 +334,12 @@ def _celebration(c: Celebration, kind: SurveyKind, words: Words) -> str:
             ).format(count=c.count)
         case Celebrated.TOP_SCORES:
             best = max(scale.scores)
-            label = scale.labels.get(best)
+            best_label = scale.labels.get(best)
             return ngettext(
                 "{count} customer gave the top score ({label}).",
                 "{count} customers gave the top score ({label}).",
                 c.count,
-            ).format(count=c.count, label=_(label) if label else str(best))
+            ).format(count=c.count, label=_(best_label) if best_label else str(best))
 
 
 def _formulas(kind: SurveyKind, words: Words) -> str:
