@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from storage.db import Database
 from storage.models import Conversation, Survey
+from storage.records import read_model
 from storage.statuses import ConversationOutcome, Delivery, Source, SurveyStatus
 
 # Statuses that mean the customer was (or is about to be) asked: they count for the throttle.
@@ -85,50 +86,20 @@ class SurveyRecord(NewSurvey):
 
 
 def conversation_record(row: Conversation) -> ConversationRecord:
-    assert row.id is not None  # read from the database: it has its id
-    return ConversationRecord(
-        id=row.id,
+    return read_model(
+        ConversationRecord,
+        row,
         source=Source(row.source),
-        external_id=row.external_id,
-        team=row.team,
-        closed_at=row.closed_at,
         outcome=ConversationOutcome(row.outcome),
-        channel_id=row.channel_id,
-        thread_ts=row.thread_ts,
-        customer_id=row.customer_id,
-        customer_email=row.customer_email,
-        agent_id=row.agent_id,
-        agent_email=row.agent_email,
-        locale=row.locale,
-        customer_value=row.customer_value,
     )
 
 
 def survey_record(row: Survey) -> SurveyRecord:
-    assert row.id is not None  # read from the database: it has its id
-    return SurveyRecord(
-        id=row.id,
-        token=row.token,
-        conversation_id=row.conversation_id,
-        team=row.team,
-        kind=row.kind,
-        customer_key=row.customer_key,
-        customer_id=row.customer_id,
-        customer_email=row.customer_email,
-        agent_id=row.agent_id,
-        locale=row.locale,
+    return read_model(
+        SurveyRecord,
+        row,
         delivery=Delivery(row.delivery),
-        channel_id=row.channel_id,
-        thread_ts=row.thread_ts,
         status=SurveyStatus(row.status),
-        created_at=row.created_at,
-        send_after=row.send_after,
-        expires_at=row.expires_at,
-        lease_until=row.lease_until,
-        attempts=row.attempts,
-        last_error=row.last_error,
-        message_ts=row.message_ts,
-        delivered_at=row.delivered_at,
     )
 
 
