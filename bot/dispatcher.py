@@ -22,7 +22,7 @@ from bot.blocks.survey import (
 )
 from bot.clock import utcnow
 from bot.customers import CustomerDirectory
-from bot.i18n import resolve_language
+from bot.i18n import chosen_locale
 from bot.teams import DEFAULT_TEAM, Team, Teams
 from storage import customers as people
 from storage import surveys as store
@@ -97,7 +97,9 @@ class Dispatcher:
                     morning.isoformat(),
                 )
                 return 0
-            locale = resolve_language(survey.locale, profile.locale, team.language)
+            # Chosen once, here, and kept on the survey: the clicks, the form and the
+            # refusals later speak the same language without asking Slack again.
+            locale = chosen_locale(survey.locale, profile.locale, team.language)
             in_thread = bool(
                 survey.delivery == Delivery.THREAD and survey.channel_id and survey.thread_ts
             )
@@ -125,6 +127,7 @@ class Dispatcher:
             message_ts=response["ts"],
             at=self.clock(),
             customer_id=customer_id,
+            locale=locale,
         )
         log.info(
             "survey delivered survey=%s channel=%s delivery=%s",

@@ -281,10 +281,14 @@ async def mark_delivered(
     message_ts: str,
     at: datetime,
     customer_id: str,
+    locale: str | None = None,
 ) -> None:
+    """The survey is in front of its customer; `locale` is the language it was asked in."""
+    values: dict[str, object] = {} if locale is None else {"locale": locale}
     await _update_survey(
         db,
         survey_id,
+        **values,
         status=SurveyStatus.DELIVERED,
         channel_id=channel_id,
         message_ts=message_ts,

@@ -12,6 +12,7 @@ from bot.blocks.survey import render_survey
 from bot.follow_up_form import MAX_COMMENT
 from bot.i18n import Translate, translator
 from bot.scales import REASONS, Band, Scale, band_of, scale_for
+from bot.text import clip
 
 Block = dict[str, Any]
 
@@ -208,7 +209,7 @@ def render_follow_up(
         "placeholder": {"type": "plain_text", "text": _("In your own words (optional)")},
     }
     if comment:
-        text_input["initial_value"] = comment[:MAX_COMMENT]
+        text_input["initial_value"] = clip(comment, MAX_COMMENT)
     blocks.append(
         {
             "type": "input",
