@@ -79,7 +79,7 @@ async def follow_up_sent(
         # post failed, and kudos not yet sent, get another chance.
         log.info("follow-up unchanged survey=%s", survey.token)
         await refresh_alert(db, client, customers, team, survey, now, update=False)
-        await send_kudos(db, client, customers, survey, stored, answered.band, now)
+        await send_kudos(db, client, customers, team, survey, stored, answered.band, now)
         return
     try:
         saved = await _save_with_retries(db, answered, form, now)
@@ -97,7 +97,7 @@ async def follow_up_sent(
     if saved is None:
         return
     await refresh_alert(db, client, customers, team, saved.survey, now)
-    await send_kudos(db, client, customers, saved.survey, saved.response, saved.band, now)
+    await send_kudos(db, client, customers, team, saved.survey, saved.response, saved.band, now)
 
 
 def form_user(answered: Answered) -> str:

@@ -63,10 +63,10 @@ ACTION_LISTENERS: dict[str | Any, Listener] = {
         lambda s, c, k: change_answer_clicked(s.db, c, s.teams, k, s.clock())
     ),
     ids.ALERT_CLAIM: _listener(
-        lambda s, c, k: alert_button_clicked(s.db, c, s.customers, "claim", k, s.clock())
+        lambda s, c, k: alert_button_clicked(s.db, c, s.customers, s.teams, "claim", k, s.clock())
     ),
     ids.ALERT_RESOLVE: _listener(
-        lambda s, c, k: alert_button_clicked(s.db, c, s.customers, "resolve", k, s.clock())
+        lambda s, c, k: alert_button_clicked(s.db, c, s.customers, s.teams, "resolve", k, s.clock())
     ),
 }
 

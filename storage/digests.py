@@ -36,7 +36,7 @@ from sqlmodel import SQLModel
 
 from storage.db import Database
 from storage.models import Alert, DigestPost, Response, ResponseReason, Survey
-from storage.statuses import AlertStatus, DigestPostStatus
+from storage.statuses import AlertStatus, DigestPostStatus, SurveyStatus
 
 Histogram = dict[int, int]  # score -> answers
 
@@ -391,6 +391,18 @@ async def customer_value(
         dissatisfied_customers=int(dissatisfied),
         dissatisfied_value=float(at_risk),
     )
+
+
+async def unreachable_customers(db: Database, team: str, start: datetime, end: datetime) -> int:
+    """Distinct customers whose surveys of the period could not reach them in Slack."""
+    query = select(func.count(func.distinct(S.customer_key))).where(
+        S.team == team,
+        S.status == SurveyStatus.UNREACHABLE,
+        S.created_at >= start,
+        S.created_at < end,
+    )
+    async with db.session() as session:
+        return int((await session.execute(query)).scalar_one())
 
 
 # ------------------------------------------------------------------ posting once
