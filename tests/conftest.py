@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import io
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
+from bot.logs import KeyValueFormatter
 from sandbox import FakeSlack
 from storage.db import Database
 from tests.databases import PostgresScratch, empty_postgres, fresh_sqlite, require_postgres
@@ -72,3 +75,21 @@ async def bot(slack: FakeSlack, sqlite_url: str) -> AsyncIterator[Bot]:
     """The running bot on the embedded default store."""
     async with running_bot(slack, sqlite_url) as running:
         yield running
+
+
+Lines = Callable[[], str]
+
+
+@pytest.fixture
+def every_log_line() -> Iterator[Lines]:
+    """Everything any logger writes (the bot's, bolt's, SQLAlchemy's), as production formats it."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(KeyValueFormatter())
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield stream.getvalue
+    root.removeHandler(handler)
+    root.setLevel(level)

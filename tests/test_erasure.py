@@ -3,19 +3,16 @@ write-ahead log, and the log (which never had their words or ids to begin with).
 
 from __future__ import annotations
 
-import io
-import logging
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.logs import KeyValueFormatter
 from sandbox import FakeSlack
 from storage import surveys as store
 from storage.db import Database
 from storage.privacy import forget_customer
 from tests.answering import block_actions, view_submission
+from tests.conftest import Lines
 from tests.harness import ALERT_CHANNEL, CUSTOMER, running_bot
 from tests.test_process import project_env, run_cli
 from tests.waiting import wait_until
@@ -23,22 +20,6 @@ from tests.waiting import wait_until
 EMAIL = "ann@example.com"
 TICKET = "ZD-SECRET-4711"
 WORDS = "Gideon from billing laughed at my overdraft"
-
-Lines = Callable[[], str]
-
-
-@pytest.fixture
-def every_log_line() -> Iterator[Lines]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(KeyValueFormatter())
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    yield stream.getvalue
-    root.removeHandler(handler)
-    root.setLevel(level)
 
 
 def stored_bytes(path: Path) -> dict[str, bytes]:

@@ -4,44 +4,25 @@ when replayed, and a comment is never lost nor logged."""
 from __future__ import annotations
 
 import asyncio
-import io
-import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
 
-from bot.logs import KeyValueFormatter
 from sandbox import FakeSlack
 from storage import alerts as alert_store
 from storage import answers
 from storage.db import is_sqlite
 from storage.models import AnswerChange, Response
 from tests.answering import Delivered, block_actions, delivered_survey, score_click, view_submission
+from tests.conftest import Lines
 from tests.harness import ALERT_CHANNEL, CUSTOMER, Bot
 from tests.waiting import wait_until
 
 SLACK_WRITES = ("chat.postMessage", "chat.update", "chat.postEphemeral", "views.open")
 SECRET_WORDS = "my card is 4111 1111 1111 1111, Ann Example at 12 Secret Lane"
-
-Lines = Callable[[], str]
-
-
-@pytest.fixture
-def every_log_line() -> Iterator[Lines]:
-    """Everything any logger writes (the bot's, bolt's, SQLAlchemy's), as production formats it."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(KeyValueFormatter())
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    yield stream.getvalue
-    root.removeHandler(handler)
-    root.setLevel(level)
 
 
 def refusals(slack: FakeSlack, words: str) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ from storage.models import (
     ResponseReason,
 )
 from storage.statuses import SurveyStatus
-from tests.answering import delivered_survey, score_click, view_submission
+from tests.answering import close_by_reaction, delivered_survey, score_click, view_submission
 from tests.databases import empty_postgres
 from tests.harness import AGENT, CUSTOMER, SUPPORT_CHANNEL, Bot, running_bot
 from tests.test_process import project_env, run_cli
@@ -71,16 +71,7 @@ async def test_a_customer_surveyed_in_slack_is_throttled_when_a_helpdesk_names_t
     bot: Bot, slack: FakeSlack
 ) -> None:
     slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "My invoice is wrong")
-    await bot.send_event(
-        {
-            "type": "reaction_added",
-            "user": AGENT,
-            "reaction": "white_check_mark",
-            "item_user": CUSTOMER,
-            "item": {"type": "message", "channel": SUPPORT_CHANNEL, "ts": ROOT_TS},
-            "event_ts": "1763900100.000200",
-        }
-    )
+    await close_by_reaction(bot)
     await delivered(bot, slack, 1)  # users.info told the bot Ann's email
 
     _, by_email = await bot.send_webhook(closed_for("ZD-7", email=ANN))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox import FakeSlack
-from tests.answering import delivered_survey, score_click
+from tests.answering import close_by_reaction, delivered_survey, score_click
 from tests.harness import AGENT, CUSTOMER, SUPPORT_CHANNEL, TEAMS_TOML, Bot, running_bot
 
 ROOT_TS = "1763900000.000100"
@@ -80,16 +80,7 @@ async def test_a_helpdesk_locale_we_do_not_ship_falls_back_to_slacks(
 async def test_a_thread_survey_speaks_the_customers_language(bot: Bot, slack: FakeSlack) -> None:
     slack.add_user(CUSTOMER, name="ann", locale="ja-JP")
     slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "請求書が間違っています")
-    await bot.send_event(
-        {
-            "type": "reaction_added",
-            "user": AGENT,
-            "reaction": "white_check_mark",
-            "item_user": CUSTOMER,
-            "item": {"type": "message", "channel": SUPPORT_CHANNEL, "ts": ROOT_TS},
-            "event_ts": "1763900100.000200",
-        }
-    )
+    await close_by_reaction(bot)
     (post,) = await slack.wait_for("chat.postMessage")
     assert post.args["thread_ts"] == ROOT_TS
     assert post.args["text"] == "今回のサポートにどの程度満足されましたか？"
