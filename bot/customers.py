@@ -19,6 +19,7 @@ class CustomerProfile:
     zone: ZoneInfo | None
     locale: str | None
     name: str | None = None  # to show, never to mention
+    is_admin: bool = False  # a workspace admin or owner: may see and steer every team
 
 
 class CustomerDirectory:
@@ -62,7 +63,13 @@ class CustomerDirectory:
         except (ZoneInfoNotFoundError, ValueError):
             zone = None
         name = (user.get("profile") or {}).get("real_name") or user.get("real_name")
-        profile = CustomerProfile(user_id, zone, user.get("locale"), name or user.get("name"))
+        profile = CustomerProfile(
+            user_id,
+            zone,
+            user.get("locale"),
+            name or user.get("name"),
+            is_admin=bool(user.get("is_admin") or user.get("is_owner")),
+        )
         self._profiles[user_id] = (time.monotonic(), profile)
         return profile
 

@@ -59,6 +59,8 @@ class Team(BaseModel):
     leads: tuple[str, ...] = ()
     # The score the team aims for: CSAT % (0–100) or mean CES (1–7); digests compare with it.
     target: float | None = None
+    # How the trend is drawn: Slack's native chart block, a PNG upload, or not at all.
+    chart: Literal["native", "image", "none"] = "native"
 
     @field_validator("survey")
     @classmethod

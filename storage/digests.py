@@ -23,6 +23,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    false,
     func,
     literal,
     select,
@@ -101,6 +102,8 @@ def _answers_of(team: str, kind: str, start: datetime, end: datetime) -> list[Co
         R.kind == kind,
         R.answered_at >= start,
         R.answered_at < end,
+        # A lead's test survey is never counted (the digest index carries the flag).
+        R.is_test == false(),
     ]
 
 
@@ -149,6 +152,7 @@ async def delivery(db: Database, team: str, start: datetime, end: datetime) -> D
             S.team == team,
             S.delivered_at >= start,
             S.delivered_at < end,
+            S.is_test == false(),
         )
     )
     async with db.session() as session:

@@ -95,6 +95,7 @@ async def customer_asked_since(db: Database, customer_key: str, since: datetime)
                 col(Survey.customer_key) == customer_key,
                 col(Survey.created_at) >= since,
                 col(Survey.status).in_(ASKED),
+                col(Survey.is_test).is_(False),  # a lead trying the survey is no customer
             )
         )
         return bool(result.scalar_one())
@@ -210,7 +211,9 @@ async def cancel_waiting_in_thread(
 async def count_by_status(db: Database) -> dict[str, int]:
     async with db.session() as session:
         result = await session.execute(
-            select(col(Survey.status), func.count()).group_by(col(Survey.status))
+            select(col(Survey.status), func.count())
+            .where(col(Survey.is_test).is_(False))
+            .group_by(col(Survey.status))
         )
         return {status: count for status, count in result.all()}
 
