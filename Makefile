@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench demo clean
+.PHONY: run test lint bench demo clean messages
 
-$(STAMP): pyproject.toml constraints.txt
+# The bot, and next to it the development-only sandbox (fake Slack, demo): not in the wheel.
+$(STAMP): pyproject.toml sandbox/pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]" -e ./sandbox
 	touch $(STAMP)
 
 # Without Slack credentials the bot says what is missing, then plays the local demo.
@@ -34,6 +35,15 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.digest_bench
 	$(BIN)/python -m bench.ack_bench
+
+# After changing a customer-facing text: re-extract the template, merge it into every
+# catalogue, then translate the new or fuzzy entries (tests/test_i18n.py lists them).
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --add-comments=Translators: --add-location=file \
+		--sort-output --copyright-holder=surveybot --project=surveybot --version=0.1.0 \
+		-o bot/locale/surveybot.pot bot
+	$(BIN)/pybabel update -D surveybot -i bot/locale/surveybot.pot -d bot/locale \
+		--ignore-pot-creation-date
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

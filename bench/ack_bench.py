@@ -25,6 +25,7 @@ import aiohttp
 from aiohttp import web
 
 from bot import ids
+from bot.app import serving
 from sandbox import payloads
 from sandbox.fake_slack import FakeSlack
 from sandbox.local_bot import local_bot
@@ -51,19 +52,14 @@ async def _timed(count: int, send: Callable[[int], Awaitable[int]]) -> list[floa
     return times
 
 
-async def _bare_endpoint() -> tuple[web.AppRunner, str]:
+def _bare_endpoint() -> web.Application:
     async def ok(request: web.Request) -> web.Response:
         await request.read()
         return web.Response(text="")
 
     app = web.Application()
     app.router.add_post("/slack/events", ok)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}"
+    return app
 
 
 async def _delivered_survey(slack: FakeSlack, sender: SlackSender) -> dict[str, Any]:
@@ -106,8 +102,7 @@ async def run(clicks: int) -> None:
 
                 ours = await _timed(clicks, click)
 
-            runner, bare_url = await _bare_endpoint()
-            try:
+            async with serving(_bare_endpoint(), "127.0.0.1", 0, log_requests=False) as bare_url:
                 bare_sender = SlackSender(http, bare_url, "unused")
 
                 async def bare(n: int) -> int:
@@ -121,8 +116,6 @@ async def run(clicks: int) -> None:
                     return (await bare_sender.interaction(payload)).status
 
                 baseline = await _timed(clicks, bare)
-            finally:
-                await runner.cleanup()
 
     def p95(values: list[float]) -> float:
         return statistics.quantiles(values, n=20)[-1] if len(values) >= 20 else max(values)

@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.alert import AlertFacts, render_alert, render_kudos
 from bot.blocks.answers import Band
-from bot.customers import directory_for
+from bot.customers import CustomerDirectory
 from bot.scales import scale_for
 from bot.teams import Team
 from storage import alerts as store
@@ -26,16 +26,16 @@ from storage.models import Alert, Response, Survey
 log = logging.getLogger("surveybot.alerts")
 
 
-async def customer_name(client: AsyncWebClient, survey: Survey) -> str:
+async def customer_name(customers: CustomerDirectory, survey: Survey) -> str:
     """A name to show, never a mention: the alert must not ping the customer."""
     if survey.customer_id:
-        profile = await directory_for(client).profile(survey.customer_id)
+        profile = await customers.profile(survey.customer_id)
         return profile.name or survey.customer_id
     return survey.customer_email or "a customer"
 
 
 async def _facts(
-    db: Database, client: AsyncWebClient, alert: Alert, survey: Survey, response: Response
+    db: Database, customers: CustomerDirectory, alert: Alert, survey: Survey, response: Response
 ) -> AlertFacts:
     assert alert.id is not None
     conversation = await surveys.conversation_of(db, survey)
@@ -43,16 +43,14 @@ async def _facts(
     helpdesk_ref = None
     if conversation is not None and conversation.source == "slack":
         if conversation.channel_id and conversation.thread_ts:
-            permalink = await directory_for(client).permalink(
-                conversation.channel_id, conversation.thread_ts
-            )
+            permalink = await customers.permalink(conversation.channel_id, conversation.thread_ts)
     elif conversation is not None:
         helpdesk_ref = conversation.external_id
     return AlertFacts(
         alert_id=alert.id,
         kind=survey.kind,
         score=response.score,
-        customer=await customer_name(client, survey),
+        customer=await customer_name(customers, survey),
         agent_id=survey.agent_id,
         permalink=permalink,
         helpdesk_ref=helpdesk_ref,
@@ -75,6 +73,7 @@ def _shown(alert: Alert, response: Response) -> tuple[object, ...]:
 async def _publish(
     db: Database,
     client: AsyncWebClient,
+    customers: CustomerDirectory,
     alert: Alert,
     survey: Survey,
     response: Response,
@@ -83,7 +82,7 @@ async def _publish(
 ) -> None:
     """Post the alert (only the click that created it does), or update it in place."""
     assert alert.id is not None
-    message = render_alert(await _facts(db, client, alert, survey, response))
+    message = render_alert(await _facts(db, customers, alert, survey, response))
     if alert.channel_id and alert.message_ts:
         await client.chat_update(channel=alert.channel_id, ts=alert.message_ts, **message)
         log.info("alert updated alert=%d survey=%s status=%s", alert.id, survey.token, alert.status)
@@ -115,13 +114,14 @@ async def _publish(
         and latest_response
         and _shown(latest_alert, latest_response) != _shown(alert, response)
     ):
-        latest = render_alert(await _facts(db, client, latest_alert, survey, latest_response))
+        latest = render_alert(await _facts(db, customers, latest_alert, survey, latest_response))
         await client.chat_update(channel=channel, ts=ts, **latest)
 
 
 async def alert_on_answer(
     db: Database,
     client: AsyncWebClient,
+    customers: CustomerDirectory,
     team: Team,
     survey: Survey,
     response: Response,
@@ -148,21 +148,26 @@ async def alert_on_answer(
         )
         if created is None:  # a concurrent click created it: that one posts
             return None
-        await _publish(db, client, created, survey, response, creating=True)
+        await _publish(db, client, customers, created, survey, response, creating=True)
         return created
-    await _publish(db, client, alert, survey, response)
+    await _publish(db, client, customers, alert, survey, response)
     return alert
 
 
 async def refresh_alert(
-    db: Database, client: AsyncWebClient, team: Team, survey: Survey, now: datetime
+    db: Database,
+    client: AsyncWebClient,
+    customers: CustomerDirectory,
+    team: Team,
+    survey: Survey,
+    now: datetime,
 ) -> Alert | None:
     """Show the survey's current answer and follow-up in its alert (posting it if missing)."""
     assert survey.id is not None
     response = await answers.response_for(db, survey.id)
     if response is None:
         return None
-    return await alert_on_answer(db, client, team, survey, response, now)
+    return await alert_on_answer(db, client, customers, team, survey, response, now)
 
 
 @dataclass(frozen=True)
@@ -178,6 +183,7 @@ AlertAction = str  # "claim" | "resolve"
 async def act_on_alert(
     db: Database,
     client: AsyncWebClient,
+    customers: CustomerDirectory,
     action: AlertAction,
     alert_id: int | None,
     user_id: str,
@@ -207,13 +213,14 @@ async def act_on_alert(
     survey = await surveys.get_survey(db, alert.survey_id)
     response = await answers.response_for(db, alert.survey_id)
     if survey is not None and response is not None:
-        await _publish(db, client, current, survey, response)
+        await _publish(db, client, customers, current, survey, response)
     return current
 
 
 async def send_kudos(
     db: Database,
     client: AsyncWebClient,
+    customers: CustomerDirectory,
     survey: Survey,
     response: Response,
     band: Band,
@@ -228,10 +235,10 @@ async def send_kudos(
     message = render_kudos(
         kind=survey.kind,
         score=response.score,
-        customer=await customer_name(client, survey),
+        customer=await customer_name(customers, survey),
         comment=response.comment,
     )
-    dm = await directory_for(client).dm_channel(survey.agent_id)
+    dm = await customers.dm_channel(survey.agent_id)
     await client.chat_postMessage(channel=dm, **message)
     log.info("kudos sent survey=%s agent=%s", survey.token, survey.agent_id)
     return True

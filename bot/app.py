@@ -1,27 +1,35 @@
-"""The app factory: one place that wires settings, storage, Slack and the scheduler."""
+"""The composition root: the one place that builds the services, the bolt app and the web app.
+
+`surveybot serve`, the demo, the tests and the benchmarks all get their bot from
+`build_app` and listen with `serving`. Only this module knows `handlers/`.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
+import handlers
 from bot.clock import utcnow
+from bot.customers import CustomerDirectory
 from bot.dispatcher import Dispatcher
-from bot.inflight import InFlight
 from bot.scheduler import Scheduler
+from bot.services import SERVICES_APP_KEY, SERVICES_KEY, Services
 from bot.settings import Settings
 from bot.slack import make_client
 from bot.teams import Teams, load_teams
+from bot.workspace import Workspace
 from storage.db import Database
-from storage.migrations import migrate
 
 log = logging.getLogger("surveybot.app")
 
@@ -35,71 +43,57 @@ class _TokenFromEnvironmentNotice(logging.Filter):
 
 logging.getLogger("slack_bolt.AsyncApp").addFilter(_TokenFromEnvironmentNotice())
 
-SHUTDOWN_GRACE_SECONDS = 10.0
-
 # Slack's payloads are small; a larger body is refused by aiohttp with 413.
 MAX_BODY_BYTES = 256 * 1024
+SIGNATURE_HEADERS = ("X-Slack-Signature", "X-Slack-Request-Timestamp")
 
 
-@dataclass
-class Services:
-    """What listeners and routes need, built once per process."""
+@dataclass(frozen=True)
+class SurveyBot:
+    """The built bot: its services, the bolt app (Socket Mode) and the web app (HTTP)."""
 
-    settings: Settings
-    teams: Teams
-    db: Database
-    client: AsyncWebClient
-    dispatcher: Dispatcher
-    scheduler: Scheduler
-    clock: Callable[[], datetime] = field(default=utcnow)
-    in_flight: InFlight = field(default_factory=InFlight)
-
-    async def start(self) -> None:
-        await migrate(self.db)
-        self.scheduler.start(self)
-
-    async def stop(self) -> None:
-        # Clicks already acked finish their thank-you and alert; then the scheduler
-        # waits for a running dispatch; unsent surveys stay in the outbox.
-        if not await self.in_flight.drained(timeout=SHUTDOWN_GRACE_SECONDS):
-            log.warning("stopping with listener work unfinished count=%d", self.in_flight.running)
-        await self.scheduler.shutdown()
-        await self.db.dispose()
+    services: Services
+    bolt_app: AsyncApp
+    web_app: web.Application
 
 
-def create_services(
+def build_app(
     settings: Settings,
     teams: Teams | None = None,
     *,
     clock: Callable[[], datetime] = utcnow,
-) -> Services:
+) -> SurveyBot:
+    """Wire settings, storage, Slack, the scheduler and the edges; nothing starts yet."""
     client = make_client(settings)
     teams = teams if teams is not None else load_teams(settings.config_path)
     db = Database(settings.database_url)
-    dispatcher = Dispatcher(
-        db, client, teams, max_attempts=settings.max_delivery_attempts, clock=clock
-    )
-    return Services(
+    customers = CustomerDirectory(client, clock=clock)
+    services = Services(
         settings=settings,
         teams=teams,
         db=db,
         client=client,
-        dispatcher=dispatcher,
+        customers=customers,
+        dispatcher=Dispatcher(
+            db,
+            client,
+            customers,
+            teams,
+            max_attempts=settings.max_delivery_attempts,
+            clock=clock,
+        ),
+        workspace=Workspace(client, recheck_seconds=settings.token_recheck_seconds),
         scheduler=Scheduler(
             dispatch_interval=settings.dispatch_interval_seconds,
             expiry_interval=settings.expiry_interval_seconds,
         ),
         clock=clock,
     )
+    bolt_app = _bolt_app(services)
+    return SurveyBot(services, bolt_app, _web_app(services, bolt_app))
 
 
-SERVICES_KEY = "surveybot"
-
-RegisterListeners = Callable[[AsyncApp], None]
-AddRoutes = Callable[[web.Application], None]
-
-
-def create_bolt_app(services: Services, register_listeners: RegisterListeners) -> AsyncApp:
+def _bolt_app(services: Services) -> AsyncApp:
     app = AsyncApp(
         client=services.client,
         signing_secret=services.settings.slack_signing_secret or "",
@@ -112,17 +106,11 @@ def create_bolt_app(services: Services, register_listeners: RegisterListeners) -
         context[SERVICES_KEY] = services
         return await next()
 
-    register_listeners(app)
+    handlers.register(app)
     return app
 
 
-SERVICES_APP_KEY = web.AppKey("services", Services)
-SIGNATURE_HEADERS = ("X-Slack-Signature", "X-Slack-Request-Timestamp")
-
-
-def create_web_app(
-    services: Services, bolt_app: AsyncApp, add_routes: AddRoutes
-) -> web.Application:
+def _web_app(services: Services, bolt_app: AsyncApp) -> web.Application:
     web_app = web.Application(client_max_size=MAX_BODY_BYTES)
     web_app[SERVICES_APP_KEY] = services
 
@@ -135,7 +123,7 @@ def create_web_app(
         return await to_aiohttp_response(bolt_response)
 
     web_app.router.add_post("/slack/events", slack_events)
-    add_routes(web_app)
+    handlers.add_routes(web_app)
 
     async def on_startup(_: web.Application) -> None:
         await services.start()
@@ -148,3 +136,47 @@ def create_web_app(
     web_app.on_startup.append(on_startup)
     web_app.on_cleanup.append(on_cleanup)
     return web_app
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    web_app: web.Application,
+    host: str | None,
+    port: int,
+    *,
+    any_port_if_taken: bool = False,
+    log_requests: bool = True,
+) -> AsyncIterator[str]:
+    """Listen on host:port (None: every interface; 0: any free port) and yield the base URL.
+
+    With `any_port_if_taken`, a port in use is no error: any free one will do (the demo).
+    """
+    runner = web.AppRunner(web_app) if log_requests else web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        try:
+            await site.start()
+        except OSError:
+            await site.stop()
+            if not any_port_if_taken or port == 0:
+                raise
+            await web.TCPSite(runner, host, 0).start()
+        bound_host, bound_port = runner.addresses[0][:2]
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        yield f"http://{shown}:{bound_port}"
+    finally:
+        await runner.cleanup()
+
+
+async def until_stopped() -> None:
+    """Wait for Ctrl-C or SIGTERM: an orchestrator's stop is a clean exit."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)

@@ -8,25 +8,24 @@ import csv
 import errno
 import logging
 import os
-import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from aiohttp import web
 from pydantic import ValidationError
-from slack_bolt.async_app import AsyncApp
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.app import Services, create_bolt_app, create_services, create_web_app
+from bot.app import SurveyBot, build_app, serving, until_stopped
 from bot.logs import configure_logging
 from bot.settings import Settings
-from bot.teams import TeamsFileError, load_teams
+from bot.teams import TeamsFileError
+from bot.workspace import TokenRefused
 from storage.db import Database, DatabaseUnavailable, connection_problem, missing_sqlite_file
 from storage.migrations import migrate
 from storage.privacy import Forgotten, export_answers, forget_customer
+from storage.surveys import RetryOutcome, retry_failed
 
 HOW_TO_GET_CREDENTIALS = """\
 surveybot needs Slack credentials to start. Missing: {missing}
@@ -65,39 +64,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.socket_mode and (problem := settings.app_token_problem()):
         print(f"surveybot: {problem}", file=sys.stderr)
         return 2
-    from handlers import add_routes, register  # the composition root wires the edges in
-
-    services = create_services(settings, load_teams(settings.config_path))
-    bolt_app = create_bolt_app(services, register)
-    web_app = create_web_app(services, bolt_app, add_routes)
-    if not args.socket_mode:
-        # Said once the port is bound: a start that fails says why instead.
-        listening = f"surveybot listening on http://0.0.0.0:{settings.port}/slack/events"
-        web.run_app(web_app, port=settings.port, print=lambda _: print(listening, file=sys.stderr))
-        return 0
-    asyncio.run(_serve_socket_mode(services, bolt_app, web_app, settings))
+    asyncio.run(_serve(build_app(settings), settings, socket_mode=args.socket_mode))
     return 0
 
 
-async def _serve_socket_mode(
-    services: Services, bolt_app: AsyncApp, web_app: web.Application, settings: Settings
-) -> None:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+async def _serve(bot: SurveyBot, settings: Settings, *, socket_mode: bool) -> None:
+    # Health, metrics and the helpdesk webhook listen on PORT in both modes.
+    async with serving(bot.web_app, None, settings.port) as url:
+        if not socket_mode:
+            # Said once the port is bound: a start that fails says why instead.
+            print(f"surveybot listening on {url}/slack/events", file=sys.stderr)
+            await until_stopped()
+            return
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    # Health, metrics and the helpdesk webhook still listen on PORT.
-    runner = web.AppRunner(web_app)
-    await runner.setup()
-    await web.TCPSite(runner, port=settings.port).start()
-    handler = AsyncSocketModeHandler(bolt_app, settings.slack_app_token)
-    await handler.connect_async()  # type: ignore[no-untyped-call]
-    print("surveybot connected to Slack over Socket Mode", file=sys.stderr)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await handler.close_async()  # type: ignore[no-untyped-call]
-    await runner.cleanup()
+        handler = AsyncSocketModeHandler(bot.bolt_app, settings.slack_app_token)
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        print("surveybot connected to Slack over Socket Mode", file=sys.stderr)
+        try:
+            await until_stopped()
+        finally:
+            await handler.close_async()  # type: ignore[no-untyped-call]
 
 
 async def _existing_database(settings: Settings) -> Database:
@@ -152,18 +139,23 @@ EXPORT_COLUMNS = (
 )
 
 
+class CommandError(Exception):
+    """A command given wrong values; the message is the one sentence to print."""
+
+
+def _since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        since = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--since {value!r} is not a date like 2026-01-31") from None
+    return since if since.tzinfo else since.replace(tzinfo=UTC)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     settings = Settings()
-    since = None
-    if args.since:
-        try:
-            since = datetime.fromisoformat(args.since)
-        except ValueError:
-            print(
-                f"surveybot: --since {args.since!r} is not a date like 2026-01-31", file=sys.stderr
-            )
-            return 2
-        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+    since = _since(args.since)
 
     async def run() -> int:
         db = await _existing_database(settings)
@@ -204,12 +196,49 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
+GET_THE_SANDBOX = (
+    "surveybot: the demo needs the sandbox package, which only a development checkout has: "
+    "run `make run` there, or `pip install -e ./sandbox` next to surveybot."
+)
+
+
 def _demo(*, port: int, keep_running: bool) -> int:
-    from sandbox.demo import run_demo  # the demo's pretend Slack is not needed to serve
+    # The pretend Slack is a development package, never part of the bot's wheel.
+    try:
+        from sandbox.demo import run_demo
+    except ModuleNotFoundError as exc:
+        if exc.name != "sandbox":
+            raise
+        print(GET_THE_SANDBOX, file=sys.stderr)
+        return 2
 
     if "SURVEYBOT_LOG_LEVEL" not in os.environ:
         logging.getLogger().setLevel(logging.WARNING)  # the walkthrough is the output
     asyncio.run(run_demo(port=port, keep_running=keep_running))
+    return 0
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    settings = Settings()
+    since = _since(args.since)
+
+    async def run() -> RetryOutcome:
+        db = await _existing_database(settings)
+        try:
+            return await retry_failed(db, now=datetime.now(UTC), since=since)
+        finally:
+            await db.dispose()
+
+    outcome = asyncio.run(run())
+    if outcome.requeued == 0 and outcome.expired == 0:
+        print("No failed surveys to send again.")
+        return 0
+    back = outcome.requeued
+    print(
+        f"{back} failed survey{'' if back == 1 else 's'} {'is' if back == 1 else 'are'} back in "
+        "the outbox: the running bot sends them within seconds (or when it next starts)."
+        + (f" {outcome.expired} more had expired and stay failed." if outcome.expired else "")
+    )
     return 0
 
 
@@ -257,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--team", help="only this team's answers")
     export.add_argument("--since", help="only answers from this date on (ISO 8601)")
     export.set_defaults(func=cmd_export)
+    retry = sub.add_parser("retry", help="send failed surveys again, once the cause is fixed")
+    retry.add_argument("--since", help="only surveys created from this date on (ISO 8601)")
+    retry.set_defaults(func=cmd_retry)
     forget = sub.add_parser("forget", help="erase everything stored about one customer")
     forget.add_argument("--customer", required=True, help="Slack user id or email address")
     forget.set_defaults(func=cmd_forget)
@@ -268,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
-    except TeamsFileError as exc:
+    except (TeamsFileError, CommandError) as exc:
         print(f"surveybot: {exc}", file=sys.stderr)
         return 2
     except ValidationError as exc:
@@ -296,6 +328,8 @@ def operator_problem(exc: BaseException) -> str | None:
             "(for example postgresql://user:password@host:5432/surveybot or "
             "sqlite:///./surveybot.db)"
         )
+    if isinstance(exc, TokenRefused):
+        return str(exc)
     if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
         return (
             f"port {settings.port} is already in use (another surveybot?): stop that process "

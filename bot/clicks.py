@@ -26,6 +26,7 @@ from bot.blocks.answers import (
     render_thank_you,
 )
 from bot.blocks.survey import parse_score_button_value
+from bot.customers import CustomerDirectory
 from bot.expiry import close_on_click
 from bot.teams import Teams
 from storage.db import Database
@@ -84,7 +85,12 @@ async def _open_follow_up(
 
 
 async def score_clicked(
-    db: Database, client: AsyncWebClient, teams: Teams, click: Click, now: datetime
+    db: Database,
+    client: AsyncWebClient,
+    customers: CustomerDirectory,
+    teams: Teams,
+    click: Click,
+    now: datetime,
 ) -> None:
     """Record the score, open the follow-up form, thank the customer, alert the team."""
     parsed = parse_score_button_value(click.value)
@@ -137,7 +143,7 @@ async def score_clicked(
         )
     # Also on a repeated low click: an alert whose first post failed gets another chance.
     if outcome.changed or outcome.band is Band.LOW:
-        await alert_on_answer(db, client, team, survey, response, now)
+        await alert_on_answer(db, client, customers, team, survey, response, now)
 
 
 async def _answered_or_refuse(
@@ -183,6 +189,7 @@ async def change_answer_clicked(
 async def alert_button_clicked(
     db: Database,
     client: AsyncWebClient,
+    customers: CustomerDirectory,
     action: Literal["claim", "resolve"],
     click: Click,
     now: datetime,
@@ -191,6 +198,7 @@ async def alert_button_clicked(
     result = await act_on_alert(
         db,
         client,
+        customers,
         action,
         int(click.value) if click.value.isdigit() else None,
         click.user_id,

@@ -1,16 +1,27 @@
-"""What the dispatcher needs to know about a customer, from Slack, cached."""
+"""What the bot needs to know about a person in Slack, asked once and remembered a while."""
 
 from __future__ import annotations
 
 import logging
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.clock import utcnow
+
 log = logging.getLogger("surveybot.customers")
+
+HOUR = 3600.0
+# A name, time zone or language can change; Slack ids, DM channels and links do not.
+PROFILE_SECONDS = 6 * HOUR
+STABLE_SECONDS = 24 * HOUR
+# Each cache holds at most this many people or links; the least recently used go first.
+MAX_ENTRIES = 50_000
 
 
 @dataclass(frozen=True)
@@ -27,28 +38,43 @@ class CustomerDirectory:
 
     conversations.open and users.lookupByEmail are Tier 3 (~50/min): asking once per
     person keeps a busy week of surveys inside the limit, and an alert updated five
-    times asks for its customer's name and its conversation's link once.
+    times asks for its customer's name and its conversation's link once. Built once
+    per process with the services; entries expire on the bot's clock.
     """
 
-    def __init__(self, client: AsyncWebClient, ttl_seconds: float = 6 * 3600) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        max_entries: int = MAX_ENTRIES,
+    ) -> None:
         self._client = client
-        self._ttl = ttl_seconds
-        self._profiles: dict[str, tuple[float, CustomerProfile]] = {}
-        self._dm_channels: dict[str, str] = {}
-        self._emails: dict[str, str] = {}
-        self._permalinks: dict[tuple[str, str], str] = {}
+
+        def timer() -> float:
+            return clock().timestamp()
+
+        self._profiles: TTLCache[str, CustomerProfile] = TTLCache(
+            max_entries, PROFILE_SECONDS, timer=timer
+        )
+        self._emails: TTLCache[str, str] = TTLCache(max_entries, STABLE_SECONDS, timer=timer)
+        self._dm_channels: TTLCache[str, str] = TTLCache(max_entries, STABLE_SECONDS, timer=timer)
+        self._permalinks: TTLCache[tuple[str, str], str] = TTLCache(
+            max_entries, STABLE_SECONDS, timer=timer
+        )
 
     async def user_id_for_email(self, email: str) -> str:
         key = email.lower()
-        if key not in self._emails:
+        user_id = self._emails.get(key)
+        if user_id is None:
             response = await self._client.users_lookupByEmail(email=email)
-            self._emails[key] = response["user"]["id"]
-        return self._emails[key]
+            user_id = self._emails[key] = str(response["user"]["id"])
+        return user_id
 
     async def profile(self, user_id: str) -> CustomerProfile:
         cached = self._profiles.get(user_id)
-        if cached and time.monotonic() - cached[0] < self._ttl:
-            return cached[1]
+        if cached is not None:
+            return cached
         try:
             response = await self._client.users_info(user=user_id, include_locale=True)
         except SlackApiError as exc:
@@ -70,18 +96,20 @@ class CustomerDirectory:
             name or user.get("name"),
             is_admin=bool(user.get("is_admin") or user.get("is_owner")),
         )
-        self._profiles[user_id] = (time.monotonic(), profile)
+        self._profiles[user_id] = profile
         return profile
 
     async def dm_channel(self, user_id: str) -> str:
-        if user_id not in self._dm_channels:
+        channel = self._dm_channels.get(user_id)
+        if channel is None:
             response = await self._client.conversations_open(users=user_id)
-            self._dm_channels[user_id] = response["channel"]["id"]
-        return self._dm_channels[user_id]
+            channel = self._dm_channels[user_id] = str(response["channel"]["id"])
+        return channel
 
     async def permalink(self, channel: str, ts: str) -> str | None:
         """A link to a message, or None when Slack will not give one."""
-        if (channel, ts) not in self._permalinks:
+        link = self._permalinks.get((channel, ts))
+        if link is None:
             try:
                 response = await self._client.chat_getPermalink(channel=channel, message_ts=ts)
             except SlackApiError as exc:
@@ -89,16 +117,5 @@ class CustomerDirectory:
                     "permalink failed channel=%s error=%s", channel, exc.response.get("error")
                 )
                 return None
-            self._permalinks[(channel, ts)] = str(response["permalink"])
-        return self._permalinks[(channel, ts)]
-
-
-_directories: dict[tuple[str, str | None], CustomerDirectory] = {}
-
-
-def directory_for(client: AsyncWebClient) -> CustomerDirectory:
-    """The process's directory for this workspace (bolt hands listeners copies of the client)."""
-    key = (client.base_url, client.token)
-    if key not in _directories:
-        _directories[key] = CustomerDirectory(client)
-    return _directories[key]
+            link = self._permalinks[(channel, ts)] = str(response["permalink"])
+        return link

@@ -1,6 +1,6 @@
 """The weekly digest job: gather the figures, compose, post once per team and week.
 
-Collaborators (database, Slack client, teams, the current time) come in as
+Collaborators (database, Slack client, directory, teams, the current time) come in as
 arguments. "Once" is decided by the database: every message has its unique
 DigestPost row (team, week, digest) that is inserted before posting, so a double
 fire, a restart or a second process finds the row and skips.
@@ -27,6 +27,7 @@ from bot.blocks.digest import (
 )
 from bot.chart import render_trend_chart
 from bot.clock import utcnow
+from bot.customers import CustomerDirectory
 from bot.digest import (
     PRAISE_QUOTED,
     Digest,
@@ -118,7 +119,7 @@ def render_chart(digest: Digest) -> bytes:
 
 
 async def post_weekly_digest(
-    db: Database, client: AsyncWebClient, team: Team, now: datetime
+    db: Database, client: AsyncWebClient, customers: CustomerDirectory, team: Team, now: datetime
 ) -> int:
     """The team's weekly job: post the week its latest scheduled moment covers.
 
@@ -130,11 +131,11 @@ async def post_weekly_digest(
         return 0
     period = covered_week(latest_digest_moment(team, now), team.zone)
     # Messages Slack refused on an earlier run get another try (a few in all).
-    return await post_team_digest(db, client, team, period, now, retry_failed=True)
+    return await post_team_digest(db, client, customers, team, period, now, retry_failed=True)
 
 
 async def retry_refused_digests(
-    db: Database, client: AsyncWebClient, team: Team, now: datetime
+    db: Database, client: AsyncWebClient, customers: CustomerDirectory, team: Team, now: datetime
 ) -> int:
     """Another try for this week's messages Slack refused (five tries in all), in order.
 
@@ -146,12 +147,13 @@ async def retry_refused_digests(
     rows = await digests.posted_digests(db, team.name, period.label)
     if not any(row.retryable for row in rows.values()):
         return 0
-    return await post_team_digest(db, client, team, period, now, retry_failed=True)
+    return await post_team_digest(db, client, customers, team, period, now, retry_failed=True)
 
 
 async def post_team_digest(
     db: Database,
     client: AsyncWebClient,
+    customers: CustomerDirectory,
     team: Team,
     period: Period,
     now: datetime,
@@ -251,8 +253,8 @@ async def post_team_digest(
     for summary in digest.agents:
 
         async def send_summary(agent_id: str = summary.agent_id) -> tuple[str, str | None]:
-            opened = await client.conversations_open(users=agent_id)
-            dm = str(opened["channel"]["id"])
+            # The directory already knows the DMs of agents thanked or surveyed this week.
+            dm = await customers.dm_channel(agent_id)
             agent = next(a for a in digest.agents if a.agent_id == agent_id)
             return await post_message(dm, render_agent_summary(digest, agent))
 
@@ -312,7 +314,10 @@ async def digest_command(settings: Settings, team: str, week: str | None, dry_ru
         if not chosen.digest_channel:
             print(f"surveybot digest: team {chosen.name!r} has no digest_channel", file=sys.stderr)
             return 2
-        posts = await post_team_digest(db, make_client(settings), chosen, period, now, by_hand=True)
+        client = make_client(settings)
+        posts = await post_team_digest(
+            db, client, CustomerDirectory(client), chosen, period, now, by_hand=True
+        )
         print(f"{chosen.name} {period.label}: {posts} message(s) posted")
         return 0
     finally:

@@ -21,7 +21,8 @@ from bot.blocks.survey import (
     render_survey,
 )
 from bot.clock import utcnow
-from bot.customers import directory_for
+from bot.customers import CustomerDirectory
+from bot.i18n import resolve_language
 from bot.teams import DEFAULT_TEAM, Team, Teams
 from storage import surveys as store
 from storage.db import Database
@@ -37,6 +38,7 @@ class Dispatcher:
         self,
         db: Database,
         client: AsyncWebClient,
+        customers: CustomerDirectory,
         teams: Teams,
         *,
         max_attempts: int = 5,
@@ -45,7 +47,7 @@ class Dispatcher:
         self.db = db
         self.client = client
         self.teams = teams
-        self.customers = directory_for(client)
+        self.customers = customers
         self.max_attempts = max_attempts
         self.clock = clock
 
@@ -91,7 +93,7 @@ class Dispatcher:
                     morning.isoformat(),
                 )
                 return 0
-            locale = survey.locale or profile.locale or team.language
+            locale = resolve_language(survey.locale, profile.locale, team.language)
             in_thread = bool(survey.delivery == "thread" and survey.channel_id and survey.thread_ts)
             message = render_survey(
                 token=survey.token,

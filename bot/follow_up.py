@@ -19,6 +19,7 @@ from bot.answers import (
     team_of,
 )
 from bot.blocks.answers import FollowUpForm, RefusalReason, refusal_text
+from bot.customers import CustomerDirectory
 from bot.teams import Teams
 from storage.db import Database
 
@@ -54,6 +55,7 @@ async def check_follow_up(
 async def follow_up_sent(
     db: Database,
     client: AsyncWebClient,
+    customers: CustomerDirectory,
     teams: Teams,
     answered: Answered,
     form: FollowUpForm,
@@ -64,5 +66,5 @@ async def follow_up_sent(
     saved = await save_follow_up(db, answered, form, now)
     if saved is None:
         return
-    await refresh_alert(db, client, team, saved.survey, now)
-    await send_kudos(db, client, saved.survey, saved.response, saved.band, now)
+    await refresh_alert(db, client, customers, team, saved.survey, now)
+    await send_kudos(db, client, customers, saved.survey, saved.response, saved.band, now)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.i18n import N_
+
 
 class SurveyKind(StrEnum):
     CSAT = "csat"
@@ -40,17 +42,18 @@ class Scale:
         return score in self.scores
 
 
-# Labels are marked for gettext at the point of use (bot.i18n); these are the msgids.
+# Questions, labels and reasons are msgids: marked here for extraction (N_), translated
+# where they are shown.
 CSAT = Scale(
     kind=SurveyKind.CSAT,
-    question="How satisfied are you with the help you received?",
+    question=N_("How satisfied are you with the help you received?"),
     scores=(1, 2, 3, 4, 5),
     labels={
-        1: "Very dissatisfied",
-        2: "Dissatisfied",
-        3: "Neutral",
-        4: "Satisfied",
-        5: "Very satisfied",
+        1: N_("Very dissatisfied"),
+        2: N_("Dissatisfied"),
+        3: N_("Neutral"),
+        4: N_("Satisfied"),
+        5: N_("Very satisfied"),
     },
     low_max=2,
     high_min=5,
@@ -60,16 +63,16 @@ CSAT = Scale(
 
 CES = Scale(
     kind=SurveyKind.CES,
-    question="How easy was it to get your issue resolved?",
+    question=N_("How easy was it to get your issue resolved?"),
     scores=(1, 2, 3, 4, 5, 6, 7),
     labels={
-        1: "Very difficult",
-        2: "Difficult",
-        3: "Somewhat difficult",
-        4: "Neither",
-        5: "Somewhat easy",
-        6: "Easy",
-        7: "Very easy",
+        1: N_("Very difficult"),
+        2: N_("Difficult"),
+        3: N_("Somewhat difficult"),
+        4: N_("Neither"),
+        5: N_("Somewhat easy"),
+        6: N_("Easy"),
+        7: N_("Very easy"),
     },
     low_max=3,
     high_min=6,
@@ -79,9 +82,9 @@ CES = Scale(
 
 NPS = Scale(
     kind=SurveyKind.NPS,
-    question="How likely are you to recommend us to a friend or colleague?",
+    question=N_("How likely are you to recommend us to a friend or colleague?"),
     scores=tuple(range(11)),
-    labels={0: "Not at all likely", 10: "Extremely likely"},
+    labels={0: N_("Not at all likely"), 10: N_("Extremely likely")},
     low_max=6,
     high_min=9,
     satisfied_min=9,
@@ -97,11 +100,11 @@ def scale_for(kind: str | SurveyKind) -> Scale:
 
 # Reasons offered by the low-score follow-up; the improvement digest ranks them.
 REASONS: dict[str, str] = {
-    "slow_response": "Slow response",
-    "not_resolved": "Issue not resolved",
-    "unclear_answer": "Unclear answer",
-    "repeated_myself": "Had to repeat myself",
-    "agent_attitude": "Agent attitude",
-    "hard_to_reach": "Hard to reach",
-    "other": "Other",
+    "slow_response": N_("Slow response"),
+    "not_resolved": N_("Issue not resolved"),
+    "unclear_answer": N_("Unclear answer"),
+    "repeated_myself": N_("Had to repeat myself"),
+    "agent_attitude": N_("Agent attitude"),
+    "hard_to_reach": N_("Hard to reach"),
+    "other": N_("Other"),
 }

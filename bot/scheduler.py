@@ -17,6 +17,7 @@ from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.customers import CustomerDirectory
 from bot.digest_job import post_weekly_digest, retry_refused_digests
 from bot.digest_schedule import digest_trigger
 from bot.expiry import expire_overdue
@@ -26,7 +27,7 @@ from storage import events
 from storage.db import Database
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services import Services
 
 log = logging.getLogger("surveybot.scheduler")
 
@@ -122,12 +123,12 @@ class Scheduler:
             scheduler.shutdown(wait=False)
 
 
-_TeamJob = Callable[[Database, AsyncWebClient, Team, datetime], Awaitable[int]]
+_TeamJob = Callable[[Database, AsyncWebClient, CustomerDirectory, Team, datetime], Awaitable[int]]
 
 
 def _for_team(job: _TeamJob, services: Services, team: Team) -> Callable[[], Awaitable[int]]:
     async def run() -> int:
-        return await job(services.db, services.client, team, services.clock())
+        return await job(services.db, services.client, services.customers, team, services.clock())
 
     return run
 

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SURVEYBOT_MAX_ATTEMPTS", "max_delivery_attempts"),
     )
 
+    # How often /healthz asks Slack whether the token still works; tests shorten it.
+    token_recheck_seconds: float = Field(
+        default=60.0,
+        validation_alias=AliasChoices("SURVEYBOT_TOKEN_RECHECK", "token_recheck_seconds"),
+    )
+
     def _missing(self, *names: str) -> list[str]:
         return [name for name in names if not getattr(self, name.lower())]
 

@@ -9,7 +9,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
-from bot.app import Services
 from bot.clicks import (
     Click,
     add_comment_clicked,
@@ -17,6 +16,7 @@ from bot.clicks import (
     change_answer_clicked,
     score_clicked,
 )
+from bot.services import Services
 from handlers.context import Listener, services_of, tracked
 
 
@@ -54,7 +54,7 @@ def _listener(handle: ClickHandler) -> Listener:
 
 ACTION_LISTENERS: dict[str | Any, Listener] = {
     ids.SURVEY_SCORE_PATTERN: _listener(
-        lambda s, c, k: score_clicked(s.db, c, s.teams, k, s.clock())
+        lambda s, c, k: score_clicked(s.db, c, s.customers, s.teams, k, s.clock())
     ),
     ids.SURVEY_ADD_COMMENT: _listener(
         lambda s, c, k: add_comment_clicked(s.db, c, s.teams, k, s.clock())
@@ -63,10 +63,10 @@ ACTION_LISTENERS: dict[str | Any, Listener] = {
         lambda s, c, k: change_answer_clicked(s.db, c, s.teams, k, s.clock())
     ),
     ids.ALERT_CLAIM: _listener(
-        lambda s, c, k: alert_button_clicked(s.db, c, "claim", k, s.clock())
+        lambda s, c, k: alert_button_clicked(s.db, c, s.customers, "claim", k, s.clock())
     ),
     ids.ALERT_RESOLVE: _listener(
-        lambda s, c, k: alert_button_clicked(s.db, c, "resolve", k, s.clock())
+        lambda s, c, k: alert_button_clicked(s.db, c, s.customers, "resolve", k, s.clock())
     ),
 }
 

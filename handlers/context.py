@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.app import SERVICES_APP_KEY, SERVICES_KEY, Services
+from bot.services import SERVICES_APP_KEY, SERVICES_KEY, Services
 
 
 def services_of(context: Any) -> Services:

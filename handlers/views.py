@@ -30,7 +30,9 @@ async def on_follow_up_submitted(
         await ack(response_action="errors", errors=checked)
         return
     await ack()
-    await follow_up_sent(services.db, client, services.teams, checked, form, now)
+    await follow_up_sent(
+        services.db, client, services.customers, services.teams, checked, form, now
+    )
 
 
 async def on_follow_up_closed(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import tempfile
 import textwrap
 from collections.abc import Awaitable, Callable
@@ -21,9 +20,10 @@ from typing import Any
 import aiohttp
 
 from bot import ids
-from bot.app import Services
+from bot.app import until_stopped
 from bot.clock import utcnow
 from bot.digest_job import render_dry_run
+from bot.services import Services
 from bot.teams import parse_teams
 from sandbox import payloads
 from sandbox.fake_slack import FakeSlack
@@ -190,8 +190,7 @@ class Demo:
         say(_indent(digest.rstrip()))
 
     async def kudos_for(self, agent: str) -> dict[str, Any]:
-        channel = (await self.services.client.conversations_open(users=agent))["channel"]["id"]
-        return await self.newest(channel, 1)
+        return await self.newest(await self.services.customers.dm_channel(agent), 1)
 
 
 def _seed(slack: FakeSlack) -> None:
@@ -218,7 +217,7 @@ async def run_demo(*, port: int = 3000, keep_running: bool = True, say: Say = pr
                 await Demo(slack, services, sender, http, bot_url, say).play()
                 if keep_running:
                     say(_still_running(bot_url))
-                    await _until_stopped()
+                    await until_stopped()
 
 
 def _still_running(bot_url: str) -> str:
@@ -237,11 +236,3 @@ def _still_running(bot_url: str) -> str:
         Ann was asked in the last 7 days, so this one answers "throttled". Ctrl-C stops the demo.
         """
     )
-
-
-async def _until_stopped() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()

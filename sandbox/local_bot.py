@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
-from bot.app import Services, create_bolt_app, create_services, create_web_app
+from bot.app import build_app, serving
+from bot.services import Services
 from bot.settings import Settings
 from bot.teams import parse_teams
 from sandbox.fake_slack import FakeSlack
@@ -40,22 +39,9 @@ async def local_bot(
         "dispatch_interval_seconds": 0.2,
         **settings,
     }
-    from handlers import add_routes, register  # wired in like `serve` does
-
-    services = create_services(Settings(_env_file=None, **values), parse_teams(teams_toml))
-    runner = web.AppRunner(
-        create_web_app(services, create_bolt_app(services, register), add_routes),
-        access_log=None,
-    )
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", port)
-        await site.start()
-    except OSError:  # the port is taken: any free one will do
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-    bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield LocalBot(services, f"http://127.0.0.1:{bound}")
-    finally:
-        await runner.cleanup()
+    bot = build_app(Settings(_env_file=None, **values), parse_teams(teams_toml))
+    # The walkthrough is the demo's output: no access log lines in between.
+    async with serving(
+        bot.web_app, "127.0.0.1", port, any_port_if_taken=True, log_requests=False
+    ) as url:
+        yield LocalBot(bot.services, url)

@@ -222,3 +222,30 @@ async def all_surveys(db: Database) -> Sequence[Survey]:
     async with db.session() as session:
         result = await session.execute(select(Survey).order_by(col(Survey.id)))
         return result.scalars().all()
+
+
+@dataclass(frozen=True)
+class RetryOutcome:
+    requeued: int  # back in the outbox, due now
+    expired: int  # failed and past their expiry: asking now would be too late
+
+
+async def retry_failed(db: Database, *, now: datetime, since: datetime | None) -> RetryOutcome:
+    """Put failed surveys that have not expired back in the outbox, with fresh attempts."""
+    failed = col(Survey.status) == "failed"
+    if since is not None:
+        failed = failed & (col(Survey.created_at) >= since)
+    requeued = await db.write(
+        update(Survey)
+        .where(failed, col(Survey.expires_at) > now)
+        .values(status="scheduled", send_after=now, attempts=0, lease_until=None)
+    )
+    async with db.session() as session:
+        expired = (
+            await session.execute(
+                select(func.count())
+                .select_from(Survey)
+                .where(failed, col(Survey.expires_at) <= now)
+            )
+        ).scalar_one()
+    return RetryOutcome(requeued=requeued, expired=int(expired))

@@ -12,12 +12,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
-from bot.app import Services, create_bolt_app, create_services, create_web_app
+from bot.app import build_app, serving
+from bot.services import Services
 from bot.settings import Settings
 from bot.teams import parse_teams
-from handlers import add_routes, register
 from sandbox import FakeSlack
 from sandbox.signed import HelpdeskSender, SignedReply, SlackSender
 
@@ -100,6 +99,7 @@ def settings_for(slack: FakeSlack, database_url: str, **overrides: Any) -> Setti
         "webhook_secret": WEBHOOK_SECRET,
         "dispatch_interval_seconds": 0.05,
         "max_delivery_attempts": 3,
+        "token_recheck_seconds": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -115,20 +115,11 @@ async def running_bot(
     **settings: Any,
 ) -> AsyncIterator[Bot]:
     clock = clock or Clock()
-    services = create_services(
+    bot = build_app(
         settings_for(slack, database_url, **settings), parse_teams(teams_toml), clock=clock
     )
-    web_app = create_web_app(services, create_bolt_app(services, register), add_routes)
-    runner = web.AppRunner(web_app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    async with aiohttp.ClientSession() as http:
-        try:
-            yield Bot(slack, services, f"http://127.0.0.1:{port}", http, clock)
-        finally:
-            await runner.cleanup()
+    async with serving(bot.web_app, "127.0.0.1", 0) as url, aiohttp.ClientSession() as http:
+        yield Bot(slack, bot.services, url, http, clock)
 
 
 def seed_slack(slack: FakeSlack) -> None:

@@ -1,31 +1,67 @@
-"""Dependencies point one way: handlers -> bot -> storage."""
+"""Dependencies point one way: handlers -> bot -> storage; the bot's wheel has no sandbox."""
 
 from __future__ import annotations
 
 import ast
+import fnmatch
+import tomllib
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # The composition root wires the edges in; nothing else in bot/ may know them.
-COMPOSITION_ROOTS = {"bot/cli.py"}
+COMPOSITION_ROOTS = {"bot/app.py"}
+# `surveybot demo` needs the development-only sandbox: imported there, when it runs.
+LAZY_SANDBOX = ("bot/cli.py", "_demo")
 FORBIDDEN = {
     "storage": {"bot", "handlers", "sandbox"},
     "bot": {"handlers", "sandbox"},
     "handlers": {"storage", "sandbox"},
+    # The demo and the benchmarks run the bot the way `serve` does: through the root.
+    "sandbox": {"handlers"},
+    "bench": {"handlers"},
 }
+SHIPPED = {"bot", "handlers", "storage"}
 
 
-def imported_packages(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
+class _Imports(ast.NodeVisitor):
+    """Absolute imports of a module, each with the function it sits in (None: module level)."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[str, str | None]] = []
+        self._functions: list[str] = []
+
+    def _inside(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self._functions.append(node.name)
+        self.generic_visit(node)
+        self._functions.pop()
+
+    visit_FunctionDef = _inside
+    visit_AsyncFunctionDef = _inside
+
+    def _add(self, module: str) -> None:
+        self.found.append((module.split(".")[0], self._functions[0] if self._functions else None))
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._add(alias.name)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.module and node.level == 0:
+            self._add(node.module)
+
+
+def imports(path: Path) -> list[tuple[str, str | None]]:
+    visitor = _Imports()
+    visitor.visit(ast.parse(path.read_text(encoding="utf-8")))
+    return visitor.found
+
+
+def allowed(relative: str, package: str, function: str | None) -> bool:
+    if package == "handlers" and relative in COMPOSITION_ROOTS:
+        return True
+    return package == "sandbox" and (relative, function) == LAZY_SANDBOX
 
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
@@ -33,12 +69,45 @@ def test_no_module_imports_against_the_direction(package: str) -> None:
     offenders = []
     for path in sorted((ROOT / package).rglob("*.py")):
         relative = path.relative_to(ROOT).as_posix()
-        if relative in COMPOSITION_ROOTS:
-            continue
-        wrong = imported_packages(path) & FORBIDDEN[package]
+        wrong = {
+            name
+            for name, function in imports(path)
+            if name in FORBIDDEN[package] and not allowed(relative, name, function)
+        }
         if wrong:
             offenders.append(f"{relative} imports {', '.join(sorted(wrong))}")
     assert offenders == []
+
+
+def test_the_composition_root_is_where_the_edges_are_wired_in() -> None:
+    for root in COMPOSITION_ROOTS:
+        assert ("handlers", None) in imports(ROOT / root), f"{root} no longer wires handlers"
+    cli, function = LAZY_SANDBOX
+    assert ("sandbox", function) in imports(ROOT / cli), f"{cli} moved its demo import"
+
+
+def _top_level_packages() -> set[str]:
+    return {p.parent.name for p in ROOT.glob("*/__init__.py")}
+
+
+def test_the_bots_wheel_leaves_the_sandbox_out() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    find = pyproject["tool"]["setuptools"]["packages"]["find"]
+    include, exclude = find.get("include", ["*"]), find.get("exclude", [])
+
+    def shipped(name: str) -> bool:
+        return any(fnmatch.fnmatch(name, p) for p in include) and not any(
+            fnmatch.fnmatch(name, p) for p in exclude
+        )
+
+    assert {name for name in _top_level_packages() if shipped(name)} == SHIPPED
+    assert not shipped("sandbox.demo")
+
+
+def test_the_sandbox_is_its_own_development_package() -> None:
+    pyproject = tomllib.loads((ROOT / "sandbox" / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["tool"]["setuptools"]["package-dir"] == {"sandbox": "."}
+    assert "./sandbox" in (ROOT / "Makefile").read_text(encoding="utf-8")
 
 
 def test_listeners_leave_failures_to_bolts_error_handler() -> None:

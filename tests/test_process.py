@@ -41,7 +41,8 @@ async def run_cli(*args: str, cwd: Path, env: dict[str, str]) -> tuple[int, str]
 
 def project_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     root = str(Path(__file__).resolve().parent.parent)
-    return clean_env(PYTHONPATH=root, **extra)
+    # Never Slack itself: a test that forgets the fake reaches a closed local port.
+    return clean_env(**{"PYTHONPATH": root, "SLACK_API_URL": "http://127.0.0.1:9/api/", **extra})
 
 
 async def stop_with_sigterm(process: asyncio.subprocess.Process) -> str:
@@ -274,3 +275,22 @@ async def test_provider_style_database_urls_are_used_with_the_async_drivers(
     )
     assert code == 0, out
     assert (tmp_path / "plain.db").exists()
+
+
+async def test_a_token_slack_refuses_stops_the_start_with_one_sentence(tmp_path: Path) -> None:
+    async with FakeSlack() as slack:
+        slack.revoked_tokens.add("xoxb-old")
+        env = project_env(
+            tmp_path,
+            SLACK_BOT_TOKEN="xoxb-old",
+            SLACK_SIGNING_SECRET="s",
+            SLACK_API_URL=slack.api_url,
+            PORT=str(free_port()),
+        )
+        code, out = await run_cli("serve", cwd=tmp_path, env=env)
+    assert code == 2, out
+    assert "Traceback" not in out
+    assert out.strip().splitlines()[-1] == (
+        "surveybot: Slack refused SLACK_BOT_TOKEN (token_revoked): copy the Bot User OAuth "
+        "Token (xoxb-…) again from your app's OAuth & Permissions page, or reinstall the app"
+    )

@@ -11,6 +11,7 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]
 import pytest_asyncio
 
+from bot.customers import CustomerDirectory
 from bot.dispatcher import Dispatcher
 from bot.slack import make_client
 from bot.surveys import ClosedConversation, close_conversation
@@ -66,7 +67,9 @@ async def test_two_dispatchers_sharing_postgresql_send_each_survey_once(
             now,
         )
     client = make_client(settings_for(slack, pg_url))
-    first, second = (Dispatcher(Database(pg_url), client, teams) for _ in range(2))
+    first, second = (
+        Dispatcher(Database(pg_url), client, CustomerDirectory(client), teams) for _ in range(2)
+    )
     delivered = await asyncio.gather(first.run_once(), second.run_once(), first.run_once())
     assert sum(delivered) == 30
     assert len(slack.called("chat.postMessage")) == 30

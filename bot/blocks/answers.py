@@ -10,7 +10,7 @@ from typing import Any
 
 from bot import ids
 from bot.blocks.survey import render_survey
-from bot.i18n import Translate, translator
+from bot.i18n import Translate, plural_translator, translator
 from bot.scales import REASONS, Scale, scale_for
 
 Block = dict[str, Any]
@@ -215,6 +215,7 @@ def render_follow_up(
         "private_metadata": token,
         "notify_on_close": True,
         "title": {"type": "plain_text", "text": title[:MODAL_TITLE]},
+        # Translators: the form's buttons and title: at most 24 characters each.
         "submit": {"type": "plain_text", "text": _("Send")[:MODAL_TITLE]},
         "close": {"type": "plain_text", "text": _("Not now")[:MODAL_TITLE]},
         "blocks": blocks,
@@ -256,10 +257,14 @@ def validate_follow_up(form: FollowUpForm, *, band: Band, locale: str | None) ->
     if ids.FOLLOW_UP_COMMENT_BLOCK in errors:
         pass
     elif form.comment is not None and len(form.comment) > MAX_COMMENT:
-        errors[ids.FOLLOW_UP_COMMENT_BLOCK] = _(
-            "Please keep it under {limit} characters (this one has {count})."
+        ngettext = plural_translator(locale)
+        errors[ids.FOLLOW_UP_COMMENT_BLOCK] = ngettext(
+            "Please shorten your comment: it has {count} character and the limit is {limit}.",
+            "Please shorten your comment: it has {count} characters and the limit is {limit}.",
+            len(form.comment),
         ).format(limit=MAX_COMMENT, count=len(form.comment))
     elif not form.reasons and form.comment is None:
+        # Translators: “Not now” is the form's close button; use its translation.
         errors[ids.FOLLOW_UP_COMMENT_BLOCK] = _(
             "Write a few words or pick a reason, or close this form with “Not now”."
         )
