@@ -128,6 +128,8 @@ async def alert_on_answer(
     now: datetime,
 ) -> Alert | None:
     """A low score gets one alert per survey; a later change of mind updates it."""
+    if survey.is_test:
+        return None  # a lead trying the survey is nobody's unhappy customer
     assert survey.id is not None
     alert = await store.alert_for_survey(db, survey.id)
     if alert is None:
@@ -227,6 +229,8 @@ async def send_kudos(
     now: datetime,
 ) -> bool:
     """A private thank-you to the agent when their customer praised them in words; once."""
+    if survey.is_test:
+        return False
     if band is not Band.HIGH or not response.comment or not survey.agent_id:
         return False
     assert survey.id is not None

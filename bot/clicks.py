@@ -28,6 +28,7 @@ from bot.blocks.answers import (
 from bot.blocks.survey import parse_score_button_value
 from bot.customers import CustomerDirectory
 from bot.expiry import close_on_click
+from bot.home_refresh import HomeRefresh
 from bot.teams import Teams
 from storage.db import Database
 from storage.models import Response, Survey
@@ -47,6 +48,7 @@ class Click:
     channel_id: str | None
     message_ts: str | None
     thread_ts: str | None
+    view_id: str | None = None  # set when the button is in a view (App Home), not a message
 
 
 async def _tell_clicker(client: AsyncWebClient, click: Click, text: str) -> None:
@@ -91,6 +93,7 @@ async def score_clicked(
     teams: Teams,
     click: Click,
     now: datetime,
+    homes: HomeRefresh | None = None,
 ) -> None:
     """Record the score, open the follow-up form, thank the customer, alert the team."""
     parsed = parse_score_button_value(click.value)
@@ -144,6 +147,8 @@ async def score_clicked(
     # Also on a repeated low click: an alert whose first post failed gets another chance.
     if outcome.changed or outcome.band is Band.LOW:
         await alert_on_answer(db, client, customers, team, survey, response, now)
+    if homes is not None and outcome.changed and not survey.is_test:
+        homes.answer_changed(survey.team, survey.agent_id)
 
 
 async def _answered_or_refuse(
@@ -193,6 +198,7 @@ async def alert_button_clicked(
     action: Literal["claim", "resolve"],
     click: Click,
     now: datetime,
+    homes: HomeRefresh | None = None,
 ) -> None:
     """ "I'll follow up" or "Resolved" on an alert."""
     result = await act_on_alert(
@@ -208,3 +214,5 @@ async def alert_button_clicked(
     )
     if isinstance(result, AlertRefusal):
         await _tell_clicker(client, click, result.text)
+    elif homes is not None:
+        homes.answer_changed(result.team, None)

@@ -84,7 +84,9 @@ class Dispatcher:
             if customer_id != survey.customer_id:
                 await store.set_customer(self.db, survey.id, customer_id)
             profile = await self.customers.profile(customer_id)
-            morning = timing.quiet_hours_end(now, profile.zone or team.zone, team.quiet_window)
+            # A lead asked for their test survey now: quiet hours are for customers.
+            quiet = None if survey.is_test else team.quiet_window
+            morning = timing.quiet_hours_end(now, profile.zone or team.zone, quiet)
             if morning is not None:
                 await store.postpone(self.db, survey.id, morning)
                 log.info(

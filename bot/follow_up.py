@@ -20,6 +20,7 @@ from bot.answers import (
 )
 from bot.blocks.answers import FollowUpForm, RefusalReason, refusal_text
 from bot.customers import CustomerDirectory
+from bot.home_refresh import HomeRefresh
 from bot.teams import Teams
 from storage.db import Database
 
@@ -60,6 +61,7 @@ async def follow_up_sent(
     answered: Answered,
     form: FollowUpForm,
     now: datetime,
+    homes: HomeRefresh | None = None,
 ) -> None:
     """Save the reasons and comment, show them on the alert, thank the agent for praise."""
     team = team_of(teams, answered.survey)
@@ -68,3 +70,5 @@ async def follow_up_sent(
         return
     await refresh_alert(db, client, customers, team, saved.survey, now)
     await send_kudos(db, client, customers, saved.survey, saved.response, saved.band, now)
+    if homes is not None and not saved.survey.is_test:
+        homes.answer_changed(saved.survey.team, saved.survey.agent_id)

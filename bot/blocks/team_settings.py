@@ -12,17 +12,18 @@ import json
 from typing import Any
 
 from bot import ids
+from bot.i18n import LANGUAGES as SHIPPED
 from bot.teams import Team
 from bot.text import truncate
 
 Block = dict[str, Any]
 
-# Shipped languages (PRODUCT.md), as the teams file's `language` takes them.
-LANGUAGES: dict[str, str] = {
+# Shipped languages, by the name each gives itself.
+LANGUAGE_NAMES: dict[str, str] = {
     "en": "English",
     "it": "Italiano",
     "pl": "Polski",
-    "zh_CN": "简体中文",
+    "zh_Hans": "简体中文",
     "bg": "Български",
     "es": "Español",
     "fr": "Français",
@@ -31,6 +32,7 @@ LANGUAGES: dict[str, str] = {
     "ja": "日本語",
     "nl": "Nederlands",
 }
+LANGUAGES: dict[str, str] = {code: LANGUAGE_NAMES.get(code, code) for code in SHIPPED}
 SURVEYS = {"csat": "CSAT: how satisfied (1–5)", "ces": "CES: how easy (1–7)"}
 DELIVERIES = {"thread": "In the support thread", "dm": "By direct message"}
 CHARTS = {
