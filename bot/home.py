@@ -92,7 +92,7 @@ class TeamFigures:
     drivers: tuple[DriverImpact, ...]
     alerts: OpenAlerts
     comments: tuple[Comment, ...]
-    last_change: SettingChange | None
+    last_change: tuple[SettingChange, ...]  # every field of the latest save
     this_week_start: datetime
     now: datetime
 
@@ -154,7 +154,7 @@ async def gather_team(db: Database, team: Team, now: datetime) -> TeamFigures:
         last_30,
         top=TOP_REASONS,
     )
-    changes = await team_settings.latest_changes(db, team.name, limit=1)
+    changes = await team_settings.last_save(db, team.name)
     return TeamFigures(
         team=team,
         kind=kind,
@@ -177,7 +177,7 @@ async def gather_team(db: Database, team: Team, now: datetime) -> TeamFigures:
                 db, team.name, kind.value, month_start, now, high_min=scale.high_min
             )
         ),
-        last_change=changes[0] if changes else None,
+        last_change=tuple(changes),
         this_week_start=weeks[-1].start,
         now=now,
     )

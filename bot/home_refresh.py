@@ -39,7 +39,8 @@ class HomeRefresh:
         self._clock = clock
         self._opened: LRUCache[str, bool] = LRUCache(MAX_TRACKED)  # user -> is admin
         self._last: dict[str, float] = {}
-        self._pending: dict[str, asyncio.Task[None]] = {}
+        self._pending: dict[str, asyncio.Task[None]] = {}  # waiting out the interval
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def opened(self, user_id: str, *, is_admin: bool, at: float | None = None) -> None:
         """The person opened Home and was just published to: keep theirs fresh from now."""
@@ -60,22 +61,25 @@ class HomeRefresh:
             if user_id not in self._opened or user_id in self._pending:
                 continue  # never opened Home, or a publish is already on its way
             wait = max(0.0, self._last.get(user_id, 0.0) + self._interval - self._clock())
-            self._pending[user_id] = asyncio.create_task(self._later(user_id, wait))
+            task = asyncio.create_task(self._later(user_id, wait))
+            self._pending[user_id] = task
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _later(self, user_id: str, wait: float) -> None:
         try:
             await asyncio.sleep(wait)
-            self._last[user_id] = self._clock()
+        finally:
+            # From here on the figures are read: a change after this needs its own publish.
+            self._pending.pop(user_id, None)
+        self._last[user_id] = self._clock()
+        try:
             await self._publish(user_id)
-        except asyncio.CancelledError:
-            raise
         except Exception:
             log.exception("home refresh failed user=%s", user_id)
-        finally:
-            self._pending.pop(user_id, None)
 
     async def close(self) -> None:
-        tasks = list(self._pending.values())
+        tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from typing import cast as typing_cast
 
-from sqlalchemy import Column, Table, insert, select, update
+from sqlalchemy import Column, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
@@ -155,23 +155,25 @@ async def changes_since(db: Database, team: str, version: int) -> list[SettingCh
     return await _changes(db, team, newer_than=version)
 
 
-async def latest_changes(db: Database, team: str, limit: int = 1) -> list[SettingChange]:
-    """The newest audit rows, newest first."""
-    return await _changes(db, team, limit=limit)
+async def last_save(db: Database, team: str) -> list[SettingChange]:
+    """Every field the latest save changed (none before the first save)."""
+    newest = select(func.max(C.version)).where(C.team == team).scalar_subquery()
+    query = (
+        select(C.team, C.version, C.field, C.old_value, C.new_value, C.changed_by, C.changed_at)
+        .where(C.team == team, C.version == newest)
+        .order_by(C.id)
+    )
+    async with db.session() as session:
+        rows = (await session.execute(query)).all()
+    return [SettingChange(*row) for row in rows]
 
 
-async def _changes(
-    db: Database, team: str, *, newer_than: int | None = None, limit: int | None = None
-) -> list[SettingChange]:
-    query = select(
-        C.team, C.version, C.field, C.old_value, C.new_value, C.changed_by, C.changed_at
-    ).where(C.team == team)
-    if newer_than is not None:
-        query = query.where(C.version > newer_than).order_by(C.version, C.id)
-    else:
-        query = query.order_by(C.changed_at.desc(), C.id.desc())
-    if limit is not None:
-        query = query.limit(limit)
+async def _changes(db: Database, team: str, *, newer_than: int) -> list[SettingChange]:
+    query = (
+        select(C.team, C.version, C.field, C.old_value, C.new_value, C.changed_by, C.changed_at)
+        .where(C.team == team, C.version > newer_than)
+        .order_by(C.version, C.id)
+    )
     async with db.session() as session:
         rows = (await session.execute(query)).all()
     return [SettingChange(*row) for row in rows]

@@ -94,17 +94,22 @@ def _setting_value(value: str | None) -> str:
     if value is None:
         return "nothing"
     shown = json.loads(value)
+    if isinstance(shown, float):
+        shown = f"{shown:g}"
     if isinstance(shown, list):
         shown = ", ".join(str(v) for v in shown) or "nobody"
     safe = escape_mrkdwn(truncate(str(shown), 60)).replace("`", "'")
     return f"`{safe}`"
 
 
-def describe_change(change: SettingChange) -> str:
-    return (
-        f"<@{change.changed_by}> changed {change.field} from {_setting_value(change.old_value)} "
-        f"to {_setting_value(change.new_value)}, {_when(change.changed_at)}"
+def describe_change(changes: Sequence[SettingChange]) -> str:
+    """One save: who, each field from what to what, and when."""
+    fields = "; ".join(
+        f"{c.field} from {_setting_value(c.old_value)} to {_setting_value(c.new_value)}"
+        for c in changes
     )
+    last = changes[-1]
+    return f"<@{last.changed_by}> changed {fields}, {_when(last.changed_at)}"
 
 
 # ------------------------------------------------------------------ figures
@@ -334,7 +339,7 @@ def team_blocks(figures: TeamFigures) -> list[Block]:
     blocks += _alerts(figures)
     blocks += _reasons(figures)
     blocks += _comments(figures)
-    if figures.last_change is not None:
+    if figures.last_change:
         blocks.append(_context("Last settings change: " + describe_change(figures.last_change)))
     blocks.append({"type": "divider"})
     return blocks
