@@ -18,7 +18,7 @@ from bot.home_views import HomeDeps
 from bot.inflight import InFlight
 from bot.scheduler import Scheduler
 from bot.settings import Settings
-from bot.team_settings import load_teams
+from bot.team_settings import saved_teams
 from bot.teams import Team, Teams
 from bot.workspace import Workspace
 from storage.db import Database
@@ -50,7 +50,7 @@ class Services:
         if self.workspace is not None:
             await self.workspace.verify()  # a refused token stops the start here
         # The teams file seeds the database once; from then on App Home's saves count.
-        self.use_teams(await load_teams(self.db, self.teams, self.clock()))
+        self.use_teams(await saved_teams(self.db, self.teams, self.clock()))
         self.scheduler.start(self)
 
     def home_deps(self, client: AsyncWebClient | None = None) -> HomeDeps:

@@ -56,7 +56,7 @@ def changed_fields(old: Team, new: Team) -> list[FieldChange]:
     ]
 
 
-async def load_teams(db: Database, file_teams: Teams, now: datetime) -> Teams:
+async def saved_teams(db: Database, file_teams: Teams, now: datetime) -> Teams:
     """The teams as saved, seeding the ones the database has not seen from the file.
 
     The file decides which teams exist; the database what their settings are.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any
@@ -83,13 +82,11 @@ async def on_drill_changed(
         query = query.with_agent(action.get("selected_user") or None)
     elif action_id == ids.DRILL_CLEAR:
         query = query.with_reason(None).with_agent(None)
-    else:
+    else:  # Previous / Next
         value = str(action.get("value") or "")
-        query = DrillQuery.from_json(
-            json.dumps({**json.loads(query.to_metadata()), "page": int(value)})
-            if value.isdigit()
-            else None
-        )
+        if not value.isdigit():
+            return
+        query = query.on_page(int(value))
     await update_drill_down(
         services.home_deps(client),
         _user(body),

@@ -256,7 +256,7 @@ async def test_a_saved_change_is_used_by_the_very_next_survey_and_survives_a_res
         assert "day_of_week='4'" in str(job.trigger) and "hour='16'" in str(job.trigger)
         home = shown(await open_home(bot, LEAD))
         assert f"<@{LEAD}> changed survey from `csat` to `ces`; " in home
-    assert "target from `80` to `6`" in home
+        assert "target from `80` to `6`" in home
     async with running_bot(slack, sqlite_url, teams_toml=TEAMS_TOML) as bot:
         status, body = await bot.send_webhook(
             {"conversation_id": "after-restart", "customer": {"slack_user_id": CUSTOMERS[1]}}

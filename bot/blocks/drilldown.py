@@ -57,6 +57,9 @@ class DrillQuery:
     def with_agent(self, agent: str | None) -> DrillQuery:
         return replace(self, agent=agent, page=0)
 
+    def on_page(self, page: int) -> DrillQuery:
+        return replace(self, page=max(0, page))
+
 
 def describe_query(query: DrillQuery, low: str) -> str:
     what = {

@@ -13,8 +13,8 @@ from typing import Any
 
 from bot import ids
 from bot.blocks.answers import slack_date
+from bot.blocks.chart import native_charts
 from bot.blocks.digest import format_score, score_name
-from bot.chart import WeekPoint
 from bot.digest import format_target
 from bot.home import AgentFigures, HomeContent, TeamFigures
 from bot.scales import REASONS, SurveyKind, scale_for
@@ -25,8 +25,6 @@ from storage.team_settings import SettingChange
 
 Block = dict[str, Any]
 MAX_HOME_BLOCKS = 100
-CHART_TITLE = 50  # Slack's data_visualization title limit
-CHART_NAME = 20  # series names and category labels
 QUOTE_CHARS = 280
 
 TREND_FORMULA = "trend = the last 30 days − the 30 days before"
@@ -179,69 +177,6 @@ def _figures(figures: TeamFigures) -> list[Block]:
             f"low share = answers of {_low_scores(kind)} ÷ all answers × 100",
         ),
     ]
-
-
-def native_charts(
-    team: str, kind: SurveyKind, weeks: Sequence[WeekPoint], target: float | None
-) -> list[Block]:
-    """The trend as Slack's data_visualization blocks: the score as a line, answers as bars.
-
-    A week without answers has no score: the line's categories skip it, since each
-    series has one point per category.
-    """
-    name = score_name(kind)
-    blocks: list[Block] = []
-    scored = [w for w in weeks if w.score is not None]
-    if scored:
-        series: list[Block] = [
-            {
-                "name": name,
-                "data": [{"label": w.label, "value": round(w.score or 0.0, 1)} for w in scored],
-            }
-        ]
-        if target is not None:
-            series.append(
-                {"name": "Target", "data": [{"label": w.label, "value": target} for w in scored]}
-            )
-        blocks.append(
-            {
-                "type": "data_visualization",
-                "block_id": f"chart_score:{team}"[:255],
-                "title": truncate(f"{name} by week, last {len(weeks)} weeks", CHART_TITLE),
-                "chart": {
-                    "type": "line",
-                    "series": series,
-                    "axis_config": {
-                        "categories": [w.label for w in scored],
-                        "x_label": "Week starting",
-                        "y_label": "mean (1–7)" if kind is SurveyKind.CES else "% satisfied",
-                    },
-                },
-            }
-        )
-    if any(w.answers for w in weeks):
-        blocks.append(
-            {
-                "type": "data_visualization",
-                "block_id": f"chart_answers:{team}"[:255],
-                "title": truncate(f"Answers by week, last {len(weeks)} weeks", CHART_TITLE),
-                "chart": {
-                    "type": "bar",
-                    "series": [
-                        {
-                            "name": "Answers",
-                            "data": [{"label": w.label, "value": w.answers} for w in weeks],
-                        }
-                    ],
-                    "axis_config": {
-                        "categories": [w.label for w in weeks],
-                        "x_label": "Week starting",
-                        "y_label": "answers",
-                    },
-                },
-            }
-        )
-    return blocks
 
 
 def _alert_blocks(team: str, alert: OpenAlert) -> list[Block]:
