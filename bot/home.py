@@ -8,6 +8,7 @@ storage's aggregates; rendering is bot.blocks.home.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -140,21 +141,27 @@ async def gather_team(db: Database, team: Team, now: datetime) -> TeamFigures:
     kind = team.survey
     scale = scale_for(kind)
     weeks = recent_weeks(week_containing(now, team.zone), team.zone, WEEKS_CHARTED)
-    weekly = await digests.weekly_histograms(db, team.name, kind.value, boundaries(weeks))
     month_start, before_start = now - RECENT, now - 2 * RECENT
-    previous, last = await digests.weekly_histograms(
-        db, team.name, kind.value, [before_start, month_start, now]
+    # Independent aggregates, each on its own pooled connection, run side by side.
+    windows, reasons, delivery, alerts, comments, changes = await asyncio.gather(
+        store.score_windows(
+            db, team.name, kind.value, boundaries(weeks), [before_start, month_start, now]
+        ),
+        digests.reason_histograms(
+            db, team.name, kind.value, month_start, now, list(REASONS), score_max=scale.low_max
+        ),
+        digests.delivery(db, team.name, month_start, now),
+        store.open_alerts(db, team.name, limit=ALERTS_SHOWN),
+        store.latest_comments(db, team.name, kind.value, month_start, now, high_min=scale.high_min),
+        team_settings.last_save(db, team.name),
     )
+    weekly, (previous, last) = windows
     last_30 = ScoreCounts(kind, last)
-    reasons = await digests.reason_histograms(
-        db, team.name, kind.value, month_start, now, list(REASONS)
-    )
     drivers = rank_key_drivers(
         [ReasonStat(code, ScoreCounts(kind, hist)) for code, hist in reasons.items() if hist],
         last_30,
         top=TOP_REASONS,
     )
-    changes = await team_settings.last_save(db, team.name)
     return TeamFigures(
         team=team,
         kind=kind,
@@ -169,14 +176,10 @@ async def gather_team(db: Database, team: Team, now: datetime) -> TeamFigures:
             )
             for week, hist in zip(weeks, weekly, strict=True)
         ),
-        delivery=await digests.delivery(db, team.name, month_start, now),
+        delivery=delivery,
         drivers=tuple(drivers),
-        alerts=await store.open_alerts(db, team.name, limit=ALERTS_SHOWN),
-        comments=tuple(
-            await store.latest_comments(
-                db, team.name, kind.value, month_start, now, high_min=scale.high_min
-            )
-        ),
+        alerts=alerts,
+        comments=tuple(comments),
         last_change=tuple(changes),
         this_week_start=weeks[-1].start,
         now=now,

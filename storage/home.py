@@ -8,12 +8,24 @@ callers pass thresholds in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 from typing import cast as typing_cast
 
-from sqlalchemy import Column, ColumnElement, Table, and_, false, func, literal, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Table,
+    and_,
+    false,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
 from storage.db import Database
@@ -93,6 +105,49 @@ class AnswerPage:
 class AgentAnswers:
     kind: str
     histogram: Histogram
+
+
+async def score_windows(
+    db: Database,
+    team: str,
+    kind: str,
+    weeks: Sequence[datetime],
+    windows: Sequence[datetime],
+) -> tuple[list[Histogram], list[Histogram]]:
+    """Score histograms of consecutive weeks and of consecutive windows (the last 30
+    days and the 30 before), in one statement.
+
+    All boundaries together cut time into segments; each segment is a plain range scan
+    of the covering index grouped by score (UNION ALL), which costs far less per answer
+    than mapping every answer to its week with a CASE. Weeks and windows are then sums
+    of their segments.
+    """
+    cuts = sorted(set(weeks) | set(windows))
+    segments = list(pairwise(cuts))
+    parts = [
+        select(literal(i).label("segment"), R.score, func.count().label("answers"))
+        .where(
+            R.team == team,
+            R.kind == kind,
+            R.answered_at >= start,
+            R.answered_at < end,
+            _counted(),
+        )
+        .group_by(R.score)
+        for i, (start, end) in enumerate(segments)
+    ]
+    by_week: list[Histogram] = [{} for _ in weeks[1:]]
+    by_window: list[Histogram] = [{} for _ in windows[1:]]
+    async with db.session() as session:
+        rows = (await session.execute(union_all(*parts))).all()
+    for segment, score, count in rows:
+        start, end = segments[int(segment)]
+        for bounds, histograms in ((weeks, by_week), (windows, by_window)):
+            for index, (low, high) in enumerate(pairwise(bounds)):
+                if low <= start and end <= high:
+                    bucket = histograms[index]
+                    bucket[int(score)] = bucket.get(int(score), 0) + int(count)
+    return by_week, by_window
 
 
 def _counted() -> ColumnElement[bool]:

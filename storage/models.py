@@ -44,8 +44,9 @@ class Survey(SQLModel, table=True):
         Index("ix_surveys_due", "status", "send_after"),
         Index("ix_surveys_customer_recent", "customer_key", "created_at"),
         Index("ix_surveys_thread", "channel_id", "thread_ts"),
-        # The digest's response rate: surveys delivered in one team's week.
-        Index("ix_surveys_team_delivered", "team", "delivered_at"),
+        # The response rate: surveys delivered in a team's week or month, and how many
+        # were answered, from the index alone.
+        Index("ix_surveys_team_delivered", "team", "delivered_at", "is_test", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -126,6 +127,8 @@ class Alert(SQLModel, table=True):
         Index("ix_alerts_team_status", "team", "status"),
         # The digest's "resolved this week" next to the waiting ones.
         Index("ix_alerts_team_status_resolved", "team", "status", "resolved_at"),
+        # Home's open alerts, oldest first.
+        Index("ix_alerts_team_status_created", "team", "status", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -54,9 +54,18 @@ def upgrade() -> None:
         "ix_responses_digest", "responses", ["team", "answered_at", "kind", "score", "is_test"]
     )
     op.create_index("ix_responses_agent_answered", "responses", ["agent_id", "answered_at"])
+    # The response rate from the index alone; Home's open alerts oldest first.
+    op.drop_index("ix_surveys_team_delivered", table_name="surveys")
+    op.create_index(
+        "ix_surveys_team_delivered", "surveys", ["team", "delivered_at", "is_test", "status"]
+    )
+    op.create_index("ix_alerts_team_status_created", "alerts", ["team", "status", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_alerts_team_status_created", table_name="alerts")
+    op.drop_index("ix_surveys_team_delivered", table_name="surveys")
+    op.create_index("ix_surveys_team_delivered", "surveys", ["team", "delivered_at"])
     op.drop_index("ix_responses_agent_answered", table_name="responses")
     op.drop_index("ix_responses_digest", table_name="responses")
     op.create_index("ix_responses_digest", "responses", ["team", "answered_at", "kind", "score"])
