@@ -53,10 +53,11 @@ SCORE = f"""CASE
     WHEN {_R.format(a=7919, b=13)} < 850 THEN 3
     WHEN {_R.format(a=7919, b=13)} < 920 THEN 2
     ELSE 1 END"""
-REASONS = f"""CASE {_R.format(a=104729, b=7)} % 8
-    WHEN 0 THEN 'slow_response' WHEN 1 THEN 'not_resolved' WHEN 2 THEN 'unclear_answer'
-    WHEN 3 THEN 'repeated_myself' WHEN 4 THEN 'agent_attitude' WHEN 5 THEN 'hard_to_reach'
-    WHEN 6 THEN 'slow_response,not_resolved' ELSE 'other' END"""
+# Low scores give one reason, or two (slow and not resolved), picked by survey id.
+REASON_PICK = _R.format(a=104729, b=7).replace("s.id", "r.survey_id") + " % 8"
+REASON_CODES = """VALUES (0, 'slow_response'), (1, 'not_resolved'), (2, 'unclear_answer'),
+    (3, 'repeated_myself'), (4, 'agent_attitude'), (5, 'hard_to_reach'),
+    (6, 'slow_response'), (6, 'not_resolved'), (7, 'other')"""
 COMMENT = f"""CASE WHEN {_R.format(a=15485863, b=3)} < 300 THEN
     substr('Thanks a lot, that was quick and clear. The agent understood the problem at once '
            || 'and walked me through the fix step by step.', 1, 20 + s.id % 100)
@@ -97,12 +98,21 @@ def generate(path: Path, responses: int) -> None:
         conn.execute(
             f"""
             INSERT INTO responses (survey_id, team, kind, agent_id, customer_id, customer_value,
-                score, reasons, comment, answered_at)
+                score, comment, answered_at)
             SELECT s.id, s.team, s.kind, s.agent_id, s.customer_id,
                 CASE WHEN s.id * 31 % {CUSTOMERS} % 5 < 3
                      THEN 50 + (s.id * 31 % {CUSTOMERS}) % 40 * 50 END,
-                score, CASE WHEN score <= 2 THEN {REASONS} END, {COMMENT}, {answered}
+                score, {COMMENT}, {answered}
             FROM (SELECT s.*, {SCORE} AS score FROM surveys AS s WHERE s.id % 5 < 2) AS s
+            """
+        )
+        conn.execute(
+            f"""
+            WITH codes(pick, reason) AS ({REASON_CODES})
+            INSERT INTO response_reasons (response_id, reason)
+            SELECT r.id, codes.reason FROM responses AS r
+            JOIN codes ON codes.pick = {REASON_PICK}
+            WHERE r.score <= 2
             """
         )
         conn.execute(

@@ -14,19 +14,21 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.alert import AlertFacts, render_alert, render_kudos
-from bot.blocks.answers import Band
 from bot.customers import CustomerDirectory
-from bot.scales import scale_for
+from bot.scales import Band, scale_for
 from bot.teams import Team
 from storage import alerts as store
 from storage import answers, surveys
+from storage.alerts import AlertRecord
+from storage.answers import AnswerRecord
 from storage.db import Database
-from storage.models import Alert, Response, Survey
+from storage.statuses import AlertStatus, Source
+from storage.surveys import SurveyRecord
 
 log = logging.getLogger("surveybot.alerts")
 
 
-async def customer_name(customers: CustomerDirectory, survey: Survey) -> str:
+async def customer_name(customers: CustomerDirectory, survey: SurveyRecord) -> str:
     """A name to show, never a mention: the alert must not ping the customer."""
     if survey.customer_id:
         profile = await customers.profile(survey.customer_id)
@@ -35,13 +37,16 @@ async def customer_name(customers: CustomerDirectory, survey: Survey) -> str:
 
 
 async def _facts(
-    db: Database, customers: CustomerDirectory, alert: Alert, survey: Survey, response: Response
+    db: Database,
+    customers: CustomerDirectory,
+    alert: AlertRecord,
+    survey: SurveyRecord,
+    response: AnswerRecord,
 ) -> AlertFacts:
-    assert alert.id is not None
     conversation = await surveys.conversation_of(db, survey)
     permalink = None
     helpdesk_ref = None
-    if conversation is not None and conversation.source == "slack":
+    if conversation is not None and conversation.source == Source.SLACK:
         if conversation.channel_id and conversation.thread_ts:
             permalink = await customers.permalink(conversation.channel_id, conversation.thread_ts)
     elif conversation is not None:
@@ -54,7 +59,7 @@ async def _facts(
         agent_id=survey.agent_id,
         permalink=permalink,
         helpdesk_ref=helpdesk_ref,
-        reasons=tuple(code for code in (response.reasons or "").split(",") if code),
+        reasons=response.reasons,
         comment=response.comment,
         answered_at=response.answered_at,
         status=alert.status,
@@ -65,7 +70,7 @@ async def _facts(
     )
 
 
-def _shown(alert: Alert, response: Response) -> tuple[object, ...]:
+def _shown(alert: AlertRecord, response: AnswerRecord) -> tuple[object, ...]:
     """What an alert message shows that can change after it is posted."""
     return (alert.status, alert.claimed_by, response.score, response.reasons, response.comment)
 
@@ -74,14 +79,13 @@ async def _publish(
     db: Database,
     client: AsyncWebClient,
     customers: CustomerDirectory,
-    alert: Alert,
-    survey: Survey,
-    response: Response,
+    alert: AlertRecord,
+    survey: SurveyRecord,
+    response: AnswerRecord,
     *,
     creating: bool = False,
 ) -> None:
     """Post the alert (only the click that created it does), or update it in place."""
-    assert alert.id is not None
     message = render_alert(await _facts(db, customers, alert, survey, response))
     if alert.channel_id and alert.message_ts:
         await client.chat_update(channel=alert.channel_id, ts=alert.message_ts, **message)
@@ -107,7 +111,6 @@ async def _publish(
     )
     # A click or comment that came in while posting found no message to update.
     latest_alert = await store.get_alert(db, alert.id)
-    assert survey.id is not None
     latest_response = await answers.response_for(db, survey.id)
     if (
         latest_alert
@@ -123,14 +126,13 @@ async def alert_on_answer(
     client: AsyncWebClient,
     customers: CustomerDirectory,
     team: Team,
-    survey: Survey,
-    response: Response,
+    survey: SurveyRecord,
+    response: AnswerRecord,
     now: datetime,
-) -> Alert | None:
+) -> AlertRecord | None:
     """A low score gets one alert per survey; a later change of mind updates it."""
     if survey.is_test:
         return None  # a lead trying the survey is nobody's unhappy customer
-    assert survey.id is not None
     alert = await store.alert_for_survey(db, survey.id)
     if alert is None:
         if not team.alert_channel:
@@ -140,13 +142,10 @@ async def alert_on_answer(
             return None
         created = await store.create_alert(
             db,
-            Alert(
-                survey_id=survey.id,
-                team=survey.team,
-                status="open",
-                channel_id=team.alert_channel,
-                created_at=now,
-            ),
+            survey_id=survey.id,
+            team=survey.team,
+            channel_id=team.alert_channel,
+            created_at=now,
         )
         if created is None:  # a concurrent click created it: that one posts
             return None
@@ -161,11 +160,10 @@ async def refresh_alert(
     client: AsyncWebClient,
     customers: CustomerDirectory,
     team: Team,
-    survey: Survey,
+    survey: SurveyRecord,
     now: datetime,
-) -> Alert | None:
+) -> AlertRecord | None:
     """Show the survey's current answer and follow-up in its alert (posting it if missing)."""
-    assert survey.id is not None
     response = await answers.response_for(db, survey.id)
     if response is None:
         return None
@@ -193,13 +191,12 @@ async def act_on_alert(
     *,
     channel_id: str | None,
     message_ts: str | None,
-) -> Alert | AlertRefusal:
+) -> AlertRecord | AlertRefusal:
     """ "I'll follow up" or "Resolved": recorded once, then shown in the alert."""
     alert = await store.get_alert(db, alert_id) if alert_id is not None else None
     if alert is None or (channel_id, message_ts) != (alert.channel_id, alert.message_ts):
         log.info("alert action refused alert=%s user=%s reason=unknown", alert_id, user_id)
         return AlertRefusal("I could not find this alert. Nothing was changed.")
-    assert alert.id is not None
     if action == "claim":
         done = await store.claim_alert(db, alert.id, user_id, now)
     else:
@@ -208,7 +205,7 @@ async def act_on_alert(
     assert current is not None
     if not done:
         log.info("alert action refused alert=%d user=%s action=%s", alert.id, user_id, action)
-        if current.status == "resolved":
+        if current.status is AlertStatus.RESOLVED:
             return AlertRefusal(f"<@{current.resolved_by}> already resolved this alert.")
         return AlertRefusal(f"<@{current.claimed_by}> is already following up on this one.")
     log.info("alert %s alert=%d user=%s", action, alert.id, user_id)
@@ -223,8 +220,8 @@ async def send_kudos(
     db: Database,
     client: AsyncWebClient,
     customers: CustomerDirectory,
-    survey: Survey,
-    response: Response,
+    survey: SurveyRecord,
+    response: AnswerRecord,
     band: Band,
     now: datetime,
 ) -> bool:
@@ -233,7 +230,6 @@ async def send_kudos(
         return False
     if band is not Band.HIGH or not response.comment or not survey.agent_id:
         return False
-    assert survey.id is not None
     if not await answers.claim_kudos(db, survey.id, now):
         return False  # already thanked for this answer, even if the words changed since
     message = render_kudos(

@@ -10,25 +10,34 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-from bot.blocks.answers import (
-    Band,
-    FollowUpForm,
-    RefusalReason,
-    band_of,
-    validate_follow_up,
-)
-from bot.scales import Scale, scale_for
+from bot.follow_up_form import FieldErrors, FollowUpForm, validate_follow_up
+from bot.scales import Band, Scale, band_of, scale_for
 from bot.teams import DEFAULT_TEAM, Team, Teams
 from storage import answers as store
 from storage import surveys
+from storage.answers import AnswerRecord
 from storage.db import Database
-from storage.models import Response, Survey
+from storage.statuses import SurveyStatus
+from storage.surveys import SurveyRecord
 
 log = logging.getLogger("surveybot.answers")
 
 # Statuses of a survey whose message the customer can see.
-SHOWN = ("delivered", "answered", "expired")
+SHOWN = (SurveyStatus.DELIVERED, SurveyStatus.ANSWERED, SurveyStatus.EXPIRED)
+
+
+class RefusalReason(StrEnum):
+    """Why a click or a form does not count; bot.blocks.answers says it politely."""
+
+    UNKNOWN = "unknown_survey"
+    NOT_YOURS = "not_yours"
+    BAD_SCORE = "score_out_of_range"
+    EXPIRED = "expired"
+    WRONG_MESSAGE = "wrong_message"
+    NOT_ANSWERED = "not_answered"
+    FAILED = "failed"  # our fault, not theirs
 
 
 @dataclass(frozen=True)
@@ -36,13 +45,13 @@ class Refusal:
     """A click or form that does not count, and why."""
 
     reason: RefusalReason
-    survey: Survey | None = None  # known surveys: an expired one loses its buttons
+    survey: SurveyRecord | None = None  # known surveys: an expired one loses its buttons
 
 
 @dataclass(frozen=True)
 class AnswerOutcome:
-    survey: Survey
-    response: Response
+    survey: SurveyRecord
+    response: AnswerRecord
     changed: bool  # False: the same answer again (double click, Slack's retry)
     previous_score: int | None
 
@@ -55,20 +64,22 @@ class AnswerOutcome:
         return band_of(self.scale, self.response.score)
 
 
-def team_of(teams: Teams, survey: Survey) -> Team:
+def team_of(teams: Teams, survey: SurveyRecord) -> Team:
     return teams.by_name(survey.team) or DEFAULT_TEAM
 
 
-def locale_of(survey: Survey, team: Team) -> str:
+def locale_of(survey: SurveyRecord, team: Team) -> str:
     return survey.locale or team.language
 
 
-def is_closed(survey: Survey, now: datetime) -> bool:
-    return survey.status in ("expired", "cancelled") or now >= survey.expires_at
+def is_closed(survey: SurveyRecord, now: datetime) -> bool:
+    return (
+        survey.status in (SurveyStatus.EXPIRED, SurveyStatus.CANCELLED) or now >= survey.expires_at
+    )
 
 
 def refusal_for_click(
-    survey: Survey | None,
+    survey: SurveyRecord | None,
     *,
     score: int | None,
     user_id: str,
@@ -101,7 +112,9 @@ def keeps_follow_up(kind: str) -> store.KeepsFollowUp:
     return keeps
 
 
-def _refused(what: str, reason: RefusalReason, survey: Survey | None, user_id: str) -> Refusal:
+def _refused(
+    what: str, reason: RefusalReason, survey: SurveyRecord | None, user_id: str
+) -> Refusal:
     """Log a refusal in one line; only an expired survey is handed back (to close it)."""
     log.info(
         "%s refused survey=%s user=%s reason=%s",
@@ -159,8 +172,8 @@ async def record_answer(
 class Answered:
     """An answered survey its customer may still add to (comment, change of mind)."""
 
-    survey: Survey
-    response: Response
+    survey: SurveyRecord
+    response: AnswerRecord
 
     @property
     def band(self) -> Band:
@@ -174,7 +187,7 @@ async def answered_survey(
     survey = await surveys.survey_by_token(db, token) if token else None
     reason: RefusalReason | None = None
     response = None
-    if survey is None or survey.id is None or survey.status not in SHOWN:
+    if survey is None or survey.status not in SHOWN:
         reason = RefusalReason.UNKNOWN
     elif user_id != survey.customer_id:
         reason = RefusalReason.NOT_YOURS
@@ -193,7 +206,6 @@ async def save_follow_up(
     db: Database, answered: Answered, form: FollowUpForm, now: datetime
 ) -> Answered | None:
     """Store a validated follow-up; None if the answer vanished meanwhile."""
-    assert answered.survey.id is not None
     response = await store.save_follow_up(
         db, answered.survey.id, reasons=form.reasons, comment=form.comment, at=now
     )
@@ -208,6 +220,6 @@ async def save_follow_up(
     return Answered(answered.survey, response)
 
 
-def follow_up_errors(answered: Answered, form: FollowUpForm, locale: str | None) -> dict[str, str]:
+def follow_up_errors(answered: Answered, form: FollowUpForm, locale: str | None) -> FieldErrors:
     """Field errors for the modal, judged against the answer the customer gave."""
     return validate_follow_up(form, band=answered.band, locale=locale)

@@ -27,7 +27,7 @@ from bot.home_refresh import HomeRefresh
 from bot.home_views import publish_home
 from bot.scheduler import Scheduler
 from bot.services import SERVICES_APP_KEY, SERVICES_KEY, Services
-from bot.settings import Settings
+from bot.settings import SLACK_REQUEST_MAX_BYTES, Settings
 from bot.slack import make_client
 from bot.teams import Teams, load_teams
 from bot.workspace import Workspace
@@ -45,8 +45,6 @@ class _TokenFromEnvironmentNotice(logging.Filter):
 
 logging.getLogger("slack_bolt.AsyncApp").addFilter(_TokenFromEnvironmentNotice())
 
-# Slack's payloads are small; a larger body is refused by aiohttp with 413.
-MAX_BODY_BYTES = 256 * 1024
 SIGNATURE_HEADERS = ("X-Slack-Signature", "X-Slack-Request-Timestamp")
 
 
@@ -122,7 +120,8 @@ def _bolt_app(services: Services) -> AsyncApp:
 
 
 def _web_app(services: Services, bolt_app: AsyncApp) -> web.Application:
-    web_app = web.Application(client_max_size=MAX_BODY_BYTES)
+    # A larger body is refused by aiohttp with 413.
+    web_app = web.Application(client_max_size=SLACK_REQUEST_MAX_BYTES)
     web_app[SERVICES_APP_KEY] = services
 
     async def slack_events(request: web.Request) -> web.StreamResponse:

@@ -15,7 +15,7 @@ from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot.scales import SurveyKind
+from bot.scales import CES, CSAT, NPS, SurveyKind
 
 WEEKS_SHOWN = 8
 FIGSIZE_INCHES = (8.0, 4.5)
@@ -48,10 +48,21 @@ class _Axis:
     ticks: tuple[float, ...]
 
 
+# CSAT and NPS are shares (percent, points); the mean CES lives on the CES scale itself.
 _AXES: dict[SurveyKind, _Axis] = {
-    SurveyKind.CSAT: _Axis("CSAT (% satisfied)", 0, 100, "{:.0f}%", (0, 20, 40, 60, 80, 100)),
-    SurveyKind.CES: _Axis("CES (mean, 1–7)", 1, 7, "{:.1f}", (1, 2, 3, 4, 5, 6, 7)),
-    SurveyKind.NPS: _Axis("NPS (−100 to 100)", -100, 100, "{:+.0f}", (-100, -50, 0, 50, 100)),
+    SurveyKind.CSAT: _Axis(
+        f"{CSAT.name} (% satisfied)", 0, 100, "{:.0f}%", (0, 20, 40, 60, 80, 100)
+    ),
+    SurveyKind.CES: _Axis(
+        f"{CES.name} (mean, {CES.lowest}–{CES.highest})",
+        CES.lowest,
+        CES.highest,
+        "{:.1f}",
+        CES.scores,
+    ),
+    SurveyKind.NPS: _Axis(
+        f"{NPS.name} (−100 to 100)", -100, 100, "{:+.0f}", (-100, -50, 0, 50, 100)
+    ),
 }
 
 

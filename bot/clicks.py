@@ -16,10 +16,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
 from bot.alerts import AlertRefusal, act_on_alert, alert_on_answer
-from bot.answers import Answered, Refusal, answered_survey, locale_of, record_answer, team_of
-from bot.blocks.answers import (
-    Band,
+from bot.answers import (
+    Answered,
+    Refusal,
     RefusalReason,
+    answered_survey,
+    locale_of,
+    record_answer,
+    team_of,
+)
+from bot.blocks.answers import (
     refusal_text,
     render_change_answer,
     render_follow_up,
@@ -29,9 +35,11 @@ from bot.blocks.survey import parse_score_button_value
 from bot.customers import CustomerDirectory
 from bot.expiry import close_on_click
 from bot.home_refresh import HomeRefresh
+from bot.scales import Band
 from bot.teams import Teams
+from storage.answers import AnswerRecord
 from storage.db import Database
-from storage.models import Response, Survey
+from storage.surveys import SurveyRecord
 
 log = logging.getLogger("surveybot.clicks")
 
@@ -69,7 +77,11 @@ async def _refuse(
 
 
 async def _open_follow_up(
-    client: AsyncWebClient, trigger_id: str | None, survey: Survey, response: Response, locale: str
+    client: AsyncWebClient,
+    trigger_id: str | None,
+    survey: SurveyRecord,
+    response: AnswerRecord,
+    locale: str,
 ) -> None:
     if not trigger_id:
         return
@@ -80,7 +92,7 @@ async def _open_follow_up(
             kind=survey.kind,
             score=response.score,
             locale=locale,
-            reasons=[r for r in (response.reasons or "").split(",") if r],
+            reasons=response.reasons,
             comment=response.comment,
         ),
     )

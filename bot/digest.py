@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.chart import WEEKS_SHOWN, WeekPoint
 from bot.scales import REASONS, SurveyKind, scale_for
 from bot.scoring import (
+    DEFAULT_CHURN_PROBABILITY,
     MIN_AGENT_SAMPLE,
     AgentFigure,
     ReasonStat,
@@ -226,6 +227,7 @@ class Improvement:
     revenue_per_point: float | None
     valued_customers: int
     dissatisfied_valued_customers: int
+    churn_probability: float = DEFAULT_CHURN_PROBABILITY  # the one the figures above used
 
     @property
     def low(self) -> int:
@@ -364,6 +366,7 @@ def compose_digest(team: Team, period: Period, figures: Figures, now: datetime) 
         for d in rank_key_drivers(stats, current, top=TOP_DRIVERS)
     )
     value = figures.value
+    churn = DEFAULT_CHURN_PROBABILITY
     alerts = figures.alerts
     oldest = alerts.oldest_unresolved_at
     improvement = Improvement(
@@ -372,10 +375,15 @@ def compose_digest(team: Team, period: Period, figures: Figures, now: datetime) 
         open_alerts=alerts.unresolved,
         unclaimed_alerts=alerts.unclaimed,
         oldest_wait=max(now - oldest, timedelta(0)) if oldest is not None else None,
-        revenue_at_risk=revenue_at_risk(value.dissatisfied_value) if value.customers else None,
-        revenue_per_point=revenue_at_risk_per_point(value.total_value) if value.customers else None,
+        revenue_at_risk=revenue_at_risk(value.dissatisfied_value, churn)
+        if value.customers
+        else None,
+        revenue_per_point=revenue_at_risk_per_point(value.total_value, churn)
+        if value.customers
+        else None,
         valued_customers=value.customers,
         dissatisfied_valued_customers=value.dissatisfied_customers,
+        churn_probability=churn,
     )
 
     agents = tuple(

@@ -50,6 +50,7 @@ from bot.teams import Team, Teams, TeamsFileError, load_teams
 from storage import digests
 from storage.db import Database
 from storage.migrations import migrate
+from storage.statuses import DigestPostStatus
 
 log = logging.getLogger("surveybot.digest")
 
@@ -202,7 +203,9 @@ async def post_team_digest(
             target, ts = await send()
         except SlackApiError as exc:
             error = str(exc.response.get("error", "unknown"))
-            await digests.finish_digest(db, team.name, period.label, name, status="failed")
+            await digests.finish_digest(
+                db, team.name, period.label, name, status=DigestPostStatus.FAILED
+            )
             log.error(
                 "digest post failed team=%s period=%s digest=%s error=%s",
                 team.name,
@@ -212,10 +215,18 @@ async def post_team_digest(
             )
             return None
         except BaseException:
-            await digests.finish_digest(db, team.name, period.label, name, status="failed")
+            await digests.finish_digest(
+                db, team.name, period.label, name, status=DigestPostStatus.FAILED
+            )
             raise
         await digests.finish_digest(
-            db, team.name, period.label, name, status="posted", channel_id=target, message_ts=ts
+            db,
+            team.name,
+            period.label,
+            name,
+            status=DigestPostStatus.POSTED,
+            channel_id=target,
+            message_ts=ts,
         )
         posts += 1
         log.info(
@@ -275,7 +286,9 @@ async def post_team_digest(
     rows = await digests.posted_digests(db, team.name, period.label)
     if not any(row.retryable for row in rows.values()):
         await digests.claim_digest(db, team.name, period.label, digests.COMPLETE, now)
-        await digests.finish_digest(db, team.name, period.label, digests.COMPLETE, status="posted")
+        await digests.finish_digest(
+            db, team.name, period.label, digests.COMPLETE, status=DigestPostStatus.POSTED
+        )
     return posts
 
 

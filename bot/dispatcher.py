@@ -26,7 +26,8 @@ from bot.i18n import resolve_language
 from bot.teams import DEFAULT_TEAM, Team, Teams
 from storage import surveys as store
 from storage.db import Database
-from storage.models import Survey
+from storage.statuses import Delivery, Source
+from storage.surveys import SurveyRecord
 
 log = logging.getLogger("surveybot.dispatcher")
 
@@ -67,11 +68,10 @@ class Dispatcher:
                 await self._retry_or_fail(survey, "internal_error", now)
         return delivered
 
-    def _team(self, survey: Survey) -> Team:
+    def _team(self, survey: SurveyRecord) -> Team:
         return self.teams.by_name(survey.team) or DEFAULT_TEAM
 
-    async def _deliver(self, survey: Survey, now: datetime) -> int:
-        assert survey.id is not None
+    async def _deliver(self, survey: SurveyRecord, now: datetime) -> int:
         if now >= survey.expires_at:
             await store.mark_expired(self.db, survey.id)
             log.info("survey expired before delivery survey=%s", survey.token)
@@ -96,7 +96,9 @@ class Dispatcher:
                 )
                 return 0
             locale = resolve_language(survey.locale, profile.locale, team.language)
-            in_thread = bool(survey.delivery == "thread" and survey.channel_id and survey.thread_ts)
+            in_thread = bool(
+                survey.delivery == Delivery.THREAD and survey.channel_id and survey.thread_ts
+            )
             message = render_survey(
                 token=survey.token,
                 kind=survey.kind,
@@ -130,20 +132,19 @@ class Dispatcher:
         )
         return 1
 
-    async def _about(self, survey: Survey, locale: str) -> str | None:
+    async def _about(self, survey: SurveyRecord, locale: str) -> str | None:
         """In a DM nothing says which conversation is meant: name it, or link to it."""
         conversation = await store.conversation_of(self.db, survey)
         if conversation is None:
             return None
-        if conversation.source == "webhook":
+        if conversation.source == Source.WEBHOOK:
             return about_helpdesk_conversation(conversation.external_id, locale)
         if conversation.channel_id and conversation.thread_ts:
             link = await self.customers.permalink(conversation.channel_id, conversation.thread_ts)
             return about_slack_conversation(link, locale) if link else None
         return None
 
-    async def _retry_or_fail(self, survey: Survey, error: str, now: datetime) -> None:
-        assert survey.id is not None
+    async def _retry_or_fail(self, survey: SurveyRecord, error: str, now: datetime) -> None:
         attempts = survey.attempts + 1
         if attempts >= self.max_attempts or error in PERMANENT_ERRORS:
             await store.mark_failed(self.db, survey.id, error=error, attempts=attempts)

@@ -13,14 +13,15 @@ from bot.blocks.answers import render_closed
 from bot.teams import Teams
 from storage import answers as store
 from storage.db import Database
-from storage.models import Survey
+from storage.surveys import SurveyRecord
 
 log = logging.getLogger("surveybot.expiry")
 
 
-async def show_closed(db: Database, client: AsyncWebClient, teams: Teams, survey: Survey) -> None:
+async def show_closed(
+    db: Database, client: AsyncWebClient, teams: Teams, survey: SurveyRecord
+) -> None:
     """Replace the survey message by the closed notice (with the answer, if any)."""
-    assert survey.id is not None
     if not (survey.channel_id and survey.message_ts):
         return
     response = await store.response_for(db, survey.id)
@@ -38,7 +39,6 @@ async def expire_overdue(
     """Close delivered surveys nobody answered in time; answer how many were closed."""
     closed = 0
     for survey in await store.overdue_unanswered(db, now, limit):
-        assert survey.id is not None
         if not await store.expire_unanswered(db, survey.id):
             continue  # answered at the last moment: that answer counts
         closed += 1
@@ -56,10 +56,9 @@ async def expire_overdue(
 
 
 async def close_on_click(
-    db: Database, client: AsyncWebClient, teams: Teams, survey: Survey
+    db: Database, client: AsyncWebClient, teams: Teams, survey: SurveyRecord
 ) -> None:
     """A click on an expired survey: close it now if the sweep has not yet."""
-    assert survey.id is not None
     if await store.expire_unanswered(db, survey.id):
         log.info("survey expired survey=%s by=click", survey.token)
     await show_closed(db, client, teams, survey)

@@ -12,21 +12,21 @@ from bot.alerts import refresh_alert, send_kudos
 from bot.answers import (
     Answered,
     Refusal,
+    RefusalReason,
     answered_survey,
     follow_up_errors,
     locale_of,
     save_follow_up,
     team_of,
 )
-from bot.blocks.answers import FollowUpForm, RefusalReason, refusal_text
+from bot.blocks.answers import refusal_text
 from bot.customers import CustomerDirectory
+from bot.follow_up_form import FieldErrors, FollowUpForm
 from bot.home_refresh import HomeRefresh
 from bot.teams import Teams
 from storage.db import Database
 
 log = logging.getLogger("surveybot.follow_up")
-
-FieldErrors = dict[str, str]
 
 
 async def check_follow_up(

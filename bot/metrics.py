@@ -4,18 +4,7 @@ from __future__ import annotations
 
 from storage import surveys as store
 from storage.db import Database
-
-SURVEY_STATUSES = (
-    "scheduled",
-    "sending",
-    "delivered",
-    "answered",
-    "failed",
-    "cancelled",
-    "throttled",
-    "too_late",
-    "expired",
-)
+from storage.statuses import SurveyStatus
 
 
 async def render_metrics(db: Database) -> str:
@@ -24,6 +13,7 @@ async def render_metrics(db: Database) -> str:
         "# HELP surveybot_surveys Surveys by status.",
         "# TYPE surveybot_surveys gauge",
     ]
-    for status in sorted(set(SURVEY_STATUSES) | set(counts)):
+    # Every status is shown, at 0 too, so a dashboard's series never vanishes.
+    for status in sorted({str(s) for s in SurveyStatus} | set(counts)):
         lines.append(f'surveybot_surveys{{status="{status}"}} {counts.get(status, 0)}')
     return "\n".join(lines) + "\n"

@@ -21,6 +21,7 @@ class SurveyKind(StrEnum):
 @dataclass(frozen=True)
 class Scale:
     kind: SurveyKind
+    name: str  # what the product calls the measure: "CSAT", "CES", "NPS"
     question: str
     scores: tuple[int, ...]
     labels: dict[int, str]
@@ -41,11 +42,36 @@ class Scale:
     def is_valid(self, score: int) -> bool:
         return score in self.scores
 
+    @property
+    def lowest(self) -> int:
+        return min(self.scores)
+
+    @property
+    def highest(self) -> int:
+        return max(self.scores)
+
+
+class Band(StrEnum):
+    """Which follow-up a score gets."""
+
+    LOW = "low"  # what should we have done better: reasons and words, and an alert
+    HIGH = "high"  # what went well: words for the good-news digest and kudos
+    MIDDLE = "middle"  # anything to add
+
+
+def band_of(scale: Scale, score: int) -> Band:
+    if scale.is_low(score):
+        return Band.LOW
+    if scale.is_high(score):
+        return Band.HIGH
+    return Band.MIDDLE
+
 
 # Questions, labels and reasons are msgids: marked here for extraction (N_), translated
 # where they are shown.
 CSAT = Scale(
     kind=SurveyKind.CSAT,
+    name="CSAT",
     question=N_("How satisfied are you with the help you received?"),
     scores=(1, 2, 3, 4, 5),
     labels={
@@ -63,6 +89,7 @@ CSAT = Scale(
 
 CES = Scale(
     kind=SurveyKind.CES,
+    name="CES",
     question=N_("How easy was it to get your issue resolved?"),
     scores=(1, 2, 3, 4, 5, 6, 7),
     labels={
@@ -82,6 +109,7 @@ CES = Scale(
 
 NPS = Scale(
     kind=SurveyKind.NPS,
+    name="NPS",
     question=N_("How likely are you to recommend us to a friend or colleague?"),
     scores=tuple(range(11)),
     labels={0: N_("Not at all likely"), 10: N_("Extremely likely")},

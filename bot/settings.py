@@ -10,6 +10,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./surveybot.db"
 
+# Request size limits: a larger body is answered 413 and never parsed.
+SLACK_REQUEST_MAX_BYTES = 256 * 1024  # POST /slack/events: Slack's payloads are small
+WEBHOOK_BODY_MAX_BYTES = 64 * 1024  # POST /webhooks/conversation-closed: one close
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
@@ -47,6 +51,16 @@ class Settings(BaseSettings):
     max_delivery_attempts: int = Field(
         default=5,
         validation_alias=AliasChoices("SURVEYBOT_MAX_ATTEMPTS", "max_delivery_attempts"),
+    )
+
+    # Backoff factor of slack_sdk's retries of connection errors and 5xx: waits this times
+    # 2**attempt, plus up to twice this at random. A 429 waits its Retry-After regardless.
+    slack_retry_backoff_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        validation_alias=AliasChoices(
+            "SURVEYBOT_SLACK_RETRY_BACKOFF", "slack_retry_backoff_seconds"
+        ),
     )
 
     # How often /healthz asks Slack whether the token still works; tests shorten it.

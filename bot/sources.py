@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.surveys import ClosedConversation, CloseResult, CloseStatus, close_conversation
 from bot.teams import Team, Teams
 from storage.db import Database
+from storage.statuses import Delivery, Source
 
 log = logging.getLogger("surveybot.sources")
 
@@ -86,7 +87,7 @@ async def close_from_slack(
     return await close_conversation(
         db,
         ClosedConversation(
-            source="slack",
+            source=Source.SLACK,
             external_id=f"{channel_id}:{root_ts}",
             team=team,
             closed_at=now,
@@ -119,7 +120,7 @@ def close_notice(
     if isinstance(result, NotClosed):
         return result.reason
     who = f"<@{customer_id}>" if customer_id else "The customer"
-    where = "in the thread" if team and team.delivery == "thread" else "by direct message"
+    where = "in the thread" if team and team.delivery is Delivery.THREAD else "by direct message"
     match result.status:
         case CloseStatus.SCHEDULED:
             delay = team.delay_minutes if team else 0

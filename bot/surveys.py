@@ -7,14 +7,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Literal
 
 from bot import timing
 from bot.scales import SurveyKind
 from bot.teams import Team
 from storage import surveys as store
 from storage.db import Database
-from storage.models import Conversation, Survey
+from storage.statuses import ConversationOutcome, Delivery, Source, SurveyStatus
 
 log = logging.getLogger("surveybot.surveys")
 
@@ -33,7 +32,7 @@ class CloseStatus(StrEnum):
 class ClosedConversation:
     """A close, from any source, as plain values."""
 
-    source: Literal["slack", "webhook"]
+    source: Source
     external_id: str
     team: Team
     closed_at: datetime
@@ -66,8 +65,18 @@ class ClosedConversation:
         return same_id or same_email
 
 
-# Outcomes that keep a survey row: its id answers re-deliveries as duplicates.
-WITH_SURVEY_ROW = (CloseStatus.SCHEDULED, CloseStatus.THROTTLED, CloseStatus.TOO_LATE)
+# Outcomes that keep a survey row (its id answers re-deliveries as duplicates), and its status.
+WITH_SURVEY_ROW: dict[CloseStatus, SurveyStatus] = {
+    CloseStatus.SCHEDULED: SurveyStatus.SCHEDULED,
+    CloseStatus.THROTTLED: SurveyStatus.THROTTLED,
+    CloseStatus.TOO_LATE: SurveyStatus.TOO_LATE,
+}
+# What the conversation row says about a close without a survey.
+WITHOUT_SURVEY: dict[CloseStatus, ConversationOutcome] = {
+    CloseStatus.SKIPPED: ConversationOutcome.SKIPPED,
+    CloseStatus.NOT_SAMPLED: ConversationOutcome.NOT_SAMPLED,
+    CloseStatus.OWN_CONVERSATION: ConversationOutcome.OWN_CONVERSATION,
+}
 
 
 @dataclass(frozen=True)
@@ -107,7 +116,7 @@ async def close_conversation(
     ):
         status = CloseStatus.TOO_LATE
 
-    conversation = Conversation(
+    conversation = store.NewConversation(
         source=closed.source,
         external_id=closed.external_id,
         team=team.name,
@@ -120,16 +129,15 @@ async def close_conversation(
         closed_at=closed.closed_at,
         locale=closed.locale,
         customer_value=closed.customer_value,
-        outcome="survey" if status in WITH_SURVEY_ROW else status,
+        outcome=ConversationOutcome.SURVEY if status in WITH_SURVEY_ROW else WITHOUT_SURVEY[status],
     )
     survey = None
     if status in WITH_SURVEY_ROW:
         # A survey due in the past (a late webhook) goes out now, not never.
         due = max(timing.send_after(closed.closed_at, team.delay_minutes), now)
-        thread = closed.source == "slack" and team.delivery == "thread"
-        survey = Survey(
+        thread = closed.source is Source.SLACK and team.delivery is Delivery.THREAD
+        survey = store.NewSurvey(
             token=secrets.token_urlsafe(12),
-            conversation_id=0,
             team=team.name,
             kind=(closed.kind or team.survey).value,
             customer_key=closed.customer_key,
@@ -137,10 +145,10 @@ async def close_conversation(
             customer_email=closed.customer_email,
             agent_id=closed.agent_id,
             locale=closed.locale,
-            delivery="thread" if thread else "dm",
+            delivery=Delivery.THREAD if thread else Delivery.DM,
             channel_id=closed.channel_id,
             thread_ts=closed.thread_ts,
-            status=status.value,
+            status=WITH_SURVEY_ROW[status],
             created_at=now,
             send_after=due,
             # Counted from the close: a close reported weeks late is not surveyed now.
@@ -190,25 +198,24 @@ async def send_test_survey(
     credits no agent. Answers its token.
     """
     token = secrets.token_urlsafe(12)
-    conversation = Conversation(
-        source="test",
+    conversation = store.NewConversation(
+        source=Source.TEST,
         external_id=f"test:{token}",
         team=team.name,
         customer_id=lead_id,
         closed_at=now,
         locale=language,
-        outcome="survey",
+        outcome=ConversationOutcome.SURVEY,
     )
-    survey = Survey(
+    survey = store.NewSurvey(
         token=token,
-        conversation_id=0,
         team=team.name,
         kind=team.survey.value,
         customer_key=lead_id,
         customer_id=lead_id,
         locale=language,
-        delivery="dm",
-        status=CloseStatus.SCHEDULED.value,
+        delivery=Delivery.DM,
+        status=SurveyStatus.SCHEDULED,
         created_at=now,
         send_after=now,
         expires_at=timing.expires_at(now, team.expire_days),

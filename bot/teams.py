@@ -19,7 +19,8 @@ from pydantic import (
     model_validator,
 )
 
-from bot.scales import SurveyKind
+from bot.scales import CES, SurveyKind
+from storage.statuses import Delivery
 
 _HHMM = r"([01]\d|2[0-3]):[0-5]\d"
 _QUIET_HOURS = re.compile(rf"^{_HHMM}-{_HHMM}$")
@@ -54,7 +55,7 @@ class Team(BaseModel):
     quiet_hours: str | None = "20:00-08:00"
     close_reaction: str = "white_check_mark"
     skip_reaction: str = "no_entry_sign"
-    delivery: Literal["thread", "dm"] = "thread"
+    delivery: Delivery = Delivery.THREAD
     language: str = "en"
     leads: tuple[str, ...] = ()
     # The score the team aims for: CSAT % (0–100) or mean CES (1–7); digests compare with it.
@@ -73,7 +74,8 @@ class Team(BaseModel):
 
     @model_validator(mode="after")
     def _target_on_the_scale(self) -> Team:
-        low, high = (1.0, 7.0) if self.survey is SurveyKind.CES else (0.0, 100.0)
+        # A mean CES lies on the CES scale; a CSAT % between 0 and 100.
+        low, high = (CES.lowest, CES.highest) if self.survey is SurveyKind.CES else (0, 100)
         if self.target is not None and not low <= self.target <= high:
             unit = "a mean CES" if self.survey is SurveyKind.CES else "a CSAT %"
             raise ValueError(f"target: {self.target:g} is not {unit} from {low:g} to {high:g}")
@@ -143,7 +145,7 @@ class Team(BaseModel):
         return time.fromisoformat(self.digest_schedule.split()[1])
 
 
-DEFAULT_TEAM = Team(name="support", delivery="dm")
+DEFAULT_TEAM = Team(name="support", delivery=Delivery.DM)
 
 
 @dataclass(frozen=True)

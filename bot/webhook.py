@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, mo
 from bot.scales import SurveyKind
 from bot.surveys import ClosedConversation
 from bot.teams import Teams
+from storage.statuses import Source
 
 MAX_SKEW = timedelta(minutes=5)
-MAX_BODY_BYTES = 64 * 1024
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -119,7 +119,7 @@ def parse_close(body: bytes, teams: Teams, now: datetime) -> ClosedConversation 
         return BadRequest("closed_at: is in the future")
     agent = request.agent
     return ClosedConversation(
-        source="webhook",
+        source=Source.WEBHOOK,
         external_id=request.conversation_id,
         team=team,
         closed_at=closed_at,

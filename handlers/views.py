@@ -9,11 +9,26 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
-from bot.blocks.answers import read_follow_up
 from bot.follow_up import check_follow_up, follow_up_sent
+from bot.follow_up_form import FollowUpForm
 from handlers.context import services_of, tracked
 
 log = logging.getLogger("surveybot.handlers.views")
+
+
+def read_follow_up(state_values: dict[str, Any]) -> FollowUpForm:
+    """view.state.values of a submitted follow-up, as Slack sends it; nothing checked yet."""
+    reasons_state = state_values.get(ids.FOLLOW_UP_REASONS_BLOCK, {}).get(
+        ids.FOLLOW_UP_REASONS_ACTION, {}
+    )
+    selected = reasons_state.get("selected_options") or []
+    reasons = tuple(str(o.get("value", "")) for o in selected if isinstance(o, dict))
+    comment_state = state_values.get(ids.FOLLOW_UP_COMMENT_BLOCK, {}).get(
+        ids.FOLLOW_UP_COMMENT_ACTION, {}
+    )
+    comment = comment_state.get("value")
+    text = comment.strip() if isinstance(comment, str) else ""
+    return FollowUpForm(reasons=reasons, comment=text or None)
 
 
 async def on_follow_up_submitted(

@@ -7,11 +7,14 @@ import logging
 from aiohttp import web
 
 from bot.clock import utcnow
+from bot.settings import WEBHOOK_BODY_MAX_BYTES
 from bot.surveys import close_conversation
-from bot.webhook import MAX_BODY_BYTES, BadRequest, parse_close, signature_problem
+from bot.webhook import BadRequest, parse_close, signature_problem
 from handlers.context import services_of_request
 
 log = logging.getLogger("surveybot.handlers.webhooks")
+
+TOO_LARGE = {"error": f"body: larger than {WEBHOOK_BODY_MAX_BYTES // 1024} KiB"}
 
 
 async def conversation_closed(request: web.Request) -> web.Response:
@@ -21,11 +24,11 @@ async def conversation_closed(request: web.Request) -> web.Response:
         return web.json_response(
             {"error": "webhook disabled: set SURVEYBOT_WEBHOOK_SECRET"}, status=503
         )
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        return web.json_response({"error": "body: larger than 64 KiB"}, status=413)
-    body = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
-        return web.json_response({"error": "body: larger than 64 KiB"}, status=413)
+    if request.content_length is not None and request.content_length > WEBHOOK_BODY_MAX_BYTES:
+        return web.json_response(TOO_LARGE, status=413)
+    body = await request.content.read(WEBHOOK_BODY_MAX_BYTES + 1)
+    if len(body) > WEBHOOK_BODY_MAX_BYTES:
+        return web.json_response(TOO_LARGE, status=413)
     # Freshness is about the wire, so it is checked against the wall clock.
     problem = signature_problem(
         secret,

@@ -31,6 +31,7 @@ from sandbox.local_bot import local_bot
 from sandbox.signed import HelpdeskSender, SlackSender
 from sandbox.transcript import message_as_text, view_as_text
 from storage import surveys as survey_store
+from storage.statuses import SurveyStatus
 
 ANN, BO, CY = "U0ANN", "U0BO", "U0CY"
 SUPPORT, ALERTS, TEAM_CHANNEL = "C0SUPPORT", "C0ALERTS", "C0TEAM"
@@ -95,7 +96,7 @@ class Demo:
     async def survey_delivered(self) -> Any:
         async def delivered() -> bool:
             surveys = await survey_store.all_surveys(self.services.db)
-            return bool(surveys) and surveys[-1].status == "delivered"
+            return bool(surveys) and surveys[-1].status == SurveyStatus.DELIVERED
 
         await self.settled(delivered)
         return (await survey_store.all_surveys(self.services.db))[-1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -10,10 +11,54 @@ from sqlmodel import col
 
 from storage.db import Database
 from storage.models import Alert
+from storage.statuses import AlertStatus
 
 
-async def create_alert(db: Database, alert: Alert) -> Alert | None:
-    """Store the survey's alert; None when it already has one (unique survey_id)."""
+@dataclass(frozen=True)
+class AlertRecord:
+    """A low score brought to the team, and who is following up."""
+
+    id: int
+    survey_id: int
+    team: str
+    status: AlertStatus
+    channel_id: str | None
+    message_ts: str | None
+    created_at: datetime
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+
+
+def _record(row: Alert) -> AlertRecord:
+    assert row.id is not None  # read from the database: it has its id
+    return AlertRecord(
+        id=row.id,
+        survey_id=row.survey_id,
+        team=row.team,
+        status=AlertStatus(row.status),
+        channel_id=row.channel_id,
+        message_ts=row.message_ts,
+        created_at=row.created_at,
+        claimed_by=row.claimed_by,
+        claimed_at=row.claimed_at,
+        resolved_by=row.resolved_by,
+        resolved_at=row.resolved_at,
+    )
+
+
+async def create_alert(
+    db: Database, *, survey_id: int, team: str, channel_id: str | None, created_at: datetime
+) -> AlertRecord | None:
+    """Store the survey's open alert; None when it already has one (unique survey_id)."""
+    alert = Alert(
+        survey_id=survey_id,
+        team=team,
+        status=AlertStatus.OPEN,
+        channel_id=channel_id,
+        created_at=created_at,
+    )
     async with db.session() as session:
         session.add(alert)
         try:
@@ -21,7 +66,7 @@ async def create_alert(db: Database, alert: Alert) -> Alert | None:
         except IntegrityError:
             await session.rollback()
             return None
-        return alert
+        return _record(alert)
 
 
 async def set_alert_message(db: Database, alert_id: int, channel_id: str, message_ts: str) -> bool:
@@ -45,8 +90,8 @@ async def claim_alert(db: Database, alert_id: int, user_id: str, at: datetime) -
     return (
         await db.write(
             update(Alert)
-            .where(col(Alert.id) == alert_id, col(Alert.status) == "open")
-            .values(status="claimed", claimed_by=user_id, claimed_at=at)
+            .where(col(Alert.id) == alert_id, col(Alert.status) == AlertStatus.OPEN)
+            .values(status=AlertStatus.CLAIMED, claimed_by=user_id, claimed_at=at)
         )
     ) == 1
 
@@ -56,18 +101,20 @@ async def resolve_alert(db: Database, alert_id: int, user_id: str, at: datetime)
     return (
         await db.write(
             update(Alert)
-            .where(col(Alert.id) == alert_id, col(Alert.status) != "resolved")
-            .values(status="resolved", resolved_by=user_id, resolved_at=at)
+            .where(col(Alert.id) == alert_id, col(Alert.status) != AlertStatus.RESOLVED)
+            .values(status=AlertStatus.RESOLVED, resolved_by=user_id, resolved_at=at)
         )
     ) == 1
 
 
-async def get_alert(db: Database, alert_id: int) -> Alert | None:
+async def get_alert(db: Database, alert_id: int) -> AlertRecord | None:
     async with db.session() as session:
-        return await session.get(Alert, alert_id)
+        row = await session.get(Alert, alert_id)
+        return _record(row) if row is not None else None
 
 
-async def alert_for_survey(db: Database, survey_id: int) -> Alert | None:
+async def alert_for_survey(db: Database, survey_id: int) -> AlertRecord | None:
     async with db.session() as session:
         result = await session.execute(select(Alert).where(col(Alert.survey_id) == survey_id))
-        return result.scalar_one_or_none()
+        row = result.scalar_one_or_none()
+        return _record(row) if row is not None else None

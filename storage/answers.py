@@ -6,32 +6,65 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.db import Database
-from storage.models import AnswerChange, Conversation, Response, Survey
+from storage.models import AnswerChange, Conversation, Response, ResponseReason, Survey
+from storage.statuses import SurveyStatus
+from storage.surveys import SurveyRecord, survey_record
 
 # Statuses in which a delivered survey still takes a (new) answer.
-OPEN = ("delivered", "answered")
+OPEN = (SurveyStatus.DELIVERED, SurveyStatus.ANSWERED)
 
 # (old score, new score) -> whether the reasons and comment still fit the new score.
 KeepsFollowUp = Callable[[int, int], bool]
 
 
 @dataclass(frozen=True)
+class AnswerRecord:
+    """The answer that counts for a survey, with its follow-up."""
+
+    id: int
+    survey_id: int
+    team: str
+    kind: str
+    agent_id: str | None
+    customer_id: str | None
+    customer_value: float | None
+    score: int
+    reasons: tuple[str, ...]  # reason codes, in code order
+    comment: str | None
+    answered_at: datetime
+    commented_at: datetime | None
+    kudos_sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AnswerChangeRecord:
+    """One click, kept as history."""
+
+    id: int
+    survey_id: int
+    score: int
+    action_ts: str | None
+    answered_at: datetime
+
+
+@dataclass(frozen=True)
 class Click:
     """What storing a click did."""
 
-    response: Response
+    response: AnswerRecord
     changed: bool  # False: the same answer again (double click, Slack retry): nothing stored
     previous_score: int | None
 
 
 async def record_click(
     db: Database,
-    survey: Survey,
+    survey: SurveyRecord,
     score: int,
     *,
     action_ts: str,
@@ -46,7 +79,6 @@ async def record_click(
     again changes nothing. None when the survey
     is no longer open (expired, or closed by the sweep in the meantime).
     """
-    assert survey.id is not None
     async with db.session() as session:
         # The write comes first: it takes the survey's row lock (PostgreSQL) or the
         # write lock (SQLite) before anything is read, so concurrent clicks on one
@@ -54,7 +86,7 @@ async def record_click(
         opened = await session.execute(
             update(Survey)
             .where(col(Survey.id) == survey.id, col(Survey.status).in_(OPEN))
-            .values(status="answered")
+            .values(status=SurveyStatus.ANSWERED)
             .execution_options(synchronize_session=False)
         )
         if opened.rowcount != 1:  # type: ignore[attr-defined]
@@ -72,9 +104,9 @@ async def record_click(
             )
         ).first()
         if current is not None and (seen is not None or current.score == score):
-            session.expunge(current)  # a rollback would expire it
+            unchanged = await _answer_record(session, current)
             await session.rollback()
-            return Click(current, changed=False, previous_score=current.score)
+            return Click(unchanged, changed=False, previous_score=unchanged.score)
 
         previous = current.score if current is not None else None
         if current is None:
@@ -101,7 +133,10 @@ async def record_click(
         else:
             values: dict[str, object] = {"score": score, "answered_at": at}
             if not keeps_follow_up(current.score, score):
-                values.update(reasons=None, comment=None, commented_at=None)
+                values.update(comment=None, commented_at=None)
+                await session.execute(
+                    delete(ResponseReason).where(col(ResponseReason.response_id) == current.id)
+                )
             await session.execute(
                 update(Response)
                 .where(col(Response.survey_id) == survey.id)
@@ -127,14 +162,36 @@ async def record_click(
 
 async def save_follow_up(
     db: Database, survey_id: int, *, reasons: Sequence[str], comment: str | None, at: datetime
-) -> Response | None:
-    """Store the follow-up on the survey's answer; None when there is no answer."""
-    saved = await db.write(
-        update(Response)
-        .where(col(Response.survey_id) == survey_id)
-        .values(reasons=",".join(reasons) or None, comment=comment, commented_at=at)
-    )
-    return await response_for(db, survey_id) if saved == 1 else None
+) -> AnswerRecord | None:
+    """Store the follow-up on the survey's answer, its reasons replacing the earlier ones.
+
+    None when there is no answer. One transaction: the UPDATE comes first and takes
+    the answer's lock, so two forms sent at once leave one complete set of reasons.
+    """
+    async with db.session() as session:
+        response_id = (
+            await session.execute(
+                update(Response)
+                .where(col(Response.survey_id) == survey_id)
+                .values(comment=comment, commented_at=at)
+                .returning(col(Response.id))
+                .execution_options(synchronize_session=False)
+            )
+        ).scalar_one_or_none()
+        if response_id is None:
+            await session.rollback()
+            return None
+        await session.execute(
+            delete(ResponseReason).where(col(ResponseReason.response_id) == response_id)
+        )
+        codes = sorted(set(reasons))
+        if codes:
+            await session.execute(
+                insert(ResponseReason),
+                [{"response_id": response_id, "reason": code} for code in codes],
+            )
+        await session.commit()
+    return await response_for(db, survey_id)
 
 
 async def claim_kudos(db: Database, survey_id: int, at: datetime) -> bool:
@@ -147,32 +204,69 @@ async def claim_kudos(db: Database, survey_id: int, at: datetime) -> bool:
     return claimed == 1
 
 
-async def response_for(db: Database, survey_id: int) -> Response | None:
+async def _answer_record(session: AsyncSession, row: Response) -> AnswerRecord:
+    assert row.id is not None  # read from the database: it has its id
+    reasons = (
+        await session.execute(
+            select(col(ResponseReason.reason))
+            .where(col(ResponseReason.response_id) == row.id)
+            .order_by(col(ResponseReason.reason))
+        )
+    ).scalars()
+    return AnswerRecord(
+        id=row.id,
+        survey_id=row.survey_id,
+        team=row.team,
+        kind=row.kind,
+        agent_id=row.agent_id,
+        customer_id=row.customer_id,
+        customer_value=row.customer_value,
+        score=row.score,
+        reasons=tuple(reasons),
+        comment=row.comment,
+        answered_at=row.answered_at,
+        commented_at=row.commented_at,
+        kudos_sent_at=row.kudos_sent_at,
+    )
+
+
+async def response_for(db: Database, survey_id: int) -> AnswerRecord | None:
     async with db.session() as session:
         result = await session.execute(select(Response).where(col(Response.survey_id) == survey_id))
-        return result.scalar_one_or_none()
+        row = result.scalar_one_or_none()
+        return await _answer_record(session, row) if row is not None else None
 
 
-async def answer_history(db: Database, survey_id: int) -> list[AnswerChange]:
+async def answer_history(db: Database, survey_id: int) -> list[AnswerChangeRecord]:
     async with db.session() as session:
         result = await session.execute(
             select(AnswerChange)
             .where(col(AnswerChange.survey_id) == survey_id)
             .order_by(col(AnswerChange.id))
         )
-        return list(result.scalars().all())
+        return [
+            AnswerChangeRecord(
+                id=row.id,
+                survey_id=row.survey_id,
+                score=row.score,
+                action_ts=row.action_ts,
+                answered_at=row.answered_at,
+            )
+            for row in result.scalars().all()
+            if row.id is not None
+        ]
 
 
-async def overdue_unanswered(db: Database, now: datetime, limit: int = 100) -> list[Survey]:
+async def overdue_unanswered(db: Database, now: datetime, limit: int = 100) -> list[SurveyRecord]:
     """Delivered surveys nobody answered before they expired."""
     async with db.session() as session:
         result = await session.execute(
             select(Survey)
-            .where(col(Survey.status) == "delivered", col(Survey.expires_at) <= now)
+            .where(col(Survey.status) == SurveyStatus.DELIVERED, col(Survey.expires_at) <= now)
             .order_by(col(Survey.expires_at))
             .limit(limit)
         )
-        return list(result.scalars().all())
+        return [survey_record(row) for row in result.scalars().all()]
 
 
 async def expire_unanswered(db: Database, survey_id: int) -> bool:
@@ -180,7 +274,7 @@ async def expire_unanswered(db: Database, survey_id: int) -> bool:
     return (
         await db.write(
             update(Survey)
-            .where(col(Survey.id) == survey_id, col(Survey.status) == "delivered")
-            .values(status="expired")
+            .where(col(Survey.id) == survey_id, col(Survey.status) == SurveyStatus.DELIVERED)
+            .values(status=SurveyStatus.EXPIRED)
         )
     ) == 1

@@ -23,6 +23,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    exists,
     false,
     func,
     literal,
@@ -35,7 +36,8 @@ from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from sqlmodel import SQLModel
 
 from storage.db import Database
-from storage.models import Alert, DigestPost, Response, Survey
+from storage.models import Alert, DigestPost, Response, ResponseReason, Survey
+from storage.statuses import AlertStatus, DigestPostStatus, SurveyStatus
 
 Histogram = dict[int, int]  # score -> answers
 
@@ -46,11 +48,12 @@ def _columns(model: type[SQLModel]) -> ReadOnlyColumnCollection[str, Column[Any]
 
 
 R = _columns(Response)
+RR = _columns(ResponseReason)
 S = _columns(Survey)
 A = _columns(Alert)
 P = _columns(DigestPost)
 
-UNRESOLVED_ALERTS = ("open", "claimed")
+UNRESOLVED_ALERTS = (AlertStatus.OPEN, AlertStatus.CLAIMED)
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,9 @@ async def delivery(db: Database, team: str, start: datetime, end: datetime) -> D
     """
     # An answered survey is marked so in the transaction that stores its answer, so
     # both counts come from one covering index (team, delivered_at, is_test, status).
-    query = select(func.count(), func.sum(case((S.status == "answered", 1), else_=0))).where(
+    query = select(
+        func.count(), func.sum(case((S.status == SurveyStatus.ANSWERED, 1), else_=0))
+    ).where(
         S.team == team,
         S.delivered_at >= start,
         S.delivered_at < end,
@@ -158,11 +163,8 @@ async def delivery(db: Database, team: str, start: datetime, end: datetime) -> D
 
 
 def _cites(reason: str) -> ColumnElement[bool]:
-    """True when the comma-separated reasons column holds exactly this code."""
-    # Commas on both sides so "other" never matches inside a longer code; "_" is a LIKE
-    # wildcard, hence the escape.
-    pattern = "%," + reason.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + ",%"
-    return (literal(",") + R.reasons + literal(",")).like(pattern, escape="\\")
+    """True when the answer gave this reason (one primary-key lookup per answer)."""
+    return exists().where(RR.response_id == R.id, RR.reason == reason)
 
 
 async def reason_histograms(
@@ -172,29 +174,21 @@ async def reason_histograms(
     start: datetime,
     end: datetime,
     reasons: Sequence[str],
-    *,
-    score_max: int | None = None,
 ) -> dict[str, Histogram]:
-    """For each reason code, the score histogram of the answers citing it, in one query.
-
-    Reasons are only asked after a low score: `score_max` lets the index skip the rest.
-    """
+    """For each reason code, the score histogram of the answers citing it, in one query."""
     if not reasons:
         return {}
-    columns = [func.sum(case((_cites(r), 1), else_=0)) for r in reasons]
-    scores = [R.score <= score_max] if score_max is not None else []
     query = (
-        select(R.score, *columns)
-        .where(*_answers_of(team, kind, start, end), *scores, R.reasons.is_not(None))
-        .group_by(R.score)
+        select(RR.reason, R.score, func.count())
+        .select_from(Response)
+        .join(ResponseReason, RR.response_id == R.id)
+        .where(*_answers_of(team, kind, start, end), RR.reason.in_(reasons))
+        .group_by(RR.reason, R.score)
     )
     result: dict[str, Histogram] = {r: {} for r in reasons}
     async with db.session() as session:
-        for row in (await session.execute(query)).all():
-            score = int(row[0])
-            for reason, count in zip(reasons, row[1:], strict=True):
-                if count:
-                    result[reason][score] = int(count)
+        for reason, score, count in (await session.execute(query)).all():
+            result[str(reason)][int(score)] = int(count)
     return result
 
 
@@ -246,7 +240,6 @@ async def example_comments(
             .where(
                 *_answers_of(team, kind, start, end),
                 R.score <= low_max,
-                R.reasons.is_not(None),
                 _cites(reason),
                 _has_comment(),
                 R.id.not_in(used),
@@ -335,11 +328,14 @@ async def alert_figures(
     """Alerts still waiting at `as_of` (and the oldest one), and those resolved in the period."""
     waiting = select(
         func.count(),
-        func.sum(case((A.status == "open", 1), else_=0)),
+        func.sum(case((A.status == AlertStatus.OPEN, 1), else_=0)),
         func.min(A.created_at),
     ).where(A.team == team, A.status.in_(UNRESOLVED_ALERTS), A.created_at < as_of)
     resolved = select(func.count()).where(
-        A.team == team, A.status == "resolved", A.resolved_at >= start, A.resolved_at < end
+        A.team == team,
+        A.status == AlertStatus.RESOLVED,
+        A.resolved_at >= start,
+        A.resolved_at < end,
     )
     # Two queries, each answered from its index; an OR of both would scan the table.
     async with db.session() as session:
@@ -409,14 +405,14 @@ MAX_POST_ATTEMPTS = 5
 
 @dataclass(frozen=True)
 class PostRecord:
-    status: str  # "posting" | "posted" | "failed"
+    status: DigestPostStatus
     channel_id: str | None
     message_ts: str | None
     attempts: int = 0
 
     @property
     def retryable(self) -> bool:
-        return self.status == "failed" and self.attempts < MAX_POST_ATTEMPTS
+        return self.status is DigestPostStatus.FAILED and self.attempts < MAX_POST_ATTEMPTS
 
 
 async def posted_digests(db: Database, team: str, period: str) -> dict[str, PostRecord]:
@@ -428,7 +424,7 @@ async def posted_digests(db: Database, team: str, period: str) -> dict[str, Post
             )
         )
         return {
-            digest: PostRecord(status, channel, ts, attempts)
+            digest: PostRecord(DigestPostStatus(status), channel, ts, attempts)
             for digest, status, channel, ts, attempts in result.all()
         }
 
@@ -450,7 +446,13 @@ async def claim_digest(
     """
     async with db.session() as session:
         session.add(
-            DigestPost(team=team, period=period, digest=digest, status="posting", created_at=now)
+            DigestPost(
+                team=team,
+                period=period,
+                digest=digest,
+                status=DigestPostStatus.POSTING,
+                created_at=now,
+            )
         )
         try:
             await session.commit()
@@ -465,10 +467,10 @@ async def claim_digest(
                 P.team == team,
                 P.period == period,
                 P.digest == digest,
-                P.status == "failed",
+                P.status == DigestPostStatus.FAILED,
                 true() if any_attempt else P.attempts < MAX_POST_ATTEMPTS,
             )
-            .values(status="posting", created_at=now)
+            .values(status=DigestPostStatus.POSTING, created_at=now)
             .execution_options(synchronize_session=False)
         )
         await session.commit()
@@ -481,7 +483,7 @@ async def finish_digest(
     period: str,
     digest: str,
     *,
-    status: str,
+    status: DigestPostStatus,
     channel_id: str | None = None,
     message_ts: str | None = None,
 ) -> None:
@@ -497,7 +499,7 @@ async def finish_digest(
                 status=status,
                 channel_id=channel_id,
                 message_ts=message_ts,
-                attempts=P.attempts + (1 if status == "failed" else 0),
+                attempts=P.attempts + (1 if status is DigestPostStatus.FAILED else 0),
             )
             .execution_options(synchronize_session=False)
         )

@@ -19,7 +19,7 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Table,
-    and_,
+    exists,
     false,
     func,
     literal,
@@ -30,7 +30,8 @@ from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
 from storage.db import Database
 from storage.digests import Histogram
-from storage.models import Alert, Conversation, Response, Survey
+from storage.models import Alert, Conversation, Response, ResponseReason, Survey
+from storage.statuses import AlertStatus
 
 
 def _columns(model: type[Any]) -> ReadOnlyColumnCollection[str, Column[Any]]:
@@ -38,11 +39,12 @@ def _columns(model: type[Any]) -> ReadOnlyColumnCollection[str, Column[Any]]:
 
 
 R = _columns(Response)
+RR = _columns(ResponseReason)
 S = _columns(Survey)
 A = _columns(Alert)
 V = _columns(Conversation)
 
-UNRESOLVED_ALERTS = ("open", "claimed")
+UNRESOLVED_ALERTS = (AlertStatus.OPEN, AlertStatus.CLAIMED)
 PAGE_SIZE = 20
 
 
@@ -155,10 +157,15 @@ def _counted() -> ColumnElement[bool]:
 
 
 def _cites(reason: str) -> ColumnElement[bool]:
-    """True when the comma-separated reasons column holds exactly this code."""
-    pattern = "%," + reason.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + ",%"
-    return and_(
-        R.reasons.is_not(None), (literal(",") + R.reasons + literal(",")).like(pattern, escape="\\")
+    return exists().where(RR.response_id == R.id, RR.reason == reason)
+
+
+def _reasons_of_answer() -> Any:
+    """The answer's reason codes, comma-joined in code order (for the page's rows only)."""
+    return (
+        select(func.aggregate_strings(RR.reason, ","))
+        .where(RR.response_id == R.id)
+        .scalar_subquery()
     )
 
 
@@ -315,7 +322,7 @@ async def answers_page(
             R.id,
             R.score,
             R.kind,
-            R.reasons,
+            _reasons_of_answer(),
             R.comment,
             R.answered_at,
             R.agent_id,
@@ -360,4 +367,4 @@ async def answers_page(
 
 
 def _codes(reasons: str | None) -> tuple[str, ...]:
-    return tuple(code for code in (reasons or "").split(",") if code)
+    return tuple(sorted(code for code in (reasons or "").split(",") if code))

@@ -1,4 +1,7 @@
-"""SQLModel tables. Uniqueness that the product promises is a database constraint."""
+"""SQLModel tables. Uniqueness that the product promises is a database constraint.
+
+Status-like columns are plain strings holding the values of storage.statuses' enums.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ class Conversation(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("source", "external_id", name="uq_conversation_source"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    source: str = Field(max_length=16)  # "slack" | "webhook"
+    source: str = Field(max_length=16)  # a statuses.Source
     external_id: str = Field(max_length=255)  # "<channel>:<ts>" or the helpdesk's id
     team: str = Field(max_length=80)
     channel_id: str | None = Field(default=None, max_length=32)
@@ -33,7 +36,7 @@ class Conversation(SQLModel, table=True):
     closed_at: datetime = Field(sa_column=_utc())
     locale: str | None = Field(default=None, max_length=16)
     customer_value: float | None = None
-    outcome: str = Field(max_length=16)  # "survey" | "skipped" | "not_sampled" | "own"
+    outcome: str = Field(max_length=16)  # a statuses.ConversationOutcome
 
 
 class Survey(SQLModel, table=True):
@@ -59,11 +62,11 @@ class Survey(SQLModel, table=True):
     customer_email: str | None = Field(default=None, max_length=320)
     agent_id: str | None = Field(default=None, max_length=32)
     locale: str | None = Field(default=None, max_length=16)
-    delivery: str = Field(max_length=8)  # "thread" | "dm"
+    delivery: str = Field(max_length=8)  # a statuses.Delivery
     # The thread's channel until delivery, then the channel it was delivered to.
     channel_id: str | None = Field(default=None, max_length=32)
     thread_ts: str | None = Field(default=None, max_length=32)
-    status: str = Field(max_length=16)
+    status: str = Field(max_length=16)  # a statuses.SurveyStatus
     created_at: datetime = Field(sa_column=_utc())
     send_after: datetime = Field(sa_column=_utc())
     expires_at: datetime = Field(sa_column=_utc())
@@ -97,7 +100,6 @@ class Response(SQLModel, table=True):
     customer_id: str | None = Field(default=None, max_length=32)
     customer_value: float | None = None
     score: int
-    reasons: str | None = Field(default=None, max_length=255)  # comma-separated reason codes
     comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     answered_at: datetime = Field(sa_column=_utc())
     commented_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
@@ -105,6 +107,19 @@ class Response(SQLModel, table=True):
     kudos_sent_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     # Copied from the survey: a lead's test answer is never counted in any figure.
     is_test: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+
+
+class ResponseReason(SQLModel, table=True):
+    """One reason the customer gave in the follow-up, one row per reason and answer."""
+
+    __tablename__ = "response_reasons"
+
+    # The primary key is the promise: a reason counts once per answer. It is also the
+    # digest's index: the week's answers come from ix_responses_digest, their reasons
+    # from here. (An index led by `reason` tempted SQLite to read every answer ever
+    # given for a reason: 3x slower digests on a year of a large team.)
+    response_id: int = Field(foreign_key="responses.id", primary_key=True)
+    reason: str = Field(primary_key=True, max_length=32)
 
 
 class AnswerChange(SQLModel, table=True):
@@ -134,7 +149,7 @@ class Alert(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     survey_id: int = Field(foreign_key="surveys.id", unique=True)
     team: str = Field(max_length=80)
-    status: str = Field(max_length=16)  # "open" | "claimed" | "resolved"
+    status: str = Field(max_length=16)  # a statuses.AlertStatus
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(sa_column=_utc())
@@ -163,7 +178,7 @@ class DigestPost(SQLModel, table=True):
     team: str = Field(max_length=80)
     period: str = Field(max_length=16)  # ISO week, "2026-W47"
     digest: str = Field(max_length=48)  # "good_news" | "improvement" | "agent:<id>"
-    status: str = Field(max_length=16)  # "posting" | "posted" | "failed"
+    status: str = Field(max_length=16)  # a statuses.DigestPostStatus
     attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(sa_column=_utc())
     channel_id: str | None = Field(default=None, max_length=32)

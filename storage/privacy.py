@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlmodel import col
 
 from storage.db import Database
-from storage.models import Alert, AnswerChange, Conversation, Response, Survey
+from storage.models import Alert, AnswerChange, Conversation, Response, ResponseReason, Survey
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class ExportRow:
     team: str
     kind: str
     score: int
-    reasons: str
+    reasons: str  # reason codes, comma-separated
     comment: str
     answered_at: datetime
     agent_id: str
@@ -32,13 +32,18 @@ async def export_answers(
     db: Database, *, team: str | None = None, since: datetime | None = None
 ) -> AsyncIterator[ExportRow]:
     """Every current answer, oldest first, streamed so a large export stays small in memory."""
+    reasons = (
+        select(func.aggregate_strings(col(ResponseReason.reason), ","))
+        .where(col(ResponseReason.response_id) == col(Response.id))
+        .scalar_subquery()
+    )
     query = (
         select(
             col(Survey.token),
             col(Response.team),
             col(Response.kind),
             col(Response.score),
-            col(Response.reasons),
+            reasons,
             col(Response.comment),
             col(Response.answered_at),
             col(Response.agent_id),
@@ -64,7 +69,8 @@ async def export_answers(
                 team=row[1],
                 kind=row[2],
                 score=row[3],
-                reasons=row[4] or "",
+                # The aggregate's order is the store's: sorted, so exports compare.
+                reasons=",".join(sorted(row[4].split(","))) if row[4] else "",
                 comment=row[5] or "",
                 answered_at=row[6],
                 agent_id=row[7] or "",
@@ -118,6 +124,13 @@ async def forget_customer(db: Database, customer: str) -> Forgotten:
         )
         await session.execute(
             delete(AnswerChange).where(col(AnswerChange.survey_id).in_(survey_ids))
+        )
+        await session.execute(
+            delete(ResponseReason).where(
+                col(ResponseReason.response_id).in_(
+                    select(col(Response.id)).where(col(Response.survey_id).in_(survey_ids))
+                )
+            )
         )
         alerts = await session.execute(delete(Alert).where(col(Alert.survey_id).in_(survey_ids)))
         answers = await session.execute(

@@ -1,9 +1,8 @@
-"""Conversations and the survey outbox."""
+"""Conversations and the survey outbox; reads return frozen records, never table rows."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, or_, select, update
@@ -12,78 +11,209 @@ from sqlmodel import col
 
 from storage.db import Database
 from storage.models import Conversation, Survey
+from storage.statuses import ConversationOutcome, Delivery, Source, SurveyStatus
 
-WAITING = ("scheduled", "sending")
 # Statuses that mean the customer was (or is about to be) asked: they count for the throttle.
-ASKED = ("scheduled", "sending", "delivered", "answered", "expired")
+ASKED = (
+    SurveyStatus.SCHEDULED,
+    SurveyStatus.SENDING,
+    SurveyStatus.DELIVERED,
+    SurveyStatus.ANSWERED,
+    SurveyStatus.EXPIRED,
+)
+
+
+@dataclass(frozen=True)
+class NewConversation:
+    """A closed conversation to store."""
+
+    source: Source
+    external_id: str  # "<channel>:<ts>" or the helpdesk's id
+    team: str
+    closed_at: datetime
+    outcome: ConversationOutcome
+    channel_id: str | None = None
+    thread_ts: str | None = None
+    customer_id: str | None = None
+    customer_email: str | None = None
+    agent_id: str | None = None  # recorded at close: the credit
+    agent_email: str | None = None
+    locale: str | None = None
+    customer_value: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationRecord(NewConversation):
+    """A stored conversation."""
+
+    id: int
+
+
+@dataclass(frozen=True)
+class NewSurvey:
+    """A survey to store with its conversation (which gives it its conversation_id)."""
+
+    token: str  # opaque id carried by buttons
+    team: str
+    kind: str
+    customer_key: str  # Slack id, or email until resolved
+    delivery: Delivery
+    status: SurveyStatus
+    created_at: datetime
+    send_after: datetime
+    expires_at: datetime
+    customer_id: str | None = None
+    customer_email: str | None = None
+    agent_id: str | None = None
+    locale: str | None = None
+    # The thread's channel until delivery, then the channel it was delivered to.
+    channel_id: str | None = None
+    thread_ts: str | None = None
+    is_test: bool = False  # a lead's "Send me a test survey": never counted
+
+
+@dataclass(frozen=True, kw_only=True)
+class SurveyRecord(NewSurvey):
+    """A stored survey, as the outbox and the answers read it."""
+
+    id: int
+    conversation_id: int
+    lease_until: datetime | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    message_ts: str | None = None
+    delivered_at: datetime | None = None
+
+
+def conversation_record(row: Conversation) -> ConversationRecord:
+    assert row.id is not None  # read from the database: it has its id
+    return ConversationRecord(
+        id=row.id,
+        source=Source(row.source),
+        external_id=row.external_id,
+        team=row.team,
+        closed_at=row.closed_at,
+        outcome=ConversationOutcome(row.outcome),
+        channel_id=row.channel_id,
+        thread_ts=row.thread_ts,
+        customer_id=row.customer_id,
+        customer_email=row.customer_email,
+        agent_id=row.agent_id,
+        agent_email=row.agent_email,
+        locale=row.locale,
+        customer_value=row.customer_value,
+    )
+
+
+def survey_record(row: Survey) -> SurveyRecord:
+    assert row.id is not None  # read from the database: it has its id
+    return SurveyRecord(
+        id=row.id,
+        token=row.token,
+        conversation_id=row.conversation_id,
+        team=row.team,
+        kind=row.kind,
+        customer_key=row.customer_key,
+        customer_id=row.customer_id,
+        customer_email=row.customer_email,
+        agent_id=row.agent_id,
+        locale=row.locale,
+        delivery=Delivery(row.delivery),
+        channel_id=row.channel_id,
+        thread_ts=row.thread_ts,
+        status=SurveyStatus(row.status),
+        created_at=row.created_at,
+        send_after=row.send_after,
+        expires_at=row.expires_at,
+        lease_until=row.lease_until,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        message_ts=row.message_ts,
+        delivered_at=row.delivered_at,
+        is_test=row.is_test,
+    )
 
 
 @dataclass(frozen=True)
 class Recorded:
     """What storing a close did: the survey (if any) and whether it was new."""
 
-    conversation: Conversation
-    survey: Survey | None
+    conversation: ConversationRecord
+    survey: SurveyRecord | None
     created: bool
 
 
-async def record_close(db: Database, conversation: Conversation, survey: Survey | None) -> Recorded:
+async def record_close(
+    db: Database, conversation: NewConversation, survey: NewSurvey | None
+) -> Recorded:
     """Store a closed conversation and its survey in one transaction.
 
     The unique (source, external_id) row decides duplicates, so two deliveries of
     the same close racing each other still leave exactly one survey.
     """
     async with db.session() as session:
-        session.add(conversation)
+        conversation_row = Conversation(**asdict(conversation))
+        session.add(conversation_row)
         try:
             await session.flush()
+            survey_row = None
             if survey is not None:
-                assert conversation.id is not None  # flushed: the database gave it an id
-                survey.conversation_id = conversation.id
-                session.add(survey)
+                assert conversation_row.id is not None  # flushed: the database gave it an id
+                survey_row = Survey(**asdict(survey), conversation_id=conversation_row.id)
+                session.add(survey_row)
             await session.commit()
-            return Recorded(conversation, survey, created=True)
+            return Recorded(
+                conversation_record(conversation_row),
+                survey_record(survey_row) if survey_row is not None else None,
+                created=True,
+            )
         except IntegrityError:
             await session.rollback()
     existing = await find_conversation(db, conversation.source, conversation.external_id)
     if existing is None:  # the conflict was not the conversation: surface it
         raise RuntimeError("conversation insert failed without an existing row")
-    assert existing.id is not None
     return Recorded(existing, await survey_for_conversation(db, existing.id), created=False)
 
 
-async def find_conversation(db: Database, source: str, external_id: str) -> Conversation | None:
+async def find_conversation(
+    db: Database, source: str, external_id: str
+) -> ConversationRecord | None:
     async with db.session() as session:
         result = await session.execute(
             select(Conversation).where(
                 col(Conversation.source) == source, col(Conversation.external_id) == external_id
             )
         )
-        return result.scalar_one_or_none()
+        row = result.scalar_one_or_none()
+        return conversation_record(row) if row is not None else None
 
 
-async def survey_for_conversation(db: Database, conversation_id: int) -> Survey | None:
+async def survey_for_conversation(db: Database, conversation_id: int) -> SurveyRecord | None:
     async with db.session() as session:
         result = await session.execute(
             select(Survey).where(col(Survey.conversation_id) == conversation_id)
         )
-        return result.scalar_one_or_none()
+        row = result.scalar_one_or_none()
+        return survey_record(row) if row is not None else None
 
 
-async def conversation_of(db: Database, survey: Survey) -> Conversation | None:
+async def conversation_of(db: Database, survey: SurveyRecord) -> ConversationRecord | None:
     async with db.session() as session:
-        return await session.get(Conversation, survey.conversation_id)
+        row = await session.get(Conversation, survey.conversation_id)
+        return conversation_record(row) if row is not None else None
 
 
-async def get_survey(db: Database, survey_id: int) -> Survey | None:
+async def get_survey(db: Database, survey_id: int) -> SurveyRecord | None:
     async with db.session() as session:
-        return await session.get(Survey, survey_id)
+        row = await session.get(Survey, survey_id)
+        return survey_record(row) if row is not None else None
 
 
-async def survey_by_token(db: Database, token: str) -> Survey | None:
+async def survey_by_token(db: Database, token: str) -> SurveyRecord | None:
     async with db.session() as session:
         result = await session.execute(select(Survey).where(col(Survey.token) == token))
-        return result.scalar_one_or_none()
+        row = result.scalar_one_or_none()
+        return survey_record(row) if row is not None else None
 
 
 async def customer_asked_since(db: Database, customer_key: str, since: datetime) -> bool:
@@ -104,8 +234,8 @@ async def customer_asked_since(db: Database, customer_key: str, since: datetime)
 def _due(now: datetime) -> ColumnElement[bool]:
     """Due now: waiting to be sent, or claimed by a sender that died (its lease ran out)."""
     waiting = or_(
-        col(Survey.status) == "scheduled",
-        (col(Survey.status) == "sending") & (col(Survey.lease_until) < now),
+        col(Survey.status) == SurveyStatus.SCHEDULED,
+        (col(Survey.status) == SurveyStatus.SENDING) & (col(Survey.lease_until) < now),
     )
     return waiting & (col(Survey.send_after) <= now)
 
@@ -121,7 +251,7 @@ async def due_survey_ids(db: Database, now: datetime, limit: int = 50) -> list[i
 
 async def claim_survey(
     db: Database, survey_id: int, now: datetime, lease_until: datetime
-) -> Survey | None:
+) -> SurveyRecord | None:
     """Take a due survey for sending; None if another process took it first.
 
     A conditional UPDATE is atomic on both SQLite and PostgreSQL, so of two
@@ -130,7 +260,7 @@ async def claim_survey(
     claimed = await db.write(
         update(Survey)
         .where(col(Survey.id) == survey_id, _due(now))
-        .values(status="sending", lease_until=lease_until)
+        .values(status=SurveyStatus.SENDING, lease_until=lease_until)
     )
     return await get_survey(db, survey_id) if claimed == 1 else None
 
@@ -151,7 +281,7 @@ async def mark_delivered(
     await _update_survey(
         db,
         survey_id,
-        status="delivered",
+        status=SurveyStatus.DELIVERED,
         channel_id=channel_id,
         message_ts=message_ts,
         delivered_at=at,
@@ -170,7 +300,11 @@ async def postpone(
     attempts: int | None = None,
 ) -> None:
     """Back to the outbox, due again at `until` (quiet hours, or a retry)."""
-    values: dict[str, object] = {"status": "scheduled", "send_after": until, "lease_until": None}
+    values: dict[str, object] = {
+        "status": SurveyStatus.SCHEDULED,
+        "send_after": until,
+        "lease_until": None,
+    }
     if error is not None:
         values["last_error"] = error[:500]
     if attempts is not None:
@@ -180,12 +314,17 @@ async def postpone(
 
 async def mark_failed(db: Database, survey_id: int, *, error: str, attempts: int) -> None:
     await _update_survey(
-        db, survey_id, status="failed", last_error=error[:500], attempts=attempts, lease_until=None
+        db,
+        survey_id,
+        status=SurveyStatus.FAILED,
+        last_error=error[:500],
+        attempts=attempts,
+        lease_until=None,
     )
 
 
 async def mark_expired(db: Database, survey_id: int) -> None:
-    await _update_survey(db, survey_id, status="expired", lease_until=None)
+    await _update_survey(db, survey_id, status=SurveyStatus.EXPIRED, lease_until=None)
 
 
 async def set_customer(db: Database, survey_id: int, customer_id: str) -> None:
@@ -202,9 +341,9 @@ async def cancel_waiting_in_thread(
             col(Survey.channel_id) == channel_id,
             col(Survey.thread_ts) == thread_ts,
             col(Survey.customer_id) == customer_id,
-            col(Survey.status) == "scheduled",
+            col(Survey.status) == SurveyStatus.SCHEDULED,
         )
-        .values(status="cancelled", last_error="customer wrote again in the thread")
+        .values(status=SurveyStatus.CANCELLED, last_error="customer wrote again in the thread")
     )
 
 
@@ -218,10 +357,10 @@ async def count_by_status(db: Database) -> dict[str, int]:
         return {status: count for status, count in result.all()}
 
 
-async def all_surveys(db: Database) -> Sequence[Survey]:
+async def all_surveys(db: Database) -> list[SurveyRecord]:
     async with db.session() as session:
         result = await session.execute(select(Survey).order_by(col(Survey.id)))
-        return result.scalars().all()
+        return [survey_record(row) for row in result.scalars().all()]
 
 
 @dataclass(frozen=True)
@@ -232,13 +371,13 @@ class RetryOutcome:
 
 async def retry_failed(db: Database, *, now: datetime, since: datetime | None) -> RetryOutcome:
     """Put failed surveys that have not expired back in the outbox, with fresh attempts."""
-    failed = col(Survey.status) == "failed"
+    failed = col(Survey.status) == SurveyStatus.FAILED
     if since is not None:
         failed = failed & (col(Survey.created_at) >= since)
     requeued = await db.write(
         update(Survey)
         .where(failed, col(Survey.expires_at) > now)
-        .values(status="scheduled", send_after=now, attempts=0, lease_until=None)
+        .values(status=SurveyStatus.SCHEDULED, send_after=now, attempts=0, lease_until=None)
     )
     async with db.session() as session:
         expired = (

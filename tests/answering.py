@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from dataclasses import dataclass
 from typing import Any
 
 from sandbox import FakeSlack, payloads
 from storage import surveys as store
-from storage.models import Survey
+from storage.surveys import SurveyRecord
 from tests.harness import AGENT, CUSTOMER, SUPPORT_CHANNEL, Bot
+from tests.waiting import wait_until
 
 ROOT_TS = "1763900000.000100"
 _counter = itertools.count(1)
@@ -18,7 +18,7 @@ _counter = itertools.count(1)
 
 @dataclass
 class Delivered:
-    survey: Survey
+    survey: SurveyRecord
     channel: str
     ts: str
     message: dict[str, Any]
@@ -49,12 +49,14 @@ async def delivered_survey(bot: Bot, slack: FakeSlack, *, source: str = "slack")
             }
         )
     (post,) = await slack.wait_for("chat.postMessage")
-    for _ in range(100):
+
+    async def delivered() -> bool:
         (survey,) = await store.all_surveys(bot.services.db)
-        if survey.status == "delivered":
-            break
-        await asyncio.sleep(0.02)
-    assert survey.status == "delivered" and survey.channel_id and survey.message_ts
+        return survey.status == "delivered"
+
+    await wait_until(delivered, what="the survey marked delivered")
+    (survey,) = await store.all_surveys(bot.services.db)
+    assert survey.channel_id and survey.message_ts
     message = slack.message(survey.channel_id, survey.message_ts)
     return Delivered(
         survey, survey.channel_id, survey.message_ts, message, post.args.get("thread_ts")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.teams import Team
 from storage.db import Database
-from storage.models import Alert, Conversation, Response, Survey
+from storage.models import Alert, Conversation, Response, ResponseReason, Survey
 
 TEAM = Team(
     name="support",
@@ -37,7 +37,7 @@ class Answer:
     agent: str | None = None
     customer: str | None = None
     value: float | None = None
-    reasons: str | None = None
+    reasons: str | None = None  # comma-separated codes, as the follow-up gives them
     comment: str | None = None
 
 
@@ -85,20 +85,23 @@ async def add_answer(
         session.add(survey)
         await session.flush()
         assert survey.id is not None
-        session.add(
-            Response(
-                survey_id=survey.id,
-                team=team,
-                kind=kind,
-                agent_id=answer.agent,
-                customer_id=answer.customer,
-                customer_value=answer.value,
-                score=answer.score,
-                reasons=answer.reasons,
-                comment=answer.comment,
-                answered_at=answered_at,
-            )
+        response = Response(
+            survey_id=survey.id,
+            team=team,
+            kind=kind,
+            agent_id=answer.agent,
+            customer_id=answer.customer,
+            customer_value=answer.value,
+            score=answer.score,
+            comment=answer.comment,
+            answered_at=answered_at,
         )
+        session.add(response)
+        await session.flush()
+        assert response.id is not None
+        for code in (answer.reasons or "").split(","):
+            if code:
+                session.add(ResponseReason(response_id=response.id, reason=code))
         await session.commit()
         return survey.id
 

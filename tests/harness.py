@@ -99,6 +99,7 @@ def settings_for(slack: FakeSlack, database_url: str, **overrides: Any) -> Setti
         "webhook_secret": WEBHOOK_SECRET,
         "dispatch_interval_seconds": 0.05,
         "max_delivery_attempts": 3,
+        "slack_retry_backoff_seconds": 0.0,  # retry 5xx at once; a 429 still waits Retry-After
         "token_recheck_seconds": 0,
     }
     values.update(overrides)

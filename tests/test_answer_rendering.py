@@ -7,25 +7,20 @@ from typing import Any
 
 import pytest
 
-from bot.answers import refusal_for_click
+from bot.answers import RefusalReason, refusal_for_click
 from bot.blocks.alert import AlertFacts, render_alert, render_kudos
-from bot.blocks.answers import (
-    Band,
-    FollowUpForm,
-    RefusalReason,
-    read_follow_up,
-    render_closed,
-    render_follow_up,
-    render_thank_you,
-    validate_follow_up,
-)
+from bot.blocks.answers import render_closed, render_follow_up, render_thank_you
+from bot.follow_up_form import FollowUpForm, validate_follow_up
+from bot.scales import Band
+from handlers.views import read_follow_up
 from sandbox.blockkit import validate_blocks, validate_view
-from storage.models import Survey
+from storage.statuses import AlertStatus
+from storage.surveys import SurveyRecord
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
-def a_survey(**changes: Any) -> Survey:
+def a_survey(**changes: Any) -> SurveyRecord:
     values: dict[str, Any] = {
         "id": 1,
         "token": "tok",
@@ -43,7 +38,7 @@ def a_survey(**changes: Any) -> Survey:
         "expires_at": NOW + timedelta(days=7),
     }
     values.update(changes)
-    return Survey(**values)
+    return SurveyRecord(**values)
 
 
 @pytest.mark.parametrize(
@@ -61,7 +56,7 @@ def a_survey(**changes: Any) -> Survey:
     ],
 )
 def test_a_click_counts_only_from_the_customer_on_their_open_survey(
-    survey: Survey | None,
+    survey: SurveyRecord | None,
     score: int,
     user: str,
     where: tuple[str, str],
@@ -99,7 +94,7 @@ def test_the_alert_fits_block_kit_even_with_a_long_hostile_comment() -> None:
         reasons=("slow_response", "unknown_code"),
         comment="<!channel> " * 1000,
         answered_at=NOW,
-        status="open",
+        status=AlertStatus.OPEN,
     )
     alert = render_alert(facts)
     assert validate_blocks(alert["blocks"], surface="message") == []

@@ -17,8 +17,8 @@ from tests.test_follow_up_and_alerts import (
     alert_message,
     everything_posted,
     low_score_with_alert,
-    wait_until,
 )
+from tests.waiting import wait_until
 
 
 def asked_about(slack: FakeSlack, method: str, user: str) -> int:

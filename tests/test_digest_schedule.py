@@ -11,6 +11,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from sandbox import FakeSlack
 from tests.harness import DIGEST_CHANNEL, Bot, Clock, running_bot
+from tests.waiting import wait_until
 
 TEAMS = """
 [[teams]]
@@ -35,13 +36,13 @@ TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 async def caught_up(bot: Bot) -> None:
     """Wait for the support team's first run (the catch-up) to be over."""
-    for _ in range(150):
+
+    def waits_for_monday() -> bool:
         (job,) = [j for j in bot.services.scheduler.jobs() if j.id == "digest:support"]
         # Once it has run, the job waits for the next Monday 09:00 (UTC for this team).
-        if job.next_run_time.astimezone(UTC).strftime("%a %H:%M") == "Mon 09:00":
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the digest job did not run at start")
+        return bool(job.next_run_time.astimezone(UTC).strftime("%a %H:%M") == "Mon 09:00")
+
+    await wait_until(waits_for_monday, what="the digest job to run at start")
 
 
 async def test_each_team_with_a_digest_channel_has_one_cron_job_in_its_timezone(

@@ -9,6 +9,7 @@ from bot.digest import boundaries, parse_week, recent_weeks
 from bot.scales import REASONS
 from storage import digests
 from storage.db import Database
+from storage.statuses import DigestPostStatus
 from tests.digest_seed import FIRES_AT, PRAISE, TEAM, WEEK, seed_week
 
 
@@ -105,6 +106,6 @@ async def test_a_digest_row_is_claimed_once_even_by_racing_claims(db: Database) 
         *[digests.claim_digest(db, "support", WEEK, "good_news", FIRES_AT) for _ in range(5)]
     )
     assert sorted(claims) == [False] * 4 + [True]
-    await digests.finish_digest(db, "support", WEEK, "good_news", status="failed")
+    await digests.finish_digest(db, "support", WEEK, "good_news", status=DigestPostStatus.FAILED)
     assert not await digests.claim_digest(db, "support", WEEK, "good_news", FIRES_AT)
     assert await digests.claim_digest(db, "support", WEEK, "good_news", FIRES_AT, retry_failed=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
 from typing import Any
 
 from sandbox import FakeSlack
@@ -21,6 +20,7 @@ from tests.answering import (
     view_submission,
 )
 from tests.harness import AGENT, ALERT_CHANNEL, CUSTOMER, Bot
+from tests.waiting import wait_until
 
 LEAD = "U0LEAD"
 HOSTILE = "<!channel> <@U0BOSS> <https://evil.example|your bank> & <!here>"
@@ -41,25 +41,25 @@ async def low_score_with_alert(bot: Bot, slack: FakeSlack, source: str = "slack"
     await bot.send_interaction(score_click(d, 1))
     await slack.wait_for("views.open")
     await slack.wait_for("chat.postMessage", 2)
-    assert d.survey.id is not None
-    for _ in range(100):  # its ts is stored right after Slack answers the post
-        stored = await alert_store.alert_for_survey(bot.services.db, d.survey.id)
-        if stored is not None and stored.message_ts:
-            break
-        await asyncio.sleep(0.02)
+    await alert_posted(bot, d)
     return d
+
+
+async def alert_posted(bot: Bot, d: Delivered) -> None:
+    """The alert's ts is stored right after Slack answers the post."""
+    survey_id = d.survey.id
+    assert survey_id is not None
+
+    async def ts_stored() -> bool:
+        stored = await alert_store.alert_for_survey(bot.services.db, survey_id)
+        return stored is not None and bool(stored.message_ts)
+
+    await wait_until(ts_stored, what="the alert's ts stored")
 
 
 def alert_message(slack: FakeSlack) -> dict[str, Any]:
     (alert,) = slack.messages[ALERT_CHANNEL]
     return slack.message(ALERT_CHANNEL, alert["ts"])
-
-
-async def wait_until(check: Any, timeout: float = 3.0) -> None:  # noqa: ASYNC109
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 async def test_low_score_opens_follow_up_and_alerts_agent(bot: Bot, slack: FakeSlack) -> None:
@@ -94,12 +94,9 @@ async def test_low_score_opens_follow_up_and_alerts_agent(bot: Bot, slack: FakeS
     assert buttons(alert) == ["alert_claim", "alert_resolve"]
     # The thank-you keeps a way back to the form.
     assert "survey_add_comment" in buttons(slack.message(d.channel, d.ts))
+    await alert_posted(bot, d)
     assert d.survey.id is not None
-    for _ in range(100):  # the ts is stored right after Slack answers the post
-        stored = await alert_store.alert_for_survey(bot.services.db, d.survey.id)
-        if stored is not None and stored.message_ts:
-            break
-        await asyncio.sleep(0.02)
+    stored = await alert_store.alert_for_survey(bot.services.db, d.survey.id)
     assert stored is not None and stored.status == "open" and stored.message_ts == alert["ts"]
 
 
@@ -168,7 +165,7 @@ async def test_follow_up_validation_errors_come_back_in_the_modal(
     await asyncio.sleep(0.3)
     assert d.survey.id is not None
     response = await answers.response_for(bot.services.db, d.survey.id)
-    assert response is not None and response.comment is None and response.reasons is None
+    assert response is not None and response.comment is None and response.reasons == ()
 
 
 async def test_closing_the_form_is_acknowledged_and_the_comment_button_stays(
@@ -303,11 +300,12 @@ async def test_a_quick_change_of_mind_while_the_alert_posts_leaves_one_alert_wit
     await bot.send_interaction(score_click(d, 1))
     await asyncio.sleep(0.3)
     await bot.send_interaction(score_click(d, 2))
-    for _ in range(150):
+
+    def alert_shows_the_last_score() -> bool:
         posted = slack.messages.get(ALERT_CHANNEL, [])
-        if posted and "2 · Dissatisfied" in everything_posted(posted[0]):
-            break
-        await asyncio.sleep(0.02)
+        return bool(posted) and "2 · Dissatisfied" in everything_posted(posted[0])
+
+    await wait_until(alert_shows_the_last_score)
     await asyncio.sleep(0.3)
     (alert,) = slack.messages[ALERT_CHANNEL]
     assert "2 · Dissatisfied" in everything_posted(alert)

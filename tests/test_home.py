@@ -15,7 +15,7 @@ import pytest_asyncio
 from sandbox import FakeSlack, payloads
 from sandbox.blockkit import validate_blocks
 from storage import surveys as survey_store
-from storage.models import Survey
+from storage.surveys import SurveyRecord
 from tests.harness import AGENT, ALERT_CHANNEL, DIGEST_CHANNEL, SUPPORT_CHANNEL, Bot, running_bot
 
 LEAD = "U0LEAD"
@@ -59,8 +59,8 @@ async def wait_until(check: Callable[[], Any], timeout: float = 5.0) -> Any:  # 
         await asyncio.sleep(0.02)
 
 
-async def delivered(bot: Bot, token: str) -> Survey:
-    async def check() -> Survey | None:
+async def delivered(bot: Bot, token: str) -> SurveyRecord:
+    async def check() -> SurveyRecord | None:
         survey = await survey_store.survey_by_token(bot.services.db, token)
         return survey if survey and survey.status == "delivered" else None
 
@@ -73,7 +73,7 @@ async def delivered(bot: Bot, token: str) -> Survey:
 
 async def answer(
     bot: Bot, customer: str, score: int, *, agent: str = AGENT, comment: str | None = None
-) -> Survey:
+) -> SurveyRecord:
     """A helpdesk close, the survey delivered by DM, and the customer's click."""
     status, body = await bot.send_webhook(
         {

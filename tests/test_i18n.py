@@ -15,23 +15,20 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
+from bot.answers import RefusalReason
 from bot.blocks.answers import (
-    MAX_COMMENT,
-    Band,
-    FollowUpForm,
-    RefusalReason,
     refusal_text,
     render_change_answer,
     render_closed,
     render_follow_up,
     render_thank_you,
-    validate_follow_up,
 )
 from bot.blocks.survey import (
     about_helpdesk_conversation,
     about_slack_conversation,
     render_survey,
 )
+from bot.follow_up_form import MAX_COMMENT, FollowUpForm, validate_follow_up
 from bot.i18n import (
     DOMAIN,
     LANGUAGES,
@@ -45,7 +42,7 @@ from bot.i18n import (
     resolve_language,
     translator,
 )
-from bot.scales import REASONS, SCALES, SurveyKind, scale_for
+from bot.scales import REASONS, SCALES, Band, SurveyKind, scale_for
 from sandbox.blockkit import (
     MAX_BUTTON_TEXT,
     MAX_OPTION_TEXT,

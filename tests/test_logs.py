@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 import re
@@ -16,6 +15,7 @@ from bot.logs import KeyValueFormatter, fields
 from sandbox import FakeSlack
 from tests.answering import delivered_survey, score_click, view_submission
 from tests.harness import CUSTOMER, Bot
+from tests.waiting import wait_until
 
 FORGED = "U0FORGED\n2026-11-30 09:00:00,000 level=ERROR logger=surveybot.alerts alert lost"
 # Every line the formatter writes starts like this; a forged one would too.
@@ -40,11 +40,11 @@ def log_lines() -> Iterator[LogLines]:
 
 
 async def lines_with(log_lines: LogLines, needle: str, count: int = 1) -> list[str]:
-    deadline = time.monotonic() + 3.0
-    while len(found := [line for line in log_lines() if needle in line]) < count:
-        assert time.monotonic() < deadline, f"no log line with {needle!r}"
-        await asyncio.sleep(0.02)
-    return found
+    def found() -> list[str]:
+        return [line for line in log_lines() if needle in line]
+
+    await wait_until(lambda: len(found()) >= count, what=f"a log line with {needle!r}")
+    return found()
 
 
 def formatted(message: str, *args: object, **values: object) -> str:

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from sandbox import FakeSlack
+from tests.waiting import wait_until
 
 
 def free_port() -> int:
@@ -126,15 +127,18 @@ async def test_serve_answers_health_and_stops_cleanly_on_sigterm(tmp_path: Path)
         )  # fmt: skip
         try:
             async with aiohttp.ClientSession() as http:
-                for _ in range(100):
+
+                async def healthy() -> bool:
                     try:
                         async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
                             assert response.status == 200
-                            break
+                            return True
                     except aiohttp.ClientConnectionError:
-                        await asyncio.sleep(0.1)
-                else:
-                    raise AssertionError("the bot did not start listening")
+                        return False
+
+                await wait_until(
+                    healthy, timeout=10, interval=0.1, what="the bot to start listening"
+                )
             out = await stop_with_sigterm(process)
         finally:
             if process.returncode is None:

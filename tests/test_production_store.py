@@ -19,6 +19,7 @@ from bot.teams import parse_teams
 from sandbox import FakeSlack
 from storage import surveys as store
 from storage.db import Database
+from storage.statuses import Source
 from tests.databases import PG_ADMIN_DSN, PostgresScratch, empty_postgres, run_blocking
 from tests.harness import CUSTOMER, TEAMS_TOML, running_bot, settings_for
 
@@ -58,7 +59,7 @@ async def test_two_dispatchers_sharing_postgresql_send_each_survey_once(
         await close_conversation(
             db,
             ClosedConversation(
-                source="webhook",
+                source=Source.WEBHOOK,
                 external_id=f"conv-{n}",
                 team=teams.default,
                 closed_at=now,

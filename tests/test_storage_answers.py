@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.surveys import ClosedConversation, close_conversation
 from bot.teams import Team
 from storage import alerts, surveys
 from storage import answers as store
+from storage.alerts import AlertRecord
 from storage.db import Database
-from storage.models import Alert, Survey
+from storage.statuses import Source
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 TEAM = Team(name="support", delay_minutes=0, quiet_hours=None, throttle_days=0)
@@ -24,9 +27,9 @@ def never(_old: int, _new: int) -> bool:
     return False
 
 
-async def delivered_survey(db: Database, external_id: str = "42") -> Survey:
+async def delivered_survey(db: Database, external_id: str = "42") -> surveys.SurveyRecord:
     closed = ClosedConversation(
-        source="webhook",
+        source=Source.WEBHOOK,
         external_id=external_id,
         team=TEAM,
         closed_at=NOW,
@@ -74,7 +77,7 @@ async def test_a_change_of_mind_counts_and_the_first_answer_stays_in_history(
     assert click is not None and click.changed and click.previous_score == 1
     assert click.response.score == 5 and click.response.answered_at == later
     # The complaint does not fit a top score: it is not carried over as praise.
-    assert click.response.comment is None and click.response.reasons is None
+    assert click.response.comment is None and click.response.reasons == ()
     assert [c.score for c in await store.answer_history(db, survey.id)] == [1, 5]
 
 
@@ -140,11 +143,12 @@ async def test_one_alert_per_survey_and_one_claim_wins(db: Database) -> None:
     survey = await delivered_survey(db)
     assert survey.id is not None
 
-    def alert() -> Alert:
-        assert survey.id is not None
-        return Alert(survey_id=survey.id, team="support", status="open", created_at=NOW)
+    def alert() -> Coroutine[Any, Any, AlertRecord | None]:
+        return alerts.create_alert(
+            db, survey_id=survey.id, team="support", channel_id=None, created_at=NOW
+        )
 
-    made = await asyncio.gather(alerts.create_alert(db, alert()), alerts.create_alert(db, alert()))
+    made = await asyncio.gather(alert(), alert())
     (created,) = [a for a in made if a is not None]
     assert created.id is not None
     assert await alerts.set_alert_message(db, created.id, "C1", "2.000001")

@@ -10,6 +10,7 @@ from bot.teams import Team
 from storage import events
 from storage import surveys as store
 from storage.db import Database
+from storage.statuses import Source
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 TEAM = Team(name="support", support_channels=("C1",), delay_minutes=0, quiet_hours=None)
@@ -19,7 +20,7 @@ def a_close(
     external_id: str = "42", customer: str = "U1CUSTOMER", closed_at: datetime = NOW
 ) -> ClosedConversation:
     return ClosedConversation(
-        source="webhook",
+        source=Source.WEBHOOK,
         external_id=external_id,
         team=TEAM,
         closed_at=closed_at,

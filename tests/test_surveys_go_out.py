@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from sandbox.payloads import message_shortcut
 from storage import surveys as store
 from storage.models import Conversation
 from tests.harness import AGENT, CUSTOMER, SUPPORT_CHANNEL, TEAMS_TOML, Bot, Clock, running_bot
+from tests.waiting import wait_until
 
 ROOT_TS = "1763900000.000100"
 
@@ -53,6 +55,17 @@ async def conversations(bot: Bot) -> list[Conversation]:
         return list((await session.execute(select(Conversation))).scalars().all())
 
 
+async def survey_status_is(bot: Bot, status: str) -> bool:
+    """Whether the one survey has reached `status` (written after Slack answers)."""
+    (survey,) = await store.all_surveys(bot.services.db)
+    return survey.status == status
+
+
+async def attempts_recorded(bot: Bot, attempts: int) -> bool:
+    (survey,) = await store.all_surveys(bot.services.db)
+    return survey.attempts == attempts
+
+
 async def test_close_reaction_sends_one_survey_in_the_thread(bot: Bot, slack: FakeSlack) -> None:
     slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "My invoice is wrong")
 
@@ -64,10 +77,9 @@ async def test_close_reaction_sends_one_survey_in_the_thread(bot: Bot, slack: Fa
     assert post.args["thread_ts"] == ROOT_TS
     assert post.args["text"] == "How satisfied are you with the help you received?"
     assert survey_buttons(post.args)[0] == "1 · Very dissatisfied"
+    await wait_until(partial(survey_status_is, bot, "delivered"))
     (survey,) = await store.all_surveys(bot.services.db)
-    await asyncio.sleep(0.1)
-    survey = await store.survey_by_token(bot.services.db, survey.token) or survey
-    assert survey.status == "delivered" and survey.agent_id == AGENT
+    assert survey.agent_id == AGENT
     assert survey.customer_id == CUSTOMER
     (notice,) = slack.ephemerals
     assert notice["user"] == AGENT and "gets a short survey in the thread" in notice["text"]
@@ -167,7 +179,7 @@ async def test_a_webhook_customer_given_by_email_is_found_in_slack(
     assert (status, body["status"]) == (202, "scheduled")
     (post,) = await slack.wait_for("chat.postMessage")
     assert len(survey_buttons(post.args)) == 7
-    await asyncio.sleep(0.1)
+    await wait_until(partial(survey_status_is, bot, "delivered"))
     (survey,) = await store.all_surveys(bot.services.db)
     assert survey.customer_id == CUSTOMER
 
@@ -240,7 +252,8 @@ async def test_huge_bodies_are_refused(bot: Bot) -> None:
     assert await conversations(bot) == []
 
 
-@pytest.mark.parametrize("failure", [{"status": 429, "retry_after": 1}, {"status": 500}])
+# Retry-After: 0 so the test does not sleep; slack_sdk adds up to 1 s of jitter to it anyway.
+@pytest.mark.parametrize("failure", [{"status": 429, "retry_after": 0}, {"status": 500}])
 async def test_rate_limits_and_server_errors_are_retried_and_the_survey_arrives_once(
     bot: Bot, slack: FakeSlack, failure: dict[str, Any]
 ) -> None:
@@ -264,12 +277,9 @@ async def test_after_the_last_attempt_the_survey_is_marked_failed_with_slacks_er
     slack.fail_next("chat.postMessage", count=20, error="channel_not_found")
     await bot.send_webhook(webhook_close())
     await slack.wait_for("chat.postMessage")
-    for _ in range(50):
-        (survey,) = await store.all_surveys(bot.services.db)
-        if survey.status == "failed":
-            break
-        await asyncio.sleep(0.05)
-    assert survey.status == "failed" and survey.last_error == "channel_not_found"
+    await wait_until(partial(survey_status_is, bot, "failed"))
+    (survey,) = await store.all_surveys(bot.services.db)
+    assert survey.last_error == "channel_not_found"
     lines = [r.getMessage() for r in caplog.records if "survey failed" in r.getMessage()]
     assert len(lines) == 1 and "error=channel_not_found" in lines[0]
 
@@ -283,10 +293,9 @@ async def test_transient_errors_are_retried_with_backoff_until_the_last_attempt(
         await bot.send_webhook(webhook_close())
         for attempt in range(1, 4):
             await slack.wait_for("chat.postMessage", attempt)
-            await asyncio.sleep(0.15)
-            (survey,) = await store.all_surveys(bot.services.db)
-            assert survey.attempts == attempt
+            await wait_until(partial(attempts_recorded, bot, attempt), what=f"attempt {attempt}")
             clock.advance(timedelta(minutes=2**attempt))
+        (survey,) = await store.all_surveys(bot.services.db)
         assert survey.status == "failed"
 
 
@@ -344,12 +353,7 @@ async def test_a_waiting_survey_is_cancelled_when_the_customer_writes_again(
                 "channel_type": "channel",
             }
         )
-        for _ in range(40):
-            (survey,) = await store.all_surveys(bot.services.db)
-            if survey.status == "cancelled":
-                break
-            await asyncio.sleep(0.05)
-        assert survey.status == "cancelled"
+        await wait_until(partial(survey_status_is, bot, "cancelled"))
 
 
 async def test_sample_rate_zero_surveys_nothing(slack: FakeSlack, sqlite_url: str) -> None:
@@ -375,10 +379,13 @@ async def test_health_answers_200_and_503_when_the_database_is_gone(
 async def test_metrics_count_surveys_by_status(bot: Bot, slack: FakeSlack) -> None:
     await bot.send_webhook(webhook_close())
     await slack.wait_for("chat.postMessage")
-    await asyncio.sleep(0.1)
-    status, text = await bot.get("/metrics")
-    assert status == 200
-    assert 'surveybot_surveys{status="delivered"} 1' in text
+
+    async def counted_delivered() -> bool:
+        status, text = await bot.get("/metrics")
+        assert status == 200
+        return 'surveybot_surveys{status="delivered"} 1' in text
+
+    await wait_until(counted_delivered)
 
 
 async def test_a_close_reported_after_the_survey_would_have_expired_is_not_surveyed(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -10,6 +9,7 @@ from sandbox import FakeSlack
 from storage import surveys as store
 from tests.harness import AGENT, CUSTOMER, Bot
 from tests.test_process import project_env, run_cli
+from tests.waiting import wait_until
 
 
 def helpdesk_close(conversation_id: str) -> dict[str, Any]:
@@ -43,11 +43,7 @@ async def test_retry_sends_again_the_surveys_a_revoked_token_failed(
     async def failed() -> bool:
         return any(s.status == "failed" for s in await store.all_surveys(bot.services.db))
 
-    for _ in range(200):
-        if await failed():
-            break
-        await asyncio.sleep(0.02)
-    assert await failed()
+    await wait_until(failed, what="the survey marked failed")
     assert slack.called("chat.postMessage") == []
 
     slack.revoked_tokens.clear()  # the admin reinstalled the app

@@ -11,6 +11,7 @@ from bot.blocks.answers import score_in_words, slack_date
 from bot.i18n import translator
 from bot.scales import REASONS, scale_for
 from bot.text import escape_mrkdwn, quote, truncate
+from storage.statuses import AlertStatus
 
 Block = dict[str, Any]
 
@@ -29,7 +30,7 @@ class AlertFacts:
     reasons: tuple[str, ...]
     comment: str | None
     answered_at: datetime
-    status: str
+    status: AlertStatus
     claimed_by: str | None = None
     claimed_at: datetime | None = None
     resolved_by: str | None = None
@@ -69,12 +70,12 @@ def _conversation_link(facts: AlertFacts) -> str:
 
 
 def _status_line(facts: AlertFacts) -> str:
-    if facts.status == "resolved":
+    if facts.status is AlertStatus.RESOLVED:
         line = f":white_check_mark: Resolved by <@{facts.resolved_by}> {_when(facts.resolved_at)}"
         if facts.claimed_by and facts.claimed_by != facts.resolved_by:
             line += f" · followed up by <@{facts.claimed_by}>"
         return line
-    if facts.status == "claimed":
+    if facts.status is AlertStatus.CLAIMED:
         return f":eyes: <@{facts.claimed_by}> is following up (since {_when(facts.claimed_at)})"
     return "Open · nobody is following up yet"
 
@@ -84,7 +85,7 @@ def render_alert(facts: AlertFacts, locale: str | None = None) -> dict[str, Any]
     _ = translator(locale)
     scale = scale_for(facts.kind)
     score = score_in_words(scale, facts.score, _)
-    kind = facts.kind.upper()
+    kind = scale.name
     agent = f"<@{facts.agent_id}>" if facts.agent_id else "not recorded"
     customer = escape_mrkdwn(truncate(facts.customer, 80))
     headline = f":rotating_light: *Low {kind} score: {score}*"
@@ -105,7 +106,8 @@ def render_alert(facts: AlertFacts, locale: str | None = None) -> dict[str, Any]
         },
     ]
     if facts.reasons:
-        named = ", ".join(_(REASONS[code]) for code in facts.reasons if code in REASONS)
+        # In the form's order, whatever order they were stored in.
+        named = ", ".join(_(label) for code, label in REASONS.items() if code in facts.reasons)
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": f"*What went wrong:* {named}"}}
         )
@@ -119,7 +121,7 @@ def render_alert(facts: AlertFacts, locale: str | None = None) -> dict[str, Any]
         {"type": "context", "elements": [{"type": "mrkdwn", "text": _status_line(facts)}]}
     )
     buttons: list[Block] = []
-    if facts.status == "open":
+    if facts.status is AlertStatus.OPEN:
         buttons.append(
             {
                 "type": "button",
@@ -129,7 +131,7 @@ def render_alert(facts: AlertFacts, locale: str | None = None) -> dict[str, Any]
                 "value": str(facts.alert_id),
             }
         )
-    if facts.status != "resolved":
+    if facts.status is not AlertStatus.RESOLVED:
         buttons.append(
             {
                 "type": "button",

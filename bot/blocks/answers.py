@@ -3,42 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from bot import ids
+from bot.answers import RefusalReason
 from bot.blocks.survey import render_survey
-from bot.i18n import Translate, plural_translator, translator
-from bot.scales import REASONS, Scale, scale_for
+from bot.follow_up_form import MAX_COMMENT
+from bot.i18n import Translate, translator
+from bot.scales import REASONS, Band, Scale, band_of, scale_for
 
 Block = dict[str, Any]
 
-MAX_COMMENT = 2000  # characters; the modal's input enforces it and the server checks again
 MODAL_TITLE = 24  # Slack's limit for a modal's title, submit and close texts
-
-
-class Band(StrEnum):
-    """Which follow-up a score gets."""
-
-    LOW = "low"  # what should we have done better: reasons and words, and an alert
-    HIGH = "high"  # what went well: words for the good-news digest and kudos
-    MIDDLE = "middle"  # anything to add
-
-
-def band_of(scale: Scale, score: int) -> Band:
-    if scale.is_low(score):
-        return Band.LOW
-    if scale.is_high(score):
-        return Band.HIGH
-    return Band.MIDDLE
 
 
 def score_in_words(scale: Scale, score: int, _: Translate) -> str:
     """'2 · Dissatisfied', or '7 / 10' where the scale has no word for it."""
     label = scale.labels.get(score)
-    return f"{score} · {_(label)}" if label else f"{score} / {max(scale.scores)}"
+    return f"{score} · {_(label)}" if label else f"{score} / {scale.highest}"
 
 
 def slack_date(moment: datetime, fallback: str) -> str:
@@ -116,16 +99,6 @@ def render_closed(*, kind: str, score: int | None, locale: str | None) -> dict[s
         "text": text.replace("*", ""),
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
     }
-
-
-class RefusalReason(StrEnum):
-    UNKNOWN = "unknown_survey"
-    NOT_YOURS = "not_yours"
-    BAD_SCORE = "score_out_of_range"
-    EXPIRED = "expired"
-    WRONG_MESSAGE = "wrong_message"
-    NOT_ANSWERED = "not_answered"
-    FAILED = "failed"  # our fault, not theirs
 
 
 def refusal_text(reason: RefusalReason, locale: str | None) -> str:
@@ -220,52 +193,3 @@ def render_follow_up(
         "close": {"type": "plain_text", "text": _("Not now")[:MODAL_TITLE]},
         "blocks": blocks,
     }
-
-
-@dataclass(frozen=True)
-class FollowUpForm:
-    """The follow-up modal's answers as plain values."""
-
-    reasons: tuple[str, ...]
-    comment: str | None
-
-
-def read_follow_up(state_values: dict[str, Any]) -> FollowUpForm:
-    """view.state.values of a submitted follow-up, as Slack sends it."""
-    reasons_state = state_values.get(ids.FOLLOW_UP_REASONS_BLOCK, {}).get(
-        ids.FOLLOW_UP_REASONS_ACTION, {}
-    )
-    selected = reasons_state.get("selected_options") or []
-    reasons = tuple(str(o.get("value", "")) for o in selected if isinstance(o, dict))
-    comment_state = state_values.get(ids.FOLLOW_UP_COMMENT_BLOCK, {}).get(
-        ids.FOLLOW_UP_COMMENT_ACTION, {}
-    )
-    comment = comment_state.get("value")
-    text = comment.strip() if isinstance(comment, str) else ""
-    return FollowUpForm(reasons=reasons, comment=text or None)
-
-
-def validate_follow_up(form: FollowUpForm, *, band: Band, locale: str | None) -> dict[str, str]:
-    """Errors to show in the modal, by block_id (Slack's response_action: errors)."""
-    _ = translator(locale)
-    errors: dict[str, str] = {}
-    allowed = REASONS if band is Band.LOW else {}
-    if any(code not in allowed for code in form.reasons):
-        # Only the low-score form has the reasons block; errors must name a block it shows.
-        block = ids.FOLLOW_UP_REASONS_BLOCK if band is Band.LOW else ids.FOLLOW_UP_COMMENT_BLOCK
-        errors[block] = _("Please pick from the reasons listed.")
-    if ids.FOLLOW_UP_COMMENT_BLOCK in errors:
-        pass
-    elif form.comment is not None and len(form.comment) > MAX_COMMENT:
-        ngettext = plural_translator(locale)
-        errors[ids.FOLLOW_UP_COMMENT_BLOCK] = ngettext(
-            "Please shorten your comment: it has {count} character and the limit is {limit}.",
-            "Please shorten your comment: it has {count} characters and the limit is {limit}.",
-            len(form.comment),
-        ).format(limit=MAX_COMMENT, count=len(form.comment))
-    elif not form.reasons and form.comment is None:
-        # Translators: “Not now” is the form's close button; use its translation.
-        errors[ids.FOLLOW_UP_COMMENT_BLOCK] = _(
-            "Write a few words or pick a reason, or close this form with “Not now”."
-        )
-    return errors

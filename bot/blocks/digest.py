@@ -44,7 +44,7 @@ _TERMINAL_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # incl. ESC: no term
 
 
 def score_name(kind: SurveyKind) -> str:
-    return "CSAT" if kind is SurveyKind.CSAT else "CES" if kind is SurveyKind.CES else "NPS"
+    return scale_for(kind).name
 
 
 def format_score(kind: SurveyKind, value: float | None) -> str:
@@ -290,7 +290,7 @@ def render_improvement(digest: Digest) -> Message:
     blocks.append({"type": "divider"})
     formulas = [DRIVER_FORMULA]
     if revenue is not None:
-        formulas.append(REVENUE_AT_RISK_FORMULA + " (0.95)")
+        formulas.append(f"{REVENUE_AT_RISK_FORMULA} ({imp.churn_probability:g})")
     blocks.append(_context(*formulas))
     return {"text": text, "blocks": blocks}
 
@@ -403,7 +403,7 @@ def render_digest_text(digest: Digest) -> str:
         out.append(f"     Next step: {driver.next_step}")
     out.append(f"  ({DRIVER_FORMULA})")
     if revenue is not None:
-        out.append(f"  ({REVENUE_AT_RISK_FORMULA} (0.95))")
+        out.append(f"  ({REVENUE_AT_RISK_FORMULA} ({imp.churn_probability:g}))")
     # Agents' figures are theirs alone: the dry run names who would get one, no figures.
     out += ["", "PRIVATE SUMMARIES (each agent gets their own by DM; figures not shown here)"]
     if digest.agents:
