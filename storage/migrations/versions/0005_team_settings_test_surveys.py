@@ -69,10 +69,10 @@ def downgrade() -> None:
     op.drop_index("ix_responses_agent_answered", table_name="responses")
     op.drop_index("ix_responses_digest", table_name="responses")
     op.create_index("ix_responses_digest", "responses", ["team", "answered_at", "kind", "score"])
-    with op.batch_alter_table("responses", schema=None) as batch_op:
-        batch_op.drop_column("is_test")
-    with op.batch_alter_table("surveys", schema=None) as batch_op:
-        batch_op.drop_column("is_test")
+    # Native DROP COLUMN (SQLite 3.35+, PostgreSQL): a batch rebuild would drop tables
+    # that other rows point at, which their foreign keys forbid.
+    op.execute("ALTER TABLE responses DROP COLUMN is_test")
+    op.execute("ALTER TABLE surveys DROP COLUMN is_test")
     op.drop_index("ix_team_setting_changes_team", table_name="team_setting_changes")
     op.drop_table("team_setting_changes")
     op.drop_table("team_settings")
