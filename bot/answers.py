@@ -19,7 +19,7 @@ from storage import answers as store
 from storage import surveys
 from storage.answers import AnswerRecord
 from storage.db import Database
-from storage.statuses import SurveyStatus
+from storage.statuses import Delivery, SurveyStatus
 from storage.surveys import SurveyRecord
 
 log = logging.getLogger("surveybot.answers")
@@ -70,6 +70,13 @@ def team_of(teams: Teams, survey: SurveyRecord) -> Team:
 
 def locale_of(survey: SurveyRecord, team: Team) -> str:
     return survey.locale or team.language
+
+
+def score_may_show_on_survey(survey: SurveyRecord) -> bool:
+    """Only a DM is seen by the customer alone: in a thread the channel (the rated agent,
+    colleagues, another company in a shared channel) sees the message, so the score
+    goes to the customer privately instead."""
+    return survey.delivery == Delivery.DM
 
 
 def is_closed(survey: SurveyRecord, now: datetime) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -23,12 +23,15 @@ from bot.answers import (
     answered_survey,
     locale_of,
     record_answer,
+    score_may_show_on_survey,
     team_of,
 )
 from bot.blocks.answers import (
+    change_answer_note,
     refusal_text,
     render_change_answer,
     render_follow_up,
+    render_private_answer,
     render_thank_you,
 )
 from bot.blocks.survey import parse_score_button_value
@@ -63,6 +66,19 @@ async def _tell_clicker(client: AsyncWebClient, click: Click, text: str) -> None
     if click.channel_id:
         await client.chat_postEphemeral(
             channel=click.channel_id, user=click.user_id, text=text, thread_ts=click.thread_ts
+        )
+
+
+async def _tell_customer(
+    client: AsyncWebClient, survey: SurveyRecord, message: dict[str, Any]
+) -> None:
+    """An ephemeral in the survey's thread that only its customer sees."""
+    if survey.channel_id and survey.customer_id:
+        await client.chat_postEphemeral(
+            channel=survey.channel_id,
+            user=survey.customer_id,
+            thread_ts=survey.thread_ts,
+            **message,
         )
 
 
@@ -149,6 +165,7 @@ async def score_clicked(
                 score=response.score,
                 locale=locale,
                 expires_at=survey.expires_at,
+                show_score=score_may_show_on_survey(survey),
             ),
         )
     except SlackApiError as exc:
@@ -156,6 +173,19 @@ async def score_clicked(
         log.warning(
             "thank-you not shown survey=%s error=%s", survey.token, exc.response.get("error")
         )
+    if outcome.changed and not score_may_show_on_survey(survey):
+        try:
+            await _tell_customer(
+                client,
+                survey,
+                render_private_answer(kind=survey.kind, score=response.score, locale=locale),
+            )
+        except SlackApiError as exc:
+            log.warning(
+                "private score not shown survey=%s error=%s",
+                survey.token,
+                exc.response.get("error"),
+            )
     # Also on a repeated low click: an alert whose first post failed gets another chance.
     if outcome.changed or outcome.band is Band.LOW:
         await alert_on_answer(db, client, customers, team, survey, response, now)
@@ -191,6 +221,8 @@ async def change_answer_clicked(
     if answered is None:
         return
     survey = answered.survey
+    locale = locale_of(survey, team_of(teams, survey))
+    public = not score_may_show_on_survey(survey)
     await client.chat_update(
         channel=str(survey.channel_id),
         ts=str(survey.message_ts),
@@ -198,15 +230,20 @@ async def change_answer_clicked(
             token=survey.token,
             kind=survey.kind,
             score=answered.response.score,
-            locale=locale_of(survey, team_of(teams, survey)),
+            locale=locale,
+            show_score=not public,
         ),
     )
+    if public:
+        note = change_answer_note(kind=survey.kind, score=answered.response.score, locale=locale)
+        await _tell_clicker(client, click, note)
 
 
 async def alert_button_clicked(
     db: Database,
     client: AsyncWebClient,
     customers: CustomerDirectory,
+    teams: Teams,
     action: Literal["claim", "resolve"],
     click: Click,
     now: datetime,
@@ -217,6 +254,7 @@ async def alert_button_clicked(
         db,
         client,
         customers,
+        teams,
         action,
         int(click.value) if click.value.isdigit() else None,
         click.user_id,

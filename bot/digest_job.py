@@ -26,11 +26,13 @@ from bot.blocks.digest import (
     render_improvement,
     score_name,
 )
-from bot.chart import render_trend_chart
+from bot.chart import chart_language, render_trend_chart
 from bot.clock import utcnow
 from bot.customers import CustomerDirectory
 from bot.digest import (
+    AGENT_COMMENTS_QUOTED,
     PRAISE_QUOTED,
+    QUOTE_CANDIDATES,
     Digest,
     Figures,
     Period,
@@ -42,6 +44,7 @@ from bot.digest import (
     recent_weeks,
 )
 from bot.digest_schedule import latest_digest_moment
+from bot.i18n import plural_translator, translator
 from bot.scales import REASONS, scale_for
 from bot.settings import Settings
 from bot.slack import make_client
@@ -95,17 +98,32 @@ async def gather_figures(db: Database, team: Team, period: Period, now: datetime
             db, team.name, kind, previous.start, previous.end, list(REASONS)
         ),
         praise=await digests.praise(
-            db, team.name, kind, start, end, high_min=scale.high_min, limit=PRAISE_QUOTED
+            db,
+            team.name,
+            kind,
+            start,
+            end,
+            high_min=scale.high_min,
+            limit=PRAISE_QUOTED * QUOTE_CANDIDATES,
         ),
         examples=await digests.example_comments(
             db, team.name, kind, start, end, top, low_max=scale.low_max
         ),
         agents=await digests.agent_histograms(db, team.name, kind, start, end),
-        agent_comments=await digests.agent_comments(db, team.name, kind, start, end),
+        agent_comments=await digests.agent_comments(
+            db, team.name, kind, start, end, per_agent=AGENT_COMMENTS_QUOTED * QUOTE_CANDIDATES
+        ),
         alerts=await digests.alert_figures(db, team.name, start, end, as_of=now),
         value=await digests.customer_value(
-            db, team.name, kind, start, end, satisfied_min=scale.satisfied_min
+            # "Unhappy" is the low band everywhere in the digest: below low_max + 1.
+            db,
+            team.name,
+            kind,
+            start,
+            end,
+            satisfied_min=scale.low_max + 1,
         ),
+        unreachable=await digests.unreachable_customers(db, team.name, start, end),
     )
 
 
@@ -114,8 +132,18 @@ async def build_digest(db: Database, team: Team, period: Period, now: datetime) 
 
 
 def render_chart(digest: Digest) -> bytes:
-    title = f"{digest.team} — {score_name(digest.kind)}, last {len(digest.weeks)} weeks"
-    return render_trend_chart(digest.weeks, kind=digest.kind, title=title, target=digest.target)
+    ngettext = plural_translator(chart_language(digest.language))
+    weeks = len(digest.weeks)
+    title = ngettext(
+        "{team} — {score}, last {count} week", "{team} — {score}, last {count} weeks", weeks
+    ).format(team=digest.team, score=score_name(digest.kind), count=weeks)
+    return render_trend_chart(
+        digest.weeks,
+        kind=digest.kind,
+        title=title,
+        target=digest.target,
+        language=digest.language,
+    )
 
 
 # ------------------------------------------------------------------ posting
@@ -254,15 +282,21 @@ async def post_team_digest(
     if not good_news_pending:
         await once(IMPROVEMENT, lambda: post_message(channel, render_improvement(digest)))
 
+    _ = translator(team.language)
+
     async def upload_chart() -> tuple[str, str | None]:
         png = await asyncio.to_thread(render_chart, digest)
         await client.files_upload_v2(
             channel=channel,
             file=png,
             filename=f"surveybot-{team.name}-{period.label}.png",
-            title=f"{team.name}: {score_name(digest.kind)} and answers, last 8 weeks",
-            alt_txt=f"Weekly {score_name(digest.kind)} and answer counts for the last 8 weeks",
-            initial_comment="The last 8 weeks: score (line) and answers (bars).",
+            title=_("{team}: {score} and answers, week by week").format(
+                team=team.name, score=score_name(digest.kind)
+            ),
+            alt_txt=_("Weekly {score} and answer counts for the last weeks").format(
+                score=score_name(digest.kind)
+            ),
+            initial_comment=_("The last weeks: the score (line) and the answers (bars)."),
             thread_ts=good_ts,
             request_file_info=False,
         )

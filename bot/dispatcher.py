@@ -22,8 +22,9 @@ from bot.blocks.survey import (
 )
 from bot.clock import utcnow
 from bot.customers import CustomerDirectory
-from bot.i18n import resolve_language
+from bot.i18n import chosen_locale
 from bot.teams import DEFAULT_TEAM, Team, Teams
+from storage import customers as people
 from storage import surveys as store
 from storage.db import Database
 from storage.statuses import Delivery, Source
@@ -84,6 +85,9 @@ class Dispatcher:
             if customer_id != survey.customer_id:
                 await store.set_customer(self.db, survey.id, customer_id)
             profile = await self.customers.profile(customer_id)
+            # One person, two names: the throttle and `forget` need the link.
+            for email in {survey.customer_email, profile.email} - {None}:
+                await people.link_email(self.db, str(email), customer_id, now)
             # A lead asked for their test survey now: quiet hours are for customers.
             quiet = None if survey.is_test else team.quiet_window
             morning = timing.quiet_hours_end(now, profile.zone or team.zone, quiet)
@@ -95,7 +99,9 @@ class Dispatcher:
                     morning.isoformat(),
                 )
                 return 0
-            locale = resolve_language(survey.locale, profile.locale, team.language)
+            # Chosen once, here, and kept on the survey: the clicks, the form and the
+            # refusals later speak the same language without asking Slack again.
+            locale = chosen_locale(survey.locale, profile.locale, team.language)
             in_thread = bool(
                 survey.delivery == Delivery.THREAD and survey.channel_id and survey.thread_ts
             )
@@ -123,6 +129,7 @@ class Dispatcher:
             message_ts=response["ts"],
             at=self.clock(),
             customer_id=customer_id,
+            locale=locale,
         )
         log.info(
             "survey delivered survey=%s channel=%s delivery=%s",
@@ -146,6 +153,10 @@ class Dispatcher:
 
     async def _retry_or_fail(self, survey: SurveyRecord, error: str, now: datetime) -> None:
         attempts = survey.attempts + 1
+        if error in UNREACHABLE_ERRORS:
+            await store.mark_unreachable(self.db, survey.id, error=error, attempts=attempts)
+            log.warning("survey unreachable survey=%s error=%s", survey.token, error)
+            return
         if attempts >= self.max_attempts or error in PERMANENT_ERRORS:
             await store.mark_failed(self.db, survey.id, error=error, attempts=attempts)
             log.error("survey failed survey=%s attempts=%d error=%s", survey.token, attempts, error)
@@ -160,6 +171,18 @@ class Dispatcher:
             until.isoformat(),
         )
 
+
+# The customer cannot be reached in Slack: no account has their email, the account is
+# gone, or Slack refuses a DM (a Slack Connect user of another organisation).
+UNREACHABLE_ERRORS = frozenset(
+    {
+        "users_not_found",
+        "user_not_found",
+        "user_not_visible",
+        "user_disabled",
+        "invalid_user_combination",
+    }
+)
 
 # Errors that another attempt cannot fix.
 PERMANENT_ERRORS = frozenset(

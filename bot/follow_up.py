@@ -69,6 +69,6 @@ async def follow_up_sent(
     if saved is None:
         return
     await refresh_alert(db, client, customers, team, saved.survey, now)
-    await send_kudos(db, client, customers, saved.survey, saved.response, saved.band, now)
+    await send_kudos(db, client, customers, team, saved.survey, saved.response, saved.band, now)
     if homes is not None and not saved.survey.is_test:
         homes.answer_changed(saved.survey.team, saved.survey.agent_id)

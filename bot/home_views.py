@@ -266,6 +266,7 @@ async def alert_clicked_in_home(
         deps.db,
         deps.client,
         deps.customers,
+        deps.teams,
         action,
         alert.id,
         user_id,

@@ -37,6 +37,8 @@ EVENT_MEMORY = timedelta(hours=1)
 DIGEST_MISFIRE_GRACE = timedelta(hours=6)
 # How often this week's digests Slack refused get another try (five tries in all).
 DIGEST_RETRY_INTERVAL = timedelta(minutes=5)
+# How long shutdown waits for jobs already running (a digest may post several messages).
+JOB_GRACE_SECONDS = 10.0
 
 
 class Scheduler:
@@ -44,9 +46,9 @@ class Scheduler:
         self.dispatch_interval = dispatch_interval
         self.expiry_interval = expiry_interval
         self._scheduler: AsyncIOScheduler | None = None
-        # Held while a dispatch runs, so shutdown can let it finish instead of
-        # cancelling it between "sent to Slack" and "marked delivered".
-        self._dispatching = asyncio.Lock()
+        # Jobs under way: shutdown lets them finish (a dispatch between "sent to Slack"
+        # and "marked delivered", a query on a connection about to be disposed).
+        self._running: set[asyncio.Task[object]] = set()
 
     def start(self, services: Services) -> None:
         scheduler = AsyncIOScheduler(timezone="UTC")
@@ -56,8 +58,7 @@ class Scheduler:
         started = datetime.now(UTC)
 
         async def dispatch() -> None:
-            async with self._dispatching:
-                await services.dispatcher.run_once()
+            await services.dispatcher.run_once()
 
         async def expire_surveys() -> None:
             await expire_overdue(services.db, services.client, services.teams, services.clock())
@@ -89,18 +90,37 @@ class Scheduler:
             # The first run is the catch-up: a bot that was down at the team's moment
             # still posts that week's digest, and the rows make a run at any time safe.
             _add_digest_jobs(scheduler, services, team, first_run=catch_up)
+        for job in scheduler.get_jobs():
+            job.modify(func=self._tracked(job.func))
         scheduler.start()
         self._scheduler = scheduler
+
+    def _tracked(self, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
+        async def run() -> object:
+            task = asyncio.current_task()
+            assert task is not None  # a job always runs as a task on the loop
+            self._running.add(task)
+            try:
+                return await job()
+            finally:
+                self._running.discard(task)
+
+        return run
 
     def reschedule_digest(self, services: Services, team: Team) -> None:
         """A team's digest moment or channel changed in App Home: its jobs follow at once."""
         scheduler = self._scheduler
         if scheduler is None:
             return
-        for job_id in (f"digest:{team.name}", f"digest_retry:{team.name}"):
+        job_ids = (f"digest:{team.name}", f"digest_retry:{team.name}")
+        for job_id in job_ids:
             if scheduler.get_job(job_id) is not None:
                 scheduler.remove_job(job_id)
         _add_digest_jobs(scheduler, services, team, first_run=None)
+        for job_id in job_ids:
+            job = scheduler.get_job(job_id)
+            if job is not None:
+                job.modify(func=self._tracked(job.func))
         log.info("digest rescheduled team=%s schedule=%s", team.name, team.digest_schedule)
 
     def jobs(self) -> list[Job]:
@@ -112,8 +132,11 @@ class Scheduler:
         if scheduler is None or not scheduler.running:
             return
         scheduler.pause()
-        async with self._dispatching:
-            scheduler.shutdown(wait=False)
+        if self._running:
+            _, unfinished = await asyncio.wait(set(self._running), timeout=JOB_GRACE_SECONDS)
+            if unfinished:
+                log.warning("stopping with jobs unfinished", extra=fields(count=len(unfinished)))
+        scheduler.shutdown(wait=False)
 
 
 _TeamJob = Callable[[Database, AsyncWebClient, CustomerDirectory, Team, datetime], Awaitable[int]]

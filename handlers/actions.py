@@ -62,7 +62,7 @@ async def _alert_clicked(
         alert_id = int(k.value) if k.value.isdigit() else None
         await alert_clicked_in_home(s.home_deps(c), k.user_id, action, alert_id, s.clock())
         return
-    await alert_button_clicked(s.db, c, s.customers, action, k, s.clock(), s.homes)
+    await alert_button_clicked(s.db, c, s.customers, s.teams, action, k, s.clock(), s.homes)
 
 
 ACTION_LISTENERS: dict[str | Any, Listener] = {

@@ -98,6 +98,8 @@ class FakeSlack:
         self.app_id = "A0001"
         # Tokens answered with token_revoked (e.g. to test an uninstall).
         self.revoked_tokens: set[str] = set()
+        # Seconds a method takes to answer (a slow Slack: work still running at shutdown).
+        self.latency: dict[str, float] = {}
 
         self.calls: list[Call] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}
@@ -374,6 +376,8 @@ class FakeSlack:
         call = Call(method, args, request.method, dict(request.headers))
         self.calls.append(call)
         log.debug("fake slack: %s %s", method, args)
+        if self.latency.get(method):
+            await asyncio.sleep(self.latency[method])
 
         failure = self._take_failure(method)
         if failure is not None:

@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from storage.db import Database
 from storage.models import Alert
+from storage.records import read_model
 from storage.statuses import AlertStatus
 
 
@@ -32,20 +33,7 @@ class AlertRecord:
 
 
 def _record(row: Alert) -> AlertRecord:
-    assert row.id is not None  # read from the database: it has its id
-    return AlertRecord(
-        id=row.id,
-        survey_id=row.survey_id,
-        team=row.team,
-        status=AlertStatus(row.status),
-        channel_id=row.channel_id,
-        message_ts=row.message_ts,
-        created_at=row.created_at,
-        claimed_by=row.claimed_by,
-        claimed_at=row.claimed_at,
-        resolved_by=row.resolved_by,
-        resolved_at=row.resolved_at,
-    )
+    return read_model(AlertRecord, row, status=AlertStatus(row.status))
 
 
 async def create_alert(

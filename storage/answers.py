@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from storage.db import Database
 from storage.models import AnswerChange, Conversation, Response, ResponseReason, Survey
+from storage.records import read_model
 from storage.statuses import SurveyStatus
 from storage.surveys import SurveyRecord, survey_record
 
@@ -205,7 +206,6 @@ async def claim_kudos(db: Database, survey_id: int, at: datetime) -> bool:
 
 
 async def _answer_record(session: AsyncSession, row: Response) -> AnswerRecord:
-    assert row.id is not None  # read from the database: it has its id
     reasons = (
         await session.execute(
             select(col(ResponseReason.reason))
@@ -213,21 +213,7 @@ async def _answer_record(session: AsyncSession, row: Response) -> AnswerRecord:
             .order_by(col(ResponseReason.reason))
         )
     ).scalars()
-    return AnswerRecord(
-        id=row.id,
-        survey_id=row.survey_id,
-        team=row.team,
-        kind=row.kind,
-        agent_id=row.agent_id,
-        customer_id=row.customer_id,
-        customer_value=row.customer_value,
-        score=row.score,
-        reasons=tuple(reasons),
-        comment=row.comment,
-        answered_at=row.answered_at,
-        commented_at=row.commented_at,
-        kudos_sent_at=row.kudos_sent_at,
-    )
+    return read_model(AnswerRecord, row, reasons=tuple(reasons))
 
 
 async def response_for(db: Database, survey_id: int) -> AnswerRecord | None:
@@ -244,17 +230,7 @@ async def answer_history(db: Database, survey_id: int) -> list[AnswerChangeRecor
             .where(col(AnswerChange.survey_id) == survey_id)
             .order_by(col(AnswerChange.id))
         )
-        return [
-            AnswerChangeRecord(
-                id=row.id,
-                survey_id=row.survey_id,
-                score=row.score,
-                action_ts=row.action_ts,
-                answered_at=row.answered_at,
-            )
-            for row in result.scalars().all()
-            if row.id is not None
-        ]
+        return [read_model(AnswerChangeRecord, row) for row in result.scalars().all()]
 
 
 async def overdue_unanswered(db: Database, now: datetime, limit: int = 100) -> list[SurveyRecord]:

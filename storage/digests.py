@@ -396,6 +396,18 @@ async def customer_value(
     )
 
 
+async def unreachable_customers(db: Database, team: str, start: datetime, end: datetime) -> int:
+    """Distinct customers whose surveys of the period could not reach them in Slack."""
+    query = select(func.count(func.distinct(S.customer_key))).where(
+        S.team == team,
+        S.status == SurveyStatus.UNREACHABLE,
+        S.created_at >= start,
+        S.created_at < end,
+    )
+    async with db.session() as session:
+        return int((await session.execute(query)).scalar_one())
+
+
 # ------------------------------------------------------------------ posting once
 
 COMPLETE = "complete"  # the last row of a team's week: nothing left to post

@@ -39,6 +39,20 @@ class Conversation(SQLModel, table=True):
     outcome: str = Field(max_length=16)  # a statuses.ConversationOutcome
 
 
+class CustomerEmail(SQLModel, table=True):
+    """One person, two names: an email address and the Slack id it belongs to.
+
+    Filled whenever the bot learns both (users.lookupByEmail, a profile's email, a
+    webhook naming both), so the throttle and `forget` treat them as one customer.
+    """
+
+    __tablename__ = "customer_emails"
+
+    email: str = Field(primary_key=True, max_length=320)  # lower case
+    slack_id: str = Field(max_length=32, index=True)
+    learned_at: datetime = Field(sa_column=_utc())
+
+
 class Survey(SQLModel, table=True):
     """One survey per conversation; also the outbox the dispatcher reads."""
 
@@ -57,7 +71,8 @@ class Survey(SQLModel, table=True):
     conversation_id: int = Field(foreign_key="conversations.id", unique=True)
     team: str = Field(max_length=80)
     kind: str = Field(max_length=8)  # "csat" | "ces"
-    customer_key: str = Field(max_length=320)  # Slack id, or email until resolved
+    # The customer's stable key for the throttle: their Slack id once known, else the email.
+    customer_key: str = Field(max_length=320)
     customer_id: str | None = Field(default=None, max_length=32)
     customer_email: str | None = Field(default=None, max_length=320)
     agent_id: str | None = Field(default=None, max_length=32)

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.customers import identities_in
 from storage.db import Database
 from storage.models import Conversation, Survey
+from storage.records import read_model
 from storage.statuses import ConversationOutcome, Delivery, Source, SurveyStatus
 
 # Statuses that mean the customer was (or is about to be) asked: they count for the throttle.
@@ -56,7 +59,7 @@ class NewSurvey:
     token: str  # opaque id carried by buttons
     team: str
     kind: str
-    customer_key: str  # Slack id, or email until resolved
+    customer_key: str  # storage.customers.stable_key: the Slack id once known, else the email
     delivery: Delivery
     status: SurveyStatus
     created_at: datetime
@@ -86,51 +89,20 @@ class SurveyRecord(NewSurvey):
 
 
 def conversation_record(row: Conversation) -> ConversationRecord:
-    assert row.id is not None  # read from the database: it has its id
-    return ConversationRecord(
-        id=row.id,
+    return read_model(
+        ConversationRecord,
+        row,
         source=Source(row.source),
-        external_id=row.external_id,
-        team=row.team,
-        closed_at=row.closed_at,
         outcome=ConversationOutcome(row.outcome),
-        channel_id=row.channel_id,
-        thread_ts=row.thread_ts,
-        customer_id=row.customer_id,
-        customer_email=row.customer_email,
-        agent_id=row.agent_id,
-        agent_email=row.agent_email,
-        locale=row.locale,
-        customer_value=row.customer_value,
     )
 
 
 def survey_record(row: Survey) -> SurveyRecord:
-    assert row.id is not None  # read from the database: it has its id
-    return SurveyRecord(
-        id=row.id,
-        token=row.token,
-        conversation_id=row.conversation_id,
-        team=row.team,
-        kind=row.kind,
-        customer_key=row.customer_key,
-        customer_id=row.customer_id,
-        customer_email=row.customer_email,
-        agent_id=row.agent_id,
-        locale=row.locale,
+    return read_model(
+        SurveyRecord,
+        row,
         delivery=Delivery(row.delivery),
-        channel_id=row.channel_id,
-        thread_ts=row.thread_ts,
         status=SurveyStatus(row.status),
-        created_at=row.created_at,
-        send_after=row.send_after,
-        expires_at=row.expires_at,
-        lease_until=row.lease_until,
-        attempts=row.attempts,
-        last_error=row.last_error,
-        message_ts=row.message_ts,
-        delivered_at=row.delivered_at,
-        is_test=row.is_test,
     )
 
 
@@ -143,23 +115,72 @@ class Recorded:
     created: bool
 
 
+# A close surveyed in spite of the throttle keeps its row under this status.
+THROTTLEABLE = (SurveyStatus.SCHEDULED, SurveyStatus.TOO_LATE)
+
+
+async def _lock_customer(db: Database, session: AsyncSession, key: str) -> None:
+    """Serialise closes for one customer until this transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock on the key's hash. SQLite needs
+    none: the conversation insert that follows takes the database's write lock
+    before the throttle reads, and holds it until commit.
+    """
+    if db.engine.dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+        )
+
+
+async def _asked_since(session: AsyncSession, survey: NewSurvey, since: datetime) -> bool:
+    """Was this survey's customer (by any of their names) asked since `since`?"""
+    person = await identities_in(session, [survey.customer_id or ""], [survey.customer_email or ""])
+    result = await session.execute(
+        select(func.count())
+        .select_from(Survey)
+        .where(
+            col(Survey.customer_key).in_(person.keys | {survey.customer_key}),
+            col(Survey.created_at) >= since,
+            col(Survey.status).in_(ASKED),
+            col(Survey.is_test).is_(False),  # a lead trying the survey is no customer
+        )
+    )
+    return bool(result.scalar_one())
+
+
 async def record_close(
-    db: Database, conversation: NewConversation, survey: NewSurvey | None
+    db: Database,
+    conversation: NewConversation,
+    survey: NewSurvey | None,
+    *,
+    throttle_since: datetime | None = None,
 ) -> Recorded:
     """Store a closed conversation and its survey in one transaction.
 
     The unique (source, external_id) row decides duplicates, so two deliveries of
-    the same close racing each other still leave exactly one survey.
+    the same close racing each other still leave exactly one survey. With
+    `throttle_since`, a survey for a customer asked since then (under any of their
+    names) is stored as throttled; the check and the insert share one transaction
+    under a per-customer lock, so two closes at the same instant survey once.
     """
     async with db.session() as session:
+        if survey is not None and throttle_since is not None:
+            await _lock_customer(db, session, survey.customer_key)
         conversation_row = Conversation(**asdict(conversation))
         session.add(conversation_row)
         try:
             await session.flush()
             survey_row = None
             if survey is not None:
+                values = asdict(survey)
+                if (
+                    throttle_since is not None
+                    and survey.status in THROTTLEABLE
+                    and await _asked_since(session, survey, throttle_since)
+                ):
+                    values["status"] = SurveyStatus.THROTTLED
                 assert conversation_row.id is not None  # flushed: the database gave it an id
-                survey_row = Survey(**asdict(survey), conversation_id=conversation_row.id)
+                survey_row = Survey(**values, conversation_id=conversation_row.id)
                 session.add(survey_row)
             await session.commit()
             return Recorded(
@@ -216,21 +237,6 @@ async def survey_by_token(db: Database, token: str) -> SurveyRecord | None:
         return survey_record(row) if row is not None else None
 
 
-async def customer_asked_since(db: Database, customer_key: str, since: datetime) -> bool:
-    async with db.session() as session:
-        result = await session.execute(
-            select(func.count())
-            .select_from(Survey)
-            .where(
-                col(Survey.customer_key) == customer_key,
-                col(Survey.created_at) >= since,
-                col(Survey.status).in_(ASKED),
-                col(Survey.is_test).is_(False),  # a lead trying the survey is no customer
-            )
-        )
-        return bool(result.scalar_one())
-
-
 def _due(now: datetime) -> ColumnElement[bool]:
     """Due now: waiting to be sent, or claimed by a sender that died (its lease ran out)."""
     waiting = or_(
@@ -277,10 +283,14 @@ async def mark_delivered(
     message_ts: str,
     at: datetime,
     customer_id: str,
+    locale: str | None = None,
 ) -> None:
+    """The survey is in front of its customer; `locale` is the language it was asked in."""
+    values: dict[str, object] = {} if locale is None else {"locale": locale}
     await _update_survey(
         db,
         survey_id,
+        **values,
         status=SurveyStatus.DELIVERED,
         channel_id=channel_id,
         message_ts=message_ts,
@@ -317,6 +327,18 @@ async def mark_failed(db: Database, survey_id: int, *, error: str, attempts: int
         db,
         survey_id,
         status=SurveyStatus.FAILED,
+        last_error=error[:500],
+        attempts=attempts,
+        lease_until=None,
+    )
+
+
+async def mark_unreachable(db: Database, survey_id: int, *, error: str, attempts: int) -> None:
+    """No Slack account to send to: kept and counted, never retried."""
+    await _update_survey(
+        db,
+        survey_id,
+        status=SurveyStatus.UNREACHABLE,
         last_error=error[:500],
         attempts=attempts,
         lease_until=None,

@@ -90,3 +90,16 @@ async def test_a_bot_started_after_the_moment_posts_last_weeks_digest_once(
         await caught_up(again)
         await asyncio.sleep(0.3)  # the run is started; let its few reads finish
     assert len(slack.called("chat.postMessage")) == 2
+
+
+async def test_a_shutdown_during_the_digest_lets_it_finish_posting(
+    slack: FakeSlack, sqlite_url: str
+) -> None:
+    slack.latency["chat.postMessage"] = 0.3
+    clock = Clock(TUESDAY)
+    async with running_bot(slack, sqlite_url, clock=clock, digest_catch_up_seconds=0):
+        await slack.wait_for("chat.postMessage")
+        # SIGTERM arrives now: the good news is on its way, the rest still to come.
+    # The good news (its chart is Slack's native block, inside it) and the room to
+    # improve both reached the channel.
+    assert len(slack.messages[DIGEST_CHANNEL]) == 2

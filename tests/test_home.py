@@ -165,9 +165,9 @@ async def test_a_lead_opens_home_and_sees_the_answers_just_given_counted(home_bo
     text = shown(home)
     assert "support: CSAT" in text
     assert "(3 answers)" in text  # this week's score and its count
-    assert "67 %" in text  # 2 of 3 satisfied
+    assert "66.7%" in text  # 2 of 3 satisfied
     assert "CSAT % = answers of 4 or 5 ÷ all answers × 100" in text  # the formula, one line away
-    assert "80 %: 13.3 pts to go" in text  # against the team's target
+    assert "80%: 13.3 pts to go" in text  # against the team's target
     assert "response rate" in text and "Low scores (1–2)" in text
     charts = [b for b in home["blocks"] if b["type"] == "data_visualization"]
     assert [c["chart"]["type"] for c in charts] == ["line", "bar"]

@@ -14,8 +14,7 @@ from typing import Any
 from bot import ids
 from bot.blocks.answers import slack_date
 from bot.blocks.chart import native_charts
-from bot.blocks.digest import format_score, score_name
-from bot.digest import format_target
+from bot.blocks.digest import Words, format_score, format_target, score_name
 from bot.home import AgentFigures, HomeContent, TeamFigures
 from bot.scales import REASONS, SurveyKind, scale_for
 from bot.scoring import DRIVER_FORMULA, RESPONSE_RATE_FORMULA
@@ -131,7 +130,7 @@ def _target_line(figures: TeamFigures) -> str:
     if target is None:
         return "no target set (Team settings)"
     gap = figures.target_gap
-    shown = format_target(figures.kind, target)
+    shown = format_target(figures.kind, target, Words.of(None))
     if gap is None:
         return f"{shown}; no answers yet"
     unit = "" if figures.kind is SurveyKind.CES else " pts"
