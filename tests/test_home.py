@@ -482,3 +482,14 @@ def test_drill_down_pages_hold_twenty_answers_with_next_and_previous(scope: str)
     ]
     assert "drill_page_previous" in buttons and "drill_page_next" in buttons
     assert "21–40 of 45" in shown(view)
+
+
+def test_the_settings_form_has_every_field_of_the_teams_file() -> None:
+    from bot.blocks.team_settings import render_settings_modal
+    from bot.team_settings import EDITABLE_FIELDS
+    from bot.teams import Team
+
+    modal = render_settings_modal(Team(name="support"), version=1)
+    inputs = {b["block_id"] for b in modal["blocks"] if b["type"] == "input"}
+    assert inputs == set(EDITABLE_FIELDS)
+    assert validate_blocks(modal["blocks"], surface="modal") == []

@@ -156,6 +156,17 @@ def render_settings_modal(team: Team, version: int) -> Block:
             optional=True,
         ),
         _input("chart", "Trend chart", _select(CHARTS, team.chart)),
+        _input(
+            "currency",
+            "Currency of customer values",
+            _text(team.currency, "USD"),
+            hint="ISO 4217 code, for revenue at risk",
+        ),
+        _input(
+            "churn_probability",
+            "Chance of losing an unhappy customer (0–1)",
+            _number(team.churn_probability, decimal=True),
+        ),
         _input("close_reaction", "Close reaction", _text(team.close_reaction, "white_check_mark")),
         _input("skip_reaction", "Close without survey", _text(team.skip_reaction, "no_entry_sign")),
         _input(
@@ -207,6 +218,8 @@ FORM_FIELDS: dict[str, str] = {
         "digest_schedule",
         "target",
         "chart",
+        "currency",
+        "churn_probability",
         "close_reaction",
         "skip_reaction",
         "leads",
