@@ -8,7 +8,6 @@ requests in between coalesce into the one publish that is already waiting.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -78,10 +77,14 @@ class HomeRefresh:
         except Exception:
             log.exception("home refresh failed user=%s", user_id)
 
-    async def close(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
+    async def close(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Drop the publishes still waiting; let the ones already reading finish.
+
+        Cancelling a publish mid-query would leave its database thread answering a
+        loop that is gone.
+        """
+        for task in self._pending.values():
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        tasks = list(self._tasks)
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
