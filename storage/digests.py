@@ -174,15 +174,22 @@ async def reason_histograms(
     start: datetime,
     end: datetime,
     reasons: Sequence[str],
+    *,
+    score_max: int | None = None,
 ) -> dict[str, Histogram]:
-    """For each reason code, the score histogram of the answers citing it, in one query."""
+    """For each reason code, the score histogram of the answers citing it, in one query.
+
+    Only low scores are asked for reasons: `score_max` lets the covering index skip the
+    other answers before their reasons are looked up (a month is 80,000 answers).
+    """
     if not reasons:
         return {}
+    low = [R.score <= score_max] if score_max is not None else []
     query = (
         select(RR.reason, R.score, func.count())
         .select_from(Response)
         .join(ResponseReason, RR.response_id == R.id)
-        .where(*_answers_of(team, kind, start, end), RR.reason.in_(reasons))
+        .where(*_answers_of(team, kind, start, end), *low, RR.reason.in_(reasons))
         .group_by(RR.reason, R.score)
     )
     result: dict[str, Histogram] = {r: {} for r in reasons}
