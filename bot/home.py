@@ -147,7 +147,9 @@ async def gather_team(db: Database, team: Team, now: datetime) -> TeamFigures:
         store.score_windows(
             db, team.name, kind.value, boundaries(weeks), [before_start, month_start, now]
         ),
-        digests.reason_histograms(db, team.name, kind.value, month_start, now, list(REASONS)),
+        digests.reason_histograms(
+            db, team.name, kind.value, month_start, now, list(REASONS), score_max=scale.low_max
+        ),
         digests.delivery(db, team.name, month_start, now),
         store.open_alerts(db, team.name, limit=ALERTS_SHOWN),
         store.latest_comments(db, team.name, kind.value, month_start, now, high_min=scale.high_min),
