@@ -237,15 +237,6 @@ async def gather_home(db: Database, viewer: Viewer, now: datetime) -> HomeConten
     return HomeContent(viewer)
 
 
-def audience(teams: Teams, team_name: str, agent_id: str | None) -> set[str]:
-    """Whose Home shows something about this team's answer: its leads and the agent."""
-    team = teams.by_name(team_name)
-    people = set(team.leads) if team else set()
-    if agent_id:
-        people.add(agent_id)
-    return people
-
-
 def describe(content: HomeContent) -> dict[str, Any]:
     """One log line's worth: what kind of Home went out, never any figure."""
     role = "lead" if content.viewer.is_lead else "agent" if content.viewer.is_agent else "other"

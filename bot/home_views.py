@@ -27,7 +27,8 @@ from bot.blocks.team_settings import (
     render_test_survey_modal,
 )
 from bot.customers import CustomerDirectory
-from bot.home import HomeContent, Viewer, describe, gather_home, may_steer, viewer_of
+from bot.digest import week_containing
+from bot.home import RECENT, HomeContent, Viewer, describe, gather_home, may_steer, viewer_of
 from bot.home_refresh import HomeRefresh
 from bot.scales import scale_for
 from bot.surveys import send_test_survey
@@ -84,9 +85,6 @@ async def _steering(deps: HomeDeps, user_id: str, team_name: str) -> tuple[Viewe
 
 
 def _period(team: Team, query: DrillQuery, now: datetime) -> tuple[datetime, datetime]:
-    from bot.digest import week_containing
-    from bot.home import RECENT
-
     if query.scope == "low_week":
         return week_containing(now, team.zone).start, now
     return now - RECENT, now

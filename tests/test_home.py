@@ -148,12 +148,6 @@ async def click_in(bot: Bot, view: dict[str, Any], user: str, action_id: str, **
     )
 
 
-async def opened_modal(bot: Bot, count: int) -> dict[str, Any]:
-    calls = await bot.slack.wait_for("views.open", count)
-    view_id = bot.slack.views[-1]["id"]
-    return next(v for v in reversed(bot.slack.views) if v["id"] == view_id) if calls else {}
-
-
 # ------------------------------------------------------------------ who sees what
 
 
@@ -321,8 +315,11 @@ async def test_every_home_and_modal_is_within_block_kits_limits(home_bot: Bot) -
     for i, customer in enumerate(CUSTOMERS[:8]):
         await answer(home_bot, customer, 1 if i % 2 else 5, comment=HOSTILE * 20)
     home = await open_home(home_bot, LEAD)
+    count = len(home_bot.slack.called("views.open")) + 1
     await click_in(home_bot, home, LEAD, "home_drill_low")
-    await home_bot.slack.wait_for("views.open", 1 + len(home_bot.slack.called("views.open")) - 1)
+    await home_bot.slack.wait_for("views.open", count)
+    drill = home_bot.slack.views[-1]
+    assert drill["callback_id"] == "home_drill_down" and "&lt;!channel&gt;" in shown(drill)
     await settings_modal(home_bot, LEAD)
     home = home_bot.slack.home_tabs[LEAD]
     count = len(home_bot.slack.called("views.open")) + 1
