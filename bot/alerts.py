@@ -133,8 +133,13 @@ async def alert_on_answer(
     survey: SurveyRecord,
     response: AnswerRecord,
     now: datetime,
+    *,
+    update: bool = True,
 ) -> AlertRecord | None:
-    """A low score gets one alert per survey; a later change of mind updates it."""
+    """A low score gets one alert per survey; a later change of mind updates it.
+
+    With `update=False` an alert already posted is left as it is (nothing changed).
+    """
     if survey.is_test:
         return None  # a lead trying the survey is nobody's unhappy customer
     alert = await store.alert_for_survey(db, survey.id)
@@ -157,7 +162,8 @@ async def alert_on_answer(
             db, client, customers, created, survey, response, language=team.language, creating=True
         )
         return created
-    await _publish(db, client, customers, alert, survey, response, language=team.language)
+    if update:
+        await _publish(db, client, customers, alert, survey, response, language=team.language)
     return alert
 
 
@@ -168,12 +174,14 @@ async def refresh_alert(
     team: Team,
     survey: SurveyRecord,
     now: datetime,
+    *,
+    update: bool = True,
 ) -> AlertRecord | None:
     """Show the survey's current answer and follow-up in its alert (posting it if missing)."""
     response = await answers.response_for(db, survey.id)
     if response is None:
         return None
-    return await alert_on_answer(db, client, customers, team, survey, response, now)
+    return await alert_on_answer(db, client, customers, team, survey, response, now, update=update)
 
 
 @dataclass(frozen=True)
@@ -213,6 +221,10 @@ async def act_on_alert(
         done = await store.resolve_alert(db, alert.id, user_id, now)
     current = await store.get_alert(db, alert.id)
     assert current is not None
+    if not done and _already_done_by(current, action, user_id):
+        # The same person's click again (a double click, a replay): already shown.
+        log.info("alert action repeated alert=%d action=%s", alert.id, action)
+        return current
     if not done:
         log.info("alert action refused alert=%d user=%s action=%s", alert.id, user_id, action)
         if current.status is AlertStatus.RESOLVED:
@@ -230,6 +242,12 @@ async def act_on_alert(
     if survey is not None and response is not None:
         await _publish(db, client, customers, current, survey, response, language=language)
     return current
+
+
+def _already_done_by(alert: AlertRecord, action: AlertAction, user_id: str) -> bool:
+    if action == "claim":
+        return alert.status is AlertStatus.CLAIMED and alert.claimed_by == user_id
+    return alert.status is AlertStatus.RESOLVED and alert.resolved_by == user_id
 
 
 async def send_kudos(

@@ -198,6 +198,13 @@ def cmd_forget(args: argparse.Namespace) -> int:
         "Messages already posted in Slack stay there; delete them in Slack if they must go "
         "too. A running bot forgets its cached copy of the profile within 24 hours."
     )
+    if not gone.flushed:
+        print(
+            "The database was busy: its write-ahead log may still hold the erased rows. "
+            "Run forget again in a quiet moment.",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

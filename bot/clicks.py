@@ -39,6 +39,7 @@ from bot.customers import CustomerDirectory
 from bot.expiry import close_on_click
 from bot.home_refresh import HomeRefresh
 from bot.scales import Band
+from bot.slack_values import VALUE_MAX, is_slack_id, is_slack_ts, row_id
 from bot.teams import Teams
 from storage.answers import AnswerRecord
 from storage.db import Database
@@ -60,6 +61,32 @@ class Click:
     message_ts: str | None
     thread_ts: str | None
     view_id: str | None = None  # set when the button is in a view (App Home), not a message
+
+
+# Slack's limit for an action_id.
+ACTION_ID_MAX = 255
+
+
+async def _well_formed(client: AsyncWebClient, click: Click) -> bool:
+    """Whether the click's ids, timestamps and value could have come from our buttons.
+
+    A click that could not is refused before any lookup or write: politely when
+    there is someone to tell, quietly when its user or channel is no Slack id.
+    """
+    if not is_slack_id(click.user_id) or not is_slack_id(click.channel_id):
+        log.info("click refused reason=malformed_ids")
+        return False
+    if (
+        not is_slack_ts(click.action_ts)
+        or not is_slack_ts(click.message_ts)
+        or (click.thread_ts is not None and not is_slack_ts(click.thread_ts))
+        or len(click.value) > VALUE_MAX
+        or len(click.action_id) > ACTION_ID_MAX
+    ):
+        log.info("click refused reason=malformed")
+        await _tell_clicker(client, click, refusal_text(RefusalReason.UNKNOWN, None))
+        return False
+    return True
 
 
 async def _tell_clicker(client: AsyncWebClient, click: Click, text: str) -> None:
@@ -124,6 +151,8 @@ async def score_clicked(
     homes: HomeRefresh | None = None,
 ) -> None:
     """Record the score, open the follow-up form, thank the customer, alert the team."""
+    if not await _well_formed(client, click):
+        return
     parsed = parse_score_button_value(click.value)
     token, score = parsed if parsed else (None, None)
     if score is not None and click.action_id != ids.survey_score_action(score):
@@ -141,6 +170,8 @@ async def score_clicked(
     if isinstance(outcome, Refusal):
         await _refuse(db, client, teams, click, outcome)
         return
+    if outcome.replayed:
+        return  # this very click was handled before: Slack already shows its outcome
     survey, response = outcome.survey, outcome.response
     team = team_of(teams, survey)
     locale = locale_of(survey, team)
@@ -186,9 +217,12 @@ async def score_clicked(
                 survey.token,
                 exc.response.get("error"),
             )
-    # Also on a repeated low click: an alert whose first post failed gets another chance.
-    if outcome.changed or outcome.band is Band.LOW:
+    if outcome.changed:
         await alert_on_answer(db, client, customers, team, survey, response, now)
+    elif outcome.band is Band.LOW:
+        # The same low score again: an alert whose first post failed gets another
+        # chance, but one already posted shows nothing new.
+        await alert_on_answer(db, client, customers, team, survey, response, now, update=False)
     if homes is not None and outcome.changed and not survey.is_test:
         homes.answer_changed(survey.team, survey.agent_id)
 
@@ -196,6 +230,8 @@ async def score_clicked(
 async def _answered_or_refuse(
     db: Database, client: AsyncWebClient, teams: Teams, click: Click, now: datetime
 ) -> Answered | None:
+    if not await _well_formed(client, click):
+        return None
     answered = await answered_survey(db, click.value, click.user_id, now)
     if isinstance(answered, Refusal):
         await _refuse(db, client, teams, click, answered)
@@ -250,13 +286,15 @@ async def alert_button_clicked(
     homes: HomeRefresh | None = None,
 ) -> None:
     """ "I'll follow up" or "Resolved" on an alert."""
+    if not await _well_formed(client, click):
+        return
     result = await act_on_alert(
         db,
         client,
         customers,
         teams,
         action,
-        int(click.value) if click.value.isdigit() else None,
+        row_id(click.value),
         click.user_id,
         now,
         channel_id=click.channel_id,

@@ -114,7 +114,8 @@ class CustomerDirectory:
             response = await self._client.users_info(user=user_id, include_locale=True)
         except SlackApiError as exc:
             # Without a profile the survey still goes out, in the team's zone and language.
-            log.warning("users.info failed user=%s error=%s", user_id, exc.response.get("error"))
+            # Not the user's id: it is usually a customer's.
+            log.warning("users.info failed error=%s", exc.response.get("error"))
             return CustomerProfile(user_id, None, None)
         user = response["user"]
         zone = None

@@ -185,9 +185,8 @@ async def close_conversation(
     if not recorded.created:
         existing = recorded.survey
         log.info(
-            "close duplicate source=%s conversation=%s survey=%s",
+            "close duplicate source=%s survey=%s",
             closed.source,
-            closed.external_id,
             existing.token if existing else None,
         )
         return CloseResult(CloseStatus.DUPLICATE, existing.token if existing else None)
@@ -195,9 +194,9 @@ async def close_conversation(
     if recorded.survey is not None:
         status = CLOSE_STATUS_OF.get(recorded.survey.status, status)
     log.info(
-        "close recorded source=%s conversation=%s team=%s status=%s survey=%s",
+        # By the survey's token only: a helpdesk's conversation id can name its customer.
+        "close recorded source=%s team=%s status=%s survey=%s",
         closed.source,
-        closed.external_id,
         team.name,
         status,
         survey.token if survey else None,

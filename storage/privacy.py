@@ -101,6 +101,7 @@ class Forgotten:
     answers: int
     alerts: int
     links: int  # email <-> Slack id links
+    flushed: bool = True  # SQLite's write-ahead log emptied too (False: busy, run forget again)
 
     @property
     def found(self) -> bool:
@@ -170,7 +171,10 @@ async def forget_customer(db: Database, customer: str) -> Forgotten:
                 or_(col(CustomerEmail.email).in_(emails), col(CustomerEmail.slack_id).in_(ids))
             )
         )
+    # SQLite keeps the deleted rows' old pages in its write-ahead log until a checkpoint.
+    flushed = await db.flush_write_ahead_log()
     return Forgotten(
+        flushed=flushed,
         slack_ids=ids,
         emails=emails,
         conversations=len(conversation_ids),

@@ -47,6 +47,26 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
 
 
+@pytest_asyncio.fixture(params=["sqlite", "postgresql"])
+async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty store's URL, once per store: for bot tests where the store matters."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    database = Database(url)
+    await empty_postgres(database)
+    await database.dispose()
+    yield url
+
+
+@pytest_asyncio.fixture
+async def any_bot(slack: FakeSlack, store_url: str) -> AsyncIterator[Bot]:
+    """The running bot, once on SQLite and once on PostgreSQL."""
+    async with running_bot(slack, store_url) as running:
+        yield running
+
+
 @pytest_asyncio.fixture
 async def bot(slack: FakeSlack, sqlite_url: str) -> AsyncIterator[Bot]:
     """The running bot on the embedded default store."""
