@@ -347,7 +347,7 @@ def test_the_fake_slack_refuses_a_chart_beyond_slacks_limits() -> None:
             "axis_config": {"categories": ["1 Dec", "8 Dec"]},
         },
     }
-    errors = validate_blocks([chart, chart, chart], surface="home")
+    errors = validate_blocks([chart, chart, chart], surface="message")
     assert any("chart title" in e for e in errors)
     assert any("one point per category" in e for e in errors)
     assert any("3 data_visualization blocks > 2" in e for e in errors)
