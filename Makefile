@@ -34,6 +34,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.digest_bench
+	$(BIN)/python -m bench.home_bench
 	$(BIN)/python -m bench.ack_bench
 
 # After changing a customer-facing text: re-extract the template, merge it into every

@@ -140,6 +140,8 @@ async def alert_on_answer(
 
     With `update=False` an alert already posted is left as it is (nothing changed).
     """
+    if survey.is_test:
+        return None  # a lead trying the survey is nobody's unhappy customer
     alert = await store.alert_for_survey(db, survey.id)
     if alert is None:
         if not team.alert_channel:
@@ -259,6 +261,8 @@ async def send_kudos(
     now: datetime,
 ) -> bool:
     """A private thank-you to the agent when their customer praised them in words; once."""
+    if survey.is_test:
+        return False
     if band is not Band.HIGH or not response.comment or not survey.agent_id:
         return False
     if not await answers.claim_kudos(db, survey.id, now):

@@ -24,6 +24,8 @@ import handlers
 from bot.clock import utcnow
 from bot.customers import CustomerDirectory
 from bot.dispatcher import Dispatcher
+from bot.home_refresh import HomeRefresh
+from bot.home_views import publish_home
 from bot.scheduler import Scheduler
 from bot.services import SERVICES_APP_KEY, SERVICES_KEY, Services
 from bot.settings import SLACK_REQUEST_MAX_BYTES, Settings
@@ -87,8 +89,17 @@ def build_app(
         ),
         clock=clock,
     )
+    services.homes = HomeRefresh(
+        lambda user_id: _publish_home(services, user_id),
+        lambda: services.teams,
+        min_interval=settings.home_refresh_seconds,
+    )
     bolt_app = _bolt_app(services)
     return SurveyBot(services, bolt_app, _web_app(services, bolt_app))
+
+
+async def _publish_home(services: Services, user_id: str) -> None:
+    await publish_home(services.home_deps(), user_id, services.clock())
 
 
 def _bolt_app(services: Services) -> AsyncApp:

@@ -37,6 +37,7 @@ from bot.blocks.answers import (
 from bot.blocks.survey import parse_score_button_value
 from bot.customers import CustomerDirectory
 from bot.expiry import close_on_click
+from bot.home_refresh import HomeRefresh
 from bot.scales import Band
 from bot.slack_values import VALUE_MAX, is_slack_id, is_slack_ts, row_id
 from bot.teams import Teams
@@ -59,6 +60,7 @@ class Click:
     channel_id: str | None
     message_ts: str | None
     thread_ts: str | None
+    view_id: str | None = None  # set when the button is in a view (App Home), not a message
 
 
 # Slack's limit for an action_id.
@@ -146,6 +148,7 @@ async def score_clicked(
     teams: Teams,
     click: Click,
     now: datetime,
+    homes: HomeRefresh | None = None,
 ) -> None:
     """Record the score, open the follow-up form, thank the customer, alert the team."""
     if not await _well_formed(client, click):
@@ -220,6 +223,8 @@ async def score_clicked(
         # The same low score again: an alert whose first post failed gets another
         # chance, but one already posted shows nothing new.
         await alert_on_answer(db, client, customers, team, survey, response, now, update=False)
+    if homes is not None and outcome.changed and not survey.is_test:
+        homes.answer_changed(survey.team, survey.agent_id)
 
 
 async def _answered_or_refuse(
@@ -278,6 +283,7 @@ async def alert_button_clicked(
     action: Literal["claim", "resolve"],
     click: Click,
     now: datetime,
+    homes: HomeRefresh | None = None,
 ) -> None:
     """ "I'll follow up" or "Resolved" on an alert."""
     if not await _well_formed(client, click):
@@ -296,3 +302,5 @@ async def alert_button_clicked(
     )
     if isinstance(result, AlertRefusal):
         await _tell_clicker(client, click, result.text)
+    elif homes is not None:
+        homes.answer_changed(result.team, None)

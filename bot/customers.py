@@ -35,6 +35,7 @@ class CustomerProfile:
     locale: str | None
     name: str | None = None  # to show, never to mention
     email: str | None = None  # links the Slack id to a helpdesk's email (users:read.email)
+    is_admin: bool = False  # a workspace admin or owner: may see and steer every team
 
 
 class CustomerDirectory:
@@ -132,6 +133,7 @@ class CustomerDirectory:
             user.get("locale"),
             name or user.get("name"),
             str(email).lower() if email else None,
+            is_admin=bool(user.get("is_admin") or user.get("is_owner")),
         )
         self._profiles[user_id] = profile
         return profile

@@ -18,6 +18,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.blocks.chart import native_charts
 from bot.blocks.digest import (
     render_agent_summary,
     render_digest_text,
@@ -47,6 +48,7 @@ from bot.i18n import plural_translator, translator
 from bot.scales import REASONS, scale_for
 from bot.settings import Settings
 from bot.slack import make_client
+from bot.team_settings import saved_teams
 from bot.teams import Team, Teams, TeamsFileError, load_teams
 from storage import digests
 from storage.db import Database
@@ -145,6 +147,15 @@ def render_chart(digest: Digest) -> bytes:
 
 
 # ------------------------------------------------------------------ posting
+
+
+def good_news_message(team: Team, digest: Digest) -> dict[str, Any]:
+    """The good news, with the trend as Slack's native chart when the team chose it."""
+    message = render_good_news(digest)
+    if team.chart == "native":
+        charts = native_charts(team.name, digest.kind, digest.weeks, digest.target)
+        message = {**message, "blocks": [*message["blocks"], *charts]}
+    return message
 
 
 async def post_weekly_digest(
@@ -262,7 +273,7 @@ async def post_team_digest(
         )
         return str(response["channel"]), response.get("ts")
 
-    good_ts = await once(GOOD_NEWS, lambda: post_message(channel, render_good_news(digest)))
+    good_ts = await once(GOOD_NEWS, lambda: post_message(channel, good_news_message(team, digest)))
     if good_ts is None and GOOD_NEWS in done:
         good_ts = done[GOOD_NEWS].message_ts
     # Good news leads: while it waits for another try, the improvement digest waits too.
@@ -292,7 +303,7 @@ async def post_team_digest(
         return channel, None
 
     # The chart belongs in the good news' thread: without that message, wait for a retry.
-    if good_ts is not None:
+    if good_ts is not None and team.chart == "image":
         await once(CHART, upload_chart)
 
     for summary in digest.agents:
@@ -347,6 +358,8 @@ async def digest_command(settings: Settings, team: str, week: str | None, dry_ru
     try:
         await migrate(db)
         now = utcnow()
+        # Settings saved in App Home win over the file, as in `serve`.
+        teams = await saved_teams(db, teams, now)
         try:
             chosen, period = _team_and_period(teams, team, week, now)
         except ValueError as exc:

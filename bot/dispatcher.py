@@ -88,7 +88,9 @@ class Dispatcher:
             # One person, two names: the throttle and `forget` need the link.
             for email in {survey.customer_email, profile.email} - {None}:
                 await people.link_email(self.db, str(email), customer_id, now)
-            morning = timing.quiet_hours_end(now, profile.zone or team.zone, team.quiet_window)
+            # A lead asked for their test survey now: quiet hours are for customers.
+            quiet = None if survey.is_test else team.quiet_window
+            morning = timing.quiet_hours_end(now, profile.zone or team.zone, quiet)
             if morning is not None:
                 await store.postpone(self.db, survey.id, morning)
                 log.info(

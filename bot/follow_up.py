@@ -23,6 +23,7 @@ from bot.answers import (
 from bot.blocks.answers import refusal_text
 from bot.customers import CustomerDirectory
 from bot.follow_up_form import FieldErrors, FollowUpForm
+from bot.home_refresh import HomeRefresh
 from bot.logs import log_failure
 from bot.teams import Teams
 from storage.db import Database
@@ -67,6 +68,7 @@ async def follow_up_sent(
     answered: Answered,
     form: FollowUpForm,
     now: datetime,
+    homes: HomeRefresh | None = None,
 ) -> None:
     """Save the reasons and comment, show them on the alert, thank the agent for praise."""
     survey, stored = answered.survey, answered.response
@@ -98,6 +100,8 @@ async def follow_up_sent(
         return
     await refresh_alert(db, client, customers, team, saved.survey, now)
     await send_kudos(db, client, customers, team, saved.survey, saved.response, saved.band, now)
+    if homes is not None and not saved.survey.is_test:
+        homes.answer_changed(saved.survey.team, saved.survey.agent_id)
 
 
 def form_user(answered: Answered) -> str:

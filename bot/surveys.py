@@ -214,3 +214,40 @@ async def customer_wrote_again(db: Database, channel_id: str, thread_ts: str, us
             "survey cancelled channel=%s thread=%s reason=customer_wrote", channel_id, thread_ts
         )
     return cancelled
+
+
+async def send_test_survey(
+    db: Database, team: Team, lead_id: str, language: str, now: datetime
+) -> str:
+    """A lead's test survey: goes out by DM at once, like a customer's, and is never counted.
+
+    It skips the throttle, the sample and the delay (the lead asked for it now), and
+    credits no agent. Answers its token.
+    """
+    token = secrets.token_urlsafe(12)
+    conversation = store.NewConversation(
+        source=Source.TEST,
+        external_id=f"test:{token}",
+        team=team.name,
+        customer_id=lead_id,
+        closed_at=now,
+        locale=language,
+        outcome=ConversationOutcome.SURVEY,
+    )
+    survey = store.NewSurvey(
+        token=token,
+        team=team.name,
+        kind=team.survey.value,
+        customer_key=lead_id,
+        customer_id=lead_id,
+        locale=language,
+        delivery=Delivery.DM,
+        status=SurveyStatus.SCHEDULED,
+        created_at=now,
+        send_after=now,
+        expires_at=timing.expires_at(now, team.expire_days),
+        is_test=True,
+    )
+    await store.record_close(db, conversation, survey)
+    log.info("test survey scheduled team=%s lead=%s survey=%s", team.name, lead_id, token)
+    return token

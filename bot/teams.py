@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -61,6 +62,8 @@ class Team(BaseModel):
     leads: tuple[str, ...] = ()
     # The score the team aims for: CSAT % (0–100) or mean CES (1–7); digests compare with it.
     target: float | None = None
+    # How the trend is drawn: Slack's native chart block, a PNG upload, or not at all.
+    chart: Literal["native", "image", "none"] = "native"
     # Revenue at risk: in this ISO 4217 currency, at this chance of losing an unhappy customer.
     currency: str = "USD"
     churn_probability: float = DEFAULT_CHURN_PROBABILITY

@@ -49,7 +49,7 @@ async def on_follow_up_submitted(
         return
     await ack()
     await follow_up_sent(
-        services.db, client, services.customers, services.teams, checked, form, now
+        services.db, client, services.customers, services.teams, checked, form, now, services.homes
     )
 
 

@@ -134,6 +134,7 @@ async def record_click(
                     customer_value=value,
                     score=score,
                     answered_at=at,
+                    is_test=survey.is_test,
                 )
             )
         else:

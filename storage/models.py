@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -61,8 +61,9 @@ class Survey(SQLModel, table=True):
         Index("ix_surveys_due", "status", "send_after"),
         Index("ix_surveys_customer_recent", "customer_key", "created_at"),
         Index("ix_surveys_thread", "channel_id", "thread_ts"),
-        # The digest's response rate: surveys delivered in one team's week.
-        Index("ix_surveys_team_delivered", "team", "delivered_at"),
+        # The response rate: surveys delivered in a team's week or month, and how many
+        # were answered, from the index alone.
+        Index("ix_surveys_team_delivered", "team", "delivered_at", "is_test", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -89,6 +90,8 @@ class Survey(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     message_ts: str | None = Field(default=None, max_length=32)
     delivered_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    # A lead's "Send me a test survey": delivered like any other, never counted.
+    is_test: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Response(SQLModel, table=True):
@@ -97,8 +100,11 @@ class Response(SQLModel, table=True):
     __tablename__ = "responses"
     __table_args__ = (
         Index("ix_responses_team_answered", "team", "answered_at"),
-        # Covers the digest's weekly score histograms: read from the index alone.
-        Index("ix_responses_digest", "team", "answered_at", "kind", "score"),
+        # Covers the digest's and Home's score histograms, test answers left out, from
+        # the index alone.
+        Index("ix_responses_digest", "team", "answered_at", "kind", "score", "is_test"),
+        # An agent's own Home: their answers of the last 30 days.
+        Index("ix_responses_agent_answered", "agent_id", "answered_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -114,6 +120,8 @@ class Response(SQLModel, table=True):
     commented_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     # Set once, by a conditional update, when the agent was thanked: kudos never go twice.
     kudos_sent_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    # Copied from the survey: a lead's test answer is never counted in any figure.
+    is_test: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class ResponseReason(SQLModel, table=True):
@@ -149,6 +157,8 @@ class Alert(SQLModel, table=True):
         Index("ix_alerts_team_status", "team", "status"),
         # The digest's "resolved this week" next to the waiting ones.
         Index("ix_alerts_team_status_resolved", "team", "status", "resolved_at"),
+        # Home's open alerts, oldest first.
+        Index("ix_alerts_team_status_created", "team", "status", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -188,3 +198,32 @@ class DigestPost(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc())
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
+
+
+class TeamSettings(SQLModel, table=True):
+    """A team's settings as App Home saves them; the teams file only seeds the first row."""
+
+    __tablename__ = "team_settings"
+
+    team: str = Field(primary_key=True, max_length=80)
+    settings: str = Field(sa_column=Column(Text, nullable=False))  # the Team as JSON
+    # Optimistic concurrency: a save names the version it was edited from.
+    version: int = Field(default=1)
+    updated_at: datetime = Field(sa_column=_utc())
+    updated_by: str | None = Field(default=None, max_length=32)  # None: seeded from the file
+
+
+class TeamSettingChange(SQLModel, table=True):
+    """One changed field of one save: who, what, from, to, when."""
+
+    __tablename__ = "team_setting_changes"
+    __table_args__ = (Index("ix_team_setting_changes_team", "team", "changed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team: str = Field(max_length=80)
+    version: int  # the version this save created
+    field: str = Field(max_length=40)
+    old_value: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
+    new_value: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
+    changed_by: str = Field(max_length=32)
+    changed_at: datetime = Field(sa_column=_utc())

@@ -63,6 +63,8 @@ async def export_answers(
         )
         .join(Survey, col(Survey.id) == col(Response.survey_id))
         .join(Conversation, col(Conversation.id) == col(Survey.conversation_id))
+        # A lead's test answers are not the customers' answers.
+        .where(col(Response.is_test).is_(False))
         .order_by(col(Response.answered_at), col(Response.id))
     )
     if team is not None:

@@ -48,6 +48,7 @@ class Source(StrEnum):
 
     SLACK = "slack"
     WEBHOOK = "webhook"
+    TEST = "test"  # a lead's test survey, sent from App Home
 
 
 class Delivery(StrEnum):

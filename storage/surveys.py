@@ -72,6 +72,7 @@ class NewSurvey:
     # The thread's channel until delivery, then the channel it was delivered to.
     channel_id: str | None = None
     thread_ts: str | None = None
+    is_test: bool = False  # a lead's "Send me a test survey": never counted
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,6 +142,7 @@ async def _asked_since(session: AsyncSession, survey: NewSurvey, since: datetime
             col(Survey.customer_key).in_(person.keys | {survey.customer_key}),
             col(Survey.created_at) >= since,
             col(Survey.status).in_(ASKED),
+            col(Survey.is_test).is_(False),  # a lead trying the survey is no customer
         )
     )
     return bool(result.scalar_one())
@@ -370,7 +372,9 @@ async def cancel_waiting_in_thread(
 async def count_by_status(db: Database) -> dict[str, int]:
     async with db.session() as session:
         result = await session.execute(
-            select(col(Survey.status), func.count()).group_by(col(Survey.status))
+            select(col(Survey.status), func.count())
+            .where(col(Survey.is_test).is_(False))
+            .group_by(col(Survey.status))
         )
         return {status: count for status, count in result.all()}
 

@@ -20,6 +20,7 @@ TEAM = Team(
     digest_channel="C0DIGEST",
     timezone="Europe/Berlin",
     digest_schedule="mon 09:00",
+    chart="image",  # the PNG upload; test_chart_is_native_by_default covers the block
 )
 WEEK = "2026-W47"
 WEEK_START = datetime(2026, 11, 15, 23, 0, tzinfo=UTC)

@@ -35,3 +35,20 @@ def test_ack_bench_prints_the_bots_ack_time_against_a_bare_endpoint() -> None:
     )
     assert re.search(r"bot ack \(signed click -> 200\): median [\d.]+ ms", result.stdout)
     assert re.search(r"ratio bot / bare \(medians\): [\d.]+", result.stdout)
+
+
+def test_home_bench_prints_the_leads_home_and_the_drill_downs_first_page() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.home_bench", "--responses", "5000", "--runs", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert re.search(
+        r"lead Home \(aggregates \+ composition \+ rendering\): p50 [\d.]+ ms", result.stdout
+    )
+    assert re.search(
+        r"drill-down first page \(low scores this week\): p50 [\d.]+ ms", result.stdout
+    )

@@ -156,7 +156,11 @@ async def test_digests_cover_the_week_before_the_teams_local_moment(
     db: Database, slack: FakeSlack, client: AsyncWebClient
 ) -> None:
     new_york = Team(
-        name="east", digest_channel=DIGEST, timezone="America/New_York", digest_schedule="mon 09:00"
+        name="east",
+        digest_channel=DIGEST,
+        timezone="America/New_York",
+        digest_schedule="mon 09:00",
+        chart="image",
     )
     # Monday 23 Nov 2026, 09:00 in New York (EST, UTC−5) is 14:00 UTC: a minute before,
     # the latest moment is still the Monday before, which covered week 46.
@@ -265,7 +269,9 @@ async def test_a_team_whose_post_fails_does_not_stop_the_others(
     db: Database, slack: FakeSlack, client: AsyncWebClient
 ) -> None:
     broken = Team(name="broken", digest_channel="C0BROKEN", digest_schedule="mon 00:00")
-    working = Team(name="working", digest_channel=DIGEST, digest_schedule="mon 00:00")
+    working = Team(
+        name="working", digest_channel=DIGEST, digest_schedule="mon 00:00", chart="image"
+    )
     # The broken team's good news is refused; its improvement digest waits behind it.
     slack.fail_next("chat.postMessage", error="channel_not_found")
     assert await post_weekly_digest(db, client, CustomerDirectory(client), broken, FIRES_AT) == 0
@@ -324,3 +330,25 @@ async def test_the_retry_job_leaves_a_week_with_nothing_refused_to_the_weekly_jo
         == 0
     )
     assert len(public(slack)) == 2
+
+
+async def test_a_team_on_the_native_chart_gets_it_in_the_good_news_and_no_upload(
+    db: Database, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    await seed_week(db)
+    native = TEAM.model_copy(update={"chart": "native"})
+    await post_weekly_digest(db, client, CustomerDirectory(client), native, FIRES_AT)
+    good_news = public(slack)[0]
+    charts = [b for b in good_news["blocks"] if b["type"] == "data_visualization"]
+    assert [c["chart"]["type"] for c in charts] == ["line", "bar"]
+    assert slack.uploads == []
+
+
+async def test_a_team_without_a_chart_gets_neither(
+    db: Database, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    await seed_week(db)
+    plain = TEAM.model_copy(update={"chart": "none"})
+    await post_weekly_digest(db, client, CustomerDirectory(client), plain, FIRES_AT)
+    assert "data_visualization" not in json.dumps(public(slack))
+    assert slack.uploads == []
