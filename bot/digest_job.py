@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.chart import native_charts
 from bot.blocks.digest import (
+    Words,
     render_agent_summary,
     render_digest_text,
     render_good_news,
@@ -153,7 +154,9 @@ def good_news_message(team: Team, digest: Digest) -> dict[str, Any]:
     """The good news, with the trend as Slack's native chart when the team chose it."""
     message = render_good_news(digest)
     if team.chart == "native":
-        charts = native_charts(team.name, digest.kind, digest.weeks, digest.target)
+        charts = native_charts(
+            team.name, digest.kind, digest.weeks, digest.target, Words.of(digest.language)
+        )
         message = {**message, "blocks": [*message["blocks"], *charts]}
     return message
 

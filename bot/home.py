@@ -17,6 +17,7 @@ from typing import Any
 from bot.chart import WeekPoint
 from bot.customers import CustomerDirectory
 from bot.digest import CES_FLAT_WITHIN, boundaries, recent_weeks, week_containing
+from bot.i18n import format_day_month, resolve_language
 from bot.scales import REASONS, SurveyKind, scale_for
 from bot.scoring import (
     MIN_AGENT_SAMPLE,
@@ -55,6 +56,9 @@ class Viewer:
     is_admin: bool
     teams: tuple[Team, ...]  # the teams whose dashboard they see (leads; admins: all)
     is_agent: bool
+    # What the page around the teams reads: a lead's first team's language; for anyone
+    # else their Slack locale (cached with the profile), else the first team's language.
+    language: str = "en"
 
     @property
     def is_lead(self) -> bool:
@@ -70,7 +74,9 @@ async def viewer_of(
     profile = await directory.profile(user_id)
     led = tuple(t for t in teams.teams if profile.is_admin or user_id in t.leads)
     is_agent = not led and await store.is_credited_agent(db, user_id)
-    return Viewer(user_id, profile.is_admin, led, is_agent)
+    first = teams.teams[0].language if teams.teams else None
+    language = resolve_language(led[0].language) if led else resolve_language(profile.locale, first)
+    return Viewer(user_id, profile.is_admin, led, is_agent, language)
 
 
 def may_steer(viewer: Viewer, team: Team) -> bool:
@@ -132,8 +138,7 @@ class TeamFigures:
 
 
 def _week_label(start: datetime, team: Team) -> str:
-    local = start.astimezone(team.zone).date()
-    return f"{local.day} {local:%b}"
+    return format_day_month(start.astimezone(team.zone).date(), team.language)
 
 
 async def gather_team(db: Database, team: Team, now: datetime) -> TeamFigures:

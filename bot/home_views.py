@@ -30,6 +30,7 @@ from bot.customers import CustomerDirectory
 from bot.digest import week_containing
 from bot.home import RECENT, HomeContent, Viewer, describe, gather_home, may_steer, viewer_of
 from bot.home_refresh import HomeRefresh
+from bot.i18n import N_, translator
 from bot.scales import scale_for
 from bot.surveys import send_test_survey
 from bot.team_settings import (
@@ -131,7 +132,12 @@ async def drill_down_view(
         return None
     page = await drill_page(deps.db, team, query, now)
     return render_drill_down(
-        query, page, await _links(deps.customers, page), low=_low(team), page_size=PAGE_SIZE
+        query,
+        page,
+        await _links(deps.customers, page),
+        low=_low(team),
+        page_size=PAGE_SIZE,
+        language=team.language,
     )
 
 
@@ -140,7 +146,9 @@ async def open_drill_down(
 ) -> None:
     view = await drill_down_view(deps, user_id, query, now)
     if view is None:
-        await deps.client.views_open(trigger_id=trigger_id, view=render_not_allowed(NOT_LEAD))
+        viewer = await viewer_of(deps.db, deps.customers, deps.teams, user_id)
+        refusal = render_not_allowed(NOT_LEAD, viewer.language)
+        await deps.client.views_open(trigger_id=trigger_id, view=refusal)
         return
     await deps.client.views_open(trigger_id=trigger_id, view=view)
 
@@ -160,7 +168,8 @@ async def update_drill_down(
     await deps.client.views_update(view_id=view_id, hash=view_hash, view=view)
 
 
-NOT_LEAD = (
+# Refusals are msgids, shown in the viewer's language.
+NOT_LEAD = N_(
     "Only this team's leads and workspace admins can see its answers and change its "
     "settings. Nothing was changed."
 )
@@ -170,9 +179,10 @@ NOT_LEAD = (
 
 
 async def open_settings(deps: HomeDeps, user_id: str, trigger_id: str, team_name: str) -> None:
-    _, team = await _steering(deps, user_id, team_name)
+    viewer, team = await _steering(deps, user_id, team_name)
     if team is None:
-        await deps.client.views_open(trigger_id=trigger_id, view=render_not_allowed(NOT_ALLOWED))
+        refusal = render_not_allowed(NOT_ALLOWED, viewer.language)
+        await deps.client.views_open(trigger_id=trigger_id, view=refusal)
         return
     version = await current_version(deps.db, team.name)
     await deps.client.views_open(trigger_id=trigger_id, view=render_settings_modal(team, version))
@@ -200,7 +210,8 @@ async def submit_settings(
     first_block = next(iter(FORM_FIELDS.values()))
     team = deps.teams.by_name(team_name or "")
     if team is None or edited_version is None:
-        return SettingsSubmitted({first_block: "This form is out of date; open it again."})
+        _ = translator(team.language if team else None)
+        return SettingsSubmitted({first_block: _("This form is out of date; open it again.")})
     profile = await deps.customers.profile(user_id)
     checked = check_settings(team, form)
     if isinstance(checked, dict):
@@ -217,9 +228,9 @@ async def submit_settings(
         use_team=use_team,
     )
     if isinstance(result, Refused):
-        return SettingsSubmitted({first_block: result.text})
+        return SettingsSubmitted({first_block: translator(team.language)(result.text)})
     if isinstance(result, Conflict):
-        return SettingsSubmitted(conflict_errors(result, FORM_FIELDS))
+        return SettingsSubmitted(conflict_errors(result, FORM_FIELDS, team.language))
     return SettingsSubmitted(None, result.team)
 
 
@@ -227,8 +238,8 @@ async def submit_settings(
 
 
 async def open_test_survey(deps: HomeDeps, user_id: str, trigger_id: str, team_name: str) -> None:
-    _, team = await _steering(deps, user_id, team_name)
-    view = render_test_survey_modal(team) if team else render_not_allowed(NOT_LEAD)
+    viewer, team = await _steering(deps, user_id, team_name)
+    view = render_test_survey_modal(team) if team else render_not_allowed(NOT_LEAD, viewer.language)
     await deps.client.views_open(trigger_id=trigger_id, view=view)
 
 
@@ -256,10 +267,12 @@ async def alert_clicked_in_home(
     channel. Answers a refusal to show, or None."""
     alert = await alert_store.get_alert(deps.db, alert_id) if alert_id is not None else None
     if alert is None:
-        return await _tell(deps, user_id, "I could not find this alert. Nothing was changed.")
-    _, team = await _steering(deps, user_id, alert.team)
+        viewer = await viewer_of(deps.db, deps.customers, deps.teams, user_id)
+        _ = translator(viewer.language)
+        return await _tell(deps, user_id, _("I could not find this alert. Nothing was changed."))
+    viewer, team = await _steering(deps, user_id, alert.team)
     if team is None:
-        return await _tell(deps, user_id, NOT_LEAD)
+        return await _tell(deps, user_id, translator(viewer.language)(NOT_LEAD))
     result = await act_on_alert(
         deps.db,
         deps.client,

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.i18n import N_, translator
 from bot.teams import Team, Teams
 from storage import team_settings as store
 from storage.db import Database
@@ -93,7 +94,8 @@ def may_edit(team: Team, user_id: str, *, is_admin: bool) -> bool:
     return is_admin or user_id in team.leads
 
 
-NOT_ALLOWED = (
+# Refusals are msgids: shown in the reader's language (bot.home_views).
+NOT_ALLOWED = N_(
     "Only this team's leads and workspace admins can change its settings. "
     "Nothing was saved; ask a lead if something should change."
 )
@@ -189,13 +191,22 @@ async def save_settings(
     return Saved(submitted, version, changes)
 
 
-def conflict_errors(conflict: Conflict, form_fields: Mapping[str, str]) -> dict[str, str]:
+def conflict_errors(
+    conflict: Conflict, form_fields: Mapping[str, str], language: str | None = None
+) -> dict[str, str]:
     """Modal errors (block id -> text) beside the fields someone else changed meanwhile."""
+    _ = translator(language)
     fields = [c.field for c in conflict.changes if c.field in form_fields]
     text = (
-        "Someone else changed these settings while you were editing"
-        + (f" ({', '.join(dict.fromkeys(fields))})" if fields else "")
-        + ". Nothing was saved: close this form and open it again to see their change."
+        _(
+            "Someone else changed these settings while you were editing ({fields}). Nothing "
+            "was saved: close this form and open it again to see their change."
+        ).format(fields=", ".join(dict.fromkeys(fields)))
+        if fields
+        else _(
+            "Someone else changed these settings while you were editing. Nothing was saved: "
+            "close this form and open it again to see their change."
+        )
     )
     targets = [form_fields[f] for f in fields] or [next(iter(form_fields.values()))]
     return {block: text for block in dict.fromkeys(targets)}

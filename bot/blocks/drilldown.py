@@ -8,8 +8,8 @@ from typing import Any
 
 from bot import ids
 from bot.blocks.answers import score_in_words, slack_date
+from bot.blocks.digest import Words
 from bot.blocks.home import customer_text, person
-from bot.i18n import translator
 from bot.scales import REASONS, scale_for
 from bot.text import escape_mrkdwn, quote, truncate
 from storage.home import AnswerPage, AnswerRow
@@ -61,53 +61,60 @@ class DrillQuery:
         return replace(self, page=max(0, page))
 
 
-def describe_query(query: DrillQuery, low: str) -> str:
-    what = {
-        "low_week": f"Low scores ({low}) this week",
-        "all": "All answers, last 30 days",
-        "reason": "Answers citing a reason, last 30 days",
-    }[query.scope]
+def describe_query(query: DrillQuery, low: str, w: Words) -> str:
+    _ = w._
+    if query.scope == "low_week":
+        what = _("Low scores ({scores}) this week").format(scores=low)
+    elif query.scope == "all":
+        what = _("All answers, last 30 days")
+    else:
+        what = _("Answers citing a reason, last 30 days")
     if query.reason:
-        what += f" · reason: {REASONS[query.reason]}"
+        what += " · " + _("reason: {reason}").format(reason=_(REASONS[query.reason]))
     if query.agent:
-        what += f" · agent <@{query.agent}>"
+        what += " · " + _("agent {agent}").format(agent=f"<@{query.agent}>")
     return what
 
 
-def _row(row: AnswerRow, link: str | None) -> Block:
-    _ = translator(None)
+def _row(row: AnswerRow, link: str | None, w: Words) -> Block:
+    _ = w._
     scale = scale_for(row.kind)
     when = slack_date(row.answered_at, row.answered_at.strftime("%Y-%m-%d %H:%M UTC"))
     if link:
-        where = f"<{link}|Open the conversation>"
+        where = f"<{link}|" + _("Open the conversation") + ">"
     elif row.source == "webhook":
-        where = "Helpdesk `" + escape_mrkdwn(truncate(row.external_id, 60)).replace("`", "'") + "`"
+        where = (
+            _("Helpdesk")
+            + " `"
+            + escape_mrkdwn(truncate(row.external_id, 60)).replace("`", "'")
+            + "`"
+        )
     else:
-        where = "no link"
-    customer = customer_text(row.customer_id, row.customer_email)
-    lines = [
-        f"*{score_in_words(scale, row.score, _)}* · {customer}"
-        f" · agent {person(row.agent_id)} · {when} · {where}"
-    ]
+        where = _("no link")
+    customer = customer_text(row.customer_id, row.customer_email, w)
+    agent = _("agent {agent}").format(agent=person(row.agent_id, w))
+    lines = [f"*{score_in_words(scale, row.score, _)}* · {customer} · {agent} · {when} · {where}"]
     if row.reasons:
-        lines.append("Reasons: " + ", ".join(REASONS.get(r, r) for r in row.reasons))
+        reasons = ", ".join(_(REASONS[r]) if r in REASONS else r for r in row.reasons)
+        lines.append(_("Reasons: {reasons}").format(reasons=reasons))
     if row.comment:
         lines.append(quote(row.comment, COMMENT_CHARS))
     return {"type": "section", "text": {"type": "mrkdwn", "text": truncate("\n".join(lines), 3000)}}
 
 
-def _filters(query: DrillQuery) -> Block:
+def _filters(query: DrillQuery, w: Words) -> Block:
+    _ = w._
     reasons = [
-        {"text": {"type": "plain_text", "text": "Any reason"}, "value": ANY_REASON},
+        {"text": {"type": "plain_text", "text": _("Any reason")}, "value": ANY_REASON},
         *[
-            {"text": {"type": "plain_text", "text": text}, "value": code}
+            {"text": {"type": "plain_text", "text": truncate(_(text), 75)}, "value": code}
             for code, text in REASONS.items()
         ],
     ]
     reason_select: Block = {
         "type": "static_select",
         "action_id": ids.DRILL_REASON,
-        "placeholder": {"type": "plain_text", "text": "Filter by reason"},
+        "placeholder": {"type": "plain_text", "text": _("Filter by reason")},
         "options": reasons,
     }
     if query.reason:
@@ -115,7 +122,7 @@ def _filters(query: DrillQuery) -> Block:
     agent_select: Block = {
         "type": "users_select",
         "action_id": ids.DRILL_AGENT,
-        "placeholder": {"type": "plain_text", "text": "Filter by agent"},
+        "placeholder": {"type": "plain_text", "text": _("Filter by agent")},
     }
     if query.agent:
         agent_select["initial_user"] = query.agent
@@ -125,7 +132,7 @@ def _filters(query: DrillQuery) -> Block:
             {
                 "type": "button",
                 "action_id": ids.DRILL_CLEAR,
-                "text": {"type": "plain_text", "text": "Clear filters"},
+                "text": {"type": "plain_text", "text": _("Clear filters")},
                 "value": "clear",
             }
         )
@@ -133,32 +140,50 @@ def _filters(query: DrillQuery) -> Block:
 
 
 def render_drill_down(
-    query: DrillQuery, page: AnswerPage, links: dict[int, str], *, low: str, page_size: int
+    query: DrillQuery,
+    page: AnswerPage,
+    links: dict[int, str],
+    *,
+    low: str,
+    page_size: int,
+    language: str | None = None,
 ) -> Block:
+    """One page of answers, in the team's language."""
+    w = Words.of(language)
+    _ = w._
     first = query.page * page_size + 1
     last = query.page * page_size + len(page.rows)
-    shown = f"{first:,}–{last:,} of {page.total:,}" if page.rows else f"none of {page.total:,}"
+    total = w.number(page.total, 0)
+    shown = (
+        _("{first}–{last} of {total}").format(
+            first=w.number(first, 0), last=w.number(last, 0), total=total
+        )
+        if page.rows
+        else _("none of {total}").format(total=total)
+    )
     blocks: list[Block] = [
         {
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": f"*{escape_mrkdwn(query.team)}*: {describe_query(query, low)}\n{shown}",
+                "text": f"*{escape_mrkdwn(query.team)}*: {describe_query(query, low, w)}\n{shown}",
             },
         },
-        _filters(query),
+        _filters(query, w),
         {"type": "divider"},
     ]
     if not page.rows:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "No answers match."}})
-    blocks += [_row(row, links.get(row.response_id)) for row in page.rows]
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": _("No answers match.")}}
+        )
+    blocks += [_row(row, links.get(row.response_id), w) for row in page.rows]
     pager = []
     if query.page > 0:
         pager.append(
             {
                 "type": "button",
                 "action_id": f"{ids.DRILL_PAGE}_previous",
-                "text": {"type": "plain_text", "text": "Previous"},
+                "text": {"type": "plain_text", "text": _("Previous")},
                 "value": str(query.page - 1),
             }
         )
@@ -167,7 +192,7 @@ def render_drill_down(
             {
                 "type": "button",
                 "action_id": f"{ids.DRILL_PAGE}_next",
-                "text": {"type": "plain_text", "text": "Next"},
+                "text": {"type": "plain_text", "text": _("Next")},
                 "value": str(query.page + 1),
             }
         )
@@ -177,7 +202,7 @@ def render_drill_down(
         "type": "modal",
         "callback_id": ids.VIEW_DRILL,
         "private_metadata": query.to_metadata(),
-        "title": {"type": "plain_text", "text": "Answers"},
-        "close": {"type": "plain_text", "text": "Close"},
+        "title": {"type": "plain_text", "text": _("Answers")},
+        "close": {"type": "plain_text", "text": _("Close")},
         "blocks": blocks,
     }

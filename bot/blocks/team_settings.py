@@ -13,8 +13,9 @@ from typing import Any
 
 from bot import ids
 from bot.i18n import LANGUAGES as SHIPPED
+from bot.i18n import N_, Translate, translator
 from bot.teams import Team
-from bot.text import truncate
+from bot.text import escape_mrkdwn, truncate
 
 Block = dict[str, Any]
 
@@ -33,12 +34,13 @@ LANGUAGE_NAMES: dict[str, str] = {
     "nl": "Nederlands",
 }
 LANGUAGES: dict[str, str] = {code: LANGUAGE_NAMES.get(code, code) for code in SHIPPED}
-SURVEYS = {"csat": "CSAT: how satisfied (1–5)", "ces": "CES: how easy (1–7)"}
-DELIVERIES = {"thread": "In the support thread", "dm": "By direct message"}
+# The choices' texts are msgids, translated where the modal is drawn.
+SURVEYS = {"csat": N_("CSAT: how satisfied (1–5)"), "ces": N_("CES: how easy (1–7)")}
+DELIVERIES = {"thread": N_("In the support thread"), "dm": N_("By direct message")}
 CHARTS = {
-    "native": "Slack's native chart",
-    "image": "A PNG image (older clients)",
-    "none": "No chart",
+    "native": N_("Slack's native chart"),
+    "image": N_("A PNG image (older clients)"),
+    "none": N_("No chart"),
 }
 
 ACTION = "value"  # every input's action_id; the block_id names the field
@@ -80,8 +82,9 @@ def _number(value: float | int | None, *, decimal: bool) -> Block:
     return element
 
 
-def _select(choices: dict[str, str], current: str) -> Block:
-    options = [_option(value, text) for value, text in choices.items()]
+def _select(choices: dict[str, str], current: str, _: Translate | None = None) -> Block:
+    """A choice of `choices`; with `_` their texts are msgids to translate."""
+    options = [_option(value, _(text) if _ else text) for value, text in choices.items()]
     element: Block = {"type": "static_select", "options": options}
     chosen = next((o for o in options if o["value"] == current), None)
     if chosen is not None:
@@ -100,7 +103,9 @@ def _channel(current: str | None) -> Block:
 
 
 def render_settings_modal(team: Team, version: int) -> Block:
-    """Every field of the teams file, filled in with what is saved now."""
+    """Every field of the teams file, filled in with what is saved now, in the team's
+    language (language names stay as each language calls itself)."""
+    _ = translator(team.language)
     support: Block = {
         "type": "multi_conversations_select",
         "filter": {"include": ["public", "private"], "exclude_bot_users": True},
@@ -111,67 +116,73 @@ def render_settings_modal(team: Team, version: int) -> Block:
     if team.leads:
         leads["initial_users"] = list(team.leads)
     blocks = [
-        _input("support_channels", "Support channels", support, optional=True),
-        _input("alert_channel", "Alert channel", _channel(team.alert_channel), optional=True),
-        _input("digest_channel", "Digest channel", _channel(team.digest_channel), optional=True),
-        _input("survey", "Survey", _select(SURVEYS, team.survey.value)),
-        _input("delivery", "Delivery", _select(DELIVERIES, team.delivery)),
-        _input("language", "Language", _select(LANGUAGES, team.language)),
+        _input("support_channels", _("Support channels"), support, optional=True),
+        _input("alert_channel", _("Alert channel"), _channel(team.alert_channel), optional=True),
+        _input("digest_channel", _("Digest channel"), _channel(team.digest_channel), optional=True),
+        _input("survey", _("Survey"), _select(SURVEYS, team.survey.value, _)),
+        _input("delivery", _("Delivery"), _select(DELIVERIES, team.delivery, _)),
+        _input("language", _("Language"), _select(LANGUAGES, team.language)),
         _input(
             "delay_minutes",
-            "Delay after the close (minutes)",
+            _("Delay after the close (minutes)"),
             _number(team.delay_minutes, decimal=False),
         ),
         _input(
             "throttle_days",
-            "At most one survey per customer every (days)",
+            _("At most one survey per customer every (days)"),
             _number(team.throttle_days, decimal=False),
         ),
         _input(
-            "expire_days", "Surveys expire after (days)", _number(team.expire_days, decimal=False)
+            "expire_days",
+            _("Surveys expire after (days)"),
+            _number(team.expire_days, decimal=False),
         ),
         _input(
             "sample_rate",
-            "Share of conversations surveyed (0–1)",
+            _("Share of conversations surveyed (0–1)"),
             _number(team.sample_rate, decimal=True),
         ),
         _input(
             "quiet_hours",
-            "Quiet hours (customer's time)",
+            _("Quiet hours (customer's time)"),
             _text(team.quiet_hours, "20:00-08:00"),
-            hint="HH:MM-HH:MM; leave empty to send at any hour",
+            hint=_("HH:MM-HH:MM; leave empty to send at any hour"),
             optional=True,
         ),
-        _input("timezone", "Team time zone", _text(team.timezone, "Europe/Berlin")),
+        _input("timezone", _("Team time zone"), _text(team.timezone, "Europe/Berlin")),
         _input(
             "digest_schedule",
-            "Weekly digest",
+            _("Weekly digest"),
             _text(team.digest_schedule, "mon 09:00"),
-            hint="<day> HH:MM in the team's time zone",
+            hint=_("<day> HH:MM in the team's time zone"),
         ),
         _input(
             "target",
-            "Target (CSAT % or mean CES)",
+            _("Target (CSAT % or mean CES)"),
             _number(team.target, decimal=True),
             optional=True,
         ),
-        _input("chart", "Trend chart", _select(CHARTS, team.chart)),
+        _input("chart", _("Trend chart"), _select(CHARTS, team.chart, _)),
         _input(
             "currency",
-            "Currency of customer values",
+            _("Currency of customer values"),
             _text(team.currency, "USD"),
-            hint="ISO 4217 code, for revenue at risk",
+            hint=_("ISO 4217 code, for revenue at risk"),
         ),
         _input(
             "churn_probability",
-            "Chance of losing an unhappy customer (0–1)",
+            _("Chance of losing an unhappy customer (0–1)"),
             _number(team.churn_probability, decimal=True),
         ),
-        _input("close_reaction", "Close reaction", _text(team.close_reaction, "white_check_mark")),
-        _input("skip_reaction", "Close without survey", _text(team.skip_reaction, "no_entry_sign")),
+        _input(
+            "close_reaction", _("Close reaction"), _text(team.close_reaction, "white_check_mark")
+        ),
+        _input(
+            "skip_reaction", _("Close without survey"), _text(team.skip_reaction, "no_entry_sign")
+        ),
         _input(
             "leads",
-            "Leads (may change these settings)",
+            _("Leads (may change these settings)"),
             leads,
             optional=True,
         ),
@@ -180,17 +191,19 @@ def render_settings_modal(team: Team, version: int) -> Block:
         "type": "modal",
         "callback_id": ids.VIEW_TEAM_SETTINGS,
         "private_metadata": json.dumps({"team": team.name, "version": version}),
-        "title": {"type": "plain_text", "text": "Team settings"},
-        "submit": {"type": "plain_text", "text": "Save"},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": {"type": "plain_text", "text": _("Team settings")},
+        "submit": {"type": "plain_text", "text": _("Save")},
+        "close": {"type": "plain_text", "text": _("Cancel")},
         "blocks": [
             {
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
                     "text": truncate(
-                        f"Settings of *{team.name}*. Changes apply at once, to the next survey "
-                        "and digest; each is kept with who made it.",
+                        _(
+                            "Settings of *{team}*. Changes apply at once, to the next survey "
+                            "and digest; each is kept with who made it."
+                        ).format(team=escape_mrkdwn(team.name)),
                         3000,
                     ),
                 },
@@ -257,39 +270,42 @@ def settings_metadata(private_metadata: str | None) -> tuple[str, int] | None:
         return None
 
 
-def render_not_allowed(text: str) -> Block:
+def render_not_allowed(text: str, language: str | None = None) -> Block:
+    """A refusal; `text` is a msgid, shown in `language`."""
+    _ = translator(language)
     return {
         "type": "modal",
         "callback_id": ids.VIEW_NOT_ALLOWED,
-        "title": {"type": "plain_text", "text": "Team settings"},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+        "title": {"type": "plain_text", "text": _("Team settings")},
+        "close": {"type": "plain_text", "text": _("Close")},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": _(text)}}],
     }
 
 
 def render_test_survey_modal(team: Team) -> Block:
+    _ = translator(team.language)
     return {
         "type": "modal",
         "callback_id": ids.VIEW_TEST_SURVEY,
         "private_metadata": team.name,
-        "title": {"type": "plain_text", "text": "Test survey"},
-        "submit": {"type": "plain_text", "text": "Send it to me"},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": {"type": "plain_text", "text": _("Test survey")},
+        "submit": {"type": "plain_text", "text": _("Send it to me")},
+        "close": {"type": "plain_text", "text": _("Cancel")},
         "blocks": [
             {
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": (
-                        f"You get *{team.name}*'s survey by direct message, exactly as a "
+                    "text": _(
+                        "You get *{team}*'s survey by direct message, exactly as a "
                         "customer would. It is marked as a test and never counted."
-                    ),
+                    ).format(team=escape_mrkdwn(team.name)),
                 },
             },
             {
                 "type": "input",
                 "block_id": ids.TEST_SURVEY_LANGUAGE_BLOCK,
-                "label": {"type": "plain_text", "text": "Language"},
+                "label": {"type": "plain_text", "text": _("Language")},
                 "element": {
                     **_select(LANGUAGES, team.language),
                     "action_id": ids.TEST_SURVEY_LANGUAGE_ACTION,
