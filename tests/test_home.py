@@ -490,3 +490,20 @@ def test_the_settings_form_has_every_field_of_the_teams_file() -> None:
     inputs = {b["block_id"] for b in modal["blocks"] if b["type"] == "input"}
     assert inputs == set(EDITABLE_FIELDS)
     assert validate_blocks(modal["blocks"], surface="modal") == []
+
+
+async def test_a_polish_teams_lead_reads_home_in_polish_with_polish_numbers(
+    slack: FakeSlack, sqlite_url: str
+) -> None:
+    for user in (LEAD, *CUSTOMERS):
+        slack.add_user(user, name=user.lower(), locale="pl-PL")
+    async with running_bot(slack, sqlite_url, teams_toml=TEAMS_TOML + 'language = "pl"\n') as bot:
+        await answer(bot, CUSTOMERS[0], 5)
+        await answer(bot, CUSTOMERS[1], 4)
+        await answer(bot, CUSTOMERS[2], 1)
+        text = shown(await open_home(bot, LEAD))
+    assert "*CSAT w tym tygodniu*" in text and "(3 odpowiedzi)" in text  # Polish plural
+    assert "66,7%" in text  # a decimal comma, no space before %
+    assert "80%: brakuje 13,3 pkt proc." in text
+    assert "Wyślij mi ankietę testową" in text and "Ustawienia zespołu" in text
+    assert "Last 30 days" not in text and "Open alerts" not in text, text

@@ -87,6 +87,12 @@ def _points(kind: SurveyKind, size: float, w: Words) -> str:
     return shown if kind is SurveyKind.CES else w._("{change} pts").format(change=shown)
 
 
+def _answers(n: int, w: Words) -> str:
+    """'1,237 answers', '1.237 Antworten' (Words.answers leaves the count ungrouped)."""
+    ngettext = w.ngettext
+    return ngettext("{count} answer", "{count} answers", n).format(count=w.number(n, 0))
+
+
 def customer_text(customer_id: str | None, email: str | None, w: Words) -> str:
     if customer_id:
         return f"<@{customer_id}>"
@@ -202,7 +208,7 @@ def _figures(figures: TeamFigures, w: Words) -> list[Block]:
     name = score_name(kind)
     low = low_scores(kind)
     week = (
-        f"{format_score(kind, figures.this_week_score, w)} ({w.answers(figures.this_week.total)})"
+        f"{format_score(kind, figures.this_week_score, w)} ({_answers(figures.this_week.total, w)})"
     )
     fields = [
         _("*This week's {score_name}*").format(score_name=name) + "\n" + week,
@@ -401,7 +407,7 @@ def _agent_kind(kind_figures: AgentKindFigures, min_sample: int, w: Words) -> st
     if figure is None:
         return (
             _("*{score_name}*: {answers}.").format(
-                score_name=name, answers=w.answers(kind_figures.answers)
+                score_name=name, answers=_answers(kind_figures.answers, w)
             )
             + " "
             + ngettext(
@@ -417,7 +423,7 @@ def _agent_kind(kind_figures: AgentKindFigures, min_sample: int, w: Words) -> st
     ).format(
         score_name=name,
         score=format_score(kind, figure.headline, w),
-        answers=w.answers(figure.answers),
+        answers=_answers(figure.answers, w),
         share=_(SHARE_OF[kind]).format(percent=_whole(figure.satisfied_percent, w)),
         low=_whole(figure.interval_low, w),
         high=_whole(figure.interval_high, w),
