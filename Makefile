@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench demo clean messages
+.PHONY: run test lint bench demo clean messages fonts
 
 # The bot, and next to it the development-only sandbox (fake Slack, demo): not in the wheel.
 $(STAMP): pyproject.toml sandbox/pyproject.toml constraints.txt
@@ -34,6 +34,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.digest_bench
+	$(BIN)/python -m bench.home_bench
 	$(BIN)/python -m bench.ack_bench
 	$(BIN)/python -m bench.close_bench
 	$(BIN)/python -m bench.burst_bench
@@ -45,7 +46,12 @@ messages: $(STAMP)
 		--sort-output --copyright-holder=surveybot --project=surveybot --version=0.1.0 \
 		-o bot/locale/surveybot.pot bot
 	$(BIN)/pybabel update -D surveybot -i bot/locale/surveybot.pot -d bot/locale \
-		--ignore-pot-creation-date
+		--ignore-pot-creation-date --ignore-obsolete
+
+# Chinese and Japanese chart labels need a CJK font; without it those charts are drawn
+# in English (bot/chart.py), so this is optional.
+fonts:
+	apt-get install -y fonts-noto-cjk || echo "no CJK font installed: CJK charts fall back to English"
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

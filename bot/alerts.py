@@ -15,8 +15,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.alert import AlertFacts, render_alert, render_kudos
 from bot.customers import CustomerDirectory
+from bot.i18n import translator
 from bot.scales import Band, scale_for
-from bot.teams import Team
+from bot.teams import Team, Teams
 from storage import alerts as store
 from storage import answers, surveys
 from storage.alerts import AlertRecord
@@ -83,10 +84,11 @@ async def _publish(
     survey: SurveyRecord,
     response: AnswerRecord,
     *,
+    language: str,
     creating: bool = False,
 ) -> None:
     """Post the alert (only the click that created it does), or update it in place."""
-    message = render_alert(await _facts(db, customers, alert, survey, response))
+    message = render_alert(await _facts(db, customers, alert, survey, response), language)
     if alert.channel_id and alert.message_ts:
         await client.chat_update(channel=alert.channel_id, ts=alert.message_ts, **message)
         log.info("alert updated alert=%d survey=%s status=%s", alert.id, survey.token, alert.status)
@@ -117,7 +119,9 @@ async def _publish(
         and latest_response
         and _shown(latest_alert, latest_response) != _shown(alert, response)
     ):
-        latest = render_alert(await _facts(db, customers, latest_alert, survey, latest_response))
+        latest = render_alert(
+            await _facts(db, customers, latest_alert, survey, latest_response), language
+        )
         await client.chat_update(channel=channel, ts=ts, **latest)
 
 
@@ -129,8 +133,15 @@ async def alert_on_answer(
     survey: SurveyRecord,
     response: AnswerRecord,
     now: datetime,
+    *,
+    update: bool = True,
 ) -> AlertRecord | None:
-    """A low score gets one alert per survey; a later change of mind updates it."""
+    """A low score gets one alert per survey; a later change of mind updates it.
+
+    With `update=False` an alert already posted is left as it is (nothing changed).
+    """
+    if survey.is_test:
+        return None  # a lead trying the survey is nobody's unhappy customer
     alert = await store.alert_for_survey(db, survey.id)
     if alert is None:
         if not team.alert_channel:
@@ -147,9 +158,12 @@ async def alert_on_answer(
         )
         if created is None:  # a concurrent click created it: that one posts
             return None
-        await _publish(db, client, customers, created, survey, response, creating=True)
+        await _publish(
+            db, client, customers, created, survey, response, language=team.language, creating=True
+        )
         return created
-    await _publish(db, client, customers, alert, survey, response)
+    if update:
+        await _publish(db, client, customers, alert, survey, response, language=team.language)
     return alert
 
 
@@ -160,12 +174,14 @@ async def refresh_alert(
     team: Team,
     survey: SurveyRecord,
     now: datetime,
+    *,
+    update: bool = True,
 ) -> AlertRecord | None:
     """Show the survey's current answer and follow-up in its alert (posting it if missing)."""
     response = await answers.response_for(db, survey.id)
     if response is None:
         return None
-    return await alert_on_answer(db, client, customers, team, survey, response, now)
+    return await alert_on_answer(db, client, customers, team, survey, response, now, update=update)
 
 
 @dataclass(frozen=True)
@@ -182,6 +198,7 @@ async def act_on_alert(
     db: Database,
     client: AsyncWebClient,
     customers: CustomerDirectory,
+    teams: Teams,
     action: AlertAction,
     alert_id: int | None,
     user_id: str,
@@ -194,36 +211,58 @@ async def act_on_alert(
     alert = await store.get_alert(db, alert_id) if alert_id is not None else None
     if alert is None or (channel_id, message_ts) != (alert.channel_id, alert.message_ts):
         log.info("alert action refused alert=%s user=%s reason=unknown", alert_id, user_id)
-        return AlertRefusal("I could not find this alert. Nothing was changed.")
+        _ = translator(teams.default.language)
+        return AlertRefusal(_("I could not find this alert. Nothing was changed."))
+    language = (teams.by_name(alert.team) or teams.default).language
+    _ = translator(language)
     if action == "claim":
         done = await store.claim_alert(db, alert.id, user_id, now)
     else:
         done = await store.resolve_alert(db, alert.id, user_id, now)
     current = await store.get_alert(db, alert.id)
     assert current is not None
+    if not done and _already_done_by(current, action, user_id):
+        # The same person's click again (a double click, a replay): already shown.
+        log.info("alert action repeated alert=%d action=%s", alert.id, action)
+        return current
     if not done:
         log.info("alert action refused alert=%d user=%s action=%s", alert.id, user_id, action)
         if current.status is AlertStatus.RESOLVED:
-            return AlertRefusal(f"<@{current.resolved_by}> already resolved this alert.")
-        return AlertRefusal(f"<@{current.claimed_by}> is already following up on this one.")
+            return AlertRefusal(
+                _("{agent} already resolved this alert.").format(agent=f"<@{current.resolved_by}>")
+            )
+        return AlertRefusal(
+            _("{agent} is already following up on this one.").format(
+                agent=f"<@{current.claimed_by}>"
+            )
+        )
     log.info("alert %s alert=%d user=%s", action, alert.id, user_id)
     survey = await surveys.get_survey(db, alert.survey_id)
     response = await answers.response_for(db, alert.survey_id)
     if survey is not None and response is not None:
-        await _publish(db, client, customers, current, survey, response)
+        await _publish(db, client, customers, current, survey, response, language=language)
     return current
+
+
+def _already_done_by(alert: AlertRecord, action: AlertAction, user_id: str) -> bool:
+    if action == "claim":
+        return alert.status is AlertStatus.CLAIMED and alert.claimed_by == user_id
+    return alert.status is AlertStatus.RESOLVED and alert.resolved_by == user_id
 
 
 async def send_kudos(
     db: Database,
     client: AsyncWebClient,
     customers: CustomerDirectory,
+    team: Team,
     survey: SurveyRecord,
     response: AnswerRecord,
     band: Band,
     now: datetime,
 ) -> bool:
     """A private thank-you to the agent when their customer praised them in words; once."""
+    if survey.is_test:
+        return False
     if band is not Band.HIGH or not response.comment or not survey.agent_id:
         return False
     if not await answers.claim_kudos(db, survey.id, now):
@@ -233,6 +272,7 @@ async def send_kudos(
         score=response.score,
         customer=await customer_name(customers, survey),
         comment=response.comment,
+        locale=team.language,
     )
     dm = await customers.dm_channel(survey.agent_id)
     await client.chat_postMessage(channel=dm, **message)

@@ -14,12 +14,13 @@ from enum import StrEnum
 
 from bot.follow_up_form import FieldErrors, FollowUpForm, validate_follow_up
 from bot.scales import Band, Scale, band_of, scale_for
+from bot.slack_values import is_token
 from bot.teams import DEFAULT_TEAM, Team, Teams
 from storage import answers as store
 from storage import surveys
 from storage.answers import AnswerRecord
 from storage.db import Database
-from storage.statuses import SurveyStatus
+from storage.statuses import Delivery, SurveyStatus
 from storage.surveys import SurveyRecord
 
 log = logging.getLogger("surveybot.answers")
@@ -54,6 +55,7 @@ class AnswerOutcome:
     response: AnswerRecord
     changed: bool  # False: the same answer again (double click, Slack's retry)
     previous_score: int | None
+    replayed: bool = False  # the very same click again (same action_ts): nothing to redo
 
     @property
     def scale(self) -> Scale:
@@ -70,6 +72,13 @@ def team_of(teams: Teams, survey: SurveyRecord) -> Team:
 
 def locale_of(survey: SurveyRecord, team: Team) -> str:
     return survey.locale or team.language
+
+
+def score_may_show_on_survey(survey: SurveyRecord) -> bool:
+    """Only a DM is seen by the customer alone: in a thread the channel (the rated agent,
+    colleagues, another company in a shared channel) sees the message, so the score
+    goes to the customer privately instead."""
+    return survey.delivery == Delivery.DM
 
 
 def is_closed(survey: SurveyRecord, now: datetime) -> bool:
@@ -112,17 +121,10 @@ def keeps_follow_up(kind: str) -> store.KeepsFollowUp:
     return keeps
 
 
-def _refused(
-    what: str, reason: RefusalReason, survey: SurveyRecord | None, user_id: str
-) -> Refusal:
+def _refused(what: str, reason: RefusalReason, survey: SurveyRecord | None) -> Refusal:
     """Log a refusal in one line; only an expired survey is handed back (to close it)."""
-    log.info(
-        "%s refused survey=%s user=%s reason=%s",
-        what,
-        survey.token if survey else None,
-        user_id,
-        reason,
-    )
+    # By the survey only: the clicker is usually the customer, whose id stays out of logs.
+    log.info("%s refused survey=%s reason=%s", what, survey.token if survey else None, reason)
     return Refusal(reason, survey if reason is RefusalReason.EXPIRED else None)
 
 
@@ -138,7 +140,7 @@ async def record_answer(
     message_ts: str | None,
 ) -> AnswerOutcome | Refusal:
     """Store a score click; `token`/`score` are None when the button value was unreadable."""
-    survey = await surveys.survey_by_token(db, token) if token else None
+    survey = await surveys.survey_by_token(db, token) if token and is_token(token) else None
     reason = refusal_for_click(
         survey,
         score=score,
@@ -150,13 +152,13 @@ async def record_answer(
     if score is None and reason is None:
         reason = RefusalReason.BAD_SCORE
     if reason is not None:
-        return _refused("answer", reason, survey, user_id)
+        return _refused("answer", reason, survey)
     assert survey is not None and score is not None
     click = await store.record_click(
         db, survey, score, action_ts=action_ts, at=now, keeps_follow_up=keeps_follow_up(survey.kind)
     )
     if click is None:  # closed by the sweep between the check and the write
-        return _refused("answer", RefusalReason.EXPIRED, survey, user_id)
+        return _refused("answer", RefusalReason.EXPIRED, survey)
     log.info(
         "answer %s survey=%s score=%d previous=%s action_ts=%s",
         "recorded" if click.changed else "repeated",
@@ -165,7 +167,9 @@ async def record_answer(
         click.previous_score,
         action_ts,
     )
-    return AnswerOutcome(survey, click.response, click.changed, click.previous_score)
+    return AnswerOutcome(
+        survey, click.response, click.changed, click.previous_score, replayed=click.replayed
+    )
 
 
 @dataclass(frozen=True)
@@ -184,7 +188,7 @@ async def answered_survey(
     db: Database, token: str | None, user_id: str, now: datetime
 ) -> Answered | Refusal:
     """The customer's own, still open, answered survey behind a button or a form."""
-    survey = await surveys.survey_by_token(db, token) if token else None
+    survey = await surveys.survey_by_token(db, token) if token and is_token(token) else None
     reason: RefusalReason | None = None
     response = None
     if survey is None or survey.status not in SHOWN:
@@ -198,7 +202,7 @@ async def answered_survey(
         if response is None:
             reason = RefusalReason.NOT_ANSWERED
     if reason is not None or response is None or survey is None:
-        return _refused("follow-up", reason or RefusalReason.UNKNOWN, survey, user_id)
+        return _refused("follow-up", reason or RefusalReason.UNKNOWN, survey)
     return Answered(survey, response)
 
 

@@ -16,18 +16,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 import handlers
 from bot.clock import utcnow
 from bot.customers import CustomerDirectory
 from bot.dispatcher import Dispatcher
+from bot.home_refresh import HomeRefresh
+from bot.home_views import publish_home
 from bot.metrics import Metrics
 from bot.scheduler import Scheduler
 from bot.services import SERVICES_APP_KEY, SERVICES_KEY, Services
 from bot.settings import SLACK_REQUEST_MAX_BYTES, Settings
 from bot.slack import PacedWebClient, make_client
+from bot.slack_request import Malformed, is_signed, parse_body
 from bot.teams import Teams, load_teams
 from bot.workspace import Workspace
 from storage.db import Database
@@ -43,8 +47,6 @@ class _TokenFromEnvironmentNotice(logging.Filter):
 
 
 logging.getLogger("slack_bolt.AsyncApp").addFilter(_TokenFromEnvironmentNotice())
-
-SIGNATURE_HEADERS = ("X-Slack-Signature", "X-Slack-Request-Timestamp")
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,17 @@ def build_app(
         clock=clock,
         metrics=metrics,
     )
+    services.homes = HomeRefresh(
+        lambda user_id: _publish_home(services, user_id),
+        lambda: services.teams,
+        min_interval=settings.home_refresh_seconds,
+    )
     bolt_app = _bolt_app(services)
     return SurveyBot(services, bolt_app, _web_app(services, bolt_app))
+
+
+async def _publish_home(services: Services, user_id: str) -> None:
+    await publish_home(services.home_deps(), user_id, services.clock())
 
 
 def _bolt_app(services: Services) -> AsyncApp:
@@ -126,12 +137,25 @@ def _web_app(services: Services, bolt_app: AsyncApp) -> web.Application:
     web_app[SERVICES_APP_KEY] = services
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
-        # Bolt's verifier fails with a 500 on non-ASCII signature headers; they are forged.
-        signed = (request.headers.get(h, "") for h in SIGNATURE_HEADERS)
-        if not all(value.isascii() for value in signed):
+        # The signature before anything else: bolt would parse first, and crash on a
+        # body nobody signed. Then a parse that cannot crash, before bolt parses again.
+        raw = await request.read()
+        secret = services.settings.slack_signing_secret or ""
+        if not is_signed(secret, request.headers, raw):
             return web.json_response({"error": "invalid signature"}, status=401)
-        bolt_response = await bolt_app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+        text = raw.decode("utf-8")
+        # Read as bolt reads it (the header's own spelling), so both see the same body.
+        content_type = request.headers.get("Content-Type", "").split(";")[0] or None
+        body = parse_body(text, content_type)
+        if isinstance(body, Malformed):
+            log.info("slack request refused error=%s", body.error)
+            return web.json_response({"error": body.error}, status=400)
+        bolt_request = AsyncBoltRequest(
+            body=text,
+            query=request.query_string,
+            headers={k: request.headers.getall(k) for k in request.headers},
+        )
+        return await to_aiohttp_response(await bolt_app.async_dispatch(bolt_request))
 
     web_app.router.add_post("/slack/events", slack_events)
     handlers.add_routes(web_app)

@@ -18,13 +18,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.app import SurveyBot, build_app, serving, until_stopped
+from bot.i18n import LANGUAGES
 from bot.logs import configure_logging
+from bot.privacy import forget_person, forget_report
 from bot.settings import Settings
 from bot.teams import TeamsFileError
 from bot.workspace import TokenRefused
 from storage.db import Database, DatabaseUnavailable, connection_problem, missing_sqlite_file
 from storage.migrations import migrate
-from storage.privacy import Forgotten, export_answers, forget_customer
+from storage.privacy import Forgotten, export_answers
 from storage.surveys import RetryOutcome, retry_failed
 
 HOW_TO_GET_CREDENTIALS = """\
@@ -183,16 +185,26 @@ def cmd_forget(args: argparse.Namespace) -> int:
     async def run() -> Forgotten:
         db = await _existing_database(settings)
         try:
-            return await forget_customer(db, args.customer)
+            return await forget_person(db, args.customer)
         finally:
             await db.dispose()
 
     gone = asyncio.run(run())
+    print(forget_report(args.customer, gone))
+    if not gone.found:
+        # Non-zero, so a script notices a mistyped id instead of reporting an erasure.
+        return 1
     print(
-        f"Forgot {args.customer}: {gone.conversations} conversations, {gone.surveys} surveys, "
-        f"{gone.answers} answers, {gone.alerts} alerts. Messages already posted in Slack "
-        "stay there; delete them in Slack if they must go too."
+        "Messages already posted in Slack stay there; delete them in Slack if they must go "
+        "too. A running bot forgets its cached copy of the profile within 24 hours."
     )
+    if not gone.flushed:
+        print(
+            "The database was busy: its write-ahead log may still hold the erased rows. "
+            "Run forget again in a quiet moment.",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -202,7 +214,7 @@ GET_THE_SANDBOX = (
 )
 
 
-def _demo(*, port: int, keep_running: bool) -> int:
+def _demo(*, port: int, keep_running: bool, language: str = "en") -> int:
     # The pretend Slack is a development package, never part of the bot's wheel.
     try:
         from sandbox.demo import run_demo
@@ -214,7 +226,7 @@ def _demo(*, port: int, keep_running: bool) -> int:
 
     if "SURVEYBOT_LOG_LEVEL" not in os.environ:
         logging.getLogger().setLevel(logging.WARNING)  # the walkthrough is the output
-    asyncio.run(run_demo(port=port, keep_running=keep_running))
+    asyncio.run(run_demo(port=port, keep_running=keep_running, language=language))
     return 0
 
 
@@ -243,7 +255,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    return _demo(port=args.port, keep_running=not args.once)
+    return _demo(port=args.port, keep_running=not args.once, language=args.language)
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
@@ -276,6 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="play a support week against a pretend Slack, locally")
     demo.add_argument("--once", action="store_true", help="stop after the walkthrough")
     demo.add_argument("--port", type=int, default=3000, help="where the demo bot listens")
+    demo.add_argument(
+        "--language",
+        default="en",
+        choices=LANGUAGES,
+        help="the pretend customers' and team's language (what Slack shows)",
+    )
     demo.set_defaults(func=cmd_demo)
     digest = sub.add_parser("digest", help="post or preview a team's weekly digest")
     digest.add_argument("--team", required=True, help="team name from the teams file")

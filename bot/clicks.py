@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -23,18 +23,23 @@ from bot.answers import (
     answered_survey,
     locale_of,
     record_answer,
+    score_may_show_on_survey,
     team_of,
 )
 from bot.blocks.answers import (
+    change_answer_note,
     refusal_text,
     render_change_answer,
     render_follow_up,
+    render_private_answer,
     render_thank_you,
 )
 from bot.blocks.survey import parse_score_button_value
 from bot.customers import CustomerDirectory
 from bot.expiry import close_on_click
+from bot.home_refresh import HomeRefresh
 from bot.scales import Band
+from bot.slack_values import VALUE_MAX, is_slack_id, is_slack_ts, row_id
 from bot.teams import Teams
 from storage.answers import AnswerRecord
 from storage.db import Database
@@ -55,12 +60,52 @@ class Click:
     channel_id: str | None
     message_ts: str | None
     thread_ts: str | None
+    view_id: str | None = None  # set when the button is in a view (App Home), not a message
+
+
+# Slack's limit for an action_id.
+ACTION_ID_MAX = 255
+
+
+async def _well_formed(client: AsyncWebClient, click: Click) -> bool:
+    """Whether the click's ids, timestamps and value could have come from our buttons.
+
+    A click that could not is refused before any lookup or write: politely when
+    there is someone to tell, quietly when its user or channel is no Slack id.
+    """
+    if not is_slack_id(click.user_id) or not is_slack_id(click.channel_id):
+        log.info("click refused reason=malformed_ids")
+        return False
+    if (
+        not is_slack_ts(click.action_ts)
+        or not is_slack_ts(click.message_ts)
+        or (click.thread_ts is not None and not is_slack_ts(click.thread_ts))
+        or len(click.value) > VALUE_MAX
+        or len(click.action_id) > ACTION_ID_MAX
+    ):
+        log.info("click refused reason=malformed")
+        await _tell_clicker(client, click, refusal_text(RefusalReason.UNKNOWN, None))
+        return False
+    return True
 
 
 async def _tell_clicker(client: AsyncWebClient, click: Click, text: str) -> None:
     if click.channel_id:
         await client.chat_postEphemeral(
             channel=click.channel_id, user=click.user_id, text=text, thread_ts=click.thread_ts
+        )
+
+
+async def _tell_customer(
+    client: AsyncWebClient, survey: SurveyRecord, message: dict[str, Any]
+) -> None:
+    """An ephemeral in the survey's thread that only its customer sees."""
+    if survey.channel_id and survey.customer_id:
+        await client.chat_postEphemeral(
+            channel=survey.channel_id,
+            user=survey.customer_id,
+            thread_ts=survey.thread_ts,
+            **message,
         )
 
 
@@ -103,8 +148,11 @@ async def score_clicked(
     teams: Teams,
     click: Click,
     now: datetime,
+    homes: HomeRefresh | None = None,
 ) -> None:
     """Record the score, open the follow-up form, thank the customer, alert the team."""
+    if not await _well_formed(client, click):
+        return
     parsed = parse_score_button_value(click.value)
     token, score = parsed if parsed else (None, None)
     if score is not None and click.action_id != ids.survey_score_action(score):
@@ -122,6 +170,8 @@ async def score_clicked(
     if isinstance(outcome, Refusal):
         await _refuse(db, client, teams, click, outcome)
         return
+    if outcome.replayed:
+        return  # this very click was handled before: Slack already shows its outcome
     survey, response = outcome.survey, outcome.response
     team = team_of(teams, survey)
     locale = locale_of(survey, team)
@@ -146,6 +196,7 @@ async def score_clicked(
                 score=response.score,
                 locale=locale,
                 expires_at=survey.expires_at,
+                show_score=score_may_show_on_survey(survey),
             ),
         )
     except SlackApiError as exc:
@@ -153,14 +204,34 @@ async def score_clicked(
         log.warning(
             "thank-you not shown survey=%s error=%s", survey.token, exc.response.get("error")
         )
-    # Also on a repeated low click: an alert whose first post failed gets another chance.
-    if outcome.changed or outcome.band is Band.LOW:
+    if outcome.changed and not score_may_show_on_survey(survey):
+        try:
+            await _tell_customer(
+                client,
+                survey,
+                render_private_answer(kind=survey.kind, score=response.score, locale=locale),
+            )
+        except SlackApiError as exc:
+            log.warning(
+                "private score not shown survey=%s error=%s",
+                survey.token,
+                exc.response.get("error"),
+            )
+    if outcome.changed:
         await alert_on_answer(db, client, customers, team, survey, response, now)
+    elif outcome.band is Band.LOW:
+        # The same low score again: an alert whose first post failed gets another
+        # chance, but one already posted shows nothing new.
+        await alert_on_answer(db, client, customers, team, survey, response, now, update=False)
+    if homes is not None and outcome.changed and not survey.is_test:
+        homes.answer_changed(survey.team, survey.agent_id)
 
 
 async def _answered_or_refuse(
     db: Database, client: AsyncWebClient, teams: Teams, click: Click, now: datetime
 ) -> Answered | None:
+    if not await _well_formed(client, click):
+        return None
     answered = await answered_survey(db, click.value, click.user_id, now)
     if isinstance(answered, Refusal):
         await _refuse(db, client, teams, click, answered)
@@ -186,6 +257,8 @@ async def change_answer_clicked(
     if answered is None:
         return
     survey = answered.survey
+    locale = locale_of(survey, team_of(teams, survey))
+    public = not score_may_show_on_survey(survey)
     await client.chat_update(
         channel=str(survey.channel_id),
         ts=str(survey.message_ts),
@@ -193,26 +266,35 @@ async def change_answer_clicked(
             token=survey.token,
             kind=survey.kind,
             score=answered.response.score,
-            locale=locale_of(survey, team_of(teams, survey)),
+            locale=locale,
+            show_score=not public,
         ),
     )
+    if public:
+        note = change_answer_note(kind=survey.kind, score=answered.response.score, locale=locale)
+        await _tell_clicker(client, click, note)
 
 
 async def alert_button_clicked(
     db: Database,
     client: AsyncWebClient,
     customers: CustomerDirectory,
+    teams: Teams,
     action: Literal["claim", "resolve"],
     click: Click,
     now: datetime,
+    homes: HomeRefresh | None = None,
 ) -> None:
     """ "I'll follow up" or "Resolved" on an alert."""
+    if not await _well_formed(client, click):
+        return
     result = await act_on_alert(
         db,
         client,
         customers,
+        teams,
         action,
-        int(click.value) if click.value.isdigit() else None,
+        row_id(click.value),
         click.user_id,
         now,
         channel_id=click.channel_id,
@@ -220,3 +302,5 @@ async def alert_button_clicked(
     )
     if isinstance(result, AlertRefusal):
         await _tell_clicker(client, click, result.text)
+    elif homes is not None:
+        homes.answer_changed(result.team, None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,6 +20,10 @@ HOUR = 3600.0
 # A name, time zone or language can change; Slack ids, DM channels and links do not.
 PROFILE_SECONDS = 6 * HOUR
 STABLE_SECONDS = 24 * HOUR
+# An address without a Slack account may get one (a new hire, an invited guest).
+NO_ACCOUNT_SECONDS = 1 * HOUR
+# users.lookupByEmail's answer for an address no account in the workspace has.
+NO_ACCOUNT_ERRORS = frozenset({"users_not_found"})
 # Each cache holds at most this many people or links; the least recently used go first.
 MAX_ENTRIES = 50_000
 
@@ -30,6 +34,8 @@ class CustomerProfile:
     zone: ZoneInfo | None
     locale: str | None
     name: str | None = None  # to show, never to mention
+    email: str | None = None  # links the Slack id to a helpdesk's email (users:read.email)
+    is_admin: bool = False  # a workspace admin or owner: may see and steer every team
 
 
 class CustomerDirectory:
@@ -57,6 +63,9 @@ class CustomerDirectory:
             max_entries, PROFILE_SECONDS, timer=timer
         )
         self._emails: TTLCache[str, str] = TTLCache(max_entries, STABLE_SECONDS, timer=timer)
+        self._no_account: TTLCache[str, bool] = TTLCache(
+            max_entries, NO_ACCOUNT_SECONDS, timer=timer
+        )
         self._dm_channels: TTLCache[str, str] = TTLCache(max_entries, STABLE_SECONDS, timer=timer)
         self._permalinks: TTLCache[tuple[str, str], str] = TTLCache(
             max_entries, STABLE_SECONDS, timer=timer
@@ -66,9 +75,36 @@ class CustomerDirectory:
         key = email.lower()
         user_id = self._emails.get(key)
         if user_id is None:
-            response = await self._client.users_lookupByEmail(email=email)
+            try:
+                response = await self._client.users_lookupByEmail(email=email)
+            except SlackApiError as exc:
+                if exc.response.get("error") in NO_ACCOUNT_ERRORS:
+                    self._no_account[key] = True
+                raise
             user_id = self._emails[key] = str(response["user"]["id"])
+            self._no_account.pop(key, None)
         return user_id
+
+    def known_user_id_for_email(self, email: str) -> str | None:
+        """The Slack id of `email` if already looked up; never asks Slack."""
+        return self._emails.get(email.lower())
+
+    def known_without_account(self, email: str) -> bool:
+        """True when Slack said within the hour that no account has this email."""
+        return bool(self._no_account.get(email.lower()))
+
+    def forget(self, slack_ids: Iterable[str], emails: Iterable[str]) -> None:
+        """Drop everything remembered about these people (`surveybot forget`)."""
+        ids = set(slack_ids)
+        for email in emails:
+            ids.add(self._emails.pop(email.lower(), "") or "")
+            self._no_account.pop(email.lower(), None)
+        for user_id in ids - {""}:
+            self._profiles.pop(user_id, None)
+            self._dm_channels.pop(user_id, None)
+        for email, user_id in list(self._emails.items()):
+            if user_id in ids:
+                self._emails.pop(email, None)
 
     async def profile(self, user_id: str) -> CustomerProfile:
         cached = self._profiles.get(user_id)
@@ -78,7 +114,8 @@ class CustomerDirectory:
             response = await self._client.users_info(user=user_id, include_locale=True)
         except SlackApiError as exc:
             # Without a profile the survey still goes out, in the team's zone and language.
-            log.warning("users.info failed user=%s error=%s", user_id, exc.response.get("error"))
+            # Not the user's id: it is usually a customer's.
+            log.warning("users.info failed error=%s", exc.response.get("error"))
             return CustomerProfile(user_id, None, None)
         user = response["user"]
         zone = None
@@ -87,8 +124,17 @@ class CustomerDirectory:
                 zone = ZoneInfo(user["tz"])
         except (ZoneInfoNotFoundError, ValueError):
             zone = None
-        name = (user.get("profile") or {}).get("real_name") or user.get("real_name")
-        profile = CustomerProfile(user_id, zone, user.get("locale"), name or user.get("name"))
+        details = user.get("profile") or {}
+        name = details.get("real_name") or user.get("real_name")
+        email = details.get("email")
+        profile = CustomerProfile(
+            user_id,
+            zone,
+            user.get("locale"),
+            name or user.get("name"),
+            str(email).lower() if email else None,
+            is_admin=bool(user.get("is_admin") or user.get("is_owner")),
+        )
         self._profiles[user_id] = profile
         return profile
 

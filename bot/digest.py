@@ -11,9 +11,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.chart import WEEKS_SHOWN, WeekPoint
+from bot.i18n import N_, format_day_month
 from bot.scales import REASONS, SurveyKind, scale_for
 from bot.scoring import (
     DEFAULT_CHURN_PROBABILITY,
@@ -25,7 +27,7 @@ from bot.scoring import (
     agent_figure,
     headline,
     is_uncertain,
-    rank_key_drivers,
+    rank_counterfactuals,
     response_rate,
     revenue_at_risk,
     revenue_at_risk_per_point,
@@ -47,30 +49,37 @@ AGENT_COMMENTS_QUOTED = 3
 # CES is a 1–7 mean: a tenth of a point is a real move, half a point is a big one.
 CES_FLAT_WITHIN = 0.05
 
-# One concrete, kind next step per reason: what a team can try this week.
+# The storage queries fetch a few more than are shown, so that a comment repeated word
+# for word can be dropped and still leave enough to quote.
+QUOTE_CANDIDATES = 3
+
+# One concrete, kind next step per reason: what a team can try this week (msgids,
+# translated into the team's language where the digest is rendered).
 NEXT_STEPS: dict[str, str] = {
-    "slow_response": "Check first-reply times on the busiest hours and add cover there.",
-    "not_resolved": (
+    "slow_response": N_("Check first-reply times on the busiest hours and add cover there."),
+    "not_resolved": N_(
         "Before closing, ask the customer whether their problem is solved; reopen the ones "
         "that are not and follow them up this week."
     ),
-    "unclear_answer": (
+    "unclear_answer": N_(
         "Pick the two answers that confused customers most and turn them into clear saved "
         "replies or help-centre articles."
     ),
-    "repeated_myself": (
+    "repeated_myself": N_(
         "Write a two-line summary in every handover so the next person starts where the "
         "last one stopped."
     ),
-    "agent_attitude": (
+    "agent_attitude": N_(
         "Read a few of these conversations together, kindly, and agree on what a warm "
         "first reply sounds like."
     ),
-    "hard_to_reach": (
+    "hard_to_reach": N_(
         "Make the way to reach support visible where customers get stuck, and check the "
         "staffed hours match when they write."
     ),
-    "other": "Read this week's “other” comments together and name the pattern, if there is one.",
+    "other": N_(
+        "Read this week's “other” comments together and name the pattern, if there is one."
+    ),
 }
 
 _WEEK_LABEL = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -160,6 +169,7 @@ class Figures:
     agent_comments: Mapping[str, Sequence[QuotedAnswer]]
     alerts: AlertFigures
     value: CustomerValue
+    unreachable: int = 0  # customers the period's surveys could not reach in Slack
 
 
 def key_drivers(
@@ -168,7 +178,7 @@ def key_drivers(
     """Codes of the reasons that pull the week's score down most (for the example query)."""
     overall = ScoreCounts(kind, week)
     stats = [ReasonStat(r, ScoreCounts(kind, h)) for r, h in reasons.items() if r in REASONS]
-    return [d.reason for d in rank_key_drivers(stats, overall, top=top)]
+    return [d.reason for d in rank_counterfactuals(stats, overall, top=top)]
 
 
 # ------------------------------------------------------------------ the digest
@@ -183,6 +193,42 @@ class Quote:
     agent_id: str | None
 
 
+def same_words(comment: str) -> str:
+    """A comment as compared for repeats: case and spacing do not make it new."""
+    return " ".join(comment.split()).casefold()
+
+
+def once_each(answers: Sequence[QuotedAnswer], limit: int) -> tuple[Quote, ...]:
+    """Up to `limit` quotes, a comment repeated word for word shown only the first time."""
+    seen: set[str] = set()
+    quotes: list[Quote] = []
+    for answer in answers:
+        words = same_words(answer.comment)
+        if words and words not in seen:
+            seen.add(words)
+            quotes.append(_quote(answer))
+    return tuple(quotes[:limit])
+
+
+class Celebrated(StrEnum):
+    TARGET_MET = "target_met"
+    SCORE_ROSE = "score_rose"
+    REASON_FELL = "reason_fell"
+    ALERTS_RESOLVED = "alerts_resolved"
+    TOP_SCORES = "top_scores"
+
+
+@dataclass(frozen=True)
+class Celebration:
+    """Something that got better, as values: the renderer words it in the team's language."""
+
+    what: Celebrated
+    count: int = 0  # answers, alerts or mentions this week
+    before: int = 0  # mentions the week before (REASON_FELL)
+    reason: str | None = None
+    figure: float | None = None  # the target met, or the points the score rose
+
+
 @dataclass(frozen=True)
 class GoodNews:
     counts: ScoreCounts
@@ -191,7 +237,7 @@ class GoodNews:
     response_rate: float | None
     praise: tuple[Quote, ...]
     kudos: tuple[str, ...]  # agent ids credited with the quoted praise
-    celebrations: tuple[str, ...]
+    celebrations: tuple[Celebration, ...]
 
     @property
     def answers(self) -> int:
@@ -209,11 +255,12 @@ class GoodNews:
 @dataclass(frozen=True)
 class Driver:
     reason: str
-    label: str
+    label: str  # msgid
     mentions: int
-    impact: float  # headline points this reason costs
+    score: float  # the week's headline
+    without: float | None  # the headline without the answers citing it; None: all did
     example: Quote | None
-    next_step: str
+    next_step: str  # msgid
 
 
 @dataclass(frozen=True)
@@ -226,8 +273,10 @@ class Improvement:
     revenue_at_risk: float | None  # None when no customer carries a value
     revenue_per_point: float | None
     valued_customers: int
-    dissatisfied_valued_customers: int
+    unhappy_valued_customers: int
+    currency: str = "USD"
     churn_probability: float = DEFAULT_CHURN_PROBABILITY  # the one the figures above used
+    unreachable_customers: int = 0  # no Slack account with their email, or no DM possible
 
     @property
     def low(self) -> int:
@@ -264,6 +313,7 @@ class Digest:
     agents: tuple[AgentSummary, ...]
     weeks: tuple[WeekPoint, ...] = field(default_factory=tuple)
     target: float | None = None
+    language: str = "en"  # the team's: leads and agents read the digest in it
 
     @property
     def week_number(self) -> int:
@@ -280,50 +330,31 @@ def _trend(kind: SurveyKind, current: ScoreCounts, previous: ScoreCounts) -> Tre
     return trend(headline(current), headline(previous))
 
 
-def format_target(kind: SurveyKind, target: float) -> str:
-    return f"{target:.1f}" if kind is SurveyKind.CES else f"{target:.0f} %"
-
-
-def _times(n: int) -> str:
-    return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
-
-
 def _celebrations(
     kind: SurveyKind,
     current: ScoreCounts,
     figures: Figures,
     score_trend: Trend,
     target: float | None = None,
-) -> tuple[str, ...]:
-    """Improvements worth celebrating: things that got better, in plain words."""
-    found: list[str] = []
+) -> tuple[Celebration, ...]:
+    """Improvements worth celebrating: things that got better."""
+    found: list[Celebration] = []
     scale = scale_for(kind)
     score = headline(current)
     if target is not None and score is not None and score >= target:
-        found.append(f"The score met the team's target ({format_target(kind, target)}).")
+        found.append(Celebration(Celebrated.TARGET_MET, figure=target))
     if score_trend.arrow == "↑" and score_trend.delta is not None:
-        unit = " points" if kind is not SurveyKind.CES else ""
-        found.append(f"The score rose {score_trend.delta:.1f}{unit} on last week.")
-    for reason, label in REASONS.items():
+        found.append(Celebration(Celebrated.SCORE_ROSE, figure=score_trend.delta))
+    for reason in REASONS:
         before = sum(figures.previous_reasons.get(reason, {}).values())
         now = sum(figures.reasons.get(reason, {}).values())
         if before >= 3 and now < before:
-            found.append(
-                f"“{label}” came up {_times(now) if now else 'not once'}, "
-                f"down from {_times(before)} the week before."
-            )
+            found.append(Celebration(Celebrated.REASON_FELL, now, before, reason))
     if figures.alerts.resolved_in_period:
-        n = figures.alerts.resolved_in_period
-        found.append(
-            f"{n} unhappy customer{'s were' if n != 1 else ' was'} followed up "
-            "and the alert resolved."
-        )
+        found.append(Celebration(Celebrated.ALERTS_RESOLVED, figures.alerts.resolved_in_period))
     top = current.counts.get(max(scale.scores), 0)
     if top:
-        found.append(
-            f"{top} customer{'s' if top != 1 else ''} gave the top score "
-            f"({scale.labels.get(max(scale.scores), max(scale.scores))})."
-        )
+        found.append(Celebration(Celebrated.TOP_SCORES, top))
     return tuple(found)
 
 
@@ -339,7 +370,7 @@ def compose_digest(team: Team, period: Period, figures: Figures, now: datetime) 
     # Answers to this week's deliveries, never above them (response_rate raises otherwise).
     rate = response_rate(min(figures.delivery.answered, delivered), delivered)
 
-    praise = tuple(_quote(a) for a in figures.praise[:PRAISE_QUOTED])
+    praise = once_each(figures.praise, PRAISE_QUOTED)
     kudos = tuple(dict.fromkeys(q.agent_id for q in praise if q.agent_id))
     good_news = GoodNews(
         counts=current,
@@ -354,36 +385,47 @@ def compose_digest(team: Team, period: Period, figures: Figures, now: datetime) 
     stats = [
         ReasonStat(r, ScoreCounts(kind, h)) for r, h in figures.reasons.items() if r in REASONS
     ]
-    drivers = tuple(
-        Driver(
-            reason=d.reason,
-            label=REASONS[d.reason],
-            mentions=d.mentions,
-            impact=d.impact,
-            example=_quote(figures.examples[d.reason]) if d.reason in figures.examples else None,
-            next_step=NEXT_STEPS[d.reason],
+    drivers: list[Driver] = []
+    quoted: set[str] = set()
+    for d in rank_counterfactuals(stats, current, top=TOP_DRIVERS):
+        example = figures.examples.get(d.reason)
+        # One customer's words, pasted into two answers, are quoted once.
+        if example is not None and same_words(example.comment) in quoted:
+            example = None
+        if example is not None:
+            quoted.add(same_words(example.comment))
+        drivers.append(
+            Driver(
+                reason=d.reason,
+                label=REASONS[d.reason],
+                mentions=d.mentions,
+                score=d.score,
+                without=d.without,
+                example=_quote(example) if example is not None else None,
+                next_step=NEXT_STEPS[d.reason],
+            )
         )
-        for d in rank_key_drivers(stats, current, top=TOP_DRIVERS)
-    )
     value = figures.value
-    churn = DEFAULT_CHURN_PROBABILITY
+    churn = team.churn_probability
     alerts = figures.alerts
     oldest = alerts.oldest_unresolved_at
     improvement = Improvement(
         counts=current,
-        drivers=drivers,
+        drivers=tuple(drivers),
         open_alerts=alerts.unresolved,
         unclaimed_alerts=alerts.unclaimed,
         oldest_wait=max(now - oldest, timedelta(0)) if oldest is not None else None,
-        revenue_at_risk=revenue_at_risk(value.dissatisfied_value, churn)
-        if value.customers
-        else None,
-        revenue_per_point=revenue_at_risk_per_point(value.total_value, churn)
-        if value.customers
-        else None,
+        revenue_at_risk=(
+            revenue_at_risk(value.dissatisfied_value, churn) if value.customers else None
+        ),
+        revenue_per_point=(
+            revenue_at_risk_per_point(value.total_value, churn) if value.customers else None
+        ),
         valued_customers=value.customers,
-        dissatisfied_valued_customers=value.dissatisfied_customers,
+        unhappy_valued_customers=value.dissatisfied_customers,
+        currency=team.currency,
         churn_probability=churn,
+        unreachable_customers=figures.unreachable,
     )
 
     agents = tuple(
@@ -391,17 +433,17 @@ def compose_digest(team: Team, period: Period, figures: Figures, now: datetime) 
             agent_id=a.agent_id,
             counts=ScoreCounts(kind, a.histogram),
             figure=agent_figure(ScoreCounts(kind, a.histogram)),
-            comments=tuple(
-                _quote(c)
-                for c in figures.agent_comments.get(a.agent_id, ())[:AGENT_COMMENTS_QUOTED]
-            ),
+            comments=once_each(figures.agent_comments.get(a.agent_id, ()), AGENT_COMMENTS_QUOTED),
         )
         for a in figures.agents
     )
 
     weeks = recent_weeks(period, team.zone, len(history))
     points = tuple(
-        WeekPoint(label=f"W{w.monday.isocalendar()[1]}", score=headline(c), answers=c.total)
+        # Weeks by the date of their Monday: "Nov 23" reads at a glance, "W48" does not.
+        WeekPoint(
+            label=format_day_month(w.monday, team.language), score=headline(c), answers=c.total
+        )
         for w, c in zip(weeks, history, strict=True)
     )
     return Digest(
@@ -414,4 +456,5 @@ def compose_digest(team: Team, period: Period, figures: Figures, now: datetime) 
         agents=agents,
         weeks=points,
         target=team.target,
+        language=team.language,
     )

@@ -18,18 +18,22 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.blocks.chart import native_charts
 from bot.blocks.digest import (
+    Words,
     render_agent_summary,
     render_digest_text,
     render_good_news,
     render_improvement,
     score_name,
 )
-from bot.chart import render_trend_chart
+from bot.chart import chart_language, render_trend_chart
 from bot.clock import utcnow
 from bot.customers import CustomerDirectory
 from bot.digest import (
+    AGENT_COMMENTS_QUOTED,
     PRAISE_QUOTED,
+    QUOTE_CANDIDATES,
     Digest,
     Figures,
     Period,
@@ -41,9 +45,11 @@ from bot.digest import (
     recent_weeks,
 )
 from bot.digest_schedule import latest_digest_moment
+from bot.i18n import plural_translator, translator
 from bot.scales import REASONS, scale_for
 from bot.settings import Settings
 from bot.slack import make_client
+from bot.team_settings import saved_teams
 from bot.teams import Team, Teams, TeamsFileError, load_teams
 from storage import digests
 from storage.db import Database
@@ -93,17 +99,32 @@ async def gather_figures(db: Database, team: Team, period: Period, now: datetime
             db, team.name, kind, previous.start, previous.end, list(REASONS)
         ),
         praise=await digests.praise(
-            db, team.name, kind, start, end, high_min=scale.high_min, limit=PRAISE_QUOTED
+            db,
+            team.name,
+            kind,
+            start,
+            end,
+            high_min=scale.high_min,
+            limit=PRAISE_QUOTED * QUOTE_CANDIDATES,
         ),
         examples=await digests.example_comments(
             db, team.name, kind, start, end, top, low_max=scale.low_max
         ),
         agents=await digests.agent_histograms(db, team.name, kind, start, end),
-        agent_comments=await digests.agent_comments(db, team.name, kind, start, end),
+        agent_comments=await digests.agent_comments(
+            db, team.name, kind, start, end, per_agent=AGENT_COMMENTS_QUOTED * QUOTE_CANDIDATES
+        ),
         alerts=await digests.alert_figures(db, team.name, start, end, as_of=now),
         value=await digests.customer_value(
-            db, team.name, kind, start, end, satisfied_min=scale.satisfied_min
+            # "Unhappy" is the low band everywhere in the digest: below low_max + 1.
+            db,
+            team.name,
+            kind,
+            start,
+            end,
+            satisfied_min=scale.low_max + 1,
         ),
+        unreachable=await digests.unreachable_customers(db, team.name, start, end),
     )
 
 
@@ -112,11 +133,32 @@ async def build_digest(db: Database, team: Team, period: Period, now: datetime) 
 
 
 def render_chart(digest: Digest) -> bytes:
-    title = f"{digest.team} — {score_name(digest.kind)}, last {len(digest.weeks)} weeks"
-    return render_trend_chart(digest.weeks, kind=digest.kind, title=title, target=digest.target)
+    ngettext = plural_translator(chart_language(digest.language))
+    weeks = len(digest.weeks)
+    title = ngettext(
+        "{team} — {score}, last {count} week", "{team} — {score}, last {count} weeks", weeks
+    ).format(team=digest.team, score=score_name(digest.kind), count=weeks)
+    return render_trend_chart(
+        digest.weeks,
+        kind=digest.kind,
+        title=title,
+        target=digest.target,
+        language=digest.language,
+    )
 
 
 # ------------------------------------------------------------------ posting
+
+
+def good_news_message(team: Team, digest: Digest) -> dict[str, Any]:
+    """The good news, with the trend as Slack's native chart when the team chose it."""
+    message = render_good_news(digest)
+    if team.chart == "native":
+        charts = native_charts(
+            team.name, digest.kind, digest.weeks, digest.target, Words.of(digest.language)
+        )
+        message = {**message, "blocks": [*message["blocks"], *charts]}
+    return message
 
 
 async def post_weekly_digest(
@@ -234,7 +276,7 @@ async def post_team_digest(
         )
         return str(response["channel"]), response.get("ts")
 
-    good_ts = await once(GOOD_NEWS, lambda: post_message(channel, render_good_news(digest)))
+    good_ts = await once(GOOD_NEWS, lambda: post_message(channel, good_news_message(team, digest)))
     if good_ts is None and GOOD_NEWS in done:
         good_ts = done[GOOD_NEWS].message_ts
     # Good news leads: while it waits for another try, the improvement digest waits too.
@@ -243,22 +285,28 @@ async def post_team_digest(
     if not good_news_pending:
         await once(IMPROVEMENT, lambda: post_message(channel, render_improvement(digest)))
 
+    _ = translator(team.language)
+
     async def upload_chart() -> tuple[str, str | None]:
         png = await asyncio.to_thread(render_chart, digest)
         await client.files_upload_v2(
             channel=channel,
             file=png,
             filename=f"surveybot-{team.name}-{period.label}.png",
-            title=f"{team.name}: {score_name(digest.kind)} and answers, last 8 weeks",
-            alt_txt=f"Weekly {score_name(digest.kind)} and answer counts for the last 8 weeks",
-            initial_comment="The last 8 weeks: score (line) and answers (bars).",
+            title=_("{team}: {score} and answers, week by week").format(
+                team=team.name, score=score_name(digest.kind)
+            ),
+            alt_txt=_("Weekly {score} and answer counts for the last weeks").format(
+                score=score_name(digest.kind)
+            ),
+            initial_comment=_("The last weeks: the score (line) and the answers (bars)."),
             thread_ts=good_ts,
             request_file_info=False,
         )
         return channel, None
 
     # The chart belongs in the good news' thread: without that message, wait for a retry.
-    if good_ts is not None:
+    if good_ts is not None and team.chart == "image":
         await once(CHART, upload_chart)
 
     for summary in digest.agents:
@@ -313,6 +361,8 @@ async def digest_command(settings: Settings, team: str, week: str | None, dry_ru
     try:
         await migrate(db)
         now = utcnow()
+        # Settings saved in App Home win over the file, as in `serve`.
+        teams = await saved_teams(db, teams, now)
         try:
             chosen, period = _team_and_period(teams, team, week, now)
         except ValueError as exc:

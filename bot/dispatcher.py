@@ -34,11 +34,12 @@ from bot.blocks.survey import (
 )
 from bot.clock import utcnow
 from bot.customers import CustomerDirectory
-from bot.i18n import resolve_language
+from bot.i18n import chosen_locale
 from bot.logs import log_failure
 from bot.metrics import Metrics
 from bot.slack import outcome_of
 from bot.teams import DEFAULT_TEAM, Team, Teams
+from storage import customers as people
 from storage import surveys as store
 from storage.db import Database
 from storage.statuses import Delivery, Source
@@ -108,9 +109,13 @@ class Dispatcher:
         leases bring them back (checked against Slack before a second post)."""
         runner, self._runner = self._runner, None
         if runner is not None:
-            runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await runner
+            # Not cancelled: a cancel inside a claim would leave its SQLite connection
+            # holding the write lock. The loop sees `_runner` gone at its next turn.
+            self._wake.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(runner), timeout=grace)
+            except TimeoutError:
+                runner.cancel()
         pending = list(self._in_flight.values())
         if pending:
             _, late = await asyncio.wait(pending, timeout=grace)
@@ -214,7 +219,12 @@ class Dispatcher:
                     await self._delivered(survey, channel, ts, customer_id, recovered=True)
                     return 1
             profile = await self.customers.profile(customer_id)
-            morning = timing.quiet_hours_end(now, profile.zone or team.zone, team.quiet_window)
+            # One person, two names: the throttle and `forget` need the link.
+            for email in {survey.customer_email, profile.email} - {None}:
+                await people.link_email(self.db, str(email), customer_id, now)
+            # A lead asked for their test survey now: quiet hours are for customers.
+            quiet = None if survey.is_test else team.quiet_window
+            morning = timing.quiet_hours_end(now, profile.zone or team.zone, quiet)
             if morning is not None:
                 await store.postpone(self.db, survey.id, morning)
                 log.info(
@@ -223,7 +233,9 @@ class Dispatcher:
                     morning.isoformat(),
                 )
                 return 0
-            locale = resolve_language(survey.locale, profile.locale, team.language)
+            # Chosen once, here, and kept on the survey: the clicks, the form and the
+            # refusals later speak the same language without asking Slack again.
+            locale = chosen_locale(survey.locale, profile.locale, team.language)
             message = render_survey(
                 token=survey.token,
                 kind=survey.kind,
@@ -248,7 +260,9 @@ class Dispatcher:
         except SlackFailure as exc:
             await self._retry_or_fail(survey, outcome_of(exc), self.clock())
             return 0
-        await self._delivered(survey, str(response["channel"]), str(response["ts"]), customer_id)
+        await self._delivered(
+            survey, str(response["channel"]), str(response["ts"]), customer_id, locale=locale
+        )
         return 1
 
     async def _delivered(
@@ -259,10 +273,17 @@ class Dispatcher:
         customer_id: str,
         *,
         recovered: bool = False,
+        locale: str | None = None,
     ) -> None:
         at = self.clock()
         await store.mark_delivered(
-            self.db, survey.id, channel_id=channel, message_ts=ts, at=at, customer_id=customer_id
+            self.db,
+            survey.id,
+            channel_id=channel,
+            message_ts=ts,
+            at=at,
+            customer_id=customer_id,
+            locale=locale,
         )
         self.metrics.dispatch_lag.observe(max(0.0, (at - survey.send_after).total_seconds()))
         log.info(
@@ -324,6 +345,10 @@ class Dispatcher:
 
     async def _retry_or_fail(self, survey: SurveyRecord, error: str, now: datetime) -> None:
         attempts = survey.attempts + 1
+        if error in UNREACHABLE_ERRORS:
+            await store.mark_unreachable(self.db, survey.id, error=error, attempts=attempts)
+            log.warning("survey unreachable survey=%s error=%s", survey.token, error)
+            return
         if error in PERMANENT_ERRORS or (not is_transient(error) and attempts >= self.max_attempts):
             await store.mark_failed(self.db, survey.id, error=error, attempts=attempts)
             log.error("survey failed survey=%s attempts=%d error=%s", survey.token, attempts, error)
@@ -366,6 +391,18 @@ TRANSIENT_ERRORS = frozenset(
         "ratelimited",
         "rate_limited",
         "team_added_to_org",
+    }
+)
+
+# The customer cannot be reached in Slack: no account has their email, the account is
+# gone, or Slack refuses a DM (a Slack Connect user of another organisation).
+UNREACHABLE_ERRORS = frozenset(
+    {
+        "users_not_found",
+        "user_not_found",
+        "user_not_visible",
+        "user_disabled",
+        "invalid_user_combination",
     }
 )
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answers import locale_of, team_of
+from bot.answers import locale_of, score_may_show_on_survey, team_of
 from bot.blocks.answers import render_closed
 from bot.teams import Teams
 from storage import answers as store
@@ -29,6 +29,7 @@ async def show_closed(
         kind=survey.kind,
         score=response.score if response else None,
         locale=locale_of(survey, team_of(teams, survey)),
+        show_score=score_may_show_on_survey(survey),
     )
     await client.chat_update(channel=survey.channel_id, ts=survey.message_ts, **message)
 

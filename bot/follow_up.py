@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
@@ -22,10 +23,17 @@ from bot.answers import (
 from bot.blocks.answers import refusal_text
 from bot.customers import CustomerDirectory
 from bot.follow_up_form import FieldErrors, FollowUpForm
+from bot.home_refresh import HomeRefresh
+from bot.logs import log_failure
 from bot.teams import Teams
 from storage.db import Database
+from storage.statuses import Delivery
 
 log = logging.getLogger("surveybot.follow_up")
+
+# The form was acked before the save: a failing database gets a few quick tries, then
+# the customer is told (their words are not kept anywhere else, nor logged).
+SAVE_RETRY_DELAYS = (0.2, 0.5, 1.0)
 
 
 async def check_follow_up(
@@ -60,11 +68,56 @@ async def follow_up_sent(
     answered: Answered,
     form: FollowUpForm,
     now: datetime,
+    homes: HomeRefresh | None = None,
 ) -> None:
     """Save the reasons and comment, show them on the alert, thank the agent for praise."""
-    team = team_of(teams, answered.survey)
-    saved = await save_follow_up(db, answered, form, now)
+    survey, stored = answered.survey, answered.response
+    team = team_of(teams, survey)
+    if (tuple(sorted(form.reasons)), form.comment) == (
+        tuple(sorted(stored.reasons)),
+        stored.comment,
+    ):
+        # A replayed or repeated form: an alert already posted shows it; one whose
+        # post failed, and kudos not yet sent, get another chance.
+        log.info("follow-up unchanged survey=%s", survey.token)
+        await refresh_alert(db, client, customers, team, survey, now, update=False)
+        await send_kudos(db, client, customers, team, survey, stored, answered.band, now)
+        return
+    try:
+        saved = await _save_with_retries(db, answered, form, now)
+    except Exception as exc:
+        log_failure(log, "follow-up not saved", exc, survey=survey.token)
+        if survey.channel_id:
+            locale = locale_of(survey, team)
+            await client.chat_postEphemeral(
+                channel=survey.channel_id,
+                user=form_user(answered),
+                text=refusal_text(RefusalReason.FAILED, locale),
+                thread_ts=survey.thread_ts if survey.delivery is Delivery.THREAD else None,
+            )
+        return
     if saved is None:
         return
     await refresh_alert(db, client, customers, team, saved.survey, now)
-    await send_kudos(db, client, customers, saved.survey, saved.response, saved.band, now)
+    await send_kudos(db, client, customers, team, saved.survey, saved.response, saved.band, now)
+    if homes is not None and not saved.survey.is_test:
+        homes.answer_changed(saved.survey.team, saved.survey.agent_id)
+
+
+def form_user(answered: Answered) -> str:
+    """Who sent the form: only the survey's customer gets this far."""
+    return str(answered.survey.customer_id)
+
+
+async def _save_with_retries(
+    db: Database, answered: Answered, form: FollowUpForm, now: datetime
+) -> Answered | None:
+    for delay in SAVE_RETRY_DELAYS:
+        try:
+            return await save_follow_up(db, answered, form, now)
+        except Exception as exc:
+            log.warning(
+                "follow-up save retry survey=%s error=%s", answered.survey.token, type(exc).__name__
+            )
+            await asyncio.sleep(delay)
+    return await save_follow_up(db, answered, form, now)

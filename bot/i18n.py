@@ -76,6 +76,17 @@ def resolve_language(*candidates: str | None) -> str:
     return SOURCE_LANGUAGE
 
 
+def chosen_locale(*candidates: str | None) -> str:
+    """The first candidate we ship a catalogue for, as given ('es-MX' keeps Mexican
+    number formats), else English: what a survey stores to speak to its customer later."""
+    for candidate in candidates:
+        if candidate and shipped_language(candidate):
+            tag = candidate.strip()
+            # Survey.locale holds 16 characters; a longer tag keeps only its language.
+            return tag if len(tag) <= 16 else resolve_language(tag)
+    return SOURCE_LANGUAGE
+
+
 @lru_cache(maxsize=len(LANGUAGES))
 def translations(language: str) -> gettext.NullTranslations:
     """The compiled catalogue of a shipped language (see resolve_language)."""
@@ -117,14 +128,22 @@ def formatting_locale(locale: str | None) -> Locale:
     return own if own.language == shipped.language and same_script else shipped
 
 
-def format_number(value: Number, locale: str | None) -> str:
-    """1234.5 -> '1,234.5' in English, '1.234,5' in German."""
-    return numbers.format_decimal(value, locale=formatting_locale(locale))
+def format_number(value: Number, locale: str | None, *, decimals: int | None = None) -> str:
+    """1234.5 -> '1,234.5' in English, '1.234,5' in German; `decimals` fixes the digits
+    after the separator (5.25 with 1 -> '5.3', '5,3')."""
+    if decimals is None:
+        return numbers.format_decimal(value, locale=formatting_locale(locale))
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return numbers.format_decimal(value, format=pattern, locale=formatting_locale(locale))
 
 
-def format_percent(value: Number, locale: str | None) -> str:
-    """A fraction as a percentage: 0.82 -> '82%' in English, '82 %' in French."""
-    return numbers.format_percent(value, locale=formatting_locale(locale))
+def format_percent(value: Number, locale: str | None, *, up_to_decimals: int = 0) -> str:
+    """A fraction as a percentage: 0.82 -> '82%' in English, '82 %' in French; with
+    `up_to_decimals` 0.825 -> '82.5%', '82,5 %', and 0.82 stays '82%'."""
+    rounded = Decimal(str(round(float(value) * 100, up_to_decimals))) / 100
+    return numbers.format_percent(
+        rounded, locale=formatting_locale(locale), decimal_quantization=False
+    )
 
 
 def format_currency(amount: Number, currency: str, locale: str | None) -> str:
@@ -132,6 +151,34 @@ def format_currency(amount: Number, currency: str, locale: str | None) -> str:
     return numbers.format_currency(amount, currency, locale=formatting_locale(locale))
 
 
+def format_money(amount: Number, currency: str, locale: str | None) -> str:
+    """Like format_currency, without cents on a whole amount: '€570', '570 €', '€11.40'."""
+    cents = round(float(amount), 2)
+    if not cents.is_integer():
+        return format_currency(cents, currency, locale)
+    where = formatting_locale(locale)
+    pattern = where.currency_formats["standard"].pattern
+    whole = re.sub(r"\.0+", "", pattern)
+    return numbers.format_currency(
+        int(cents), currency, format=whole, locale=where, currency_digits=False
+    )
+
+
+def is_currency(code: str) -> bool:
+    """An ISO 4217 code Babel knows ('EUR', 'JPY')."""
+    return code in numbers.list_currencies()
+
+
 def format_date(day: date | datetime, locale: str | None, length: str = "medium") -> str:
     """A calendar date ('Nov 23, 2026', '23.11.2026'); length is short, medium, long or full."""
     return dates.format_date(day, format=length, locale=formatting_locale(locale))
+
+
+def format_day_month(day: date, locale: str | None) -> str:
+    """A day without its year, as the language writes it: 'Nov 23', '23 lis', '11月23日'."""
+    return dates.format_skeleton("MMMd", day, locale=formatting_locale(locale))
+
+
+def format_days(first: date, last: date, locale: str | None) -> str:
+    """A run of days: 'Nov 16 – 22, 2026', '16–22 lis 2026', '2026年11月16日～22日'."""
+    return dates.format_interval(first, last, "yMMMd", locale=formatting_locale(locale))

@@ -24,3 +24,19 @@ ALERT_RESOLVE = "alert_resolve"
 
 def survey_score_action(score: int) -> str:
     return f"{SURVEY_SCORE_PREFIX}{score}"
+
+
+# App Home and what opens from it.
+HOME_DRILL = "home_drill"  # value: JSON of the drill-down asked for
+HOME_SETTINGS = "home_team_settings"  # value: the team's name
+HOME_TEST_SURVEY = "home_test_survey"  # value: the team's name
+DRILL_REASON = "drill_reason"
+DRILL_AGENT = "drill_agent"
+DRILL_PAGE = "drill_page"
+DRILL_CLEAR = "drill_clear"
+VIEW_DRILL = "home_drill_down"
+VIEW_TEAM_SETTINGS = "home_team_settings"
+VIEW_TEST_SURVEY = "home_test_survey"
+VIEW_NOT_ALLOWED = "home_not_allowed"
+TEST_SURVEY_LANGUAGE_BLOCK = "test_survey_language"
+TEST_SURVEY_LANGUAGE_ACTION = "language"

@@ -12,7 +12,9 @@ import json
 import logging
 import os
 import re
+import traceback
 from collections.abc import Mapping
+from types import TracebackType
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -63,6 +65,57 @@ def log_failure(log: logging.Logger, message: str, error: BaseException, **value
         log.error(message, extra=fields(**values, error=type(error).__name__), exc_info=error)
 
 
+# Errors raised by the database drivers and SQLAlchemy: their message can quote stored
+# values (PostgreSQL's DETAIL "Failing row contains (...)", "Key (email)=(...)"), which
+# hide_parameters does not cover. A traceback names them by class and SQLSTATE only.
+_DATABASE_MODULES = ("asyncpg", "sqlalchemy", "sqlite3", "aiosqlite")
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+
+def _withholds_message(error: BaseException) -> bool:
+    return type(error).__module__.split(".")[0] in _DATABASE_MODULES
+
+
+_CAUSE = "The above exception was the direct cause of the following exception:"
+_CONTEXT = "During handling of the above exception, another exception occurred:"
+
+
+def _chain(error: BaseException) -> list[tuple[BaseException, str | None]]:
+    """The exceptions a traceback shows, oldest first, each with the line printed before it."""
+    newest_first: list[tuple[BaseException, str | None]] = []
+    current: BaseException | None = error
+    seen: set[int] = set()
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        link: str | None = None
+        older: BaseException | None = None
+        if current.__cause__ is not None:
+            link, older = _CAUSE, current.__cause__
+        elif current.__context__ is not None and not current.__suppress_context__:
+            link, older = _CONTEXT, current.__context__
+        newest_first.append((current, link))
+        current = older
+    return list(reversed(newest_first))
+
+
+def safe_traceback(error: BaseException) -> str:
+    """Python's traceback, except that database errors show no message, only their code."""
+    parts: list[str] = []
+    for exc, link in _chain(error):
+        if link:
+            parts.append(f"\n{link}\n\n")
+        parts.append("Traceback (most recent call last):\n")
+        parts.extend(traceback.format_tb(exc.__traceback__))
+        if _withholds_message(exc):
+            name = f"{type(exc).__module__}.{type(exc).__qualname__}"
+            code = getattr(exc, "sqlstate", None) or getattr(exc, "code", None)
+            parts.append(f"{name}: (message withheld: it may quote stored values) code={code}\n")
+        else:
+            parts.extend(traceback.format_exception_only(exc))
+    return "".join(parts).rstrip("\n")
+
+
 class KeyValueFormatter(logging.Formatter):
     """`<time> level=.. logger=.. <message> key=value ...`, one line before any traceback."""
 
@@ -80,7 +133,15 @@ class KeyValueFormatter(logging.Formatter):
         if pairs:
             line.msg = f"{line.msg} {pairs}" if line.msg else pairs
         line.args = None
+        # Another handler may have cached its own rendering of the traceback on the record.
+        line.exc_text = None
         return super().format(line)
+
+    def formatException(self, ei: Any) -> str:
+        error = ei[1] if isinstance(ei, tuple) else None
+        if isinstance(error, BaseException):
+            return safe_traceback(error)
+        return super().formatException(ei)
 
 
 def configure_logging() -> None:

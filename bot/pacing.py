@@ -35,26 +35,30 @@ class Tier:
 
 # Per workspace and method (SLACK.md; Slack's rate-limit reference). Methods not
 # listed (auth.test, chat.getPermalink, apps.connections.open, oauth.*) are not paced.
-TIER_2 = Tier(20, 2)
-TIER_3 = Tier(50, 2)
-TIER_4 = Tier(100, 2)
+# Methods used in bulk (a burst of surveys) take a small burst and keep the most of
+# the sustained rate; methods a person waits on (a click's thank-you, a modal) take a
+# larger burst, since they rarely run at the limit for long.
+BULK_3 = Tier(50, 2)
+BULK_4 = Tier(100, 2)
+INTERACTIVE_3 = Tier(50, 10)
+INTERACTIVE_4 = Tier(100, 10)
 SLACK_TIERS: dict[str, Tier] = {
-    "users.info": TIER_4,
-    "users.lookupByEmail": TIER_3,
-    "conversations.open": TIER_3,
-    "conversations.history": TIER_3,
-    "conversations.replies": TIER_3,
+    "users.info": BULK_4,
+    "users.lookupByEmail": BULK_3,
+    "conversations.open": BULK_3,
+    "conversations.history": BULK_3,
+    "conversations.replies": BULK_3,
     # "Several hundred a minute" per workspace: the low end.
     "chat.postMessage": Tier(300, 10),
-    "chat.update": TIER_3,
-    "chat.postEphemeral": TIER_4,
-    "views.open": TIER_4,
-    "views.push": TIER_4,
-    "views.update": TIER_4,
-    "views.publish": TIER_4,
-    "files.getUploadURLExternal": TIER_4,
-    "files.completeUploadExternal": TIER_4,
-    "reactions.get": TIER_3,
+    "chat.update": INTERACTIVE_3,
+    "chat.postEphemeral": INTERACTIVE_4,
+    "views.open": INTERACTIVE_4,
+    "views.push": INTERACTIVE_4,
+    "views.update": INTERACTIVE_4,
+    "views.publish": INTERACTIVE_4,
+    "files.getUploadURLExternal": BULK_4,
+    "files.completeUploadExternal": BULK_4,
+    "reactions.get": BULK_3,
 }
 # ~1 message a second into one channel (a DM or a thread's channel).
 PER_CHANNEL: dict[str, Tier] = {"chat.postMessage": Tier(60, 1)}
@@ -91,9 +95,13 @@ class ReservingGCRA(GCRA):
         return booked, Decision(retry_after_ms=decision.retry_after_ms)
 
 
+def _hashed(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:16]
+
+
 def workspace_key(token: str | None) -> str:
     """A workspace's key: its bot token, hashed (never stored or logged as such)."""
-    return hashlib.sha256((token or "").encode()).hexdigest()[:16]
+    return _hashed(token or "")
 
 
 class Pacer:
@@ -102,7 +110,7 @@ class Pacer:
         stores: PaceStores,
         *,
         compression: float = 1.0,
-        history_per_minute: int = TIER_3.per_minute,
+        history_per_minute: int = BULK_3.per_minute,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._stores = stores
@@ -110,7 +118,7 @@ class Pacer:
         self._clock = clock
         tiers = dict(SLACK_TIERS)
         for method in HISTORY_METHODS:
-            tiers[method] = Tier(history_per_minute, min(TIER_3.burst, history_per_minute))
+            tiers[method] = Tier(history_per_minute, min(BULK_3.burst, history_per_minute))
         self._rates = {method: tier_rate(tier, compression) for method, tier in tiers.items()}
         self._channel_rates = {m: tier_rate(t, compression) for m, t in PER_CHANNEL.items()}
 
@@ -124,7 +132,9 @@ class Pacer:
             keys.append((f"{workspace}:{method}", rate))
         channel_rate = self._channel_rates.get(method)
         if channel_rate is not None and channel:
-            keys.append((f"{workspace}:{method}:{channel}", channel_rate))
+            # Hashed: a DM's channel is the customer's user id, and `forget` finds no
+            # person in the pace table.
+            keys.append((f"{workspace}:{method}:{_hashed(channel)}", channel_rate))
         return keys
 
     def paces(self, method: str) -> bool:

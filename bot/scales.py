@@ -28,7 +28,7 @@ class Scale:
     low_max: int  # scores up to this one are low: follow-up question and agent alert
     high_min: int  # scores from this one up ask what went well and feed the good news
     satisfied_min: int  # scores from this one up count as satisfied / easy
-    formula: str
+    formula: str  # a msgid: agents read it in the team's language
 
     def is_low(self, score: int) -> bool:
         return score <= self.low_max
@@ -84,7 +84,7 @@ CSAT = Scale(
     low_max=2,
     high_min=5,
     satisfied_min=4,
-    formula="CSAT % = answers of 4 or 5 ÷ all answers × 100",
+    formula=N_("CSAT % = answers of 4 or 5 ÷ all answers × 100"),
 )
 
 CES = Scale(
@@ -104,7 +104,7 @@ CES = Scale(
     low_max=3,
     high_min=6,
     satisfied_min=5,
-    formula="CES = mean of answers (1–7); easy % = answers of 5–7 ÷ all answers × 100",
+    formula=N_("CES = mean of answers (1–7); easy % = answers of 5–7 ÷ all answers × 100"),
 )
 
 NPS = Scale(
@@ -116,7 +116,7 @@ NPS = Scale(
     low_max=6,
     high_min=9,
     satisfied_min=9,
-    formula="NPS = % promoters (9–10) − % detractors (0–6)",
+    formula=N_("NPS = % promoters (9–10) − % detractors (0–6)"),
 )
 
 SCALES: dict[SurveyKind, Scale] = {s.kind: s for s in (CSAT, CES, NPS)}

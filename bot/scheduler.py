@@ -93,27 +93,9 @@ class Scheduler:
 
         catch_up = started + timedelta(seconds=services.settings.digest_catch_up_seconds)
         for team in services.teams.teams:
-            if not team.digest_channel:
-                continue
             # The first run is the catch-up: a bot that was down at the team's moment
             # still posts that week's digest, and the rows make a run at any time safe.
-            scheduler.add_job(
-                _timed(_for_team(post_weekly_digest, services, team), services),
-                digest_trigger(team),
-                id=f"digest:{team.name}",
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=int(DIGEST_MISFIRE_GRACE.total_seconds()),
-                next_run_time=catch_up,
-            )
-            scheduler.add_job(
-                _for_team(retry_refused_digests, services, team),
-                "interval",
-                seconds=DIGEST_RETRY_INTERVAL.total_seconds(),
-                id=f"digest_retry:{team.name}",
-                max_instances=1,
-                coalesce=True,
-            )
+            _add_digest_jobs(scheduler, services, team, first_run=catch_up)
         for job in scheduler.get_jobs():
             job.modify(func=self._tracked(job.func))
         scheduler.start()
@@ -130,6 +112,22 @@ class Scheduler:
                 self._running.discard(task)
 
         return run
+
+    def reschedule_digest(self, services: Services, team: Team) -> None:
+        """A team's digest moment or channel changed in App Home: its jobs follow at once."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        job_ids = (f"digest:{team.name}", f"digest_retry:{team.name}")
+        for job_id in job_ids:
+            if scheduler.get_job(job_id) is not None:
+                scheduler.remove_job(job_id)
+        _add_digest_jobs(scheduler, services, team, first_run=None)
+        for job_id in job_ids:
+            job = scheduler.get_job(job_id)
+            if job is not None:
+                job.modify(func=self._tracked(job.func))
+        log.info("digest rescheduled team=%s schedule=%s", team.name, team.digest_schedule)
 
     def jobs(self) -> list[Job]:
         """The scheduled jobs (empty before start); for the operator and the tests."""
@@ -152,7 +150,11 @@ _TeamJob = Callable[[Database, AsyncWebClient, CustomerDirectory, Team, datetime
 
 def _for_team(job: _TeamJob, services: Services, team: Team) -> Callable[[], Awaitable[int]]:
     async def run() -> int:
-        return await job(services.db, services.client, services.customers, team, services.clock())
+        # The team as saved now: a change in App Home applies to the very next run.
+        current = services.teams.by_name(team.name) or team
+        return await job(
+            services.db, services.client, services.customers, current, services.clock()
+        )
 
     return run
 
@@ -166,6 +168,31 @@ def _timed(job: Callable[[], Awaitable[int]], services: Services) -> Callable[[]
             services.metrics.digest_duration.observe(time.perf_counter() - started)
 
     return run
+
+
+def _add_digest_jobs(
+    scheduler: AsyncIOScheduler, services: Services, team: Team, *, first_run: datetime | None
+) -> None:
+    if not team.digest_channel:
+        return
+    when = {"next_run_time": first_run} if first_run is not None else {}
+    scheduler.add_job(
+        _timed(_for_team(post_weekly_digest, services, team), services),
+        digest_trigger(team),
+        id=f"digest:{team.name}",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=int(DIGEST_MISFIRE_GRACE.total_seconds()),
+        **when,
+    )
+    scheduler.add_job(
+        _for_team(retry_refused_digests, services, team),
+        "interval",
+        seconds=DIGEST_RETRY_INTERVAL.total_seconds(),
+        id=f"digest_retry:{team.name}",
+        max_instances=1,
+        coalesce=True,
+    )
 
 
 def _log_job_error(event: JobExecutionEvent) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from bot.i18n import N_
 from bot.scales import REASONS, Scale, SurveyKind, scale_for
 
 DEFAULT_CHURN_PROBABILITY = 0.95
@@ -22,11 +23,14 @@ UNCERTAIN_BELOW = 10
 # A change smaller than this reads as "no change": half a point of CSAT % or NPS.
 FLAT_WITHIN_POINTS = 0.5
 
-DRIVER_FORMULA = (
-    "impact = share of answers citing the reason × (overall score − score of those answers)"
+# Formulas are shown to the team in its language: msgids, translated where shown.
+DRIVER_FORMULA = N_(
+    "without a reason = the score counted again leaving out the answers that cited it"
 )
-RESPONSE_RATE_FORMULA = "response rate = answered ÷ delivered surveys × 100"
-REVENUE_AT_RISK_FORMULA = "revenue at risk = monthly value of dissatisfied customers × churn"
+RESPONSE_RATE_FORMULA = N_("response rate = answered ÷ delivered surveys × 100")
+REVENUE_AT_RISK_FORMULA = N_(
+    "revenue at risk = monthly value of unhappy customers × chance of losing one"
+)
 
 
 def _require_kind(counts: ScoreCounts, kind: SurveyKind) -> None:
@@ -299,6 +303,49 @@ def rank_key_drivers(
             drivers.append(DriverImpact(stat.reason, stat.mentions, impact))
     drivers.sort(key=lambda d: (-round(d.impact, 9), -d.mentions, d.reason))
     return drivers[:top]
+
+
+def score_without(overall: ScoreCounts, cited: ScoreCounts) -> float | None:
+    """The headline counted again without the answers in `cited` (a reason's answers):
+    exact, from the histograms. ``None`` when nothing would be left."""
+    _require_kind(cited, overall.kind)
+    rest = {s: n - cited.counts.get(s, 0) for s, n in overall.counts.items()}
+    if any(n < 0 for n in rest.values()) or cited.total > overall.total:
+        raise ValueError("the cited answers are not a part of the overall answers")
+    return headline(ScoreCounts(overall.kind, rest))
+
+
+@dataclass(frozen=True)
+class Counterfactual:
+    """A reason that pulls the score down, in the digest's plain words: the score the
+    period would have had without the answers citing it."""
+
+    reason: str
+    mentions: int
+    score: float  # the period's headline
+    without: float | None  # None: every answer cited it
+
+    @property
+    def gain(self) -> float:
+        return math.inf if self.without is None else self.without - self.score
+
+
+def rank_counterfactuals(
+    reason_stats: Iterable[ReasonStat], overall: ScoreCounts, top: int = 3
+) -> list[Counterfactual]:
+    """The reasons of rank_key_drivers, ordered by how much higher the score would be
+    without their answers (the figure the digest shows), then mentions, then code."""
+    score = headline(overall)
+    if score is None:
+        return []
+    stats = {stat.reason: stat for stat in reason_stats}
+    pulling = rank_key_drivers(stats.values(), overall, top=len(stats))
+    found = [
+        Counterfactual(d.reason, d.mentions, score, score_without(overall, stats[d.reason].counts))
+        for d in pulling
+    ]
+    found.sort(key=lambda c: (-round(c.gain, 9), -c.mentions, c.reason))
+    return found[:top]
 
 
 @dataclass(frozen=True)

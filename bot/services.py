@@ -8,17 +8,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from aiohttp import web
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import utcnow
 from bot.customers import CustomerDirectory
 from bot.dispatcher import Dispatcher
+from bot.home_refresh import HomeRefresh
+from bot.home_views import HomeDeps
 from bot.inflight import InFlight
 from bot.metrics import Metrics
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack import PacedWebClient
 from bot.surveys import CloseResult, CloseStatus
-from bot.teams import Teams
+from bot.team_settings import saved_teams
+from bot.teams import Team, Teams
 from bot.workspace import Workspace
 from storage.db import Database
 from storage.migrations import migrate
@@ -43,11 +47,14 @@ class Services:
     in_flight: InFlight = field(default_factory=InFlight)
     workspace: Workspace | None = None
     metrics: Metrics = field(default_factory=Metrics)
+    homes: HomeRefresh | None = None
 
     async def start(self) -> None:
         await migrate(self.db)
         if self.workspace is not None:
             await self.workspace.verify()  # a refused token stops the start here
+        # The teams file seeds the database once; from then on App Home's saves count.
+        self.use_teams(await saved_teams(self.db, self.teams, self.clock()))
         self.dispatcher.start()
         self.scheduler.start(self)
 
@@ -60,6 +67,19 @@ class Services:
         ):
             self.dispatcher.wake_at(result.send_after)
 
+    def home_deps(self, client: AsyncWebClient | None = None) -> HomeDeps:
+        """What Home's actions need, with the teams as saved right now."""
+        return HomeDeps(self.db, client or self.client, self.customers, self.teams, self.homes)
+
+    def use_teams(self, teams: Teams) -> None:
+        self.teams = teams
+        self.dispatcher.teams = teams
+
+    def use_team(self, team: Team) -> None:
+        """A team's settings were saved: the next survey, alert and digest use them."""
+        self.use_teams(Teams(tuple(team if t.name == team.name else t for t in self.teams.teams)))
+        self.scheduler.reschedule_digest(self, team)
+
     async def stop(self) -> None:
         # Clicks already acked finish their thank-you and alert; deliveries under way
         # finish; unsent surveys stay in the outbox.
@@ -67,6 +87,8 @@ class Services:
             log.warning("stopping with listener work unfinished count=%d", self.in_flight.running)
         await self.scheduler.shutdown()
         await self.dispatcher.stop(grace=SHUTDOWN_GRACE_SECONDS)
+        if self.homes is not None:
+            await self.homes.close()
         await self.db.dispose()
 
 

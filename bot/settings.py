@@ -103,6 +103,13 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SURVEYBOT_TOKEN_RECHECK", "token_recheck_seconds"),
     )
 
+    # At most one App Home publish per person in this many seconds: a busy hour of
+    # answers stays within views.publish's limit (Tier 4). Tests shorten it.
+    home_refresh_seconds: float = Field(
+        default=15.0,
+        validation_alias=AliasChoices("SURVEYBOT_HOME_REFRESH", "home_refresh_seconds"),
+    )
+
     def _missing(self, *names: str) -> list[str]:
         return [name for name in names if not getattr(self, name.lower())]
 

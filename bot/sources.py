@@ -9,6 +9,7 @@ from datetime import datetime
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.i18n import N_, format_percent, plural_translator, translator
 from bot.surveys import ClosedConversation, CloseResult, CloseStatus, close_conversation
 from bot.teams import Team, Teams
 from storage.db import Database
@@ -19,7 +20,8 @@ log = logging.getLogger("surveybot.sources")
 
 @dataclass(frozen=True)
 class NotClosed:
-    """Why a close request did nothing, in words the agent can act on."""
+    """Why a close request did nothing, in words the agent can act on (a msgid: the
+    notice translates it into the team's language)."""
 
     reason: str
 
@@ -59,7 +61,7 @@ async def close_from_slack(
     """
     team = teams.by_support_channel(channel_id)
     if team is None:
-        return NotClosed("This channel is not a support channel of any surveybot team.")
+        return NotClosed(N_("This channel is not a support channel of any surveybot team."))
     root_ts = thread_ts or message_ts
     customer = message_author if root_ts == message_ts else None
     if customer is None:
@@ -72,17 +74,17 @@ async def close_from_slack(
                 exc.response.get("error"),
             )
             return NotClosed(
-                "I could not read this conversation's first message, so nothing was closed."
+                N_("I could not read this conversation's first message, so nothing was closed.")
             )
         if not is_root:
-            return NotClosed("Only the first message of a conversation can close it.")
+            return NotClosed(N_("Only the first message of a conversation can close it."))
     if not customer:
         return NotClosed(
-            "This conversation was not started by a person, so there is nobody to survey."
+            N_("This conversation was not started by a person, so there is nobody to survey.")
         )
     if customer == closer_id and not skip_survey:
         return NotClosed(
-            "Only someone from the support team can close a conversation with a survey."
+            N_("Only someone from the support team can close a conversation with a survey.")
         )
     return await close_conversation(
         db,
@@ -116,31 +118,57 @@ def reaction_meaning(teams: Teams, channel_id: str, reaction: str) -> tuple[Team
 def close_notice(
     result: CloseResult | NotClosed, team: Team | None, customer_id: str | None
 ) -> str:
-    """What the agent who closed the conversation is told, privately."""
+    """What the agent who closed the conversation is told, privately, in the team's language."""
+    language = team.language if team else None
+    _, ngettext = translator(language), plural_translator(language)
     if isinstance(result, NotClosed):
-        return result.reason
-    who = f"<@{customer_id}>" if customer_id else "The customer"
-    where = "in the thread" if team and team.delivery is Delivery.THREAD else "by direct message"
+        return _(result.reason)
+    who = f"<@{customer_id}>" if customer_id else _("The customer")
+    in_thread = bool(team and team.delivery is Delivery.THREAD)
     match result.status:
         case CloseStatus.SCHEDULED:
             delay = team.delay_minutes if team else 0
-            when = f"in {delay} minutes" if delay else "now"
-            return f"Closed. {who} gets a short survey {where} {when} (quiet hours respected)."
+            if not delay:
+                notice = (
+                    _("Closed. {customer} gets a short survey in the thread now.")
+                    if in_thread
+                    else _("Closed. {customer} gets a short survey by direct message now.")
+                )
+            elif in_thread:
+                notice = ngettext(
+                    "Closed. {customer} gets a short survey in the thread in {count} minute.",
+                    "Closed. {customer} gets a short survey in the thread in {count} minutes.",
+                    delay,
+                )
+            else:
+                notice = ngettext(
+                    "Closed. {customer} gets a short survey by direct message in {count} minute.",
+                    "Closed. {customer} gets a short survey by direct message in {count} minutes.",
+                    delay,
+                )
+            quiet = _("Quiet hours are respected.")
+            return f"{notice.format(customer=who, count=delay)} {quiet}"
         case CloseStatus.DUPLICATE:
-            return "This conversation was already closed; its survey is not sent twice."
+            return _("This conversation was already closed; its survey is not sent twice.")
         case CloseStatus.THROTTLED:
             days = team.throttle_days if team else 0
-            return f"Closed. No survey this time: {who} was already asked in the last {days} days."
+            return ngettext(
+                "Closed. No survey this time: {customer} was already asked in the last {count} "
+                "day.",
+                "Closed. No survey this time: {customer} was already asked in the last {count} "
+                "days.",
+                days,
+            ).format(customer=who, count=days)
         case CloseStatus.TOO_LATE:
-            return "Closed. No survey: it is too long since this conversation ended."
+            return _("Closed. No survey: it is too long since this conversation ended.")
         case CloseStatus.SKIPPED:
-            return "Closed without a survey."
+            return _("Closed without a survey.")
         case CloseStatus.NOT_SAMPLED:
-            share = round((team.sample_rate if team else 1) * 100)
-            return (
-                "Closed. This one was not picked for a survey "
-                f"(the team surveys {share} % of conversations)."
-            )
+            share = format_percent(team.sample_rate if team else 1, language)
+            return _(
+                "Closed. This one was not picked for a survey (the team surveys {share} of "
+                "conversations)."
+            ).format(share=share)
         case CloseStatus.OWN_CONVERSATION:
-            return "Closed without a survey: agents never rate their own conversations."
-    return "Closed."
+            return _("Closed without a survey: agents never rate their own conversations.")
+    return _("Closed.")

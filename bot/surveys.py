@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot import timing
+from bot.customers import CustomerDirectory
 from bot.scales import SurveyKind
 from bot.teams import Team
+from storage import customers as people
 from storage import surveys as store
 from storage.db import Database
 from storage.statuses import ConversationOutcome, Delivery, Source, SurveyStatus
@@ -23,6 +25,7 @@ class CloseStatus(StrEnum):
     DUPLICATE = "duplicate"
     THROTTLED = "throttled"
     TOO_LATE = "too_late"  # reported after the survey would have expired: never sent
+    UNREACHABLE = "unreachable"  # no Slack account has the customer's email: never sent
     SKIPPED = "skipped"  # closed with the skip reaction: no survey wanted
     NOT_SAMPLED = "not_sampled"
     OWN_CONVERSATION = "own_conversation"  # agents never rate their own conversations
@@ -48,13 +51,6 @@ class ClosedConversation:
     skip_survey: bool = False
 
     @property
-    def customer_key(self) -> str:
-        key = self.customer_id or (self.customer_email or "").lower()
-        if not key:
-            raise ValueError("a closed conversation needs a customer")
-        return key
-
-    @property
     def closed_by_customer(self) -> bool:
         same_id = self.agent_id is not None and self.agent_id == self.customer_id
         same_email = (
@@ -70,7 +66,10 @@ WITH_SURVEY_ROW: dict[CloseStatus, SurveyStatus] = {
     CloseStatus.SCHEDULED: SurveyStatus.SCHEDULED,
     CloseStatus.THROTTLED: SurveyStatus.THROTTLED,
     CloseStatus.TOO_LATE: SurveyStatus.TOO_LATE,
+    CloseStatus.UNREACHABLE: SurveyStatus.UNREACHABLE,
 }
+# What a stored survey's status says about the close (the throttle is decided in storage).
+CLOSE_STATUS_OF: dict[SurveyStatus, CloseStatus] = {v: k for k, v in WITH_SURVEY_ROW.items()}
 # What the conversation row says about a close without a survey.
 WITHOUT_SURVEY: dict[CloseStatus, ConversationOutcome] = {
     CloseStatus.SKIPPED: ConversationOutcome.SKIPPED,
@@ -96,20 +95,46 @@ def _decide(closed: ClosedConversation) -> CloseStatus:
     return CloseStatus.SCHEDULED
 
 
+async def _customer_id(
+    db: Database, closed: ClosedConversation, customers: CustomerDirectory | None, now: datetime
+) -> str | None:
+    """The customer's Slack id: given, linked to their email before, or already looked up.
+
+    Never asks Slack: a close is answered at once; delivery looks the email up.
+    """
+    email = closed.customer_email
+    if closed.customer_id or not email:
+        if closed.customer_id and email:
+            await people.link_email(db, email, closed.customer_id, now)
+        return closed.customer_id
+    known = await people.slack_id_for_email(db, email)
+    if known is None and customers is not None:
+        known = customers.known_user_id_for_email(email)
+    return known
+
+
 async def close_conversation(
-    db: Database, closed: ClosedConversation, now: datetime
+    db: Database,
+    closed: ClosedConversation,
+    now: datetime,
+    customers: CustomerDirectory | None = None,
 ) -> CloseResult:
     """Record a closed conversation and schedule its one survey.
 
     Safe to call again with the same close: the second call stores nothing and
-    answers `duplicate` with the first survey's id.
+    answers `duplicate` with the first survey's id. A customer is one person whether
+    named by Slack id or email: the throttle looks at every name they are known by.
     """
     team = closed.team
+    customer_id = await _customer_id(db, closed, customers, now)
     status = _decide(closed)
-    if status is CloseStatus.SCHEDULED and team.throttle_days > 0:
-        since = now - timedelta(days=team.throttle_days)
-        if await store.customer_asked_since(db, closed.customer_key, since):
-            status = CloseStatus.THROTTLED
+    if (
+        status is CloseStatus.SCHEDULED
+        and customer_id is None
+        and customers is not None
+        and customers.known_without_account(closed.customer_email or "")
+    ):
+        status = CloseStatus.UNREACHABLE
     if (
         status is CloseStatus.SCHEDULED
         and timing.expires_at(closed.closed_at, team.expire_days) <= now
@@ -140,8 +165,8 @@ async def close_conversation(
             token=secrets.token_urlsafe(12),
             team=team.name,
             kind=(closed.kind or team.survey).value,
-            customer_key=closed.customer_key,
-            customer_id=closed.customer_id,
+            customer_key=people.stable_key(customer_id, closed.customer_email),
+            customer_id=customer_id,
             customer_email=closed.customer_email,
             agent_id=closed.agent_id,
             locale=closed.locale,
@@ -155,21 +180,23 @@ async def close_conversation(
             expires_at=timing.expires_at(closed.closed_at, team.expire_days),
         )
 
-    recorded = await store.record_close(db, conversation, survey)
+    throttle_since = now - timedelta(days=team.throttle_days) if team.throttle_days > 0 else None
+    recorded = await store.record_close(db, conversation, survey, throttle_since=throttle_since)
     if not recorded.created:
         existing = recorded.survey
         log.info(
-            "close duplicate source=%s conversation=%s survey=%s",
+            "close duplicate source=%s survey=%s",
             closed.source,
-            closed.external_id,
             existing.token if existing else None,
         )
         return CloseResult(CloseStatus.DUPLICATE, existing.token if existing else None)
 
+    if recorded.survey is not None:
+        status = CLOSE_STATUS_OF.get(recorded.survey.status, status)
     log.info(
-        "close recorded source=%s conversation=%s team=%s status=%s survey=%s",
+        # By the survey's token only: a helpdesk's conversation id can name its customer.
+        "close recorded source=%s team=%s status=%s survey=%s",
         closed.source,
-        closed.external_id,
         team.name,
         status,
         survey.token if survey else None,
@@ -187,3 +214,40 @@ async def customer_wrote_again(db: Database, channel_id: str, thread_ts: str, us
             "survey cancelled channel=%s thread=%s reason=customer_wrote", channel_id, thread_ts
         )
     return cancelled
+
+
+async def send_test_survey(
+    db: Database, team: Team, lead_id: str, language: str, now: datetime
+) -> str:
+    """A lead's test survey: goes out by DM at once, like a customer's, and is never counted.
+
+    It skips the throttle, the sample and the delay (the lead asked for it now), and
+    credits no agent. Answers its token.
+    """
+    token = secrets.token_urlsafe(12)
+    conversation = store.NewConversation(
+        source=Source.TEST,
+        external_id=f"test:{token}",
+        team=team.name,
+        customer_id=lead_id,
+        closed_at=now,
+        locale=language,
+        outcome=ConversationOutcome.SURVEY,
+    )
+    survey = store.NewSurvey(
+        token=token,
+        team=team.name,
+        kind=team.survey.value,
+        customer_key=lead_id,
+        customer_id=lead_id,
+        locale=language,
+        delivery=Delivery.DM,
+        status=SurveyStatus.SCHEDULED,
+        created_at=now,
+        send_after=now,
+        expires_at=timing.expires_at(now, team.expire_days),
+        is_test=True,
+    )
+    await store.record_close(db, conversation, survey)
+    log.info("test survey scheduled team=%s lead=%s survey=%s", team.name, lead_id, token)
+    return token

@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -18,7 +19,9 @@ from pydantic import (
     model_validator,
 )
 
+from bot.i18n import is_currency
 from bot.scales import CES, SurveyKind
+from bot.scoring import DEFAULT_CHURN_PROBABILITY
 from storage.statuses import Delivery
 
 _HHMM = r"([01]\d|2[0-3]):[0-5]\d"
@@ -59,6 +62,31 @@ class Team(BaseModel):
     leads: tuple[str, ...] = ()
     # The score the team aims for: CSAT % (0–100) or mean CES (1–7); digests compare with it.
     target: float | None = None
+    # How the trend is drawn: Slack's native chart block, a PNG upload, or not at all.
+    chart: Literal["native", "image", "none"] = "native"
+    # Revenue at risk: in this ISO 4217 currency, at this chance of losing an unhappy customer.
+    currency: str = "USD"
+    churn_probability: float = DEFAULT_CHURN_PROBABILITY
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if not is_currency(code):
+            raise ValueError(
+                f"{value!r} is not an ISO 4217 currency code (for example 'USD', 'EUR', 'JPY')"
+            )
+        return code
+
+    @field_validator("churn_probability")
+    @classmethod
+    def _probability(cls, value: float) -> float:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(
+                f"{value:g} is not a probability from 0 to 1 (0.95 means a 95 % chance of "
+                "losing an unhappy customer)"
+            )
+        return value
 
     @field_validator("survey")
     @classmethod

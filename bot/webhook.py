@@ -7,16 +7,27 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from bot.scales import SurveyKind
 from bot.surveys import ClosedConversation
 from bot.teams import Teams
+from bot.text import identifier_problem
 from storage.statuses import Source
 
 MAX_SKEW = timedelta(minutes=5)
+# A close is a flat object with two small ones inside; deeper nesting is not a close.
+MAX_DEPTH = 16
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -43,6 +54,18 @@ def signature_problem(
     return None
 
 
+def _identifier(value: str) -> str:
+    problem = identifier_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# Ids end up in the database and in log lines: printable text of a sane length only.
+Identifier = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_identifier)]
+TeamName = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_identifier)]
+
+
 class Person(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -59,21 +82,27 @@ class Person(BaseModel):
 class ConversationClosed(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    conversation_id: str = Field(min_length=1, max_length=200)
+    # Strict: `true` is no id and no amount (lax parsing made them "True" and 1.0).
+    conversation_id: Identifier = Field(strict=True)
     customer: Person
     agent: Person | None = None
-    team: str | None = Field(default=None, min_length=1, max_length=80)
+    team: TeamName | None = Field(default=None, strict=True)
     survey: SurveyKind | None = None
     closed_at: datetime | None = None
-    locale: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
-    customer_value: float | None = Field(default=None, ge=0, le=1e9)
+    locale: str | None = Field(
+        default=None, strict=True, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$"
+    )
+    customer_value: float | None = Field(
+        default=None, strict=True, ge=0, le=1e9, allow_inf_nan=False
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _id_as_text(cls, data: Any) -> Any:
-        # Helpdesks send numeric ids; a number is as good as a string here.
-        if isinstance(data, dict) and isinstance(data.get("conversation_id"), int):
-            data = {**data, "conversation_id": str(data["conversation_id"])}
+        # Helpdesks send numeric ids; a number is as good as a string here (a bool is not).
+        conversation_id = data.get("conversation_id") if isinstance(data, dict) else None
+        if isinstance(conversation_id, int) and not isinstance(conversation_id, bool):
+            data = {**data, "conversation_id": str(conversation_id)}
         return data
 
 
@@ -91,14 +120,33 @@ def _first_error(exc: ValidationError) -> str:
     return f"{field}: {message}"
 
 
+def json_depth(value: object) -> int:
+    """How deeply a parsed JSON value nests, counted without recursion."""
+    deepest = 0
+    todo: list[tuple[object, int]] = [(value, 1)]
+    while todo:
+        current, depth = todo.pop()
+        if isinstance(current, dict | list):
+            deepest = max(deepest, depth)
+            children = current.values() if isinstance(current, dict) else current
+            todo.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def parse_close(body: bytes, teams: Teams, now: datetime) -> ClosedConversation | BadRequest:
     """The body as a close, or what is wrong with it (naming the field)."""
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         return BadRequest("body: not valid JSON")
+    except RecursionError:
+        return BadRequest(f"body: nested deeper than {MAX_DEPTH} levels")
+    except ValueError:  # Python's limit on the digits of an integer (4300)
+        return BadRequest("body: a number has too many digits")
     if not isinstance(data, dict):
         return BadRequest("body: must be a JSON object")
+    if json_depth(data) > MAX_DEPTH:
+        return BadRequest(f"body: nested deeper than {MAX_DEPTH} levels")
     try:
         request = ConversationClosed.model_validate(data)
     except ValidationError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 
-from handlers import actions, events, health, middleware, shortcuts, views, webhooks
+from handlers import actions, events, health, home, middleware, shortcuts, views, webhooks
 
 
 def register(app: AsyncApp) -> None:
@@ -14,6 +14,7 @@ def register(app: AsyncApp) -> None:
     shortcuts.register(app)
     actions.register(app)
     views.register(app)
+    home.register(app)
 
 
 def add_routes(web_app: web.Application) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -16,6 +16,7 @@ from bot.clicks import (
     change_answer_clicked,
     score_clicked,
 )
+from bot.home_views import alert_clicked_in_home
 from bot.services import Services
 from handlers.context import Listener, services_of, tracked
 
@@ -32,6 +33,7 @@ def click_of(body: dict[str, Any], action: dict[str, Any]) -> Click:
         channel_id=container.get("channel_id") or (body.get("channel") or {}).get("id"),
         message_ts=container.get("message_ts"),
         thread_ts=container.get("thread_ts"),
+        view_id=container.get("view_id") if container.get("type") == "view" else None,
     )
 
 
@@ -52,9 +54,20 @@ def _listener(handle: ClickHandler) -> Listener:
     return on_click
 
 
+async def _alert_clicked(
+    s: Services, c: AsyncWebClient, k: Click, action: Literal["claim", "resolve"]
+) -> None:
+    """The same buttons in the alert channel and in a lead's App Home."""
+    if k.view_id is not None:
+        alert_id = int(k.value) if k.value.isdigit() else None
+        await alert_clicked_in_home(s.home_deps(c), k.user_id, action, alert_id, s.clock())
+        return
+    await alert_button_clicked(s.db, c, s.customers, s.teams, action, k, s.clock(), s.homes)
+
+
 ACTION_LISTENERS: dict[str | Any, Listener] = {
     ids.SURVEY_SCORE_PATTERN: _listener(
-        lambda s, c, k: score_clicked(s.db, c, s.customers, s.teams, k, s.clock())
+        lambda s, c, k: score_clicked(s.db, c, s.customers, s.teams, k, s.clock(), s.homes)
     ),
     ids.SURVEY_ADD_COMMENT: _listener(
         lambda s, c, k: add_comment_clicked(s.db, c, s.teams, k, s.clock())
@@ -62,12 +75,8 @@ ACTION_LISTENERS: dict[str | Any, Listener] = {
     ids.SURVEY_CHANGE_ANSWER: _listener(
         lambda s, c, k: change_answer_clicked(s.db, c, s.teams, k, s.clock())
     ),
-    ids.ALERT_CLAIM: _listener(
-        lambda s, c, k: alert_button_clicked(s.db, c, s.customers, "claim", k, s.clock())
-    ),
-    ids.ALERT_RESOLVE: _listener(
-        lambda s, c, k: alert_button_clicked(s.db, c, s.customers, "resolve", k, s.clock())
-    ),
+    ids.ALERT_CLAIM: _listener(lambda s, c, k: _alert_clicked(s, c, k, "claim")),
+    ids.ALERT_RESOLVE: _listener(lambda s, c, k: _alert_clicked(s, c, k, "resolve")),
 }
 
 

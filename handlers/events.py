@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.sources import close_from_slack, close_notice, reaction_meaning
 from bot.surveys import customer_wrote_again
 from handlers.context import Listener, services_of, tracked
+from handlers.home import on_app_home_opened
 
 
 async def on_reaction_added(event: dict[str, Any], context: Any, client: AsyncWebClient) -> None:
@@ -57,6 +58,7 @@ async def on_message(event: dict[str, Any], context: Any) -> None:
 EVENT_LISTENERS: dict[str, Listener] = {
     "reaction_added": on_reaction_added,
     "message": on_message,
+    "app_home_opened": on_app_home_opened,
 }
 
 

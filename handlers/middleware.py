@@ -19,6 +19,10 @@ from handlers.context import services_of
 log = logging.getLogger("surveybot.handlers")
 
 IDEMPOTENT_EVENTS = frozenset({"message"})
+# Requests that act on a workspace's data, so must come from the bot's own workspace.
+WORKSPACE_REQUESTS = frozenset(
+    {"event_callback", "block_actions", "view_submission", "view_closed", "message_action"}
+)
 
 Next = Callable[[], Awaitable[BoltResponse]]
 
@@ -28,7 +32,8 @@ def _dict(value: object) -> dict[str, Any]:
 
 
 def request_ids(body: dict[str, Any]) -> dict[str, str | None]:
-    """What a Slack request is, by its ids only: never its text, values or tokens."""
+    """What a Slack request is, by its ids only: never its text, values, tokens, or who
+    sent it (most clicks are a customer's, and customers' ids stay out of logs)."""
     event = _dict(body.get("event"))
     view = _dict(body.get("view"))
     actions = body.get("actions")
@@ -80,9 +85,29 @@ async def log_request(req: AsyncBoltRequest, resp: BoltResponse, next: Next) -> 
     """
     body = req.body if isinstance(req.body, dict) else {}
     req.context["ack"] = _LoggedAck(
-        {**request_ids(body), "team": req.context.team_id, "user": req.context.user_id},
+        {**request_ids(body), "team": req.context.team_id},
         services_of(req.context).metrics.ack_latency.observe,
     )
+    return await next()
+
+
+async def refuse_other_workspaces(
+    req: AsyncBoltRequest, resp: BoltResponse, next: Next
+) -> BoltResponse:
+    """Ack and drop a request from a workspace other than the token's: nothing is stored.
+
+    The surveys of this process all belong to the workspace of SLACK_BOT_TOKEN (checked
+    with auth.test at start); until that check succeeds there is nothing to compare with.
+    """
+    body = req.body if isinstance(req.body, dict) else {}
+    workspace = services_of(req.context).workspace
+    ours = workspace.team_id if workspace is not None else None
+    if ours and body.get("type") in WORKSPACE_REQUESTS and req.context.team_id != ours:
+        log.warning(
+            "slack request refused reason=other_workspace",
+            extra=fields(**request_ids(body), team=req.context.team_id),
+        )
+        return BoltResponse(status=200, body="")
     return await next()
 
 
@@ -127,11 +152,11 @@ async def log_listener_error(
         error,
         **request_ids(body if isinstance(body, dict) else {}),
         team=request.context.team_id,
-        user=request.context.user_id,
     )
 
 
 def register(app: AsyncApp) -> None:
     app.middleware(log_request)
+    app.middleware(refuse_other_workspaces)
     app.middleware(drop_repeated_events)
     app.error(log_listener_error)

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import ids
 from bot.follow_up import check_follow_up, follow_up_sent
 from bot.follow_up_form import FollowUpForm
+from bot.text import storable
 from handlers.context import services_of, tracked
 
 log = logging.getLogger("surveybot.handlers.views")
@@ -27,7 +28,9 @@ def read_follow_up(state_values: dict[str, Any]) -> FollowUpForm:
         ids.FOLLOW_UP_COMMENT_ACTION, {}
     )
     comment = comment_state.get("value")
-    text = comment.strip() if isinstance(comment, str) else ""
+    # What no database can store (NUL, lone surrogates) is dropped, not refused: nobody
+    # types them on purpose.
+    text = storable(comment).strip() if isinstance(comment, str) else ""
     return FollowUpForm(reasons=reasons, comment=text or None)
 
 
@@ -46,7 +49,7 @@ async def on_follow_up_submitted(
         return
     await ack()
     await follow_up_sent(
-        services.db, client, services.customers, services.teams, checked, form, now
+        services.db, client, services.customers, services.teams, checked, form, now, services.homes
     )
 
 

@@ -35,10 +35,22 @@ MAX_VIEW_BYTES: Final = 250_000
 MAX_MESSAGE_TEXT: Final = 40_000
 MAX_MESSAGE_BLOCK_TEXT: Final = 13_000
 
+# The data_visualization block (docs.slack.dev/reference/block-kit/blocks/data-visualization-block).
+MAX_CHART_TITLE: Final = 50
+MAX_CHART_SERIES: Final = 6
+MAX_CHART_POINTS: Final = 20
+MAX_CHART_LABEL: Final = 20  # series names, category and segment labels
+MAX_AXIS_LABEL: Final = 50
+# Per message, as slack-morphism's model of the block reports it; unverified against
+# Slack itself, and not said for modals or Home.
+MAX_CHARTS_PER_MESSAGE: Final = 2
+SERIES_CHARTS: Final = frozenset({"line", "bar", "area"})
+
 KNOWN_BLOCK_TYPES: Final = frozenset(
     {
         "actions",
         "context",
+        "data_visualization",
         "divider",
         "file",
         "header",
@@ -84,6 +96,10 @@ def validate_blocks(blocks: Any, *, surface: str) -> list[str]:
                 errors.append(f"{where}.block_id: duplicate block_id {block_id!r}")
             seen_block_ids.add(str(block_id))
         errors += _check_block(block, where)
+
+    charts = sum(1 for b in blocks if isinstance(b, dict) and b.get("type") == "data_visualization")
+    if surface == "message" and charts > MAX_CHARTS_PER_MESSAGE:
+        errors.append(f"blocks: {charts} data_visualization blocks > {MAX_CHARTS_PER_MESSAGE}")
 
     if surface == "message":
         total = block_text_length(blocks)
@@ -181,12 +197,93 @@ def _check_block(block: dict[str, Any], where: str) -> list[str]:
         errors += _check_elements(block, where, MAX_ACTIONS_ELEMENTS, "actions")
     elif block_type == "context":
         errors += _check_elements(block, where, MAX_CONTEXT_ELEMENTS, "context")
+    elif block_type == "data_visualization":
+        errors += check_chart(block, where)
     elif block_type == "input":
         if "label" not in block or "element" not in block:
             errors.append(f"{where}: input needs label and element")
         if "element" in block:
             errors += _check_element(block["element"], f"{where}.element")
     return errors
+
+
+def check_chart(block: dict[str, Any], where: str) -> list[str]:
+    """A data_visualization block: its title, and a pie's segments or a series chart."""
+    errors: list[str] = []
+    title = block.get("title")
+    if not isinstance(title, str) or not title:
+        errors.append(f"{where}.title: required")
+    elif len(title) > MAX_CHART_TITLE:
+        errors.append(f"{where}.title: {len(title)} chars > {MAX_CHART_TITLE} (chart title)")
+    chart = block.get("chart")
+    if not isinstance(chart, dict):
+        return [*errors, f"{where}.chart: required"]
+    kind = chart.get("type")
+    if kind == "pie":
+        segments = chart.get("segments")
+        if not isinstance(segments, list) or not 1 <= len(segments) <= MAX_CHART_SERIES:
+            return [*errors, f"{where}.chart.segments: 1 to {MAX_CHART_SERIES} required"]
+        for i, segment in enumerate(segments):
+            seg = f"{where}.chart.segments[{i}]"
+            errors += _label(segment.get("label") if isinstance(segment, dict) else None, seg)
+            value = segment.get("value") if isinstance(segment, dict) else None
+            if not (isinstance(value, int | float) and not isinstance(value, bool) and value > 0):
+                errors.append(f"{seg}.value: must be a number greater than 0")
+        return errors
+    if kind not in SERIES_CHARTS:
+        return [*errors, f"{where}.chart.type: expected pie, bar, area or line, got {kind!r}"]
+    axis = chart.get("axis_config")
+    if not isinstance(axis, dict):
+        return [*errors, f"{where}.chart.axis_config: required"]
+    categories = axis.get("categories")
+    if not isinstance(categories, list) or not categories:
+        return [*errors, f"{where}.chart.axis_config.categories: required"]
+    for i, category in enumerate(categories):
+        errors += _label(category, f"{where}.chart.axis_config.categories[{i}]")
+    if len(set(map(str, categories))) != len(categories):
+        errors.append(f"{where}.chart.axis_config.categories: duplicate category")
+    for key in ("x_label", "y_label"):
+        label = axis.get(key)
+        if label is not None and (not isinstance(label, str) or len(label) > MAX_AXIS_LABEL):
+            errors.append(f"{where}.chart.axis_config.{key}: at most {MAX_AXIS_LABEL} chars")
+    series = chart.get("series")
+    if not isinstance(series, list) or not 1 <= len(series) <= MAX_CHART_SERIES:
+        return [*errors, f"{where}.chart.series: 1 to {MAX_CHART_SERIES} required"]
+    names: set[str] = set()
+    for i, one in enumerate(series):
+        at = f"{where}.chart.series[{i}]"
+        if not isinstance(one, dict):
+            errors.append(f"{at}: expected an object")
+            continue
+        name = one.get("name")
+        errors += _label(name, f"{at}.name")
+        if name in names:
+            errors.append(f"{at}.name: duplicate series name {name!r}")
+        names.add(str(name))
+        data = one.get("data")
+        if not isinstance(data, list) or not 1 <= len(data) <= MAX_CHART_POINTS:
+            errors.append(f"{at}.data: 1 to {MAX_CHART_POINTS} points required")
+            continue
+        labels = [p.get("label") if isinstance(p, dict) else None for p in data]
+        if labels != categories:
+            errors.append(f"{at}.data: one point per category, in the categories' order")
+        for j, point in enumerate(data):
+            value = point.get("value") if isinstance(point, dict) else None
+            if not _is_number(value):
+                errors.append(f"{at}.data[{j}].value: must be a number")
+    return errors
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _label(value: Any, where: str) -> list[str]:
+    if not isinstance(value, str) or not value:
+        return [f"{where}: must be a non-empty string"]
+    if len(value) > MAX_CHART_LABEL:
+        return [f"{where}: {len(value)} chars > {MAX_CHART_LABEL} (chart label)"]
+    return []
 
 
 def _check_elements(block: dict[str, Any], where: str, limit: int, kind: str) -> list[str]:

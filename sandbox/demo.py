@@ -41,6 +41,7 @@ WEBHOOK_SECRET = "demo-webhook-secret"
 
 TEAMS = f"""
 [[teams]]
+language = "{{language}}"
 name = "support"
 support_channels = ["{SUPPORT}"]
 alert_channel = "{ALERTS}"
@@ -65,6 +66,7 @@ class Demo:
     http: aiohttp.ClientSession
     bot_url: str
     say: Say
+    teams_toml: str
 
     def show(self, where: str, message: dict[str, Any]) -> None:
         self.say(f"    {where}\n{_indent(message_as_text(message, NAMES))}")
@@ -139,6 +141,8 @@ class Demo:
         await slack.wait_for("views.open")
         await slack.wait_for("chat.update")
         self.show("the survey message becomes:", slack.message(SUPPORT, survey.message_ts))
+        await slack.wait_for("chat.postEphemeral", 2)
+        self.show("only Ann sees her score, in the thread:", slack.ephemerals[-1])
         form = view_as_text(slack.views[-1], NAMES)
         say(f"    and a form opens for Ann at once:\n{_indent(form)}")
         alert = await self.newest(ALERTS, 1)
@@ -183,7 +187,7 @@ class Demo:
         self.show("Bo's direct messages:", kudos)
 
         now = utcnow()
-        year, week, _ = now.astimezone(parse_teams(TEAMS).default.zone).isocalendar()
+        year, week, _ = now.astimezone(parse_teams(self.teams_toml).default.zone).isocalendar()
         say(f"\n8. The weekly digest (posted on Mondays; here a dry run of {year}-W{week:02d})")
         digest = await render_dry_run(
             self.services.db, self.services.teams, "support", f"{year}-W{week:02d}", now
@@ -194,20 +198,37 @@ class Demo:
         return await self.newest(await self.services.customers.dm_channel(agent), 1)
 
 
-def _seed(slack: FakeSlack) -> None:
-    slack.add_user(ANN, name="Ann Weber", email="ann@example.com", tz="Europe/Berlin")
-    slack.add_user(BO, name="Bo Lindqvist", email="bo@support.example", tz="Europe/Berlin")
-    slack.add_user(CY, name="Cy Okafor", email="cy@example.com", tz="America/New_York")
+def teams_file(language: str) -> str:
+    """The demo team, reading its alerts and digests in `language`."""
+    return TEAMS.replace("{language}", language)
+
+
+def _seed(slack: FakeSlack, language: str) -> None:
+    # The pretend people's Slack profiles say `language`: their surveys come in it.
+    slack.add_user(
+        ANN, name="Ann Weber", email="ann@example.com", tz="Europe/Berlin", locale=language
+    )
+    slack.add_user(
+        BO, name="Bo Lindqvist", email="bo@support.example", tz="Europe/Berlin", locale=language
+    )
+    slack.add_user(
+        CY, name="Cy Okafor", email="cy@example.com", tz="America/New_York", locale=language
+    )
     for channel, name in CHANNEL_NAMES.items():
         slack.add_channel(channel, name.lstrip("#"))
 
 
-async def run_demo(*, port: int = 3000, keep_running: bool = True, say: Say = print) -> None:
+async def run_demo(
+    *, port: int = 3000, keep_running: bool = True, say: Say = print, language: str = "en"
+) -> None:
+    """Play the demo; `language` is what the pretend customers and team read in Slack (the
+    narrative around it stays English)."""
     with tempfile.TemporaryDirectory(prefix="surveybot-demo-") as folder:
         async with FakeSlack(bot_token="xoxb-demo") as slack, aiohttp.ClientSession() as http:
-            _seed(slack)
+            _seed(slack, language)
+            teams = teams_file(language)
             async with local_bot(
-                slack, Path(folder), teams_toml=TEAMS, port=port, webhook_secret=WEBHOOK_SECRET
+                slack, Path(folder), teams_toml=teams, port=port, webhook_secret=WEBHOOK_SECRET
             ) as bot:
                 services, bot_url = bot.services, bot.url
                 say(
@@ -215,7 +236,7 @@ async def run_demo(*, port: int = 3000, keep_running: bool = True, say: Say = pr
                     "this machine.\n"
                 )
                 sender = SlackSender(http, bot_url, bot.signing_secret)
-                await Demo(slack, services, sender, http, bot_url, say).play()
+                await Demo(slack, services, sender, http, bot_url, say, teams).play()
                 if keep_running:
                     say(_still_running(bot_url))
                     await until_stopped()

@@ -253,6 +253,8 @@ class FakeSlack:
         tz_offset: int | None = None,
         locale: str = "en-US",
         is_bot: bool = False,
+        is_admin: bool = False,
+        is_owner: bool = False,
     ) -> None:
         self._users[user_id] = FakeUser(
             user_id=user_id,
@@ -263,6 +265,8 @@ class FakeSlack:
             tz_offset=tz_offset,
             locale=locale,
             is_bot=is_bot,
+            is_admin=is_admin,
+            is_owner=is_owner,
         )
 
     def add_channel(self, channel_id: str, name: str = "") -> None:

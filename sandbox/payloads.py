@@ -181,3 +181,115 @@ def message_shortcut(
         "message_ts": message["ts"],
         "message": message,
     }
+
+
+def app_home_opened(*, user: str, tab: str = "home") -> dict[str, Any]:
+    return {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": f"D{user[1:]}",
+        "tab": tab,
+        "event_ts": fresh_action_ts(),
+    }
+
+
+def element_in_view(view: dict[str, Any], action_id: str) -> tuple[str, dict[str, Any]]:
+    """(block_id, element) of the interactive element with this action_id in a view."""
+    for block in view.get("blocks", []):
+        candidates = list(block.get("elements", []))
+        if "accessory" in block:
+            candidates.append(block["accessory"])
+        for element in candidates:
+            if isinstance(element, dict) and element.get("action_id") == action_id:
+                return str(block.get("block_id", "")), element
+    raise AssertionError(f"no element {action_id} in view {json.dumps(view)[:400]}")
+
+
+def view_block_actions(
+    view: dict[str, Any],
+    *,
+    user: str,
+    action_id: str,
+    selected_option: str | None = None,
+    selected_user: str | None = None,
+) -> dict[str, Any]:
+    """A click or a choice on an element of a Home tab or a modal, as Slack posts it."""
+    block_id, element = element_in_view(view, action_id)
+    action: dict[str, Any] = {
+        "action_id": action_id,
+        "block_id": block_id,
+        "type": element["type"],
+        "action_ts": fresh_action_ts(),
+    }
+    if element["type"] == "button":
+        action.update(text=element["text"], value=element.get("value", ""))
+    if selected_option is not None:
+        options = element.get("options", [])
+        action["selected_option"] = next(o for o in options if o["value"] == selected_option)
+    if selected_user is not None:
+        action["selected_user"] = selected_user
+    return {
+        "type": "block_actions",
+        "user": _user(user),
+        "api_app_id": APP_ID,
+        "token": "legacy-verification-token",
+        "container": {"type": "view", "view_id": view["id"]},
+        "trigger_id": fresh_trigger(),
+        "team": {"id": TEAM_ID, "domain": "acme"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": view,
+        "actions": [action],
+    }
+
+
+def input_state(view: dict[str, Any], **chosen: Any) -> dict[str, Any]:
+    """A modal's state as Slack sends it on submit: each input's initial value, unless
+    `chosen` gives another (by block_id; None clears it)."""
+    values: dict[str, Any] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        kind = element["type"]
+        block_id = block["block_id"]
+        state: dict[str, Any] = {"type": kind}
+        given = chosen.get(block_id, ...)
+        if kind == "static_select":
+            picked = (
+                given if given is not ... else (element.get("initial_option") or {}).get("value")
+            )
+            options = {o["value"]: o for o in element.get("options", [])}
+            state["selected_option"] = options.get(picked) if picked is not None else None
+        elif kind == "conversations_select":
+            state["selected_conversation"] = (
+                given if given is not ... else element.get("initial_conversation")
+            )
+        elif kind == "multi_conversations_select":
+            state["selected_conversations"] = list(
+                given if given is not ... else element.get("initial_conversations", [])
+            )
+        elif kind == "multi_users_select":
+            state["selected_users"] = list(
+                given if given is not ... else element.get("initial_users", [])
+            )
+        else:
+            state["value"] = given if given is not ... else element.get("initial_value")
+        values[block_id] = {element["action_id"]: state}
+    return values
+
+
+def submission(view: dict[str, Any], *, user: str, **chosen: Any) -> dict[str, Any]:
+    """Any modal submitted as Slack posts it, its inputs as shown unless `chosen` says."""
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID, "domain": "acme"},
+        "user": _user(user),
+        "api_app_id": APP_ID,
+        "token": "legacy-verification-token",
+        "trigger_id": fresh_trigger(),
+        "view": {**view, "state": {"values": input_state(view, **chosen)}},
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }

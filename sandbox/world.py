@@ -19,6 +19,8 @@ class FakeUser:
     tz_offset: int | None = None
     locale: str = "en-US"
     is_bot: bool = False
+    is_admin: bool = False
+    is_owner: bool = False
 
     def to_api(self, *, include_locale: bool = False) -> dict[str, Any]:
         """The ``user`` object of users.info / users.lookupByEmail."""
@@ -44,8 +46,8 @@ class FakeUser:
             "tz": self.tz,
             "tz_label": label,
             "tz_offset": offset,
-            "is_admin": False,
-            "is_owner": False,
+            "is_admin": self.is_admin or self.is_owner,
+            "is_owner": self.is_owner,
             "is_bot": self.is_bot,
             "is_app_user": False,
             "updated": 1700000000,

@@ -61,6 +61,7 @@ class Click:
     response: AnswerRecord
     changed: bool  # False: the same answer again (double click, Slack retry): nothing stored
     previous_score: int | None
+    replayed: bool = False  # this very click (its action_ts) was stored before
 
 
 async def record_click(
@@ -107,7 +108,12 @@ async def record_click(
         if current is not None and (seen is not None or current.score == score):
             unchanged = await _answer_record(session, current)
             await session.rollback()
-            return Click(unchanged, changed=False, previous_score=unchanged.score)
+            return Click(
+                unchanged,
+                changed=False,
+                previous_score=unchanged.score,
+                replayed=seen is not None,
+            )
 
         previous = current.score if current is not None else None
         if current is None:
@@ -128,6 +134,7 @@ async def record_click(
                     customer_value=value,
                     score=score,
                     answered_at=at,
+                    is_test=survey.is_test,
                 )
             )
         else:

@@ -38,6 +38,9 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+WAL_CHECKPOINT_TRIES = 50
+
+
 class DatabaseUnavailable(RuntimeError):
     """The configured database cannot be used; the message says why in one sentence."""
 
@@ -80,6 +83,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Deleted rows are overwritten with zeros, not left in free pages: an erasure erases.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -117,6 +122,23 @@ class Database:
             result = await session.execute(statement.execution_options(synchronize_session=False))
             await session.commit()
             return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def flush_write_ahead_log(self) -> bool:
+        """SQLite: move the write-ahead log into the database file and empty it.
+
+        After an erasure the `-wal` file still holds the erased rows until the next
+        checkpoint; TRUNCATE waits for readers and leaves the file empty. Answers
+        whether it got there (False: other connections kept it busy). PostgreSQL: True.
+        """
+        if not is_sqlite(self.url):
+            return True
+        for _ in range(WAL_CHECKPOINT_TRIES):
+            async with self.engine.connect() as conn:
+                row = (await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))).one()
+            if row[0] == 0:  # not busy
+                return True
+            await asyncio.sleep(0.1)
+        return False
 
     async def ping(self) -> bool:
         try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -39,6 +39,20 @@ class Conversation(SQLModel, table=True):
     outcome: str = Field(max_length=16)  # a statuses.ConversationOutcome
 
 
+class CustomerEmail(SQLModel, table=True):
+    """One person, two names: an email address and the Slack id it belongs to.
+
+    Filled whenever the bot learns both (users.lookupByEmail, a profile's email, a
+    webhook naming both), so the throttle and `forget` treat them as one customer.
+    """
+
+    __tablename__ = "customer_emails"
+
+    email: str = Field(primary_key=True, max_length=320)  # lower case
+    slack_id: str = Field(max_length=32, index=True)
+    learned_at: datetime = Field(sa_column=_utc())
+
+
 class Survey(SQLModel, table=True):
     """One survey per conversation; also the outbox the dispatcher reads."""
 
@@ -47,8 +61,9 @@ class Survey(SQLModel, table=True):
         Index("ix_surveys_due", "status", "send_after"),
         Index("ix_surveys_customer_recent", "customer_key", "created_at"),
         Index("ix_surveys_thread", "channel_id", "thread_ts"),
-        # The digest's response rate: surveys delivered in one team's week.
-        Index("ix_surveys_team_delivered", "team", "delivered_at"),
+        # The response rate: surveys delivered in a team's week or month, and how many
+        # were answered, from the index alone.
+        Index("ix_surveys_team_delivered", "team", "delivered_at", "is_test", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -56,7 +71,8 @@ class Survey(SQLModel, table=True):
     conversation_id: int = Field(foreign_key="conversations.id", unique=True)
     team: str = Field(max_length=80)
     kind: str = Field(max_length=8)  # "csat" | "ces"
-    customer_key: str = Field(max_length=320)  # Slack id, or email until resolved
+    # The customer's stable key for the throttle: their Slack id once known, else the email.
+    customer_key: str = Field(max_length=320)
     customer_id: str | None = Field(default=None, max_length=32)
     customer_email: str | None = Field(default=None, max_length=320)
     agent_id: str | None = Field(default=None, max_length=32)
@@ -78,6 +94,8 @@ class Survey(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     message_ts: str | None = Field(default=None, max_length=32)
     delivered_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    # A lead's "Send me a test survey": delivered like any other, never counted.
+    is_test: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Response(SQLModel, table=True):
@@ -86,8 +104,11 @@ class Response(SQLModel, table=True):
     __tablename__ = "responses"
     __table_args__ = (
         Index("ix_responses_team_answered", "team", "answered_at"),
-        # Covers the digest's weekly score histograms: read from the index alone.
-        Index("ix_responses_digest", "team", "answered_at", "kind", "score"),
+        # Covers the digest's and Home's score histograms, test answers left out, from
+        # the index alone.
+        Index("ix_responses_digest", "team", "answered_at", "kind", "score", "is_test"),
+        # An agent's own Home: their answers of the last 30 days.
+        Index("ix_responses_agent_answered", "agent_id", "answered_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -103,6 +124,8 @@ class Response(SQLModel, table=True):
     commented_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     # Set once, by a conditional update, when the agent was thanked: kudos never go twice.
     kudos_sent_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    # Copied from the survey: a lead's test answer is never counted in any figure.
+    is_test: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class ResponseReason(SQLModel, table=True):
@@ -138,6 +161,8 @@ class Alert(SQLModel, table=True):
         Index("ix_alerts_team_status", "team", "status"),
         # The digest's "resolved this week" next to the waiting ones.
         Index("ix_alerts_team_status_resolved", "team", "status", "resolved_at"),
+        # Home's open alerts, oldest first.
+        Index("ix_alerts_team_status_created", "team", "status", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -189,3 +214,32 @@ class SlackPace(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=200)
     tat_us: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+
+
+class TeamSettings(SQLModel, table=True):
+    """A team's settings as App Home saves them; the teams file only seeds the first row."""
+
+    __tablename__ = "team_settings"
+
+    team: str = Field(primary_key=True, max_length=80)
+    settings: str = Field(sa_column=Column(Text, nullable=False))  # the Team as JSON
+    # Optimistic concurrency: a save names the version it was edited from.
+    version: int = Field(default=1)
+    updated_at: datetime = Field(sa_column=_utc())
+    updated_by: str | None = Field(default=None, max_length=32)  # None: seeded from the file
+
+
+class TeamSettingChange(SQLModel, table=True):
+    """One changed field of one save: who, what, from, to, when."""
+
+    __tablename__ = "team_setting_changes"
+    __table_args__ = (Index("ix_team_setting_changes_team", "team", "changed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team: str = Field(max_length=80)
+    version: int  # the version this save created
+    field: str = Field(max_length=40)
+    old_value: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
+    new_value: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
+    changed_by: str = Field(max_length=32)
+    changed_at: datetime = Field(sa_column=_utc())

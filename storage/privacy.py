@@ -5,12 +5,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 from sqlmodel import col
 
+from storage.customers import identities_in
 from storage.db import Database
-from storage.models import Alert, AnswerChange, Conversation, Response, ResponseReason, Survey
+from storage.models import (
+    Alert,
+    AnswerChange,
+    Conversation,
+    CustomerEmail,
+    Response,
+    ResponseReason,
+    Survey,
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,8 @@ async def export_answers(
         )
         .join(Survey, col(Survey.id) == col(Response.survey_id))
         .join(Conversation, col(Conversation.id) == col(Survey.conversation_id))
+        # A lead's test answers are not the customers' answers.
+        .where(col(Response.is_test).is_(False))
         .order_by(col(Response.answered_at), col(Response.id))
     )
     if team is not None:
@@ -80,67 +92,94 @@ async def export_answers(
 
 @dataclass(frozen=True)
 class Forgotten:
+    """What erasing one person removed, and every name they were known by."""
+
+    slack_ids: frozenset[str]
+    emails: frozenset[str]
     conversations: int
     surveys: int
     answers: int
     alerts: int
+    links: int  # email <-> Slack id links
+    flushed: bool = True  # SQLite's write-ahead log emptied too (False: busy, run forget again)
+
+    @property
+    def found(self) -> bool:
+        return any((self.conversations, self.surveys, self.answers, self.alerts, self.links))
+
+
+def _ids(result: Any) -> list[int]:
+    return [int(i) for i in result.scalars().all()]
 
 
 async def forget_customer(db: Database, customer: str) -> Forgotten:
-    """Erase everything stored about one customer (Slack id or email), in one transaction."""
-    email = customer.lower()
+    """Erase everything stored about one person, named by any of their ids, in one transaction.
+
+    The person is every Slack id and email linked to the one given (the links table,
+    and conversations and surveys that carry both names).
+    """
+    customer = customer.strip()
+    given_email = customer.lower() if "@" in customer else ""
     async with db.session() as session, session.begin():
-        conversation_ids = list(
-            (
-                await session.execute(
-                    select(col(Conversation.id)).where(
-                        or_(
-                            col(Conversation.customer_id) == customer,
-                            col(Conversation.customer_email) == email,
-                        )
-                    )
-                )
-            )
-            .scalars()
-            .all()
+        person = await identities_in(
+            session, [customer if not given_email else ""], [given_email], from_history=True
         )
-        survey_ids = list(
-            (
-                await session.execute(
-                    select(col(Survey.id)).where(
-                        or_(
-                            col(Survey.conversation_id).in_(conversation_ids),
-                            col(Survey.customer_id) == customer,
-                            col(Survey.customer_key) == customer,
-                            col(Survey.customer_email) == email,
-                        )
+        ids, emails = person.slack_ids, person.emails
+        conversation_ids = _ids(
+            await session.execute(
+                select(col(Conversation.id)).where(
+                    or_(
+                        col(Conversation.customer_id).in_(ids),
+                        col(Conversation.customer_email).in_(emails),
                     )
                 )
             )
-            .scalars()
-            .all()
+        )
+        survey_ids = _ids(
+            await session.execute(
+                select(col(Survey.id)).where(
+                    or_(
+                        col(Survey.conversation_id).in_(conversation_ids),
+                        col(Survey.customer_id).in_(ids),
+                        col(Survey.customer_key).in_(person.keys),
+                        col(Survey.customer_email).in_(emails),
+                    )
+                )
+            )
+        )
+        response_ids = _ids(
+            await session.execute(
+                select(col(Response.id)).where(
+                    or_(col(Response.survey_id).in_(survey_ids), col(Response.customer_id).in_(ids))
+                )
+            )
         )
         await session.execute(
             delete(AnswerChange).where(col(AnswerChange.survey_id).in_(survey_ids))
         )
         await session.execute(
-            delete(ResponseReason).where(
-                col(ResponseReason.response_id).in_(
-                    select(col(Response.id)).where(col(Response.survey_id).in_(survey_ids))
-                )
-            )
+            delete(ResponseReason).where(col(ResponseReason.response_id).in_(response_ids))
         )
         alerts = await session.execute(delete(Alert).where(col(Alert.survey_id).in_(survey_ids)))
-        answers = await session.execute(
-            delete(Response).where(col(Response.survey_id).in_(survey_ids))
-        )
+        answers = await session.execute(delete(Response).where(col(Response.id).in_(response_ids)))
         await session.execute(delete(Survey).where(col(Survey.id).in_(survey_ids)))
         await session.execute(
             delete(Conversation).where(col(Conversation.id).in_(conversation_ids))
         )
+        links = await session.execute(
+            delete(CustomerEmail).where(
+                or_(col(CustomerEmail.email).in_(emails), col(CustomerEmail.slack_id).in_(ids))
+            )
+        )
+    # SQLite keeps the deleted rows' old pages in its write-ahead log until a checkpoint.
+    flushed = await db.flush_write_ahead_log()
     return Forgotten(
+        flushed=flushed,
+        slack_ids=ids,
+        emails=emails,
         conversations=len(conversation_ids),
         surveys=len(survey_ids),
         answers=int(answers.rowcount),  # type: ignore[attr-defined]
         alerts=int(alerts.rowcount),  # type: ignore[attr-defined]
+        links=int(links.rowcount),  # type: ignore[attr-defined]
     )

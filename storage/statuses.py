@@ -19,6 +19,9 @@ class SurveyStatus(StrEnum):
     CANCELLED = "cancelled"  # the customer wrote again before it went out
     THROTTLED = "throttled"  # kept, never sent: the customer was asked recently
     TOO_LATE = "too_late"  # kept, never sent: the close was reported after its expiry
+    # Kept, never sent: no Slack account has the customer's email, or Slack will not
+    # let the bot open a DM with them (a Slack Connect user of another organisation).
+    UNREACHABLE = "unreachable"
 
 
 class AlertStatus(StrEnum):
@@ -45,6 +48,7 @@ class Source(StrEnum):
 
     SLACK = "slack"
     WEBHOOK = "webhook"
+    TEST = "test"  # a lead's test survey, sent from App Home
 
 
 class Delivery(StrEnum):

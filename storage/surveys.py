@@ -6,11 +6,13 @@ from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, func, or_, select, update
+from sqlalchemy import ColumnElement, case, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from storage.customers import identities_in
 from storage.db import Database
 from storage.models import Conversation, Survey
 from storage.records import read_model
@@ -59,7 +61,7 @@ class NewSurvey:
     token: str  # opaque id carried by buttons
     team: str
     kind: str
-    customer_key: str  # Slack id, or email until resolved
+    customer_key: str  # storage.customers.stable_key: the Slack id once known, else the email
     delivery: Delivery
     status: SurveyStatus
     created_at: datetime
@@ -72,6 +74,7 @@ class NewSurvey:
     # The thread's channel until delivery, then the channel it was delivered to.
     channel_id: str | None = None
     thread_ts: str | None = None
+    is_test: bool = False  # a lead's "Send me a test survey": never counted
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,23 +120,72 @@ class Recorded:
     created: bool
 
 
+# A close surveyed in spite of the throttle keeps its row under this status.
+THROTTLEABLE = (SurveyStatus.SCHEDULED, SurveyStatus.TOO_LATE)
+
+
+async def _lock_customer(db: Database, session: AsyncSession, key: str) -> None:
+    """Serialise closes for one customer until this transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock on the key's hash. SQLite needs
+    none: the conversation insert that follows takes the database's write lock
+    before the throttle reads, and holds it until commit.
+    """
+    if db.engine.dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+        )
+
+
+async def _asked_since(session: AsyncSession, survey: NewSurvey, since: datetime) -> bool:
+    """Was this survey's customer (by any of their names) asked since `since`?"""
+    person = await identities_in(session, [survey.customer_id or ""], [survey.customer_email or ""])
+    result = await session.execute(
+        select(func.count())
+        .select_from(Survey)
+        .where(
+            col(Survey.customer_key).in_(person.keys | {survey.customer_key}),
+            col(Survey.created_at) >= since,
+            col(Survey.status).in_(ASKED),
+            col(Survey.is_test).is_(False),  # a lead trying the survey is no customer
+        )
+    )
+    return bool(result.scalar_one())
+
+
 async def record_close(
-    db: Database, conversation: NewConversation, survey: NewSurvey | None
+    db: Database,
+    conversation: NewConversation,
+    survey: NewSurvey | None,
+    *,
+    throttle_since: datetime | None = None,
 ) -> Recorded:
     """Store a closed conversation and its survey in one transaction.
 
     The unique (source, external_id) row decides duplicates, so two deliveries of
-    the same close racing each other still leave exactly one survey.
+    the same close racing each other still leave exactly one survey. With
+    `throttle_since`, a survey for a customer asked since then (under any of their
+    names) is stored as throttled; the check and the insert share one transaction
+    under a per-customer lock, so two closes at the same instant survey once.
     """
     async with db.writing() as session:
+        if survey is not None and throttle_since is not None:
+            await _lock_customer(db, session, survey.customer_key)
         conversation_row = Conversation(**asdict(conversation))
         session.add(conversation_row)
         try:
             await session.flush()
             survey_row = None
             if survey is not None:
+                values = asdict(survey)
+                if (
+                    throttle_since is not None
+                    and survey.status in THROTTLEABLE
+                    and await _asked_since(session, survey, throttle_since)
+                ):
+                    values["status"] = SurveyStatus.THROTTLED
                 assert conversation_row.id is not None  # flushed: the database gave it an id
-                survey_row = Survey(**asdict(survey), conversation_id=conversation_row.id)
+                survey_row = Survey(**values, conversation_id=conversation_row.id)
                 session.add(survey_row)
             await session.commit()
             return Recorded(
@@ -188,20 +240,6 @@ async def survey_by_token(db: Database, token: str) -> SurveyRecord | None:
         result = await session.execute(select(Survey).where(col(Survey.token) == token))
         row = result.scalar_one_or_none()
         return survey_record(row) if row is not None else None
-
-
-async def customer_asked_since(db: Database, customer_key: str, since: datetime) -> bool:
-    async with db.session() as session:
-        result = await session.execute(
-            select(func.count())
-            .select_from(Survey)
-            .where(
-                col(Survey.customer_key) == customer_key,
-                col(Survey.created_at) >= since,
-                col(Survey.status).in_(ASKED),
-            )
-        )
-        return bool(result.scalar_one())
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -377,10 +415,14 @@ async def mark_delivered(
     message_ts: str,
     at: datetime,
     customer_id: str,
+    locale: str | None = None,
 ) -> None:
+    """The survey is in front of its customer; `locale` is the language it was asked in."""
+    values: dict[str, object] = {} if locale is None else {"locale": locale}
     await _update_survey(
         db,
         survey_id,
+        **values,
         status=SurveyStatus.DELIVERED,
         channel_id=channel_id,
         message_ts=message_ts,
@@ -424,6 +466,18 @@ async def mark_failed(db: Database, survey_id: int, *, error: str, attempts: int
     )
 
 
+async def mark_unreachable(db: Database, survey_id: int, *, error: str, attempts: int) -> None:
+    """No Slack account to send to: kept and counted, never retried."""
+    await _update_survey(
+        db,
+        survey_id,
+        status=SurveyStatus.UNREACHABLE,
+        last_error=error[:500],
+        attempts=attempts,
+        lease_until=None,
+    )
+
+
 async def mark_expired(db: Database, survey_id: int) -> None:
     await _update_survey(db, survey_id, status=SurveyStatus.EXPIRED, lease_until=None)
 
@@ -451,7 +505,9 @@ async def cancel_waiting_in_thread(
 async def count_by_status(db: Database) -> dict[str, int]:
     async with db.session() as session:
         result = await session.execute(
-            select(col(Survey.status), func.count()).group_by(col(Survey.status))
+            select(col(Survey.status), func.count())
+            .where(col(Survey.is_test).is_(False))
+            .group_by(col(Survey.status))
         )
         return {status: count for status, count in result.all()}
 

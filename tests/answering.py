@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox import FakeSlack, payloads
+from sandbox.payloads import reaction_added
 from storage import surveys as store
 from storage.surveys import SurveyRecord
 from tests.harness import AGENT, CUSTOMER, SUPPORT_CHANNEL, Bot
@@ -25,20 +26,24 @@ class Delivered:
     thread_ts: str | None
 
 
+async def close_by_reaction(bot: Bot) -> None:
+    """The agent adds the close reaction to the customer's first message (ROOT_TS)."""
+    await bot.send_event(
+        reaction_added(
+            user=AGENT,
+            reaction="white_check_mark",
+            channel=SUPPORT_CHANNEL,
+            ts=ROOT_TS,
+            item_user=CUSTOMER,
+        )
+    )
+
+
 async def delivered_survey(bot: Bot, slack: FakeSlack, *, source: str = "slack") -> Delivered:
     """A survey sent through the real paths: a close in Slack, or a helpdesk webhook."""
     if source == "slack":
         slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "My invoice is wrong")
-        await bot.send_event(
-            {
-                "type": "reaction_added",
-                "user": AGENT,
-                "reaction": "white_check_mark",
-                "item_user": CUSTOMER,
-                "item": {"type": "message", "channel": SUPPORT_CHANNEL, "ts": ROOT_TS},
-                "event_ts": "1763900100.000200",
-            }
-        )
+        await close_by_reaction(bot)
     else:
         await bot.send_webhook(
             {

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import io
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
+from bot.logs import KeyValueFormatter
 from sandbox import FakeSlack
 from storage.db import Database
 from tests.databases import PostgresScratch, empty_postgres, fresh_sqlite, require_postgres
@@ -47,8 +50,46 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
 
 
+@pytest_asyncio.fixture(params=["sqlite", "postgresql"])
+async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty store's URL, once per store: for bot tests where the store matters."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    database = Database(url)
+    await empty_postgres(database)
+    await database.dispose()
+    yield url
+
+
+@pytest_asyncio.fixture
+async def any_bot(slack: FakeSlack, store_url: str) -> AsyncIterator[Bot]:
+    """The running bot, once on SQLite and once on PostgreSQL."""
+    async with running_bot(slack, store_url) as running:
+        yield running
+
+
 @pytest_asyncio.fixture
 async def bot(slack: FakeSlack, sqlite_url: str) -> AsyncIterator[Bot]:
     """The running bot on the embedded default store."""
     async with running_bot(slack, sqlite_url) as running:
         yield running
+
+
+Lines = Callable[[], str]
+
+
+@pytest.fixture
+def every_log_line() -> Iterator[Lines]:
+    """Everything any logger writes (the bot's, bolt's, SQLAlchemy's), as production formats it."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(KeyValueFormatter())
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield stream.getvalue
+    root.removeHandler(handler)
+    root.setLevel(level)

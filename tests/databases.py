@@ -90,6 +90,8 @@ TABLES = (
     "conversations",
     "processed_events",
     "digest_posts",
+    "team_settings",
+    "team_setting_changes",
 )
 
 

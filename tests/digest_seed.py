@@ -20,6 +20,7 @@ TEAM = Team(
     digest_channel="C0DIGEST",
     timezone="Europe/Berlin",
     digest_schedule="mon 09:00",
+    chart="image",  # the PNG upload; test_chart_is_native_by_default covers the block
 )
 WEEK = "2026-W47"
 WEEK_START = datetime(2026, 11, 15, 23, 0, tzinfo=UTC)
@@ -165,14 +166,14 @@ async def add_alert(
 
 # The seeded week, by hand (CSAT 4–5 = satisfied, 1–2 = low, 5 = high):
 #   W47: 10 answers 5,5,5,4,4,4,3,2,1,1 -> 6 satisfied -> CSAT 60 %, 3 low (2,1,1)
-#   W46:  8 answers 5,4,4,3,3,2,1,1     -> 3 satisfied -> 37.5 %   => trend ↑ 22.5 pts
+#   W46:  8 answers 5,4,4,3,3,2,1,1     -> 3 satisfied -> 37.5 %   => up 22.5 pts
 #   Delivered in W47: the 10 answered + 15 unanswered = 25 -> response rate 10/25 = 40 %
-#   Reasons in W47 (overall 60 %, 10 answers; impact = mentions × (60 − their %) ÷ 10):
-#     not_resolved  scores 2,1 -> 0 %  -> 2 × 60 / 10 = 12.0 (ties slow_response; code order)
-#     slow_response scores 2,1 -> 0 %  -> 12.0
-#     unclear_answer score 3   -> 0 %  -> 1 × 60 / 10 = 6.0
+#   Reasons in W47 (overall 60 %, 10 answers; the score without the answers citing them):
+#     not_resolved  scores 2,1 -> 6 of the other 8 satisfied = 75 % (ties slow_response)
+#     slow_response scores 2,1 -> 75 %
+#     unclear_answer score 3   -> 6 of 9 = 66.7 %
 #   Customer value: C1..C7 at 100, C8 at 200, C9 at 300 (C9 answered twice, counted once)
-#     total 1200; dissatisfied (score < 4): C7, C8, C9 -> 600 -> at risk 600 × 0.95 = 570
+#     total 1200; unhappy (score 1–2): C8, C9 -> 500 -> at risk 500 × 0.95 = 475
 #     per lost point: 1200 / 100 × 0.95 = 11.4
 #   Agents: UAGENTA 5,5,4,4,2,1 -> 6 answers, 4 satisfied (66.7 %, Wilson 30–90 %)
 #           UAGENTB 5,4,3,1     -> 4 answers: below the minimum sample of 5, no figure

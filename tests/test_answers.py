@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import timedelta
 
 import pytest
@@ -31,7 +30,7 @@ async def settle() -> None:
     await asyncio.sleep(0.3)
 
 
-async def test_a_click_turns_the_survey_into_a_thank_you_with_the_score(
+async def test_a_click_turns_the_survey_into_a_thank_you_and_tells_the_score_privately(
     bot: Bot, slack: FakeSlack
 ) -> None:
     d = await delivered_survey(bot, slack)
@@ -40,7 +39,9 @@ async def test_a_click_turns_the_survey_into_a_thank_you_with_the_score(
     (update,) = await slack.wait_for("chat.update")
     assert (update.args["channel"], update.args["ts"]) == (d.channel, d.ts)
     shown = slack.message(d.channel, d.ts)
-    assert "4 · Satisfied" in shown["text"]
+    assert shown["text"] == "Thank you! Your answer was received."
+    await slack.wait_for("chat.postEphemeral", 2)
+    assert "4 · Satisfied" in slack.ephemerals[-1]["text"]
     assert not [a for a in buttons(shown) if a.startswith("survey_score_")]
     assert buttons(shown) == ["survey_add_comment", "survey_change_answer"]
     assert await history(bot, d) == [4]
@@ -67,11 +68,13 @@ async def test_a_change_of_mind_counts_and_the_first_answer_stays_in_history(
     await slack.wait_for("chat.update", 2)
     again = slack.message(d.channel, d.ts)
     assert "survey_score_4" in buttons(again)
-    assert "Your answer now: *3 · Neutral*" in json.dumps(again["blocks"], ensure_ascii=False)
+    await slack.wait_for("chat.postEphemeral", 3)  # close notice, score, the answer now
+    assert "Your answer now: *3 · Neutral*" in slack.ephemerals[-1]["text"]
     d.message = again
     await bot.send_interaction(score_click(d, 4))
     await slack.wait_for("chat.update", 3)
-    assert "4 · Satisfied" in slack.message(d.channel, d.ts)["text"]
+    await slack.wait_for("chat.postEphemeral", 4)
+    assert "4 · Satisfied" in slack.ephemerals[-1]["text"]
     assert await history(bot, d) == [3, 4]
     assert d.survey.id is not None
     current = await answers.response_for(bot.services.db, d.survey.id)
@@ -203,5 +206,5 @@ async def test_a_shutdown_right_after_the_ack_lets_the_thank_you_and_alert_finis
         reply = await bot.send_interaction(score_click(d, 1))
         assert reply.status == 200
         # SIGTERM arrives now: the process stops with the click's work still running.
-    assert "1 · Very dissatisfied" in slack.message(d.channel, d.ts)["text"]
+    assert "Your answer was received" in slack.message(d.channel, d.ts)["text"]
     assert len(slack.messages[ALERT_CHANNEL]) == 1

@@ -67,3 +67,20 @@ def test_burst_bench_reports_intake_floor_ratio_429s_losses_and_memory() -> None
     # Behaviour, not timing: nothing lost, nothing sent twice.
     assert "lost: 0, doubled: 0" in result.stdout
     assert re.search(r"bot peak RSS: \d+ MB", result.stdout)
+
+
+def test_home_bench_prints_the_leads_home_and_the_drill_downs_first_page() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.home_bench", "--responses", "5000", "--runs", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert re.search(
+        r"lead Home \(aggregates \+ composition \+ rendering\): p50 [\d.]+ ms", result.stdout
+    )
+    assert re.search(
+        r"drill-down first page \(low scores this week\): p50 [\d.]+ ms", result.stdout
+    )

@@ -13,7 +13,8 @@ async def test_the_demo_walks_from_question_to_alert_kudos_and_digest() -> None:
     await run_demo(port=0, keep_running=False, say=lines.append)
     shown = "\n".join(lines)
     assert "How satisfied are you with the help you received?" in shown
-    assert "Thank you! Your answer: *2 · Dissatisfied*" in shown
+    assert "Thank you! Your answer was received." in shown
+    assert "Your answer: *2 · Dissatisfied*. Only you can see this message." in shown
     assert "Low CSAT score: 2 · Dissatisfied" in shown
     assert "@Bo (agent) is following up" in shown
     assert '"status": "scheduled"' in shown
@@ -28,3 +29,23 @@ async def test_surveybot_demo_once_runs_and_exits(tmp_path: Path) -> None:
     assert code == 0, out
     assert "surveybot demo" in out and "Digest for support" in out
     assert "Traceback" not in out and "level=INFO" not in out
+
+
+async def test_the_demo_plays_in_italian_for_customers_and_team() -> None:
+    lines: list[str] = []
+    await run_demo(port=0, keep_running=False, say=lines.append, language="it")
+    shown = "\n".join(lines)
+    # What Slack shows is Italian: the survey, the thank-you, the alert and the digest.
+    assert "Qual è il suo livello di soddisfazione per l’assistenza ricevuta?" in shown
+    assert "Punteggio CSAT basso: 2 · " in shown
+    assert "Complimenti!" in shown and "Buone notizie" in shown
+    assert "How satisfied are you" not in shown and "Low CSAT score" not in shown
+
+
+async def test_surveybot_demo_takes_a_language(tmp_path: Path) -> None:
+    code, out = await run_cli(
+        "demo", "--once", "--port", "0", "--language", "pl", cwd=tmp_path, env=project_env(tmp_path)
+    )
+    assert code == 0, out
+    assert "Jak bardzo jesteś zadowolony(-a) z otrzymanej pomocy?" in out
+    assert "Dobre wieści" in out and "Traceback" not in out

@@ -47,9 +47,10 @@ def test_dry_run_prints_the_weeks_digest_with_its_figures(
     code = cli.main(["digest", "--team", "support", "--dry-run", "--week", "2026-W47"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "week 47, 16 Nov – 22 Nov 2026 (Europe/Berlin)" in out
-    assert "CSAT: 60 %" in out and "↑ 22.5 pts" in out
-    assert "1. Issue not resolved — cited twice, costs about 12.0 pts" in out
+    assert "week 47, Nov 16\u2009–\u200922, 2026 (Europe/Berlin)" in out
+    assert "CSAT: 60%, up from 37.5% (+22.5 pts)" in out
+    assert "1. Issue not resolved — cited 2 times" in out
+    assert "Without the answers citing it, CSAT would have been 75% instead of 60%." in out
     assert "likely between" not in out  # agents' figures are for their DMs only
 
 

@@ -67,12 +67,12 @@ async def test_good_news_digest_shows_csat_trend_and_quotes_praise(
     good_news, improvement = public(slack)
     text = blocks_text(good_news)
     assert "week 47" in good_news["text"] and good_news["text"]  # notification fallback
-    # 6 of 10 satisfied = 60 %; last week 3 of 8 = 37.5 % -> ↑ 22.5 pts; 10 of 25 = 40 %.
-    assert "60 %" in text and "↑ 22.5 pts vs 38 % last week" in text
-    assert "40 % of the 25 surveys delivered were answered" in text
+    # 6 of 10 satisfied = 60 %; last week 3 of 8 = 37.5 % -> up 22.5 pts; 10 of 25 = 40 %.
+    assert "60%, up from 37.5% (+22.5 pts)" in text
+    assert "40% of the 25 surveys delivered were answered" in text
     assert PRAISE in text
     assert "Kudos to <@UAGENTA>, <@UAGENTB>" in text
-    assert "“Slow response” came up twice, down from 4 times" in text
+    assert "“Slow response” came up 2 times, down from 4 the week before" in text
     assert "CSAT % = answers of 4 or 5 ÷ all answers × 100" in text  # the formula, one line away
     assert "uncertain" not in text  # 10 answers is enough
     for message in (good_news, improvement):
@@ -86,17 +86,21 @@ async def test_improvement_digest_names_top_reasons_alerts_and_revenue_at_risk(
     await seed_week(db)
     await post_weekly_digest(db, client, CustomerDirectory(client), TEAM, FIRES_AT)
     text = blocks_text(public(slack)[1])
-    # 3 of 10 answers scored 1–2; drivers: 2 × (60 − 0) ÷ 10 = 12.0 twice, then 6.0.
-    assert "3 of 10 answers scored 1–2" in text
-    first = text.index("1. Issue not resolved — cited twice, costs about 12.0 pts")
-    second = text.index("2. Slow response — cited twice, costs about 12.0 pts")
-    third = text.index("3. Unclear answer — cited once, costs about 6.0 pts")
+    # 3 of 10 answers scored 1–2. Without the 2 answers citing "not resolved" (both 1s),
+    # 6 of the other 8 are satisfied: 75 % instead of 60 %; "unclear": 6 of 9 = 66.7 %.
+    assert "3 of 10 answers were unhappy (scored 1–2)" in text
+    without = "Without the answers citing it, CSAT would have been"
+    first = text.index(f"1. Issue not resolved — cited 2 times*\\n{without} 75% instead of 60%.")
+    second = text.index(f"2. Slow response — cited 2 times*\\n{without} 75% instead of 60%.")
+    third = text.index(f"3. Unclear answer — cited 1 time*\\n{without} 66.7% instead of 60%.")
     assert first < second < third
     assert "Still broken." in text
     assert "Check first-reply times on the busiest hours and add cover there." in text
     assert "2 alerts still open (1 not yet claimed); the oldest has waited 2 days" in text
-    # 600 of dissatisfied customers' value × 0.95 = 570; 1200 ÷ 100 × 0.95 = 11.4 a point.
-    assert "570 a month, from 3 of 9 customers" in text
+    # Unhappy (1–2) customers' value 500 × 0.95 = 475; 1200 ÷ 100 × 0.95 = 11.4 a point.
+    assert "$475 a month, from unhappy customers: 2 of 9 with a known value" in text
+    assert "counted at a 95% chance of losing an unhappy customer" in text
+    assert "each point of CSAT lost puts another $11.40 at risk" in text
     assert "UAGENT" not in text  # the improvement names no agent
 
 
@@ -152,7 +156,11 @@ async def test_digests_cover_the_week_before_the_teams_local_moment(
     db: Database, slack: FakeSlack, client: AsyncWebClient
 ) -> None:
     new_york = Team(
-        name="east", digest_channel=DIGEST, timezone="America/New_York", digest_schedule="mon 09:00"
+        name="east",
+        digest_channel=DIGEST,
+        timezone="America/New_York",
+        digest_schedule="mon 09:00",
+        chart="image",
     )
     # Monday 23 Nov 2026, 09:00 in New York (EST, UTC−5) is 14:00 UTC: a minute before,
     # the latest moment is still the Monday before, which covered week 46.
@@ -166,7 +174,7 @@ async def test_digests_cover_the_week_before_the_teams_local_moment(
     assert "week 46" in week_46["text"]
     # The week before the moment it fires, in New York: 16–22 Nov, ISO week 47.
     assert "week 47" in week_47["text"]
-    assert "16 Nov – 22 Nov 2026 (America/New_York)" in blocks_text(week_47)
+    assert "week 47, Nov 16\u2009–\u200922, 2026 (America/New_York)" in blocks_text(week_47)
 
 
 async def test_a_late_start_still_posts_that_weeks_digest_once(
@@ -219,16 +227,17 @@ async def test_agents_summaries_go_only_to_their_own_dm(
     channels = dms(slack)
     assert len(channels) == 2
     texts = {c: blocks_text(msgs[0]) for c, msgs in channels.items()}
-    a_text = next(t for t in texts.values() if "67 %" in t)
-    b_text = next(t for t in texts.values() if "67 %" not in t)
-    # Agent A: 4 of 6 satisfied = 67 %, Wilson 95 % interval 30–90 %.
-    assert "likely between 30 % and 90 %" in a_text and "Only you see this" in a_text
+    a_text = next(t for t in texts.values() if "66.7%" in t)
+    b_text = next(t for t in texts.values() if "66.7%" not in t)
+    # Agent A: 4 of 6 satisfied = 66.7 %, Wilson 95 % interval 30–90 %.
+    assert "*CSAT 66.7%* from 6 answers, likely between 30% and 90%" in a_text
+    assert "Only you see this" in a_text
     # Agent B has 4 answers, one short of the minimum sample: no figure, kindly said.
     assert "You have 4 answers so far" in b_text and "1 more" in b_text
     assert "Still broken." in b_text and PRAISE not in b_text
     # Nobody's figures in the channel, and no agent is ranked there.
     channel_text = " ".join(blocks_text(m) for m in public(slack))
-    assert "67 %" not in channel_text and "Wilson" not in channel_text
+    assert "CSAT 66.7%" not in channel_text and "Wilson" not in channel_text
 
 
 async def test_an_empty_week_says_so_kindly(
@@ -238,8 +247,8 @@ async def test_an_empty_week_says_so_kindly(
     good_news, improvement = public(slack)
     text = blocks_text(good_news)
     assert "No answers came in this week" in text
-    assert "0 %" not in text and "nan" not in text.lower()
-    assert "no low scores to learn from" in blocks_text(improvement)
+    assert "0%" not in text and "nan" not in text.lower()
+    assert "nothing unhappy to learn from" in blocks_text(improvement)
     assert len(slack.uploads) == 1  # the chart still shows the quiet weeks
     assert dms(slack) == {}
 
@@ -251,8 +260,8 @@ async def test_a_week_with_few_answers_says_the_figures_are_uncertain(
         await add_answer(db, Answer(score, "UAGENTA"), WEEK_START + timedelta(days=1))
     await post_weekly_digest(db, client, CustomerDirectory(client), TEAM, FIRES_AT)
     text = blocks_text(public(slack)[0])
-    # 2 of 3 satisfied = 67 %, but 3 answers are fewer than 10.
-    assert "67 %" in text
+    # 2 of 3 satisfied = 66.7 %, but 3 answers are fewer than 10.
+    assert "66.7%" in text
     assert "Only 3 answers this week: these figures are uncertain" in text
 
 
@@ -260,7 +269,9 @@ async def test_a_team_whose_post_fails_does_not_stop_the_others(
     db: Database, slack: FakeSlack, client: AsyncWebClient
 ) -> None:
     broken = Team(name="broken", digest_channel="C0BROKEN", digest_schedule="mon 00:00")
-    working = Team(name="working", digest_channel=DIGEST, digest_schedule="mon 00:00")
+    working = Team(
+        name="working", digest_channel=DIGEST, digest_schedule="mon 00:00", chart="image"
+    )
     # The broken team's good news is refused; its improvement digest waits behind it.
     slack.fail_next("chat.postMessage", error="channel_not_found")
     assert await post_weekly_digest(db, client, CustomerDirectory(client), broken, FIRES_AT) == 0
@@ -319,3 +330,25 @@ async def test_the_retry_job_leaves_a_week_with_nothing_refused_to_the_weekly_jo
         == 0
     )
     assert len(public(slack)) == 2
+
+
+async def test_a_team_on_the_native_chart_gets_it_in_the_good_news_and_no_upload(
+    db: Database, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    await seed_week(db)
+    native = TEAM.model_copy(update={"chart": "native"})
+    await post_weekly_digest(db, client, CustomerDirectory(client), native, FIRES_AT)
+    good_news = public(slack)[0]
+    charts = [b for b in good_news["blocks"] if b["type"] == "data_visualization"]
+    assert [c["chart"]["type"] for c in charts] == ["line", "bar"]
+    assert slack.uploads == []
+
+
+async def test_a_team_without_a_chart_gets_neither(
+    db: Database, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    await seed_week(db)
+    plain = TEAM.model_copy(update={"chart": "none"})
+    await post_weekly_digest(db, client, CustomerDirectory(client), plain, FIRES_AT)
+    assert "data_visualization" not in json.dumps(public(slack))
+    assert slack.uploads == []

@@ -3,6 +3,7 @@ every customer-facing message rendered in every shipped language within Slack's 
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,18 +17,22 @@ from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
 from bot.answers import RefusalReason
+from bot.blocks.alert import AlertFacts, render_alert, render_kudos
 from bot.blocks.answers import (
     refusal_text,
     render_change_answer,
     render_closed,
     render_follow_up,
+    render_private_answer,
     render_thank_you,
 )
+from bot.blocks.digest import render_agent_summary, render_good_news, render_improvement
 from bot.blocks.survey import (
     about_helpdesk_conversation,
     about_slack_conversation,
     render_survey,
 )
+from bot.digest import Figures, compose_digest, parse_week
 from bot.follow_up_form import MAX_COMMENT, FollowUpForm, validate_follow_up
 from bot.i18n import (
     DOMAIN,
@@ -43,6 +48,7 @@ from bot.i18n import (
     translator,
 )
 from bot.scales import REASONS, SCALES, Band, SurveyKind, scale_for
+from bot.teams import Team
 from sandbox.blockkit import (
     MAX_BUTTON_TEXT,
     MAX_OPTION_TEXT,
@@ -50,6 +56,8 @@ from sandbox.blockkit import (
     validate_blocks,
     validate_view,
 )
+from storage.digests import AgentAnswers, AlertFigures, CustomerValue, Delivery, QuotedAnswer
+from storage.statuses import AlertStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
@@ -260,6 +268,31 @@ def messages_in(language: str) -> list[tuple[str, dict[str, Any]]]:
                     render_closed(kind=kind, score=score, locale=language),
                 ),
                 (
+                    f"{kind} {score} thread thanks",
+                    render_thank_you(
+                        token="t",
+                        kind=kind,
+                        score=score,
+                        locale=language,
+                        expires_at=expires,
+                        show_score=False,
+                    ),
+                ),
+                (
+                    f"{kind} {score} thread change",
+                    render_change_answer(
+                        token="t", kind=kind, score=score, locale=language, show_score=False
+                    ),
+                ),
+                (
+                    f"{kind} {score} thread closed",
+                    render_closed(kind=kind, score=score, locale=language, show_score=False),
+                ),
+                (
+                    f"{kind} {score} private score",
+                    render_private_answer(kind=kind, score=score, locale=language),
+                ),
+                (
                     f"{kind} {score} follow-up",
                     render_follow_up(
                         token="t",
@@ -320,3 +353,83 @@ def test_customers_read_no_english_outside_english(language: str) -> None:
     assert "Thank you" not in thanks["text"] and "Very easy" not in thanks["text"]
     for reason in RefusalReason:
         assert refusal_text(reason, language) != refusal_text(reason, SOURCE_LANGUAGE)
+
+
+# --- what agents and leads read, in every language, within Slack's limits --------------
+
+
+def team_messages_in(language: str) -> list[tuple[str, dict[str, Any]]]:
+    """Alerts in every state, kudos, both digests and an agent's summary, with long words."""
+    long_words = "客服回复太慢了 Благодаря 👩‍💻 " * 200
+    rendered: list[tuple[str, dict[str, Any]]] = []
+    for status, who in (
+        (AlertStatus.OPEN, None),
+        (AlertStatus.CLAIMED, "U0BO"),
+        (AlertStatus.RESOLVED, "U0BO"),
+    ):
+        facts = AlertFacts(
+            alert_id=7,
+            kind="csat",
+            score=1,
+            customer="Ann " * 40,
+            agent_id="U0BO",
+            permalink="https://example.slack.com/archives/C1/p1",
+            helpdesk_ref=None,
+            reasons=tuple(REASONS),
+            comment=long_words,
+            answered_at=NOW,
+            status=status,
+            claimed_by=who,
+            claimed_at=NOW if who else None,
+            resolved_by=who if status is AlertStatus.RESOLVED else None,
+            resolved_at=NOW if status is AlertStatus.RESOLVED else None,
+        )
+        rendered.append((f"{status} alert", render_alert(facts, language)))
+    rendered.append(
+        (
+            "kudos",
+            render_kudos(kind="ces", score=7, customer="Cy", comment=long_words, locale=language),
+        )
+    )
+    team = Team(name="support", language=language, currency="EUR", target=90.0)
+    quoted = [QuotedAnswer(i, 5, f"{i} {long_words}", "U0BO", NOW) for i in range(9)]
+    low = QuotedAnswer(99, 1, long_words, "U0BO", NOW)
+    figures = Figures(
+        weeks=[{5: 3, 1: 1}] * 7 + [{5: 11, 3: 3, 2: 2, 1: 6}],
+        delivery=Delivery(delivered=40, answered=22),
+        reasons={code: {1: 2, 2: 1} for code in REASONS},
+        previous_reasons={code: {1: 5} for code in REASONS},
+        praise=quoted,
+        examples=dict.fromkeys(REASONS, low),
+        agents=[AgentAnswers("U0BO", {5: 11, 1: 6}), AgentAnswers("U0CY", {5: 2})],
+        agent_comments={"U0BO": quoted},
+        alerts=AlertFigures(22, 5, NOW - timedelta(days=3), 2),
+        value=CustomerValue(9, 1200.0, 3, 600.0),
+    )
+    digest = compose_digest(team, parse_week("2026-W47", team.zone), figures, NOW)
+    rendered.append(("good news", render_good_news(digest)))
+    rendered.append(("improvement", render_improvement(digest)))
+    for summary in digest.agents:
+        rendered.append((f"summary {summary.agent_id}", render_agent_summary(digest, summary)))
+    return rendered
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_alerts_and_digests_fit_slacks_limits_in_every_language(language: str) -> None:
+    problems: list[str] = []
+    for what, message in team_messages_in(language):
+        errors = validate_blocks(message["blocks"], surface="message")
+        if not message["text"].strip():
+            errors.append("no notification text")
+        if len(json.dumps(message["blocks"], ensure_ascii=False)) > 13_000:
+            errors.append("more than 13,000 characters of blocks")
+        problems += [f"{what}: {error}" for error in errors]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_leads_and_agents_read_no_english_outside_english(language: str) -> None:
+    for what, message in team_messages_in(language):
+        text = json.dumps(message, ensure_ascii=False)
+        for english in ("Good news", "Room to improve", "Your week", "Kudos!", "still open"):
+            assert english not in text, (what, english)

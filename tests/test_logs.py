@@ -14,7 +14,7 @@ from sqlalchemy import text
 from bot.logs import KeyValueFormatter, fields
 from sandbox import FakeSlack
 from tests.answering import delivered_survey, score_click, view_submission
-from tests.harness import CUSTOMER, Bot, running_bot
+from tests.harness import Bot, running_bot
 from tests.waiting import wait_until
 
 FORGED = "U0FORGED\n2026-11-30 09:00:00,000 level=ERROR logger=surveybot.alerts alert lost"
@@ -69,21 +69,18 @@ def test_plain_ids_stay_bare_and_a_space_cannot_pass_for_another_key() -> None:
     assert line.endswith('alert claimed alert=7 user=U0AGENT team="a b=c" week=2026-W47')
 
 
-async def test_every_slack_request_is_one_line_with_its_ids(
+async def test_every_slack_request_is_one_line_with_its_ids_but_not_who_sent_it(
     bot: Bot, slack: FakeSlack, log_lines: LogLines
 ) -> None:
     d = await delivered_survey(bot, slack)
-    await bot.send_interaction(score_click(d, 3, user=FORGED))
+    await bot.send_interaction(score_click(d, 3, user="U0SOMEONE"))
     (line,) = await lines_with(log_lines, "slack request type=block_actions")
     assert re.search(
-        r"slack request type=block_actions action=survey_score_3 team=T0001 "
-        r'user="U0FORGED\\n2026-11-30 09:00:00,000 level=ERROR logger=surveybot.alerts '
-        r'alert lost" ms=\d+$',
-        line,
+        r"slack request type=block_actions action=survey_score_3 team=T0001 ms=\d+$", line
     )
-    # Lines written with %-arguments are quoted the same way.
     (refused,) = await lines_with(log_lines, "answer refused")
-    assert 'user="U0FORGED\\n2026-11-30 09:00:00,000 level=ERROR' in refused
+    assert refused.endswith(f"answer refused survey={d.survey.token} reason=not_yours")
+    assert "U0SOMEONE" not in "\n".join(log_lines())
     # The close that sent the survey was a Slack request too: one line, by its event.
     (close,) = await lines_with(log_lines, "slack request type=event_callback")
     assert "event=reaction_added" in close
@@ -106,7 +103,7 @@ async def test_a_listener_failing_after_the_ack_is_logged_once_by_ids_without_th
     (line,) = await lines_with(log_lines, "slack listener failed")
     assert line.endswith(
         "slack listener failed type=view_submission callback=survey_follow_up team=T0001 "
-        f"user={CUSTOMER} error=channel_not_found"
+        "error=channel_not_found"
     )
     assert LINE_START.match(line)[1] == "ERROR"  # type: ignore[index]
     everything = "\n".join(log_lines())
@@ -133,7 +130,7 @@ async def test_a_click_that_fails_right_after_the_ack_is_still_acked_and_logged_
     (line,) = await lines_with(log_lines, "slack listener failed")
     assert line.endswith(
         "slack listener failed type=block_actions action=survey_score_4 team=T0001 "
-        f"user={CUSTOMER} error=OperationalError"
+        "error=OperationalError"
     )
     output = log_lines()
     assert output[output.index(line) + 1] == "Traceback (most recent call last):"
@@ -150,3 +147,19 @@ async def test_a_job_that_raises_is_logged_by_the_scheduler_with_its_traceback(
     assert second.endswith("job failed job=expire_surveys error=OperationalError")
     output = log_lines()
     assert output[output.index(first) + 1] == "Traceback (most recent call last):"
+
+
+async def test_a_forged_line_in_a_webhook_is_refused_and_cannot_start_a_log_line(
+    bot: Bot, log_lines: LogLines
+) -> None:
+    base = {"customer": {"email": "ann@example.com"}}
+    status, answer = await bot.send_webhook({**base, "conversation_id": FORGED})
+    assert status == 400 and answer["error"].startswith("conversation_id: must not contain")
+    # A value that is valid but unknown is echoed in the error: quoted, on one line.
+    status, answer = await bot.send_webhook(
+        {**base, "conversation_id": "ZD-1", "team": "sales level=ERROR logger=surveybot"}
+    )
+    assert status == 400
+    (line,) = await lines_with(log_lines, 'webhook bad request error="team: no team named')
+    assert line.endswith("'sales level=ERROR logger=surveybot' in the teams file\"")
+    assert all(LINE_START.match(line)[1] == "INFO" for line in log_lines())  # type: ignore[index]

@@ -285,7 +285,7 @@ def test_key_drivers_reject_unknown_reasons_and_mixed_kinds() -> None:
 
 
 def test_key_driver_formula_fits_on_one_line() -> None:
-    assert "\n" not in DRIVER_FORMULA and "impact" in DRIVER_FORMULA
+    assert "\n" not in DRIVER_FORMULA and "leaving out the answers" in DRIVER_FORMULA
 
 
 # --- Fairness to agents ---------------------------------------------------------------

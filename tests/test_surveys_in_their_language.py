@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox import FakeSlack
+from tests.answering import close_by_reaction, delivered_survey, score_click
 from tests.harness import AGENT, CUSTOMER, SUPPORT_CHANNEL, TEAMS_TOML, Bot, running_bot
 
 ROOT_TS = "1763900000.000100"
@@ -79,16 +80,7 @@ async def test_a_helpdesk_locale_we_do_not_ship_falls_back_to_slacks(
 async def test_a_thread_survey_speaks_the_customers_language(bot: Bot, slack: FakeSlack) -> None:
     slack.add_user(CUSTOMER, name="ann", locale="ja-JP")
     slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "請求書が間違っています")
-    await bot.send_event(
-        {
-            "type": "reaction_added",
-            "user": AGENT,
-            "reaction": "white_check_mark",
-            "item_user": CUSTOMER,
-            "item": {"type": "message", "channel": SUPPORT_CHANNEL, "ts": ROOT_TS},
-            "event_ts": "1763900100.000200",
-        }
-    )
+    await close_by_reaction(bot)
     (post,) = await slack.wait_for("chat.postMessage")
     assert post.args["thread_ts"] == ROOT_TS
     assert post.args["text"] == "今回のサポートにどの程度満足されましたか？"
@@ -101,3 +93,25 @@ async def test_the_teams_language_is_used_when_slack_has_none_we_ship(
         slack.add_user("U0KIM", name="kim", locale="ko-KR")
         survey = await survey_for(bot, slack, closed("ZD-3", "U0KIM", team="support"))
     assert survey["text"] == "Quel est votre niveau de satisfaction concernant l’aide reçue\u00a0?"
+
+
+async def test_the_language_slack_gave_stays_for_the_thank_you_and_the_form(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    """No webhook locale, team language English, Slack says Polish: the whole exchange is
+    Polish, though the click and the form never ask Slack for the locale again."""
+    slack.add_user(CUSTOMER, name="ann", locale="pl-PL")
+    d = await delivered_survey(bot, slack, source="webhook")
+    assert d.survey.locale == "pl-PL"
+    assert d.message["text"] == "Jak bardzo jesteś zadowolony(-a) z otrzymanej pomocy?"
+
+    await bot.send_interaction(score_click(d, 1))
+    (opened,) = await slack.wait_for("views.open")
+    form = opened.args["view"]
+    (update,) = await slack.wait_for("chat.update")
+    assert "Dziękujemy! Twoja odpowiedź: *1 · Bardzo niezadowolony(-a)*" in str(
+        update.args["blocks"]
+    )
+    assert form["title"]["text"] == "Co możemy poprawić?"
+    reasons = next(b for b in form["blocks"] if b.get("block_id") == "follow_up_reasons")
+    assert reasons["element"]["options"][0]["text"]["text"] == "Długi czas odpowiedzi"

@@ -105,3 +105,32 @@ def test_a_non_ascii_signature_is_refused_not_a_crash() -> None:
     body = b'{"conversation_id": "1"}'
     ts = str(int(NOW.timestamp()))
     assert signature_problem(SECRET, ts, "sha256=\u00e9\u00e9", body, NOW) == "wrong signature"
+
+
+@pytest.mark.parametrize(
+    ("raw", "named"),
+    [
+        (body(customer_value=True), "customer_value: Input should be a valid number"),
+        (body(customer_value="120"), "customer_value:"),
+        (body(conversation_id=True), "conversation_id: Input should be a valid string"),
+        (body(conversation_id="ZD-1\n2026 level=ERROR forged"), "conversation_id: must not"),
+        (body(conversation_id="ZD\u00001"), "conversation_id: must not contain control"),
+        (body(conversation_id="ZD\ud8001"), "conversation_id: Input should be a valid string"),
+        (body(conversation_id="x" * 201), "conversation_id:"),
+        (body(team="support\u2028x"), "team: must not contain control"),
+        (b'{"conversation_id": ' + b"9" * 5000 + b"}", "body: a number has too many digits"),
+        (b"[" * 1000 + b"]" * 1000, "body: nested deeper than 16 levels"),
+        (b'{"a":' * 100 + b"1" + b"}" * 100, "body: nested deeper than 16 levels"),
+        (b"\xff\xfe{}", "body: not valid JSON"),
+    ],
+)
+def test_hostile_bodies_get_a_400_naming_the_problem(raw: bytes, named: str) -> None:
+    result = parse_close(raw, TEAMS, NOW)
+    assert isinstance(result, BadRequest)
+    assert named in result.error
+
+
+def test_a_numeric_conversation_id_is_text_and_a_whole_number_value_an_amount() -> None:
+    result = parse_close(body(conversation_id=42, customer_value=120), TEAMS, NOW)
+    assert isinstance(result, ClosedConversation)
+    assert result.external_id == "42" and result.customer_value == 120.0

@@ -8,9 +8,9 @@ from typing import Any
 
 from bot import ids
 from bot.blocks.answers import score_in_words, slack_date
-from bot.i18n import translator
+from bot.i18n import Translate, translator
 from bot.scales import REASONS, scale_for
-from bot.text import escape_mrkdwn, quote, truncate
+from bot.text import clip, escape_mrkdwn, quote, truncate
 from storage.statuses import AlertStatus
 
 Block = dict[str, Any]
@@ -50,7 +50,7 @@ def _quoted(comment: str, room: int) -> str:
     while True:
         said = quote(comment, limit=limit)
         if len(said) <= room or limit <= 1:
-            return said[:room]
+            return clip(said, room)
         limit = max(1, limit * room // len(said) - 1)
 
 
@@ -60,65 +60,76 @@ def _when(moment: datetime | None) -> str:
     return slack_date(moment, moment.strftime("%Y-%m-%d %H:%M UTC"))
 
 
-def _conversation_link(facts: AlertFacts) -> str:
+def _conversation_link(facts: AlertFacts, _: Translate) -> str:
     if facts.permalink:
-        return f"<{facts.permalink}|Open the conversation>"
+        return f"<{facts.permalink}|{_('Open the conversation')}>"
     if facts.helpdesk_ref:
         ref = escape_mrkdwn(truncate(facts.helpdesk_ref, 80)).replace("`", "'")
-        return f"Helpdesk conversation `{ref}`"
-    return "No link"
+        return _("Helpdesk conversation {reference}").format(reference=f"`{ref}`")
+    return _("No link")
 
 
-def _status_line(facts: AlertFacts) -> str:
+def _status_line(facts: AlertFacts, _: Translate) -> str:
     if facts.status is AlertStatus.RESOLVED:
-        line = f":white_check_mark: Resolved by <@{facts.resolved_by}> {_when(facts.resolved_at)}"
+        line = ":white_check_mark: " + _("Resolved by {agent} {when}").format(
+            agent=f"<@{facts.resolved_by}>", when=_when(facts.resolved_at)
+        )
         if facts.claimed_by and facts.claimed_by != facts.resolved_by:
-            line += f" · followed up by <@{facts.claimed_by}>"
+            line += " · " + _("followed up by {agent}").format(agent=f"<@{facts.claimed_by}>")
         return line
     if facts.status is AlertStatus.CLAIMED:
-        return f":eyes: <@{facts.claimed_by}> is following up (since {_when(facts.claimed_at)})"
-    return "Open · nobody is following up yet"
+        return ":eyes: " + _("{agent} is following up (since {when})").format(
+            agent=f"<@{facts.claimed_by}>", when=_when(facts.claimed_at)
+        )
+    return _("Open · nobody is following up yet")
 
 
 def render_alert(facts: AlertFacts, locale: str | None = None) -> dict[str, Any]:
-    """The alert message. Only the agent is mentioned; the customer's words are escaped."""
+    """The alert message, in the team's language (`locale`). Only the agent is
+    mentioned; the customer's words are escaped."""
     _ = translator(locale)
     scale = scale_for(facts.kind)
     score = score_in_words(scale, facts.score, _)
     kind = scale.name
-    agent = f"<@{facts.agent_id}>" if facts.agent_id else "not recorded"
+    agent = f"<@{facts.agent_id}>" if facts.agent_id else _("not recorded")
     customer = escape_mrkdwn(truncate(facts.customer, 80))
-    headline = f":rotating_light: *Low {kind} score: {score}*"
-    text = f"Low {kind} score ({score}) from {customer}"
+    headline = ":rotating_light: " + _("*Low {kind} score: {score}*").format(kind=kind, score=score)
+    text = _("Low {kind} score ({score}) from {customer}").format(
+        kind=kind, score=score, customer=customer
+    )
     if not scale.is_low(facts.score):  # they changed their mind after the alert went out
-        headline = f":arrow_up: {customer} changed their {kind} answer to *{score}*"
-        text = f"{customer} changed their {kind} answer to {score}"
+        headline = ":arrow_up: " + _("{customer} changed their {kind} answer to *{score}*").format(
+            customer=customer, kind=kind, score=score
+        )
+        text = _("{customer} changed their {kind} answer to {score}").format(
+            customer=customer, kind=kind, score=score
+        )
+    fields = (
+        (_("Customer"), customer),
+        (_("Agent"), agent),
+        (_("Answered"), _when(facts.answered_at)),
+        (_("Conversation"), _conversation_link(facts, _)),
+    )
     blocks: list[Block] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
         {
             "type": "section",
-            "fields": [
-                {"type": "mrkdwn", "text": f"*Customer*\n{customer}"},
-                {"type": "mrkdwn", "text": f"*Agent*\n{agent}"},
-                {"type": "mrkdwn", "text": f"*Answered*\n{_when(facts.answered_at)}"},
-                {"type": "mrkdwn", "text": f"*Conversation*\n{_conversation_link(facts)}"},
-            ],
+            "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{value}"} for name, value in fields],
         },
     ]
     if facts.reasons:
         # In the form's order, whatever order they were stored in.
         named = ", ".join(_(label) for code, label in REASONS.items() if code in facts.reasons)
-        blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"*What went wrong:* {named}"}}
-        )
+        wrong = f"*{_('What went wrong:')}* {named}"
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": wrong}})
     if facts.comment:
-        said = "*They wrote:*\n" + _quoted(facts.comment, SECTION_TEXT - 20)
+        said = f"*{_('They wrote:')}*\n" + _quoted(facts.comment, SECTION_TEXT - 100)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": said}})
     else:
-        waiting = "_No comment yet. It shows up here if they write one._"
+        waiting = "_" + _("No comment yet. It shows up here if they write one.") + "_"
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": waiting}]})
     blocks.append(
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": _status_line(facts)}]}
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": _status_line(facts, _)}]}
     )
     buttons: list[Block] = []
     if facts.status is AlertStatus.OPEN:
@@ -127,7 +138,7 @@ def render_alert(facts: AlertFacts, locale: str | None = None) -> dict[str, Any]
                 "type": "button",
                 "action_id": ids.ALERT_CLAIM,
                 "style": "primary",
-                "text": {"type": "plain_text", "text": "I'll follow up"},
+                "text": {"type": "plain_text", "text": _("I'll follow up")},
                 "value": str(facts.alert_id),
             }
         )
@@ -136,7 +147,7 @@ def render_alert(facts: AlertFacts, locale: str | None = None) -> dict[str, Any]
             {
                 "type": "button",
                 "action_id": ids.ALERT_RESOLVE,
-                "text": {"type": "plain_text", "text": "Resolved"},
+                "text": {"type": "plain_text", "text": _("Resolved")},
                 "value": str(facts.alert_id),
             }
         )
@@ -146,25 +157,32 @@ def render_alert(facts: AlertFacts, locale: str | None = None) -> dict[str, Any]
         )
     # The notification text mentions the agent too: that is the one ping an alert makes.
     if facts.agent_id:
-        text += f", handled by <@{facts.agent_id}>"
+        text += ", " + _("handled by {agent}").format(agent=f"<@{facts.agent_id}>")
     return {"text": text, "blocks": blocks}
 
 
-def render_kudos(*, kind: str, score: int, customer: str, comment: str) -> dict[str, Any]:
-    """The private note an agent gets when a customer of theirs praises them."""
-    _ = translator(None)
+def render_kudos(
+    *, kind: str, score: int, customer: str, comment: str, locale: str | None = None
+) -> dict[str, Any]:
+    """The private note an agent gets when a customer of theirs praises them, in the
+    team's language."""
+    _ = translator(locale)
     chosen = score_in_words(scale_for(kind), score, _)
     customer = escape_mrkdwn(truncate(customer, 80))
-    headline = f":tada: *Kudos!* {customer} rated your help *{chosen}* and wrote:"
+    headline = ":tada: " + _("*Kudos!* {customer} rated your help *{score}* and wrote:").format(
+        customer=customer, score=chosen
+    )
     return {
-        "text": f"Kudos! {customer} rated your help {chosen}.",
+        "text": _("Kudos! {customer} rated your help {score}.").format(
+            customer=customer, score=chosen
+        ),
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
             {"type": "section", "text": {"type": "mrkdwn", "text": _quoted(comment, SECTION_TEXT)}},
             {
                 "type": "context",
                 "elements": [
-                    {"type": "mrkdwn", "text": "Only you see this. Keep up the good work!"}
+                    {"type": "mrkdwn", "text": _("Only you see this. Keep up the good work!")}
                 ],
             },
         ],

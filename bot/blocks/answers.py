@@ -12,6 +12,7 @@ from bot.blocks.survey import render_survey
 from bot.follow_up_form import MAX_COMMENT
 from bot.i18n import Translate, translator
 from bot.scales import REASONS, Band, Scale, band_of, scale_for
+from bot.text import clip
 
 Block = dict[str, Any]
 
@@ -34,14 +35,24 @@ def _comment_button_text(band: Band, _: Translate) -> str:
 
 
 def render_thank_you(
-    *, token: str, kind: str, score: int, locale: str | None, expires_at: datetime
+    *,
+    token: str,
+    kind: str,
+    score: int,
+    locale: str | None,
+    expires_at: datetime,
+    show_score: bool = True,
 ) -> dict[str, Any]:
-    """The survey after a click: the chosen score in words, no score buttons left."""
+    """The survey after a click: no score buttons left; the chosen score in words when
+    `show_score`, else only thanks (and a comment button that does not hint at it)."""
     _ = translator(locale)
     scale = scale_for(kind)
-    band = band_of(scale, score)
+    band = band_of(scale, score) if show_score else Band.MIDDLE
     chosen = score_in_words(scale, score, _)
-    thanks = _("Thank you! Your answer: *{score}*").format(score=chosen)
+    if show_score:
+        thanks = _("Thank you! Your answer: *{score}*").format(score=chosen)
+    else:
+        thanks = _("Thank you! Your answer was received.")
     until = slack_date(expires_at, expires_at.strftime("%Y-%m-%d %H:%M UTC"))
     blocks: list[Block] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": thanks}},
@@ -73,28 +84,54 @@ def render_thank_you(
             ],
         },
     ]
-    return {"text": _("Thank you! Your answer: {score}").format(score=chosen), "blocks": blocks}
+    fallback = _("Thank you! Your answer: {score}").format(score=chosen) if show_score else thanks
+    return {"text": fallback, "blocks": blocks}
+
+
+def render_private_answer(*, kind: str, score: int, locale: str | None) -> dict[str, Any]:
+    """The customer's own score, for an ephemeral message only they see."""
+    _ = translator(locale)
+    chosen = score_in_words(scale_for(kind), score, _)
+    text = _("Your answer: *{score}*. Only you can see this message.").format(score=chosen)
+    return {
+        "text": text.replace("*", ""),
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+    }
+
+
+def change_answer_note(*, kind: str, score: int, locale: str | None) -> str:
+    """Which answer counts now (mrkdwn), said where only the customer sees it."""
+    _ = translator(locale)
+    chosen = score_in_words(scale_for(kind), score, _)
+    return _("Your answer now: *{score}*. Pick another one to change it.").format(score=chosen)
 
 
 def render_change_answer(
-    *, token: str, kind: str, score: int, locale: str | None
+    *, token: str, kind: str, score: int, locale: str | None, show_score: bool = True
 ) -> dict[str, Any]:
-    """The score buttons again, saying which answer counts now."""
+    """The score buttons again, saying which answer counts now when `show_score`."""
     _ = translator(locale)
     message = render_survey(token=token, kind=kind, locale=locale)
-    chosen = score_in_words(scale_for(kind), score, _)
-    note = _("Your answer now: *{score}*. Pick another one to change it.").format(score=chosen)
+    if show_score:
+        note = change_answer_note(kind=kind, score=score, locale=locale)
+    else:
+        note = _("Pick another score to change your answer.")
     message["blocks"][-1] = {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}
     return message
 
 
-def render_closed(*, kind: str, score: int | None, locale: str | None) -> dict[str, Any]:
-    """A survey past its expiry: no buttons, and the answer if there was one."""
+def render_closed(
+    *, kind: str, score: int | None, locale: str | None, show_score: bool = True
+) -> dict[str, Any]:
+    """A survey past its expiry: no buttons, and the answer if there was one (its score
+    only when `show_score`)."""
     _ = translator(locale)
     text = _("This survey has closed.")
-    if score is not None:
+    if score is not None and show_score:
         chosen = score_in_words(scale_for(kind), score, _)
         text = _("This survey has closed. Your answer: *{score}*. Thank you!").format(score=chosen)
+    elif score is not None:
+        text = _("This survey has closed. Thank you for your answer!")
     return {
         "text": text.replace("*", ""),
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
@@ -172,7 +209,7 @@ def render_follow_up(
         "placeholder": {"type": "plain_text", "text": _("In your own words (optional)")},
     }
     if comment:
-        text_input["initial_value"] = comment[:MAX_COMMENT]
+        text_input["initial_value"] = clip(comment, MAX_COMMENT)
     blocks.append(
         {
             "type": "input",

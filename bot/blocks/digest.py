@@ -1,27 +1,42 @@
 """The weekly digests and the agents' private summaries, as Block Kit and as plain text.
 
-Pure functions from a :class:`bot.digest.Digest` to Slack's dicts. Customers' words
-always pass through :func:`bot.text.quote` (escaped, no pings, no disguised links).
-Agents are mentioned only for kudos in the good news; per-agent figures appear only
-in that agent's own summary, with their Wilson interval.
+Pure functions from a :class:`bot.digest.Digest` to Slack's dicts, in the team's
+language (`digest.language`): words from the catalogues, numbers, money and dates
+written the way that language writes them. Customers' words always pass through
+:func:`bot.text.quote` (escaped, no pings, no disguised links). Agents are mentioned
+only for kudos in the good news; per-agent figures appear only in that agent's own
+summary, with their Wilson interval.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from bot.digest import (
     AgentSummary,
+    Celebrated,
+    Celebration,
     Digest,
     Driver,
     GoodNews,
     Improvement,
     Quote,
-    format_target,
 )
-from bot.scales import SurveyKind, scale_for
+from bot.i18n import (
+    Translate,
+    TranslatePlural,
+    format_days,
+    format_money,
+    format_number,
+    format_percent,
+    plural_translator,
+    translator,
+)
+from bot.scales import REASONS, SurveyKind, scale_for
 from bot.scoring import (
     DRIVER_FORMULA,
     RESPONSE_RATE_FORMULA,
@@ -43,146 +58,309 @@ _TERMINAL_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # incl. ESC: no term
 # ------------------------------------------------------------------ wording
 
 
+@dataclass(frozen=True)
+class Words:
+    """The team's language: its texts, plural forms and ways of writing numbers."""
+
+    language: str
+    _: Translate
+    ngettext: TranslatePlural
+
+    @classmethod
+    def of(cls, language: str | None) -> Words:
+        return cls(language or "en", translator(language), plural_translator(language))
+
+    def percent(self, points: float) -> str:
+        """82.5 -> '82.5%', '82,5 %' (one decimal at most: 37.5 stays 37.5)."""
+        return format_percent(points / 100, self.language, up_to_decimals=1)
+
+    def number(self, value: float, decimals: int = 1) -> str:
+        return format_number(value, self.language, decimals=decimals)
+
+    def answers(self, n: int) -> str:
+        ngettext = self.ngettext
+        return ngettext("{count} answer", "{count} answers", n).format(count=n)
+
+
 def score_name(kind: SurveyKind) -> str:
     return scale_for(kind).name
 
 
-def format_score(kind: SurveyKind, value: float | None) -> str:
+def format_score(kind: SurveyKind, value: float | None, words: Words | None = None) -> str:
+    w = words or Words.of(None)
+    _ = w._
     if value is None:
-        return "no answers"
+        return _("no answers")
     if kind is SurveyKind.CES:
-        return f"{value:.1f} / 7"
+        return f"{w.number(value)} / 7"
     if kind is SurveyKind.NPS:
-        return f"{value:+.0f}"
-    return f"{value:.0f} %"
+        return ("+" if value > 0 else "−" if value < 0 else "") + w.number(abs(value), 0)
+    return w.percent(value)
 
 
-def format_trend(kind: SurveyKind, change: Trend) -> str:
-    """ "↑ 3.0 pts vs 79 % last week", or why there is nothing to compare."""
+def format_target(kind: SurveyKind, target: float, words: Words) -> str:
+    return words.number(target) if kind is SurveyKind.CES else words.percent(target)
+
+
+def format_change(kind: SurveyKind, delta: float, words: Words) -> str:
+    """'+7 pts', '−14 pts', '+0.3' (CES moves on its own 1–7 scale, not in points)."""
+    _ = words._
+    sign = "+" if delta > 0 else "−" if delta < 0 else "±"
+    # Up to one decimal, none when whole: "+22.5 pts", "−14 pts".
+    size = sign + format_number(Decimal(str(abs(round(delta, 1)))), words.language)
+    if kind is SurveyKind.CES:
+        return size
+    return _("{change} pts").format(change=size)
+
+
+def format_trend(kind: SurveyKind, change: Trend, words: Words | None = None) -> str:
+    """ "74 %, down from 88 % (−14 pts)", or why there is nothing to compare."""
+    w = words or Words.of(None)
+    _ = w._
+    score = format_score(kind, change.current, w)
     if change.previous is None:
-        return "no answers the week before to compare with"
+        return _("{score} (no answers the week before to compare with)").format(score=score)
+    previous = format_score(kind, change.previous, w)
     if change.current is None or change.delta is None:
-        return f"last week {format_score(kind, change.previous)}"
-    unit = f" {change.unit}" if change.unit else ""
-    delta = f"{abs(change.delta):.1f}{unit}" if change.arrow != "→" else "no change"
-    return f"{change.arrow} {delta} vs {format_score(kind, change.previous)} last week"
+        return _("no answers (the week before: {previous})").format(previous=previous)
+    if change.arrow == "→":
+        return _("{score}, about the same as the week before ({previous})").format(
+            score=score, previous=previous
+        )
+    template = (
+        _("{score}, up from {previous} ({change})")
+        if change.arrow == "↑"
+        else _("{score}, down from {previous} ({change})")
+    )
+    return template.format(
+        score=score, previous=previous, change=format_change(kind, change.delta, w)
+    )
 
 
-def format_wait(wait: timedelta) -> str:
+def format_wait(wait: timedelta, words: Words | None = None) -> str:
+    ngettext = (words or Words.of(None)).ngettext
     hours = int(wait.total_seconds() // 3600)
     if hours >= 48:
-        return f"{hours // 24} days"
+        days = hours // 24
+        return ngettext("{count} day", "{count} days", days).format(count=days)
     if hours >= 1:
-        return f"{hours} hour{'s' if hours != 1 else ''}"
+        return ngettext("{count} hour", "{count} hours", hours).format(count=hours)
     minutes = max(1, int(wait.total_seconds() // 60))
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return ngettext("{count} minute", "{count} minutes", minutes).format(count=minutes)
 
 
-def format_money(value: float) -> str:
-    return f"{value:,.0f}"
+def _week(digest: Digest, words: Words) -> str:
+    _ = words._
+    return _("{team}, week {number}").format(team=digest.team, number=digest.week_number)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def _period(digest: Digest) -> str:
-    start, end = digest.period.monday, digest.period.sunday
-    first = f"{start.day} {start:%b}" if start.year == end.year else f"{start.day} {start:%b %Y}"
-    return f"week {digest.week_number}, {first} – {end.day} {end:%b %Y} ({digest.timezone})"
+def _period(digest: Digest, words: Words) -> str:
+    _ = words._
+    days = format_days(digest.period.monday, digest.period.sunday, words.language)
+    return _("week {number}, {days} ({timezone})").format(
+        number=digest.week_number, days=days, timezone=digest.timezone
+    )
 
 
 def _headline_line(
-    kind: SurveyKind, counts: ScoreCounts, change: Trend, target: float | None = None
+    kind: SurveyKind,
+    counts: ScoreCounts,
+    change: Trend,
+    target: float | None,
+    words: Words,
 ) -> str:
+    _ = words._
     score = headline(counts)
-    line = f"{format_score(kind, score)}  ({format_trend(kind, change)})"
+    line = format_trend(kind, change, words)
     if kind is SurveyKind.CES:
         easy = satisfied_percent(counts)
         if easy is not None:
-            line += f"; easy {easy:.0f} %"
+            line += "\n" + _("{share} of answers found it easy").format(share=words.percent(easy))
     if target is not None and score is not None:
         gap = target - score
-        unit = "" if kind is SurveyKind.CES else " pts"
-        reached = "met" if gap <= 0 else f"{gap:.1f}{unit} to go"
-        line += f"; target {format_target(kind, target)}: {reached}"
+        shown = format_target(kind, target, words)
+        line += "\n" + (
+            _("target {target}: reached").format(target=shown)
+            if gap <= 0
+            else _("target {target}: {gap} to go").format(
+                target=shown, gap=format_change(kind, gap, words).lstrip("+")
+            )
+        )
     return line
 
 
-def _answers_line(good: GoodNews) -> str:
+def _answers_line(good: GoodNews, words: Words) -> str:
+    _, ngettext = words._, words.ngettext
     if good.delivered == 0:
-        return f"{_plural(good.answers, 'answer')} (no surveys delivered this week)"
+        return _("{answers} (no surveys were delivered this week)").format(
+            answers=words.answers(good.answers)
+        )
     rate = good.response_rate if good.response_rate is not None else 0.0
-    return (
-        f"{_plural(good.answers, 'answer')}; {rate:.0f} % of the "
-        f"{_plural(good.delivered, 'survey')} delivered were answered"
-    )
+    answered = ngettext(
+        "{rate} of the {count} survey delivered was answered",
+        "{rate} of the {count} surveys delivered were answered",
+        good.delivered,
+    ).format(rate=words.percent(rate), count=good.delivered)
+    return f"{words.answers(good.answers)}; {answered}"
 
 
-def empty_week_note(kind: SurveyKind) -> str:
-    return (
-        f"No answers came in this week, so there is no {score_name(kind)} to show yet. "
-        "Quiet weeks happen; next week's digest picks up from here."
-    )
+def empty_week_note(kind: SurveyKind, words: Words | None = None) -> str:
+    _ = (words or Words.of(None))._
+    return _(
+        "No answers came in this week, so there is no {score} to show yet. Quiet weeks "
+        "happen; next week's digest picks up from here."
+    ).format(score=score_name(kind))
 
 
-def uncertain_note(answers: int) -> str:
-    return (
-        f"Only {_plural(answers, 'answer')} this week: these figures are uncertain "
-        f"(fewer than {UNCERTAIN_BELOW}), so read them as a hint, not a verdict."
-    )
+def uncertain_note(answers: int, words: Words | None = None) -> str:
+    ngettext = (words or Words.of(None)).ngettext
+    return ngettext(
+        "Only {count} answer this week: these figures are uncertain (fewer than {minimum}), "
+        "so read them as a hint, not a verdict.",
+        "Only {count} answers this week: these figures are uncertain (fewer than {minimum}), "
+        "so read them as a hint, not a verdict.",
+        answers,
+    ).format(count=answers, minimum=UNCERTAIN_BELOW)
 
 
-def _low_line(improvement: Improvement) -> str:
+def _unhappy_line(improvement: Improvement, words: Words) -> str:
+    ngettext = words.ngettext
     scale = scale_for(improvement.counts.kind)
-    low_scores = f"{min(scale.scores)}–{scale.low_max}"
-    return f"{improvement.low} of {_plural(improvement.counts.total, 'answer')} scored {low_scores}"
+    total = improvement.counts.total
+    return ngettext(
+        "{low} of {count} answer was unhappy (scored {scores})",
+        "{low} of {count} answers were unhappy (scored {scores})",
+        total,
+    ).format(low=improvement.low, count=total, scores=f"{min(scale.scores)}–{scale.low_max}")
 
 
-def _alerts_line(improvement: Improvement) -> str:
+def _alerts_line(improvement: Improvement, words: Words) -> str:
+    _, ngettext = words._, words.ngettext
     if improvement.open_alerts == 0:
-        return "None waiting — every unhappy customer has been followed up."
-    wait = (
-        f"; the oldest has waited {format_wait(improvement.oldest_wait)}"
-        if improvement.oldest_wait is not None
-        else ""
-    )
-    unclaimed = (
-        f" ({improvement.unclaimed_alerts} not yet claimed)" if improvement.unclaimed_alerts else ""
-    )
-    return f"{_plural(improvement.open_alerts, 'alert')} still open{unclaimed}{wait}"
+        return _("None waiting — every unhappy customer has been followed up.")
+    line = ngettext(
+        "{count} alert still open", "{count} alerts still open", improvement.open_alerts
+    ).format(count=improvement.open_alerts)
+    if improvement.unclaimed_alerts:
+        line += " " + _("({count} not yet claimed)").format(count=improvement.unclaimed_alerts)
+    if improvement.oldest_wait is not None:
+        line += "; " + _("the oldest has waited {wait}").format(
+            wait=format_wait(improvement.oldest_wait, words)
+        )
+    return line
 
 
-def _revenue_line(improvement: Improvement) -> str | None:
+def _revenue_line(improvement: Improvement, kind: SurveyKind, words: Words) -> str | None:
+    _, ngettext = words._, words.ngettext
     if improvement.revenue_at_risk is None:
         return None
-    per_point = (
-        f"; each lost point of satisfaction puts {format_money(improvement.revenue_per_point)} "
-        "more at risk"
-        if improvement.revenue_per_point
-        else ""
+    if not improvement.unhappy_valued_customers:
+        return ngettext(
+            "none this week: the {count} customer with a known value was not unhappy",
+            "none this week: none of the {count} customers with a known value was unhappy",
+            improvement.valued_customers,
+        ).format(count=improvement.valued_customers)
+
+    def money(amount: float) -> str:
+        return format_money(amount, improvement.currency, words.language)
+
+    line = _(
+        "{amount} a month, from unhappy customers: {unhappy} of {count} with a known value"
+    ).format(
+        amount=money(improvement.revenue_at_risk),
+        unhappy=improvement.unhappy_valued_customers,
+        count=improvement.valued_customers,
     )
-    if not improvement.dissatisfied_valued_customers:
-        valued = _plural(improvement.valued_customers, "customer")
-        verb = "is" if improvement.valued_customers == 1 else "are"
-        return f"none this week: the {valued} with a known value {verb} satisfied"
-    return (
-        f"{format_money(improvement.revenue_at_risk)} a month, from "
-        f"{improvement.dissatisfied_valued_customers} of "
-        f"{_plural(improvement.valued_customers, 'customer')} with a known value{per_point}"
+    line += "\n" + _("counted at a {probability} chance of losing an unhappy customer").format(
+        probability=words.percent(100 * improvement.churn_probability)
     )
+    if improvement.revenue_per_point and kind is not SurveyKind.CES:
+        line += "\n" + _("each point of {score} lost puts another {amount} at risk").format(
+            score=score_name(kind), amount=money(improvement.revenue_per_point)
+        )
+    return line
 
 
-def _times(n: int) -> str:
-    return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
+def unreachable_line(improvement: Improvement, words: Words) -> str | None:
+    """How many customers no survey could reach, and why that happens."""
+    count = improvement.unreachable_customers
+    if not count:
+        return None
+    return words.ngettext(
+        "{count} customer could not be reached: no Slack account has their email address, "
+        "or they are in another organisation (Slack Connect), where a direct message "
+        "is not possible.",
+        "{count} customers could not be reached: no Slack account has their email address, "
+        "or they are in another organisation (Slack Connect), where a direct message "
+        "is not possible.",
+        count,
+    ).format(count=count)
 
 
-def _driver_heading(index: int, driver: Driver, kind: SurveyKind) -> str:
-    unit = " pts" if kind is not SurveyKind.CES else ""
-    return (
-        f"{index}. {driver.label} — cited {_times(driver.mentions)}, "
-        f"costs about {driver.impact:.1f}{unit}"
+def _driver_lines(index: int, driver: Driver, kind: SurveyKind, words: Words) -> list[str]:
+    """ "1. Slow response — cited twice" and the score without those answers."""
+    _, ngettext = words._, words.ngettext
+    cited = ngettext("cited {count} time", "cited {count} times", driver.mentions).format(
+        count=driver.mentions
     )
+    heading = f"{index}. {_(driver.label)} — {cited}"
+    if driver.without is None:
+        effect = _("Every answer this week cited it.")
+    else:
+        effect = _(
+            "Without the answers citing it, {score} would have been {without} instead of {current}."
+        ).format(
+            score=score_name(kind),
+            without=format_score(kind, driver.without, words),
+            current=format_score(kind, driver.score, words),
+        )
+    return [heading, effect]
+
+
+def _celebration(c: Celebration, kind: SurveyKind, words: Words) -> str:
+    _, ngettext = words._, words.ngettext
+    scale = scale_for(kind)
+    match c.what:
+        case Celebrated.TARGET_MET:
+            return _("The score met the team's target ({target}).").format(
+                target=format_target(kind, c.figure or 0.0, words)
+            )
+        case Celebrated.SCORE_ROSE:
+            return _("The score rose by {change} on the week before.").format(
+                change=format_change(kind, c.figure or 0.0, words).lstrip("+")
+            )
+        case Celebrated.REASON_FELL:
+            label = REASONS.get(c.reason or "", REASONS["other"])
+            reason = _(label)
+            if not c.count:
+                return _(
+                    "“{reason}” did not come up this week, down from {before} times the week "
+                    "before."
+                ).format(reason=reason, before=c.before)
+            return ngettext(
+                "“{reason}” came up {count} time, down from {before} the week before.",
+                "“{reason}” came up {count} times, down from {before} the week before.",
+                c.count,
+            ).format(reason=reason, count=c.count, before=c.before)
+        case Celebrated.ALERTS_RESOLVED:
+            return ngettext(
+                "{count} unhappy customer was followed up and the alert resolved.",
+                "{count} unhappy customers were followed up and their alerts resolved.",
+                c.count,
+            ).format(count=c.count)
+        case Celebrated.TOP_SCORES:
+            best = max(scale.scores)
+            best_label = scale.labels.get(best)
+            return ngettext(
+                "{count} customer gave the top score ({label}).",
+                "{count} customers gave the top score ({label}).",
+                c.count,
+            ).format(count=c.count, label=_(best_label) if best_label else str(best))
+
+
+def _formulas(kind: SurveyKind, words: Words) -> str:
+    _ = words._
+    return _(scale_for(kind).formula)
 
 
 # ------------------------------------------------------------------ Block Kit
@@ -210,140 +388,152 @@ def _context(*lines: str) -> Block:
     }
 
 
-def _slack_quote(q: Quote, *, credit: bool) -> str:
+def _slack_quote(q: Quote, words: Words, *, credit: bool) -> str:
+    _ = words._
     text = quote(q.comment, QUOTE_CHARS)
     if credit and q.agent_id:
-        text += f"\n— helped by <@{escape_mrkdwn(q.agent_id)}>"
+        text += "\n— " + _("helped by {agent}").format(agent=f"<@{escape_mrkdwn(q.agent_id)}>")
     return text
 
 
-def _formula(kind: SurveyKind) -> str:
-    return scale_for(kind).formula
-
-
 def render_good_news(digest: Digest) -> Message:
+    words = Words.of(digest.language)
+    _ = words._
     good, kind = digest.good_news, digest.kind
     name = score_name(kind)
-    title = f"🎉 Good news — {digest.team}, week {digest.week_number}"
-    blocks: list[Block] = [_header(title), _context(_period(digest))]
+    title = "🎉 " + _("Good news — {week}").format(week=_week(digest, words))
+    blocks: list[Block] = [_header(title), _context(_period(digest, words))]
     if good.empty:
-        blocks.append(_section(empty_week_note(kind)))
-        blocks.append(_fields(("Surveys delivered", str(good.delivered))))
-        text = f"{title}: no answers this week."
+        blocks.append(_section(empty_week_note(kind, words)))
+        blocks.append(_fields((_("Surveys delivered"), str(good.delivered))))
+        text = _("{title}: no answers this week.").format(title=title)
     else:
         blocks.append(
             _fields(
-                (name, _headline_line(kind, good.counts, good.trend, digest.target)),
-                ("Answers", _answers_line(good)),
+                (name, _headline_line(kind, good.counts, good.trend, digest.target, words)),
+                (_("Answers"), _answers_line(good, words)),
             )
         )
         if good.uncertain:
-            blocks.append(_context("⚠️ " + uncertain_note(good.answers)))
-        text = f"{title}: {name} {format_score(kind, headline(good.counts))}, " + _plural(
-            good.answers, "answer"
+            blocks.append(_context("⚠️ " + uncertain_note(good.answers, words)))
+        text = f"{title}: {name} {format_score(kind, headline(good.counts), words)}, " + (
+            words.answers(good.answers)
         )
     if good.praise:
-        blocks.append(_section("*What customers said*"))
-        blocks.extend(_section(_slack_quote(q, credit=True)) for q in good.praise)
+        blocks.append(_section("*" + _("What customers said") + "*"))
+        blocks.extend(_section(_slack_quote(q, words, credit=True)) for q in good.praise)
     if good.kudos:
-        blocks.append(
-            _section("👏 Kudos to " + ", ".join(f"<@{escape_mrkdwn(a)}>" for a in good.kudos))
-        )
+        agents = ", ".join(f"<@{escape_mrkdwn(a)}>" for a in good.kudos)
+        blocks.append(_section("👏 " + _("Kudos to {agents}").format(agents=agents)))
     if good.celebrations:
-        blocks.append(
-            _section("*Worth celebrating*\n" + "\n".join(f"• {c}" for c in good.celebrations))
-        )
+        lines = "\n".join(f"• {_celebration(c, kind, words)}" for c in good.celebrations)
+        blocks.append(_section("*" + _("Worth celebrating") + "*\n" + lines))
     blocks.append({"type": "divider"})
-    blocks.append(_context(_formula(kind), RESPONSE_RATE_FORMULA))
+    blocks.append(_context(_formulas(kind, words), _(RESPONSE_RATE_FORMULA)))
     return {"text": text, "blocks": blocks}
 
 
 def render_improvement(digest: Digest) -> Message:
+    words = Words.of(digest.language)
+    _ = words._
     imp, kind = digest.improvement, digest.kind
-    title = f"🔧 Room to improve — {digest.team}, week {digest.week_number}"
-    blocks: list[Block] = [_header(title), _context(_period(digest))]
-    pairs = [("Open alerts", _alerts_line(imp))]
+    title = "🔧 " + _("Room to improve — {week}").format(week=_week(digest, words))
+    blocks: list[Block] = [_header(title), _context(_period(digest, words))]
+    alerts = _alerts_line(imp, words)
+    pairs = [(_("Open alerts"), alerts)]
     if imp.empty:
-        blocks.append(_section("No answers this week, so no low scores to learn from."))
-        text = f"{title}: no answers this week; {_alerts_line(imp)}"
+        blocks.append(_section(_("No answers this week, so nothing unhappy to learn from.")))
+        text = f"{title}: " + _("no answers this week") + f"; {alerts}"
     else:
-        pairs.insert(0, ("Low scores", _low_line(imp)))
-        text = f"{title}: {_low_line(imp)}; {_alerts_line(imp)}"
-    revenue = _revenue_line(imp)
+        pairs.insert(0, (_("Unhappy answers"), _unhappy_line(imp, words)))
+        text = f"{title}: {_unhappy_line(imp, words)}; {alerts}"
+    revenue = _revenue_line(imp, kind, words)
     if revenue is not None:
-        pairs.append(("Revenue at risk", revenue))
+        pairs.append((_("Revenue at risk"), revenue))
     blocks.append(_fields(*pairs))
+    if (unreachable := unreachable_line(imp, words)) is not None:
+        blocks.append(_context(unreachable))
     if imp.drivers:
-        blocks.append(_section("*What pulled the score down most*"))
+        blocks.append(_section("*" + _("What pulled the score down most") + "*"))
         for index, driver in enumerate(imp.drivers, start=1):
-            lines = [f"*{_driver_heading(index, driver, kind)}*"]
+            heading, effect = _driver_lines(index, driver, kind, words)
+            lines = [f"*{heading}*", effect]
             if driver.example is not None:
-                lines.append(_slack_quote(driver.example, credit=False))
-            lines.append(f"*Next step:* {driver.next_step}")
+                lines.append(_slack_quote(driver.example, words, credit=False))
+            lines.append("*" + _("Next step:") + "* " + _(driver.next_step))
             blocks.append(_section("\n".join(lines)))
     elif not imp.empty:
         blocks.append(
-            _section("No reason stood out in the follow-up answers this week. 🙌")
+            _section(_("No reason stood out in the follow-up answers this week.") + " 🙌")
             if imp.low
-            else _section("No low scores this week. 🙌")
+            else _section(_("No unhappy answers this week.") + " 🙌")
         )
     blocks.append({"type": "divider"})
-    formulas = [DRIVER_FORMULA]
+    formulas = [_(DRIVER_FORMULA)]
     if revenue is not None:
-        formulas.append(f"{REVENUE_AT_RISK_FORMULA} ({imp.churn_probability:g})")
+        formulas.append(_(REVENUE_AT_RISK_FORMULA))
     blocks.append(_context(*formulas))
     return {"text": text, "blocks": blocks}
 
 
-def _agent_figure_line(summary: AgentSummary, kind: SurveyKind) -> str:
+def _agent_figure_line(summary: AgentSummary, kind: SurveyKind, words: Words) -> str:
+    _, ngettext = words._, words.ngettext
     figure = summary.figure
     if figure is None:
         missing = summary.min_sample - summary.answers
-        return (
-            f"You have {_plural(summary.answers, 'answer')} so far — a score needs at least "
-            f"{summary.min_sample}, so {missing} more and it will show here. Too few answers "
-            "say more about luck than about you."
-        )
-    name = score_name(kind)
-    # For CSAT the headline is the satisfied share; CES adds its easy share.
-    share = "" if kind is SurveyKind.CSAT else f"; {figure.satisfied_percent:.0f} % easy"
-    line = (
-        f"*{name} {format_score(kind, figure.headline)}* from "
-        f"{_plural(figure.answers, 'answer')}{share}, "
-        f"likely between {figure.interval_low:.0f} % and {figure.interval_high:.0f} % "
-        "(95 % Wilson interval)"
+        return ngettext(
+            "You have {count} answer so far. A score needs at least {minimum}, so {missing} "
+            "more and it will show here: too few answers say more about luck than about you.",
+            "You have {count} answers so far. A score needs at least {minimum}, so {missing} "
+            "more and it will show here: too few answers say more about luck than about you.",
+            summary.answers,
+        ).format(count=summary.answers, minimum=summary.min_sample, missing=missing)
+    line = _("*{score}* from {answers}, likely between {low} and {high}").format(
+        score=f"{score_name(kind)} {format_score(kind, figure.headline, words)}",
+        answers=words.answers(figure.answers),
+        low=format_percent(figure.interval_low / 100, words.language),
+        high=format_percent(figure.interval_high / 100, words.language),
     )
+    if kind is not SurveyKind.CSAT:
+        # For CSAT the headline is the satisfied share; CES adds its easy share.
+        line += "\n" + _("{share} of answers found it easy").format(
+            share=words.percent(figure.satisfied_percent)
+        )
     if figure.uncertain:
-        line += ". With this few answers the range is wide: read it as a hint."
+        line += "\n" + _("With this few answers the range is wide: read it as a hint.")
     return line
 
 
 def render_agent_summary(digest: Digest, summary: AgentSummary) -> Message:
     """The agent's own week, sent by DM to that agent only."""
+    words = Words.of(digest.language)
+    _ = words._
     kind = digest.kind
     scale = scale_for(kind)
-    title = f"Your week — {digest.team}, week {digest.week_number}"
+    title = _("Your week — {week}").format(week=_week(digest, words))
     high = sum(n for s, n in summary.counts.counts.items() if scale.is_high(s))
     blocks: list[Block] = [
         _header(title),
-        _context(_period(digest)),
-        _section(_agent_figure_line(summary, kind)),
+        _context(_period(digest, words)),
+        _section(_agent_figure_line(summary, kind, words)),
         _fields(
-            ("Top scores", str(high)),
-            ("Low scores", str(summary.counts.low)),
+            (_("Top scores"), str(high)),
+            (_("Unhappy answers"), str(summary.counts.low)),
         ),
     ]
     if summary.comments:
-        blocks.append(_section("*What your customers wrote*"))
-        blocks.extend(_section(_slack_quote(q, credit=False)) for q in summary.comments)
+        blocks.append(_section("*" + _("What your customers wrote") + "*"))
+        blocks.extend(_section(_slack_quote(q, words, credit=False)) for q in summary.comments)
     blocks.append(
         _context(
-            "Only you see this message. " + _formula(kind),
-            "The range is a 95 % Wilson interval: where your score likely sits given the "
-            "number of answers.",
+            _("Only you see this message.") + " " + _formulas(kind, words),
+            _(
+                "The range is a 95 % Wilson interval: where your score likely sits given "
+                "the number of answers."
+            ),
         )
     )
-    text = f"{title}: {_plural(summary.answers, 'answer')}"
+    text = f"{title}: {words.answers(summary.answers)}"
     return {"text": text, "blocks": blocks}
 
 
@@ -354,66 +544,75 @@ def _plain(text: str, limit: int = QUOTE_CHARS) -> str:
     return _TERMINAL_UNSAFE.sub("", truncate(text.strip(), limit)).replace("\n", " ")
 
 
-def _plain_quote(q: Quote, *, credit: bool) -> str:
+def _plain_quote(q: Quote, words: Words, *, credit: bool) -> str:
+    _ = words._
     line = f'  "{_plain(q.comment)}" ({q.score})'
     if credit and q.agent_id:
-        line += f" — helped by @{_plain(q.agent_id, 40)}"
+        line += " — " + _("helped by {agent}").format(agent=f"@{_plain(q.agent_id, 40)}")
     return line
+
+
+def _indented(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
 
 
 def render_digest_text(digest: Digest) -> str:
     """A readable terminal rendering of both digests and the agents' summaries (dry run)."""
+    words = Words.of(digest.language)
+    _ = words._
     good, imp, kind = digest.good_news, digest.improvement, digest.kind
     name = score_name(kind)
-    out: list[str] = [
-        f"Digest for {digest.team} — {_period(digest)}",
-        "",
-        "GOOD NEWS",
-    ]
+    heading = _("Digest for {team}").format(team=digest.team)
+    out: list[str] = [f"{heading} — {_period(digest, words)}", ""]
+    out.append(_("Good news — {week}").format(week=_week(digest, words)))
     if good.empty:
-        out += [f"  {empty_week_note(kind)}", f"  Surveys delivered: {good.delivered}"]
+        out += [_indented(empty_week_note(kind, words))]
+        out += [f"  {_('Surveys delivered')}: {good.delivered}"]
     else:
-        out += [
-            f"  {name}: {_headline_line(kind, good.counts, good.trend, digest.target)}",
-            f"  {_answers_line(good)}",
-        ]
+        headline_line = _headline_line(kind, good.counts, good.trend, digest.target, words)
+        out += [_indented(f"{name}: {headline_line}"), f"  {_answers_line(good, words)}"]
         if good.uncertain:
-            out.append(f"  ! {uncertain_note(good.answers)}")
+            out.append(f"  ! {uncertain_note(good.answers, words)}")
     if good.praise:
-        out.append("  What customers said:")
-        out += [_plain_quote(q, credit=True) for q in good.praise]
+        out.append(f"  {_('What customers said')}:")
+        out += [_plain_quote(q, words, credit=True) for q in good.praise]
     if good.kudos:
-        out.append("  Kudos to " + ", ".join(f"@{_plain(a, 40)}" for a in good.kudos))
+        agents = ", ".join(f"@{_plain(a, 40)}" for a in good.kudos)
+        out.append("  " + _("Kudos to {agents}").format(agents=agents))
     if good.celebrations:
-        out.append("  Worth celebrating:")
-        out += [f"  - {c}" for c in good.celebrations]
-    out += [f"  ({_formula(kind)}; {RESPONSE_RATE_FORMULA})", "", "ROOM TO IMPROVE"]
+        out.append(f"  {_('Worth celebrating')}:")
+        out += [f"  - {_celebration(c, kind, words)}" for c in good.celebrations]
+    out += [f"  ({_formulas(kind, words)}; {_(RESPONSE_RATE_FORMULA)})", ""]
+    out.append(_("Room to improve — {week}").format(week=_week(digest, words)))
     if imp.empty:
-        out.append("  No answers this week, so no low scores to learn from.")
+        out.append("  " + _("No answers this week, so nothing unhappy to learn from."))
     else:
-        out.append(f"  Low scores: {_low_line(imp)}")
-    out.append(f"  Open alerts: {_alerts_line(imp)}")
-    revenue = _revenue_line(imp)
+        out.append(f"  {_('Unhappy answers')}: {_unhappy_line(imp, words)}")
+    out.append(f"  {_('Open alerts')}: {_alerts_line(imp, words)}")
+    revenue = _revenue_line(imp, kind, words)
     if revenue is not None:
-        out.append(f"  Revenue at risk: {revenue}")
+        out.append(_indented(f"{_('Revenue at risk')}: {revenue}"))
+    if (unreachable := unreachable_line(imp, words)) is not None:
+        out.append(_indented(unreachable))
     for index, driver in enumerate(imp.drivers, start=1):
-        out.append(f"  {_driver_heading(index, driver, kind)}")
+        heading, effect = _driver_lines(index, driver, kind, words)
+        out += [f"  {heading}", f"     {effect}"]
         if driver.example is not None:
-            out.append("  " + _plain_quote(driver.example, credit=False))
-        out.append(f"     Next step: {driver.next_step}")
-    out.append(f"  ({DRIVER_FORMULA})")
+            out.append("  " + _plain_quote(driver.example, words, credit=False))
+        out.append(f"     {_('Next step:')} {_(driver.next_step)}")
+    out.append(f"  ({_(DRIVER_FORMULA)})")
     if revenue is not None:
-        out.append(f"  ({REVENUE_AT_RISK_FORMULA} ({imp.churn_probability:g}))")
+        out.append(f"  ({_(REVENUE_AT_RISK_FORMULA)})")
     # Agents' figures are theirs alone: the dry run names who would get one, no figures.
-    out += ["", "PRIVATE SUMMARIES (each agent gets their own by DM; figures not shown here)"]
+    out += ["", _("Private summaries (each agent gets their own by DM; figures not shown here)")]
     if digest.agents:
         out.append("  " + ", ".join(f"@{_plain(a.agent_id, 40)}" for a in digest.agents))
     else:
-        out.append("  none: no agent was credited with answers this week")
+        out.append("  " + _("none: no agent was credited with answers this week"))
     if digest.weeks:
-        out += ["", "LAST WEEKS (chart)"]
+        out += ["", _("Last weeks (the chart)")]
         out += [
-            f"  {p.label}: {format_score(kind, p.score):>10}  {_plural(p.answers, 'answer')}"
+            f"  {p.label}: {format_score(kind, p.score, words):>10}  {words.answers(p.answers)}"
             for p in digest.weeks
         ]
     return "\n".join(out) + "\n"

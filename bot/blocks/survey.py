@@ -19,7 +19,10 @@ def score_button_value(token: str, score: int) -> str:
 
 def parse_score_button_value(value: str) -> tuple[str, int] | None:
     token, sep, score = value.rpartition(":")
-    if not sep or not token or not score.isdigit() or len(token) > 64:
+    # ASCII digits, two at most: int() of 5,000 digits raises, of "²" too.
+    if not sep or not token or not (score.isascii() and score.isdigit()) or len(score) > 2:
+        return None
+    if len(token) > 64:
         return None
     return token, int(score)
 

@@ -1,0 +1,130 @@
+"""How long a lead's App Home and the drill-down's first page take over a year of answers.
+
+    python -m bench.home_bench                   # 1,000,000 answers (about a minute to build)
+    python -m bench.home_bench --responses 200000
+    python -m bench.home_bench --smoke           # ~20,000 answers, for CI
+
+Reuses bench.digest_bench's generator (one team, a year, SQLite at the schema's head)
+and gives every answered survey its conversation. Times, over many runs, a lead's
+Home composed and rendered (every aggregate, the native chart, alerts, reasons,
+comments; the views.publish call excluded) and the drill-down's first page (the
+query and the modal; the permalinks Slack would give excluded). Prints p50 and p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bench.digest_bench import NOW, SMOKE_RESPONSES, generate, prepare
+from bot.blocks.drilldown import DrillQuery, render_drill_down
+from bot.blocks.home import render_lead_home
+from bot.home import HomeContent, Viewer, gather_team
+from bot.home_views import drill_page
+from bot.teams import Team
+from storage.db import Database
+from storage.home import PAGE_SIZE
+
+LEAD = "ULEAD"
+TEAM = Team(
+    name="support",
+    digest_channel="C0DIGEST",
+    alert_channel="C0ALERTS",
+    timezone="Europe/Berlin",
+    leads=(LEAD,),
+    target=80,
+)
+RUNS = 40
+
+
+def add_conversations(path: Path) -> None:
+    """The drill-down links each answer to its conversation: give every survey one."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
+    with conn:
+        conn.execute(
+            """
+            INSERT INTO conversations (id, source, external_id, team, customer_id, agent_id,
+                closed_at, outcome)
+            SELECT s.conversation_id, 'webhook', 'ZD-' || s.id, s.team, s.customer_id,
+                s.agent_id, s.created_at, 'survey'
+            FROM surveys AS s
+            """
+        )
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+async def timings(runs: int, work: Callable[[], Awaitable[object]]) -> list[float]:
+    await work()  # warm the page cache and the statement cache
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await work()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def p95(times: list[float]) -> float:
+    return statistics.quantiles(times, n=20, method="inclusive")[-1]
+
+
+async def measure(path: Path, responses: int, runs: int) -> None:
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    viewer = Viewer(LEAD, is_admin=False, teams=(TEAM,), is_agent=False)
+
+    async def lead_home() -> object:
+        content = HomeContent(viewer, (await gather_team(db, TEAM, NOW),))
+        return render_lead_home(content)
+
+    async def first_page(scope: str) -> object:
+        query = DrillQuery(TEAM.name, scope)
+        page = await drill_page(db, TEAM, query, NOW)
+        return render_drill_down(query, page, {}, low="1–2", page_size=PAGE_SIZE)
+
+    try:
+        home = await timings(runs, lead_home)
+        low = await timings(runs, lambda: first_page("low_week"))
+        everything = await timings(runs, lambda: first_page("all"))
+        figures = await gather_team(db, TEAM, NOW)
+    finally:
+        await db.dispose()
+    print(f"responses: {responses:,} over a year; last 30 days: {figures.last_30.total:,} answers")
+    print(
+        f"lead Home (aggregates + composition + rendering): "
+        f"p50 {statistics.median(home):.1f} ms, p95 {p95(home):.1f} ms"
+    )
+    for name, times in (("low scores this week", low), ("all answers, 30 days", everything)):
+        print(
+            f"drill-down first page ({name}): "
+            f"p50 {statistics.median(times):.1f} ms, p95 {p95(times):.1f} ms"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.home_bench", description=__doc__)
+    parser.add_argument("--responses", type=int, default=1_000_000)
+    parser.add_argument("--smoke", action="store_true", help=f"{SMOKE_RESPONSES:,} answers")
+    parser.add_argument("--runs", type=int, default=RUNS)
+    args = parser.parse_args(argv)
+    responses = SMOKE_RESPONSES if args.smoke else args.responses
+    with tempfile.TemporaryDirectory(prefix="surveybot-bench-") as folder:
+        path = Path(folder) / "bench.db"
+        asyncio.run(prepare(path))
+        started = time.perf_counter()
+        generate(path, responses)
+        add_conversations(path)
+        print(f"generated in {time.perf_counter() - started:.1f} s")
+        asyncio.run(measure(path, responses, max(2, args.runs)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

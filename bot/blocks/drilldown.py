@@ -1,0 +1,208 @@
+"""The drill-down modal: the answers behind a Home figure, 20 to a page, with filters."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from bot import ids
+from bot.blocks.answers import score_in_words, slack_date
+from bot.blocks.digest import Words
+from bot.blocks.home import customer_text, person
+from bot.scales import REASONS, scale_for
+from bot.text import escape_mrkdwn, quote, truncate
+from storage.home import AnswerPage, AnswerRow
+
+Block = dict[str, Any]
+ANY_REASON = "any"
+COMMENT_CHARS = 400
+
+
+@dataclass(frozen=True)
+class DrillQuery:
+    """Which answers a drill-down lists; carried in the modal's private_metadata."""
+
+    team: str
+    scope: str  # "low_week" | "all" | "reason"
+    reason: str | None = None
+    agent: str | None = None
+    page: int = 0
+
+    def to_metadata(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | None) -> DrillQuery | None:
+        try:
+            data = json.loads(text or "")
+            query = cls(
+                team=str(data["team"]),
+                scope=str(data["scope"]),
+                reason=data.get("reason") or None,
+                agent=data.get("agent") or None,
+                page=max(0, int(data.get("page") or 0)),
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+        if query.scope not in ("low_week", "all", "reason"):
+            return None
+        if query.reason is not None and query.reason not in REASONS:
+            return None
+        return query
+
+    def with_reason(self, reason: str | None) -> DrillQuery:
+        return replace(self, reason=reason, page=0)
+
+    def with_agent(self, agent: str | None) -> DrillQuery:
+        return replace(self, agent=agent, page=0)
+
+    def on_page(self, page: int) -> DrillQuery:
+        return replace(self, page=max(0, page))
+
+
+def describe_query(query: DrillQuery, low: str, w: Words) -> str:
+    _ = w._
+    if query.scope == "low_week":
+        what = _("Low scores ({scores}) this week").format(scores=low)
+    elif query.scope == "all":
+        what = _("All answers, last 30 days")
+    else:
+        what = _("Answers citing a reason, last 30 days")
+    if query.reason:
+        what += " · " + _("reason: {reason}").format(reason=_(REASONS[query.reason]))
+    if query.agent:
+        what += " · " + _("agent {agent}").format(agent=f"<@{query.agent}>")
+    return what
+
+
+def _row(row: AnswerRow, link: str | None, w: Words) -> Block:
+    _ = w._
+    scale = scale_for(row.kind)
+    when = slack_date(row.answered_at, row.answered_at.strftime("%Y-%m-%d %H:%M UTC"))
+    if link:
+        where = f"<{link}|" + _("Open the conversation") + ">"
+    elif row.source == "webhook":
+        where = (
+            _("Helpdesk")
+            + " `"
+            + escape_mrkdwn(truncate(row.external_id, 60)).replace("`", "'")
+            + "`"
+        )
+    else:
+        where = _("no link")
+    customer = customer_text(row.customer_id, row.customer_email, w)
+    agent = _("agent {agent}").format(agent=person(row.agent_id, w))
+    lines = [f"*{score_in_words(scale, row.score, _)}* · {customer} · {agent} · {when} · {where}"]
+    if row.reasons:
+        reasons = ", ".join(_(REASONS[r]) if r in REASONS else r for r in row.reasons)
+        lines.append(_("Reasons: {reasons}").format(reasons=reasons))
+    if row.comment:
+        lines.append(quote(row.comment, COMMENT_CHARS))
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate("\n".join(lines), 3000)}}
+
+
+def _filters(query: DrillQuery, w: Words) -> Block:
+    _ = w._
+    reasons = [
+        {"text": {"type": "plain_text", "text": _("Any reason")}, "value": ANY_REASON},
+        *[
+            {"text": {"type": "plain_text", "text": truncate(_(text), 75)}, "value": code}
+            for code, text in REASONS.items()
+        ],
+    ]
+    reason_select: Block = {
+        "type": "static_select",
+        "action_id": ids.DRILL_REASON,
+        "placeholder": {"type": "plain_text", "text": _("Filter by reason")},
+        "options": reasons,
+    }
+    if query.reason:
+        reason_select["initial_option"] = next(o for o in reasons if o["value"] == query.reason)
+    agent_select: Block = {
+        "type": "users_select",
+        "action_id": ids.DRILL_AGENT,
+        "placeholder": {"type": "plain_text", "text": _("Filter by agent")},
+    }
+    if query.agent:
+        agent_select["initial_user"] = query.agent
+    elements = [reason_select, agent_select]
+    if query.reason or query.agent:
+        elements.append(
+            {
+                "type": "button",
+                "action_id": ids.DRILL_CLEAR,
+                "text": {"type": "plain_text", "text": _("Clear filters")},
+                "value": "clear",
+            }
+        )
+    return {"type": "actions", "block_id": "drill_filters", "elements": elements}
+
+
+def render_drill_down(
+    query: DrillQuery,
+    page: AnswerPage,
+    links: dict[int, str],
+    *,
+    low: str,
+    page_size: int,
+    language: str | None = None,
+) -> Block:
+    """One page of answers, in the team's language."""
+    w = Words.of(language)
+    _ = w._
+    first = query.page * page_size + 1
+    last = query.page * page_size + len(page.rows)
+    total = w.number(page.total, 0)
+    shown = (
+        _("{first}–{last} of {total}").format(
+            first=w.number(first, 0), last=w.number(last, 0), total=total
+        )
+        if page.rows
+        else _("none of {total}").format(total=total)
+    )
+    blocks: list[Block] = [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*{escape_mrkdwn(query.team)}*: {describe_query(query, low, w)}\n{shown}",
+            },
+        },
+        _filters(query, w),
+        {"type": "divider"},
+    ]
+    if not page.rows:
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": _("No answers match.")}}
+        )
+    blocks += [_row(row, links.get(row.response_id), w) for row in page.rows]
+    pager = []
+    if query.page > 0:
+        pager.append(
+            {
+                "type": "button",
+                "action_id": f"{ids.DRILL_PAGE}_previous",
+                "text": {"type": "plain_text", "text": _("Previous")},
+                "value": str(query.page - 1),
+            }
+        )
+    if last < page.total:
+        pager.append(
+            {
+                "type": "button",
+                "action_id": f"{ids.DRILL_PAGE}_next",
+                "text": {"type": "plain_text", "text": _("Next")},
+                "value": str(query.page + 1),
+            }
+        )
+    if pager:
+        blocks.append({"type": "actions", "block_id": "drill_pages", "elements": pager})
+    return {
+        "type": "modal",
+        "callback_id": ids.VIEW_DRILL,
+        "private_metadata": query.to_metadata(),
+        "title": {"type": "plain_text", "text": _("Answers")},
+        "close": {"type": "plain_text", "text": _("Close")},
+        "blocks": blocks,
+    }

@@ -1,0 +1,58 @@
+"""Forgetting a person everywhere: the database, and what this process remembers."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.customers import CustomerDirectory
+from storage import privacy
+from storage.db import Database
+from storage.privacy import Forgotten
+
+log = logging.getLogger("surveybot.privacy")
+
+
+async def forget_person(
+    db: Database, customer: str, directory: CustomerDirectory | None = None
+) -> Forgotten:
+    """Erase a person by any of their ids; a running bot's directory forgets them too.
+
+    `surveybot forget` runs in its own process: a running bot's cached profile
+    (name, time zone, language) of that person expires on its own within hours.
+    """
+    gone = await privacy.forget_customer(db, customer)
+    if directory is not None:
+        directory.forget(gone.slack_ids, gone.emails)
+    # Counts only: the ids asked for are the operator's, not a log's.
+    log.info(
+        "customer forgotten found=%s names=%d conversations=%d surveys=%d answers=%d alerts=%d",
+        gone.found,
+        len(gone.slack_ids) + len(gone.emails),
+        gone.conversations,
+        gone.surveys,
+        gone.answers,
+        gone.alerts,
+    )
+    return gone
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def forget_report(customer: str, gone: Forgotten) -> str:
+    """'Forgot ann@example.com (also known as U0ANN): 2 conversations, …' for the operator."""
+    if not gone.found:
+        return f"No customer found for {customer}; nothing was erased."
+    given = customer.strip()
+    others = sorted((gone.slack_ids | gone.emails) - {given, given.lower()})
+    aka = f" (also known as {', '.join(others)})" if others else ""
+    counts = ", ".join(
+        (
+            _count(gone.conversations, "conversation"),
+            _count(gone.surveys, "survey"),
+            _count(gone.answers, "answer"),
+            _count(gone.alerts, "alert"),
+        )
+    )
+    return f"Forgot {given}{aka}: {counts}."

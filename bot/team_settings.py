@@ -1,0 +1,212 @@
+"""Team settings edited in App Home: who may, what a valid change is, saving it.
+
+The teams file seeds each team's settings once; after that the database holds them
+and every save is checked by the same `Team` model the file is, so a wrong value
+reads the same in the modal as it would in the file. Saves are optimistic: a save
+names the version it was edited from, and a save that lost the race is told who
+changed what meanwhile, never silently overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.i18n import N_, translator
+from bot.teams import Team, Teams
+from storage import team_settings as store
+from storage.db import Database
+from storage.team_settings import FieldChange, SettingChange
+
+log = logging.getLogger("surveybot.team_settings")
+
+# Every field of the teams file a lead can change; the name is the team's key.
+EDITABLE_FIELDS: tuple[str, ...] = tuple(name for name in Team.model_fields if name != "name")
+
+
+def settings_json(team: Team) -> str:
+    return json.dumps(team.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+
+
+def team_from_json(name: str, text: str) -> Team:
+    values = json.loads(text)
+    # Fields added to Team after the row was saved take their defaults.
+    return Team.model_validate({**values, "name": name})
+
+
+def _value_json(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        value = list(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def changed_fields(old: Team, new: Team) -> list[FieldChange]:
+    before, after = old.model_dump(mode="json"), new.model_dump(mode="json")
+    return [
+        FieldChange(name, _value_json(before.get(name)), _value_json(after.get(name)))
+        for name in EDITABLE_FIELDS
+        if before.get(name) != after.get(name)
+    ]
+
+
+async def saved_teams(db: Database, file_teams: Teams, now: datetime) -> Teams:
+    """The teams as saved, seeding the ones the database has not seen from the file.
+
+    The file decides which teams exist; the database what their settings are.
+    """
+    seeds = {team.name: settings_json(team) for team in file_teams.teams}
+    for name in await store.seed(db, seeds, now):
+        log.info("team settings seeded from the teams file team=%s", name)
+    saved = await store.saved_settings(db)
+    teams = []
+    for file_team in file_teams.teams:
+        row = saved.get(file_team.name)
+        try:
+            team = team_from_json(file_team.name, row.settings) if row else file_team
+        except (ValidationError, ValueError) as exc:
+            log.error(
+                "saved team settings unusable, using the teams file team=%s error=%s",
+                file_team.name,
+                type(exc).__name__,
+            )
+            team = file_team
+        differing = [c.field for c in changed_fields(file_team, team)]
+        if differing:
+            # Operators editing the file after the first start should know why it "does nothing".
+            log.info(
+                "team settings from the database, not the file team=%s fields=%s",
+                team.name,
+                ",".join(differing),
+            )
+        teams.append(team)
+    return Teams(tuple(teams))
+
+
+def may_edit(team: Team, user_id: str, *, is_admin: bool) -> bool:
+    return is_admin or user_id in team.leads
+
+
+# Refusals are msgids: shown in the reader's language (bot.home_views).
+NOT_ALLOWED = N_(
+    "Only this team's leads and workspace admins can change its settings. "
+    "Nothing was saved; ask a lead if something should change."
+)
+
+
+def _field_errors(error: ValidationError) -> dict[str, str]:
+    """Field -> message, in the words the teams file's errors use (bot.teams._describe)."""
+    errors: dict[str, str] = {}
+    for item in error.errors():
+        message = str(item["msg"]).removeprefix("Value error, ")
+        field = str(item["loc"][0]) if item["loc"] else ""
+        if not field:
+            # Checks across fields name their field first: "target: 120 is not …".
+            named, _, rest = message.partition(": ")
+            if named in EDITABLE_FIELDS:
+                field, message = named, rest
+        errors.setdefault(field or EDITABLE_FIELDS[0], message)
+    return errors
+
+
+def check_settings(current: Team, submitted: Mapping[str, Any]) -> Team | dict[str, str]:
+    """The team with the submitted values, or field -> error as the teams file says it."""
+    try:
+        return Team.model_validate({**current.model_dump(), **submitted, "name": current.name})
+    except ValidationError as exc:
+        return _field_errors(exc)
+
+
+@dataclass(frozen=True)
+class Saved:
+    team: Team
+    version: int
+    changes: tuple[FieldChange, ...]
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Someone saved between opening the form and submitting it: nothing was written."""
+
+    changes: tuple[SettingChange, ...]
+    version: int  # the version now saved
+
+
+@dataclass(frozen=True)
+class Refused:
+    text: str
+
+
+async def current_version(db: Database, team: str) -> int:
+    saved = await store.settings_of(db, team)
+    return saved.version if saved else 0
+
+
+async def save_settings(
+    db: Database,
+    current: Team,
+    submitted: Team,
+    *,
+    edited_version: int,
+    by: str,
+    is_admin: bool,
+    now: datetime,
+    use_team: Callable[[Team], None],
+) -> Saved | Conflict | Refused:
+    """Save a checked change (leads and admins only), audit it, and put it to use at once."""
+    if not may_edit(current, by, is_admin=is_admin):
+        log.info("team settings refused team=%s user=%s reason=not_a_lead", current.name, by)
+        return Refused(NOT_ALLOWED)
+    changes = tuple(changed_fields(current, submitted))
+    version = await store.save(
+        db,
+        current.name,
+        edited_version=edited_version,
+        settings=settings_json(submitted),
+        changes=changes,
+        by=by,
+        at=now,
+    )
+    if version is None:
+        meanwhile = tuple(await store.changes_since(db, current.name, edited_version))
+        log.info(
+            "team settings conflict team=%s user=%s edited=%d", current.name, by, edited_version
+        )
+        return Conflict(meanwhile, await current_version(db, current.name))
+    log.info(
+        "team settings saved team=%s user=%s version=%d fields=%s",
+        current.name,
+        by,
+        version,
+        ",".join(c.field for c in changes) or "-",
+    )
+    use_team(submitted)
+    return Saved(submitted, version, changes)
+
+
+def conflict_errors(
+    conflict: Conflict, form_fields: Mapping[str, str], language: str | None = None
+) -> dict[str, str]:
+    """Modal errors (block id -> text) beside the fields someone else changed meanwhile."""
+    _ = translator(language)
+    fields = [c.field for c in conflict.changes if c.field in form_fields]
+    text = (
+        _(
+            "Someone else changed these settings while you were editing ({fields}). Nothing "
+            "was saved: close this form and open it again to see their change."
+        ).format(fields=", ".join(dict.fromkeys(fields)))
+        if fields
+        else _(
+            "Someone else changed these settings while you were editing. Nothing was saved: "
+            "close this form and open it again to see their change."
+        )
+    )
+    targets = [form_fields[f] for f in fields] or [next(iter(form_fields.values()))]
+    return {block: text for block in dict.fromkeys(targets)}

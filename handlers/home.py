@@ -1,0 +1,181 @@
+"""App Home: the tab opening, its buttons, and the modals they open."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import ids
+from bot.blocks.drilldown import ANY_REASON, DrillQuery
+from bot.blocks.team_settings import (
+    read_settings_form,
+    read_test_survey_language,
+    settings_metadata,
+)
+from bot.home_views import (
+    open_drill_down,
+    open_settings,
+    open_test_survey,
+    publish_home,
+    submit_settings,
+    test_survey_submitted,
+    update_drill_down,
+)
+from handlers.context import services_of, tracked
+
+log = logging.getLogger("surveybot.handlers.home")
+
+
+def _user(body: dict[str, Any]) -> str:
+    return str((body.get("user") or {}).get("id", ""))
+
+
+async def on_app_home_opened(event: dict[str, Any], context: Any, client: AsyncWebClient) -> None:
+    if event.get("tab") != "home" or not event.get("user"):
+        return  # the Messages tab
+    services = services_of(context)
+    await publish_home(services.home_deps(client), str(event["user"]), services.clock())
+
+
+async def on_drill(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    context: Any,
+    client: AsyncWebClient,
+) -> None:
+    await ack()
+    services = services_of(context)
+    query = DrillQuery.from_json(action.get("value"))
+    await open_drill_down(
+        services.home_deps(client),
+        _user(body),
+        str(body.get("trigger_id")),
+        query,
+        services.clock(),
+    )
+
+
+async def on_drill_changed(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    context: Any,
+    client: AsyncWebClient,
+) -> None:
+    """A filter or a page button inside the drill-down: the modal is updated in place."""
+    await ack()
+    services = services_of(context)
+    view = body.get("view") or {}
+    query = DrillQuery.from_json(view.get("private_metadata"))
+    if query is None:
+        return
+    action_id = str(action.get("action_id") or "")
+    if action_id == ids.DRILL_REASON:
+        chosen = (action.get("selected_option") or {}).get("value")
+        query = query.with_reason(None if chosen in (None, ANY_REASON) else str(chosen))
+    elif action_id == ids.DRILL_AGENT:
+        query = query.with_agent(action.get("selected_user") or None)
+    elif action_id == ids.DRILL_CLEAR:
+        query = query.with_reason(None).with_agent(None)
+    else:  # Previous / Next
+        value = str(action.get("value") or "")
+        if not value.isdigit():
+            return
+        query = query.on_page(int(value))
+    await update_drill_down(
+        services.home_deps(client),
+        _user(body),
+        str(view.get("id")),
+        view.get("hash"),
+        query,
+        services.clock(),
+    )
+
+
+async def on_settings_clicked(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    context: Any,
+    client: AsyncWebClient,
+) -> None:
+    await ack()
+    services = services_of(context)
+    await open_settings(
+        services.home_deps(client),
+        _user(body),
+        str(body.get("trigger_id")),
+        str(action.get("value") or ""),
+    )
+
+
+async def on_settings_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: Any, client: AsyncWebClient
+) -> None:
+    services = services_of(context)
+    user_id = _user(body)
+    opened = settings_metadata(view.get("private_metadata"))
+    form = read_settings_form(((view.get("state") or {}).get("values")) or {})
+    result = await submit_settings(
+        services.home_deps(client),
+        user_id,
+        opened[0] if opened else None,
+        opened[1] if opened else None,
+        form,
+        services.clock(),
+        use_team=services.use_team,
+    )
+    if result.errors:
+        await ack(response_action="errors", errors=result.errors)
+        return
+    await ack()
+    await publish_home(services.home_deps(client), user_id, services.clock())
+
+
+async def on_test_survey_clicked(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    context: Any,
+    client: AsyncWebClient,
+) -> None:
+    await ack()
+    services = services_of(context)
+    await open_test_survey(
+        services.home_deps(client),
+        _user(body),
+        str(body.get("trigger_id")),
+        str(action.get("value") or ""),
+    )
+
+
+async def on_test_survey_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: Any, client: AsyncWebClient
+) -> None:
+    await ack()
+    services = services_of(context)
+    language = read_test_survey_language(((view.get("state") or {}).get("values")) or {})
+    await test_survey_submitted(
+        services.home_deps(client),
+        _user(body),
+        str(view.get("private_metadata") or ""),
+        language,
+        services.clock(),
+    )
+
+
+def register(app: AsyncApp) -> None:
+    """The buttons and forms; the app_home_opened event is in handlers.events."""
+    app.action(re.compile(rf"^{ids.HOME_DRILL}"))(tracked(on_drill))
+    for action_id in (ids.DRILL_REASON, ids.DRILL_AGENT, ids.DRILL_CLEAR):
+        app.action(action_id)(tracked(on_drill_changed))
+    app.action(re.compile(rf"^{ids.DRILL_PAGE}"))(tracked(on_drill_changed))
+    app.action(ids.HOME_SETTINGS)(tracked(on_settings_clicked))
+    app.action(ids.HOME_TEST_SURVEY)(tracked(on_test_survey_clicked))
+    app.view(ids.VIEW_TEAM_SETTINGS)(tracked(on_settings_submitted))
+    app.view(ids.VIEW_TEST_SURVEY)(tracked(on_test_survey_submitted))

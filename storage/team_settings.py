@@ -1,0 +1,179 @@
+"""Team settings saved from App Home: one row per team with a version, and an audit trail.
+
+The teams file seeds a team's row the first time it is seen; after that the row is
+the truth. A save names the version it was edited from: a conditional UPDATE on that
+version is the compare-and-set, so of two leads saving at once exactly one wins and
+the other is told. Settings travel as JSON text; storage does not know their fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from typing import cast as typing_cast
+
+from sqlalchemy import Column, Table, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
+
+from storage.db import Database
+from storage.models import TeamSettingChange, TeamSettings
+
+
+def _columns(model: type[Any]) -> ReadOnlyColumnCollection[str, Column[Any]]:
+    return typing_cast(Table, getattr(model, "__table__")).c  # noqa: B009
+
+
+T = _columns(TeamSettings)
+C = _columns(TeamSettingChange)
+
+
+@dataclass(frozen=True)
+class SavedSettings:
+    team: str
+    settings: str  # JSON
+    version: int
+    updated_at: datetime
+    updated_by: str | None
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of one save, values as JSON text (None: the field had no value)."""
+
+    field: str
+    old_value: str | None
+    new_value: str | None
+
+
+@dataclass(frozen=True)
+class SettingChange:
+    team: str
+    version: int
+    field: str
+    old_value: str | None
+    new_value: str | None
+    changed_by: str
+    changed_at: datetime
+
+
+async def seed(db: Database, seeds: Mapping[str, str], at: datetime) -> list[str]:
+    """Insert a row for each team not saved yet; answer the teams that were seeded.
+
+    A unique team key decides, so two processes starting together seed once.
+    """
+    async with db.session() as session:
+        known = set((await session.execute(select(T.team))).scalars().all())
+    seeded = []
+    for team, settings in seeds.items():
+        if team in known:
+            continue
+        async with db.session() as session:
+            try:
+                await session.execute(
+                    insert(TeamSettings).values(
+                        team=team, settings=settings, version=1, updated_at=at, updated_by=None
+                    )
+                )
+                await session.commit()
+                seeded.append(team)
+            except IntegrityError:
+                await session.rollback()
+    return seeded
+
+
+async def saved_settings(db: Database) -> dict[str, SavedSettings]:
+    async with db.session() as session:
+        rows = (
+            await session.execute(select(T.team, T.settings, T.version, T.updated_at, T.updated_by))
+        ).all()
+    return {row[0]: SavedSettings(*row) for row in rows}
+
+
+async def settings_of(db: Database, team: str) -> SavedSettings | None:
+    async with db.session() as session:
+        row = (
+            await session.execute(
+                select(T.team, T.settings, T.version, T.updated_at, T.updated_by).where(
+                    T.team == team
+                )
+            )
+        ).first()
+    return SavedSettings(*row) if row else None
+
+
+async def save(
+    db: Database,
+    team: str,
+    *,
+    edited_version: int,
+    settings: str,
+    changes: Sequence[FieldChange],
+    by: str,
+    at: datetime,
+) -> int | None:
+    """Store the settings and one audit row per changed field, in one transaction.
+
+    Answers the new version, or None when the row is no longer at `edited_version`
+    (someone else saved meanwhile): then nothing is written.
+    """
+    new_version = edited_version + 1
+    async with db.session() as session:
+        result = await session.execute(
+            update(TeamSettings)
+            .where(T.team == team, T.version == edited_version)
+            .values(settings=settings, version=new_version, updated_at=at, updated_by=by)
+            .execution_options(synchronize_session=False)
+        )
+        if int(getattr(result, "rowcount", 0)) != 1:
+            await session.rollback()
+            return None
+        if changes:
+            await session.execute(
+                insert(TeamSettingChange),
+                [
+                    {
+                        "team": team,
+                        "version": new_version,
+                        "field": change.field,
+                        "old_value": change.old_value,
+                        "new_value": change.new_value,
+                        "changed_by": by,
+                        "changed_at": at,
+                    }
+                    for change in changes
+                ],
+            )
+        await session.commit()
+    return new_version
+
+
+async def changes_since(db: Database, team: str, version: int) -> list[SettingChange]:
+    """The audit rows of saves after `version`, oldest first."""
+    return await _changes(db, team, newer_than=version)
+
+
+async def last_save(db: Database, team: str) -> list[SettingChange]:
+    """Every field the latest save changed (none before the first save)."""
+    newest = select(func.max(C.version)).where(C.team == team).scalar_subquery()
+    query = (
+        select(C.team, C.version, C.field, C.old_value, C.new_value, C.changed_by, C.changed_at)
+        .where(C.team == team, C.version == newest)
+        .order_by(C.id)
+    )
+    async with db.session() as session:
+        rows = (await session.execute(query)).all()
+    return [SettingChange(*row) for row in rows]
+
+
+async def _changes(db: Database, team: str, *, newer_than: int) -> list[SettingChange]:
+    query = (
+        select(C.team, C.version, C.field, C.old_value, C.new_value, C.changed_by, C.changed_at)
+        .where(C.team == team, C.version > newer_than)
+        .order_by(C.version, C.id)
+    )
+    async with db.session() as session:
+        rows = (await session.execute(query)).all()
+    return [SettingChange(*row) for row in rows]
