@@ -14,7 +14,7 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import ColumnElement, func, literal, select, union_all
 
 from storage.answer_sql import (
     RR,
@@ -199,13 +199,18 @@ async def latest_comments(
     return found
 
 
+def _credited_to(agent_id: str, start: datetime, end: datetime) -> list[ColumnElement[bool]]:
+    """The counted answers of [start, end) that credit this agent, in every team."""
+    return [R.agent_id == agent_id, R.answered_at >= start, R.answered_at < end, counted()]
+
+
 async def agent_histograms(
     db: Database, agent_id: str, start: datetime, end: datetime
 ) -> list[AgentAnswers]:
     """One agent's answers of the period, per survey kind (GROUP BY kind, score)."""
     query = (
         select(R.kind, R.score, func.count())
-        .where(R.agent_id == agent_id, R.answered_at >= start, R.answered_at < end, counted())
+        .where(*_credited_to(agent_id, start, end))
         .group_by(R.kind, R.score)
         .order_by(R.kind)
     )
@@ -220,14 +225,7 @@ async def agent_praise(
     """The agent's newest praise in words."""
     query = (
         select(R.id, R.score, R.comment, R.agent_id, R.answered_at)
-        .where(
-            R.agent_id == agent_id,
-            R.answered_at >= start,
-            R.answered_at < end,
-            counted(),
-            R.score >= high_min,
-            has_comment(),
-        )
+        .where(*_credited_to(agent_id, start, end), R.score >= high_min, has_comment())
         .order_by(R.answered_at.desc(), R.id.desc())
         .limit(limit)
     )
