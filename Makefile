@@ -36,6 +36,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.digest_bench
 	$(BIN)/python -m bench.home_bench
 	$(BIN)/python -m bench.ack_bench
+	$(BIN)/python -m bench.close_bench
+	$(BIN)/python -m bench.burst_bench
 
 # After changing a customer-facing text: re-extract the template, merge it into every
 # catalogue, then translate the new or fuzzy entries (tests/test_i18n.py lists them).

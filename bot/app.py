@@ -12,7 +12,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -26,10 +26,11 @@ from bot.customers import CustomerDirectory
 from bot.dispatcher import Dispatcher
 from bot.home_refresh import HomeRefresh
 from bot.home_views import publish_home
+from bot.metrics import Metrics
 from bot.scheduler import Scheduler
 from bot.services import SERVICES_APP_KEY, SERVICES_KEY, Services
 from bot.settings import SLACK_REQUEST_MAX_BYTES, Settings
-from bot.slack import make_client
+from bot.slack import PacedWebClient, make_client
 from bot.slack_request import Malformed, is_signed, parse_body
 from bot.teams import Teams, load_teams
 from bot.workspace import Workspace
@@ -64,9 +65,10 @@ def build_app(
     clock: Callable[[], datetime] = utcnow,
 ) -> SurveyBot:
     """Wire settings, storage, Slack, the scheduler and the edges; nothing starts yet."""
-    client = make_client(settings)
     teams = teams if teams is not None else load_teams(settings.config_path)
     db = Database(settings.database_url)
+    metrics = Metrics()
+    client = make_client(settings, db, metrics)
     customers = CustomerDirectory(client, clock=clock)
     services = Services(
         settings=settings,
@@ -80,6 +82,11 @@ def build_app(
             customers,
             teams,
             max_attempts=settings.max_delivery_attempts,
+            retry_first=timedelta(seconds=settings.retry_first_seconds),
+            concurrency=settings.dispatch_concurrency,
+            lease=timedelta(seconds=settings.claim_lease_seconds),
+            safety_interval=settings.dispatch_interval_seconds,
+            metrics=metrics,
             clock=clock,
         ),
         workspace=Workspace(client, recheck_seconds=settings.token_recheck_seconds),
@@ -88,6 +95,7 @@ def build_app(
             expiry_interval=settings.expiry_interval_seconds,
         ),
         clock=clock,
+        metrics=metrics,
     )
     services.homes = HomeRefresh(
         lambda user_id: _publish_home(services, user_id),
@@ -113,6 +121,10 @@ def _bolt_app(services: Services) -> AsyncApp:
     @app.middleware
     async def provide_services(context: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
         context[SERVICES_KEY] = services
+        # Bolt builds a plain client per request: swap in ours, so listeners are paced.
+        given = context.get("client")
+        if given is not None and not isinstance(given, PacedWebClient):
+            context["client"] = services.client.sibling(given.token, context.get("team_id"))
         return await next()
 
     handlers.register(app)

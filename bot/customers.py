@@ -138,6 +138,15 @@ class CustomerDirectory:
         self._profiles[user_id] = profile
         return profile
 
+    def known_dm_channel(self, user_id: str) -> str | None:
+        """The DM channel if already known: a survey can go to the user id otherwise,
+        so a burst of new customers does not queue behind conversations.open (Tier 3)."""
+        return self._dm_channels.get(user_id)
+
+    def remember_dm_channel(self, user_id: str, channel: str) -> None:
+        if channel.startswith("D"):
+            self._dm_channels[user_id] = channel
+
     async def dm_channel(self, user_id: str) -> str:
         channel = self._dm_channels.get(user_id)
         if channel is None:

@@ -377,7 +377,7 @@ async def digest_command(settings: Settings, team: str, week: str | None, dry_ru
         if not chosen.digest_channel:
             print(f"surveybot digest: team {chosen.name!r} has no digest_channel", file=sys.stderr)
             return 2
-        client = make_client(settings)
+        client = make_client(settings, db)
         posts = await post_team_digest(
             db, client, CustomerDirectory(client), chosen, period, now, by_hand=True
         )

@@ -1,16 +1,28 @@
 """Delivering due surveys from the outbox in the database.
 
-Everything it needs is in the database, so a restart loses nothing; a survey is
-claimed with a conditional update before it is sent, so two processes sharing one
-PostgreSQL never send the same survey twice.
+Everything it needs is in the database, so a restart loses nothing. The dispatcher
+runs as one task per process: new due work wakes it at once, a timer wakes it at
+the next known send time, and the scheduler's periodic tick is only a safety net.
+It delivers several surveys at once (bounded, one in flight per customer), each
+claimed with a lease; two processes sharing one database never claim the same row.
+
+A process killed after Slack accepted a post but before the delivery was recorded
+leaves a claimed row whose lease runs out. The next claim marks it orphaned, and
+before posting again the dispatcher looks for the survey's id in the message
+metadata of the customer's conversation since that claim.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -23,6 +35,9 @@ from bot.blocks.survey import (
 from bot.clock import utcnow
 from bot.customers import CustomerDirectory
 from bot.i18n import chosen_locale
+from bot.logs import log_failure
+from bot.metrics import Metrics
+from bot.slack import outcome_of
 from bot.teams import DEFAULT_TEAM, Team, Teams
 from storage import customers as people
 from storage import surveys as store
@@ -33,6 +48,15 @@ from storage.surveys import SurveyRecord
 log = logging.getLogger("surveybot.dispatcher")
 
 LEASE = timedelta(minutes=5)
+# The message metadata that names a survey in Slack (found again after a crash).
+SURVEY_EVENT_TYPE = "surveybot_survey"
+# Few messages, from the claim on: within the history limits of non-Marketplace apps.
+HISTORY_LIMIT = 15
+# Slack's clock and ours may differ a little; look that much further back.
+HISTORY_SKEW = timedelta(minutes=1)
+SAFETY_INTERVAL = 15.0
+
+SlackFailure = (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError)
 
 
 class Dispatcher:
@@ -44,6 +68,11 @@ class Dispatcher:
         teams: Teams,
         *,
         max_attempts: int = 5,
+        retry_first: timedelta = timedelta(seconds=5),
+        concurrency: int = 16,
+        lease: timedelta = LEASE,
+        safety_interval: float = SAFETY_INTERVAL,
+        metrics: Metrics | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
@@ -51,23 +80,119 @@ class Dispatcher:
         self.teams = teams
         self.customers = customers
         self.max_attempts = max_attempts
+        self.retry_first = retry_first
+        self.concurrency = concurrency
+        self.lease = lease
+        self.safety_interval = safety_interval
+        self.metrics = metrics or Metrics()
         self.clock = clock
+        self._wake = asyncio.Event()
+        self._in_flight: dict[str, asyncio.Task[int]] = {}  # customer key -> delivery
+        self._runner: asyncio.Task[None] | None = None
 
-    async def run_once(self, limit: int = 50) -> int:
-        """Send what is due now; answer how many surveys were delivered."""
-        delivered = 0
-        for survey_id in await store.due_survey_ids(self.db, self.clock(), limit):
-            now = self.clock()
-            survey = await store.claim_survey(self.db, survey_id, now, now + LEASE)
-            if survey is None:
-                continue  # another dispatcher has it
+    # ------------------------------------------------------------------ the loop
+
+    def wake(self) -> None:
+        """New due work (a close, a freed slot, the safety tick): look at the outbox now."""
+        self._wake.set()
+
+    def wake_at(self, due: datetime) -> None:
+        """A survey was scheduled for `due`: the loop recomputes its timer."""
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._runner is None:
+            self._runner = asyncio.create_task(self._run(), name="dispatcher")
+
+    async def stop(self, grace: float) -> None:
+        """Stop claiming; deliveries under way get `grace` seconds, then their rows'
+        leases bring them back (checked against Slack before a second post)."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            # Not cancelled: a cancel inside a claim would leave its SQLite connection
+            # holding the write lock. The loop sees `_runner` gone at its next turn.
+            self._wake.set()
             try:
-                delivered += await self._deliver(survey, now)
-            except Exception:
-                # Never leave a claimed survey behind: it goes back for a retry.
-                log.exception("survey delivery crashed survey=%s", survey.token)
-                await self._retry_or_fail(survey, "internal_error", now)
-        return delivered
+                await asyncio.wait_for(asyncio.shield(runner), timeout=grace)
+            except TimeoutError:
+                runner.cancel()
+        pending = list(self._in_flight.values())
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=grace)
+            for task in late:
+                task.cancel()
+            if late:
+                log.warning("stopping with deliveries unfinished count=%d", len(late))
+
+    async def _run(self) -> None:
+        while self._runner is not None:
+            self._wake.clear()
+            if len(self._in_flight) >= self.concurrency:
+                # Every slot busy: the next finished delivery wakes us (closes may too).
+                await self._wake.wait()
+                continue
+            try:
+                claimed = await self._claim_and_start()
+                timeout = 0.0 if claimed else await self._until_next_due()
+            except Exception as exc:
+                log_failure(log, "dispatcher failed", exc)
+                timeout = self.safety_interval
+            if timeout > 0:
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(timeout):
+                        await self._wake.wait()
+
+    async def _until_next_due(self) -> float:
+        due = await store.next_due_at(self.db)
+        if due is None:
+            return self.safety_interval
+        seconds = (due - self.clock()).total_seconds()
+        # Due but not claimable (its customer is busy, another process has it):
+        # a finished delivery or the safety tick wakes us.
+        return self.safety_interval if seconds <= 0 else min(self.safety_interval, seconds)
+
+    async def _claim_and_start(self) -> int:
+        free = self.concurrency - len(self._in_flight)
+        if free <= 0:
+            return 0
+        now = self.clock()
+        surveys = await store.claim_due(self.db, now, now + self.lease, free, set(self._in_flight))
+        for survey in surveys:
+            task = asyncio.create_task(self._deliver_claimed(survey, now))
+            self._in_flight[survey.customer_key] = task
+            task.add_done_callback(functools.partial(self._finished, survey.customer_key))
+        return len(surveys)
+
+    def _finished(self, customer_key: str, _: asyncio.Task[int]) -> None:
+        self._in_flight.pop(customer_key, None)
+        self._wake.set()
+
+    async def run_once(self, limit: int | None = None) -> int:
+        """Deliver everything due now, `concurrency` at a time; answer how many were delivered.
+
+        For the CLI and tests; the serving process uses the loop started by `start`.
+        """
+        delivered = 0
+        batch = limit or self.concurrency
+        while True:
+            now = self.clock()
+            surveys = await store.claim_due(self.db, now, now + self.lease, batch)
+            if not surveys:
+                return delivered
+            results = await asyncio.gather(*(self._deliver_claimed(s, now) for s in surveys))
+            delivered += sum(results)
+
+    # -------------------------------------------------------------- one survey
+
+    async def _deliver_claimed(self, survey: SurveyRecord, now: datetime) -> int:
+        try:
+            return await self._deliver(survey, now)
+        except Exception:
+            # Never leave a claimed survey behind: it goes back for a retry.
+            log.exception("survey delivery crashed survey=%s", survey.token)
+            await self._retry_or_fail(survey, "internal_error", self.clock())
+            return 0
 
     def _team(self, survey: SurveyRecord) -> Team:
         return self.teams.by_name(survey.team) or DEFAULT_TEAM
@@ -78,12 +203,21 @@ class Dispatcher:
             log.info("survey expired before delivery survey=%s", survey.token)
             return 0
         team = self._team(survey)
+        in_thread = bool(
+            survey.delivery == Delivery.THREAD and survey.channel_id and survey.thread_ts
+        )
         try:
             customer_id = survey.customer_id or await self.customers.user_id_for_email(
                 survey.customer_email or ""
             )
             if customer_id != survey.customer_id:
                 await store.set_customer(self.db, survey.id, customer_id)
+            if survey.orphaned_since is not None:
+                found = await self._posted_before(survey, customer_id, in_thread)
+                if found is not None:
+                    channel, ts = found
+                    await self._delivered(survey, channel, ts, customer_id, recovered=True)
+                    return 1
             profile = await self.customers.profile(customer_id)
             # One person, two names: the throttle and `forget` need the link.
             for email in {survey.customer_email, profile.email} - {None}:
@@ -102,42 +236,100 @@ class Dispatcher:
             # Chosen once, here, and kept on the survey: the clicks, the form and the
             # refusals later speak the same language without asking Slack again.
             locale = chosen_locale(survey.locale, profile.locale, team.language)
-            in_thread = bool(
-                survey.delivery == Delivery.THREAD and survey.channel_id and survey.thread_ts
-            )
             message = render_survey(
                 token=survey.token,
                 kind=survey.kind,
                 locale=locale,
                 about=None if in_thread else await self._about(survey, locale),
             )
+            metadata = {"event_type": SURVEY_EVENT_TYPE, "event_payload": {"survey": survey.token}}
             if in_thread and survey.channel_id:
-                channel = survey.channel_id
                 response = await self.client.chat_postMessage(
-                    channel=channel, thread_ts=survey.thread_ts, **message
+                    channel=survey.channel_id,
+                    thread_ts=survey.thread_ts,
+                    metadata=metadata,
+                    **message,
                 )
             else:
-                channel = await self.customers.dm_channel(customer_id)
-                response = await self.client.chat_postMessage(channel=channel, **message)
-        except SlackApiError as exc:
-            await self._retry_or_fail(survey, str(exc.response.get("error") or "slack_error"), now)
+                # To the user id unless the DM channel is known: no conversations.open.
+                channel = self.customers.known_dm_channel(customer_id) or customer_id
+                response = await self.client.chat_postMessage(
+                    channel=channel, metadata=metadata, **message
+                )
+                self.customers.remember_dm_channel(customer_id, str(response["channel"]))
+        except SlackFailure as exc:
+            await self._retry_or_fail(survey, outcome_of(exc), self.clock())
             return 0
+        await self._delivered(
+            survey, str(response["channel"]), str(response["ts"]), customer_id, locale=locale
+        )
+        return 1
+
+    async def _delivered(
+        self,
+        survey: SurveyRecord,
+        channel: str,
+        ts: str,
+        customer_id: str,
+        *,
+        recovered: bool = False,
+        locale: str | None = None,
+    ) -> None:
+        at = self.clock()
         await store.mark_delivered(
             self.db,
             survey.id,
-            channel_id=response["channel"],
-            message_ts=response["ts"],
-            at=self.clock(),
+            channel_id=channel,
+            message_ts=ts,
+            at=at,
             customer_id=customer_id,
             locale=locale,
         )
+        self.metrics.dispatch_lag.observe(max(0.0, (at - survey.send_after).total_seconds()))
         log.info(
-            "survey delivered survey=%s channel=%s delivery=%s",
+            "survey delivered survey=%s channel=%s delivery=%s%s",
             survey.token,
-            response["channel"],
+            channel,
             survey.delivery,
+            " recovered=after_crash" if recovered else "",
         )
-        return 1
+
+    async def _posted_before(
+        self, survey: SurveyRecord, customer_id: str, in_thread: bool
+    ) -> tuple[str, str] | None:
+        """The survey's message if a sender that died had already posted it."""
+        assert survey.orphaned_since is not None
+        oldest = f"{(survey.orphaned_since - HISTORY_SKEW).timestamp():.6f}"
+        try:
+            if in_thread and survey.channel_id and survey.thread_ts:
+                channel = survey.channel_id
+                response = await self.client.conversations_replies(
+                    channel=channel,
+                    ts=survey.thread_ts,
+                    oldest=oldest,
+                    limit=HISTORY_LIMIT,
+                    include_all_metadata=True,
+                )
+            else:
+                channel = await self.customers.dm_channel(customer_id)
+                response = await self.client.conversations_history(
+                    channel=channel, oldest=oldest, limit=HISTORY_LIMIT, include_all_metadata=True
+                )
+        except SlackApiError as exc:
+            if outcome_of(exc) in PERMANENT_ERRORS:
+                # Unreadable (e.g. a missing history scope): sending again risks a
+                # second survey, never sending loses one; the first is the lesser harm.
+                log.warning(
+                    "survey history check impossible survey=%s error=%s",
+                    survey.token,
+                    outcome_of(exc),
+                )
+                return None
+            raise
+        for message in response.get("messages") or []:
+            if _carries(message, survey.token):
+                return channel, str(message["ts"])
+        return None
 
     async def _about(self, survey: SurveyRecord, locale: str) -> str | None:
         """In a DM nothing says which conversation is meant: name it, or link to it."""
@@ -157,11 +349,12 @@ class Dispatcher:
             await store.mark_unreachable(self.db, survey.id, error=error, attempts=attempts)
             log.warning("survey unreachable survey=%s error=%s", survey.token, error)
             return
-        if attempts >= self.max_attempts or error in PERMANENT_ERRORS:
+        if error in PERMANENT_ERRORS or (not is_transient(error) and attempts >= self.max_attempts):
             await store.mark_failed(self.db, survey.id, error=error, attempts=attempts)
             log.error("survey failed survey=%s attempts=%d error=%s", survey.token, attempts, error)
             return
-        until = now + timing.retry_delay(attempts)
+        # Transient errors retry until the survey expires (the next claim expires it).
+        until = now + timing.retry_delay(attempts, self.retry_first)
         await store.postpone(self.db, survey.id, until, error=error, attempts=attempts)
         log.warning(
             "survey delivery retry survey=%s attempts=%d error=%s next=%s",
@@ -171,6 +364,35 @@ class Dispatcher:
             until.isoformat(),
         )
 
+
+def _carries(message: dict[str, Any], token: str) -> bool:
+    metadata = message.get("metadata")
+    if not isinstance(metadata, dict) or metadata.get("event_type") != SURVEY_EVENT_TYPE:
+        return False
+    payload = metadata.get("event_payload")
+    return isinstance(payload, dict) and payload.get("survey") == token
+
+
+def is_transient(error: str) -> bool:
+    """Slack or the network was down or busy: another attempt later can succeed."""
+    return error in TRANSIENT_ERRORS or error.startswith("http_5")
+
+
+TRANSIENT_ERRORS = frozenset(
+    {
+        "429",
+        "5xx",
+        "timeout",
+        "connection_error",
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+        "ratelimited",
+        "rate_limited",
+        "team_added_to_org",
+    }
+)
 
 # The customer cannot be reached in Slack: no account has their email, the account is
 # gone, or Slack refuses a DM (a Slack Connect user of another organisation).
@@ -200,5 +422,7 @@ PERMANENT_ERRORS = frozenset(
         "missing_scope",
         "invalid_blocks",
         "msg_blocks_too_long",
+        "thread_not_found",
+        "not_allowed_token_type",
     }
 )

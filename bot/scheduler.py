@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ from bot.logs import fields, log_failure
 from bot.teams import Team
 from storage import events
 from storage.db import Database
+from storage.pacing import forget_idle_keys
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -33,6 +35,8 @@ log = logging.getLogger("surveybot.scheduler")
 
 # Slack retries for up to ~5 minutes; keep seen event ids well past that.
 EVENT_MEMORY = timedelta(hours=1)
+# The pacer's per-channel keys are spent within seconds; keep them an hour, in seconds.
+PACE_MEMORY = 3600.0
 # A digest a few hours late (a busy or suspended host) is still worth posting.
 DIGEST_MISFIRE_GRACE = timedelta(hours=6)
 # How often this week's digests Slack refused get another try (five tries in all).
@@ -58,13 +62,15 @@ class Scheduler:
         started = datetime.now(UTC)
 
         async def dispatch() -> None:
-            await services.dispatcher.run_once()
+            # The dispatcher wakes itself for new and timed work; this tick is the safety net.
+            services.dispatcher.wake()
 
         async def expire_surveys() -> None:
             await expire_overdue(services.db, services.client, services.teams, services.clock())
 
         async def forget_old_events() -> None:
             await events.forget_events_before(services.db, services.clock() - EVENT_MEMORY)
+            await forget_idle_keys(services.db, int((time.time() - PACE_MEMORY) * 1_000_000))
 
         scheduler.add_job(
             dispatch,
@@ -153,6 +159,17 @@ def _for_team(job: _TeamJob, services: Services, team: Team) -> Callable[[], Awa
     return run
 
 
+def _timed(job: Callable[[], Awaitable[int]], services: Services) -> Callable[[], Awaitable[int]]:
+    async def run() -> int:
+        started = time.perf_counter()
+        try:
+            return await job()
+        finally:
+            services.metrics.digest_duration.observe(time.perf_counter() - started)
+
+    return run
+
+
 def _add_digest_jobs(
     scheduler: AsyncIOScheduler, services: Services, team: Team, *, first_run: datetime | None
 ) -> None:
@@ -160,7 +177,7 @@ def _add_digest_jobs(
         return
     when = {"next_run_time": first_run} if first_run is not None else {}
     scheduler.add_job(
-        _for_team(post_weekly_digest, services, team),
+        _timed(_for_team(post_weekly_digest, services, team), services),
         digest_trigger(team),
         id=f"digest:{team.name}",
         max_instances=1,

@@ -16,8 +16,11 @@ from bot.dispatcher import Dispatcher
 from bot.home_refresh import HomeRefresh
 from bot.home_views import HomeDeps
 from bot.inflight import InFlight
+from bot.metrics import Metrics
 from bot.scheduler import Scheduler
 from bot.settings import Settings
+from bot.slack import PacedWebClient
+from bot.surveys import CloseResult, CloseStatus
 from bot.team_settings import saved_teams
 from bot.teams import Team, Teams
 from bot.workspace import Workspace
@@ -36,13 +39,14 @@ class Services:
     settings: Settings
     teams: Teams
     db: Database
-    client: AsyncWebClient
+    client: PacedWebClient
     customers: CustomerDirectory
     dispatcher: Dispatcher
     scheduler: Scheduler
     clock: Callable[[], datetime] = field(default=utcnow)
     in_flight: InFlight = field(default_factory=InFlight)
     workspace: Workspace | None = None
+    metrics: Metrics = field(default_factory=Metrics)
     homes: HomeRefresh | None = None
 
     async def start(self) -> None:
@@ -51,7 +55,17 @@ class Services:
             await self.workspace.verify()  # a refused token stops the start here
         # The teams file seeds the database once; from then on App Home's saves count.
         self.use_teams(await saved_teams(self.db, self.teams, self.clock()))
+        self.dispatcher.start()
         self.scheduler.start(self)
+
+    def survey_scheduled(self, result: object) -> None:
+        """After a close: a scheduled survey reaches the dispatcher now, not at its next tick."""
+        if (
+            isinstance(result, CloseResult)
+            and result.status is CloseStatus.SCHEDULED
+            and result.send_after is not None
+        ):
+            self.dispatcher.wake_at(result.send_after)
 
     def home_deps(self, client: AsyncWebClient | None = None) -> HomeDeps:
         """What Home's actions need, with the teams as saved right now."""
@@ -67,11 +81,12 @@ class Services:
         self.scheduler.reschedule_digest(self, team)
 
     async def stop(self) -> None:
-        # Clicks already acked finish their thank-you and alert; then the scheduler
-        # waits for a running dispatch; unsent surveys stay in the outbox.
+        # Clicks already acked finish their thank-you and alert; deliveries under way
+        # finish; unsent surveys stay in the outbox.
         if not await self.in_flight.drained(timeout=SHUTDOWN_GRACE_SECONDS):
             log.warning("stopping with listener work unfinished count=%d", self.in_flight.running)
         await self.scheduler.shutdown()
+        await self.dispatcher.stop(grace=SHUTDOWN_GRACE_SECONDS)
         if self.homes is not None:
             await self.homes.close()
         await self.db.dispose()

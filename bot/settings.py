@@ -46,11 +46,45 @@ class Settings(BaseSettings):
         default=60.0,
         validation_alias=AliasChoices("SURVEYBOT_DIGEST_CATCH_UP", "digest_catch_up_seconds"),
     )
-    # Delivery attempts before a survey is marked failed (each attempt already
-    # includes slack_sdk's own retries of 429 and 5xx).
+    # Attempts before a survey Slack refused with an unknown error is marked failed.
+    # Transient errors (5xx, 429, timeouts, connection) retry until the survey expires;
+    # known permanent ones fail at once.
     max_delivery_attempts: int = Field(
         default=5,
         validation_alias=AliasChoices("SURVEYBOT_MAX_ATTEMPTS", "max_delivery_attempts"),
+    )
+    # The first retry's delay; each next one doubles, up to an hour.
+    retry_first_seconds: float = Field(
+        default=5.0,
+        validation_alias=AliasChoices("SURVEYBOT_RETRY_FIRST_SECONDS", "retry_first_seconds"),
+    )
+    # How long a claimed survey is its sender's; when it runs out (the sender died),
+    # another claim checks Slack for the post before sending again.
+    claim_lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        validation_alias=AliasChoices("SURVEYBOT_CLAIM_LEASE_SECONDS", "claim_lease_seconds"),
+    )
+    # Surveys delivered at once (each paced to Slack's tiers anyway).
+    dispatch_concurrency: int = Field(
+        default=16,
+        ge=1,
+        le=64,
+        validation_alias=AliasChoices("SURVEYBOT_DISPATCH_CONCURRENCY", "dispatch_concurrency"),
+    )
+    # conversations.history / .replies per minute: Tier 3 (50) for an app built for its
+    # own workspace; 1 for a commercially distributed app outside the Marketplace.
+    history_per_minute: int = Field(
+        default=50,
+        ge=1,
+        validation_alias=AliasChoices("SURVEYBOT_HISTORY_PER_MINUTE", "history_per_minute"),
+    )
+    # Runs Slack's minute faster in the pacer (benchmarks and tests against a fake
+    # Slack with the same compression); 1 against the real Slack.
+    pace_compression: float = Field(
+        default=1.0,
+        gt=0,
+        validation_alias=AliasChoices("SURVEYBOT_PACE_COMPRESSION", "pace_compression"),
     )
 
     # Backoff factor of slack_sdk's retries of connection errors and 5xx: waits this times

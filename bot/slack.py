@@ -1,19 +1,53 @@
-"""The Slack Web API client, with retries for rate limits and server errors."""
+"""The Slack Web API client: every call paced to Slack's tiers, counted, and retried
+when Slack or the network says "not now".
+
+Listeners, digests and the dispatcher all call Slack through this client (bolt's
+per-request client is swapped for a sibling in the composition root), so nothing
+bypasses the pace. Acks never call Slack, so no ack waits for a slot.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import random
+from typing import Any
 
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
+import aiohttp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.metrics import Metrics
+from bot.pacing import Pacer, workspace_key
 from bot.settings import Settings
+from storage.db import Database
+from storage.pacing import PaceStores
+
+log = logging.getLogger("surveybot.slack")
+
+# Quick retries inside one call; the dispatcher has its own, longer backoff on top.
+TRANSIENT_RETRIES = 2
+RATE_LIMITED_RETRIES = 3
+# Slack sends Retry-After in whole seconds; a missing one means about a minute.
+DEFAULT_RETRY_AFTER = 60.0
+
+
+def outcome_of(error: BaseException) -> str:
+    """What a failed call's metric and `last_error` say: Slack's code when it gave one."""
+    if isinstance(error, SlackApiError):
+        status = error.response.status_code
+        if status == 429:
+            return "429"
+        code = error.response.get("error") if isinstance(error.response.data, dict) else None
+        if status >= 500:
+            return str(code) if code else "5xx"
+        return str(code or f"http_{status}")
+    if isinstance(error, asyncio.TimeoutError | TimeoutError):
+        return "timeout"
+    return "connection_error"
 
 
 class ScaledJitter(Jitter):
@@ -26,19 +60,97 @@ class ScaledJitter(Jitter):
         return duration + random.random() * self.up_to
 
 
-def make_client(settings: Settings) -> AsyncWebClient:
-    factor = settings.slack_retry_backoff_seconds
-    # factor * 2**attempt plus jitter: 0.5-1.5 s, then 1-2 s by default.
-    backoff = BackoffRetryIntervalCalculator(backoff_factor=factor, jitter=ScaledJitter(factor))
-    return AsyncWebClient(
+def backoff_for(factor: float) -> BackoffRetryIntervalCalculator:
+    """factor * 2**attempt plus jitter: 0.5-1.5 s, then 1-2 s by default."""
+    return BackoffRetryIntervalCalculator(backoff_factor=factor, jitter=ScaledJitter(factor))
+
+
+def is_server_error(error: BaseException) -> bool:
+    return isinstance(error, SlackApiError) and error.response.status_code >= 500
+
+
+class PacedWebClient(AsyncWebClient):
+    def __init__(
+        self,
+        *args: Any,
+        pacer: Pacer,
+        metrics: Metrics,
+        backoff: BackoffRetryIntervalCalculator | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # Retries happen here, through the pacer, not inside slack_sdk.
+        kwargs["retry_handlers"] = []
+        super().__init__(*args, **kwargs)
+        self.pacer = pacer
+        self.metrics = metrics
+        self.backoff = backoff or backoff_for(0.5)
+
+    def sibling(self, token: str | None, team_id: str | None = None) -> PacedWebClient:
+        """The same client for another token (bolt's per-request client), same pace."""
+        return PacedWebClient(
+            token=token,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            team_id=team_id,
+            pacer=self.pacer,
+            metrics=self.metrics,
+            backoff=self.backoff,
+        )
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        workspace = workspace_key(self.token)
+        arguments = kwargs.get("json") or kwargs.get("params") or kwargs.get("data") or {}
+        channel = arguments.get("channel") if isinstance(arguments, dict) else None
+        transient = rate_limited = 0
+        while True:
+            waited = await self.pacer.wait_turn(workspace, api_method, channel)
+            self.metrics.pacer_wait.labels(method=api_method).observe(waited)
+            try:
+                response: AsyncSlackResponse = await super().api_call(api_method, **kwargs)
+            except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
+                outcome = outcome_of(exc)
+                self.metrics.slack_calls.labels(method=api_method, outcome=outcome).inc()
+                if outcome == "429" and rate_limited < RATE_LIMITED_RETRIES:
+                    assert isinstance(exc, SlackApiError)
+                    rate_limited += 1
+                    retry_after = _retry_after(exc)
+                    log.warning(
+                        "slack rate limited method=%s retry_after=%s", api_method, retry_after
+                    )
+                    await self.pacer.hold(workspace, api_method, retry_after)
+                    continue
+                if (
+                    not isinstance(exc, SlackApiError) or is_server_error(exc)
+                ) and transient < TRANSIENT_RETRIES:
+                    await asyncio.sleep(self.backoff.calculate_sleep_duration(transient))
+                    transient += 1
+                    continue
+                raise
+            self.metrics.slack_calls.labels(method=api_method, outcome="ok").inc()
+            return response
+
+
+def _retry_after(error: SlackApiError) -> float:
+    headers = error.response.headers or {}
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else DEFAULT_RETRY_AFTER
+    except (TypeError, ValueError):
+        return DEFAULT_RETRY_AFTER
+
+
+def make_client(settings: Settings, db: Database, metrics: Metrics | None = None) -> PacedWebClient:
+    """The client of one process, paced through `db` with every other process using it."""
+    pacer = Pacer(
+        PaceStores(db),
+        compression=settings.pace_compression,
+        history_per_minute=settings.history_per_minute,
+    )
+    return PacedWebClient(
         token=settings.slack_bot_token,
         base_url=settings.api_url,
         timeout=10,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=backoff),
-            # Waits Retry-After plus up to 1 s; slack_sdk ignores any interval calculator
-            # here. Only background work calls Slack, never an ack path.
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2, interval_calculator=backoff),
-        ],
+        pacer=pacer,
+        metrics=metrics or Metrics(),
+        backoff=backoff_for(settings.slack_retry_backoff_seconds),
     )

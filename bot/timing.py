@@ -54,6 +54,9 @@ def quiet_hours_end(
     return ends.astimezone(UTC)
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """Backoff between delivery attempts: 1, 2, 4, 8 … minutes, at most an hour."""
-    return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
+RETRY_CAP = timedelta(hours=1)
+
+
+def retry_delay(attempts: int, first: timedelta = timedelta(seconds=5)) -> timedelta:
+    """Backoff between delivery attempts: first, twice that, four times … at most an hour."""
+    return min(RETRY_CAP, first * (1 << min(20, max(0, attempts - 1))))

@@ -35,6 +35,7 @@ async def on_reaction_added(event: dict[str, Any], context: Any, client: AsyncWe
         # Not trusted as the customer: the message may be a reply, so the root is read.
         message_author=None,
     )
+    services.survey_scheduled(result)
     await client.chat_postEphemeral(
         channel=item["channel"],
         user=closer,

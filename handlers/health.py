@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.metrics import render_metrics
+from bot.metrics import CONTENT_TYPE
 from bot.workspace import refusal_sentence
 from handlers.context import services_of_request
 
@@ -24,9 +24,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     services = services_of_request(request)
-    return web.Response(
-        text=await render_metrics(services.db), content_type="text/plain", charset="utf-8"
-    )
+    body = await services.metrics.render(services.db, services.clock())
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
 def add_routes(web_app: web.Application) -> None:

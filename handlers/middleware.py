@@ -52,9 +52,10 @@ class _LoggedAck(AsyncAck):
 
     _response: BoltResponse | None = None
 
-    def __init__(self, request: dict[str, object]) -> None:
+    def __init__(self, request: dict[str, object], observe: Callable[[float], None]) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._request = request
+        self._observe = observe
         self._started = time.perf_counter()
 
     @property
@@ -70,8 +71,9 @@ class _LoggedAck(AsyncAck):
 
     async def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
         response: BoltResponse = await super().__call__(*args, **kwargs)
-        elapsed_ms = round((time.perf_counter() - self._started) * 1000)
-        log.info("slack request", extra=fields(**self._request, ms=elapsed_ms))
+        elapsed = time.perf_counter() - self._started
+        self._observe(elapsed)
+        log.info("slack request", extra=fields(**self._request, ms=round(elapsed * 1000)))
         return response
 
 
@@ -82,7 +84,10 @@ async def log_request(req: AsyncBoltRequest, resp: BoltResponse, next: Next) -> 
     at once), so the line goes out with the ack, the moment Slack stops waiting.
     """
     body = req.body if isinstance(req.body, dict) else {}
-    req.context["ack"] = _LoggedAck({**request_ids(body), "team": req.context.team_id})
+    req.context["ack"] = _LoggedAck(
+        {**request_ids(body), "team": req.context.team_id},
+        services_of(req.context).metrics.ack_latency.observe,
+    )
     return await next()
 
 

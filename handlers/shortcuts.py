@@ -31,6 +31,7 @@ async def on_close_and_survey(
         now=services.clock(),
         message_author=None if message.get("bot_id") else message.get("user"),
     )
+    services.survey_scheduled(result)
     team = services.teams.by_support_channel(channel)
     customer = message.get("user") if not message.get("thread_ts") else None
     await client.chat_postEphemeral(

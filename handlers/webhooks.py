@@ -46,6 +46,7 @@ async def conversation_closed(request: web.Request) -> web.Response:
         log.info("webhook bad request error=%s", closed.error)
         return web.json_response({"error": closed.error}, status=400)
     result = await close_conversation(services.db, closed, now, services.customers)
+    services.survey_scheduled(result)
     return web.json_response(
         {"survey_id": result.survey_id, "status": result.status.value}, status=202
     )

@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import collections
 import contextlib
 import itertools
 import json
 import logging
+import math
 import mimetypes
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -48,6 +51,45 @@ class Call:
     args: dict[str, Any]
     http_method: str
     headers: dict[str, str]
+
+
+# Slack's published limits per workspace and method, calls a minute (the rate-limit
+# reference); chat.postMessage also takes about one message a second per channel.
+SLACK_TIERS: Final[dict[str, int]] = {
+    "users.info": 100,
+    "users.lookupByEmail": 50,
+    "conversations.open": 50,
+    "conversations.history": 50,
+    "conversations.replies": 50,
+    "chat.postMessage": 300,
+    "chat.update": 50,
+    "chat.postEphemeral": 100,
+    "views.open": 100,
+    "views.push": 100,
+    "views.update": 100,
+    "views.publish": 100,
+    "files.getUploadURLExternal": 100,
+    "files.completeUploadExternal": 100,
+}
+PER_CHANNEL_PER_SECOND: Final[dict[str, int]] = {"chat.postMessage": 1}
+
+
+@dataclass
+class _Tiers:
+    """Sliding windows of accepted calls; a call over a limit is answered 429."""
+
+    compression: float
+    windows: dict[tuple[str, ...], collections.deque[float]] = field(default_factory=dict)
+
+    def admit(self, key: tuple[str, ...], limit: int, window: float, now: float) -> float:
+        """0 when the call fits (and is counted), else the seconds until it would."""
+        calls = self.windows.setdefault(key, collections.deque())
+        while calls and calls[0] <= now - window:
+            calls.popleft()
+        if len(calls) >= limit:
+            return calls[0] + window - now
+        calls.append(now)
+        return 0.0
 
 
 @dataclass
@@ -114,6 +156,10 @@ class FakeSlack:
         self._dms: dict[str, str] = {}  # sorted comma-joined user ids -> D/G channel id
         self._history: dict[str, dict[str, dict[str, Any]]] = {}  # channel -> ts -> message
         self._failures: dict[str, list[_Failure]] = {}
+        self._tiers: _Tiers | None = None
+        self._delays: dict[str, tuple[float, asyncio.Event]] = {}
+        # Calls answered 429 because they went over a tier (not injected failures).
+        self.rate_limited: list[Call] = []
         self._files: dict[str, _PendingFile] = {}
         self._views = _Views()
         self._used_triggers: set[str] = set()
@@ -287,6 +333,45 @@ class FakeSlack:
         failure = _Failure(count, status, error, retry_after)
         self._failures.setdefault(method, []).append(failure)
 
+    def heal(self) -> None:
+        """An outage ends: failures still queued by fail_next are dropped."""
+        self._failures.clear()
+
+    def enforce_tiers(self, compression: float = 1.0) -> None:
+        """Answer calls over Slack's rate tiers with 429 and Retry-After, as Slack does.
+
+        `compression` runs Slack's minute faster (a minute lasts 60/compression s);
+        Retry-After is then in compressed seconds too, rounded up to a whole one.
+        """
+        self._tiers = _Tiers(compression)
+
+    def delay_responses(self, method: str, seconds: float) -> None:
+        """Handle `method` at once (a message is posted) but answer only after `seconds`:
+        the window in which a caller may die between Slack's yes and hearing it."""
+        held = self._delays.pop(method, None)
+        if held is not None:
+            held[1].set()  # answers held so far go out now
+        if seconds > 0:
+            self._delays[method] = (seconds, asyncio.Event())
+
+    def _over_tier(self, call: Call, token: str) -> float:
+        tiers = self._tiers
+        if tiers is None:
+            return 0.0
+        now = time.monotonic()
+        minute = 60.0 / tiers.compression
+        limit = SLACK_TIERS.get(call.method)
+        if limit is not None:
+            wait = tiers.admit((token, call.method), limit, minute, now)
+            if wait:
+                return wait
+        per_second = PER_CHANNEL_PER_SECOND.get(call.method)
+        channel = call.args.get("channel")
+        if per_second is not None and channel:
+            key = (token, call.method, str(channel))
+            return tiers.admit(key, per_second, 1.0 / tiers.compression, now)
+        return 0.0
+
     def reset(self) -> None:
         """Forget calls, what the bot posted, and pending failures; keep users/channels."""
         self.calls.clear()
@@ -392,10 +477,19 @@ class FakeSlack:
         handler = self._handlers.get(method)
         if handler is None:
             return _error_response("unknown_method")
+        over = self._over_tier(call, token)
+        if over:
+            self.rate_limited.append(call)
+            return _failure_response(_Failure(1, 429, "ratelimited", max(1, math.ceil(over))))
         try:
             body = handler(call)
         except SlackError as exc:
             return _error_response(exc.error, **exc.extra)
+        held = self._delays.get(method)
+        if held is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(held[0]):
+                    await held[1].wait()
         return web.json_response({"ok": True, **body})
 
     async def _handle_upload(self, request: web.Request) -> web.Response:
@@ -504,8 +598,11 @@ class FakeSlack:
         ]
         roots.sort(key=lambda m: ts_key(m["ts"]), reverse=True)
         page, next_cursor = _paginate(roots, call)
+        with_metadata = _flag(args.get("include_all_metadata"))
         return {
-            "messages": [self._with_thread_info(channel, m) for m in page],
+            "messages": [
+                _metadata_shown(self._with_thread_info(channel, m), with_metadata) for m in page
+            ],
             "has_more": bool(next_cursor),
             "pin_count": 0,
             "response_metadata": {"next_cursor": next_cursor},
@@ -523,9 +620,10 @@ class FakeSlack:
         ]
         replies.sort(key=lambda m: ts_key(m["ts"]))
         thread = [self._with_thread_info(channel, history[root_ts])] if root_ts in history else []
+        with_metadata = _flag(call.args.get("include_all_metadata"))
         page, next_cursor = _paginate(thread + [dict(m) for m in replies], call)
         return {
-            "messages": page,
+            "messages": [_metadata_shown(m, with_metadata) for m in page],
             "has_more": bool(next_cursor),
             "response_metadata": {"next_cursor": next_cursor},
         }
@@ -567,9 +665,10 @@ class FakeSlack:
         }
         if blocks is not None:
             message["blocks"] = blocks
-        for key in ("attachments", "metadata"):
-            if key in call.args:
-                message[key] = call.args[key]
+        if "attachments" in call.args:
+            message["attachments"] = call.args["attachments"]
+        if "metadata" in call.args:
+            message["metadata"] = _checked_metadata(call.args["metadata"])
         thread_ts = call.args.get("thread_ts")
         if thread_ts:
             message["thread_ts"] = str(thread_ts)
@@ -929,6 +1028,24 @@ def _paginate(items: list[dict[str, Any]], call: Call) -> tuple[list[dict[str, A
     end = offset + limit
     next_cursor = base64.b64encode(f"offset:{end}".encode()).decode() if end < len(items) else ""
     return items[offset:end], next_cursor
+
+
+def _checked_metadata(metadata: Any) -> dict[str, Any]:
+    """Slack's message metadata: an event_type and an event_payload object."""
+    if (
+        not isinstance(metadata, dict)
+        or not isinstance(metadata.get("event_type"), str)
+        or not isinstance(metadata.get("event_payload"), dict)
+    ):
+        raise SlackError("invalid_metadata_format")
+    return {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
+
+
+def _metadata_shown(message: dict[str, Any], include_all_metadata: bool) -> dict[str, Any]:
+    """History shows a message's metadata only when asked with include_all_metadata."""
+    if include_all_metadata or "metadata" not in message:
+        return message
+    return {k: v for k, v in message.items() if k != "metadata"}
 
 
 def _invalid_blocks(errors: list[str]) -> SlackError:

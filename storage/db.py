@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -95,10 +96,20 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time; a writer that finds it busy sleeps in steps of
+        # up to 100 ms. The process's writers take turns here instead, woken at once.
+        self._sqlite_writer: asyncio.Lock | None = asyncio.Lock() if is_sqlite(url) else None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        """A session for one write transaction (on SQLite, this process's turn to write)."""
+        turn = self._sqlite_writer or contextlib.nullcontext()
+        async with turn, self.sessions() as session:
             yield session
 
     async def write(self, statement: Update | Delete) -> int:
@@ -107,7 +118,7 @@ class Database:
         A conditional UPDATE is the atomic compare-and-set every claim here is built on:
         of two processes racing, exactly one sees 1.
         """
-        async with self.session() as session:
+        async with self.writing() as session:
             result = await session.execute(statement.execution_options(synchronize_session=False))
             await session.commit()
             return int(result.rowcount)  # type: ignore[attr-defined]

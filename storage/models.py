@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, false
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -86,6 +86,10 @@ class Survey(SQLModel, table=True):
     send_after: datetime = Field(sa_column=_utc())
     expires_at: datetime = Field(sa_column=_utc())
     lease_until: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    # When the current sender took it; and, after a sender died holding it, since when
+    # a post may have reached Slack unrecorded (the oldest bound of the history check).
+    claimed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    orphaned_since: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
     message_ts: str | None = Field(default=None, max_length=32)
@@ -198,6 +202,18 @@ class DigestPost(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc())
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
+
+
+class SlackPace(SQLModel, table=True):
+    """The pacer's state per workspace, Slack method (and channel): shared by every process.
+
+    One number per key: GCRA's theoretical arrival time, in microseconds since the epoch.
+    """
+
+    __tablename__ = "slack_pace"
+
+    key: str = Field(primary_key=True, max_length=200)
+    tat_us: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
 
 
 class TeamSettings(SQLModel, table=True):

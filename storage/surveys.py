@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select, text, update
+from sqlalchemy import ColumnElement, case, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from storage.customers import identities_in
@@ -82,6 +84,9 @@ class SurveyRecord(NewSurvey):
     id: int
     conversation_id: int
     lease_until: datetime | None = None
+    claimed_at: datetime | None = None
+    # Set when a sender died holding the survey: a post may have reached Slack since.
+    orphaned_since: datetime | None = None
     attempts: int = 0
     last_error: str | None = None
     message_ts: str | None = None
@@ -163,7 +168,7 @@ async def record_close(
     names) is stored as throttled; the check and the insert share one transaction
     under a per-customer lock, so two closes at the same instant survey once.
     """
-    async with db.session() as session:
+    async with db.writing() as session:
         if survey is not None and throttle_since is not None:
             await _lock_customer(db, session, survey.customer_key)
         conversation_row = Conversation(**asdict(conversation))
@@ -258,7 +263,7 @@ async def due_survey_ids(db: Database, now: datetime, limit: int = 50) -> list[i
 async def claim_survey(
     db: Database, survey_id: int, now: datetime, lease_until: datetime
 ) -> SurveyRecord | None:
-    """Take a due survey for sending; None if another process took it first.
+    """Take one due survey for sending; None if another process took it first.
 
     A conditional UPDATE is atomic on both SQLite and PostgreSQL, so of two
     dispatchers exactly one sees its row count as 1.
@@ -266,9 +271,136 @@ async def claim_survey(
     claimed = await db.write(
         update(Survey)
         .where(col(Survey.id) == survey_id, _due(now))
-        .values(status=SurveyStatus.SENDING, lease_until=lease_until)
+        .values(**_claim(now, lease_until))
     )
     return await get_survey(db, survey_id) if claimed == 1 else None
+
+
+def _claim(now: datetime, lease_until: datetime) -> dict[str, object]:
+    # SET reads the row as it was: a row still "sending" here was left by a sender
+    # whose lease ran out, and since its claim a post may have reached Slack unrecorded.
+    # The mark stays until the survey is recorded as delivered.
+    was_orphaned = col(Survey.status) == SurveyStatus.SENDING
+    since = func.coalesce(
+        col(Survey.orphaned_since), col(Survey.claimed_at), col(Survey.send_after)
+    )
+    return {
+        "status": SurveyStatus.SENDING,
+        "lease_until": lease_until,
+        "claimed_at": now,
+        "orphaned_since": case((was_orphaned, since), else_=col(Survey.orphaned_since)),
+    }
+
+
+async def claim_due(
+    db: Database,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    busy_customers: Collection[str] = (),
+) -> list[SurveyRecord]:
+    """Take up to `limit` due surveys for sending, oldest due first, one per customer.
+
+    PostgreSQL skips rows another dispatcher is claiming (FOR UPDATE SKIP LOCKED);
+    SQLite runs the one statement under its write lock. A customer with a survey
+    being sent (here or by another process, lease still valid) waits their turn.
+    """
+    other = aliased(Survey)
+    in_flight = (
+        select(col(other.id))
+        .where(
+            col(other.customer_key) == col(Survey.customer_key),
+            col(other.status) == SurveyStatus.SENDING,
+            col(other.lease_until) >= now,
+        )
+        .exists()
+    )
+    due = _due(now) & ~in_flight
+    if busy_customers:
+        due = due & col(Survey.customer_key).not_in(list(busy_customers))
+    chosen = (
+        select(col(Survey.id))
+        .where(due)
+        .order_by(col(Survey.send_after), col(Survey.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    async with db.writing() as session:
+        result = await session.execute(
+            update(Survey)
+            .where(col(Survey.id).in_(chosen.scalar_subquery()), _due(now))
+            .values(**_claim(now, lease_until))
+            .returning(col(Survey.id))
+            .execution_options(synchronize_session=False)
+        )
+        ids = [row for row in result.scalars().all() if row is not None]
+        await session.commit()
+    if not ids:
+        return []
+    async with db.session() as session:
+        rows = (
+            (
+                await session.execute(
+                    select(Survey).where(col(Survey.id).in_(ids)).order_by(col(Survey.send_after))
+                )
+            )
+            .scalars()
+            .all()
+        )
+        claimed = [survey_record(row) for row in rows]
+    kept: list[SurveyRecord] = []
+    seen: set[str] = set()
+    for survey in claimed:
+        if survey.customer_key in seen:
+            # Two of one customer's surveys in one batch: the later one waits its turn.
+            await release(db, survey.id)
+            continue
+        seen.add(survey.customer_key)
+        kept.append(survey)
+    return kept
+
+
+async def release(db: Database, survey_id: int) -> None:
+    """Back to the outbox untouched (claimed, then not sent)."""
+    await _update_survey(db, survey_id, status=SurveyStatus.SCHEDULED, lease_until=None)
+
+
+async def next_due_at(db: Database) -> datetime | None:
+    """The next moment something in the outbox falls due (a send time or a lease ending)."""
+    async with db.session() as session:
+        scheduled, lease = (
+            await session.execute(
+                select(
+                    select(func.min(col(Survey.send_after)))
+                    .where(col(Survey.status) == SurveyStatus.SCHEDULED)
+                    .scalar_subquery(),
+                    select(func.min(col(Survey.lease_until)))
+                    .where(col(Survey.status) == SurveyStatus.SENDING)
+                    .scalar_subquery(),
+                )
+            )
+        ).one()
+    moments = [m for m in (scheduled, lease) if m is not None]
+    return min(moments) if moments else None
+
+
+@dataclass(frozen=True)
+class Outbox:
+    depth: int  # due now and not delivered
+    oldest_due: datetime | None
+
+
+async def outbox(db: Database, now: datetime) -> Outbox:
+    waiting = col(Survey.status).in_((SurveyStatus.SCHEDULED, SurveyStatus.SENDING)) & (
+        col(Survey.send_after) <= now
+    )
+    async with db.session() as session:
+        depth, oldest = (
+            await session.execute(
+                select(func.count(), func.min(col(Survey.send_after))).where(waiting)
+            )
+        ).one()
+    return Outbox(int(depth), oldest)
 
 
 async def _update_survey(db: Database, survey_id: int, **values: object) -> None:
@@ -297,6 +429,7 @@ async def mark_delivered(
         delivered_at=at,
         customer_id=customer_id,
         lease_until=None,
+        orphaned_since=None,
         last_error=None,
     )
 

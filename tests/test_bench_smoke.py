@@ -30,10 +30,26 @@ def test_bench_prints_digest_time_bare_query_time_and_ratio() -> None:
     assert re.search(r"ratio digest / bare query: [\d.]+", output)
 
 
-def test_ack_bench_prints_the_bots_ack_time_against_a_bare_endpoint() -> None:
+def test_ack_bench_prints_the_bots_ack_time_against_a_bare_bolt_app() -> None:
     output = run_bench("bench.ack_bench", "--smoke")
-    assert re.search(r"bot ack \(signed click -> 200\): median [\d.]+ ms", output)
-    assert re.search(r"ratio bot / bare \(medians\): [\d.]+", output)
+    assert re.search(r"bot ack \(signed click -> 200\): p50 [\d.]+ ms, p99 [\d.]+ ms", output)
+    assert re.search(r"bare bolt AsyncApp \(ack only\): p50 [\d.]+ ms", output)
+    assert re.search(r"ratio bot / bare: p50 [\d.]+, p99 [\d.]+", output)
+
+
+def test_close_bench_prints_the_time_from_close_to_survey() -> None:
+    output = run_bench("bench.close_bench", "--smoke")
+    assert re.search(r"close to survey .*: p50 [\d.]+ ms, p95 [\d.]+ ms", output)
+
+
+def test_burst_bench_reports_intake_floor_ratio_429s_losses_and_memory() -> None:
+    output = run_bench("bench.burst_bench", "--smoke")
+    assert re.search(r"intake: \d+ closes/s accepted", output)
+    assert re.search(r"the tiers' floor [\d.]+ s; ratio [\d.]+", output)
+    assert re.search(r"429s: \d+ \(", output)
+    # Behaviour, not timing: nothing lost, nothing sent twice.
+    assert "lost: 0, doubled: 0" in output
+    assert re.search(r"bot peak RSS: \d+ MB", output)
 
 
 def test_home_bench_prints_the_leads_home_and_the_drill_downs_first_page() -> None:

@@ -374,10 +374,11 @@ async def test_the_test_survey_is_never_counted(home_bot: Bot) -> None:
     await home_bot.send_interaction(
         payloads.submission(modal, user=LEAD, test_survey_language="it")
     )
-    # By DM, exactly as a customer gets it, in the language chosen.
+    # By DM (to the user id, Slack opens it), exactly as a customer gets it, in the
+    # language chosen.
     posts = await home_bot.slack.wait_for("chat.postMessage")
     survey_post = posts[-1]
-    assert survey_post.args["channel"].startswith("D")
+    assert survey_post.args["channel"] == LEAD
     assert "Qual è il suo livello di soddisfazione" in json.dumps(
         survey_post.args["blocks"], ensure_ascii=False
     )

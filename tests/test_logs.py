@@ -14,7 +14,7 @@ from sqlalchemy import text
 from bot.logs import KeyValueFormatter, fields
 from sandbox import FakeSlack
 from tests.answering import delivered_survey, score_click, view_submission
-from tests.harness import Bot
+from tests.harness import Bot, running_bot
 from tests.waiting import wait_until
 
 FORGED = "U0FORGED\n2026-11-30 09:00:00,000 level=ERROR logger=surveybot.alerts alert lost"
@@ -137,13 +137,14 @@ async def test_a_click_that_fails_right_after_the_ack_is_still_acked_and_logged_
 
 
 async def test_a_job_that_raises_is_logged_by_the_scheduler_with_its_traceback(
-    bot: Bot, log_lines: LogLines
+    slack: FakeSlack, sqlite_url: str, log_lines: LogLines
 ) -> None:
-    await lose_the_surveys_table(bot)
-    first, second, *_ = await lines_with(log_lines, "job failed", count=2)
+    async with running_bot(slack, sqlite_url, expiry_interval_seconds=0.05) as bot:
+        await lose_the_surveys_table(bot)
+        first, second, *_ = await lines_with(log_lines, "job failed", count=2)
     # One failing tick does not stop the next one.
-    assert first.endswith("job failed job=dispatch error=OperationalError")
-    assert second.endswith("job failed job=dispatch error=OperationalError")
+    assert first.endswith("job failed job=expire_surveys error=OperationalError")
+    assert second.endswith("job failed job=expire_surveys error=OperationalError")
     output = log_lines()
     assert output[output.index(first) + 1] == "Traceback (most recent call last):"
 

@@ -49,6 +49,7 @@ def test_the_bot_asks_for_the_minimal_scopes_it_uses() -> None:
         "reactions:read",  # the close reaction
         "channels:history",  # the root message of a support thread, replies
         "groups:history",  # the same in private support channels
+        "im:history",  # after a crash: was the DM survey already posted? (message metadata)
         "files:write",  # the digest's trend chart
     }
 

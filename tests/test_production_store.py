@@ -67,7 +67,7 @@ async def test_two_dispatchers_sharing_postgresql_send_each_survey_once(
             ),
             now,
         )
-    client = make_client(settings_for(slack, pg_url))
+    client = make_client(settings_for(slack, pg_url), db)
     first, second = (
         Dispatcher(Database(pg_url), client, CustomerDirectory(client), teams) for _ in range(2)
     )

@@ -46,10 +46,11 @@ def test_sampling_is_stable_for_the_same_conversation_and_close_to_the_rate() ->
     assert not any(timing.is_sampled(k, 0.0) for k in keys[:50])
 
 
-def test_retries_back_off_and_stop_growing_at_an_hour() -> None:
+def test_retries_start_within_seconds_back_off_and_stop_growing_at_an_hour() -> None:
     assert [timing.retry_delay(n) for n in (1, 2, 3)] == [
-        timedelta(minutes=1),
-        timedelta(minutes=2),
-        timedelta(minutes=4),
+        timedelta(seconds=5),
+        timedelta(seconds=10),
+        timedelta(seconds=20),
     ]
+    assert timing.retry_delay(2, first=timedelta(seconds=1)) == timedelta(seconds=2)
     assert timing.retry_delay(30) == timedelta(hours=1)

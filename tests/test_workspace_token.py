@@ -44,7 +44,8 @@ async def test_retry_sends_again_the_surveys_a_revoked_token_failed(
         return any(s.status == "failed" for s in await store.all_surveys(bot.services.db))
 
     await wait_until(failed, what="the survey marked failed")
-    assert slack.called("chat.postMessage") == []
+    assert slack.messages == {}  # Slack refused the post: nobody was asked
+    refused = len(slack.called("chat.postMessage"))
 
     slack.revoked_tokens.clear()  # the admin reinstalled the app
     code, out = await run_cli(
@@ -52,8 +53,9 @@ async def test_retry_sends_again_the_surveys_a_revoked_token_failed(
     )
     assert code == 0, out
     assert "1 failed survey is back in the outbox" in out
-    posted = await slack.wait_for("chat.postMessage")
-    assert len(posted) == 1
+    posted = await slack.wait_for("chat.postMessage", refused + 1)
+    assert len(posted) == refused + 1
+    assert sum(len(messages) for messages in slack.messages.values()) == 1
     code, out = await run_cli(
         "retry", cwd=tmp_path, env=project_env(tmp_path, DATABASE_URL=sqlite_url)
     )

@@ -1,0 +1,127 @@
+"""The Slack pacer's state: a pyrate-limiter StateStore kept in the database.
+
+Every process that shares the database shares the pace: the state of a key is one
+row, changed by compare-and-set (a conditional UPDATE, or an INSERT that only the
+first writer wins), so two processes never spend the same slot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Callable
+
+from pyrate_limiter import Rate
+from pyrate_limiter.abstracts.algorithm import Decision, State, StateAlgorithm
+from pyrate_limiter.abstracts.store import StateStore
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col
+
+from storage.db import Database, is_sqlite
+from storage.models import SlackPace
+
+# Compare-and-set rounds before giving up; only other processes can make one fail.
+MAX_ROUNDS = 50
+
+
+# A change of a key's stored value: the new value (None: keep) and the decision.
+Transition = Callable[[int | None], tuple[int | None, Decision]]
+
+
+class PaceContended(RuntimeError):
+    """The key's row kept changing under us: far more processes than the pace allows."""
+
+
+class DatabaseStateStore(StateStore):
+    """One key's GCRA state (a single rate) in the `slack_pace` table."""
+
+    is_async = True
+
+    def __init__(self, db: Database, key: str, lock: asyncio.Lock) -> None:
+        self.db = db
+        self.key = key
+        # In-process callers of one key queue here, so compare-and-set only races
+        # against other processes.
+        self._lock = lock
+
+    async def _read(self) -> int | None:
+        async with self.db.session() as session:
+            result = await session.execute(
+                select(col(SlackPace.tat_us)).where(col(SlackPace.key) == self.key)
+            )
+            value = result.scalar_one_or_none()
+            return None if value is None else int(value)
+
+    async def _swap(self, expected: int | None, new: int) -> bool:
+        if expected is None:
+            insert = sqlite_insert if is_sqlite(self.db.url) else pg_insert
+            statement = (
+                insert(SlackPace)
+                .values(key=self.key, tat_us=new)
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            async with self.db.writing() as session:
+                result = await session.execute(statement)
+                await session.commit()
+                return int(result.rowcount) == 1  # type: ignore[attr-defined]
+        changed = await self.db.write(
+            update(SlackPace)
+            .where(col(SlackPace.key) == self.key, col(SlackPace.tat_us) == expected)
+            .values(tat_us=new)
+        )
+        return changed == 1
+
+    async def _transition(self, change: Transition) -> Decision:
+        async with self._lock:
+            for _ in range(MAX_ROUNDS):
+                stored = await self._read()
+                new, decision = change(stored)
+                if new is None or new == stored or await self._swap(stored, new):
+                    return decision
+        raise PaceContended(self.key)
+
+    async def check(
+        self, algorithm: StateAlgorithm, rates: list[Rate], now: int, weight: int
+    ) -> Decision:
+        def step(stored: int | None) -> tuple[int | None, Decision]:
+            state: State = (stored,) if stored is not None else algorithm.initial(rates)
+            new_state, decision = algorithm.step(rates, state, now, weight)
+            return int(new_state[0]), decision
+
+        return await self._transition(step)
+
+    async def hold_until(self, tat_us: int) -> None:
+        """Push the key's state to at least `tat_us` (Slack said: wait)."""
+
+        def push(stored: int | None) -> tuple[int | None, Decision]:
+            return max(stored or 0, tat_us), Decision()
+
+        await self._transition(push)
+
+    async def read(self, algorithm: StateAlgorithm, rates: list[Rate]) -> State:
+        stored = await self._read()
+        return (stored,) if stored is not None else algorithm.initial(rates)
+
+    async def reset(self) -> None:
+        await self.db.write(delete(SlackPace).where(col(SlackPace.key) == self.key))
+
+
+class PaceStores:
+    """The stores of one database, one lock per key while the key is in use."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def store(self, key: str) -> DatabaseStateStore:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return DatabaseStateStore(self.db, key, lock)
+
+
+async def forget_idle_keys(db: Database, before_us: int) -> int:
+    """Drop keys whose pace is long spent (per-channel keys pile up otherwise)."""
+    return await db.write(delete(SlackPace).where(col(SlackPace.tat_us) < before_us))

@@ -1,0 +1,137 @@
+"""In real time, at Slack's limits: surveys go out the moment they are due, every Slack
+call keeps to its tier (shared by processes), an outage loses nothing, /metrics tells."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.pacing import Pacer
+from sandbox import FakeSlack
+from storage import surveys as store
+from storage.db import Database
+from storage.pacing import PaceStores
+from tests.harness import CUSTOMER, TEAMS_TOML, Bot, running_bot
+from tests.waiting import wait_until
+
+DM_TEAM = TEAMS_TOML.replace('delivery = "thread"', 'delivery = "dm"')
+
+
+def close(n: int, customer: str = CUSTOMER) -> dict[str, Any]:
+    return {"conversation_id": f"ZD-{n}", "customer": {"slack_user_id": customer}}
+
+
+def surveys_posted(slack: FakeSlack) -> Counter[str]:
+    """How many messages carry each survey's id in their metadata."""
+    return Counter(
+        message["metadata"]["event_payload"]["survey"]
+        for messages in slack.messages.values()
+        for message in messages
+        if message.get("metadata", {}).get("event_type") == "surveybot_survey"
+    )
+
+
+async def all_delivered(bot: Bot, count: int) -> bool:
+    surveys = await store.all_surveys(bot.services.db)
+    return len(surveys) == count and all(s.status == "delivered" for s in surveys)
+
+
+async def test_a_close_due_now_is_delivered_without_waiting_for_the_timer(
+    slack: FakeSlack, sqlite_url: str
+) -> None:
+    # The safety tick is half a minute away: only the close itself can wake the dispatcher.
+    async with running_bot(slack, sqlite_url, dispatch_interval_seconds=30) as bot:
+        await asyncio.sleep(0.3)  # the dispatcher has looked at an empty outbox and sleeps
+        status, body = await bot.send_webhook(close(1))
+        assert (status, body["status"]) == (202, "scheduled")
+        (post,) = await slack.wait_for("chat.postMessage", timeout=3)
+        assert post.args["metadata"] == {
+            "event_type": "surveybot_survey",
+            "event_payload": {"survey": body["survey_id"]},
+        }
+
+
+async def test_the_pace_holds_a_method_under_its_tier_and_two_processes_share_it(
+    db: Database,
+) -> None:
+    # conversations.open is Tier 3: 50 a minute. Slack's minute runs in one second here.
+    second_process = Database(db.url)
+    pacers = [Pacer(PaceStores(d), compression=60) for d in (db, second_process)]
+    went: list[float] = []
+
+    async def call(pacer: Pacer) -> None:
+        await pacer.wait_turn("T0001", "conversations.open")
+        went.append(time.monotonic())
+
+    await asyncio.gather(*(call(pacers[n % 2]) for n in range(80)))
+    await second_process.dispose()
+    went.sort()
+    # In no (compressed) minute more than the tier, counted over both processes.
+    busiest = max(sum(1 for t in went if start <= t < start + 1.0) for start in went)
+    assert busiest <= 50
+    # Each alone would have let 50 through at once; together they were held to one pace.
+    assert went[-1] - went[0] > 0.5
+
+
+async def test_a_burst_of_closes_is_sent_once_each_at_slacks_pace(
+    slack: FakeSlack, sqlite_url: str
+) -> None:
+    slack.enforce_tiers(compression=60)
+    count = 500
+    for n in range(count):
+        slack.add_user(f"U0B{n:05d}", tz="UTC")
+    async with running_bot(slack, sqlite_url, teams_toml=DM_TEAM, pace_compression=60) as bot:
+        for start in range(0, count, 50):
+            replies = await asyncio.gather(
+                *(bot.send_webhook(close(n, f"U0B{n:05d}")) for n in range(start, start + 50))
+            )
+            assert {status for status, _ in replies} == {202}
+        await wait_until(lambda: all_delivered(bot, count), timeout=90, what="every survey")
+    posted = surveys_posted(slack)
+    assert len(posted) == count and set(posted.values()) == {1}
+    assert len(slack.rate_limited) <= len(slack.calls) // 100  # no 429 storm
+
+
+async def test_a_long_outage_loses_no_survey(slack: FakeSlack, sqlite_url: str) -> None:
+    async with running_bot(slack, sqlite_url, teams_toml=DM_TEAM, retry_first_seconds=0.01) as bot:
+        slack.fail_next("chat.postMessage", count=100_000, status=503, error="service_unavailable")
+        for n in range(5):
+            slack.add_user(f"U0OUT{n}", tz="UTC")
+            assert (await bot.send_webhook(close(n, f"U0OUT{n}")))[0] == 202
+
+        async def outlasted_five_attempts() -> bool:
+            surveys = await store.all_surveys(bot.services.db)
+            return len(surveys) == 5 and all(s.attempts > 5 for s in surveys)
+
+        await wait_until(outlasted_five_attempts, timeout=30, what="more than 5 attempts each")
+        surveys = await store.all_surveys(bot.services.db)
+        assert {s.status for s in surveys} <= {"scheduled", "sending"}
+        assert {s.last_error for s in surveys} == {"service_unavailable"}
+        slack.heal()
+        await wait_until(lambda: all_delivered(bot, 5), timeout=30, what="delivery after")
+    assert set(surveys_posted(slack).values()) == {1} and len(surveys_posted(slack)) == 5
+
+
+async def test_metrics_parse_and_count_a_rate_limited_call(bot: Bot, slack: FakeSlack) -> None:
+    slack.fail_next("chat.postMessage", status=429, retry_after=0)
+    await bot.send_webhook(close(1))
+    await slack.wait_for("chat.postMessage", 2)
+    await wait_until(lambda: all_delivered(bot, 1), what="the survey delivered")
+    status, text = await bot.get("/metrics")
+    assert status == 200
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    calls = "surveybot_slack_api_calls_total"
+    assert samples[(calls, (("method", "chat.postMessage"), ("outcome", "429")))] == 1
+    assert samples[(calls, (("method", "chat.postMessage"), ("outcome", "ok")))] == 1
+    assert samples[("surveybot_surveys", (("status", "delivered"),))] == 1
+    assert samples[("surveybot_outbox_depth", ())] == 0
+    assert samples[("surveybot_dispatch_lag_seconds_count", ())] == 1
+    assert ("surveybot_ack_seconds_count", ()) in samples
