@@ -18,7 +18,8 @@ import asyncio
 import sqlite3
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -182,20 +183,40 @@ async def prepare(path: Path) -> None:
         await db.dispose()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.digest_bench", description=__doc__)
+def bench_args(
+    prog: str, description: str | None, argv: list[str] | None, runs: int
+) -> argparse.Namespace:
+    """The options every benchmark over a year of answers takes."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--smoke", action="store_true", help=f"{SMOKE_RESPONSES:,} answers")
-    parser.add_argument("--runs", type=int, default=RUNS)
+    parser.add_argument("--runs", type=int, default=runs)
     args = parser.parse_args(argv)
-    responses = SMOKE_RESPONSES if args.smoke else args.responses
+    if args.smoke:
+        args.responses = SMOKE_RESPONSES
+    return args
+
+
+@contextmanager
+def year_of_answers(
+    responses: int, *, then: Callable[[Path], None] | None = None
+) -> Iterator[Path]:
+    """A temporary SQLite file at the schema's head holding a year of one team's answers."""
     with tempfile.TemporaryDirectory(prefix="surveybot-bench-") as folder:
         path = Path(folder) / "bench.db"
         asyncio.run(prepare(path))
         started = time.perf_counter()
         generate(path, responses)
+        if then is not None:
+            then(path)
         print(f"generated in {time.perf_counter() - started:.1f} s")
-        asyncio.run(measure(path, responses, max(1, args.runs)))
+        yield path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = bench_args("python -m bench.digest_bench", __doc__, argv, RUNS)
+    with year_of_answers(args.responses) as path:
+        asyncio.run(measure(path, args.responses, max(1, args.runs)))
     return 0
 
 

@@ -13,16 +13,14 @@ query and the modal; the permalinks Slack would give excluded). Prints p50 and p
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sqlite3
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench.digest_bench import NOW, SMOKE_RESPONSES, generate, prepare
+from bench.digest_bench import NOW, bench_args, year_of_answers
 from bot.blocks.drilldown import DrillQuery, render_drill_down
 from bot.blocks.home import render_lead_home
 from bot.home import HomeContent, Viewer, gather_team
@@ -109,20 +107,9 @@ async def measure(path: Path, responses: int, runs: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.home_bench", description=__doc__)
-    parser.add_argument("--responses", type=int, default=1_000_000)
-    parser.add_argument("--smoke", action="store_true", help=f"{SMOKE_RESPONSES:,} answers")
-    parser.add_argument("--runs", type=int, default=RUNS)
-    args = parser.parse_args(argv)
-    responses = SMOKE_RESPONSES if args.smoke else args.responses
-    with tempfile.TemporaryDirectory(prefix="surveybot-bench-") as folder:
-        path = Path(folder) / "bench.db"
-        asyncio.run(prepare(path))
-        started = time.perf_counter()
-        generate(path, responses)
-        add_conversations(path)
-        print(f"generated in {time.perf_counter() - started:.1f} s")
-        asyncio.run(measure(path, responses, max(2, args.runs)))
+    args = bench_args("python -m bench.home_bench", __doc__, argv, RUNS)
+    with year_of_answers(args.responses, then=add_conversations) as path:
+        asyncio.run(measure(path, args.responses, max(2, args.runs)))
     return 0
 
 

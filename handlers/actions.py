@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
@@ -18,40 +17,8 @@ from bot.clicks import (
 )
 from bot.home_views import alert_clicked_in_home
 from bot.services import Services
-from handlers.context import Listener, services_of, tracked
-
-
-def click_of(body: dict[str, Any], action: dict[str, Any]) -> Click:
-    """Slack's block_actions payload as plain values; nothing in it is trusted yet."""
-    container = body.get("container") or {}
-    return Click(
-        user_id=str((body.get("user") or {}).get("id", "")),
-        action_id=str(action.get("action_id") or ""),
-        value=str(action.get("value") or ""),
-        action_ts=str(action.get("action_ts") or ""),
-        trigger_id=body.get("trigger_id"),
-        channel_id=container.get("channel_id") or (body.get("channel") or {}).get("id"),
-        message_ts=container.get("message_ts"),
-        thread_ts=container.get("thread_ts"),
-        view_id=container.get("view_id") if container.get("type") == "view" else None,
-    )
-
-
-ClickHandler = Callable[[Services, AsyncWebClient, Click], Awaitable[None]]
-
-
-def _listener(handle: ClickHandler) -> Listener:
-    async def on_click(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        context: Any,
-        client: AsyncWebClient,
-    ) -> None:
-        await ack()
-        await handle(services_of(context), client, click_of(body, action))
-
-    return on_click
+from handlers.clicks import click_listener
+from handlers.context import Listener, tracked
 
 
 async def _alert_clicked(
@@ -66,17 +33,17 @@ async def _alert_clicked(
 
 
 ACTION_LISTENERS: dict[str | Any, Listener] = {
-    ids.SURVEY_SCORE_PATTERN: _listener(
+    ids.SURVEY_SCORE_PATTERN: click_listener(
         lambda s, c, k: score_clicked(s.db, c, s.customers, s.teams, k, s.clock(), s.homes)
     ),
-    ids.SURVEY_ADD_COMMENT: _listener(
+    ids.SURVEY_ADD_COMMENT: click_listener(
         lambda s, c, k: add_comment_clicked(s.db, c, s.teams, k, s.clock())
     ),
-    ids.SURVEY_CHANGE_ANSWER: _listener(
+    ids.SURVEY_CHANGE_ANSWER: click_listener(
         lambda s, c, k: change_answer_clicked(s.db, c, s.teams, k, s.clock())
     ),
-    ids.ALERT_CLAIM: _listener(lambda s, c, k: _alert_clicked(s, c, k, "claim")),
-    ids.ALERT_RESOLVE: _listener(lambda s, c, k: _alert_clicked(s, c, k, "resolve")),
+    ids.ALERT_CLAIM: click_listener(lambda s, c, k: _alert_clicked(s, c, k, "claim")),
+    ids.ALERT_RESOLVE: click_listener(lambda s, c, k: _alert_clicked(s, c, k, "resolve")),
 }
 
 

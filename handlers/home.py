@@ -16,6 +16,7 @@ from bot.blocks.team_settings import (
     read_test_survey_language,
     settings_metadata,
 )
+from bot.clicks import Click
 from bot.home_views import (
     open_drill_down,
     open_settings,
@@ -25,6 +26,8 @@ from bot.home_views import (
     test_survey_submitted,
     update_drill_down,
 )
+from bot.services import Services
+from handlers.clicks import click_listener, click_of
 from handlers.context import services_of, tracked
 
 log = logging.getLogger("surveybot.handlers.home")
@@ -34,6 +37,10 @@ def _user(body: dict[str, Any]) -> str:
     return str((body.get("user") or {}).get("id", ""))
 
 
+def _form_values(view: dict[str, Any]) -> dict[str, Any]:
+    return ((view.get("state") or {}).get("values")) or {}
+
+
 async def on_app_home_opened(event: dict[str, Any], context: Any, client: AsyncWebClient) -> None:
     if event.get("tab") != "home" or not event.get("user"):
         return  # the Messages tab
@@ -41,23 +48,9 @@ async def on_app_home_opened(event: dict[str, Any], context: Any, client: AsyncW
     await publish_home(services.home_deps(client), str(event["user"]), services.clock())
 
 
-async def on_drill(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    context: Any,
-    client: AsyncWebClient,
-) -> None:
-    await ack()
-    services = services_of(context)
-    query = DrillQuery.from_json(action.get("value"))
-    await open_drill_down(
-        services.home_deps(client),
-        _user(body),
-        str(body.get("trigger_id")),
-        query,
-        services.clock(),
-    )
+async def _drill(s: Services, c: AsyncWebClient, k: Click) -> None:
+    query = DrillQuery.from_json(k.value)
+    await open_drill_down(s.home_deps(c), k.user_id, str(k.trigger_id), query, s.clock())
 
 
 async def on_drill_changed(
@@ -70,11 +63,12 @@ async def on_drill_changed(
     """A filter or a page button inside the drill-down: the modal is updated in place."""
     await ack()
     services = services_of(context)
+    click = click_of(body, action)
     view = body.get("view") or {}
     query = DrillQuery.from_json(view.get("private_metadata"))
     if query is None:
         return
-    action_id = str(action.get("action_id") or "")
+    action_id = click.action_id
     if action_id == ids.DRILL_REASON:
         chosen = (action.get("selected_option") or {}).get("value")
         query = query.with_reason(None if chosen in (None, ANY_REASON) else str(chosen))
@@ -83,13 +77,12 @@ async def on_drill_changed(
     elif action_id == ids.DRILL_CLEAR:
         query = query.with_reason(None).with_agent(None)
     else:  # Previous / Next
-        value = str(action.get("value") or "")
-        if not value.isdigit():
+        if not click.value.isdigit():
             return
-        query = query.on_page(int(value))
+        query = query.on_page(int(click.value))
     await update_drill_down(
         services.home_deps(client),
-        _user(body),
+        click.user_id,
         str(view.get("id")),
         view.get("hash"),
         query,
@@ -97,21 +90,8 @@ async def on_drill_changed(
     )
 
 
-async def on_settings_clicked(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    context: Any,
-    client: AsyncWebClient,
-) -> None:
-    await ack()
-    services = services_of(context)
-    await open_settings(
-        services.home_deps(client),
-        _user(body),
-        str(body.get("trigger_id")),
-        str(action.get("value") or ""),
-    )
+async def _settings_clicked(s: Services, c: AsyncWebClient, k: Click) -> None:
+    await open_settings(s.home_deps(c), k.user_id, str(k.trigger_id), k.value)
 
 
 async def on_settings_submitted(
@@ -120,7 +100,7 @@ async def on_settings_submitted(
     services = services_of(context)
     user_id = _user(body)
     opened = settings_metadata(view.get("private_metadata"))
-    form = read_settings_form(((view.get("state") or {}).get("values")) or {})
+    form = read_settings_form(_form_values(view))
     result = await submit_settings(
         services.home_deps(client),
         user_id,
@@ -137,21 +117,8 @@ async def on_settings_submitted(
     await publish_home(services.home_deps(client), user_id, services.clock())
 
 
-async def on_test_survey_clicked(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    context: Any,
-    client: AsyncWebClient,
-) -> None:
-    await ack()
-    services = services_of(context)
-    await open_test_survey(
-        services.home_deps(client),
-        _user(body),
-        str(body.get("trigger_id")),
-        str(action.get("value") or ""),
-    )
+async def _test_survey_clicked(s: Services, c: AsyncWebClient, k: Click) -> None:
+    await open_test_survey(s.home_deps(c), k.user_id, str(k.trigger_id), k.value)
 
 
 async def on_test_survey_submitted(
@@ -159,7 +126,7 @@ async def on_test_survey_submitted(
 ) -> None:
     await ack()
     services = services_of(context)
-    language = read_test_survey_language(((view.get("state") or {}).get("values")) or {})
+    language = read_test_survey_language(_form_values(view))
     await test_survey_submitted(
         services.home_deps(client),
         _user(body),
@@ -171,11 +138,11 @@ async def on_test_survey_submitted(
 
 def register(app: AsyncApp) -> None:
     """The buttons and forms; the app_home_opened event is in handlers.events."""
-    app.action(re.compile(rf"^{ids.HOME_DRILL}"))(tracked(on_drill))
+    app.action(re.compile(rf"^{ids.HOME_DRILL}"))(tracked(click_listener(_drill)))
     for action_id in (ids.DRILL_REASON, ids.DRILL_AGENT, ids.DRILL_CLEAR):
         app.action(action_id)(tracked(on_drill_changed))
     app.action(re.compile(rf"^{ids.DRILL_PAGE}"))(tracked(on_drill_changed))
-    app.action(ids.HOME_SETTINGS)(tracked(on_settings_clicked))
-    app.action(ids.HOME_TEST_SURVEY)(tracked(on_test_survey_clicked))
+    app.action(ids.HOME_SETTINGS)(tracked(click_listener(_settings_clicked)))
+    app.action(ids.HOME_TEST_SURVEY)(tracked(click_listener(_test_survey_clicked)))
     app.view(ids.VIEW_TEAM_SETTINGS)(tracked(on_settings_submitted))
     app.view(ids.VIEW_TEST_SURVEY)(tracked(on_test_survey_submitted))

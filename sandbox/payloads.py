@@ -139,6 +139,11 @@ def view_submission(
             }
         }
     values["follow_up_comment"] = {"comment": {"type": "plain_text_input", "value": comment}}
+    return _submitted(view, values, user=user)
+
+
+def _submitted(view: dict[str, Any], values: dict[str, Any], *, user: str) -> dict[str, Any]:
+    """A view_submission as Slack posts it: the view as Slack stored it plus its state."""
     return {
         "type": "view_submission",
         "team": {"id": TEAM_ID, "domain": "acme"},
@@ -281,15 +286,4 @@ def input_state(view: dict[str, Any], **chosen: Any) -> dict[str, Any]:
 
 def submission(view: dict[str, Any], *, user: str, **chosen: Any) -> dict[str, Any]:
     """Any modal submitted as Slack posts it, its inputs as shown unless `chosen` says."""
-    return {
-        "type": "view_submission",
-        "team": {"id": TEAM_ID, "domain": "acme"},
-        "user": _user(user),
-        "api_app_id": APP_ID,
-        "token": "legacy-verification-token",
-        "trigger_id": fresh_trigger(),
-        "view": {**view, "state": {"values": input_state(view, **chosen)}},
-        "response_urls": [],
-        "is_enterprise_install": False,
-        "enterprise": None,
-    }
+    return _submitted(view, input_state(view, **chosen), user=user)

@@ -12,18 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from typing import cast as typing_cast
 
 from sqlalchemy import (
-    Column,
-    ColumnElement,
     Select,
     String,
-    Table,
-    and_,
     case,
     cast,
-    exists,
     false,
     func,
     literal,
@@ -32,28 +26,25 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.base import ReadOnlyColumnCollection
-from sqlmodel import SQLModel
 
+from storage.answer_sql import (
+    RR,
+    UNRESOLVED_ALERTS,
+    A,
+    R,
+    S,
+    answers_of,
+    cites,
+    columns,
+    has_comment,
+    histograms_by,
+)
+from storage.answer_sql import Histogram as Histogram  # the digest's callers read it here
 from storage.db import Database
-from storage.models import Alert, DigestPost, Response, ResponseReason, Survey
+from storage.models import DigestPost, Response, ResponseReason
 from storage.statuses import AlertStatus, DigestPostStatus, SurveyStatus
 
-Histogram = dict[int, int]  # score -> answers
-
-
-def _columns(model: type[SQLModel]) -> ReadOnlyColumnCollection[str, Column[Any]]:
-    # Core columns type-check cleanly where SQLModel's class attributes read as values.
-    return typing_cast(Table, getattr(model, "__table__")).c  # noqa: B009
-
-
-R = _columns(Response)
-RR = _columns(ResponseReason)
-S = _columns(Survey)
-A = _columns(Alert)
-P = _columns(DigestPost)
-
-UNRESOLVED_ALERTS = (AlertStatus.OPEN, AlertStatus.CLAIMED)
+P = columns(DigestPost)
 
 
 @dataclass(frozen=True)
@@ -99,21 +90,6 @@ class AgentAnswers:
     histogram: Histogram = field(default_factory=dict)
 
 
-def _answers_of(team: str, kind: str, start: datetime, end: datetime) -> list[ColumnElement[bool]]:
-    return [
-        R.team == team,
-        R.kind == kind,
-        R.answered_at >= start,
-        R.answered_at < end,
-        # A lead's test survey is never counted (the digest index carries the flag).
-        R.is_test == false(),
-    ]
-
-
-def _has_comment() -> ColumnElement[bool]:
-    return and_(R.comment.is_not(None), R.comment != "")
-
-
 async def weekly_histograms(
     db: Database, team: str, kind: str, boundaries: Sequence[datetime]
 ) -> list[Histogram]:
@@ -130,7 +106,7 @@ async def weekly_histograms(
     ).label("week")
     query = (
         select(week, R.score, func.count())
-        .where(*_answers_of(team, kind, boundaries[0], boundaries[-1]))
+        .where(*answers_of(team, kind, boundaries[0], boundaries[-1]))
         .group_by(week, R.score)
     )
     histograms: list[Histogram] = [{} for _ in range(len(boundaries) - 1)]
@@ -162,11 +138,6 @@ async def delivery(db: Database, team: str, start: datetime, end: datetime) -> D
     return Delivery(delivered=int(delivered), answered=int(answered or 0))
 
 
-def _cites(reason: str) -> ColumnElement[bool]:
-    """True when the answer gave this reason (one primary-key lookup per answer)."""
-    return exists().where(RR.response_id == R.id, RR.reason == reason)
-
-
 async def reason_histograms(
     db: Database,
     team: str,
@@ -189,7 +160,7 @@ async def reason_histograms(
         select(RR.reason, R.score, func.count())
         .select_from(Response)
         .join(ResponseReason, RR.response_id == R.id)
-        .where(*_answers_of(team, kind, start, end), *low, RR.reason.in_(reasons))
+        .where(*answers_of(team, kind, start, end), *low, RR.reason.in_(reasons))
         .group_by(RR.reason, R.score)
     )
     result: dict[str, Histogram] = {r: {} for r in reasons}
@@ -212,7 +183,7 @@ async def praise(
     """The best comments of the period: high scores, fullest comments first, then newest."""
     query = (
         select(R.id, R.score, R.comment, R.agent_id, R.answered_at)
-        .where(*_answers_of(team, kind, start, end), R.score >= high_min, _has_comment())
+        .where(*answers_of(team, kind, start, end), R.score >= high_min, has_comment())
         .order_by(func.length(R.comment).desc(), R.answered_at.desc(), R.id)
         .limit(limit)
     )
@@ -245,10 +216,10 @@ async def example_comments(
                 R.answered_at,
             )
             .where(
-                *_answers_of(team, kind, start, end),
+                *answers_of(team, kind, start, end),
                 R.score <= low_max,
-                _cites(reason),
-                _has_comment(),
+                cites(reason),
+                has_comment(),
                 R.id.not_in(used),
             )
             .order_by(R.answered_at.desc(), R.id.desc())
@@ -281,7 +252,7 @@ async def agent_comments(
     )
     ranked = (
         select(R.id, R.score, R.comment, R.agent_id, R.answered_at, rank)
-        .where(*_answers_of(team, kind, start, end), R.agent_id.is_not(None), _has_comment())
+        .where(*answers_of(team, kind, start, end), R.agent_id.is_not(None), has_comment())
         .subquery()
     )
     query = (
@@ -318,14 +289,12 @@ async def agent_histograms(
     """Score histogram per agent credited with answers in the period (GROUP BY agent, score)."""
     query = (
         select(R.agent_id, R.score, func.count())
-        .where(*_answers_of(team, kind, start, end), R.agent_id.is_not(None))
+        .where(*answers_of(team, kind, start, end), R.agent_id.is_not(None))
         .group_by(R.agent_id, R.score)
         .order_by(R.agent_id)
     )
-    agents: dict[str, Histogram] = {}
     async with db.session() as session:
-        for agent, score, count in (await session.execute(query)).all():
-            agents.setdefault(str(agent), {})[int(score)] = int(count)
+        agents = histograms_by((await session.execute(query)).all())
     return [AgentAnswers(agent, histogram) for agent, histogram in agents.items()]
 
 
@@ -380,7 +349,7 @@ async def customer_value(
             func.max(R.customer_value).label("value"),
             func.max(case((R.score < satisfied_min, 1), else_=0)).label("dissatisfied"),
         )
-        .where(*_answers_of(team, kind, start, end), R.customer_value.is_not(None))
+        .where(*answers_of(team, kind, start, end), R.customer_value.is_not(None))
         .group_by(customer)
         .subquery()
     )

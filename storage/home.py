@@ -13,38 +13,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
 from typing import Any
-from typing import cast as typing_cast
 
-from sqlalchemy import (
-    Column,
-    ColumnElement,
-    Table,
-    exists,
-    false,
-    func,
-    literal,
-    select,
-    union_all,
+from sqlalchemy import ColumnElement, func, literal, select, union_all
+
+from storage.answer_sql import (
+    RR,
+    UNRESOLVED_ALERTS,
+    A,
+    Histogram,
+    R,
+    S,
+    answers_of,
+    cites,
+    columns,
+    counted,
+    has_comment,
+    histograms_by,
 )
-from sqlalchemy.sql.base import ReadOnlyColumnCollection
-
 from storage.db import Database
-from storage.digests import Histogram
-from storage.models import Alert, Conversation, Response, ResponseReason, Survey
-from storage.statuses import AlertStatus
+from storage.models import Alert, Conversation, Response, Survey
 
+V = columns(Conversation)
 
-def _columns(model: type[Any]) -> ReadOnlyColumnCollection[str, Column[Any]]:
-    return typing_cast(Table, getattr(model, "__table__")).c  # noqa: B009
-
-
-R = _columns(Response)
-RR = _columns(ResponseReason)
-S = _columns(Survey)
-A = _columns(Alert)
-V = _columns(Conversation)
-
-UNRESOLVED_ALERTS = (AlertStatus.OPEN, AlertStatus.CLAIMED)
 PAGE_SIZE = 20
 
 
@@ -128,13 +118,7 @@ async def score_windows(
     segments = list(pairwise(cuts))
     parts = [
         select(literal(i).label("segment"), R.score, func.count().label("answers"))
-        .where(
-            R.team == team,
-            R.kind == kind,
-            R.answered_at >= start,
-            R.answered_at < end,
-            _counted(),
-        )
+        .where(*answers_of(team, kind, start, end))
         .group_by(R.score)
         for i, (start, end) in enumerate(segments)
     ]
@@ -150,14 +134,6 @@ async def score_windows(
                     bucket = histograms[index]
                     bucket[int(score)] = bucket.get(int(score), 0) + int(count)
     return by_week, by_window
-
-
-def _counted() -> ColumnElement[bool]:
-    return R.is_test == false()
-
-
-def _cites(reason: str) -> ColumnElement[bool]:
-    return exists().where(RR.response_id == R.id, RR.reason == reason)
 
 
 def _reasons_of_answer() -> Any:
@@ -214,16 +190,7 @@ async def latest_comments(
         band = R.score >= high_min if is_praise else R.score < high_min
         query = (
             select(R.id, R.score, R.comment, R.agent_id, R.answered_at)
-            .where(
-                R.team == team,
-                R.kind == kind,
-                R.answered_at >= start,
-                R.answered_at < end,
-                _counted(),
-                band,
-                R.comment.is_not(None),
-                R.comment != "",
-            )
+            .where(*answers_of(team, kind, start, end), band, has_comment())
             .order_by(R.answered_at.desc(), R.id.desc())
             .limit(limit)
         )
@@ -232,20 +199,23 @@ async def latest_comments(
     return found
 
 
+def _credited_to(agent_id: str, start: datetime, end: datetime) -> list[ColumnElement[bool]]:
+    """The counted answers of [start, end) that credit this agent, in every team."""
+    return [R.agent_id == agent_id, R.answered_at >= start, R.answered_at < end, counted()]
+
+
 async def agent_histograms(
     db: Database, agent_id: str, start: datetime, end: datetime
 ) -> list[AgentAnswers]:
     """One agent's answers of the period, per survey kind (GROUP BY kind, score)."""
     query = (
         select(R.kind, R.score, func.count())
-        .where(R.agent_id == agent_id, R.answered_at >= start, R.answered_at < end, _counted())
+        .where(*_credited_to(agent_id, start, end))
         .group_by(R.kind, R.score)
         .order_by(R.kind)
     )
-    kinds: dict[str, Histogram] = {}
     async with db.session() as session:
-        for kind, score, count in (await session.execute(query)).all():
-            kinds.setdefault(str(kind), {})[int(score)] = int(count)
+        kinds = histograms_by((await session.execute(query)).all())
     return [AgentAnswers(kind, histogram) for kind, histogram in kinds.items()]
 
 
@@ -255,15 +225,7 @@ async def agent_praise(
     """The agent's newest praise in words."""
     query = (
         select(R.id, R.score, R.comment, R.agent_id, R.answered_at)
-        .where(
-            R.agent_id == agent_id,
-            R.answered_at >= start,
-            R.answered_at < end,
-            _counted(),
-            R.score >= high_min,
-            R.comment.is_not(None),
-            R.comment != "",
-        )
+        .where(*_credited_to(agent_id, start, end), R.score >= high_min, has_comment())
         .order_by(R.answered_at.desc(), R.id.desc())
         .limit(limit)
     )
@@ -273,7 +235,7 @@ async def agent_praise(
 
 async def is_credited_agent(db: Database, user_id: str) -> bool:
     """True when some counted answer credits this person as the agent."""
-    query = select(R.id).where(R.agent_id == user_id, _counted()).limit(1)
+    query = select(R.id).where(R.agent_id == user_id, counted()).limit(1)
     async with db.session() as session:
         return (await session.execute(query)).first() is not None
 
@@ -296,17 +258,11 @@ async def answers_page(
     The page is cut from the index first (ids under LIMIT/OFFSET), then only those
     rows are joined to their surveys and conversations.
     """
-    conditions = [
-        R.team == team,
-        R.kind == kind,
-        R.answered_at >= start,
-        R.answered_at < end,
-        _counted(),
-    ]
+    conditions = answers_of(team, kind, start, end)
     if score_max is not None:
         conditions.append(R.score <= score_max)
     if reason is not None:
-        conditions.append(_cites(reason))
+        conditions.append(cites(reason))
     if agent_id is not None:
         conditions.append(R.agent_id == agent_id)
     ids = (

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.customers import identities_in
@@ -108,7 +109,9 @@ class Forgotten:
         return any((self.conversations, self.surveys, self.answers, self.alerts, self.links))
 
 
-def _ids(result: Any) -> list[int]:
+async def _ids(session: AsyncSession, id_column: Any, *any_of: Any) -> list[int]:
+    """The ids of the rows matching any of the conditions."""
+    result = await session.execute(select(id_column).where(or_(*any_of)))
     return [int(i) for i in result.scalars().all()]
 
 
@@ -125,34 +128,25 @@ async def forget_customer(db: Database, customer: str) -> Forgotten:
             session, [customer if not given_email else ""], [given_email], from_history=True
         )
         ids, emails = person.slack_ids, person.emails
-        conversation_ids = _ids(
-            await session.execute(
-                select(col(Conversation.id)).where(
-                    or_(
-                        col(Conversation.customer_id).in_(ids),
-                        col(Conversation.customer_email).in_(emails),
-                    )
-                )
-            )
+        conversation_ids = await _ids(
+            session,
+            col(Conversation.id),
+            col(Conversation.customer_id).in_(ids),
+            col(Conversation.customer_email).in_(emails),
         )
-        survey_ids = _ids(
-            await session.execute(
-                select(col(Survey.id)).where(
-                    or_(
-                        col(Survey.conversation_id).in_(conversation_ids),
-                        col(Survey.customer_id).in_(ids),
-                        col(Survey.customer_key).in_(person.keys),
-                        col(Survey.customer_email).in_(emails),
-                    )
-                )
-            )
+        survey_ids = await _ids(
+            session,
+            col(Survey.id),
+            col(Survey.conversation_id).in_(conversation_ids),
+            col(Survey.customer_id).in_(ids),
+            col(Survey.customer_key).in_(person.keys),
+            col(Survey.customer_email).in_(emails),
         )
-        response_ids = _ids(
-            await session.execute(
-                select(col(Response.id)).where(
-                    or_(col(Response.survey_id).in_(survey_ids), col(Response.customer_id).in_(ids))
-                )
-            )
+        response_ids = await _ids(
+            session,
+            col(Response.id),
+            col(Response.survey_id).in_(survey_ids),
+            col(Response.customer_id).in_(ids),
         )
         await session.execute(
             delete(AnswerChange).where(col(AnswerChange.survey_id).in_(survey_ids))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.logs import KeyValueFormatter
 from sandbox import FakeSlack
@@ -43,6 +44,12 @@ async def slack() -> AsyncIterator[FakeSlack]:
     async with FakeSlack() as fake:
         seed_slack(fake)
         yield fake
+
+
+@pytest.fixture
+def client(slack: FakeSlack) -> AsyncWebClient:
+    """A Web API client on the fake Slack (the module's own `slack`, where it has one)."""
+    return AsyncWebClient(token="xoxb-test", base_url=slack.api_url)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.teams import Team
+from sandbox import FakeSlack
 from storage.db import Database
 from storage.models import Alert, Conversation, Response, ResponseReason, Survey
 
@@ -25,6 +26,8 @@ TEAM = Team(
 WEEK = "2026-W47"
 WEEK_START = datetime(2026, 11, 15, 23, 0, tzinfo=UTC)
 FIRES_AT = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+DIGEST = "C0DIGEST"
+AGENTS = ("UAGENTA", "UAGENTB")
 HOSTILE = "<!channel> <https://evil.example|bank> nobody answered"
 PRAISE = "Ana fixed our SSO in ten minutes, thank you!"
 
@@ -230,3 +233,10 @@ async def seed_week(db: Database) -> None:
         WEEK_START + timedelta(days=3),
         resolved_at=WEEK_START + timedelta(days=3, hours=2),
     )
+
+
+def seed_digest_slack(slack: FakeSlack) -> None:
+    """The digest channel and the agents the digest names."""
+    slack.add_channel(DIGEST)
+    for agent in AGENTS:
+        slack.add_user(agent, name=agent.lower())

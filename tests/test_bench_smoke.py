@@ -10,77 +10,49 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_bench_prints_digest_time_bare_query_time_and_ratio() -> None:
+def run_bench(*args: str) -> str:
+    """What `python -m <args>` prints, run from the repository's root."""
     result = subprocess.run(
-        [sys.executable, "-m", "bench.digest_bench", "--responses", "5000", "--runs", "1"],
+        [sys.executable, "-m", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
     )
-    assert re.search(r"digest \(aggregates \+ composition \+ rendering\): [\d.]+ ms", result.stdout)
-    assert re.search(r"bare weekly score histogram: [\d.]+ ms", result.stdout)
-    assert re.search(r"ratio digest / bare query: [\d.]+", result.stdout)
+    return result.stdout
+
+
+def test_bench_prints_digest_time_bare_query_time_and_ratio() -> None:
+    output = run_bench("bench.digest_bench", "--responses", "5000", "--runs", "1")
+    assert re.search(r"digest \(aggregates \+ composition \+ rendering\): [\d.]+ ms", output)
+    assert re.search(r"bare weekly score histogram: [\d.]+ ms", output)
+    assert re.search(r"ratio digest / bare query: [\d.]+", output)
 
 
 def test_ack_bench_prints_the_bots_ack_time_against_a_bare_bolt_app() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.ack_bench", "--smoke"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert re.search(
-        r"bot ack \(signed click -> 200\): p50 [\d.]+ ms, p99 [\d.]+ ms", result.stdout
-    )
-    assert re.search(r"bare bolt AsyncApp \(ack only\): p50 [\d.]+ ms", result.stdout)
-    assert re.search(r"ratio bot / bare: p50 [\d.]+, p99 [\d.]+", result.stdout)
+    output = run_bench("bench.ack_bench", "--smoke")
+    assert re.search(r"bot ack \(signed click -> 200\): p50 [\d.]+ ms, p99 [\d.]+ ms", output)
+    assert re.search(r"bare bolt AsyncApp \(ack only\): p50 [\d.]+ ms", output)
+    assert re.search(r"ratio bot / bare: p50 [\d.]+, p99 [\d.]+", output)
 
 
 def test_close_bench_prints_the_time_from_close_to_survey() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.close_bench", "--smoke"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert re.search(r"close to survey .*: p50 [\d.]+ ms, p95 [\d.]+ ms", result.stdout)
+    output = run_bench("bench.close_bench", "--smoke")
+    assert re.search(r"close to survey .*: p50 [\d.]+ ms, p95 [\d.]+ ms", output)
 
 
 def test_burst_bench_reports_intake_floor_ratio_429s_losses_and_memory() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.burst_bench", "--smoke"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert re.search(r"intake: \d+ closes/s accepted", result.stdout)
-    assert re.search(r"the tiers' floor [\d.]+ s; ratio [\d.]+", result.stdout)
-    assert re.search(r"429s: \d+ \(", result.stdout)
+    output = run_bench("bench.burst_bench", "--smoke")
+    assert re.search(r"intake: \d+ closes/s accepted", output)
+    assert re.search(r"the tiers' floor [\d.]+ s; ratio [\d.]+", output)
+    assert re.search(r"429s: \d+ \(", output)
     # Behaviour, not timing: nothing lost, nothing sent twice.
-    assert "lost: 0, doubled: 0" in result.stdout
-    assert re.search(r"bot peak RSS: \d+ MB", result.stdout)
+    assert "lost: 0, doubled: 0" in output
+    assert re.search(r"bot peak RSS: \d+ MB", output)
 
 
 def test_home_bench_prints_the_leads_home_and_the_drill_downs_first_page() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.home_bench", "--responses", "5000", "--runs", "2"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert re.search(
-        r"lead Home \(aggregates \+ composition \+ rendering\): p50 [\d.]+ ms", result.stdout
-    )
-    assert re.search(
-        r"drill-down first page \(low scores this week\): p50 [\d.]+ ms", result.stdout
-    )
+    output = run_bench("bench.home_bench", "--responses", "5000", "--runs", "2")
+    assert re.search(r"lead Home \(aggregates \+ composition \+ rendering\): p50 [\d.]+ ms", output)
+    assert re.search(r"drill-down first page \(low scores this week\): p50 [\d.]+ ms", output)

@@ -24,23 +24,23 @@ from bot.teams import TeamsFileError, parse_teams
 from sandbox import FakeSlack
 from storage.db import Database
 from storage.digests import AlertFigures, CustomerValue, Delivery
-from tests.digest_seed import FIRES_AT, TEAM, WEEK_START, Answer, add_answer, seed_week
-
-DIGEST = "C0DIGEST"
+from tests.digest_seed import (
+    DIGEST,
+    FIRES_AT,
+    TEAM,
+    WEEK_START,
+    Answer,
+    add_answer,
+    seed_digest_slack,
+    seed_week,
+)
 
 
 @pytest_asyncio.fixture
 async def slack() -> AsyncIterator[FakeSlack]:
     async with FakeSlack() as fake:
-        fake.add_channel(DIGEST)
-        for agent in ("UAGENTA", "UAGENTB"):
-            fake.add_user(agent, name=agent.lower())
+        seed_digest_slack(fake)
         yield fake
-
-
-@pytest.fixture
-def client(slack: FakeSlack) -> AsyncWebClient:
-    return AsyncWebClient(token="xoxb-test", base_url=slack.api_url)
 
 
 def posted(slack: FakeSlack) -> list[str]:

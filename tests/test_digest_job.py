@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 import pytest_asyncio
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -18,6 +17,7 @@ from bot.teams import Team
 from sandbox import FakeSlack, validate_blocks
 from storage.db import Database
 from tests.digest_seed import (
+    DIGEST,
     FIRES_AT,
     HOSTILE,
     PRAISE,
@@ -25,25 +25,18 @@ from tests.digest_seed import (
     WEEK_START,
     Answer,
     add_answer,
+    seed_digest_slack,
     seed_week,
 )
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-DIGEST = "C0DIGEST"
 
 
 @pytest_asyncio.fixture
 async def slack() -> AsyncIterator[FakeSlack]:
     async with FakeSlack() as fake:
-        fake.add_channel(DIGEST)
-        for agent in ("UAGENTA", "UAGENTB"):
-            fake.add_user(agent, name=agent.lower())
+        seed_digest_slack(fake)
         yield fake
-
-
-@pytest.fixture
-def client(slack: FakeSlack) -> AsyncWebClient:
-    return AsyncWebClient(token="xoxb-test", base_url=slack.api_url)
 
 
 def blocks_text(message: dict[str, Any]) -> str:
@@ -332,12 +325,17 @@ async def test_the_retry_job_leaves_a_week_with_nothing_refused_to_the_weekly_jo
     assert len(public(slack)) == 2
 
 
+async def post_week_with_chart(db: Database, client: AsyncWebClient, chart: str) -> None:
+    """The seeded week's digest, posted for a team that chose this chart."""
+    await seed_week(db)
+    team = TEAM.model_copy(update={"chart": chart})
+    await post_weekly_digest(db, client, CustomerDirectory(client), team, FIRES_AT)
+
+
 async def test_a_team_on_the_native_chart_gets_it_in_the_good_news_and_no_upload(
     db: Database, slack: FakeSlack, client: AsyncWebClient
 ) -> None:
-    await seed_week(db)
-    native = TEAM.model_copy(update={"chart": "native"})
-    await post_weekly_digest(db, client, CustomerDirectory(client), native, FIRES_AT)
+    await post_week_with_chart(db, client, "native")
     good_news = public(slack)[0]
     charts = [b for b in good_news["blocks"] if b["type"] == "data_visualization"]
     assert [c["chart"]["type"] for c in charts] == ["line", "bar"]
@@ -347,8 +345,6 @@ async def test_a_team_on_the_native_chart_gets_it_in_the_good_news_and_no_upload
 async def test_a_team_without_a_chart_gets_neither(
     db: Database, slack: FakeSlack, client: AsyncWebClient
 ) -> None:
-    await seed_week(db)
-    plain = TEAM.model_copy(update={"chart": "none"})
-    await post_weekly_digest(db, client, CustomerDirectory(client), plain, FIRES_AT)
+    await post_week_with_chart(db, client, "none")
     assert "data_visualization" not in json.dumps(public(slack))
     assert slack.uploads == []

@@ -16,7 +16,8 @@ from sandbox import FakeSlack, payloads
 from sandbox.blockkit import validate_blocks
 from storage import surveys as survey_store
 from storage.surveys import SurveyRecord
-from tests.harness import AGENT, ALERT_CHANNEL, DIGEST_CHANNEL, SUPPORT_CHANNEL, Bot, running_bot
+from tests import harness
+from tests.harness import AGENT, ALERT_CHANNEL, Bot, running_bot
 
 LEAD = "U0LEAD"
 LEAD_TWO = "U0LEADTWO"
@@ -25,18 +26,10 @@ STRANGER = "U0STRANGER"
 CUSTOMERS = [f"U0CUST{i:02d}" for i in range(30)]
 HOSTILE = "<!channel> <@U0BOSS> & thanks"
 
-TEAMS_TOML = f"""
-[[teams]]
-name = "support"
-support_channels = ["{SUPPORT_CHANNEL}"]
-alert_channel = "{ALERT_CHANNEL}"
-digest_channel = "{DIGEST_CHANNEL}"
-delay_minutes = 0
-quiet_hours = ""
-delivery = "dm"
-leads = ["{LEAD}", "{LEAD_TWO}"]
-target = 80
-"""
+# The harness's team, surveyed by direct message, with two leads and a target.
+TEAMS_TOML = harness.TEAMS_TOML.replace('delivery = "thread"', 'delivery = "dm"') + (
+    f'leads = ["{LEAD}", "{LEAD_TWO}"]\ntarget = 80\n'
+)
 
 
 @pytest_asyncio.fixture

@@ -252,42 +252,31 @@ def messages_in(language: str) -> list[tuple[str, dict[str, Any]]]:
             (f"{kind} linked", render_survey(token="t", kind=kind, locale=language, about=linked))
         )
         for score in scale.scores:
+            for where, shown in (("", True), ("thread ", False)):  # a thread hides the score
+                rendered += [
+                    (
+                        f"{kind} {score} {where}thanks",
+                        render_thank_you(
+                            token="t",
+                            kind=kind,
+                            score=score,
+                            locale=language,
+                            expires_at=expires,
+                            show_score=shown,
+                        ),
+                    ),
+                    (
+                        f"{kind} {score} {where}change",
+                        render_change_answer(
+                            token="t", kind=kind, score=score, locale=language, show_score=shown
+                        ),
+                    ),
+                    (
+                        f"{kind} {score} {where}closed",
+                        render_closed(kind=kind, score=score, locale=language, show_score=shown),
+                    ),
+                ]
             rendered += [
-                (
-                    f"{kind} {score} thanks",
-                    render_thank_you(
-                        token="t", kind=kind, score=score, locale=language, expires_at=expires
-                    ),
-                ),
-                (
-                    f"{kind} {score} change",
-                    render_change_answer(token="t", kind=kind, score=score, locale=language),
-                ),
-                (
-                    f"{kind} {score} closed",
-                    render_closed(kind=kind, score=score, locale=language),
-                ),
-                (
-                    f"{kind} {score} thread thanks",
-                    render_thank_you(
-                        token="t",
-                        kind=kind,
-                        score=score,
-                        locale=language,
-                        expires_at=expires,
-                        show_score=False,
-                    ),
-                ),
-                (
-                    f"{kind} {score} thread change",
-                    render_change_answer(
-                        token="t", kind=kind, score=score, locale=language, show_score=False
-                    ),
-                ),
-                (
-                    f"{kind} {score} thread closed",
-                    render_closed(kind=kind, score=score, locale=language, show_score=False),
-                ),
                 (
                     f"{kind} {score} private score",
                     render_private_answer(kind=kind, score=score, locale=language),

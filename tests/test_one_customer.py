@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-import pytest_asyncio
 from sqlalchemy import select
 
 from bot.privacy import forget_person
@@ -26,7 +23,6 @@ from storage.models import (
 )
 from storage.statuses import SurveyStatus
 from tests.answering import close_by_reaction, delivered_survey, score_click, view_submission
-from tests.databases import empty_postgres
 from tests.harness import AGENT, CUSTOMER, SUPPORT_CHANNEL, Bot, running_bot
 from tests.test_process import project_env, run_cli
 from tests.waiting import wait_until
@@ -96,22 +92,10 @@ async def test_a_webhook_naming_both_links_them_before_delivery(bot: Bot, slack:
     assert by_email["status"] == "throttled"
 
 
-@pytest_asyncio.fixture(params=["sqlite", "postgresql"])
-async def any_store_url(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield sqlite_url
-        return
-    url = request.getfixturevalue("postgres_url")
-    db = Database(url)
-    await empty_postgres(db)
-    await db.dispose()
-    yield url
-
-
 async def test_two_closes_for_one_customer_at_the_same_instant_survey_once(
-    slack: FakeSlack, any_store_url: str
+    slack: FakeSlack, store_url: str
 ) -> None:
-    async with running_bot(slack, any_store_url) as bot:
+    async with running_bot(slack, store_url) as bot:
         replies = await asyncio.gather(
             *(bot.send_webhook(closed_for(f"ZD-{n}", slack_user_id=CUSTOMER)) for n in range(6))
         )

@@ -92,13 +92,28 @@ def _select(choices: dict[str, str], current: str, _: Translate | None = None) -
     return element
 
 
+def _channel_filter() -> Block:
+    return {"include": ["public", "private"], "exclude_bot_users": True}
+
+
 def _channel(current: str | None) -> Block:
-    element: Block = {
-        "type": "conversations_select",
-        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
-    }
+    element: Block = {"type": "conversations_select", "filter": _channel_filter()}
     if current:
         element["initial_conversation"] = current
+    return element
+
+
+def _channels(current: tuple[str, ...]) -> Block:
+    element: Block = {"type": "multi_conversations_select", "filter": _channel_filter()}
+    if current:
+        element["initial_conversations"] = list(current)
+    return element
+
+
+def _users(current: tuple[str, ...]) -> Block:
+    element: Block = {"type": "multi_users_select"}
+    if current:
+        element["initial_users"] = list(current)
     return element
 
 
@@ -106,17 +121,13 @@ def render_settings_modal(team: Team, version: int) -> Block:
     """Every field of the teams file, filled in with what is saved now, in the team's
     language (language names stay as each language calls itself)."""
     _ = translator(team.language)
-    support: Block = {
-        "type": "multi_conversations_select",
-        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
-    }
-    if team.support_channels:
-        support["initial_conversations"] = list(team.support_channels)
-    leads: Block = {"type": "multi_users_select"}
-    if team.leads:
-        leads["initial_users"] = list(team.leads)
     blocks = [
-        _input("support_channels", _("Support channels"), support, optional=True),
+        _input(
+            "support_channels",
+            _("Support channels"),
+            _channels(team.support_channels),
+            optional=True,
+        ),
         _input("alert_channel", _("Alert channel"), _channel(team.alert_channel), optional=True),
         _input("digest_channel", _("Digest channel"), _channel(team.digest_channel), optional=True),
         _input("survey", _("Survey"), _select(SURVEYS, team.survey.value, _)),
@@ -183,7 +194,7 @@ def render_settings_modal(team: Team, version: int) -> Block:
         _input(
             "leads",
             _("Leads (may change these settings)"),
-            leads,
+            _users(team.leads),
             optional=True,
         ),
     ]

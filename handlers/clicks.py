@@ -1,0 +1,48 @@
+"""A click on a button, anywhere: Slack's payload as one plain `Click`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clicks import Click
+from bot.services import Services
+from handlers.context import Listener, services_of
+
+
+def click_of(body: dict[str, Any], action: dict[str, Any]) -> Click:
+    """Slack's block_actions payload as plain values; nothing in it is trusted yet."""
+    container = body.get("container") or {}
+    return Click(
+        user_id=str((body.get("user") or {}).get("id", "")),
+        action_id=str(action.get("action_id") or ""),
+        value=str(action.get("value") or ""),
+        action_ts=str(action.get("action_ts") or ""),
+        trigger_id=body.get("trigger_id"),
+        channel_id=container.get("channel_id") or (body.get("channel") or {}).get("id"),
+        message_ts=container.get("message_ts"),
+        thread_ts=container.get("thread_ts"),
+        view_id=container.get("view_id") if container.get("type") == "view" else None,
+    )
+
+
+ClickHandler = Callable[[Services, AsyncWebClient, Click], Awaitable[None]]
+
+
+def click_listener(handle: ClickHandler) -> Listener:
+    """A listener that acks, then hands the services and the click to `handle`."""
+
+    async def on_click(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        context: Any,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        await handle(services_of(context), client, click_of(body, action))
+
+    return on_click
