@@ -42,7 +42,7 @@ from bot.teams import DEFAULT_TEAM, Team, Teams
 from storage import customers as people
 from storage import surveys as store
 from storage.db import Database
-from storage.statuses import Delivery, Source
+from storage.statuses import Delivery, Source, SurveyStatus
 from storage.surveys import SurveyRecord
 
 log = logging.getLogger("surveybot.dispatcher")
@@ -346,11 +346,15 @@ class Dispatcher:
     async def _retry_or_fail(self, survey: SurveyRecord, error: str, now: datetime) -> None:
         attempts = survey.attempts + 1
         if error in UNREACHABLE_ERRORS:
-            await store.mark_unreachable(self.db, survey.id, error=error, attempts=attempts)
+            await store.give_up(
+                self.db, survey.id, SurveyStatus.UNREACHABLE, error=error, attempts=attempts
+            )
             log.warning("survey unreachable survey=%s error=%s", survey.token, error)
             return
         if error in PERMANENT_ERRORS or (not is_transient(error) and attempts >= self.max_attempts):
-            await store.mark_failed(self.db, survey.id, error=error, attempts=attempts)
+            await store.give_up(
+                self.db, survey.id, SurveyStatus.FAILED, error=error, attempts=attempts
+            )
             log.error("survey failed survey=%s attempts=%d error=%s", survey.token, attempts, error)
             return
         # Transient errors retry until the survey expires (the next claim expires it).

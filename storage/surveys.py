@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import ColumnElement, case, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -455,26 +456,17 @@ async def postpone(
     await _update_survey(db, survey_id, **values)
 
 
-async def mark_failed(db: Database, survey_id: int, *, error: str, attempts: int) -> None:
+async def give_up(
+    db: Database,
+    survey_id: int,
+    status: Literal[SurveyStatus.FAILED, SurveyStatus.UNREACHABLE],
+    *,
+    error: str,
+    attempts: int,
+) -> None:
+    """Stop trying: failed (another attempt cannot fix it) or unreachable (kept, counted)."""
     await _update_survey(
-        db,
-        survey_id,
-        status=SurveyStatus.FAILED,
-        last_error=error[:500],
-        attempts=attempts,
-        lease_until=None,
-    )
-
-
-async def mark_unreachable(db: Database, survey_id: int, *, error: str, attempts: int) -> None:
-    """No Slack account to send to: kept and counted, never retried."""
-    await _update_survey(
-        db,
-        survey_id,
-        status=SurveyStatus.UNREACHABLE,
-        last_error=error[:500],
-        attempts=attempts,
-        lease_until=None,
+        db, survey_id, status=status, last_error=error[:500], attempts=attempts, lease_until=None
     )
 
 
