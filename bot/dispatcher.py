@@ -39,7 +39,6 @@ from bot.logs import log_failure
 from bot.metrics import Metrics
 from bot.slack import outcome_of
 from bot.teams import DEFAULT_TEAM, Team, Teams
-from storage import customers as people
 from storage import surveys as store
 from storage.db import Database
 from storage.statuses import Delivery, Source, SurveyStatus
@@ -219,9 +218,6 @@ class Dispatcher:
                     await self._delivered(survey, channel, ts, customer_id, recovered=True)
                     return 1
             profile = await self.customers.profile(customer_id)
-            # One person, two names: the throttle and `forget` need the link.
-            for email in {survey.customer_email, profile.email} - {None}:
-                await people.link_email(self.db, str(email), customer_id, now)
             # A lead asked for their test survey now: quiet hours are for customers.
             quiet = None if survey.is_test else team.quiet_window
             morning = timing.quiet_hours_end(now, profile.zone or team.zone, quiet)
@@ -261,7 +257,13 @@ class Dispatcher:
             await self._retry_or_fail(survey, outcome_of(exc), self.clock())
             return 0
         await self._delivered(
-            survey, str(response["channel"]), str(response["ts"]), customer_id, locale=locale
+            survey,
+            str(response["channel"]),
+            str(response["ts"]),
+            customer_id,
+            locale=locale,
+            # One person, two names: the throttle and `forget` need the link.
+            emails={e for e in (survey.customer_email, profile.email) if e},
         )
         return 1
 
@@ -274,6 +276,7 @@ class Dispatcher:
         *,
         recovered: bool = False,
         locale: str | None = None,
+        emails: frozenset[str] | set[str] = frozenset(),
     ) -> None:
         at = self.clock()
         await store.mark_delivered(
@@ -284,6 +287,7 @@ class Dispatcher:
             at=at,
             customer_id=customer_id,
             locale=locale,
+            emails=emails,
         )
         self.metrics.dispatch_lag.observe(max(0.0, (at - survey.send_after).total_seconds()))
         log.info(

@@ -96,7 +96,7 @@ def _decide(closed: ClosedConversation) -> CloseStatus:
 
 
 async def _customer_id(
-    db: Database, closed: ClosedConversation, customers: CustomerDirectory | None, now: datetime
+    db: Database, closed: ClosedConversation, customers: CustomerDirectory | None
 ) -> str | None:
     """The customer's Slack id: given, linked to their email before, or already looked up.
 
@@ -104,9 +104,7 @@ async def _customer_id(
     """
     email = closed.customer_email
     if closed.customer_id or not email:
-        if closed.customer_id and email:
-            await people.link_email(db, email, closed.customer_id, now)
-        return closed.customer_id
+        return closed.customer_id  # given both, storage links them with the close
     known = await people.slack_id_for_email(db, email)
     if known is None and customers is not None:
         known = customers.known_user_id_for_email(email)
@@ -126,7 +124,7 @@ async def close_conversation(
     named by Slack id or email: the throttle looks at every name they are known by.
     """
     team = closed.team
-    customer_id = await _customer_id(db, closed, customers, now)
+    customer_id = await _customer_id(db, closed, customers)
     status = _decide(closed)
     if (
         status is CloseStatus.SCHEDULED
@@ -181,7 +179,9 @@ async def close_conversation(
         )
 
     throttle_since = now - timedelta(days=team.throttle_days) if team.throttle_days > 0 else None
-    recorded = await store.record_close(db, conversation, survey, throttle_since=throttle_since)
+    recorded = await store.record_close(
+        db, conversation, survey, throttle_since=throttle_since, learned_at=now
+    )
     if not recorded.created:
         existing = recorded.survey
         log.info(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -45,24 +45,32 @@ def stable_key(slack_id: str | None, email: str | None) -> str:
 
 async def link_email(db: Database, email: str, slack_id: str, at: datetime) -> None:
     """Remember that `email` is `slack_id`; surveys keyed by the email take the Slack id."""
-    email = email.lower()
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    upsert = (
-        dialect.insert(CustomerEmail)
-        .values(email=email, slack_id=slack_id, learned_at=at)
-        .on_conflict_do_update(
-            index_elements=["email"], set_={"slack_id": slack_id, "learned_at": at}
+    async with db.writing() as session:
+        await link_emails_in(session, {email: slack_id}, at)
+        await session.commit()
+
+
+async def link_emails_in(session: AsyncSession, links: Mapping[str, str], at: datetime) -> None:
+    """`link_email` for several (email -> Slack id) at once, inside the caller's transaction."""
+    links = {email.lower(): slack_id for email, slack_id in links.items()}
+    if not links:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    upsert = dialect.insert(CustomerEmail).values(
+        [{"email": e, "slack_id": i, "learned_at": at} for e, i in sorted(links.items())]
+    )
+    await session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["email"],
+            set_={"slack_id": upsert.excluded.slack_id, "learned_at": upsert.excluded.learned_at},
         )
     )
-    async with db.session() as session:
-        await session.execute(upsert)
-        await session.execute(
-            update(Survey)
-            .where(col(Survey.customer_key) == email)
-            .values(customer_key=slack_id)
-            .execution_options(synchronize_session=False)
-        )
-        await session.commit()
+    await session.execute(
+        update(Survey)
+        .where(col(Survey.customer_key).in_(links))
+        .values(customer_key=case(links, value=col(Survey.customer_key)))
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def slack_id_for_email(db: Database, email: str) -> str | None:
@@ -74,20 +82,11 @@ async def slack_id_for_email(db: Database, email: str) -> str | None:
         ).scalar_one_or_none()
 
 
-async def identities_in(
-    session: AsyncSession,
-    slack_ids: Iterable[str],
-    emails: Iterable[str],
-    *,
-    from_history: bool = False,
-) -> Identities:
-    """The person behind these names, following the email <-> Slack id links.
-
-    With `from_history`, conversations and surveys that carry both names count as
-    links too (rows stored before the links were kept; `forget` must find them).
-    """
-    ids = {i for i in slack_ids if i}
-    mails = {e.lower() for e in emails if e}
+async def _linked(
+    session: AsyncSession, ids: set[str], mails: set[str], *, from_history: bool
+) -> tuple[set[str], set[str], list[tuple[str | None, str | None]]]:
+    """The names reachable from these by the email <-> Slack id links, and the links."""
+    links: list[tuple[str | None, str | None]] = []
     for _ in range(MAX_HOPS):
         pairs: list[tuple[str | None, str | None]] = [
             (slack_id, email)
@@ -119,12 +118,67 @@ async def identities_in(
                         )
                     ).all()
                 ]
+        links += pairs
         found_ids = ids | {str(i) for i, _ in pairs if i}
         found_mails = mails | {str(e).lower() for _, e in pairs if e}
         if found_ids == ids and found_mails == mails:
             break
         ids, mails = found_ids, found_mails
+    return ids, mails, links
+
+
+async def identities_in(
+    session: AsyncSession,
+    slack_ids: Iterable[str],
+    emails: Iterable[str],
+    *,
+    from_history: bool = False,
+) -> Identities:
+    """The person behind these names, following the email <-> Slack id links.
+
+    With `from_history`, conversations and surveys that carry both names count as
+    links too (rows stored before the links were kept; `forget` must find them).
+    """
+    ids, mails, _ = await _linked(
+        session,
+        {i for i in slack_ids if i},
+        {e.lower() for e in emails if e},
+        from_history=from_history,
+    )
     return Identities(frozenset(ids), frozenset(mails))
+
+
+async def people_in(
+    session: AsyncSession, names: Iterable[tuple[str | None, str | None]]
+) -> dict[str, frozenset[str]]:
+    """Several customers at once, each given as (Slack id, email): every name given maps to
+    all the keys its person is known by. A pair given together is taken as one person."""
+    given = [(i or None, e.lower() if e else None) for i, e in names]
+    _, _, links = await _linked(
+        session,
+        {i for i, _ in given if i},
+        {e for _, e in given if e},
+        from_history=False,
+    )
+    parent: dict[str, str] = {}
+
+    def root(name: str) -> str:
+        parent.setdefault(name, name)
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    for slack_id, email in [*given, *((i, e.lower() if e else None) for i, e in links)]:
+        named = [n for n in (slack_id, email) if n]
+        for name in named:
+            root(name)
+        if len(named) == 2:
+            parent[root(named[0])] = root(named[1])
+    groups: dict[str, set[str]] = {}
+    for name in parent:
+        groups.setdefault(root(name), set()).add(name)
+    return {name: frozenset(groups[root(name)]) for name in parent}
 
 
 async def identities(db: Database, slack_id: str | None, email: str | None) -> Identities:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage.batching import GroupCommit
 
 # What providers hand out, and the async driver each store is used with here.
 _ASYNC_DRIVERS = {
@@ -99,6 +101,15 @@ class Database:
         # SQLite has one writer at a time; a writer that finds it busy sleeps in steps of
         # up to 100 ms. The process's writers take turns here instead, woken at once.
         self._sqlite_writer: asyncio.Lock | None = asyncio.Lock() if is_sqlite(url) else None
+        self._group_commits: dict[str, GroupCommit[Any, Any]] = {}
+
+    def group_commit(
+        self, name: str, write_batch: Callable[[Sequence[Any]], Awaitable[Sequence[Any]]]
+    ) -> GroupCommit[Any, Any]:
+        """The one group commit of this name for this database (made on first use)."""
+        if name not in self._group_commits:
+            self._group_commits[name] = GroupCommit(write_batch)
+        return self._group_commits[name]
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -149,6 +160,8 @@ class Database:
         return True
 
     async def dispose(self) -> None:
+        for group in self._group_commits.values():
+            await group.wait_idle()
         await self.engine.dispose()
 
 

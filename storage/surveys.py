@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import asdict, dataclass
+import functools
+from collections.abc import Collection, Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, case, func, or_, select, text, update
+from sqlalchemy import ColumnElement, case, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from storage.customers import identities_in
+from storage.batching import GroupCommit
+from storage.customers import link_emails_in, people_in
 from storage.db import Database
 from storage.models import Conversation, Survey
 from storage.records import read_model
@@ -125,33 +127,24 @@ class Recorded:
 THROTTLEABLE = (SurveyStatus.SCHEDULED, SurveyStatus.TOO_LATE)
 
 
-async def _lock_customer(db: Database, session: AsyncSession, key: str) -> None:
-    """Serialise closes for one customer until this transaction ends.
+@dataclass(frozen=True)
+class CloseToRecord:
+    conversation: NewConversation
+    survey: NewSurvey | None
+    throttle_since: datetime | None = None
+    learned_at: datetime | None = None
 
-    PostgreSQL: a transaction-scoped advisory lock on the key's hash. SQLite needs
-    none: the conversation insert that follows takes the database's write lock
-    before the throttle reads, and holds it until commit.
-    """
-    if db.engine.dialect.name == "postgresql":
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+    @property
+    def checks_throttle(self) -> bool:
+        return (
+            self.survey is not None
+            and self.throttle_since is not None
+            and self.survey.status in THROTTLEABLE
         )
 
-
-async def _asked_since(session: AsyncSession, survey: NewSurvey, since: datetime) -> bool:
-    """Was this survey's customer (by any of their names) asked since `since`?"""
-    person = await identities_in(session, [survey.customer_id or ""], [survey.customer_email or ""])
-    result = await session.execute(
-        select(func.count())
-        .select_from(Survey)
-        .where(
-            col(Survey.customer_key).in_(person.keys | {survey.customer_key}),
-            col(Survey.created_at) >= since,
-            col(Survey.status).in_(ASKED),
-            col(Survey.is_test).is_(False),  # a lead trying the survey is no customer
-        )
-    )
-    return bool(result.scalar_one())
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.conversation.source, self.conversation.external_id)
 
 
 async def record_close(
@@ -160,6 +153,7 @@ async def record_close(
     survey: NewSurvey | None,
     *,
     throttle_since: datetime | None = None,
+    learned_at: datetime | None = None,
 ) -> Recorded:
     """Store a closed conversation and its survey in one transaction.
 
@@ -167,39 +161,220 @@ async def record_close(
     the same close racing each other still leave exactly one survey. With
     `throttle_since`, a survey for a customer asked since then (under any of their
     names) is stored as throttled; the check and the insert share one transaction
-    under a per-customer lock, so two closes at the same instant survey once.
+    under a per-customer lock, so two closes at the same instant survey once. With
+    `learned_at`, a close naming its customer by Slack id and email links the two.
+    Closes that arrive together share that transaction (storage.batching): a burst
+    costs a commit per batch, not per close.
     """
-    async with db.writing() as session:
-        if survey is not None and throttle_since is not None:
-            await _lock_customer(db, session, survey.customer_key)
-        conversation_row = Conversation(**asdict(conversation))
-        session.add(conversation_row)
-        try:
-            await session.flush()
-            survey_row = None
-            if survey is not None:
-                values = asdict(survey)
-                if (
-                    throttle_since is not None
-                    and survey.status in THROTTLEABLE
-                    and await _asked_since(session, survey, throttle_since)
-                ):
-                    values["status"] = SurveyStatus.THROTTLED
-                assert conversation_row.id is not None  # flushed: the database gave it an id
-                survey_row = Survey(**values, conversation_id=conversation_row.id)
-                session.add(survey_row)
-            await session.commit()
-            return Recorded(
-                conversation_record(conversation_row),
-                survey_record(survey_row) if survey_row is not None else None,
-                created=True,
+    writer: GroupCommit[CloseToRecord, Recorded] = db.group_commit(
+        "closes", functools.partial(_record_closes, db)
+    )
+    return await writer.write(CloseToRecord(conversation, survey, throttle_since, learned_at))
+
+
+async def _record_closes(db: Database, closes: Sequence[CloseToRecord]) -> list[Recorded]:
+    try:
+        return await _record_together(db, closes)
+    except IntegrityError:
+        # Another process stored one of these between our look and our insert: each
+        # alone now, in its own transaction, so that one answers as the duplicate.
+        return [await _record_alone(db, close) for close in closes]
+
+
+async def _lock_customers(db: Database, session: AsyncSession, keys: Collection[str]) -> None:
+    """Serialise closes for these customers until this transaction ends.
+
+    PostgreSQL: transaction-scoped advisory locks on the keys' hashes, taken in hash
+    order so that two batches never wait on each other in a circle. SQLite: this
+    process's writers already take turns (Database.writing), and only one process
+    writes an SQLite file.
+    """
+    if keys and db.engine.dialect.name == "postgresql":
+        await session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT"
+                " hashtextextended(k, 0) AS h FROM unnest(CAST(:keys AS text[])) AS k"
+                " ORDER BY h) AS in_order"
+            ),
+            {"keys": sorted(keys)},
+        )
+
+
+async def _last_asked(
+    session: AsyncSession, keys: Collection[str], since: datetime
+) -> dict[str, datetime]:
+    """When each of these customer keys was last asked (not before `since`)."""
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(col(Survey.customer_key), func.max(col(Survey.created_at)))
+        .where(
+            col(Survey.customer_key).in_(keys),
+            col(Survey.created_at) >= since,
+            col(Survey.status).in_(ASKED),
+            col(Survey.is_test).is_(False),  # a lead trying the survey is no customer
+        )
+        .group_by(col(Survey.customer_key))
+    )
+    return {str(key): at for key, at in rows.all()}
+
+
+async def _decide_throttle(
+    session: AsyncSession, closes: Sequence[CloseToRecord]
+) -> list[NewSurvey | None]:
+    """Each close's survey, throttled if its customer (by any name) was asked since its
+    team's window: before this batch or earlier in it."""
+    checked = [close for close in closes if close.checks_throttle]
+    if not checked:
+        return [close.survey for close in closes]
+    people = await people_in(
+        session,
+        [(c.survey.customer_id, c.survey.customer_email) for c in closes if c.survey is not None],
+    )
+
+    def keys_of(survey: NewSurvey) -> frozenset[str]:
+        named = (survey.customer_id, (survey.customer_email or "").lower())
+        return frozenset({survey.customer_key}).union(*(people.get(n or "", ()) for n in named))
+
+    since = min(close.throttle_since for close in checked if close.throttle_since is not None)
+    asked = await _last_asked(
+        session, set().union(*(keys_of(c.survey) for c in checked if c.survey)), since
+    )
+    decided: list[NewSurvey | None] = []
+    for close in closes:
+        survey = close.survey
+        if survey is not None:
+            keys = keys_of(survey)
+            window = close.throttle_since
+            if (
+                close.checks_throttle
+                and window is not None
+                and any(k in asked and asked[k] >= window for k in keys)
+            ):
+                survey = replace(survey, status=SurveyStatus.THROTTLED)
+            if survey.status in ASKED and not survey.is_test:
+                for k in keys:
+                    asked[k] = max(asked.get(k, survey.created_at), survey.created_at)
+        decided.append(survey)
+    return decided
+
+
+async def _stored(
+    session: AsyncSession, closes: Sequence[CloseToRecord]
+) -> dict[tuple[str, str], Recorded]:
+    """The closes of this batch already stored, as their duplicates will answer them."""
+    by_source: dict[str, set[str]] = {}
+    for close in closes:
+        by_source.setdefault(close.key[0], set()).add(close.key[1])
+    rows = (
+        (
+            await session.execute(
+                select(Conversation).where(
+                    or_(
+                        *(
+                            (col(Conversation.source) == source)
+                            & col(Conversation.external_id).in_(ids)
+                            for source, ids in by_source.items()
+                        )
+                    )
+                )
             )
-        except IntegrityError:
-            await session.rollback()
-    existing = await find_conversation(db, conversation.source, conversation.external_id)
-    if existing is None:  # the conflict was not the conversation: surface it
+        )
+        .scalars()
+        .all()
+    )
+    if not rows:
+        return {}
+    surveys = {
+        row.conversation_id: survey_record(row)
+        for row in (
+            await session.execute(
+                select(Survey).where(col(Survey.conversation_id).in_([r.id for r in rows]))
+            )
+        ).scalars()
+    }
+    return {
+        (row.source, row.external_id): Recorded(
+            conversation_record(row), surveys.get(row.id or 0), created=False
+        )
+        for row in rows
+    }
+
+
+async def _insert(
+    session: AsyncSession, table: type[Conversation] | type[Survey], rows: list[dict[str, Any]]
+) -> list[int]:
+    """Insert these rows in one statement; answer their new ids, in order."""
+    if not rows:
+        return []
+    result = await session.execute(
+        insert(table).returning(col(table.id), sort_by_parameter_order=True), rows
+    )
+    return [int(row_id) for row_id in result.scalars() if row_id is not None]
+
+
+async def _record_together(db: Database, closes: Sequence[CloseToRecord]) -> list[Recorded]:
+    async with db.writing() as session:
+        await _lock_customers(
+            db, session, {c.survey.customer_key for c in closes if c.checks_throttle and c.survey}
+        )
+        answered = await _stored(session, closes)
+        new: dict[tuple[str, str], CloseToRecord] = {}
+        for close in closes:
+            if close.key not in answered:
+                new.setdefault(close.key, close)  # the same close twice in one batch: once
+        fresh = list(new.values())
+        surveys = await _decide_throttle(session, fresh)
+        conversation_ids = await _insert(
+            session, Conversation, [asdict(close.conversation) for close in fresh]
+        )
+        with_survey = [
+            (survey, conversation_id)
+            for survey, conversation_id in zip(surveys, conversation_ids, strict=True)
+            if survey is not None
+        ]
+        survey_ids = await _insert(
+            session,
+            Survey,
+            [{**asdict(survey), "conversation_id": cid} for survey, cid in with_survey],
+        )
+        for close in fresh:
+            named = close.conversation
+            if close.learned_at and named.customer_id and named.customer_email:
+                await link_emails_in(
+                    session, {named.customer_email: named.customer_id}, close.learned_at
+                )
+        await session.commit()
+    stored_surveys = iter(survey_ids)
+    for close, survey, conversation_id in zip(fresh, surveys, conversation_ids, strict=True):
+        answered[close.key] = Recorded(
+            ConversationRecord(**asdict(close.conversation), id=conversation_id),
+            None
+            if survey is None
+            else SurveyRecord(
+                **asdict(survey), id=next(stored_surveys), conversation_id=conversation_id
+            ),
+            created=True,
+        )
+    results: list[Recorded] = []
+    for close in closes:
+        recorded = answered[close.key]
+        results.append(recorded)
+        if recorded.created:  # a second copy of it in this batch is its duplicate
+            answered[close.key] = replace(recorded, created=False)
+    return results
+
+
+async def _record_alone(db: Database, close: CloseToRecord) -> Recorded:
+    try:
+        return (await _record_together(db, [close]))[0]
+    except IntegrityError:
+        pass
+    async with db.session() as session:
+        stored = await _stored(session, [close])
+    if close.key not in stored:  # the conflict was not the conversation: surface it
         raise RuntimeError("conversation insert failed without an existing row")
-    return Recorded(existing, await survey_for_conversation(db, existing.id), created=False)
+    return stored[close.key]
 
 
 async def find_conversation(
@@ -417,22 +592,33 @@ async def mark_delivered(
     at: datetime,
     customer_id: str,
     locale: str | None = None,
+    emails: Collection[str] = (),
 ) -> None:
-    """The survey is in front of its customer; `locale` is the language it was asked in."""
+    """The survey is in front of its customer; `locale` is the language it was asked in.
+
+    `emails` are the customer's addresses learned on the way (their Slack profile):
+    linked to `customer_id` in the same transaction, for the throttle and `forget`.
+    """
     values: dict[str, object] = {} if locale is None else {"locale": locale}
-    await _update_survey(
-        db,
-        survey_id,
-        **values,
-        status=SurveyStatus.DELIVERED,
-        channel_id=channel_id,
-        message_ts=message_ts,
-        delivered_at=at,
-        customer_id=customer_id,
-        lease_until=None,
-        orphaned_since=None,
-        last_error=None,
-    )
+    async with db.writing() as session:
+        await session.execute(
+            update(Survey)
+            .where(col(Survey.id) == survey_id)
+            .values(
+                **values,
+                status=SurveyStatus.DELIVERED,
+                channel_id=channel_id,
+                message_ts=message_ts,
+                delivered_at=at,
+                customer_id=customer_id,
+                lease_until=None,
+                orphaned_since=None,
+                last_error=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await link_emails_in(session, dict.fromkeys(emails, customer_id), at)
+        await session.commit()
 
 
 async def postpone(

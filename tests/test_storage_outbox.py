@@ -81,3 +81,58 @@ async def test_times_come_back_as_aware_utc(db: Database) -> None:
     assert survey is not None
     assert survey.send_after == NOW
     assert survey.send_after.tzinfo is not None
+
+
+# ------------------------------------------------------------ closes written together
+
+
+async def test_closes_arriving_together_are_each_answered_as_if_alone(db: Database) -> None:
+    """A burst shares transactions; what each close is told must not change for it."""
+    await close_conversation(db, a_close("before", customer="U1ASKED"), NOW)
+    closes = [
+        a_close("a", customer="U1ANN"),
+        a_close("a", customer="U1ANN"),  # the helpdesk retried at once: one survey
+        a_close("b", customer="U1ANN"),  # Ann again: throttled by "a" in the same batch
+        a_close("before", customer="U1ASKED"),  # stored before the burst: a duplicate
+        a_close("c", customer="U1ASKED"),  # asked before the burst: throttled
+        *(a_close(f"new-{n}", customer=f"U1NEW{n}") for n in range(20)),
+    ]
+    results = await asyncio.gather(*(close_conversation(db, c, NOW) for c in closes))
+    statuses = [r.status for r in results]
+    assert statuses[:5] == [
+        CloseStatus.SCHEDULED,
+        CloseStatus.DUPLICATE,
+        CloseStatus.THROTTLED,
+        CloseStatus.DUPLICATE,
+        CloseStatus.THROTTLED,
+    ]
+    assert statuses[5:] == [CloseStatus.SCHEDULED] * 20
+    assert results[1].survey_id == results[0].survey_id
+    surveys = await store.all_surveys(db)
+    assert len(surveys) == 1 + 3 + 20  # "before", a, b, c and the twenty
+    assert len({s.token for s in surveys}) == len(surveys)
+    by_token = {s.token: s for s in surveys}
+    assert by_token[results[0].survey_id or ""].customer_id == "U1ANN"
+    assert await store.due_survey_ids(db, NOW, limit=100) != []
+
+
+async def test_a_close_stored_by_another_process_mid_batch_is_a_duplicate(db: Database) -> None:
+    """Two processes (two engines) taking the same closes at once still store each once."""
+    other = Database(db.url)
+    try:
+        ours, theirs = await asyncio.gather(
+            asyncio.gather(*(close_conversation(db, a_close(f"x{n}"), NOW) for n in range(10))),
+            asyncio.gather(*(close_conversation(other, a_close(f"x{n}"), NOW) for n in range(10))),
+        )
+    finally:
+        await other.dispose()
+    for mine, its in zip(ours, theirs, strict=True):
+        assert {mine.status, its.status} <= {
+            CloseStatus.SCHEDULED,
+            CloseStatus.THROTTLED,
+            CloseStatus.DUPLICATE,
+        }
+        assert mine.survey_id == its.survey_id
+    surveys = await store.all_surveys(db)
+    assert len(surveys) == 10
+    assert [s.status for s in surveys].count("scheduled") == 1  # one customer, asked once
