@@ -13,14 +13,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-from matplotlib import font_manager, patheffects
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING, Any
 
 from bot.i18n import N_, format_number, format_percent, resolve_language, translator
 from bot.scales import CES, SurveyKind
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# matplotlib is imported where a chart is drawn: ~45 MB that a process which never
+# draws one (most of the time, every process but the weekly digest) does not carry.
 
 log = logging.getLogger("surveybot.chart")
 
@@ -35,8 +37,14 @@ VOLUME_COLOUR = "#d0d7de"
 TARGET_COLOUR = "#2da44e"
 TEXT_COLOUR = "#24292f"
 MUTED_COLOUR = "#57606a"
-# A white halo keeps value labels readable where they cross the target line.
-HALO = (patheffects.withStroke(linewidth=4, foreground="white"),)
+
+
+@lru_cache(maxsize=1)
+def _halo() -> tuple[Any, ...]:
+    """A white halo keeps value labels readable where they cross the target line."""
+    from matplotlib import patheffects
+
+    return (patheffects.withStroke(linewidth=4, foreground="white"),)
 
 
 LATIN_FONT = "DejaVu Sans"  # matplotlib's own: always there
@@ -51,6 +59,8 @@ CJK_FILES = (
 
 @lru_cache(maxsize=1)
 def _installed_fonts() -> frozenset[str]:
+    from matplotlib import font_manager
+
     for path in CJK_FILES:
         if path.exists():
             font_manager.fontManager.addfont(str(path))
@@ -131,6 +141,10 @@ def draw_trend_chart(
 ) -> Figure:
     """The chart of the last 8 weeks: score line (gaps for empty weeks), answer bars on their
     own axis, target; every word and number in the team's language."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     language = chart_language(language)
     _ = translator(language)
     families = _font_families(language)
@@ -184,7 +198,7 @@ def draw_trend_chart(
                 color=TEXT_COLOUR,
                 fontweight="bold",
                 fontfamily=families,
-                path_effects=HALO,
+                path_effects=_halo(),
             )
 
     if target is not None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 import matplotlib.image
 import pytest
@@ -72,3 +74,12 @@ def test_missing_weeks_change_the_picture() -> None:
     with_gap = render_trend_chart(weeks([80.0, None, 82.0]), kind=SurveyKind.CSAT, title="T")
     as_zero = render_trend_chart(weeks([80.0, 0.0, 82.0]), kind=SurveyKind.CSAT, title="T")
     assert with_gap != as_zero
+
+
+def test_a_process_that_draws_no_chart_does_not_load_matplotlib() -> None:
+    """matplotlib is ~45 MB of a serving process's memory; only drawing loads it."""
+    probe = "import sys, bot.app, bot.cli; print('matplotlib' in sys.modules)"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "False"
