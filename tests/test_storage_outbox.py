@@ -10,7 +10,7 @@ from bot.teams import Team
 from storage import events
 from storage import surveys as store
 from storage.db import Database
-from storage.statuses import Source
+from storage.statuses import Source, SurveyStatus
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 TEAM = Team(name="support", support_channels=("C1",), delay_minutes=0, quiet_hours=None)
@@ -135,4 +135,4 @@ async def test_a_close_stored_by_another_process_mid_batch_is_a_duplicate(db: Da
         assert mine.survey_id == its.survey_id
     surveys = await store.all_surveys(db)
     assert len(surveys) == 10
-    assert [s.status for s in surveys].count("scheduled") == 1  # one customer, asked once
+    assert [s.status for s in surveys].count(SurveyStatus.SCHEDULED) == 1  # one customer, asked once
