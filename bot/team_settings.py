@@ -2,9 +2,9 @@
 
 The teams file seeds each team's settings once; after that the database holds them
 and every save is checked by the same `Team` model the file is, so a value refused in
-the file is refused in the modal too (there in the team's language). Saves are optimistic: a save
-names the version it was edited from, and a save that lost the race is told who
-changed what meanwhile, never silently overwritten.
+the file is refused in the modal too (there in the team's language). Saves are
+optimistic: a save names the version it was edited from, and a save that lost the race
+is told who changed what meanwhile, never silently overwritten.
 """
 
 from __future__ import annotations
