@@ -76,6 +76,7 @@ def team_figures(name: str, language: str, kind: SurveyKind) -> TeamFigures:
         last_change=(
             SettingChange("support", 2, "target", "80.0", "90.0", "U0LEAD", NOW),
             SettingChange("support", 2, "leads", "[]", '["U0LEAD"]', "U0LEAD", NOW),
+            SettingChange("support", 2, "delivery", '"thread"', '"dm"', "U0LEAD", NOW),
         ),
         this_week_start=NOW - timedelta(days=3),
         now=NOW,
@@ -171,5 +172,10 @@ def test_leads_and_agents_read_their_home_in_their_language(language: str) -> No
             "Only this team's leads",
             "asks customers",
             "Week starting",
+            # The last settings change: each field by its label, each choice in words.
+            "Target (CSAT % or mean CES)",
+            "Leads (may change",
+            "By direct message",
+            "delivery from",
         ):
             assert english not in text, (what, english)

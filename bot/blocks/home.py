@@ -17,10 +17,12 @@ from bot import ids
 from bot.blocks.answers import slack_date
 from bot.blocks.chart import native_charts
 from bot.blocks.digest import Words, format_score, format_target, score_name
+from bot.blocks.team_settings import CHOICES, FIELD_LABELS, LANGUAGES
 from bot.home import AgentFigures, AgentKindFigures, HomeContent, TeamFigures
-from bot.i18n import N_, format_percent
+from bot.i18n import N_, format_number, format_percent
 from bot.scales import REASONS, SurveyKind, scale_for
 from bot.scoring import DRIVER_FORMULA, RESPONSE_RATE_FORMULA
+from bot.slack_values import is_slack_id
 from bot.text import escape_mrkdwn, quote, truncate
 from storage.home import Comment, OpenAlert
 from storage.team_settings import SettingChange
@@ -103,13 +105,31 @@ def person(user_id: str | None, w: Words) -> str:
     return f"<@{user_id}>" if user_id else w._("not recorded")
 
 
-def _setting_value(value: str | None, w: Words) -> str:
+# Fields that hold Slack ids, shown as mentions (in a view a mention notifies nobody).
+MENTIONED = {
+    "support_channels": "#",
+    "alert_channel": "#",
+    "digest_channel": "#",
+    "leads": "@",
+}
+
+
+def _setting_value(field: str, value: str | None, w: Words) -> str:
+    """A saved value as the lead chose it: the choice's words, a channel, a person."""
     _ = w._
     if value is None:
         return _("nothing")
     shown = json.loads(value)
-    if isinstance(shown, float):
-        shown = f"{shown:g}"
+    sigil = MENTIONED.get(field)
+    if sigil is not None:
+        named = [v for v in (shown if isinstance(shown, list) else [shown]) if is_slack_id(v)]
+        return ", ".join(f"<{sigil}{v}>" for v in named) or _("nobody")
+    if field in CHOICES and shown in CHOICES[field]:
+        return _(CHOICES[field][shown])
+    if field == "language" and shown in LANGUAGES:
+        return LANGUAGES[shown]
+    if isinstance(shown, int | float) and not isinstance(shown, bool):
+        shown = format_number(shown, w.language)
     if isinstance(shown, list):
         shown = ", ".join(str(v) for v in shown) or _("nobody")
     safe = escape_mrkdwn(truncate(str(shown), 60)).replace("`", "'")
@@ -117,11 +137,13 @@ def _setting_value(value: str | None, w: Words) -> str:
 
 
 def describe_change(changes: Sequence[SettingChange], w: Words) -> str:
-    """One save: who, each field from what to what, and when."""
+    """One save: who, each field (by its label in the modal) from what to what, and when."""
     _ = w._
     fields = "; ".join(
         _("{field} from {old} to {new}").format(
-            field=c.field, old=_setting_value(c.old_value, w), new=_setting_value(c.new_value, w)
+            field=f"*{_(FIELD_LABELS[c.field]) if c.field in FIELD_LABELS else c.field}*",
+            old=_setting_value(c.field, c.old_value, w),
+            new=_setting_value(c.field, c.new_value, w),
         )
         for c in changes
     )

@@ -43,6 +43,32 @@ CHARTS = {
     "none": N_("No chart"),
 }
 
+# Each field's label (msgids): in the modal, and in the Home's "last settings change".
+FIELD_LABELS: dict[str, str] = {
+    "support_channels": N_("Support channels"),
+    "alert_channel": N_("Alert channel"),
+    "digest_channel": N_("Digest channel"),
+    "survey": N_("Survey"),
+    "delivery": N_("Delivery"),
+    "language": N_("Language"),
+    "delay_minutes": N_("Delay after the close (minutes)"),
+    "throttle_days": N_("At most one survey per customer every (days)"),
+    "expire_days": N_("Surveys expire after (days)"),
+    "sample_rate": N_("Share of conversations surveyed (0–1)"),
+    "quiet_hours": N_("Quiet hours (customer's time)"),
+    "timezone": N_("Team time zone"),
+    "digest_schedule": N_("Weekly digest"),
+    "target": N_("Target (CSAT % or mean CES)"),
+    "chart": N_("Trend chart"),
+    "currency": N_("Currency of customer values"),
+    "churn_probability": N_("Chance of losing an unhappy customer (0–1)"),
+    "close_reaction": N_("Close reaction"),
+    "skip_reaction": N_("Close without survey"),
+    "leads": N_("Leads (may change these settings)"),
+}
+# The fields chosen from a list: each value's words (msgids).
+CHOICES: dict[str, dict[str, str]] = {"survey": SURVEYS, "delivery": DELIVERIES, "chart": CHARTS}
+
 ACTION = "value"  # every input's action_id; the block_id names the field
 
 
@@ -124,76 +150,90 @@ def render_settings_modal(team: Team, version: int) -> Block:
     blocks = [
         _input(
             "support_channels",
-            _("Support channels"),
+            _(FIELD_LABELS["support_channels"]),
             _channels(team.support_channels),
             optional=True,
         ),
-        _input("alert_channel", _("Alert channel"), _channel(team.alert_channel), optional=True),
-        _input("digest_channel", _("Digest channel"), _channel(team.digest_channel), optional=True),
-        _input("survey", _("Survey"), _select(SURVEYS, team.survey.value, _)),
-        _input("delivery", _("Delivery"), _select(DELIVERIES, team.delivery, _)),
-        _input("language", _("Language"), _select(LANGUAGES, team.language)),
+        _input(
+            "alert_channel",
+            _(FIELD_LABELS["alert_channel"]),
+            _channel(team.alert_channel),
+            optional=True,
+        ),
+        _input(
+            "digest_channel",
+            _(FIELD_LABELS["digest_channel"]),
+            _channel(team.digest_channel),
+            optional=True,
+        ),
+        _input("survey", _(FIELD_LABELS["survey"]), _select(SURVEYS, team.survey.value, _)),
+        _input("delivery", _(FIELD_LABELS["delivery"]), _select(DELIVERIES, team.delivery, _)),
+        _input("language", _(FIELD_LABELS["language"]), _select(LANGUAGES, team.language)),
         _input(
             "delay_minutes",
-            _("Delay after the close (minutes)"),
+            _(FIELD_LABELS["delay_minutes"]),
             _number(team.delay_minutes, decimal=False),
         ),
         _input(
             "throttle_days",
-            _("At most one survey per customer every (days)"),
+            _(FIELD_LABELS["throttle_days"]),
             _number(team.throttle_days, decimal=False),
         ),
         _input(
             "expire_days",
-            _("Surveys expire after (days)"),
+            _(FIELD_LABELS["expire_days"]),
             _number(team.expire_days, decimal=False),
         ),
         _input(
             "sample_rate",
-            _("Share of conversations surveyed (0–1)"),
+            _(FIELD_LABELS["sample_rate"]),
             _number(team.sample_rate, decimal=True),
         ),
         _input(
             "quiet_hours",
-            _("Quiet hours (customer's time)"),
+            _(FIELD_LABELS["quiet_hours"]),
             _text(team.quiet_hours, "20:00-08:00"),
             hint=_("HH:MM-HH:MM; leave empty to send at any hour"),
             optional=True,
         ),
-        _input("timezone", _("Team time zone"), _text(team.timezone, "Europe/Berlin")),
+        _input("timezone", _(FIELD_LABELS["timezone"]), _text(team.timezone, "Europe/Berlin")),
         _input(
             "digest_schedule",
-            _("Weekly digest"),
+            _(FIELD_LABELS["digest_schedule"]),
             _text(team.digest_schedule, "mon 09:00"),
             hint=_("<day> HH:MM in the team's time zone"),
         ),
         _input(
             "target",
-            _("Target (CSAT % or mean CES)"),
+            _(FIELD_LABELS["target"]),
             _number(team.target, decimal=True),
             optional=True,
         ),
-        _input("chart", _("Trend chart"), _select(CHARTS, team.chart, _)),
+        _input("chart", _(FIELD_LABELS["chart"]), _select(CHARTS, team.chart, _)),
         _input(
             "currency",
-            _("Currency of customer values"),
+            _(FIELD_LABELS["currency"]),
             _text(team.currency, "USD"),
             hint=_("ISO 4217 code, for revenue at risk"),
         ),
         _input(
             "churn_probability",
-            _("Chance of losing an unhappy customer (0–1)"),
+            _(FIELD_LABELS["churn_probability"]),
             _number(team.churn_probability, decimal=True),
         ),
         _input(
-            "close_reaction", _("Close reaction"), _text(team.close_reaction, "white_check_mark")
+            "close_reaction",
+            _(FIELD_LABELS["close_reaction"]),
+            _text(team.close_reaction, "white_check_mark"),
         ),
         _input(
-            "skip_reaction", _("Close without survey"), _text(team.skip_reaction, "no_entry_sign")
+            "skip_reaction",
+            _(FIELD_LABELS["skip_reaction"]),
+            _text(team.skip_reaction, "no_entry_sign"),
         ),
         _input(
             "leads",
-            _("Leads (may change these settings)"),
+            _(FIELD_LABELS["leads"]),
             _users(team.leads),
             optional=True,
         ),
