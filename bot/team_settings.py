@@ -1,10 +1,10 @@
 """Team settings edited in App Home: who may, what a valid change is, saving it.
 
 The teams file seeds each team's settings once; after that the database holds them
-and every save is checked by the same `Team` model the file is, so a wrong value
-reads the same in the modal as it would in the file. Saves are optimistic: a save
-names the version it was edited from, and a save that lost the race is told who
-changed what meanwhile, never silently overwritten.
+and every save is checked by the same `Team` model the file is, so a value refused in
+the file is refused in the modal too (there in the team's language). Saves are
+optimistic: a save names the version it was edited from, and a save that lost the race
+is told who changed what meanwhile, never silently overwritten.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.i18n import N_, translator
+from bot.setting_errors import field_errors
 from bot.teams import Team, Teams
 from storage import team_settings as store
 from storage.db import Database
@@ -101,27 +102,13 @@ NOT_ALLOWED = N_(
 )
 
 
-def _field_errors(error: ValidationError) -> dict[str, str]:
-    """Field -> message, in the words the teams file's errors use (bot.teams._describe)."""
-    errors: dict[str, str] = {}
-    for item in error.errors():
-        message = str(item["msg"]).removeprefix("Value error, ")
-        field = str(item["loc"][0]) if item["loc"] else ""
-        if not field:
-            # Checks across fields name their field first: "target: 120 is not …".
-            named, _, rest = message.partition(": ")
-            if named in EDITABLE_FIELDS:
-                field, message = named, rest
-        errors.setdefault(field or EDITABLE_FIELDS[0], message)
-    return errors
-
-
 def check_settings(current: Team, submitted: Mapping[str, Any]) -> Team | dict[str, str]:
-    """The team with the submitted values, or field -> error as the teams file says it."""
+    """The team with the submitted values, or field -> what to enter there instead, in the
+    team's language (the modal's); the teams file says the same in English."""
     try:
         return Team.model_validate({**current.model_dump(), **submitted, "name": current.name})
     except ValidationError as exc:
-        return _field_errors(exc)
+        return field_errors(exc, current.language)
 
 
 @dataclass(frozen=True)

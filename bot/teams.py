@@ -15,9 +15,10 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from bot.i18n import is_currency
 from bot.scales import CES, SurveyKind
@@ -38,6 +39,19 @@ HOW_TO_FIND_A_CHANNEL_ID = (
 
 class TeamsFileError(ValueError):
     """The teams file cannot be used; the message names the team and the field."""
+
+
+# The checks below raise errors with a type and its values (ctx): the teams file shows
+# their English message (an operator's), the settings modal words each type in the
+# team's language (bot.setting_errors).
+QUIET_HOURS_FORMAT = "quiet_hours_format"
+UNKNOWN_TIMEZONE = "unknown_timezone"
+DIGEST_SCHEDULE_FORMAT = "digest_schedule_format"
+CURRENCY_CODE = "currency_code"
+PROBABILITY_RANGE = "probability_range"
+TRANSACTIONAL_SURVEY = "transactional_survey"
+TARGET_RANGE = "target_range"
+CHANNEL_ID = "channel_id"
 
 
 class Team(BaseModel):
@@ -73,8 +87,10 @@ class Team(BaseModel):
     def _iso_currency(cls, value: str) -> str:
         code = value.strip().upper()
         if not is_currency(code):
-            raise ValueError(
-                f"{value!r} is not an ISO 4217 currency code (for example 'USD', 'EUR', 'JPY')"
+            raise PydanticCustomError(
+                CURRENCY_CODE,
+                "{value} is not an ISO 4217 currency code (for example 'USD', 'EUR', 'JPY')",
+                {"value": repr(value)},
             )
         return code
 
@@ -82,9 +98,11 @@ class Team(BaseModel):
     @classmethod
     def _probability(cls, value: float) -> float:
         if not 0.0 <= value <= 1.0:
-            raise ValueError(
-                f"{value:g} is not a probability from 0 to 1 (0.95 means a 95 % chance of "
-                "losing an unhappy customer)"
+            raise PydanticCustomError(
+                PROBABILITY_RANGE,
+                "{value} is not a probability from {low} to {high} (0.95 means a 95 % chance "
+                "of losing an unhappy customer)",
+                {"value": f"{value:g}", "low": 0, "high": 1},
             )
         return value
 
@@ -92,19 +110,35 @@ class Team(BaseModel):
     @classmethod
     def _transactional_only(cls, value: SurveyKind) -> SurveyKind:
         if value not in (SurveyKind.CSAT, SurveyKind.CES):
-            raise ValueError(
-                "must be 'csat' or 'ces' (NPS is relational, not sent per conversation)"
+            raise PydanticCustomError(
+                TRANSACTIONAL_SURVEY,
+                "must be 'csat' or 'ces' (NPS is relational, not sent per conversation)",
             )
         return value
 
-    @model_validator(mode="after")
-    def _target_on_the_scale(self) -> Team:
-        # A mean CES lies on the CES scale; a CSAT % between 0 and 100.
-        low, high = (CES.lowest, CES.highest) if self.survey is SurveyKind.CES else (0, 100)
-        if self.target is not None and not low <= self.target <= high:
-            unit = "a mean CES" if self.survey is SurveyKind.CES else "a CSAT %"
-            raise ValueError(f"target: {self.target:g} is not {unit} from {low:g} to {high:g}")
-        return self
+    @field_validator("target")
+    @classmethod
+    def _target_on_the_scale(cls, value: float | None, info: ValidationInfo) -> float | None:
+        # A mean CES lies on the CES scale; a CSAT % between 0 and 100. `survey` is checked
+        # before `target`: when it is wrong itself, it alone is reported.
+        survey = info.data.get("survey")
+        if value is None or survey is None:
+            return value
+        low, high = (CES.lowest, CES.highest) if survey is SurveyKind.CES else (0, 100)
+        if not low <= value <= high:
+            unit = "a mean CES" if survey is SurveyKind.CES else "a CSAT %"
+            raise PydanticCustomError(
+                TARGET_RANGE,
+                "{value} is not {unit} from {low} to {high}",
+                {
+                    "value": f"{value:g}",
+                    "unit": unit,
+                    "survey": survey.value,
+                    "low": low,
+                    "high": high,
+                },
+            )
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -112,8 +146,10 @@ class Team(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown timezone {value!r} (use an IANA name such as 'Europe/Berlin')"
+            raise PydanticCustomError(
+                UNKNOWN_TIMEZONE,
+                "unknown timezone {value} (use an IANA name such as 'Europe/Berlin')",
+                {"value": repr(value)},
             ) from None
         return value
 
@@ -123,7 +159,11 @@ class Team(BaseModel):
         if value in (None, ""):
             return None
         if not _QUIET_HOURS.match(value):
-            raise ValueError(f"{value!r} is not 'HH:MM-HH:MM' (for example '20:00-08:00')")
+            raise PydanticCustomError(
+                QUIET_HOURS_FORMAT,
+                "{value} is not 'HH:MM-HH:MM' (for example '20:00-08:00')",
+                {"value": repr(value)},
+            )
         return value
 
     @field_validator("digest_schedule")
@@ -131,7 +171,11 @@ class Team(BaseModel):
     def _schedule_format(cls, value: str) -> str:
         value = value.strip().lower()
         if not _SCHEDULE.match(value):
-            raise ValueError(f"{value!r} is not '<day> HH:MM' (for example 'mon 09:00')")
+            raise PydanticCustomError(
+                DIGEST_SCHEDULE_FORMAT,
+                "{value} is not '<day> HH:MM' (for example 'mon 09:00')",
+                {"value": repr(value)},
+            )
         return value
 
     @field_validator("support_channels", "alert_channel", "digest_channel")
@@ -140,8 +184,10 @@ class Team(BaseModel):
         for channel in (value,) if isinstance(value, str) else value or ():
             if not _CHANNEL_ID.match(channel):
                 kind = "a channel name" if channel.startswith("#") else "not a channel id"
-                raise ValueError(
-                    f"{channel!r} is {kind}; use the channel's id ({HOW_TO_FIND_A_CHANNEL_ID})"
+                raise PydanticCustomError(
+                    CHANNEL_ID,
+                    "{value} is {kind}; use the channel's id ({how})",
+                    {"value": repr(channel), "kind": kind, "how": HOW_TO_FIND_A_CHANNEL_ID},
                 )
         return value
 
@@ -197,7 +243,7 @@ class Teams:
 def _describe(error: ValidationError) -> str:
     parts = []
     for item in error.errors():
-        # Checks across fields name their field in the message itself.
+        # In English, as pydantic or the checks above word it: the operator reads it.
         field = ".".join(str(p) for p in item["loc"])
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":

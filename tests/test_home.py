@@ -207,16 +207,94 @@ async def test_an_invalid_settings_value_keeps_the_modal_open_with_a_field_error
     )
     assert status == 200
     assert body["response_action"] == "errors"
-    # The same words the teams file's errors use, each beside its field.
-    assert body["errors"]["digest_schedule"] == (
-        "'someday' is not '<day> HH:MM' (for example 'mon 09:00')"
-    )
-    assert body["errors"]["delay_minutes"] == "Input should be greater than or equal to 0"
+    # Each beside its field, saying what to enter: the team's language is English.
+    assert body["errors"] == {
+        "digest_schedule": "Enter a day and a time, for example mon 09:00 "
+        "(the day is one of mon, tue, wed, thu, fri, sat, sun).",
+        "delay_minutes": "Enter a whole number from 0 to 10,080.",
+    }
     _, body = await home_bot.send_interaction_json(
         payloads.submission(modal, user=LEAD, survey="ces")  # the target of 80 is no CES
     )
-    assert body["errors"] == {"target": "80 is not a mean CES from 1 to 7"}
+    assert body["errors"] == {"target": "Enter a mean CES from 1 to 7, or leave it empty."}
     assert "Last settings change" not in shown(await open_home(home_bot, LEAD))
+
+
+# A lead fills in every kind of wrong value the modal can hold.
+WRONG_VALUES = {
+    "delay_minutes": "-5",
+    "throttle_days": "400",
+    "expire_days": "0",
+    "sample_rate": "2",
+    "churn_probability": "1.5",
+    "quiet_hours": "8pm",
+    "timezone": "Mars/Olympus",
+    "digest_schedule": "monday 9",
+    "currency": "EURO",
+    "target": "120",
+}
+
+# What each field then says, in the team's language, its numbers written that way.
+WHAT_TO_ENTER = {
+    "pl": {
+        "delay_minutes": "Wpisz liczbę całkowitą od 0 do 10\u00a0080.",
+        "throttle_days": "Wpisz liczbę całkowitą od 0 do 365.",
+        "expire_days": "Wpisz liczbę całkowitą od 1 do 90.",
+        "sample_rate": "Wpisz liczbę od 0 do 1.",
+        "churn_probability": "Wpisz liczbę od 0 do 1: 0,95 oznacza 95% szans na utratę "
+        "niezadowolonego klienta.",
+        "quiet_hours": "Użyj formatu HH:MM-HH:MM, na przykład 20:00-08:00, albo zostaw puste.",
+        "timezone": "Wpisz nazwę strefy czasowej, na przykład Europe/Berlin lub America/New_York.",
+        "digest_schedule": "Wpisz dzień i godzinę, na przykład mon 09:00 (dzień to jedno z: "
+        "mon, tue, wed, thu, fri, sat, sun).",
+        "currency": "Wpisz trzyliterowy kod waluty, na przykład USD, EUR lub JPY.",
+        "target": "Wpisz CSAT % od 0 do 100 albo zostaw puste.",
+    },
+    "de": {
+        "delay_minutes": "Gib eine ganze Zahl von 0 bis 10.080 ein.",
+        "throttle_days": "Gib eine ganze Zahl von 0 bis 365 ein.",
+        "expire_days": "Gib eine ganze Zahl von 1 bis 90 ein.",
+        "sample_rate": "Gib eine Zahl von 0 bis 1 ein.",
+        "churn_probability": "Gib eine Zahl von 0 bis 1 ein: 0,95 bedeutet eine "
+        "Wahrscheinlichkeit von 95\u00a0%, einen unzufriedenen Kunden zu verlieren.",
+        "quiet_hours": "Verwende das Format HH:MM-HH:MM, zum Beispiel 20:00-08:00, oder lass "
+        "das Feld leer.",
+        "timezone": "Gib den Namen einer Zeitzone ein, zum Beispiel Europe/Berlin oder "
+        "America/New_York.",
+        "digest_schedule": "Gib einen Tag und eine Uhrzeit ein, zum Beispiel mon 09:00 (der Tag "
+        "ist einer von mon, tue, wed, thu, fri, sat, sun).",
+        "currency": "Gib einen dreistelligen Währungscode ein, zum Beispiel USD, EUR oder JPY.",
+        "target": "Gib einen CSAT % von 0 bis 100 ein oder lass das Feld leer.",
+    },
+}
+
+
+@pytest.mark.parametrize("language", sorted(WHAT_TO_ENTER))
+async def test_a_lead_reads_what_to_enter_in_the_teams_language(
+    slack: FakeSlack, sqlite_url: str, language: str
+) -> None:
+    slack.add_user(LEAD, name="lead")
+    teams_toml = TEAMS_TOML + f'language = "{language}"\n'
+    async with running_bot(slack, sqlite_url, teams_toml=teams_toml) as bot:
+        modal = await settings_modal(bot, LEAD)
+        _status, body = await bot.send_interaction_json(
+            payloads.submission(modal, user=LEAD, **WRONG_VALUES)
+        )
+        assert body["response_action"] == "errors"
+        assert body["errors"] == WHAT_TO_ENTER[language]
+        _status, body = await bot.send_interaction_json(
+            payloads.submission(modal, user=LEAD, survey="ces")  # the target of 80 is no CES
+        )
+        assert (
+            body["errors"]
+            == {
+                "pl": {"target": "Wpisz średni CES od 1 do 7 albo zostaw puste."},
+                "de": {
+                    "target": "Gib einen mittleren CES von 1 bis 7 ein oder lass das Feld leer."
+                },
+            }[language]
+        )
+        assert "Last settings change" not in shown(await open_home(bot, LEAD))
 
 
 async def test_a_saved_change_is_used_by_the_very_next_survey_and_survives_a_restart(

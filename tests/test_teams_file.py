@@ -57,12 +57,36 @@ def test_a_valid_file_is_read_with_defaults_filled_in() -> None:
         ),
         ("target = 120", "team 'x': target: 120 is not a CSAT % from 0 to 100"),
         ('survey = "ces"\ntarget = 9', "team 'x': target: 9 is not a mean CES from 1 to 7"),
+        (
+            'currency = "EURO"',
+            "team 'x': currency: 'EURO' is not an ISO 4217 currency code (for example 'USD'",
+        ),
+        (
+            "churn_probability = 1.5",
+            "team 'x': churn_probability: 1.5 is not a probability from 0 to 1 (0.95 means",
+        ),
+        (
+            'alert_channel = "#support"',
+            "team 'x': alert_channel: '#support' is a channel name; use the channel's id (in Slack",
+        ),
     ],
 )
 def test_a_bad_field_is_named_with_its_team(table: str, named: str) -> None:
     with pytest.raises(TeamsFileError) as error:
         parse_teams(f'[[teams]]\nname = "x"\n{table}\n')
     assert named in str(error.value)
+
+
+def test_the_file_says_whats_wrong_in_english_whatever_the_teams_language() -> None:
+    """The teams file is the operator's; its team's leads read their language in the modal."""
+    with pytest.raises(TeamsFileError) as error:
+        parse_teams(
+            '[[teams]]\nname = "x"\nlanguage = "pl"\ndelay_minutes = -5\nquiet_hours = "8pm"\n'
+        )
+    assert str(error.value) == (
+        "teams file, team 'x': delay_minutes: Input should be greater than or equal to 0; "
+        "quiet_hours: '8pm' is not 'HH:MM-HH:MM' (for example '20:00-08:00')"
+    )
 
 
 def test_a_team_without_a_name_is_named_by_its_position() -> None:

@@ -147,93 +147,98 @@ def render_settings_modal(team: Team, version: int) -> Block:
     """Every field of the teams file, filled in with what is saved now, in the team's
     language (language names stay as each language calls itself)."""
     _ = translator(team.language)
+
+    def label(field: str) -> str:
+        # Not `_(FIELD_LABELS["…"])`: extraction would take the field's key for a text.
+        return _(FIELD_LABELS[field])
+
     blocks = [
         _input(
             "support_channels",
-            _(FIELD_LABELS["support_channels"]),
+            label("support_channels"),
             _channels(team.support_channels),
             optional=True,
         ),
         _input(
             "alert_channel",
-            _(FIELD_LABELS["alert_channel"]),
+            label("alert_channel"),
             _channel(team.alert_channel),
             optional=True,
         ),
         _input(
             "digest_channel",
-            _(FIELD_LABELS["digest_channel"]),
+            label("digest_channel"),
             _channel(team.digest_channel),
             optional=True,
         ),
-        _input("survey", _(FIELD_LABELS["survey"]), _select(SURVEYS, team.survey.value, _)),
-        _input("delivery", _(FIELD_LABELS["delivery"]), _select(DELIVERIES, team.delivery, _)),
-        _input("language", _(FIELD_LABELS["language"]), _select(LANGUAGES, team.language)),
+        _input("survey", label("survey"), _select(SURVEYS, team.survey.value, _)),
+        _input("delivery", label("delivery"), _select(DELIVERIES, team.delivery, _)),
+        _input("language", label("language"), _select(LANGUAGES, team.language)),
         _input(
             "delay_minutes",
-            _(FIELD_LABELS["delay_minutes"]),
+            label("delay_minutes"),
             _number(team.delay_minutes, decimal=False),
         ),
         _input(
             "throttle_days",
-            _(FIELD_LABELS["throttle_days"]),
+            label("throttle_days"),
             _number(team.throttle_days, decimal=False),
         ),
         _input(
             "expire_days",
-            _(FIELD_LABELS["expire_days"]),
+            label("expire_days"),
             _number(team.expire_days, decimal=False),
         ),
         _input(
             "sample_rate",
-            _(FIELD_LABELS["sample_rate"]),
+            label("sample_rate"),
             _number(team.sample_rate, decimal=True),
         ),
         _input(
             "quiet_hours",
-            _(FIELD_LABELS["quiet_hours"]),
+            label("quiet_hours"),
             _text(team.quiet_hours, "20:00-08:00"),
             hint=_("HH:MM-HH:MM; leave empty to send at any hour"),
             optional=True,
         ),
-        _input("timezone", _(FIELD_LABELS["timezone"]), _text(team.timezone, "Europe/Berlin")),
+        _input("timezone", label("timezone"), _text(team.timezone, "Europe/Berlin")),
         _input(
             "digest_schedule",
-            _(FIELD_LABELS["digest_schedule"]),
+            label("digest_schedule"),
             _text(team.digest_schedule, "mon 09:00"),
             hint=_("<day> HH:MM in the team's time zone"),
         ),
         _input(
             "target",
-            _(FIELD_LABELS["target"]),
+            label("target"),
             _number(team.target, decimal=True),
             optional=True,
         ),
-        _input("chart", _(FIELD_LABELS["chart"]), _select(CHARTS, team.chart, _)),
+        _input("chart", label("chart"), _select(CHARTS, team.chart, _)),
         _input(
             "currency",
-            _(FIELD_LABELS["currency"]),
+            label("currency"),
             _text(team.currency, "USD"),
             hint=_("ISO 4217 code, for revenue at risk"),
         ),
         _input(
             "churn_probability",
-            _(FIELD_LABELS["churn_probability"]),
+            label("churn_probability"),
             _number(team.churn_probability, decimal=True),
         ),
         _input(
             "close_reaction",
-            _(FIELD_LABELS["close_reaction"]),
+            label("close_reaction"),
             _text(team.close_reaction, "white_check_mark"),
         ),
         _input(
             "skip_reaction",
-            _(FIELD_LABELS["skip_reaction"]),
+            label("skip_reaction"),
             _text(team.skip_reaction, "no_entry_sign"),
         ),
         _input(
             "leads",
-            _(FIELD_LABELS["leads"]),
+            label("leads"),
             _users(team.leads),
             optional=True,
         ),
