@@ -135,4 +135,5 @@ async def test_a_close_stored_by_another_process_mid_batch_is_a_duplicate(db: Da
         assert mine.survey_id == its.survey_id
     surveys = await store.all_surveys(db)
     assert len(surveys) == 10
-    assert [s.status for s in surveys].count(SurveyStatus.SCHEDULED) == 1  # one customer, asked once
+    # One customer, asked once.
+    assert [s.status for s in surveys].count(SurveyStatus.SCHEDULED) == 1
