@@ -14,10 +14,10 @@ $(STAMP): pyproject.toml sandbox/pyproject.toml constraints.txt
 	touch $(STAMP)
 
 # Without Slack credentials the bot says what is missing, then plays the local demo.
-run: $(STAMP)
+run: $(STAMP) fonts
 	$(BIN)/surveybot serve --demo-if-unconfigured
 
-test: $(STAMP)
+test: $(STAMP) fonts
 	./.ci/ensure-postgres
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -48,10 +48,14 @@ messages: $(STAMP)
 	$(BIN)/pybabel update -D surveybot -i bot/locale/surveybot.pot -d bot/locale \
 		--ignore-pot-creation-date --ignore-obsolete
 
-# Chinese and Japanese chart labels need a CJK font; without it those charts are drawn
-# in English (bot/chart.py), so this is optional.
+# Chinese and Japanese chart labels need a CJK font (Debian's fonts-noto-cjk). As root it
+# is installed; otherwise, or if that fails, charts in those languages are drawn in
+# English (bot/chart.py) and this line says what is missing.
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 fonts:
-	apt-get install -y fonts-noto-cjk || echo "no CJK font installed: CJK charts fall back to English"
+	@test -e $(CJK_FONT) || { test "$$(id -u)" = 0 \
+		&& apt-get update -qq && apt-get install -y -qq fonts-noto-cjk >/dev/null; } \
+		|| echo "No CJK font (apt-get install fonts-noto-cjk): Chinese and Japanese charts are drawn in English."
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
