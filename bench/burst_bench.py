@@ -2,14 +2,16 @@
 
     python -m bench.burst_bench                  # 10,000 closes, Slack's minute in 6 s
     python -m bench.burst_bench --smoke          # 200 closes, Slack's minute in 1 s
+    python -m bench.burst_bench --postgres --processes 2   # two replicas, one pace
 
-The bot runs as `surveybot serve` in its own process (SQLite), the fake Slack and the
-helpdesk in this one. Each close is for a new customer, so each survey costs a
-users.info (Tier 4, 100 a minute) and a chat.postMessage (several hundred a minute):
-users.info sets the floor, N / 100 minutes. Time is compressed: the fake's windows and
-the bot's pacer use the same factor. Prints the intake rate, the time until the last
-survey reached Slack against the floor, the 429s, lost and doubled surveys, and the
-bot's peak resident memory.
+The bot runs as `surveybot serve` in its own process (SQLite), or as several processes
+sharing a scratch PostgreSQL database (`SURVEYBOT_TEST_PG`, as the tests use) that
+take the closes in turn; the fake Slack and the helpdesk run in this one. Each close is
+for a new customer, so each survey costs a users.info (Tier 4, 100 a minute) and a
+chat.postMessage (several hundred a minute): users.info sets the floor, N / 100 minutes.
+Time is compressed: the fake's windows and the bot's pacer use the same factor. Prints
+the intake rate, the time until the last survey reached Slack against the floor, the
+429s, lost and doubled surveys, and the bot's peak resident memory.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from collections import Counter
 from pathlib import Path
 
 import aiohttp
+import asyncpg  # type: ignore[import-untyped]
 
 from sandbox.fake_slack import SLACK_TIERS, FakeSlack
 from sandbox.signed import HelpdeskSender
@@ -33,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-webhook-secret"
 TEAMS = '[[teams]]\nname = "support"\ndelay_minutes = 0\nquiet_hours = ""\ndelivery = "dm"\n'
 IN_FLIGHT = 50
+PG_ADMIN_DSN = os.environ.get("SURVEYBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def _free_port() -> int:
@@ -70,9 +74,22 @@ async def _listening(http: aiohttp.ClientSession, url: str) -> None:
     raise RuntimeError("the bot did not start")
 
 
-async def run(closes: int, compression: float) -> None:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
+async def _scratch_postgres(name: str, *, drop_only: bool = False) -> str:
+    """A new, empty database on the tests' PostgreSQL server; its URL."""
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return f"{PG_ADMIN_DSN.rsplit('/', 1)[0]}/{name}"
+
+
+async def run(closes: int, compression: float, postgres: bool, processes: int) -> None:
+    ports = [_free_port() for _ in range(processes)]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    scratch = f"surveybot_burst_{os.getpid()}"
     with tempfile.TemporaryDirectory(prefix="surveybot-burst-") as folder:
         (Path(folder) / "teams.toml").write_text(TEAMS)
         async with FakeSlack() as slack, aiohttp.ClientSession() as http:
@@ -92,17 +109,30 @@ async def run(closes: int, compression: float) -> None:
                 "SURVEYBOT_WEBHOOK_SECRET": SECRET,
                 "SURVEYBOT_CONFIG": str(Path(folder) / "teams.toml"),
                 "SURVEYBOT_PACE_COMPRESSION": str(compression),
-                "DATABASE_URL": f"sqlite+aiosqlite:///{folder}/surveybot.db",
-                "PORT": str(port),
+                "DATABASE_URL": (
+                    await _scratch_postgres(scratch)
+                    if postgres
+                    else f"sqlite+aiosqlite:///{folder}/surveybot.db"
+                ),
             }
-            bot = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "serve",
-                cwd=folder, env=env, stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
-            )  # fmt: skip
+            bots: list[asyncio.subprocess.Process] = []
             try:
-                await _listening(http, url)
-                sender = HelpdeskSender(http, url, SECRET)
+                # One at a time: the first creates the schema before the others start.
+                for port, url in zip(ports, urls, strict=True):
+                    bots.append(
+                        await asyncio.create_subprocess_exec(
+                            sys.executable,
+                            "-m",
+                            "bot.cli",
+                            "serve",
+                            cwd=folder,
+                            env={**env, "PORT": str(port)},
+                            stdout=asyncio.subprocess.DEVNULL,
+                            stderr=asyncio.subprocess.DEVNULL,
+                        )
+                    )
+                    await _listening(http, url)
+                senders = [HelpdeskSender(http, url, SECRET) for url in urls]
                 gate = asyncio.Semaphore(IN_FLIGHT)
 
                 async def close(n: int) -> int:
@@ -111,7 +141,7 @@ async def run(closes: int, compression: float) -> None:
                             "conversation_id": f"BURST-{n}",
                             "customer": {"slack_user_id": f"U0B{n:06d}"},
                         }
-                        return (await sender.closed(body)).status
+                        return (await senders[n % len(senders)].closed(body)).status
 
                 started = time.perf_counter()
                 statuses = await asyncio.gather(*(close(n) for n in range(closes)))
@@ -126,14 +156,21 @@ async def run(closes: int, compression: float) -> None:
                     await asyncio.sleep(0.05)
                 last = time.perf_counter() - started
                 await asyncio.sleep(1.0)  # anything sent twice late still shows
-                peak = _peak_rss_mb(bot.pid)
+                peak = max(_peak_rss_mb(bot.pid) for bot in bots)
             finally:
-                bot.terminate()
-                await bot.wait()
+                for bot in bots:
+                    bot.terminate()
+                    await bot.wait()
+                if postgres:
+                    await _scratch_postgres(scratch, drop_only=True)
             posted = _posted(slack)
             calls = len([c for c in slack.calls if c.method != "upload"])
             limited = len(slack.rate_limited)
-    print(f"closes: {closes}, Slack's minute in {60 / compression:g} s")
+    store = "PostgreSQL" if postgres else "SQLite"
+    print(
+        f"closes: {closes}, Slack's minute in {60 / compression:g} s, "
+        f"{processes} bot process{'es' if processes > 1 else ''} on {store}"
+    )
     print(f"intake: {closes / intake:.0f} closes/s accepted (202) (target >= 300)")
     print(
         f"last survey delivered after {last:.1f} s; the tiers' floor {floor:.1f} s; "
@@ -142,7 +179,8 @@ async def run(closes: int, compression: float) -> None:
     print(f"Slack calls: {calls}, 429s: {limited} ({100 * limited / max(1, calls):.2f} %)")
     print(
         f"lost: {closes - len(posted)}, doubled: {sum(c - 1 for c in posted.values())}; "
-        f"bot peak RSS: {peak:.0f} MB (target < 200)"
+        f"bot peak RSS: {peak:.0f} MB{' (the largest process)' if processes > 1 else ''} "
+        "(target < 200)"
     )
 
 
@@ -151,8 +189,21 @@ def main() -> None:
     parser.add_argument("--closes", type=int, default=10_000)
     parser.add_argument("--compression", type=float, default=10.0)
     parser.add_argument("--smoke", action="store_true", help="200 closes, a minute in 1 s")
+    parser.add_argument("--postgres", action="store_true", help="a scratch PostgreSQL database")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="bot processes sharing the database (PostgreSQL)"
+    )
     args = parser.parse_args()
-    asyncio.run(run(200 if args.smoke else args.closes, 60.0 if args.smoke else args.compression))
+    if args.processes > 1 and not args.postgres:
+        parser.error("several processes share a PostgreSQL database: add --postgres")
+    asyncio.run(
+        run(
+            200 if args.smoke else args.closes,
+            60.0 if args.smoke else args.compression,
+            args.postgres,
+            args.processes,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.databases import require_postgres
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -56,3 +58,15 @@ def test_home_bench_prints_the_leads_home_and_the_drill_downs_first_page() -> No
     output = run_bench("bench.home_bench", "--responses", "5000", "--runs", "2")
     assert re.search(r"lead Home \(aggregates \+ composition \+ rendering\): p50 [\d.]+ ms", output)
     assert re.search(r"drill-down first page \(low scores this week\): p50 [\d.]+ ms", output)
+
+
+def test_two_bot_processes_on_postgresql_share_one_pace_through_a_burst() -> None:
+    """Two replicas, one database: each takes half the closes, Slack sees one pace."""
+    require_postgres()
+    output = run_bench("bench.burst_bench", "--smoke", "--postgres", "--processes", "2")
+    assert "2 bot processes on PostgreSQL" in output
+    assert "lost: 0, doubled: 0" in output
+    limited = re.search(r"Slack calls: (\d+), 429s: (\d+)", output)
+    assert limited is not None
+    calls, too_many = map(int, limited.groups())
+    assert too_many <= calls // 100  # no 429 storm: the pace is shared, not doubled
