@@ -2,8 +2,8 @@
 
 It plays one support week in a minute: a customer asks, an agent closes, the
 customer answers unhappily, the alert goes up, a helpdesk close turns into praise
-and kudos, and the week's digest is printed. Everything goes over HTTP exactly as it
-would with Slack; only the workspace is pretend.
+and kudos, the week's digest is printed, and the team lead opens the Home tab.
+Everything goes over HTTP exactly as it would with Slack; only the workspace is pretend.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from sandbox.transcript import message_as_text, view_as_text
 from storage import surveys as survey_store
 from storage.statuses import SurveyStatus
 
-ANN, BO, CY = "U0ANN", "U0BO", "U0CY"
+ANN, BO, CY, DI = "U0ANN", "U0BO", "U0CY", "U0DI"
 SUPPORT, ALERTS, TEAM_CHANNEL = "C0SUPPORT", "C0ALERTS", "C0TEAM"
-NAMES = {ANN: "Ann (customer)", BO: "Bo (agent)", CY: "Cy (customer)"}
+NAMES = {ANN: "Ann (customer)", BO: "Bo (agent)", CY: "Cy (customer)", DI: "Di (team lead)"}
 CHANNEL_NAMES = {SUPPORT: "#support", ALERTS: "#support-alerts", TEAM_CHANNEL: "#support-team"}
 WEBHOOK_SECRET = "demo-webhook-secret"
 
@@ -47,6 +47,7 @@ support_channels = ["{SUPPORT}"]
 alert_channel = "{ALERTS}"
 digest_channel = "{TEAM_CHANNEL}"
 timezone = "Europe/Berlin"
+leads = ["{DI}"]
 delay_minutes = 0   # the real default waits 5 minutes; the demo has no time to lose
 quiet_hours = ""    # and it runs at any hour
 """
@@ -194,6 +195,12 @@ class Demo:
         )
         say(_indent(digest.rstrip()))
 
+        say("\n9. Di, the team lead, opens surveybot's Home tab in Slack")
+        published = len(slack.called("views.publish"))
+        await self.sender.event(payloads.app_home_opened(user=DI))
+        await slack.wait_for("views.publish", published + 1)
+        say(_indent(view_as_text(slack.home_tabs[DI], NAMES)))
+
     async def kudos_for(self, agent: str) -> dict[str, Any]:
         return await self.newest(await self.services.customers.dm_channel(agent), 1)
 
@@ -213,6 +220,9 @@ def _seed(slack: FakeSlack, language: str) -> None:
     )
     slack.add_user(
         CY, name="Cy Okafor", email="cy@example.com", tz="America/New_York", locale=language
+    )
+    slack.add_user(
+        DI, name="Di Moreau", email="di@support.example", tz="Europe/Berlin", locale=language
     )
     for channel, name in CHANNEL_NAMES.items():
         slack.add_channel(channel, name.lstrip("#"))

@@ -75,4 +75,5 @@ def view_as_text(view: Mapping[str, Any], names: Mapping[str, str] | None = None
     submit = _text_of(view.get("submit"))
     body = "\n".join(line for b in view.get("blocks", []) for line in _block_lines(b, names))
     footer = f"[ {submit} ]" if submit else ""
-    return f"┤ {title} ├\n{body}\n{footer}".rstrip()
+    heading = f"┤ {title} ├\n" if title else ""  # a Home tab has no title
+    return f"{heading}{body}\n{footer}".rstrip()

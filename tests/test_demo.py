@@ -20,6 +20,10 @@ async def test_the_demo_walks_from_question_to_alert_kudos_and_digest() -> None:
     assert '"status": "scheduled"' in shown
     assert "Kudos!" in shown and "Bo explained everything clearly" in shown
     assert "Digest for support" in shown
+    # The lead's Home tab: the team's figures, its open alert, and the way to its settings.
+    assert "opens surveybot's Home tab" in shown
+    assert "== support: CSAT ==" in shown and "[ Team settings ]" in shown
+    assert "*Open alerts* (1, oldest first)" in shown
 
 
 async def test_surveybot_demo_once_runs_and_exits(tmp_path: Path) -> None:
@@ -38,6 +42,7 @@ async def test_the_demo_plays_in_italian_for_customers_and_team() -> None:
     # What Slack shows is Italian: the survey, the thank-you, the alert and the digest.
     assert "Qual è il suo livello di soddisfazione per l’assistenza ricevuta?" in shown
     assert "Punteggio CSAT basso: 2 · " in shown
+    assert "[ Impostazioni del team ]" in shown  # the lead's Home, in the team's language
     assert "Complimenti!" in shown and "Buone notizie" in shown
     assert "How satisfied are you" not in shown and "Low CSAT score" not in shown
 
