@@ -322,10 +322,10 @@ async def test_a_saved_change_is_used_by_the_very_next_survey_and_survives_a_res
         home = shown(await open_home(bot, LEAD))
         # Each field by its label in the form, each choice in the form's words.
         assert (
-            f"<@{LEAD}> changed *Survey* from CSAT: how satisfied (1–5) to CES: how easy (1–7); "
+            f"<@{LEAD}> changed *Survey*: CSAT: how satisfied (1–5) → CES: how easy (1–7); "
         ) in home
-        assert "*Target (CSAT % or mean CES)* from `80` to `6`" in home
-        assert "*Weekly digest* from `mon 09:00` to `fri 16:30`" in home
+        assert "*Target (CSAT % or mean CES)*: `80` → `6`" in home
+        assert "*Weekly digest*: `mon 09:00` → `fri 16:30`" in home
     async with running_bot(slack, sqlite_url, teams_toml=TEAMS_TOML) as bot:
         status, body = await bot.send_webhook(
             {"conversation_id": "after-restart", "customer": {"slack_user_id": CUSTOMERS[1]}}

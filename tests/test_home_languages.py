@@ -176,6 +176,5 @@ def test_leads_and_agents_read_their_home_in_their_language(language: str) -> No
             "Target (CSAT % or mean CES)",
             "Leads (may change",
             "By direct message",
-            "delivery from",
         ):
             assert english not in text, (what, english)

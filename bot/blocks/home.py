@@ -105,6 +105,7 @@ def person(user_id: str | None, w: Words) -> str:
     return f"<@{user_id}>" if user_id else w._("not recorded")
 
 
+EMPTY = "—"  # an empty setting, the same in every language
 # Fields that hold Slack ids, shown as mentions (in a view a mention notifies nobody).
 MENTIONED = {
     "support_channels": "#",
@@ -117,13 +118,13 @@ MENTIONED = {
 def _setting_value(field: str, value: str | None, w: Words) -> str:
     """A saved value as the lead chose it: the choice's words, a channel, a person."""
     _ = w._
-    if value is None:
-        return _("nothing")
-    shown = json.loads(value)
+    shown = None if value is None else json.loads(value)
+    if shown in (None, "", []):
+        return EMPTY
     sigil = MENTIONED.get(field)
     if sigil is not None:
         named = [v for v in (shown if isinstance(shown, list) else [shown]) if is_slack_id(v)]
-        return ", ".join(f"<{sigil}{v}>" for v in named) or _("nobody")
+        return ", ".join(f"<{sigil}{v}>" for v in named) or EMPTY
     if field in CHOICES and shown in CHOICES[field]:
         return _(CHOICES[field][shown])
     if field == "language" and shown in LANGUAGES:
@@ -131,22 +132,26 @@ def _setting_value(field: str, value: str | None, w: Words) -> str:
     if isinstance(shown, int | float) and not isinstance(shown, bool):
         shown = format_number(shown, w.language)
     if isinstance(shown, list):
-        shown = ", ".join(str(v) for v in shown) or _("nobody")
+        shown = ", ".join(str(v) for v in shown)
     safe = escape_mrkdwn(truncate(str(shown), 60)).replace("`", "'")
     return f"`{safe}`"
 
 
 def describe_change(changes: Sequence[SettingChange], w: Words) -> str:
-    """One save: who, each field (by its label in the modal) from what to what, and when."""
+    """One save: who, each field (by its label in the modal) from what to what, and when.
+
+    "old → new" with an arrow, not words: "from nothing to…" cannot be said in one
+    template in every language (Polish wants "z niczego" but "na nic").
+    """
     _ = w._
-    fields = "; ".join(
-        _("{field} from {old} to {new}").format(
-            field=f"*{_(FIELD_LABELS[c.field]) if c.field in FIELD_LABELS else c.field}*",
-            old=_setting_value(c.field, c.old_value, w),
-            new=_setting_value(c.field, c.new_value, w),
-        )
-        for c in changes
-    )
+
+    def one(change: SettingChange) -> str:
+        field = change.field
+        label = _(FIELD_LABELS[field]) if field in FIELD_LABELS else field
+        old, new = (_setting_value(field, v, w) for v in (change.old_value, change.new_value))
+        return f"*{label}*: {old} → {new}"
+
+    fields = "; ".join(one(c) for c in changes)
     last = changes[-1]
     return _("{person} changed {fields}, {when}").format(
         person=f"<@{last.changed_by}>", fields=fields, when=_when(last.changed_at)
