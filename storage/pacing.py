@@ -17,6 +17,7 @@ from pyrate_limiter.abstracts.store import StateStore
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.db import Database, is_sqlite
@@ -48,39 +49,48 @@ class DatabaseStateStore(StateStore):
 
     async def _read(self) -> int | None:
         async with self.db.session() as session:
-            result = await session.execute(
-                select(col(SlackPace.tat_us)).where(col(SlackPace.key) == self.key)
-            )
-            value = result.scalar_one_or_none()
-            return None if value is None else int(value)
+            return await self._stored(session)
 
-    async def _swap(self, expected: int | None, new: int) -> bool:
+    async def _stored(self, session: AsyncSession, *, lock: bool = False) -> int | None:
+        query = select(col(SlackPace.tat_us)).where(col(SlackPace.key) == self.key)
+        if lock:
+            query = query.with_for_update()  # PostgreSQL: other replicas wait for our turn
+        value = (await session.execute(query)).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    async def _transition(self, change: Transition) -> Decision:
+        """Read, decide and write in one transaction: the row is locked while we decide
+        (PostgreSQL), and SQLite's writers take turns, so one round of statements does."""
+        async with self._lock:
+            for _ in range(MAX_ROUNDS):
+                async with self.db.writing() as session:
+                    stored = await self._stored(session, lock=True)
+                    new, decision = change(stored)
+                    if new is None or new == stored:
+                        return decision
+                    if await self._swap(session, stored, new):
+                        await session.commit()
+                        return decision
+        raise PaceContended(self.key)
+
+    async def _swap(self, session: AsyncSession, expected: int | None, new: int) -> bool:
+        """Compare-and-set: only a row that still holds `expected` takes `new`. The first
+        writer of a new key wins its insert; a loser reads again."""
         if expected is None:
             insert = sqlite_insert if is_sqlite(self.db.url) else pg_insert
-            statement = (
+            result = await session.execute(
                 insert(SlackPace)
                 .values(key=self.key, tat_us=new)
                 .on_conflict_do_nothing(index_elements=["key"])
             )
-            async with self.db.writing() as session:
-                result = await session.execute(statement)
-                await session.commit()
-                return int(result.rowcount) == 1  # type: ignore[attr-defined]
-        changed = await self.db.write(
-            update(SlackPace)
-            .where(col(SlackPace.key) == self.key, col(SlackPace.tat_us) == expected)
-            .values(tat_us=new)
-        )
-        return changed == 1
-
-    async def _transition(self, change: Transition) -> Decision:
-        async with self._lock:
-            for _ in range(MAX_ROUNDS):
-                stored = await self._read()
-                new, decision = change(stored)
-                if new is None or new == stored or await self._swap(stored, new):
-                    return decision
-        raise PaceContended(self.key)
+        else:
+            result = await session.execute(
+                update(SlackPace)
+                .where(col(SlackPace.key) == self.key, col(SlackPace.tat_us) == expected)
+                .values(tat_us=new)
+                .execution_options(synchronize_session=False)
+            )
+        return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
     async def check(
         self, algorithm: StateAlgorithm, rates: list[Rate], now: int, weight: int
