@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ import aiohttp
 import asyncpg  # type: ignore[import-untyped]
 
 from sandbox.fake_slack import SLACK_TIERS, FakeSlack
+from sandbox.local_bot import free_port
 from sandbox.signed import HelpdeskSender
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,22 +37,6 @@ SECRET = "bench-webhook-secret"
 TEAMS = '[[teams]]\nname = "support"\ndelay_minutes = 0\nquiet_hours = ""\ndelivery = "dm"\n'
 IN_FLIGHT = 50
 PG_ADMIN_DSN = os.environ.get("SURVEYBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _posted(slack: FakeSlack) -> Counter[str]:
-    return Counter(
-        message["metadata"]["event_payload"]["survey"]
-        for messages in slack.messages.values()
-        for message in messages
-        if message.get("metadata", {}).get("event_type") == "surveybot_survey"
-    )
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -87,7 +71,7 @@ async def _scratch_postgres(name: str, *, drop_only: bool = False) -> str:
 
 
 async def run(closes: int, compression: float, postgres: bool, processes: int) -> None:
-    ports = [_free_port() for _ in range(processes)]
+    ports = [free_port() for _ in range(processes)]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     scratch = f"surveybot_burst_{os.getpid()}"
     with tempfile.TemporaryDirectory(prefix="surveybot-burst-") as folder:
@@ -151,7 +135,7 @@ async def run(closes: int, compression: float, postgres: bool, processes: int) -
                 # users.info is the slowest tier each survey needs: N of them at 100 a minute.
                 floor = closes / SLACK_TIERS["users.info"] * 60 / compression
                 for _ in range(int((floor * 3 + 60) / 0.05)):
-                    if len(_posted(slack)) >= closes:
+                    if len(slack.surveys_posted()) >= closes:
                         break
                     await asyncio.sleep(0.05)
                 last = time.perf_counter() - started
@@ -163,7 +147,7 @@ async def run(closes: int, compression: float, postgres: bool, processes: int) -
                     await bot.wait()
                 if postgres:
                     await _scratch_postgres(scratch, drop_only=True)
-            posted = _posted(slack)
+            posted = slack.surveys_posted()
             calls = len([c for c in slack.calls if c.method != "upload"])
             limited = len(slack.rate_limited)
     store = "PostgreSQL" if postgres else "SQLite"

@@ -26,6 +26,7 @@ from typing import Any, Final, Self
 
 from aiohttp import BodyPartReader, web
 
+from bot.dispatcher import SURVEY_EVENT_TYPE
 from sandbox.blockkit import (
     MAX_MESSAGE_TEXT,
     MSG_BLOCKS_TOO_LONG,
@@ -307,6 +308,15 @@ class FakeSlack:
                     f"got {len(found)}; calls seen: {seen}"
                 )
             await asyncio.sleep(0.01)
+
+    def surveys_posted(self) -> collections.Counter[str]:
+        """How many messages carry each survey's token in their metadata (0 lost, 1 each)."""
+        return collections.Counter(
+            message["metadata"]["event_payload"]["survey"]
+            for messages in self.messages.values()
+            for message in messages
+            if message.get("metadata", {}).get("event_type") == SURVEY_EVENT_TYPE
+        )
 
     def message(self, channel: str, ts: str) -> dict[str, Any]:
         """The current version of a message the bot posted (after any chat.update)."""

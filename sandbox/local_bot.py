@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,14 @@ class LocalBot:
     @property
     def signing_secret(self) -> str:
         return self.services.settings.slack_signing_secret or ""
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (for a bot started as its own process)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 @contextlib.asynccontextmanager

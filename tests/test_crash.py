@@ -5,30 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections import Counter
 from pathlib import Path
 
 import aiohttp
 
 from sandbox import FakeSlack
+from sandbox.local_bot import free_port
 from sandbox.signed import HelpdeskSender
 from storage import surveys as store
 from storage.db import Database
-from tests.test_process import free_port, project_env, stop_with_sigterm
+from tests.test_process import project_env, stop_with_sigterm
 from tests.waiting import wait_until
 
 SECRET = "crash-webhook-secret"
 BURST = 30
 TEAMS = '[[teams]]\nname = "support"\ndelay_minutes = 0\nquiet_hours = ""\ndelivery = "dm"\n'
-
-
-def surveys_posted(slack: FakeSlack) -> Counter[str]:
-    return Counter(
-        message["metadata"]["event_payload"]["survey"]
-        for messages in slack.messages.values()
-        for message in messages
-        if message.get("metadata", {}).get("event_type") == "surveybot_survey"
-    )
 
 
 async def serve(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
@@ -82,7 +73,7 @@ async def test_a_sigkill_after_slack_accepted_posts_then_a_restart_sends_each_su
         finally:
             if process.returncode is None:
                 process.kill()
-        unrecorded = surveys_posted(slack)
+        unrecorded = slack.surveys_posted()
         assert unrecorded, "the bot died before Slack took any post"
 
         slack.delay_responses("chat.postMessage", 0)
@@ -100,7 +91,7 @@ async def test_a_sigkill_after_slack_accepted_posts_then_a_restart_sends_each_su
             await db.dispose()
             if process.returncode is None:
                 process.kill()
-    posted = surveys_posted(slack)
+    posted = slack.surveys_posted()
     assert len(posted) == BURST, "a survey was lost"
     assert set(posted.values()) == {1}, "a survey was sent twice"
     # The posts Slack took before the kill were found again, not repeated.

@@ -14,14 +14,8 @@ import aiohttp
 import pytest
 
 from sandbox import FakeSlack
+from sandbox.local_bot import free_port
 from tests.waiting import wait_until
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def clean_env(**extra: str) -> dict[str, str]:

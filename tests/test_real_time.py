@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -23,16 +22,6 @@ DM_TEAM = TEAMS_TOML.replace('delivery = "thread"', 'delivery = "dm"')
 
 def close(n: int, customer: str = CUSTOMER) -> dict[str, Any]:
     return {"conversation_id": f"ZD-{n}", "customer": {"slack_user_id": customer}}
-
-
-def surveys_posted(slack: FakeSlack) -> Counter[str]:
-    """How many messages carry each survey's id in their metadata."""
-    return Counter(
-        message["metadata"]["event_payload"]["survey"]
-        for messages in slack.messages.values()
-        for message in messages
-        if message.get("metadata", {}).get("event_type") == "surveybot_survey"
-    )
 
 
 async def all_delivered(bot: Bot, count: int) -> bool:
@@ -91,7 +80,7 @@ async def test_a_burst_of_closes_is_sent_once_each_at_slacks_pace(
             )
             assert {status for status, _ in replies} == {202}
         await wait_until(lambda: all_delivered(bot, count), timeout=90, what="every survey")
-    posted = surveys_posted(slack)
+    posted = slack.surveys_posted()
     assert len(posted) == count and set(posted.values()) == {1}
     assert len(slack.rate_limited) <= len(slack.calls) // 100  # no 429 storm
 
@@ -113,7 +102,7 @@ async def test_a_long_outage_loses_no_survey(slack: FakeSlack, sqlite_url: str) 
         assert {s.last_error for s in surveys} == {"service_unavailable"}
         slack.heal()
         await wait_until(lambda: all_delivered(bot, 5), timeout=30, what="delivery after")
-    assert set(surveys_posted(slack).values()) == {1} and len(surveys_posted(slack)) == 5
+    assert set(slack.surveys_posted().values()) == {1} and len(slack.surveys_posted()) == 5
 
 
 async def test_metrics_parse_and_count_a_rate_limited_call(bot: Bot, slack: FakeSlack) -> None:
