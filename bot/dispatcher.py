@@ -95,10 +95,6 @@ class Dispatcher:
         """New due work (a close, a freed slot, the safety tick): look at the outbox now."""
         self._wake.set()
 
-    def wake_at(self, due: datetime) -> None:
-        """A survey was scheduled for `due`: the loop recomputes its timer."""
-        self._wake.set()
-
     def start(self) -> None:
         if self._runner is None:
             self._runner = asyncio.create_task(self._run(), name="dispatcher")

@@ -59,13 +59,10 @@ class Services:
         self.scheduler.start(self)
 
     def survey_scheduled(self, result: object) -> None:
-        """After a close: a scheduled survey reaches the dispatcher now, not at its next tick."""
-        if (
-            isinstance(result, CloseResult)
-            and result.status is CloseStatus.SCHEDULED
-            and result.send_after is not None
-        ):
-            self.dispatcher.wake_at(result.send_after)
+        """After a close: the dispatcher looks at once, so a survey due now goes now and a
+        later one sets its timer, not the next tick."""
+        if isinstance(result, CloseResult) and result.status is CloseStatus.SCHEDULED:
+            self.dispatcher.wake()
 
     def home_deps(self, client: AsyncWebClient | None = None) -> HomeDeps:
         """What Home's actions need, with the teams as saved right now."""

@@ -434,31 +434,6 @@ def _due(now: datetime) -> ColumnElement[bool]:
     return waiting & (col(Survey.send_after) <= now)
 
 
-async def due_survey_ids(db: Database, now: datetime, limit: int = 50) -> list[int]:
-    """Surveys ready to send, and ones whose sender died mid-way (lease expired)."""
-    async with db.session() as session:
-        result = await session.execute(
-            select(col(Survey.id)).where(_due(now)).order_by(col(Survey.send_after)).limit(limit)
-        )
-        return [row for row in result.scalars().all() if row is not None]
-
-
-async def claim_survey(
-    db: Database, survey_id: int, now: datetime, lease_until: datetime
-) -> SurveyRecord | None:
-    """Take one due survey for sending; None if another process took it first.
-
-    A conditional UPDATE is atomic on both SQLite and PostgreSQL, so of two
-    dispatchers exactly one sees its row count as 1.
-    """
-    claimed = await db.write(
-        update(Survey)
-        .where(col(Survey.id) == survey_id, _due(now))
-        .values(**_claim(now, lease_until))
-    )
-    return await get_survey(db, survey_id) if claimed == 1 else None
-
-
 def _claim(now: datetime, lease_until: datetime) -> dict[str, object]:
     # SET reads the row as it was: a row still "sending" here was left by a sender
     # whose lease ran out, and since its claim a post may have reached Slack unrecorded.

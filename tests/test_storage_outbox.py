@@ -40,22 +40,28 @@ async def test_the_database_allows_one_survey_per_conversation(db: Database) -> 
 
 async def test_a_due_survey_is_claimed_by_exactly_one_dispatcher(db: Database) -> None:
     await close_conversation(db, a_close(), NOW)
-    (survey_id,) = await store.due_survey_ids(db, NOW)
     lease = NOW + timedelta(minutes=5)
-    claims = await asyncio.gather(
-        *(store.claim_survey(db, survey_id, NOW, lease) for _ in range(4))
-    )
-    assert sum(claim is not None for claim in claims) == 1
-    assert await store.due_survey_ids(db, NOW) == []
+    # Four dispatchers, each with its own engine as a replica would have.
+    others = [Database(db.url) for _ in range(3)]
+    try:
+        claims = await asyncio.gather(
+            *(store.claim_due(d, NOW, lease, limit=10) for d in (db, *others))
+        )
+    finally:
+        for other in others:
+            await other.dispose()
+    assert sorted(len(claimed) for claimed in claims) == [0, 0, 0, 1]
+    assert await store.claim_due(db, NOW, lease, limit=10) == []
 
 
 async def test_a_claim_left_by_a_dead_sender_is_taken_again_after_its_lease(db: Database) -> None:
     await close_conversation(db, a_close(), NOW)
-    (survey_id,) = await store.due_survey_ids(db, NOW)
-    assert await store.claim_survey(db, survey_id, NOW, NOW + timedelta(minutes=5))
+    (first,) = await store.claim_due(db, NOW, NOW + timedelta(minutes=5), limit=10)
+    assert await store.claim_due(db, NOW + timedelta(minutes=4), NOW, limit=10) == []
     later = NOW + timedelta(minutes=6)
-    assert await store.due_survey_ids(db, later) == [survey_id]
-    assert await store.claim_survey(db, survey_id, later, later + timedelta(minutes=5))
+    (again,) = await store.claim_due(db, later, later + timedelta(minutes=5), limit=10)
+    assert again.id == first.id
+    assert again.orphaned_since is not None  # a post may have reached Slack: look first
 
 
 async def test_the_throttle_window_spares_a_customer_a_second_survey(db: Database) -> None:
@@ -113,7 +119,8 @@ async def test_closes_arriving_together_are_each_answered_as_if_alone(db: Databa
     assert len({s.token for s in surveys}) == len(surveys)
     by_token = {s.token: s for s in surveys}
     assert by_token[results[0].survey_id or ""].customer_id == "U1ANN"
-    assert await store.due_survey_ids(db, NOW, limit=100) != []
+    # Due and claimable, one each: "before", "a" and the twenty.
+    assert len(await store.claim_due(db, NOW, NOW + timedelta(minutes=5), limit=100)) == 22
 
 
 async def test_a_close_stored_by_another_process_mid_batch_is_a_duplicate(db: Database) -> None:
