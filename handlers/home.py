@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
-from bot.blocks.drilldown import ANY_REASON, DrillQuery
+from bot.blocks.drilldown import DrillQuery
 from bot.blocks.team_settings import (
     read_settings_form,
     read_test_survey_language,
@@ -66,20 +66,12 @@ async def on_drill_changed(
     click = click_of(body, action)
     view = body.get("view") or {}
     query = DrillQuery.from_json(view.get("private_metadata"))
+    chosen_reason = (action.get("selected_option") or {}).get("value")
+    query = query and query.changed_by(
+        click.action_id, click.value, chosen_reason, action.get("selected_user")
+    )
     if query is None:
         return
-    action_id = click.action_id
-    if action_id == ids.DRILL_REASON:
-        chosen = (action.get("selected_option") or {}).get("value")
-        query = query.with_reason(None if chosen in (None, ANY_REASON) else str(chosen))
-    elif action_id == ids.DRILL_AGENT:
-        query = query.with_agent(action.get("selected_user") or None)
-    elif action_id == ids.DRILL_CLEAR:
-        query = query.with_reason(None).with_agent(None)
-    else:  # Previous / Next
-        if not click.value.isdigit():
-            return
-        query = query.on_page(int(click.value))
     await update_drill_down(
         services.home_deps(client),
         click.user_id,

@@ -60,6 +60,19 @@ class DrillQuery:
     def on_page(self, page: int) -> DrillQuery:
         return replace(self, page=max(0, page))
 
+    def changed_by(
+        self, action_id: str, value: str, chosen_reason: str | None, chosen_agent: str | None
+    ) -> DrillQuery | None:
+        """The query after one of the drill-down's controls was used; None for a button
+        value nobody could have sent (a page that is no number)."""
+        if action_id == ids.DRILL_REASON:
+            return self.with_reason(None if chosen_reason in (None, ANY_REASON) else chosen_reason)
+        if action_id == ids.DRILL_AGENT:
+            return self.with_agent(chosen_agent or None)
+        if action_id == ids.DRILL_CLEAR:
+            return self.with_reason(None).with_agent(None)
+        return self.on_page(int(value)) if value.isdigit() else None  # Previous / Next
+
 
 def describe_query(query: DrillQuery, low: str, w: Words) -> str:
     _ = w._
