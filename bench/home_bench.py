@@ -25,6 +25,7 @@ from bot.blocks.drilldown import DrillQuery, render_drill_down
 from bot.blocks.home import render_lead_home
 from bot.home import HomeContent, Viewer, gather_team
 from bot.home_views import drill_page
+from bot.team_directory import ENVIRONMENT_WORKSPACE
 from bot.teams import Team
 from storage.db import Database
 from storage.home import PAGE_SIZE
@@ -79,7 +80,7 @@ async def measure(path: Path, responses: int, runs: int) -> None:
     viewer = Viewer(LEAD, is_admin=False, teams=(TEAM,), is_agent=False)
 
     async def lead_home() -> object:
-        content = HomeContent(viewer, (await gather_team(db, TEAM, NOW),))
+        content = HomeContent(viewer, (await gather_team(db, ENVIRONMENT_WORKSPACE, TEAM, NOW),))
         return render_lead_home(content)
 
     async def first_page(scope: str) -> object:
@@ -91,7 +92,7 @@ async def measure(path: Path, responses: int, runs: int) -> None:
         home = await timings(runs, lead_home)
         low = await timings(runs, lambda: first_page("low_week"))
         everything = await timings(runs, lambda: first_page("all"))
-        figures = await gather_team(db, TEAM, NOW)
+        figures = await gather_team(db, ENVIRONMENT_WORKSPACE, TEAM, NOW)
     finally:
         await db.dispose()
     print(f"responses: {responses:,} over a year; last 30 days: {figures.last_30.total:,} answers")

@@ -17,7 +17,7 @@ from bot.blocks.alert import AlertFacts, render_alert, render_kudos
 from bot.customers import CustomerDirectory
 from bot.i18n import translator
 from bot.scales import Band, scale_for
-from bot.teams import Team, Teams
+from bot.teams import Team, TeamLookup
 from storage import alerts as store
 from storage import answers, surveys
 from storage.alerts import AlertRecord
@@ -198,7 +198,7 @@ async def act_on_alert(
     db: Database,
     client: AsyncWebClient,
     customers: CustomerDirectory,
-    teams: Teams,
+    teams: TeamLookup,
     action: AlertAction,
     alert_id: int | None,
     user_id: str,

@@ -15,7 +15,7 @@ from enum import StrEnum
 from bot.follow_up_form import FieldErrors, FollowUpForm, validate_follow_up
 from bot.scales import Band, Scale, band_of, scale_for
 from bot.slack_values import is_token
-from bot.teams import DEFAULT_TEAM, Team, Teams
+from bot.teams import DEFAULT_TEAM, Team, TeamLookup
 from storage import answers as store
 from storage import surveys
 from storage.answers import AnswerRecord
@@ -66,7 +66,7 @@ class AnswerOutcome:
         return band_of(self.scale, self.response.score)
 
 
-def team_of(teams: Teams, survey: SurveyRecord) -> Team:
+def team_of(teams: TeamLookup, survey: SurveyRecord) -> Team:
     return teams.by_name(survey.team) or DEFAULT_TEAM
 
 

@@ -32,6 +32,7 @@ from bot.services import SERVICES_APP_KEY, SERVICES_KEY, Services
 from bot.settings import SLACK_REQUEST_MAX_BYTES, Settings
 from bot.slack import PacedWebClient, make_client
 from bot.slack_request import Malformed, is_signed, parse_body
+from bot.team_directory import ENVIRONMENT_WORKSPACE, TeamDirectory
 from bot.teams import Teams, load_teams
 from bot.workspace import Workspace
 from storage.db import Database
@@ -67,12 +68,13 @@ def build_app(
     """Wire settings, storage, Slack, the scheduler and the edges; nothing starts yet."""
     teams = teams if teams is not None else load_teams(settings.config_path)
     db = Database(settings.database_url)
+    directory = TeamDirectory(db, ENVIRONMENT_WORKSPACE, teams)
     metrics = Metrics()
     client = make_client(settings, db, metrics)
     customers = CustomerDirectory(client, clock=clock)
     services = Services(
         settings=settings,
-        teams=teams,
+        teams=directory,
         db=db,
         client=client,
         customers=customers,
@@ -80,7 +82,7 @@ def build_app(
             db,
             client,
             customers,
-            teams,
+            directory,
             max_attempts=settings.max_delivery_attempts,
             retry_first=timedelta(seconds=settings.retry_first_seconds),
             concurrency=settings.dispatch_concurrency,
@@ -99,7 +101,7 @@ def build_app(
     )
     services.homes = HomeRefresh(
         lambda user_id: _publish_home(services, user_id),
-        lambda: services.teams,
+        services.teams,
         min_interval=settings.home_refresh_seconds,
     )
     bolt_app = _bolt_app(services)

@@ -40,7 +40,7 @@ from bot.expiry import close_on_click
 from bot.home_refresh import HomeRefresh
 from bot.scales import Band
 from bot.slack_values import VALUE_MAX, is_slack_id, is_slack_ts, row_id
-from bot.teams import Teams
+from bot.teams import TeamLookup
 from storage.answers import AnswerRecord
 from storage.db import Database
 from storage.surveys import SurveyRecord
@@ -110,7 +110,7 @@ async def _tell_customer(
 
 
 async def _refuse(
-    db: Database, client: AsyncWebClient, teams: Teams, click: Click, refusal: Refusal
+    db: Database, client: AsyncWebClient, teams: TeamLookup, click: Click, refusal: Refusal
 ) -> None:
     survey = refusal.survey
     locale = locale_of(survey, team_of(teams, survey)) if survey else None
@@ -145,7 +145,7 @@ async def score_clicked(
     db: Database,
     client: AsyncWebClient,
     customers: CustomerDirectory,
-    teams: Teams,
+    teams: TeamLookup,
     click: Click,
     now: datetime,
     homes: HomeRefresh | None = None,
@@ -228,7 +228,7 @@ async def score_clicked(
 
 
 async def _answered_or_refuse(
-    db: Database, client: AsyncWebClient, teams: Teams, click: Click, now: datetime
+    db: Database, client: AsyncWebClient, teams: TeamLookup, click: Click, now: datetime
 ) -> Answered | None:
     if not await _well_formed(client, click):
         return None
@@ -240,7 +240,7 @@ async def _answered_or_refuse(
 
 
 async def add_comment_clicked(
-    db: Database, client: AsyncWebClient, teams: Teams, click: Click, now: datetime
+    db: Database, client: AsyncWebClient, teams: TeamLookup, click: Click, now: datetime
 ) -> None:
     """The customer came back to write a comment: the follow-up form, prefilled."""
     answered = await _answered_or_refuse(db, client, teams, click, now)
@@ -250,7 +250,7 @@ async def add_comment_clicked(
 
 
 async def change_answer_clicked(
-    db: Database, client: AsyncWebClient, teams: Teams, click: Click, now: datetime
+    db: Database, client: AsyncWebClient, teams: TeamLookup, click: Click, now: datetime
 ) -> None:
     """The score buttons come back, saying which answer counts now."""
     answered = await _answered_or_refuse(db, client, teams, click, now)
@@ -279,7 +279,7 @@ async def alert_button_clicked(
     db: Database,
     client: AsyncWebClient,
     customers: CustomerDirectory,
-    teams: Teams,
+    teams: TeamLookup,
     action: Literal["claim", "resolve"],
     click: Click,
     now: datetime,

@@ -49,8 +49,8 @@ from bot.i18n import plural_translator, translator
 from bot.scales import REASONS, scale_for
 from bot.settings import Settings
 from bot.slack import make_client
-from bot.team_settings import saved_teams
-from bot.teams import Team, Teams, TeamsFileError, load_teams
+from bot.team_directory import ENVIRONMENT_WORKSPACE, TeamDirectory
+from bot.teams import Team, TeamLookup, TeamsFileError, load_teams
 from storage import digests
 from storage.db import Database
 from storage.migrations import migrate
@@ -73,7 +73,7 @@ def agent_digest(agent_id: str) -> str:
 class UnknownTeam(ValueError):
     """A team name that is not in the teams file; the message lists the known ones."""
 
-    def __init__(self, name: str, teams: Teams) -> None:
+    def __init__(self, name: str, teams: TeamLookup) -> None:
         known = ", ".join(t.name for t in teams.teams)
         super().__init__(f"no team named {name!r}; known teams: {known}")
 
@@ -333,7 +333,7 @@ async def post_team_digest(
 
 
 def _team_and_period(
-    teams: Teams, team_name: str, week: str | None, now: datetime
+    teams: TeamLookup, team_name: str, week: str | None, now: datetime
 ) -> tuple[Team, Period]:
     team = teams.by_name(team_name)
     if team is None:
@@ -343,7 +343,7 @@ def _team_and_period(
 
 
 async def render_dry_run(
-    db: Database, teams: Teams, team_name: str, week: str | None, now: datetime
+    db: Database, teams: TeamLookup, team_name: str, week: str | None, now: datetime
 ) -> str:
     """The digest as the terminal shows it, without posting anything."""
     team, period = _team_and_period(teams, team_name, week, now)
@@ -362,7 +362,7 @@ async def digest_command(settings: Settings, team: str, week: str | None, dry_ru
         await migrate(db)
         now = utcnow()
         # Settings saved in App Home win over the file, as in `serve`.
-        teams = await saved_teams(db, teams, now)
+        teams = await TeamDirectory(db, ENVIRONMENT_WORKSPACE, teams).load(now)
         try:
             chosen, period = _team_and_period(teams, team, week, now)
         except ValueError as exc:

@@ -38,7 +38,7 @@ from bot.i18n import chosen_locale
 from bot.logs import log_failure
 from bot.metrics import Metrics
 from bot.slack import outcome_of
-from bot.teams import DEFAULT_TEAM, Team, Teams
+from bot.teams import DEFAULT_TEAM, Team, TeamLookup
 from storage import surveys as store
 from storage.db import Database
 from storage.statuses import Delivery, Source, SurveyStatus
@@ -64,7 +64,7 @@ class Dispatcher:
         db: Database,
         client: AsyncWebClient,
         customers: CustomerDirectory,
-        teams: Teams,
+        teams: TeamLookup,
         *,
         max_attempts: int = 5,
         retry_first: timedelta = timedelta(seconds=5),

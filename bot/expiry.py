@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answers import locale_of, score_may_show_on_survey, team_of
 from bot.blocks.answers import render_closed
-from bot.teams import Teams
+from bot.teams import TeamLookup
 from storage import answers as store
 from storage.db import Database
 from storage.surveys import SurveyRecord
@@ -19,7 +19,7 @@ log = logging.getLogger("surveybot.expiry")
 
 
 async def show_closed(
-    db: Database, client: AsyncWebClient, teams: Teams, survey: SurveyRecord
+    db: Database, client: AsyncWebClient, teams: TeamLookup, survey: SurveyRecord
 ) -> None:
     """Replace the survey message by the closed notice (with the answer, if any)."""
     if not (survey.channel_id and survey.message_ts):
@@ -35,7 +35,7 @@ async def show_closed(
 
 
 async def expire_overdue(
-    db: Database, client: AsyncWebClient, teams: Teams, now: datetime, limit: int = 100
+    db: Database, client: AsyncWebClient, teams: TeamLookup, now: datetime, limit: int = 100
 ) -> int:
     """Close delivered surveys nobody answered in time; answer how many were closed."""
     closed = 0
@@ -57,7 +57,7 @@ async def expire_overdue(
 
 
 async def close_on_click(
-    db: Database, client: AsyncWebClient, teams: Teams, survey: SurveyRecord
+    db: Database, client: AsyncWebClient, teams: TeamLookup, survey: SurveyRecord
 ) -> None:
     """A click on an expired survey: close it now if the sweep has not yet."""
     if await store.expire_unanswered(db, survey.id):

@@ -25,7 +25,7 @@ from bot.customers import CustomerDirectory
 from bot.follow_up_form import FieldErrors, FollowUpForm
 from bot.home_refresh import HomeRefresh
 from bot.logs import log_failure
-from bot.teams import Teams
+from bot.teams import TeamLookup
 from storage.db import Database
 from storage.statuses import Delivery
 
@@ -37,7 +37,12 @@ SAVE_RETRY_DELAYS = (0.2, 0.5, 1.0)
 
 
 async def check_follow_up(
-    db: Database, teams: Teams, token: str | None, user_id: str, form: FollowUpForm, now: datetime
+    db: Database,
+    teams: TeamLookup,
+    token: str | None,
+    user_id: str,
+    form: FollowUpForm,
+    now: datetime,
 ) -> Answered | FieldErrors:
     """The answer this form belongs to, or the errors to show in the modal.
 
@@ -64,7 +69,7 @@ async def follow_up_sent(
     db: Database,
     client: AsyncWebClient,
     customers: CustomerDirectory,
-    teams: Teams,
+    teams: TeamLookup,
     answered: Answered,
     form: FollowUpForm,
     now: datetime,

@@ -32,7 +32,7 @@ from bot.scoring import (
     response_rate,
     trend,
 )
-from bot.teams import Team, Teams
+from bot.teams import Team, TeamLookup
 from storage import digests, team_settings
 from storage import home as store
 from storage.db import Database
@@ -69,7 +69,7 @@ class Viewer:
 
 
 async def viewer_of(
-    db: Database, directory: CustomerDirectory, teams: Teams, user_id: str
+    db: Database, directory: CustomerDirectory, teams: TeamLookup, user_id: str
 ) -> Viewer:
     profile = await directory.profile(user_id)
     led = tuple(t for t in teams.teams if profile.is_admin or user_id in t.leads)
@@ -141,7 +141,7 @@ def _week_label(start: datetime, team: Team) -> str:
     return format_day_month(start.astimezone(team.zone).date(), team.language)
 
 
-async def gather_team(db: Database, team: Team, now: datetime) -> TeamFigures:
+async def gather_team(db: Database, workspace: str, team: Team, now: datetime) -> TeamFigures:
     """A team's Home figures: a few GROUP BY queries and a few LIMITed ones."""
     kind = team.survey
     scale = scale_for(kind)
@@ -158,7 +158,7 @@ async def gather_team(db: Database, team: Team, now: datetime) -> TeamFigures:
         digests.delivery(db, team.name, month_start, now),
         store.open_alerts(db, team.name, limit=ALERTS_SHOWN),
         store.latest_comments(db, team.name, kind.value, month_start, now, high_min=scale.high_min),
-        team_settings.last_save(db, team.name),
+        team_settings.last_save(db, workspace, team.name),
     )
     weekly, (previous, last) = windows
     last_30 = ScoreCounts(kind, last)
@@ -234,9 +234,11 @@ class HomeContent:
     agent: AgentFigures | None = None
 
 
-async def gather_home(db: Database, viewer: Viewer, now: datetime) -> HomeContent:
+async def gather_home(db: Database, workspace: str, viewer: Viewer, now: datetime) -> HomeContent:
     if viewer.is_lead:
-        return HomeContent(viewer, tuple([await gather_team(db, t, now) for t in viewer.teams]))
+        return HomeContent(
+            viewer, tuple([await gather_team(db, workspace, t, now) for t in viewer.teams])
+        )
     if viewer.is_agent:
         return HomeContent(viewer, agent=await gather_agent(db, viewer.user_id, now))
     return HomeContent(viewer)

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from cachetools import LRUCache
 
-from bot.teams import Teams
+from bot.teams import TeamLookup
 
 log = logging.getLogger("surveybot.home")
 
@@ -27,7 +27,7 @@ class HomeRefresh:
     def __init__(
         self,
         publish: Publish,
-        teams: Callable[[], Teams],
+        teams: TeamLookup,
         *,
         min_interval: float = 15.0,
         clock: Callable[[], float] = time.monotonic,
@@ -48,7 +48,7 @@ class HomeRefresh:
 
     def answer_changed(self, team_name: str, agent_id: str | None) -> None:
         """An answer or an alert of this team changed: its leads, admins and the agent."""
-        team = self._teams().by_name(team_name)
+        team = self._teams.by_name(team_name)
         people = set(team.leads) if team else set()
         if agent_id:
             people.add(agent_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -33,6 +33,7 @@ from bot.home_refresh import HomeRefresh
 from bot.i18n import N_, translator
 from bot.scales import scale_for
 from bot.surveys import send_test_survey
+from bot.team_directory import TeamDirectory
 from bot.team_settings import (
     NOT_ALLOWED,
     Conflict,
@@ -42,7 +43,7 @@ from bot.team_settings import (
     current_version,
     save_settings,
 )
-from bot.teams import Team, Teams
+from bot.teams import Team
 from storage import alerts as alert_store
 from storage import home as store
 from storage.db import Database
@@ -58,14 +59,14 @@ class HomeDeps:
     db: Database
     client: AsyncWebClient
     customers: CustomerDirectory
-    teams: Teams
+    teams: TeamDirectory
     homes: HomeRefresh | None = None
 
 
 async def publish_home(deps: HomeDeps, user_id: str, now: datetime) -> HomeContent:
     """Compose this person's Home and publish it (views.publish)."""
     viewer = await viewer_of(deps.db, deps.customers, deps.teams, user_id)
-    content = await gather_home(deps.db, viewer, now)
+    content = await gather_home(deps.db, deps.teams.workspace, viewer, now)
     await deps.client.views_publish(user_id=user_id, view=render_home(content))
     if deps.homes is not None:
         deps.homes.opened(user_id, is_admin=viewer.is_admin)
@@ -184,7 +185,7 @@ async def open_settings(deps: HomeDeps, user_id: str, trigger_id: str, team_name
         refusal = render_not_allowed(NOT_ALLOWED, viewer.language)
         await deps.client.views_open(trigger_id=trigger_id, view=refusal)
         return
-    version = await current_version(deps.db, team.name)
+    version = await current_version(deps.db, deps.teams, team.name)
     await deps.client.views_open(trigger_id=trigger_id, view=render_settings_modal(team, version))
 
 
@@ -203,8 +204,6 @@ async def submit_settings(
     edited_version: int | None,
     form: Mapping[str, Any],
     now: datetime,
-    *,
-    use_team: Callable[[Team], None],
 ) -> SettingsSubmitted:
     """Check and save a settings form; errors go beside their fields, before the ack."""
     first_block = next(iter(FORM_FIELDS.values()))
@@ -219,13 +218,13 @@ async def submit_settings(
         return SettingsSubmitted({FORM_FIELDS.get(f, first_block): m for f, m in checked.items()})
     result = await save_settings(
         deps.db,
+        deps.teams,
         team,
         checked,
         edited_version=edited_version,
         by=user_id,
         is_admin=profile.is_admin,
         now=now,
-        use_team=use_team,
     )
     if isinstance(result, Refused):
         return SettingsSubmitted({first_block: translator(team.language)(result.text)})

@@ -23,6 +23,7 @@ from bot.digest_job import post_weekly_digest, retry_refused_digests
 from bot.digest_schedule import digest_trigger
 from bot.expiry import expire_overdue
 from bot.logs import fields, log_failure
+from bot.team_directory import RECHECK_SECONDS
 from bot.teams import Team
 from storage import events
 from storage.db import Database
@@ -68,6 +69,10 @@ class Scheduler:
         async def expire_surveys() -> None:
             await expire_overdue(services.db, services.client, services.teams, services.clock())
 
+        async def use_saved_settings() -> None:
+            # A lead's save through another replica reaches this one within seconds.
+            await services.teams.refresh()
+
         async def forget_old_events() -> None:
             await events.forget_events_before(services.db, services.clock() - EVENT_MEMORY)
             await forget_idle_keys(services.db, int((time.time() - PACE_MEMORY) * 1_000_000))
@@ -86,6 +91,14 @@ class Scheduler:
             "interval",
             seconds=self.expiry_interval,
             id="expire_surveys",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.add_job(
+            use_saved_settings,
+            "interval",
+            seconds=RECHECK_SECONDS,
+            id="team_settings",
             max_instances=1,
             coalesce=True,
         )

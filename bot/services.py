@@ -21,8 +21,7 @@ from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack import PacedWebClient
 from bot.surveys import CloseResult, CloseStatus
-from bot.team_settings import saved_teams
-from bot.teams import Team, Teams
+from bot.team_directory import TeamDirectory
 from bot.workspace import Workspace
 from storage.db import Database
 from storage.migrations import migrate
@@ -37,7 +36,7 @@ class Services:
     """What listeners and routes need, built once per process."""
 
     settings: Settings
-    teams: Teams
+    teams: TeamDirectory
     db: Database
     client: PacedWebClient
     customers: CustomerDirectory
@@ -53,8 +52,10 @@ class Services:
         await migrate(self.db)
         if self.workspace is not None:
             await self.workspace.verify()  # a refused token stops the start here
-        # The teams file seeds the database once; from then on App Home's saves count.
-        self.use_teams(await saved_teams(self.db, self.teams, self.clock()))
+        # The teams file seeds the database once; from then on App Home's saves count,
+        # and a save on any replica moves that team's digest here too.
+        await self.teams.load(self.clock())
+        self.teams.on_change(lambda team: self.scheduler.reschedule_digest(self, team))
         self.dispatcher.start()
         self.scheduler.start(self)
 
@@ -67,15 +68,6 @@ class Services:
     def home_deps(self, client: AsyncWebClient | None = None) -> HomeDeps:
         """What Home's actions need, with the teams as saved right now."""
         return HomeDeps(self.db, client or self.client, self.customers, self.teams, self.homes)
-
-    def use_teams(self, teams: Teams) -> None:
-        self.teams = teams
-        self.dispatcher.teams = teams
-
-    def use_team(self, team: Team) -> None:
-        """A team's settings were saved: the next survey, alert and digest use them."""
-        self.use_teams(Teams(tuple(team if t.name == team.name else t for t in self.teams.teams)))
-        self.scheduler.reschedule_digest(self, team)
 
     async def stop(self) -> None:
         # Clicks already acked finish their thank-you and alert; deliveries under way

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.i18n import N_, format_percent, plural_translator, translator
 from bot.surveys import ClosedConversation, CloseResult, CloseStatus, close_conversation
-from bot.teams import Team, Teams
+from bot.teams import Team, TeamLookup
 from storage.db import Database
 from storage.statuses import Delivery, Source
 
@@ -44,7 +44,7 @@ async def _root_author(client: AsyncWebClient, channel: str, ts: str) -> tuple[s
 async def close_from_slack(
     db: Database,
     client: AsyncWebClient,
-    teams: Teams,
+    teams: TeamLookup,
     *,
     channel_id: str,
     message_ts: str,
@@ -103,7 +103,7 @@ async def close_from_slack(
     )
 
 
-def reaction_meaning(teams: Teams, channel_id: str, reaction: str) -> tuple[Team, bool] | None:
+def reaction_meaning(teams: TeamLookup, channel_id: str, reaction: str) -> tuple[Team, bool] | None:
     """(team, skip_survey) when the reaction closes a conversation in this channel."""
     team = teams.by_support_channel(channel_id)
     if team is None:

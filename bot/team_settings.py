@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +20,8 @@ from pydantic import ValidationError
 
 from bot.i18n import N_, translator
 from bot.setting_errors import field_errors
-from bot.teams import Team, Teams
+from bot.team_directory import TeamDirectory, settings_json
+from bot.teams import Team
 from storage import team_settings as store
 from storage.db import Database
 from storage.team_settings import FieldChange, SettingChange
@@ -29,16 +30,6 @@ log = logging.getLogger("surveybot.team_settings")
 
 # Every field of the teams file a lead can change; the name is the team's key.
 EDITABLE_FIELDS: tuple[str, ...] = tuple(name for name in Team.model_fields if name != "name")
-
-
-def settings_json(team: Team) -> str:
-    return json.dumps(team.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-
-
-def team_from_json(name: str, text: str) -> Team:
-    values = json.loads(text)
-    # Fields added to Team after the row was saved take their defaults.
-    return Team.model_validate({**values, "name": name})
 
 
 def _value_json(value: Any) -> str | None:
@@ -56,39 +47,6 @@ def changed_fields(old: Team, new: Team) -> list[FieldChange]:
         for name in EDITABLE_FIELDS
         if before.get(name) != after.get(name)
     ]
-
-
-async def saved_teams(db: Database, file_teams: Teams, now: datetime) -> Teams:
-    """The teams as saved, seeding the ones the database has not seen from the file.
-
-    The file decides which teams exist; the database what their settings are.
-    """
-    seeds = {team.name: settings_json(team) for team in file_teams.teams}
-    for name in await store.seed(db, seeds, now):
-        log.info("team settings seeded from the teams file team=%s", name)
-    saved = await store.saved_settings(db)
-    teams = []
-    for file_team in file_teams.teams:
-        row = saved.get(file_team.name)
-        try:
-            team = team_from_json(file_team.name, row.settings) if row else file_team
-        except (ValidationError, ValueError) as exc:
-            log.error(
-                "saved team settings unusable, using the teams file team=%s error=%s",
-                file_team.name,
-                type(exc).__name__,
-            )
-            team = file_team
-        differing = [c.field for c in changed_fields(file_team, team)]
-        if differing:
-            # Operators editing the file after the first start should know why it "does nothing".
-            log.info(
-                "team settings from the database, not the file team=%s fields=%s",
-                team.name,
-                ",".join(differing),
-            )
-        teams.append(team)
-    return Teams(tuple(teams))
 
 
 def may_edit(team: Team, user_id: str, *, is_admin: bool) -> bool:
@@ -131,13 +89,14 @@ class Refused:
     text: str
 
 
-async def current_version(db: Database, team: str) -> int:
-    saved = await store.settings_of(db, team)
+async def current_version(db: Database, teams: TeamDirectory, team: str) -> int:
+    saved = await store.settings_of(db, teams.workspace, team)
     return saved.version if saved else 0
 
 
 async def save_settings(
     db: Database,
+    teams: TeamDirectory,
     current: Team,
     submitted: Team,
     *,
@@ -145,15 +104,16 @@ async def save_settings(
     by: str,
     is_admin: bool,
     now: datetime,
-    use_team: Callable[[Team], None],
 ) -> Saved | Conflict | Refused:
-    """Save a checked change (leads and admins only), audit it, and put it to use at once."""
+    """Save a checked change (leads and admins only), audit it, and put it to use at once
+    (other replicas take it at their next refresh)."""
     if not may_edit(current, by, is_admin=is_admin):
         log.info("team settings refused team=%s user=%s reason=not_a_lead", current.name, by)
         return Refused(NOT_ALLOWED)
     changes = tuple(changed_fields(current, submitted))
     version = await store.save(
         db,
+        teams.workspace,
         current.name,
         edited_version=edited_version,
         settings=settings_json(submitted),
@@ -162,11 +122,13 @@ async def save_settings(
         at=now,
     )
     if version is None:
-        meanwhile = tuple(await store.changes_since(db, current.name, edited_version))
+        meanwhile = tuple(
+            await store.changes_since(db, teams.workspace, current.name, edited_version)
+        )
         log.info(
             "team settings conflict team=%s user=%s edited=%d", current.name, by, edited_version
         )
-        return Conflict(meanwhile, await current_version(db, current.name))
+        return Conflict(meanwhile, await current_version(db, teams, current.name))
     log.info(
         "team settings saved team=%s user=%s version=%d fields=%s",
         current.name,
@@ -174,7 +136,7 @@ async def save_settings(
         version,
         ",".join(c.field for c in changes) or "-",
     )
-    use_team(submitted)
+    teams.saved(submitted, version)
     return Saved(submitted, version, changes)
 
 

@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -217,6 +217,21 @@ class Team(BaseModel):
 
 
 DEFAULT_TEAM = Team(name="support", delivery=Delivery.DM)
+
+
+class TeamLookup(Protocol):
+    """Where the teams are looked up: the file's `Teams`, or a workspace's `TeamDirectory`
+    (the teams as saved in the database)."""
+
+    @property
+    def teams(self) -> tuple[Team, ...]: ...
+
+    @property
+    def default(self) -> Team: ...
+
+    def by_name(self, name: str) -> Team | None: ...
+
+    def by_support_channel(self, channel_id: str) -> Team | None: ...
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from pydantic import (
 
 from bot.scales import SurveyKind
 from bot.surveys import ClosedConversation
-from bot.teams import Teams
+from bot.teams import TeamLookup
 from bot.text import identifier_problem
 from storage.statuses import Source
 
@@ -133,7 +133,7 @@ def json_depth(value: object) -> int:
     return deepest
 
 
-def parse_close(body: bytes, teams: Teams, now: datetime) -> ClosedConversation | BadRequest:
+def parse_close(body: bytes, teams: TeamLookup, now: datetime) -> ClosedConversation | BadRequest:
     """The body as a close, or what is wrong with it (naming the field)."""
     try:
         data = json.loads(body)

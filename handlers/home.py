@@ -100,7 +100,6 @@ async def on_settings_submitted(
         opened[1] if opened else None,
         form,
         services.clock(),
-        use_team=services.use_team,
     )
     if result.errors:
         await ack(response_action="errors", errors=result.errors)

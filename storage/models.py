@@ -221,6 +221,8 @@ class TeamSettings(SQLModel, table=True):
 
     __tablename__ = "team_settings"
 
+    # The Slack workspace the team belongs to ("" for the one of SLACK_BOT_TOKEN).
+    workspace: str = Field(default="", primary_key=True, max_length=32)
     team: str = Field(primary_key=True, max_length=80)
     settings: str = Field(sa_column=Column(Text, nullable=False))  # the Team as JSON
     # Optimistic concurrency: a save names the version it was edited from.
@@ -233,9 +235,10 @@ class TeamSettingChange(SQLModel, table=True):
     """One changed field of one save: who, what, from, to, when."""
 
     __tablename__ = "team_setting_changes"
-    __table_args__ = (Index("ix_team_setting_changes_team", "team", "changed_at"),)
+    __table_args__ = (Index("ix_team_setting_changes_team", "workspace", "team", "changed_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    workspace: str = Field(default="", max_length=32)
     team: str = Field(max_length=80)
     version: int  # the version this save created
     field: str = Field(max_length=40)

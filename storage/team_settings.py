@@ -1,4 +1,5 @@
-"""Team settings saved from App Home: one row per team with a version, and an audit trail.
+"""Team settings saved from App Home: one row per workspace and team, with a version, and
+an audit trail.
 
 The teams file seeds a team's row the first time it is seen; after that the row is
 the truth. A save names the version it was edited from: a conditional UPDATE on that
@@ -32,6 +33,7 @@ C = _columns(TeamSettingChange)
 
 @dataclass(frozen=True)
 class SavedSettings:
+    workspace: str
     team: str
     settings: str  # JSON
     version: int
@@ -50,6 +52,7 @@ class FieldChange:
 
 @dataclass(frozen=True)
 class SettingChange:
+    workspace: str
     team: str
     version: int
     field: str
@@ -59,13 +62,15 @@ class SettingChange:
     changed_at: datetime
 
 
-async def seed(db: Database, seeds: Mapping[str, str], at: datetime) -> list[str]:
+async def seed(db: Database, workspace: str, seeds: Mapping[str, str], at: datetime) -> list[str]:
     """Insert a row for each team not saved yet; answer the teams that were seeded.
 
-    A unique team key decides, so two processes starting together seed once.
+    A unique (workspace, team) key decides, so two processes starting together seed once.
     """
     async with db.session() as session:
-        known = set((await session.execute(select(T.team))).scalars().all())
+        known = set(
+            (await session.execute(select(T.team).where(T.workspace == workspace))).scalars()
+        )
     seeded = []
     for team, settings in seeds.items():
         if team in known:
@@ -74,7 +79,12 @@ async def seed(db: Database, seeds: Mapping[str, str], at: datetime) -> list[str
             try:
                 await session.execute(
                     insert(TeamSettings).values(
-                        team=team, settings=settings, version=1, updated_at=at, updated_by=None
+                        workspace=workspace,
+                        team=team,
+                        settings=settings,
+                        version=1,
+                        updated_at=at,
+                        updated_by=None,
                     )
                 )
                 await session.commit()
@@ -84,28 +94,37 @@ async def seed(db: Database, seeds: Mapping[str, str], at: datetime) -> list[str
     return seeded
 
 
-async def saved_settings(db: Database) -> dict[str, SavedSettings]:
+_SAVED = (T.workspace, T.team, T.settings, T.version, T.updated_at, T.updated_by)
+
+
+async def saved_settings(
+    db: Database, workspace: str, teams: Sequence[str] | None = None
+) -> dict[str, SavedSettings]:
+    """A workspace's saved teams by name (only `teams`, when given)."""
+    query = select(*_SAVED).where(T.workspace == workspace)
+    if teams is not None:
+        query = query.where(T.team.in_(teams))
+    async with db.session() as session:
+        rows = (await session.execute(query)).all()
+    return {row[1]: SavedSettings(*row) for row in rows}
+
+
+async def versions(db: Database, workspace: str) -> dict[str, int]:
+    """Each saved team's version: the cheap question a replica asks every few seconds."""
     async with db.session() as session:
         rows = (
-            await session.execute(select(T.team, T.settings, T.version, T.updated_at, T.updated_by))
+            await session.execute(select(T.team, T.version).where(T.workspace == workspace))
         ).all()
-    return {row[0]: SavedSettings(*row) for row in rows}
+    return {team: version for team, version in rows}
 
 
-async def settings_of(db: Database, team: str) -> SavedSettings | None:
-    async with db.session() as session:
-        row = (
-            await session.execute(
-                select(T.team, T.settings, T.version, T.updated_at, T.updated_by).where(
-                    T.team == team
-                )
-            )
-        ).first()
-    return SavedSettings(*row) if row else None
+async def settings_of(db: Database, workspace: str, team: str) -> SavedSettings | None:
+    return (await saved_settings(db, workspace, [team])).get(team)
 
 
 async def save(
     db: Database,
+    workspace: str,
     team: str,
     *,
     edited_version: int,
@@ -123,7 +142,7 @@ async def save(
     async with db.session() as session:
         result = await session.execute(
             update(TeamSettings)
-            .where(T.team == team, T.version == edited_version)
+            .where(T.workspace == workspace, T.team == team, T.version == edited_version)
             .values(settings=settings, version=new_version, updated_at=at, updated_by=by)
             .execution_options(synchronize_session=False)
         )
@@ -135,6 +154,7 @@ async def save(
                 insert(TeamSettingChange),
                 [
                     {
+                        "workspace": workspace,
                         "team": team,
                         "version": new_version,
                         "field": change.field,
@@ -150,30 +170,37 @@ async def save(
     return new_version
 
 
-async def changes_since(db: Database, team: str, version: int) -> list[SettingChange]:
+_CHANGE = (
+    C.workspace,
+    C.team,
+    C.version,
+    C.field,
+    C.old_value,
+    C.new_value,
+    C.changed_by,
+    C.changed_at,
+)
+
+
+async def changes_since(
+    db: Database, workspace: str, team: str, version: int
+) -> list[SettingChange]:
     """The audit rows of saves after `version`, oldest first."""
-    return await _changes(db, team, newer_than=version)
-
-
-async def last_save(db: Database, team: str) -> list[SettingChange]:
-    """Every field the latest save changed (none before the first save)."""
-    newest = select(func.max(C.version)).where(C.team == team).scalar_subquery()
     query = (
-        select(C.team, C.version, C.field, C.old_value, C.new_value, C.changed_by, C.changed_at)
-        .where(C.team == team, C.version == newest)
-        .order_by(C.id)
+        select(*_CHANGE)
+        .where(C.workspace == workspace, C.team == team, C.version > version)
+        .order_by(C.version, C.id)
     )
     async with db.session() as session:
         rows = (await session.execute(query)).all()
     return [SettingChange(*row) for row in rows]
 
 
-async def _changes(db: Database, team: str, *, newer_than: int) -> list[SettingChange]:
-    query = (
-        select(C.team, C.version, C.field, C.old_value, C.new_value, C.changed_by, C.changed_at)
-        .where(C.team == team, C.version > newer_than)
-        .order_by(C.version, C.id)
-    )
+async def last_save(db: Database, workspace: str, team: str) -> list[SettingChange]:
+    """Every field the latest save changed (none before the first save)."""
+    this_team = (C.workspace == workspace, C.team == team)
+    newest = select(func.max(C.version)).where(*this_team).scalar_subquery()
+    query = select(*_CHANGE).where(*this_team, C.version == newest).order_by(C.id)
     async with db.session() as session:
         rows = (await session.execute(query)).all()
     return [SettingChange(*row) for row in rows]

@@ -74,9 +74,9 @@ def team_figures(name: str, language: str, kind: SurveyKind) -> TeamFigures:
         alerts=OpenAlerts(alerts, total=1_234),
         comments=tuple(Comment(i, high if i % 2 else 1, LONG_WORDS, "U0BO", NOW) for i in range(3)),
         last_change=(
-            SettingChange("support", 2, "target", "80.0", "90.0", "U0LEAD", NOW),
-            SettingChange("support", 2, "leads", "[]", '["U0LEAD"]', "U0LEAD", NOW),
-            SettingChange("support", 2, "delivery", '"thread"', '"dm"', "U0LEAD", NOW),
+            SettingChange("", "support", 2, "target", "80.0", "90.0", "U0LEAD", NOW),
+            SettingChange("", "support", 2, "leads", "[]", '["U0LEAD"]', "U0LEAD", NOW),
+            SettingChange("", "support", 2, "delivery", '"thread"', '"dm"', "U0LEAD", NOW),
         ),
         this_week_start=NOW - timedelta(days=3),
         now=NOW,

@@ -13,18 +13,19 @@ NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 async def test_the_file_seeds_a_team_once(db: Database) -> None:
-    assert await store.seed(db, {"support": '{"delay_minutes": 5}'}, NOW) == ["support"]
-    assert await store.seed(db, {"support": '{"delay_minutes": 99}'}, NOW) == []
-    saved = await store.settings_of(db, "support")
+    assert await store.seed(db, "", {"support": '{"delay_minutes": 5}'}, NOW) == ["support"]
+    assert await store.seed(db, "", {"support": '{"delay_minutes": 99}'}, NOW) == []
+    saved = await store.settings_of(db, "", "support")
     assert saved is not None and saved.settings == '{"delay_minutes": 5}' and saved.version == 1
 
 
 async def test_of_two_saves_from_the_same_version_exactly_one_is_written(db: Database) -> None:
-    await store.seed(db, {"support": "{}"}, NOW)
+    await store.seed(db, "", {"support": "{}"}, NOW)
 
     async def save(by: str, field: str) -> int | None:
         return await store.save(
             db,
+            "",
             "support",
             edited_version=1,
             settings=f'{{"{field}": 1}}',
@@ -35,7 +36,7 @@ async def test_of_two_saves_from_the_same_version_exactly_one_is_written(db: Dat
 
     results = await asyncio.gather(save("U1", "delay_minutes"), save("U2", "target"))
     assert sorted(results, key=str) == [2, None]
-    (change,) = await store.changes_since(db, "support", 1)
+    (change,) = await store.changes_since(db, "", "support", 1)
     winner = "U1" if results[0] == 2 else "U2"
     assert change.changed_by == winner and change.version == 2
-    assert [c.field for c in await store.last_save(db, "support")] == [change.field]
+    assert [c.field for c in await store.last_save(db, "", "support")] == [change.field]
