@@ -1,6 +1,6 @@
 """Bringing a low score to the team within seconds, and kudos for praise.
 
-Orchestration only: collaborators come in as arguments, rendering is pure
+Orchestration only: the workspace's context comes first, rendering is pure
 (bot.blocks.alert), storage decides what happens once.
 """
 
@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.alert import AlertFacts, render_alert, render_kudos
+from bot.context import WorkspaceContext
 from bot.customers import CustomerDirectory
 from bot.i18n import translator
 from bot.scales import Band, scale_for
-from bot.teams import Team, TeamLookup
+from bot.teams import Team
 from storage import alerts as store
 from storage import answers, surveys
 from storage.alerts import AlertRecord
 from storage.answers import AnswerRecord
-from storage.db import Database
 from storage.statuses import AlertStatus, Source
 from storage.surveys import SurveyRecord
 
@@ -38,13 +36,13 @@ async def customer_name(customers: CustomerDirectory, survey: SurveyRecord) -> s
 
 
 async def _facts(
-    db: Database,
-    customers: CustomerDirectory,
+    ctx: WorkspaceContext,
     alert: AlertRecord,
     survey: SurveyRecord,
     response: AnswerRecord,
 ) -> AlertFacts:
-    conversation = await surveys.conversation_of(db, survey)
+    customers = ctx.customers
+    conversation = await surveys.conversation_of(ctx.db, survey)
     permalink = None
     helpdesk_ref = None
     if conversation is not None and conversation.source == Source.SLACK:
@@ -77,9 +75,7 @@ def _shown(alert: AlertRecord, response: AnswerRecord) -> tuple[object, ...]:
 
 
 async def _publish(
-    db: Database,
-    client: AsyncWebClient,
-    customers: CustomerDirectory,
+    ctx: WorkspaceContext,
     alert: AlertRecord,
     survey: SurveyRecord,
     response: AnswerRecord,
@@ -88,7 +84,8 @@ async def _publish(
     creating: bool = False,
 ) -> None:
     """Post the alert (only the click that created it does), or update it in place."""
-    message = render_alert(await _facts(db, customers, alert, survey, response), language)
+    db, client = ctx.db, ctx.client
+    message = render_alert(await _facts(ctx, alert, survey, response), language)
     if alert.channel_id and alert.message_ts:
         await client.chat_update(channel=alert.channel_id, ts=alert.message_ts, **message)
         log.info("alert updated alert=%d survey=%s status=%s", alert.id, survey.token, alert.status)
@@ -119,20 +116,15 @@ async def _publish(
         and latest_response
         and _shown(latest_alert, latest_response) != _shown(alert, response)
     ):
-        latest = render_alert(
-            await _facts(db, customers, latest_alert, survey, latest_response), language
-        )
+        latest = render_alert(await _facts(ctx, latest_alert, survey, latest_response), language)
         await client.chat_update(channel=channel, ts=ts, **latest)
 
 
 async def alert_on_answer(
-    db: Database,
-    client: AsyncWebClient,
-    customers: CustomerDirectory,
+    ctx: WorkspaceContext,
     team: Team,
     survey: SurveyRecord,
     response: AnswerRecord,
-    now: datetime,
     *,
     update: bool = True,
 ) -> AlertRecord | None:
@@ -142,7 +134,7 @@ async def alert_on_answer(
     """
     if survey.is_test:
         return None  # a lead trying the survey is nobody's unhappy customer
-    alert = await store.alert_for_survey(db, survey.id)
+    alert = await store.alert_for_survey(ctx.db, survey.id)
     if alert is None:
         if not team.alert_channel:
             log.info("alert skipped survey=%s reason=no_alert_channel", survey.token)
@@ -150,38 +142,29 @@ async def alert_on_answer(
         if not scale_for(survey.kind).is_low(response.score):
             return None
         created = await store.create_alert(
-            db,
+            ctx.db,
             survey_id=survey.id,
             team=survey.team,
             channel_id=team.alert_channel,
-            created_at=now,
+            created_at=ctx.now(),
         )
         if created is None:  # a concurrent click created it: that one posts
             return None
-        await _publish(
-            db, client, customers, created, survey, response, language=team.language, creating=True
-        )
+        await _publish(ctx, created, survey, response, language=team.language, creating=True)
         return created
     if update:
-        await _publish(db, client, customers, alert, survey, response, language=team.language)
+        await _publish(ctx, alert, survey, response, language=team.language)
     return alert
 
 
 async def refresh_alert(
-    db: Database,
-    client: AsyncWebClient,
-    customers: CustomerDirectory,
-    team: Team,
-    survey: SurveyRecord,
-    now: datetime,
-    *,
-    update: bool = True,
+    ctx: WorkspaceContext, team: Team, survey: SurveyRecord, *, update: bool = True
 ) -> AlertRecord | None:
     """Show the survey's current answer and follow-up in its alert (posting it if missing)."""
-    response = await answers.response_for(db, survey.id)
+    response = await answers.response_for(ctx.db, survey.id)
     if response is None:
         return None
-    return await alert_on_answer(db, client, customers, team, survey, response, now, update=update)
+    return await alert_on_answer(ctx, team, survey, response, update=update)
 
 
 @dataclass(frozen=True)
@@ -195,19 +178,16 @@ AlertAction = str  # "claim" | "resolve"
 
 
 async def act_on_alert(
-    db: Database,
-    client: AsyncWebClient,
-    customers: CustomerDirectory,
-    teams: TeamLookup,
+    ctx: WorkspaceContext,
     action: AlertAction,
     alert_id: int | None,
     user_id: str,
-    now: datetime,
     *,
     channel_id: str | None,
     message_ts: str | None,
 ) -> AlertRecord | AlertRefusal:
     """ "I'll follow up" or "Resolved": recorded once, then shown in the alert."""
+    db, teams, now = ctx.db, ctx.teams, ctx.now()
     alert = await store.get_alert(db, alert_id) if alert_id is not None else None
     if alert is None or (channel_id, message_ts) != (alert.channel_id, alert.message_ts):
         log.info("alert action refused alert=%s user=%s reason=unknown", alert_id, user_id)
@@ -240,7 +220,7 @@ async def act_on_alert(
     survey = await surveys.get_survey(db, alert.survey_id)
     response = await answers.response_for(db, alert.survey_id)
     if survey is not None and response is not None:
-        await _publish(db, client, customers, current, survey, response, language=language)
+        await _publish(ctx, current, survey, response, language=language)
     return current
 
 
@@ -251,30 +231,23 @@ def _already_done_by(alert: AlertRecord, action: AlertAction, user_id: str) -> b
 
 
 async def send_kudos(
-    db: Database,
-    client: AsyncWebClient,
-    customers: CustomerDirectory,
-    team: Team,
-    survey: SurveyRecord,
-    response: AnswerRecord,
-    band: Band,
-    now: datetime,
+    ctx: WorkspaceContext, team: Team, survey: SurveyRecord, response: AnswerRecord, band: Band
 ) -> bool:
     """A private thank-you to the agent when their customer praised them in words; once."""
     if survey.is_test:
         return False
     if band is not Band.HIGH or not response.comment or not survey.agent_id:
         return False
-    if not await answers.claim_kudos(db, survey.id, now):
+    if not await answers.claim_kudos(ctx.db, survey.id, ctx.now()):
         return False  # already thanked for this answer, even if the words changed since
     message = render_kudos(
         kind=survey.kind,
         score=response.score,
-        customer=await customer_name(customers, survey),
+        customer=await customer_name(ctx.customers, survey),
         comment=response.comment,
         locale=team.language,
     )
-    dm = await customers.dm_channel(survey.agent_id)
-    await client.chat_postMessage(channel=dm, **message)
+    dm = await ctx.customers.dm_channel(survey.agent_id)
+    await ctx.client.chat_postMessage(channel=dm, **message)
     log.info("kudos sent survey=%s agent=%s", survey.token, survey.agent_id)
     return True

@@ -1,4 +1,4 @@
-"""The composition root: the one place that builds the services, the bolt app and the web app.
+"""The composition root: the one place that builds the runtime, the bolt app and the web app.
 
 `surveybot serve`, the demo, the tests and the benchmarks all get their bot from
 `build_app` and listen with `serving`. Only this module knows `handlers/`.
@@ -10,10 +10,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -21,18 +20,18 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 import handlers
+from bot.changes import ChangeHub
 from bot.clock import utcnow
-from bot.customers import CustomerDirectory
+from bot.context import WorkspaceContext, environment_context
 from bot.dispatcher import Dispatcher
 from bot.home_refresh import HomeRefresh
 from bot.home_views import publish_home
+from bot.inflight import InFlight
 from bot.metrics import Metrics
+from bot.runtime import RUNTIME_KEY, Runtime
 from bot.scheduler import Scheduler
-from bot.services import SERVICES_APP_KEY, SERVICES_KEY, Services
 from bot.settings import SLACK_REQUEST_MAX_BYTES, Settings
-from bot.slack import PacedWebClient, make_client
 from bot.slack_request import Malformed, is_signed, parse_body
-from bot.team_directory import ENVIRONMENT_WORKSPACE, TeamDirectory
 from bot.teams import Teams, load_teams
 from bot.workspace import Workspace
 from storage.db import Database
@@ -52,11 +51,16 @@ logging.getLogger("slack_bolt.AsyncApp").addFilter(_TokenFromEnvironmentNotice()
 
 @dataclass(frozen=True)
 class SurveyBot:
-    """The built bot: its services, the bolt app (Socket Mode) and the web app (HTTP)."""
+    """The built bot: what its process runs, the bolt app (Socket Mode) and the web app."""
 
-    services: Services
+    runtime: Runtime
     bolt_app: AsyncApp
     web_app: web.Application
+
+    @property
+    def workspace(self) -> WorkspaceContext:
+        """Single-workspace mode's one context (the CLI, the demo and the tests use it)."""
+        return self.runtime.workspace
 
 
 def build_app(
@@ -68,81 +72,63 @@ def build_app(
     """Wire settings, storage, Slack, the scheduler and the edges; nothing starts yet."""
     teams = teams if teams is not None else load_teams(settings.config_path)
     db = Database(settings.database_url)
-    directory = TeamDirectory(db, ENVIRONMENT_WORKSPACE, teams)
     metrics = Metrics()
-    client = make_client(settings, db, metrics)
-    customers = CustomerDirectory(client, clock=clock)
-    services = Services(
+    changes = ChangeHub()
+    ctx = environment_context(settings, db, teams, clock=clock, changes=changes, metrics=metrics)
+    dispatcher = Dispatcher(
+        ctx,
+        max_attempts=settings.max_delivery_attempts,
+        retry_first=timedelta(seconds=settings.retry_first_seconds),
+        concurrency=settings.dispatch_concurrency,
+        lease=timedelta(seconds=settings.claim_lease_seconds),
+        safety_interval=settings.dispatch_interval_seconds,
+        metrics=metrics,
+    )
+
+    async def publish(user_id: str) -> None:
+        await publish_home(ctx, user_id, ctx.now())
+
+    homes = HomeRefresh(publish, ctx.teams, min_interval=settings.home_refresh_seconds)
+    changes.connect(dispatcher.wake, homes)
+    runtime = Runtime(
         settings=settings,
-        teams=directory,
-        db=db,
-        client=client,
-        customers=customers,
-        dispatcher=Dispatcher(
-            db,
-            client,
-            customers,
-            directory,
-            max_attempts=settings.max_delivery_attempts,
-            retry_first=timedelta(seconds=settings.retry_first_seconds),
-            concurrency=settings.dispatch_concurrency,
-            lease=timedelta(seconds=settings.claim_lease_seconds),
-            safety_interval=settings.dispatch_interval_seconds,
-            metrics=metrics,
-            clock=clock,
-        ),
-        workspace=Workspace(client, recheck_seconds=settings.token_recheck_seconds),
+        workspace=ctx,
+        token=Workspace(ctx.client, recheck_seconds=settings.token_recheck_seconds),
+        dispatcher=dispatcher,
         scheduler=Scheduler(
             dispatch_interval=settings.dispatch_interval_seconds,
             expiry_interval=settings.expiry_interval_seconds,
         ),
-        clock=clock,
+        homes=homes,
+        changes=changes,
         metrics=metrics,
+        in_flight=InFlight(),
     )
-    services.homes = HomeRefresh(
-        lambda user_id: _publish_home(services, user_id),
-        services.teams,
-        min_interval=settings.home_refresh_seconds,
-    )
-    bolt_app = _bolt_app(services)
-    return SurveyBot(services, bolt_app, _web_app(services, bolt_app))
+    bolt_app = _bolt_app(runtime)
+    return SurveyBot(runtime, bolt_app, _web_app(runtime, bolt_app))
 
 
-async def _publish_home(services: Services, user_id: str) -> None:
-    await publish_home(services.home_deps(), user_id, services.clock())
-
-
-def _bolt_app(services: Services) -> AsyncApp:
+def _bolt_app(runtime: Runtime) -> AsyncApp:
     app = AsyncApp(
-        client=services.client,
-        signing_secret=services.settings.slack_signing_secret or "",
+        client=runtime.workspace.client,
+        signing_secret=runtime.settings.slack_signing_secret or "",
         process_before_response=False,
         raise_error_for_unhandled_request=False,
     )
-
-    @app.middleware
-    async def provide_services(context: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
-        context[SERVICES_KEY] = services
-        # Bolt builds a plain client per request: swap in ours, so listeners are paced.
-        given = context.get("client")
-        if given is not None and not isinstance(given, PacedWebClient):
-            context["client"] = services.client.sibling(given.token, context.get("team_id"))
-        return await next()
-
-    handlers.register(app)
+    handlers.register(app, runtime)
     return app
 
 
-def _web_app(services: Services, bolt_app: AsyncApp) -> web.Application:
+def _web_app(runtime: Runtime, bolt_app: AsyncApp) -> web.Application:
     # A larger body is refused by aiohttp with 413.
     web_app = web.Application(client_max_size=SLACK_REQUEST_MAX_BYTES)
-    web_app[SERVICES_APP_KEY] = services
+    web_app[RUNTIME_KEY] = runtime
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         # The signature before anything else: bolt would parse first, and crash on a
         # body nobody signed. Then a parse that cannot crash, before bolt parses again.
         raw = await request.read()
-        secret = services.settings.slack_signing_secret or ""
+        secret = runtime.settings.slack_signing_secret or ""
         if not is_signed(secret, request.headers, raw):
             return web.json_response({"error": "invalid signature"}, status=401)
         text = raw.decode("utf-8")
@@ -163,11 +149,11 @@ def _web_app(services: Services, bolt_app: AsyncApp) -> web.Application:
     handlers.add_routes(web_app)
 
     async def on_startup(_: web.Application) -> None:
-        await services.start()
-        log.info("surveybot started teams=%d", len(services.teams.teams))
+        await runtime.start()
+        log.info("surveybot started teams=%d", len(runtime.workspace.teams.teams))
 
     async def on_cleanup(_: web.Application) -> None:
-        await services.stop()
+        await runtime.stop()
         log.info("surveybot stopped")
 
     web_app.on_startup.append(on_startup)

@@ -1,14 +1,13 @@
 """What a button click does: survey scores, the follow-up buttons, alert buttons.
 
-Handlers turn Slack's payload into a `Click` and call one function here; these
-functions take their collaborators (database, Slack client, teams) as arguments.
+Handlers turn Slack's payload into a `Click` and call one function here, with the
+workspace's context first.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal
 
 from slack_sdk.errors import SlackApiError
@@ -35,14 +34,11 @@ from bot.blocks.answers import (
     render_thank_you,
 )
 from bot.blocks.survey import parse_score_button_value
-from bot.customers import CustomerDirectory
+from bot.context import WorkspaceContext
 from bot.expiry import close_on_click
-from bot.home_refresh import HomeRefresh
 from bot.scales import Band
 from bot.slack_values import VALUE_MAX, is_slack_id, is_slack_ts, row_id
-from bot.teams import TeamLookup
 from storage.answers import AnswerRecord
-from storage.db import Database
 from storage.surveys import SurveyRecord
 
 log = logging.getLogger("surveybot.clicks")
@@ -109,14 +105,12 @@ async def _tell_customer(
         )
 
 
-async def _refuse(
-    db: Database, client: AsyncWebClient, teams: TeamLookup, click: Click, refusal: Refusal
-) -> None:
+async def _refuse(ctx: WorkspaceContext, click: Click, refusal: Refusal) -> None:
     survey = refusal.survey
-    locale = locale_of(survey, team_of(teams, survey)) if survey else None
-    await _tell_clicker(client, click, refusal_text(refusal.reason, locale))
+    locale = locale_of(survey, team_of(ctx.teams, survey)) if survey else None
+    await _tell_clicker(ctx.client, click, refusal_text(refusal.reason, locale))
     if survey is not None and refusal.reason is RefusalReason.EXPIRED:
-        await close_on_click(db, client, teams, survey)
+        await close_on_click(ctx, survey)
 
 
 async def _open_follow_up(
@@ -141,24 +135,18 @@ async def _open_follow_up(
     )
 
 
-async def score_clicked(
-    db: Database,
-    client: AsyncWebClient,
-    customers: CustomerDirectory,
-    teams: TeamLookup,
-    click: Click,
-    now: datetime,
-    homes: HomeRefresh | None = None,
-) -> None:
+async def score_clicked(ctx: WorkspaceContext, click: Click) -> None:
     """Record the score, open the follow-up form, thank the customer, alert the team."""
+    client = ctx.client
     if not await _well_formed(client, click):
         return
     parsed = parse_score_button_value(click.value)
     token, score = parsed if parsed else (None, None)
     if score is not None and click.action_id != ids.survey_score_action(score):
         score = None  # the button's id and its value disagree: someone edited one
+    now = ctx.now()
     outcome = await record_answer(
-        db,
+        ctx.db,
         token,
         score,
         click.user_id,
@@ -168,12 +156,12 @@ async def score_clicked(
         message_ts=click.message_ts,
     )
     if isinstance(outcome, Refusal):
-        await _refuse(db, client, teams, click, outcome)
+        await _refuse(ctx, click, outcome)
         return
     if outcome.replayed:
         return  # this very click was handled before: Slack already shows its outcome
     survey, response = outcome.survey, outcome.response
-    team = team_of(teams, survey)
+    team = team_of(ctx.teams, survey)
     locale = locale_of(survey, team)
     if outcome.changed and outcome.band is not Band.MIDDLE:
         # The trigger_id dies 3 s after the click: the form opens before anything slower.
@@ -218,48 +206,44 @@ async def score_clicked(
                 exc.response.get("error"),
             )
     if outcome.changed:
-        await alert_on_answer(db, client, customers, team, survey, response, now)
+        await alert_on_answer(ctx, team, survey, response)
     elif outcome.band is Band.LOW:
         # The same low score again: an alert whose first post failed gets another
         # chance, but one already posted shows nothing new.
-        await alert_on_answer(db, client, customers, team, survey, response, now, update=False)
-    if homes is not None and outcome.changed and not survey.is_test:
-        homes.answer_changed(survey.team, survey.agent_id)
+        await alert_on_answer(ctx, team, survey, response, update=False)
+    if outcome.changed and not survey.is_test:
+        ctx.changes.answer_changed(survey.team, survey.agent_id)
 
 
-async def _answered_or_refuse(
-    db: Database, client: AsyncWebClient, teams: TeamLookup, click: Click, now: datetime
-) -> Answered | None:
-    if not await _well_formed(client, click):
+async def _answered_or_refuse(ctx: WorkspaceContext, click: Click) -> Answered | None:
+    if not await _well_formed(ctx.client, click):
         return None
-    answered = await answered_survey(db, click.value, click.user_id, now)
+    answered = await answered_survey(ctx.db, click.value, click.user_id, ctx.now())
     if isinstance(answered, Refusal):
-        await _refuse(db, client, teams, click, answered)
+        await _refuse(ctx, click, answered)
         return None
     return answered
 
 
-async def add_comment_clicked(
-    db: Database, client: AsyncWebClient, teams: TeamLookup, click: Click, now: datetime
-) -> None:
+async def add_comment_clicked(ctx: WorkspaceContext, click: Click) -> None:
     """The customer came back to write a comment: the follow-up form, prefilled."""
-    answered = await _answered_or_refuse(db, client, teams, click, now)
+    answered = await _answered_or_refuse(ctx, click)
     if answered is not None:
-        locale = locale_of(answered.survey, team_of(teams, answered.survey))
-        await _open_follow_up(client, click.trigger_id, answered.survey, answered.response, locale)
+        locale = locale_of(answered.survey, team_of(ctx.teams, answered.survey))
+        await _open_follow_up(
+            ctx.client, click.trigger_id, answered.survey, answered.response, locale
+        )
 
 
-async def change_answer_clicked(
-    db: Database, client: AsyncWebClient, teams: TeamLookup, click: Click, now: datetime
-) -> None:
+async def change_answer_clicked(ctx: WorkspaceContext, click: Click) -> None:
     """The score buttons come back, saying which answer counts now."""
-    answered = await _answered_or_refuse(db, client, teams, click, now)
+    answered = await _answered_or_refuse(ctx, click)
     if answered is None:
         return
     survey = answered.survey
-    locale = locale_of(survey, team_of(teams, survey))
+    locale = locale_of(survey, team_of(ctx.teams, survey))
     public = not score_may_show_on_survey(survey)
-    await client.chat_update(
+    await ctx.client.chat_update(
         channel=str(survey.channel_id),
         ts=str(survey.message_ts),
         **render_change_answer(
@@ -272,35 +256,24 @@ async def change_answer_clicked(
     )
     if public:
         note = change_answer_note(kind=survey.kind, score=answered.response.score, locale=locale)
-        await _tell_clicker(client, click, note)
+        await _tell_clicker(ctx.client, click, note)
 
 
 async def alert_button_clicked(
-    db: Database,
-    client: AsyncWebClient,
-    customers: CustomerDirectory,
-    teams: TeamLookup,
-    action: Literal["claim", "resolve"],
-    click: Click,
-    now: datetime,
-    homes: HomeRefresh | None = None,
+    ctx: WorkspaceContext, action: Literal["claim", "resolve"], click: Click
 ) -> None:
     """ "I'll follow up" or "Resolved" on an alert."""
-    if not await _well_formed(client, click):
+    if not await _well_formed(ctx.client, click):
         return
     result = await act_on_alert(
-        db,
-        client,
-        customers,
-        teams,
+        ctx,
         action,
         row_id(click.value),
         click.user_id,
-        now,
         channel_id=click.channel_id,
         message_ts=click.message_ts,
     )
     if isinstance(result, AlertRefusal):
-        await _tell_clicker(client, click, result.text)
-    elif homes is not None:
-        homes.answer_changed(result.team, None)
+        await _tell_clicker(ctx.client, click, result.text)
+    else:
+        ctx.changes.answer_changed(result.team, None)

@@ -16,20 +16,17 @@ from datetime import datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.chart import native_charts
 from bot.blocks.digest import (
-    Words,
     render_agent_summary,
     render_digest_text,
     render_good_news,
     render_improvement,
-    score_name,
 )
 from bot.chart import chart_language, render_trend_chart
 from bot.clock import utcnow
-from bot.customers import CustomerDirectory
+from bot.context import WorkspaceContext, environment_context
 from bot.digest import (
     AGENT_COMMENTS_QUOTED,
     PRAISE_QUOTED,
@@ -48,9 +45,8 @@ from bot.digest_schedule import latest_digest_moment
 from bot.i18n import plural_translator, translator
 from bot.scales import REASONS, scale_for
 from bot.settings import Settings
-from bot.slack import make_client
-from bot.team_directory import ENVIRONMENT_WORKSPACE, TeamDirectory
 from bot.teams import Team, TeamLookup, TeamsFileError, load_teams
+from bot.wording import Words, score_name
 from storage import digests
 from storage.db import Database
 from storage.migrations import migrate
@@ -161,9 +157,7 @@ def good_news_message(team: Team, digest: Digest) -> dict[str, Any]:
     return message
 
 
-async def post_weekly_digest(
-    db: Database, client: AsyncWebClient, customers: CustomerDirectory, team: Team, now: datetime
-) -> int:
+async def post_weekly_digest(ctx: WorkspaceContext, team: Team) -> int:
     """The team's weekly job: post the week its latest scheduled moment covers.
 
     Run by the team's cron job and once at start, so a bot that was down at the
@@ -172,34 +166,29 @@ async def post_weekly_digest(
     """
     if not team.digest_channel:
         return 0
-    period = covered_week(latest_digest_moment(team, now), team.zone)
+    period = covered_week(latest_digest_moment(team, ctx.now()), team.zone)
     # Messages Slack refused on an earlier run get another try (a few in all).
-    return await post_team_digest(db, client, customers, team, period, now, retry_failed=True)
+    return await post_team_digest(ctx, team, period, retry_failed=True)
 
 
-async def retry_refused_digests(
-    db: Database, client: AsyncWebClient, customers: CustomerDirectory, team: Team, now: datetime
-) -> int:
+async def retry_refused_digests(ctx: WorkspaceContext, team: Team) -> int:
     """Another try for this week's messages Slack refused (five tries in all), in order.
 
     A week with nothing refused is left alone: posting it is the weekly job's work.
     """
     if not team.digest_channel:
         return 0
-    period = covered_week(latest_digest_moment(team, now), team.zone)
-    rows = await digests.posted_digests(db, team.name, period.label)
+    period = covered_week(latest_digest_moment(team, ctx.now()), team.zone)
+    rows = await digests.posted_digests(ctx.db, team.name, period.label)
     if not any(row.retryable for row in rows.values()):
         return 0
-    return await post_team_digest(db, client, customers, team, period, now, retry_failed=True)
+    return await post_team_digest(ctx, team, period, retry_failed=True)
 
 
 async def post_team_digest(
-    db: Database,
-    client: AsyncWebClient,
-    customers: CustomerDirectory,
+    ctx: WorkspaceContext,
     team: Team,
     period: Period,
-    now: datetime,
     *,
     retry_failed: bool = False,
     by_hand: bool = False,
@@ -212,6 +201,7 @@ async def post_team_digest(
     channel = team.digest_channel
     if not channel:
         return 0
+    db, client, customers, now = ctx.db, ctx.client, ctx.customers, ctx.now()
     done = await digests.posted_digests(db, team.name, period.label)
     if digests.COMPLETE in done and not by_hand:
         return 0  # the cheap path for every later tick of the week
@@ -342,12 +332,11 @@ def _team_and_period(
     return team, period
 
 
-async def render_dry_run(
-    db: Database, teams: TeamLookup, team_name: str, week: str | None, now: datetime
-) -> str:
+async def render_dry_run(ctx: WorkspaceContext, team_name: str, week: str | None) -> str:
     """The digest as the terminal shows it, without posting anything."""
-    team, period = _team_and_period(teams, team_name, week, now)
-    return render_digest_text(await build_digest(db, team, period, now))
+    now = ctx.now()
+    team, period = _team_and_period(ctx.teams, team_name, week, now)
+    return render_digest_text(await build_digest(ctx.db, team, period, now))
 
 
 async def digest_command(settings: Settings, team: str, week: str | None, dry_run: bool) -> int:
@@ -360,11 +349,12 @@ async def digest_command(settings: Settings, team: str, week: str | None, dry_ru
     db = Database(settings.database_url)
     try:
         await migrate(db)
-        now = utcnow()
+        ctx = environment_context(settings, db, teams, clock=utcnow)
+        now = ctx.now()
         # Settings saved in App Home win over the file, as in `serve`.
-        teams = await TeamDirectory(db, ENVIRONMENT_WORKSPACE, teams).load(now)
+        await ctx.teams.load(now)
         try:
-            chosen, period = _team_and_period(teams, team, week, now)
+            chosen, period = _team_and_period(ctx.teams, team, week, now)
         except ValueError as exc:
             print(f"surveybot digest: {exc}", file=sys.stderr)
             return 2
@@ -377,10 +367,7 @@ async def digest_command(settings: Settings, team: str, week: str | None, dry_ru
         if not chosen.digest_channel:
             print(f"surveybot digest: team {chosen.name!r} has no digest_channel", file=sys.stderr)
             return 2
-        client = make_client(settings, db)
-        posts = await post_team_digest(
-            db, client, CustomerDirectory(client), chosen, period, now, by_hand=True
-        )
+        posts = await post_team_digest(ctx, chosen, period, by_hand=True)
         print(f"{chosen.name} {period.label}: {posts} message(s) posted")
         return 0
     finally:

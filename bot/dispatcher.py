@@ -18,13 +18,11 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import timing
 from bot.blocks.survey import (
@@ -32,15 +30,13 @@ from bot.blocks.survey import (
     about_slack_conversation,
     render_survey,
 )
-from bot.clock import utcnow
-from bot.customers import CustomerDirectory
+from bot.context import WorkspaceContext
 from bot.i18n import chosen_locale
 from bot.logs import log_failure
 from bot.metrics import Metrics
 from bot.slack import outcome_of
-from bot.teams import DEFAULT_TEAM, Team, TeamLookup
+from bot.teams import DEFAULT_TEAM, Team
 from storage import surveys as store
-from storage.db import Database
 from storage.statuses import Delivery, Source, SurveyStatus
 from storage.surveys import SurveyRecord
 
@@ -61,10 +57,7 @@ SlackFailure = (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError)
 class Dispatcher:
     def __init__(
         self,
-        db: Database,
-        client: AsyncWebClient,
-        customers: CustomerDirectory,
-        teams: TeamLookup,
+        ctx: WorkspaceContext,
         *,
         max_attempts: int = 5,
         retry_first: timedelta = timedelta(seconds=5),
@@ -72,19 +65,20 @@ class Dispatcher:
         lease: timedelta = LEASE,
         safety_interval: float = SAFETY_INTERVAL,
         metrics: Metrics | None = None,
-        clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.db = db
-        self.client = client
-        self.teams = teams
-        self.customers = customers
+        # The outbox's surveys all belong to this workspace (single-workspace mode).
+        self.ctx = ctx
+        self.db = ctx.db
+        self.client = ctx.client
+        self.teams = ctx.teams
+        self.customers = ctx.customers
         self.max_attempts = max_attempts
         self.retry_first = retry_first
         self.concurrency = concurrency
         self.lease = lease
         self.safety_interval = safety_interval
         self.metrics = metrics or Metrics()
-        self.clock = clock
+        self.clock = ctx.clock
         self._wake = asyncio.Event()
         self._in_flight: dict[str, asyncio.Task[int]] = {}  # customer key -> delivery
         self._runner: asyncio.Task[None] | None = None

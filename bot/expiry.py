@@ -3,49 +3,42 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answers import locale_of, score_may_show_on_survey, team_of
 from bot.blocks.answers import render_closed
-from bot.teams import TeamLookup
+from bot.context import WorkspaceContext
 from storage import answers as store
-from storage.db import Database
 from storage.surveys import SurveyRecord
 
 log = logging.getLogger("surveybot.expiry")
 
 
-async def show_closed(
-    db: Database, client: AsyncWebClient, teams: TeamLookup, survey: SurveyRecord
-) -> None:
+async def show_closed(ctx: WorkspaceContext, survey: SurveyRecord) -> None:
     """Replace the survey message by the closed notice (with the answer, if any)."""
     if not (survey.channel_id and survey.message_ts):
         return
-    response = await store.response_for(db, survey.id)
+    response = await store.response_for(ctx.db, survey.id)
     message = render_closed(
         kind=survey.kind,
         score=response.score if response else None,
-        locale=locale_of(survey, team_of(teams, survey)),
+        locale=locale_of(survey, team_of(ctx.teams, survey)),
         show_score=score_may_show_on_survey(survey),
     )
-    await client.chat_update(channel=survey.channel_id, ts=survey.message_ts, **message)
+    await ctx.client.chat_update(channel=survey.channel_id, ts=survey.message_ts, **message)
 
 
-async def expire_overdue(
-    db: Database, client: AsyncWebClient, teams: TeamLookup, now: datetime, limit: int = 100
-) -> int:
+async def expire_overdue(ctx: WorkspaceContext, limit: int = 100) -> int:
     """Close delivered surveys nobody answered in time; answer how many were closed."""
     closed = 0
-    for survey in await store.overdue_unanswered(db, now, limit):
-        if not await store.expire_unanswered(db, survey.id):
+    for survey in await store.overdue_unanswered(ctx.db, ctx.now(), limit):
+        if not await store.expire_unanswered(ctx.db, survey.id):
             continue  # answered at the last moment: that answer counts
         closed += 1
         log.info("survey expired survey=%s", survey.token)
         try:
-            await show_closed(db, client, teams, survey)
+            await show_closed(ctx, survey)
         except SlackApiError as exc:
             # The survey is closed either way; a click on a stale button is refused.
             log.warning(
@@ -56,10 +49,8 @@ async def expire_overdue(
     return closed
 
 
-async def close_on_click(
-    db: Database, client: AsyncWebClient, teams: TeamLookup, survey: SurveyRecord
-) -> None:
+async def close_on_click(ctx: WorkspaceContext, survey: SurveyRecord) -> None:
     """A click on an expired survey: close it now if the sweep has not yet."""
-    if await store.expire_unanswered(db, survey.id):
+    if await store.expire_unanswered(ctx.db, survey.id):
         log.info("survey expired survey=%s by=click", survey.token)
-    await show_closed(db, client, teams, survey)
+    await show_closed(ctx, survey)

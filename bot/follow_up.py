@@ -6,8 +6,6 @@ import asyncio
 import logging
 from datetime import datetime
 
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot import ids
 from bot.alerts import refresh_alert, send_kudos
 from bot.answers import (
@@ -21,11 +19,9 @@ from bot.answers import (
     team_of,
 )
 from bot.blocks.answers import refusal_text
-from bot.customers import CustomerDirectory
+from bot.context import WorkspaceContext
 from bot.follow_up_form import FieldErrors, FollowUpForm
-from bot.home_refresh import HomeRefresh
 from bot.logs import log_failure
-from bot.teams import TeamLookup
 from storage.db import Database
 from storage.statuses import Delivery
 
@@ -37,47 +33,33 @@ SAVE_RETRY_DELAYS = (0.2, 0.5, 1.0)
 
 
 async def check_follow_up(
-    db: Database,
-    teams: TeamLookup,
-    token: str | None,
-    user_id: str,
-    form: FollowUpForm,
-    now: datetime,
+    ctx: WorkspaceContext, token: str | None, user_id: str, form: FollowUpForm
 ) -> Answered | FieldErrors:
     """The answer this form belongs to, or the errors to show in the modal.
 
     One quick read, so that Slack's ack can still carry the errors.
     """
     try:
-        answered = await answered_survey(db, token, user_id, now)
+        answered = await answered_survey(ctx.db, token, user_id, ctx.now())
     except Exception:
         log.exception("follow-up lookup failed")
         return {ids.FOLLOW_UP_COMMENT_BLOCK: refusal_text(RefusalReason.FAILED, None)}
     if isinstance(answered, Refusal):
         survey = answered.survey
-        locale = locale_of(survey, team_of(teams, survey)) if survey else None
+        locale = locale_of(survey, team_of(ctx.teams, survey)) if survey else None
         return {ids.FOLLOW_UP_COMMENT_BLOCK: refusal_text(answered.reason, locale)}
     survey = answered.survey
-    errors = follow_up_errors(answered, form, locale_of(survey, team_of(teams, survey)))
+    errors = follow_up_errors(answered, form, locale_of(survey, team_of(ctx.teams, survey)))
     if errors:
         log.info("follow-up invalid survey=%s blocks=%s", survey.token, ",".join(sorted(errors)))
         return errors
     return answered
 
 
-async def follow_up_sent(
-    db: Database,
-    client: AsyncWebClient,
-    customers: CustomerDirectory,
-    teams: TeamLookup,
-    answered: Answered,
-    form: FollowUpForm,
-    now: datetime,
-    homes: HomeRefresh | None = None,
-) -> None:
+async def follow_up_sent(ctx: WorkspaceContext, answered: Answered, form: FollowUpForm) -> None:
     """Save the reasons and comment, show them on the alert, thank the agent for praise."""
     survey, stored = answered.survey, answered.response
-    team = team_of(teams, survey)
+    team = team_of(ctx.teams, survey)
     if (tuple(sorted(form.reasons)), form.comment) == (
         tuple(sorted(stored.reasons)),
         stored.comment,
@@ -85,16 +67,16 @@ async def follow_up_sent(
         # A replayed or repeated form: an alert already posted shows it; one whose
         # post failed, and kudos not yet sent, get another chance.
         log.info("follow-up unchanged survey=%s", survey.token)
-        await refresh_alert(db, client, customers, team, survey, now, update=False)
-        await send_kudos(db, client, customers, team, survey, stored, answered.band, now)
+        await refresh_alert(ctx, team, survey, update=False)
+        await send_kudos(ctx, team, survey, stored, answered.band)
         return
     try:
-        saved = await _save_with_retries(db, answered, form, now)
+        saved = await _save_with_retries(ctx.db, answered, form, ctx.now())
     except Exception as exc:
         log_failure(log, "follow-up not saved", exc, survey=survey.token)
         if survey.channel_id:
             locale = locale_of(survey, team)
-            await client.chat_postEphemeral(
+            await ctx.client.chat_postEphemeral(
                 channel=survey.channel_id,
                 user=form_user(answered),
                 text=refusal_text(RefusalReason.FAILED, locale),
@@ -103,10 +85,10 @@ async def follow_up_sent(
         return
     if saved is None:
         return
-    await refresh_alert(db, client, customers, team, saved.survey, now)
-    await send_kudos(db, client, customers, team, saved.survey, saved.response, saved.band, now)
-    if homes is not None and not saved.survey.is_test:
-        homes.answer_changed(saved.survey.team, saved.survey.agent_id)
+    await refresh_alert(ctx, team, saved.survey)
+    await send_kudos(ctx, team, saved.survey, saved.response, saved.band)
+    if not saved.survey.is_test:
+        ctx.changes.answer_changed(saved.survey.team, saved.survey.agent_id)
 
 
 def form_user(answered: Answered) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.chart import WeekPoint
-from bot.customers import CustomerDirectory
+from bot.context import WorkspaceContext
 from bot.digest import CES_FLAT_WITHIN, boundaries, recent_weeks, week_containing
 from bot.i18n import format_day_month, resolve_language
 from bot.scales import REASONS, SurveyKind, scale_for
@@ -32,7 +32,7 @@ from bot.scoring import (
     response_rate,
     trend,
 )
-from bot.teams import Team, TeamLookup
+from bot.teams import Team
 from storage import digests, team_settings
 from storage import home as store
 from storage.db import Database
@@ -68,12 +68,11 @@ class Viewer:
         return any(t.name == team.name for t in self.teams)
 
 
-async def viewer_of(
-    db: Database, directory: CustomerDirectory, teams: TeamLookup, user_id: str
-) -> Viewer:
-    profile = await directory.profile(user_id)
+async def viewer_of(ctx: WorkspaceContext, user_id: str) -> Viewer:
+    teams = ctx.teams
+    profile = await ctx.customers.profile(user_id)
     led = tuple(t for t in teams.teams if profile.is_admin or user_id in t.leads)
-    is_agent = not led and await store.is_credited_agent(db, user_id)
+    is_agent = not led and await store.is_credited_agent(ctx.db, user_id)
     first = teams.teams[0].language if teams.teams else None
     language = resolve_language(led[0].language) if led else resolve_language(profile.locale, first)
     return Viewer(user_id, profile.is_admin, led, is_agent, language)

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.alerts import AlertRefusal, act_on_alert
 from bot.blocks.drilldown import DrillQuery, render_drill_down
 from bot.blocks.home import render_home
@@ -26,14 +24,13 @@ from bot.blocks.team_settings import (
     render_settings_modal,
     render_test_survey_modal,
 )
+from bot.context import WorkspaceContext
 from bot.customers import CustomerDirectory
 from bot.digest import week_containing
 from bot.home import RECENT, HomeContent, Viewer, describe, gather_home, may_steer, viewer_of
-from bot.home_refresh import HomeRefresh
 from bot.i18n import N_, translator
 from bot.scales import scale_for
 from bot.surveys import send_test_survey
-from bot.team_directory import TeamDirectory
 from bot.team_settings import (
     NOT_ALLOWED,
     Conflict,
@@ -52,31 +49,21 @@ from storage.home import PAGE_SIZE, AnswerPage
 log = logging.getLogger("surveybot.home")
 
 
-@dataclass(frozen=True)
-class HomeDeps:
-    """The collaborators every Home action needs."""
-
-    db: Database
-    client: AsyncWebClient
-    customers: CustomerDirectory
-    teams: TeamDirectory
-    homes: HomeRefresh | None = None
-
-
-async def publish_home(deps: HomeDeps, user_id: str, now: datetime) -> HomeContent:
+async def publish_home(ctx: WorkspaceContext, user_id: str, now: datetime) -> HomeContent:
     """Compose this person's Home and publish it (views.publish)."""
-    viewer = await viewer_of(deps.db, deps.customers, deps.teams, user_id)
-    content = await gather_home(deps.db, deps.teams.workspace, viewer, now)
-    await deps.client.views_publish(user_id=user_id, view=render_home(content))
-    if deps.homes is not None:
-        deps.homes.opened(user_id, is_admin=viewer.is_admin)
+    viewer = await viewer_of(ctx, user_id)
+    content = await gather_home(ctx.db, ctx.teams.workspace, viewer, now)
+    await ctx.client.views_publish(user_id=user_id, view=render_home(content))
+    ctx.changes.home_opened(user_id, is_admin=viewer.is_admin)
     log.info("home published", extra=describe(content))
     return content
 
 
-async def _steering(deps: HomeDeps, user_id: str, team_name: str) -> tuple[Viewer, Team | None]:
-    viewer = await viewer_of(deps.db, deps.customers, deps.teams, user_id)
-    team = deps.teams.by_name(team_name)
+async def _steering(
+    ctx: WorkspaceContext, user_id: str, team_name: str
+) -> tuple[Viewer, Team | None]:
+    viewer = await viewer_of(ctx, user_id)
+    team = ctx.teams.by_name(team_name)
     if team is None or not may_steer(viewer, team):
         log.info("home action refused user=%s team=%s reason=not_a_lead", user_id, team_name)
         return viewer, None
@@ -123,19 +110,19 @@ async def _links(customers: CustomerDirectory, page: AnswerPage) -> dict[int, st
 
 
 async def drill_down_view(
-    deps: HomeDeps, user_id: str, query: DrillQuery | None, now: datetime
+    ctx: WorkspaceContext, user_id: str, query: DrillQuery | None, now: datetime
 ) -> dict[str, Any] | None:
     """The drill-down modal for this query, or None when the user may not see it."""
     if query is None:
         return None
-    _, team = await _steering(deps, user_id, query.team)
+    _, team = await _steering(ctx, user_id, query.team)
     if team is None:
         return None
-    page = await drill_page(deps.db, team, query, now)
+    page = await drill_page(ctx.db, team, query, now)
     return render_drill_down(
         query,
         page,
-        await _links(deps.customers, page),
+        await _links(ctx.customers, page),
         low=_low(team),
         page_size=PAGE_SIZE,
         language=team.language,
@@ -143,19 +130,19 @@ async def drill_down_view(
 
 
 async def open_drill_down(
-    deps: HomeDeps, user_id: str, trigger_id: str, query: DrillQuery | None, now: datetime
+    ctx: WorkspaceContext, user_id: str, trigger_id: str, query: DrillQuery | None, now: datetime
 ) -> None:
-    view = await drill_down_view(deps, user_id, query, now)
+    view = await drill_down_view(ctx, user_id, query, now)
     if view is None:
-        viewer = await viewer_of(deps.db, deps.customers, deps.teams, user_id)
+        viewer = await viewer_of(ctx, user_id)
         refusal = render_not_allowed(NOT_LEAD, viewer.language)
-        await deps.client.views_open(trigger_id=trigger_id, view=refusal)
+        await ctx.client.views_open(trigger_id=trigger_id, view=refusal)
         return
-    await deps.client.views_open(trigger_id=trigger_id, view=view)
+    await ctx.client.views_open(trigger_id=trigger_id, view=view)
 
 
 async def update_drill_down(
-    deps: HomeDeps,
+    ctx: WorkspaceContext,
     user_id: str,
     view_id: str,
     view_hash: str | None,
@@ -163,10 +150,10 @@ async def update_drill_down(
     now: datetime,
 ) -> None:
     """A filter or page change: the same modal, updated in place (views.update)."""
-    view = await drill_down_view(deps, user_id, query, now)
+    view = await drill_down_view(ctx, user_id, query, now)
     if view is None:
         return
-    await deps.client.views_update(view_id=view_id, hash=view_hash, view=view)
+    await ctx.client.views_update(view_id=view_id, hash=view_hash, view=view)
 
 
 # Refusals are msgids, shown in the viewer's language.
@@ -179,14 +166,16 @@ NOT_LEAD = N_(
 # ------------------------------------------------------------------ settings
 
 
-async def open_settings(deps: HomeDeps, user_id: str, trigger_id: str, team_name: str) -> None:
-    viewer, team = await _steering(deps, user_id, team_name)
+async def open_settings(
+    ctx: WorkspaceContext, user_id: str, trigger_id: str, team_name: str
+) -> None:
+    viewer, team = await _steering(ctx, user_id, team_name)
     if team is None:
         refusal = render_not_allowed(NOT_ALLOWED, viewer.language)
-        await deps.client.views_open(trigger_id=trigger_id, view=refusal)
+        await ctx.client.views_open(trigger_id=trigger_id, view=refusal)
         return
-    version = await current_version(deps.db, deps.teams, team.name)
-    await deps.client.views_open(trigger_id=trigger_id, view=render_settings_modal(team, version))
+    version = await current_version(ctx, team.name)
+    await ctx.client.views_open(trigger_id=trigger_id, view=render_settings_modal(team, version))
 
 
 @dataclass(frozen=True)
@@ -198,7 +187,7 @@ class SettingsSubmitted:
 
 
 async def submit_settings(
-    deps: HomeDeps,
+    ctx: WorkspaceContext,
     user_id: str,
     team_name: str | None,
     edited_version: int | None,
@@ -207,18 +196,17 @@ async def submit_settings(
 ) -> SettingsSubmitted:
     """Check and save a settings form; errors go beside their fields, before the ack."""
     first_block = next(iter(FORM_FIELDS.values()))
-    team = deps.teams.by_name(team_name or "")
+    team = ctx.teams.by_name(team_name or "")
     if team is None or edited_version is None:
         _ = translator(team.language if team else None)
         return SettingsSubmitted({first_block: _("This form is out of date; open it again.")})
-    profile = await deps.customers.profile(user_id)
+    profile = await ctx.customers.profile(user_id)
     checked = check_settings(team, form)
     if isinstance(checked, dict):
         log.info("team settings invalid team=%s fields=%s", team.name, ",".join(sorted(checked)))
         return SettingsSubmitted({FORM_FIELDS.get(f, first_block): m for f, m in checked.items()})
     result = await save_settings(
-        deps.db,
-        deps.teams,
+        ctx,
         team,
         checked,
         edited_version=edited_version,
@@ -236,27 +224,29 @@ async def submit_settings(
 # ------------------------------------------------------------------ test survey
 
 
-async def open_test_survey(deps: HomeDeps, user_id: str, trigger_id: str, team_name: str) -> None:
-    viewer, team = await _steering(deps, user_id, team_name)
+async def open_test_survey(
+    ctx: WorkspaceContext, user_id: str, trigger_id: str, team_name: str
+) -> None:
+    viewer, team = await _steering(ctx, user_id, team_name)
     view = render_test_survey_modal(team) if team else render_not_allowed(NOT_LEAD, viewer.language)
-    await deps.client.views_open(trigger_id=trigger_id, view=view)
+    await ctx.client.views_open(trigger_id=trigger_id, view=view)
 
 
 async def test_survey_submitted(
-    deps: HomeDeps, user_id: str, team_name: str, language: str | None, now: datetime
+    ctx: WorkspaceContext, user_id: str, team_name: str, language: str | None, now: datetime
 ) -> str | None:
     """Schedule the lead's test survey (the dispatcher sends it by DM); None if refused."""
-    _, team = await _steering(deps, user_id, team_name)
+    _, team = await _steering(ctx, user_id, team_name)
     if team is None:
         return None
-    return await send_test_survey(deps.db, team, user_id, language or team.language, now)
+    return await send_test_survey(ctx, team, user_id, language or team.language)
 
 
 # ------------------------------------------------------------------ alerts from Home
 
 
 async def alert_clicked_in_home(
-    deps: HomeDeps,
+    ctx: WorkspaceContext,
     user_id: str,
     action: Literal["claim", "resolve"],
     alert_id: int | None,
@@ -264,34 +254,29 @@ async def alert_clicked_in_home(
 ) -> str | None:
     """Claim or resolve from Home: the alert message is updated in place, as from the
     channel. Answers a refusal to show, or None."""
-    alert = await alert_store.get_alert(deps.db, alert_id) if alert_id is not None else None
+    alert = await alert_store.get_alert(ctx.db, alert_id) if alert_id is not None else None
     if alert is None:
-        viewer = await viewer_of(deps.db, deps.customers, deps.teams, user_id)
+        viewer = await viewer_of(ctx, user_id)
         _ = translator(viewer.language)
-        return await _tell(deps, user_id, _("I could not find this alert. Nothing was changed."))
-    viewer, team = await _steering(deps, user_id, alert.team)
+        return await _tell(ctx, user_id, _("I could not find this alert. Nothing was changed."))
+    viewer, team = await _steering(ctx, user_id, alert.team)
     if team is None:
-        return await _tell(deps, user_id, translator(viewer.language)(NOT_LEAD))
+        return await _tell(ctx, user_id, translator(viewer.language)(NOT_LEAD))
     result = await act_on_alert(
-        deps.db,
-        deps.client,
-        deps.customers,
-        deps.teams,
+        ctx,
         action,
         alert.id,
         user_id,
-        now,
         channel_id=alert.channel_id,
         message_ts=alert.message_ts,
     )
-    await publish_home(deps, user_id, now)  # the clicker sees the change at once
-    if deps.homes is not None:
-        deps.homes.answer_changed(alert.team, None)
-    return await _tell(deps, user_id, result.text) if isinstance(result, AlertRefusal) else None
+    await publish_home(ctx, user_id, now)  # the clicker sees the change at once
+    ctx.changes.answer_changed(alert.team, None)
+    return await _tell(ctx, user_id, result.text) if isinstance(result, AlertRefusal) else None
 
 
-async def _tell(deps: HomeDeps, user_id: str, text: str) -> str:
+async def _tell(ctx: WorkspaceContext, user_id: str, text: str) -> str:
     """A refusal for a click in Home, privately: in the app's messages with them."""
-    channel = await deps.customers.dm_channel(user_id)
-    await deps.client.chat_postMessage(channel=channel, text=text)
+    channel = await ctx.customers.dm_channel(user_id)
+    await ctx.client.chat_postMessage(channel=channel, text=text)
     return text

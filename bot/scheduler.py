@@ -9,28 +9,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.customers import CustomerDirectory
+from bot.context import WorkspaceContext
 from bot.digest_job import post_weekly_digest, retry_refused_digests
 from bot.digest_schedule import digest_trigger
 from bot.expiry import expire_overdue
 from bot.logs import fields, log_failure
+from bot.metrics import Metrics
 from bot.team_directory import RECHECK_SECONDS
 from bot.teams import Team
 from storage import events
-from storage.db import Database
 from storage.pacing import forget_idle_keys
-
-if TYPE_CHECKING:
-    from bot.services import Services
 
 log = logging.getLogger("surveybot.scheduler")
 
@@ -54,28 +49,40 @@ class Scheduler:
         # Jobs under way: shutdown lets them finish (a dispatch between "sent to Slack"
         # and "marked delivered", a query on a connection about to be disposed).
         self._running: set[asyncio.Task[object]] = set()
+        self._metrics: Metrics | None = None
 
-    def start(self, services: Services) -> None:
+    def start(
+        self,
+        contexts: Sequence[WorkspaceContext],
+        *,
+        wake_dispatcher: Callable[[], None],
+        digest_catch_up_seconds: float,
+        metrics: Metrics,
+    ) -> None:
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_listener(_log_job_error, EVENT_JOB_ERROR)
         scheduler.add_listener(_log_job_missed, EVENT_JOB_MISSED)
-        # The scheduler runs on wall time; the jobs read the bot's clock.
+        self._metrics = metrics
+        # The scheduler runs on wall time; the jobs read each workspace's clock.
         started = datetime.now(UTC)
 
         async def dispatch() -> None:
             # The dispatcher wakes itself for new and timed work; this tick is the safety net.
-            services.dispatcher.wake()
+            wake_dispatcher()
 
         async def expire_surveys() -> None:
-            await expire_overdue(services.db, services.client, services.teams, services.clock())
+            for ctx in contexts:
+                await expire_overdue(ctx)
 
         async def use_saved_settings() -> None:
             # A lead's save through another replica reaches this one within seconds.
-            await services.teams.refresh()
+            for ctx in contexts:
+                await ctx.teams.refresh()
 
         async def forget_old_events() -> None:
-            await events.forget_events_before(services.db, services.clock() - EVENT_MEMORY)
-            await forget_idle_keys(services.db, int((time.time() - PACE_MEMORY) * 1_000_000))
+            for ctx in contexts:
+                await events.forget_events_before(ctx.db, ctx.now() - EVENT_MEMORY)
+                await forget_idle_keys(ctx.db, int((time.time() - PACE_MEMORY) * 1_000_000))
 
         scheduler.add_job(
             dispatch,
@@ -104,11 +111,12 @@ class Scheduler:
         )
         scheduler.add_job(forget_old_events, "interval", minutes=10, id="forget_events")
 
-        catch_up = started + timedelta(seconds=services.settings.digest_catch_up_seconds)
-        for team in services.teams.teams:
-            # The first run is the catch-up: a bot that was down at the team's moment
-            # still posts that week's digest, and the rows make a run at any time safe.
-            _add_digest_jobs(scheduler, services, team, first_run=catch_up)
+        catch_up = started + timedelta(seconds=digest_catch_up_seconds)
+        for ctx in contexts:
+            for team in ctx.teams.teams:
+                # The first run is the catch-up: a bot that was down at the team's moment
+                # still posts that week's digest, and the rows make a run at any time safe.
+                self._add_digest_jobs(scheduler, ctx, team, first_run=catch_up)
         for job in scheduler.get_jobs():
             job.modify(func=self._tracked(job.func))
         scheduler.start()
@@ -126,8 +134,9 @@ class Scheduler:
 
         return run
 
-    def reschedule_digest(self, services: Services, team: Team) -> None:
-        """A team's digest moment or channel changed in App Home: its jobs follow at once."""
+    def reschedule_digest(self, ctx: WorkspaceContext, team: Team) -> None:
+        """A team's digest moment or channel changed (saved here or on another replica):
+        its jobs follow at once."""
         scheduler = self._scheduler
         if scheduler is None:
             return
@@ -135,12 +144,52 @@ class Scheduler:
         for job_id in job_ids:
             if scheduler.get_job(job_id) is not None:
                 scheduler.remove_job(job_id)
-        _add_digest_jobs(scheduler, services, team, first_run=None)
+        self._add_digest_jobs(scheduler, ctx, team, first_run=None)
         for job_id in job_ids:
             job = scheduler.get_job(job_id)
             if job is not None:
                 job.modify(func=self._tracked(job.func))
         log.info("digest rescheduled team=%s schedule=%s", team.name, team.digest_schedule)
+
+    def _timed(self, job: Callable[[], Awaitable[int]]) -> Callable[[], Awaitable[int]]:
+        async def run() -> int:
+            started = time.perf_counter()
+            try:
+                return await job()
+            finally:
+                if self._metrics is not None:
+                    self._metrics.digest_duration.observe(time.perf_counter() - started)
+
+        return run
+
+    def _add_digest_jobs(
+        self,
+        scheduler: AsyncIOScheduler,
+        ctx: WorkspaceContext,
+        team: Team,
+        *,
+        first_run: datetime | None,
+    ) -> None:
+        if not team.digest_channel:
+            return
+        when = {"next_run_time": first_run} if first_run is not None else {}
+        scheduler.add_job(
+            self._timed(_for_team(post_weekly_digest, ctx, team)),
+            digest_trigger(team),
+            id=f"digest:{team.name}",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=int(DIGEST_MISFIRE_GRACE.total_seconds()),
+            **when,
+        )
+        scheduler.add_job(
+            _for_team(retry_refused_digests, ctx, team),
+            "interval",
+            seconds=DIGEST_RETRY_INTERVAL.total_seconds(),
+            id=f"digest_retry:{team.name}",
+            max_instances=1,
+            coalesce=True,
+        )
 
     def jobs(self) -> list[Job]:
         """The scheduled jobs (empty before start); for the operator and the tests."""
@@ -158,54 +207,15 @@ class Scheduler:
         scheduler.shutdown(wait=False)
 
 
-_TeamJob = Callable[[Database, AsyncWebClient, CustomerDirectory, Team, datetime], Awaitable[int]]
+_TeamJob = Callable[[WorkspaceContext, Team], Awaitable[int]]
 
 
-def _for_team(job: _TeamJob, services: Services, team: Team) -> Callable[[], Awaitable[int]]:
+def _for_team(job: _TeamJob, ctx: WorkspaceContext, team: Team) -> Callable[[], Awaitable[int]]:
     async def run() -> int:
         # The team as saved now: a change in App Home applies to the very next run.
-        current = services.teams.by_name(team.name) or team
-        return await job(
-            services.db, services.client, services.customers, current, services.clock()
-        )
+        return await job(ctx, ctx.teams.by_name(team.name) or team)
 
     return run
-
-
-def _timed(job: Callable[[], Awaitable[int]], services: Services) -> Callable[[], Awaitable[int]]:
-    async def run() -> int:
-        started = time.perf_counter()
-        try:
-            return await job()
-        finally:
-            services.metrics.digest_duration.observe(time.perf_counter() - started)
-
-    return run
-
-
-def _add_digest_jobs(
-    scheduler: AsyncIOScheduler, services: Services, team: Team, *, first_run: datetime | None
-) -> None:
-    if not team.digest_channel:
-        return
-    when = {"next_run_time": first_run} if first_run is not None else {}
-    scheduler.add_job(
-        _timed(_for_team(post_weekly_digest, services, team), services),
-        digest_trigger(team),
-        id=f"digest:{team.name}",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=int(DIGEST_MISFIRE_GRACE.total_seconds()),
-        **when,
-    )
-    scheduler.add_job(
-        _for_team(retry_refused_digests, services, team),
-        "interval",
-        seconds=DIGEST_RETRY_INTERVAL.total_seconds(),
-        id=f"digest_retry:{team.name}",
-        max_instances=1,
-        coalesce=True,
-    )
 
 
 def _log_job_error(event: JobExecutionEvent) -> None:

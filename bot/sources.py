@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.context import WorkspaceContext
 from bot.i18n import N_, format_percent, plural_translator, translator
 from bot.surveys import ClosedConversation, CloseResult, CloseStatus, close_conversation
 from bot.teams import Team, TeamLookup
-from storage.db import Database
 from storage.statuses import Delivery, Source
 
 log = logging.getLogger("surveybot.sources")
@@ -42,14 +41,11 @@ async def _root_author(client: AsyncWebClient, channel: str, ts: str) -> tuple[s
 
 
 async def close_from_slack(
-    db: Database,
-    client: AsyncWebClient,
-    teams: TeamLookup,
+    ctx: WorkspaceContext,
     *,
     channel_id: str,
     message_ts: str,
     closer_id: str,
-    now: datetime,
     skip_survey: bool = False,
     message_author: str | None = None,
     thread_ts: str | None = None,
@@ -59,14 +55,14 @@ async def close_from_slack(
     The conversation is the thread's root message; its author is the customer and
     whoever closed it is the agent, recorded now so the credit stays with them.
     """
-    team = teams.by_support_channel(channel_id)
+    team = ctx.teams.by_support_channel(channel_id)
     if team is None:
         return NotClosed(N_("This channel is not a support channel of any surveybot team."))
     root_ts = thread_ts or message_ts
     customer = message_author if root_ts == message_ts else None
     if customer is None:
         try:
-            customer, is_root = await _root_author(client, channel_id, root_ts)
+            customer, is_root = await _root_author(ctx.client, channel_id, root_ts)
         except SlackApiError as exc:
             log.warning(
                 "root message lookup failed channel=%s error=%s",
@@ -87,19 +83,18 @@ async def close_from_slack(
             N_("Only someone from the support team can close a conversation with a survey.")
         )
     return await close_conversation(
-        db,
+        ctx,
         ClosedConversation(
             source=Source.SLACK,
             external_id=f"{channel_id}:{root_ts}",
             team=team,
-            closed_at=now,
+            closed_at=ctx.now(),
             customer_id=customer,
             agent_id=closer_id,
             channel_id=channel_id,
             thread_ts=root_ts,
             skip_survey=skip_survey,
         ),
-        now,
     )
 
 

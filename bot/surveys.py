@@ -9,12 +9,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot import timing
-from bot.customers import CustomerDirectory
+from bot.context import WorkspaceContext
 from bot.scales import SurveyKind
 from bot.teams import Team
 from storage import customers as people
 from storage import surveys as store
-from storage.db import Database
 from storage.statuses import ConversationOutcome, Delivery, Source, SurveyStatus
 
 log = logging.getLogger("surveybot.surveys")
@@ -95,9 +94,7 @@ def _decide(closed: ClosedConversation) -> CloseStatus:
     return CloseStatus.SCHEDULED
 
 
-async def _customer_id(
-    db: Database, closed: ClosedConversation, customers: CustomerDirectory | None
-) -> str | None:
+async def _customer_id(ctx: WorkspaceContext, closed: ClosedConversation) -> str | None:
     """The customer's Slack id: given, linked to their email before, or already looked up.
 
     Never asks Slack: a close is answered at once; delivery looks the email up.
@@ -105,32 +102,26 @@ async def _customer_id(
     email = closed.customer_email
     if closed.customer_id or not email:
         return closed.customer_id  # given both, storage links them with the close
-    known = await people.slack_id_for_email(db, email)
-    if known is None and customers is not None:
-        known = customers.known_user_id_for_email(email)
+    known = await people.slack_id_for_email(ctx.db, email)
+    if known is None:
+        known = ctx.customers.known_user_id_for_email(email)
     return known
 
 
-async def close_conversation(
-    db: Database,
-    closed: ClosedConversation,
-    now: datetime,
-    customers: CustomerDirectory | None = None,
-) -> CloseResult:
+async def close_conversation(ctx: WorkspaceContext, closed: ClosedConversation) -> CloseResult:
     """Record a closed conversation and schedule its one survey.
 
     Safe to call again with the same close: the second call stores nothing and
     answers `duplicate` with the first survey's id. A customer is one person whether
     named by Slack id or email: the throttle looks at every name they are known by.
     """
-    team = closed.team
-    customer_id = await _customer_id(db, closed, customers)
+    team, now = closed.team, ctx.now()
+    customer_id = await _customer_id(ctx, closed)
     status = _decide(closed)
     if (
         status is CloseStatus.SCHEDULED
         and customer_id is None
-        and customers is not None
-        and customers.known_without_account(closed.customer_email or "")
+        and ctx.customers.known_without_account(closed.customer_email or "")
     ):
         status = CloseStatus.UNREACHABLE
     if (
@@ -180,7 +171,7 @@ async def close_conversation(
 
     throttle_since = now - timedelta(days=team.throttle_days) if team.throttle_days > 0 else None
     recorded = await store.record_close(
-        db, conversation, survey, throttle_since=throttle_since, learned_at=now
+        ctx.db, conversation, survey, throttle_since=throttle_since, learned_at=now
     )
     if not recorded.created:
         existing = recorded.survey
@@ -203,12 +194,17 @@ async def close_conversation(
     )
     if survey is None:
         return CloseResult(status, None)
+    if status is CloseStatus.SCHEDULED:
+        # A survey due now goes now, and a later one sets its timer, not the next tick.
+        ctx.changes.survey_scheduled()
     return CloseResult(status, survey.token, survey.send_after)
 
 
-async def customer_wrote_again(db: Database, channel_id: str, thread_ts: str, user_id: str) -> int:
+async def customer_wrote_again(
+    ctx: WorkspaceContext, channel_id: str, thread_ts: str, user_id: str
+) -> int:
     """The customer answered in the thread after the close: a waiting survey is cancelled."""
-    cancelled = await store.cancel_waiting_in_thread(db, channel_id, thread_ts, user_id)
+    cancelled = await store.cancel_waiting_in_thread(ctx.db, channel_id, thread_ts, user_id)
     if cancelled:
         log.info(
             "survey cancelled channel=%s thread=%s reason=customer_wrote", channel_id, thread_ts
@@ -216,15 +212,13 @@ async def customer_wrote_again(db: Database, channel_id: str, thread_ts: str, us
     return cancelled
 
 
-async def send_test_survey(
-    db: Database, team: Team, lead_id: str, language: str, now: datetime
-) -> str:
+async def send_test_survey(ctx: WorkspaceContext, team: Team, lead_id: str, language: str) -> str:
     """A lead's test survey: goes out by DM at once, like a customer's, and is never counted.
 
     It skips the throttle, the sample and the delay (the lead asked for it now), and
     credits no agent. Answers its token.
     """
-    token = secrets.token_urlsafe(12)
+    token, now = secrets.token_urlsafe(12), ctx.now()
     conversation = store.NewConversation(
         source=Source.TEST,
         external_id=f"test:{token}",
@@ -248,6 +242,7 @@ async def send_test_survey(
         expires_at=timing.expires_at(now, team.expire_days),
         is_test=True,
     )
-    await store.record_close(db, conversation, survey)
+    await store.record_close(ctx.db, conversation, survey)
+    ctx.changes.survey_scheduled()
     log.info("test survey scheduled team=%s lead=%s survey=%s", team.name, lead_id, token)
     return token

@@ -18,12 +18,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.context import WorkspaceContext
 from bot.i18n import N_, translator
 from bot.setting_errors import field_errors
-from bot.team_directory import TeamDirectory, settings_json
+from bot.team_directory import settings_json
 from bot.teams import Team
 from storage import team_settings as store
-from storage.db import Database
 from storage.team_settings import FieldChange, SettingChange
 
 log = logging.getLogger("surveybot.team_settings")
@@ -89,14 +89,13 @@ class Refused:
     text: str
 
 
-async def current_version(db: Database, teams: TeamDirectory, team: str) -> int:
-    saved = await store.settings_of(db, teams.workspace, team)
+async def current_version(ctx: WorkspaceContext, team: str) -> int:
+    saved = await store.settings_of(ctx.db, ctx.workspace, team)
     return saved.version if saved else 0
 
 
 async def save_settings(
-    db: Database,
-    teams: TeamDirectory,
+    ctx: WorkspaceContext,
     current: Team,
     submitted: Team,
     *,
@@ -111,9 +110,10 @@ async def save_settings(
         log.info("team settings refused team=%s user=%s reason=not_a_lead", current.name, by)
         return Refused(NOT_ALLOWED)
     changes = tuple(changed_fields(current, submitted))
+    db, workspace = ctx.db, ctx.workspace
     version = await store.save(
         db,
-        teams.workspace,
+        workspace,
         current.name,
         edited_version=edited_version,
         settings=settings_json(submitted),
@@ -122,13 +122,11 @@ async def save_settings(
         at=now,
     )
     if version is None:
-        meanwhile = tuple(
-            await store.changes_since(db, teams.workspace, current.name, edited_version)
-        )
+        meanwhile = tuple(await store.changes_since(db, workspace, current.name, edited_version))
         log.info(
             "team settings conflict team=%s user=%s edited=%d", current.name, by, edited_version
         )
-        return Conflict(meanwhile, await current_version(db, teams, current.name))
+        return Conflict(meanwhile, await current_version(ctx, current.name))
     log.info(
         "team settings saved team=%s user=%s version=%d fields=%s",
         current.name,
@@ -136,7 +134,7 @@ async def save_settings(
         version,
         ",".join(c.field for c in changes) or "-",
     )
-    teams.saved(submitted, version)
+    ctx.teams.saved(submitted, version)
     return Saved(submitted, version, changes)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 
+from bot.runtime import Runtime
 from handlers import actions, events, health, home, middleware, shortcuts, views, webhooks
 
 
-def register(app: AsyncApp) -> None:
-    middleware.register(app)
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    middleware.register(app, runtime)
     events.register(app)
     shortcuts.register(app)
     actions.register(app)

@@ -6,11 +6,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clicks import Click
-from bot.services import Services
-from handlers.context import Listener, services_of
+from bot.context import WorkspaceContext
+from handlers.context import Listener, workspace_of
 
 
 def click_of(body: dict[str, Any], action: dict[str, Any]) -> Click:
@@ -29,20 +28,16 @@ def click_of(body: dict[str, Any], action: dict[str, Any]) -> Click:
     )
 
 
-ClickHandler = Callable[[Services, AsyncWebClient, Click], Awaitable[None]]
+ClickHandler = Callable[[WorkspaceContext, Click], Awaitable[None]]
 
 
 def click_listener(handle: ClickHandler) -> Listener:
-    """A listener that acks, then hands the services and the click to `handle`."""
+    """A listener that acks, then hands the workspace's context and the click to `handle`."""
 
     async def on_click(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        context: Any,
-        client: AsyncWebClient,
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: Any
     ) -> None:
         await ack()
-        await handle(services_of(context), client, click_of(body, action))
+        await handle(workspace_of(context), click_of(body, action))
 
     return on_click

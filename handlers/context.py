@@ -1,4 +1,4 @@
-"""How a listener reaches the process's services."""
+"""How a listener reaches its workspace's context, and a route the process's runtime."""
 
 from __future__ import annotations
 
@@ -8,17 +8,25 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.services import SERVICES_APP_KEY, SERVICES_KEY, Services
+from bot.context import WorkspaceContext
+from bot.inflight import InFlight
+from bot.runtime import CONTEXT_KEY, IN_FLIGHT_KEY, RUNTIME_KEY, Runtime
 
 
-def services_of(context: Any) -> Services:
-    services = context[SERVICES_KEY]
-    assert isinstance(services, Services)
-    return services
+def workspace_of(context: Any) -> WorkspaceContext:
+    """The context middleware built for this request's workspace."""
+    ctx = context[CONTEXT_KEY]
+    assert isinstance(ctx, WorkspaceContext)
+    return ctx
 
 
-def services_of_request(request: web.Request) -> Services:
-    return request.app[SERVICES_APP_KEY]
+def runtime_of_request(request: web.Request) -> Runtime:
+    return request.app[RUNTIME_KEY]
+
+
+def workspace_of_request(request: web.Request) -> WorkspaceContext:
+    """A route's workspace: single-workspace mode has one."""
+    return runtime_of_request(request).workspace
 
 
 Listener = Callable[..., Awaitable[None]]
@@ -33,7 +41,9 @@ def tracked(listener: Listener) -> Listener:
 
     @functools.wraps(listener)
     async def run(**kwargs: Any) -> None:
-        async with services_of(kwargs["context"]).in_flight.track():
+        in_flight = kwargs["context"][IN_FLIGHT_KEY]
+        assert isinstance(in_flight, InFlight)
+        async with in_flight.track():
             await listener(**kwargs)
 
     return run

@@ -5,38 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sources import close_from_slack, close_notice, reaction_meaning
 from bot.surveys import customer_wrote_again
-from handlers.context import Listener, services_of, tracked
+from handlers.context import Listener, tracked, workspace_of
 from handlers.home import on_app_home_opened
 
 
-async def on_reaction_added(event: dict[str, Any], context: Any, client: AsyncWebClient) -> None:
-    services = services_of(context)
+async def on_reaction_added(event: dict[str, Any], context: Any) -> None:
+    ctx = workspace_of(context)
     item = event.get("item") or {}
     if item.get("type") != "message" or not item.get("channel") or not item.get("ts"):
         return
-    meaning = reaction_meaning(services.teams, item["channel"], event.get("reaction", ""))
+    meaning = reaction_meaning(ctx.teams, item["channel"], event.get("reaction", ""))
     if meaning is None:
         return
     team, skip = meaning
     closer = event.get("user", "")
     result = await close_from_slack(
-        services.db,
-        client,
-        services.teams,
+        ctx,
         channel_id=item["channel"],
         message_ts=item["ts"],
         closer_id=closer,
-        now=services.clock(),
         skip_survey=skip,
         # Not trusted as the customer: the message may be a reply, so the root is read.
         message_author=None,
     )
-    services.survey_scheduled(result)
-    await client.chat_postEphemeral(
+    await ctx.client.chat_postEphemeral(
         channel=item["channel"],
         user=closer,
         text=close_notice(result, team, event.get("item_user")),
@@ -48,10 +43,10 @@ async def on_message(event: dict[str, Any], context: Any) -> None:
     thread_ts = event.get("thread_ts")
     if not thread_ts or event.get("subtype") or not event.get("user"):
         return
-    services = services_of(context)
-    if services.teams.by_support_channel(event.get("channel", "")) is None:
+    ctx = workspace_of(context)
+    if ctx.teams.by_support_channel(event.get("channel", "")) is None:
         return
-    await customer_wrote_again(services.db, event["channel"], thread_ts, event["user"])
+    await customer_wrote_again(ctx, event["channel"], thread_ts, event["user"])
 
 
 # Every event the app listens to; the manifest test checks the manifest declares these.

@@ -6,14 +6,14 @@ from aiohttp import web
 
 from bot.metrics import CONTENT_TYPE
 from bot.workspace import refusal_sentence
-from handlers.context import services_of_request
+from handlers.context import runtime_of_request
 
 
 async def healthz(request: web.Request) -> web.Response:
-    services = services_of_request(request)
-    if not await services.db.ping():
+    runtime = runtime_of_request(request)
+    if not await runtime.workspace.db.ping():
         return web.json_response({"status": "database unreachable"}, status=503)
-    problem = await services.workspace.token_problem() if services.workspace else None
+    problem = await runtime.token.token_problem()
     if problem is not None:
         return web.json_response(
             {"status": "slack token refused", "error": problem, "fix": refusal_sentence(problem)},
@@ -23,8 +23,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    services = services_of_request(request)
-    body = await services.metrics.render(services.db, services.clock())
+    runtime = runtime_of_request(request)
+    ctx = runtime.workspace
+    body = await runtime.metrics.render(ctx.db, ctx.now())
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 

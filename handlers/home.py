@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
 from bot.blocks.drilldown import DrillQuery
@@ -17,6 +16,7 @@ from bot.blocks.team_settings import (
     settings_metadata,
 )
 from bot.clicks import Click
+from bot.context import WorkspaceContext
 from bot.home_views import (
     open_drill_down,
     open_settings,
@@ -26,9 +26,8 @@ from bot.home_views import (
     test_survey_submitted,
     update_drill_down,
 )
-from bot.services import Services
 from handlers.clicks import click_listener, click_of
-from handlers.context import services_of, tracked
+from handlers.context import tracked, workspace_of
 
 log = logging.getLogger("surveybot.handlers.home")
 
@@ -41,16 +40,16 @@ def _form_values(view: dict[str, Any]) -> dict[str, Any]:
     return ((view.get("state") or {}).get("values")) or {}
 
 
-async def on_app_home_opened(event: dict[str, Any], context: Any, client: AsyncWebClient) -> None:
+async def on_app_home_opened(event: dict[str, Any], context: Any) -> None:
     if event.get("tab") != "home" or not event.get("user"):
         return  # the Messages tab
-    services = services_of(context)
-    await publish_home(services.home_deps(client), str(event["user"]), services.clock())
+    ctx = workspace_of(context)
+    await publish_home(ctx, str(event["user"]), ctx.now())
 
 
-async def _drill(s: Services, c: AsyncWebClient, k: Click) -> None:
+async def _drill(ctx: WorkspaceContext, k: Click) -> None:
     query = DrillQuery.from_json(k.value)
-    await open_drill_down(s.home_deps(c), k.user_id, str(k.trigger_id), query, s.clock())
+    await open_drill_down(ctx, k.user_id, str(k.trigger_id), query, ctx.now())
 
 
 async def on_drill_changed(
@@ -58,11 +57,10 @@ async def on_drill_changed(
     body: dict[str, Any],
     action: dict[str, Any],
     context: Any,
-    client: AsyncWebClient,
 ) -> None:
     """A filter or a page button inside the drill-down: the modal is updated in place."""
     await ack()
-    services = services_of(context)
+    ctx = workspace_of(context)
     click = click_of(body, action)
     view = body.get("view") or {}
     query = DrillQuery.from_json(view.get("private_metadata"))
@@ -73,57 +71,48 @@ async def on_drill_changed(
     if query is None:
         return
     await update_drill_down(
-        services.home_deps(client),
-        click.user_id,
-        str(view.get("id")),
-        view.get("hash"),
-        query,
-        services.clock(),
+        ctx, click.user_id, str(view.get("id")), view.get("hash"), query, ctx.now()
     )
 
 
-async def _settings_clicked(s: Services, c: AsyncWebClient, k: Click) -> None:
-    await open_settings(s.home_deps(c), k.user_id, str(k.trigger_id), k.value)
+async def _settings_clicked(ctx: WorkspaceContext, k: Click) -> None:
+    await open_settings(ctx, k.user_id, str(k.trigger_id), k.value)
 
 
 async def on_settings_submitted(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: Any, client: AsyncWebClient
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: Any
 ) -> None:
-    services = services_of(context)
+    ctx = workspace_of(context)
     user_id = _user(body)
     opened = settings_metadata(view.get("private_metadata"))
     form = read_settings_form(_form_values(view))
     result = await submit_settings(
-        services.home_deps(client),
+        ctx,
         user_id,
         opened[0] if opened else None,
         opened[1] if opened else None,
         form,
-        services.clock(),
+        ctx.now(),
     )
     if result.errors:
         await ack(response_action="errors", errors=result.errors)
         return
     await ack()
-    await publish_home(services.home_deps(client), user_id, services.clock())
+    await publish_home(ctx, user_id, ctx.now())
 
 
-async def _test_survey_clicked(s: Services, c: AsyncWebClient, k: Click) -> None:
-    await open_test_survey(s.home_deps(c), k.user_id, str(k.trigger_id), k.value)
+async def _test_survey_clicked(ctx: WorkspaceContext, k: Click) -> None:
+    await open_test_survey(ctx, k.user_id, str(k.trigger_id), k.value)
 
 
 async def on_test_survey_submitted(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: Any, client: AsyncWebClient
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: Any
 ) -> None:
     await ack()
-    services = services_of(context)
+    ctx = workspace_of(context)
     language = read_test_survey_language(_form_values(view))
     await test_survey_submitted(
-        services.home_deps(client),
-        _user(body),
-        str(view.get("private_metadata") or ""),
-        language,
-        services.clock(),
+        ctx, _user(body), str(view.get("private_metadata") or ""), language, ctx.now()
     )
 
 

@@ -14,7 +14,8 @@ from slack_bolt.response import BoltResponse
 
 from bot.deliveries import first_delivery
 from bot.logs import fields, log_failure
-from handlers.context import services_of
+from bot.runtime import CONTEXT_KEY, IN_FLIGHT_KEY, Runtime
+from handlers.context import workspace_of
 
 log = logging.getLogger("surveybot.handlers")
 
@@ -25,6 +26,7 @@ WORKSPACE_REQUESTS = frozenset(
 )
 
 Next = Callable[[], Awaitable[BoltResponse]]
+Middleware = Callable[[AsyncBoltRequest, BoltResponse, Next], Awaitable[BoltResponse]]
 
 
 def _dict(value: object) -> dict[str, Any]:
@@ -77,38 +79,41 @@ class _LoggedAck(AsyncAck):
         return response
 
 
-async def log_request(req: AsyncBoltRequest, resp: BoltResponse, next: Next) -> BoltResponse:
-    """One line per Slack request, written when it is acked.
+def log_request(observe: Callable[[float], None]) -> Middleware:
+    async def log_request(req: AsyncBoltRequest, resp: BoltResponse, next: Next) -> BoltResponse:
+        """One line per Slack request, written when it is acked.
 
-    Bolt's global middleware is not wrapped around the listener (`next()` returns
-    at once), so the line goes out with the ack, the moment Slack stops waiting.
-    """
-    body = req.body if isinstance(req.body, dict) else {}
-    req.context["ack"] = _LoggedAck(
-        {**request_ids(body), "team": req.context.team_id},
-        services_of(req.context).metrics.ack_latency.observe,
-    )
-    return await next()
+        Bolt's global middleware is not wrapped around the listener (`next()` returns
+        at once), so the line goes out with the ack, the moment Slack stops waiting.
+        """
+        body = req.body if isinstance(req.body, dict) else {}
+        req.context["ack"] = _LoggedAck({**request_ids(body), "team": req.context.team_id}, observe)
+        return await next()
+
+    return log_request
 
 
-async def refuse_other_workspaces(
-    req: AsyncBoltRequest, resp: BoltResponse, next: Next
-) -> BoltResponse:
-    """Ack and drop a request from a workspace other than the token's: nothing is stored.
+def provide_context(runtime: Runtime) -> Middleware:
+    async def provide_context(
+        req: AsyncBoltRequest, resp: BoltResponse, next: Next
+    ) -> BoltResponse:
+        """Give listeners their workspace's context; ack and drop a request from a
+        workspace this process does not serve: nothing is stored."""
+        body = req.body if isinstance(req.body, dict) else {}
+        ctx = runtime.context_for(req.context.team_id)
+        if ctx is None:
+            if body.get("type") in WORKSPACE_REQUESTS:
+                log.warning(
+                    "slack request refused reason=other_workspace",
+                    extra=fields(**request_ids(body), team=req.context.team_id),
+                )
+                return BoltResponse(status=200, body="")
+            ctx = runtime.workspace  # url_verification and the like act on no data
+        req.context[CONTEXT_KEY] = ctx
+        req.context[IN_FLIGHT_KEY] = runtime.in_flight
+        return await next()
 
-    The surveys of this process all belong to the workspace of SLACK_BOT_TOKEN (checked
-    with auth.test at start); until that check succeeds there is nothing to compare with.
-    """
-    body = req.body if isinstance(req.body, dict) else {}
-    workspace = services_of(req.context).workspace
-    ours = workspace.team_id if workspace is not None else None
-    if ours and body.get("type") in WORKSPACE_REQUESTS and req.context.team_id != ours:
-        log.warning(
-            "slack request refused reason=other_workspace",
-            extra=fields(**request_ids(body), team=req.context.team_id),
-        )
-        return BoltResponse(status=200, body="")
-    return await next()
+    return provide_context
 
 
 async def drop_repeated_events(
@@ -127,8 +132,8 @@ async def drop_repeated_events(
     if event_type in IDEMPOTENT_EVENTS:
         return await next()
     if body.get("type") == "event_callback" and isinstance(event_id, str):
-        services = services_of(req.context)
-        if not await first_delivery(services.db, event_id, services.clock()):
+        ctx = workspace_of(req.context)
+        if not await first_delivery(ctx.db, event_id, ctx.now()):
             log.info(
                 "event repeated event_id=%s retry=%s",
                 event_id,
@@ -155,8 +160,8 @@ async def log_listener_error(
     )
 
 
-def register(app: AsyncApp) -> None:
-    app.middleware(log_request)
-    app.middleware(refuse_other_workspaces)
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    app.middleware(log_request(runtime.metrics.ack_latency.observe))
+    app.middleware(provide_context(runtime))
     app.middleware(drop_repeated_events)
     app.error(log_listener_error)

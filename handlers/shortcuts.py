@@ -5,36 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
 from bot.sources import close_from_slack, close_notice
-from handlers.context import Listener, services_of, tracked
+from handlers.context import Listener, tracked, workspace_of
 
 
-async def on_close_and_survey(
-    ack: AsyncAck, shortcut: dict[str, Any], context: Any, client: AsyncWebClient
-) -> None:
+async def on_close_and_survey(ack: AsyncAck, shortcut: dict[str, Any], context: Any) -> None:
     await ack()
-    services = services_of(context)
+    ctx = workspace_of(context)
     message = shortcut.get("message") or {}
     channel = (shortcut.get("channel") or {}).get("id", "")
     agent = (shortcut.get("user") or {}).get("id", "")
     result = await close_from_slack(
-        services.db,
-        client,
-        services.teams,
+        ctx,
         channel_id=channel,
         message_ts=message.get("ts", ""),
         thread_ts=message.get("thread_ts"),
         closer_id=agent,
-        now=services.clock(),
         message_author=None if message.get("bot_id") else message.get("user"),
     )
-    services.survey_scheduled(result)
-    team = services.teams.by_support_channel(channel)
+    team = ctx.teams.by_support_channel(channel)
     customer = message.get("user") if not message.get("thread_ts") else None
-    await client.chat_postEphemeral(
+    await ctx.client.chat_postEphemeral(
         channel=channel, user=agent, text=close_notice(result, team, customer)
     )
 

@@ -6,13 +6,12 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
 from bot.follow_up import check_follow_up, follow_up_sent
 from bot.follow_up_form import FollowUpForm
 from bot.text import storable
-from handlers.context import services_of, tracked
+from handlers.context import tracked, workspace_of
 
 log = logging.getLogger("surveybot.handlers.views")
 
@@ -35,22 +34,17 @@ def read_follow_up(state_values: dict[str, Any]) -> FollowUpForm:
 
 
 async def on_follow_up_submitted(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: Any, client: AsyncWebClient
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: Any
 ) -> None:
-    services = services_of(context)
+    ctx = workspace_of(context)
     user_id = str((body.get("user") or {}).get("id", ""))
     form = read_follow_up(((view.get("state") or {}).get("values")) or {})
-    now = services.clock()
-    checked = await check_follow_up(
-        services.db, services.teams, view.get("private_metadata"), user_id, form, now
-    )
+    checked = await check_follow_up(ctx, view.get("private_metadata"), user_id, form)
     if isinstance(checked, dict):
         await ack(response_action="errors", errors=checked)
         return
     await ack()
-    await follow_up_sent(
-        services.db, client, services.customers, services.teams, checked, form, now, services.homes
-    )
+    await follow_up_sent(ctx, checked, form)
 
 
 async def on_follow_up_closed(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from bot.clock import utcnow
 from bot.settings import WEBHOOK_BODY_MAX_BYTES
 from bot.surveys import close_conversation
 from bot.webhook import BadRequest, parse_close, signature_problem
-from handlers.context import services_of_request
+from handlers.context import runtime_of_request
 
 log = logging.getLogger("surveybot.handlers.webhooks")
 
@@ -18,8 +18,8 @@ TOO_LARGE = {"error": f"body: larger than {WEBHOOK_BODY_MAX_BYTES // 1024} KiB"}
 
 
 async def conversation_closed(request: web.Request) -> web.Response:
-    services = services_of_request(request)
-    secret = services.settings.webhook_secret
+    runtime = runtime_of_request(request)
+    secret = runtime.settings.webhook_secret
     if not secret:
         return web.json_response(
             {"error": "webhook disabled: set SURVEYBOT_WEBHOOK_SECRET"}, status=503
@@ -40,13 +40,12 @@ async def conversation_closed(request: web.Request) -> web.Response:
     if problem:
         log.warning("webhook refused reason=%s", problem)
         return web.json_response({"error": problem}, status=401)
-    now = services.clock()
-    closed = parse_close(body, services.teams, now)
+    ctx = runtime.workspace
+    closed = parse_close(body, ctx.teams, ctx.now())
     if isinstance(closed, BadRequest):
         log.info("webhook bad request error=%s", closed.error)
         return web.json_response({"error": closed.error}, status=400)
-    result = await close_conversation(services.db, closed, now, services.customers)
-    services.survey_scheduled(result)
+    result = await close_conversation(ctx, closed)
     return web.json_response(
         {"survey_id": result.survey_id, "status": result.status.value}, status=202
     )

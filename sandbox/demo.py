@@ -22,8 +22,8 @@ import aiohttp
 from bot import ids
 from bot.app import until_stopped
 from bot.clock import utcnow
+from bot.context import WorkspaceContext
 from bot.digest_job import render_dry_run
-from bot.services import Services
 from bot.teams import parse_teams
 from sandbox import payloads
 from sandbox.fake_slack import FakeSlack
@@ -62,7 +62,7 @@ def _indent(text: str) -> str:
 @dataclass
 class Demo:
     slack: FakeSlack
-    services: Services
+    workspace: WorkspaceContext
     sender: SlackSender
     http: aiohttp.ClientSession
     bot_url: str
@@ -98,11 +98,11 @@ class Demo:
 
     async def survey_delivered(self) -> Any:
         async def delivered() -> bool:
-            surveys = await survey_store.all_surveys(self.services.db)
+            surveys = await survey_store.all_surveys(self.workspace.db)
             return bool(surveys) and surveys[-1].status == SurveyStatus.DELIVERED
 
         await self.settled(delivered)
-        return (await survey_store.all_surveys(self.services.db))[-1]
+        return (await survey_store.all_surveys(self.workspace.db))[-1]
 
     async def click(self, channel: str, message: dict[str, Any], action: str, user: str) -> None:
         await self.sender.interaction(
@@ -190,9 +190,7 @@ class Demo:
         now = utcnow()
         year, week, _ = now.astimezone(parse_teams(self.teams_toml).default.zone).isocalendar()
         say(f"\n8. The weekly digest (posted on Mondays; here a dry run of {year}-W{week:02d})")
-        digest = await render_dry_run(
-            self.services.db, self.services.teams, "support", f"{year}-W{week:02d}", now
-        )
+        digest = await render_dry_run(self.workspace, "support", f"{year}-W{week:02d}")
         say(_indent(digest.rstrip()))
 
         say("\n9. Di, the team lead, opens surveybot's Home tab in Slack")
@@ -202,7 +200,7 @@ class Demo:
         say(_indent(view_as_text(slack.home_tabs[DI], NAMES)))
 
     async def kudos_for(self, agent: str) -> dict[str, Any]:
-        return await self.newest(await self.services.customers.dm_channel(agent), 1)
+        return await self.newest(await self.workspace.customers.dm_channel(agent), 1)
 
 
 def teams_file(language: str) -> str:
@@ -240,13 +238,13 @@ async def run_demo(
             async with local_bot(
                 slack, Path(folder), teams_toml=teams, port=port, webhook_secret=WEBHOOK_SECRET
             ) as bot:
-                services, bot_url = bot.services, bot.url
+                workspace, bot_url = bot.workspace, bot.url
                 say(
                     "surveybot demo: the real bot, a pretend Slack workspace, nothing leaves "
                     "this machine.\n"
                 )
                 sender = SlackSender(http, bot_url, bot.signing_secret)
-                await Demo(slack, services, sender, http, bot_url, say, teams).play()
+                await Demo(slack, workspace, sender, http, bot_url, say, teams).play()
                 if keep_running:
                     say(_still_running(bot_url))
                     await until_stopped()

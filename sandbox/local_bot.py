@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_app, serving
-from bot.services import Services
+from bot.context import WorkspaceContext
 from bot.settings import Settings
 from bot.teams import parse_teams
 from sandbox.fake_slack import FakeSlack
@@ -19,12 +19,9 @@ from sandbox.fake_slack import FakeSlack
 
 @dataclass(frozen=True)
 class LocalBot:
-    services: Services
+    workspace: WorkspaceContext
     url: str
-
-    @property
-    def signing_secret(self) -> str:
-        return self.services.settings.slack_signing_secret or ""
+    signing_secret: str
 
 
 def free_port() -> int:
@@ -48,9 +45,10 @@ async def local_bot(
         "dispatch_interval_seconds": 0.2,
         **settings,
     }
-    bot = build_app(Settings(_env_file=None, **values), parse_teams(teams_toml))
+    settings_used = Settings(_env_file=None, **values)
+    bot = build_app(settings_used, parse_teams(teams_toml))
     # The walkthrough is the demo's output: no access log lines in between.
     async with serving(
         bot.web_app, "127.0.0.1", port, any_port_if_taken=True, log_requests=False
     ) as url:
-        yield LocalBot(bot.services, url)
+        yield LocalBot(bot.workspace, url, settings_used.slack_signing_secret or "")

@@ -56,11 +56,11 @@ async def delivered_survey(bot: Bot, slack: FakeSlack, *, source: str = "slack")
     (post,) = await slack.wait_for("chat.postMessage")
 
     async def delivered() -> bool:
-        (survey,) = await store.all_surveys(bot.services.db)
+        (survey,) = await store.all_surveys(bot.workspace.db)
         return survey.status == "delivered"
 
     await wait_until(delivered, what="the survey marked delivered")
-    (survey,) = await store.all_surveys(bot.services.db)
+    (survey,) = await store.all_surveys(bot.workspace.db)
     assert survey.channel_id and survey.message_ts
     message = slack.message(survey.channel_id, survey.message_ts)
     return Delivered(

@@ -14,7 +14,8 @@ from typing import Any
 import aiohttp
 
 from bot.app import build_app, serving
-from bot.services import Services
+from bot.context import WorkspaceContext
+from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.teams import parse_teams
 from sandbox import FakeSlack
@@ -59,7 +60,8 @@ class Clock:
 @dataclass
 class Bot:
     slack: FakeSlack
-    services: Services
+    workspace: WorkspaceContext
+    runtime: Runtime
     url: str
     http: aiohttp.ClientSession
     clock: Clock
@@ -120,7 +122,7 @@ async def running_bot(
         settings_for(slack, database_url, **settings), parse_teams(teams_toml), clock=clock
     )
     async with serving(bot.web_app, "127.0.0.1", 0) as url, aiohttp.ClientSession() as http:
-        yield Bot(slack, bot.services, url, http, clock)
+        yield Bot(slack, bot.workspace, bot.runtime, url, http, clock)
 
 
 def seed_slack(slack: FakeSlack) -> None:

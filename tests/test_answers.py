@@ -22,7 +22,7 @@ from tests.harness import AGENT, ALERT_CHANNEL, Bot, Clock, running_bot
 
 async def history(bot: Bot, d: Delivered) -> list[int]:
     assert d.survey.id is not None
-    return [c.score for c in await answers.answer_history(bot.services.db, d.survey.id)]
+    return [c.score for c in await answers.answer_history(bot.workspace.db, d.survey.id)]
 
 
 async def settle() -> None:
@@ -77,7 +77,7 @@ async def test_a_change_of_mind_counts_and_the_first_answer_stays_in_history(
     assert "4 · Satisfied" in slack.ephemerals[-1]["text"]
     assert await history(bot, d) == [3, 4]
     assert d.survey.id is not None
-    current = await answers.response_for(bot.services.db, d.survey.id)
+    current = await answers.response_for(bot.workspace.db, d.survey.id)
     assert current is not None and current.score == 4
 
 
@@ -93,7 +93,7 @@ async def test_someone_else_clicking_is_told_privately_and_nothing_is_stored(
     await settle()
     assert await history(bot, d) == []
     assert slack.called("chat.update") == [] and slack.called("views.open") == []
-    survey = await store.survey_by_token(bot.services.db, d.survey.token)
+    survey = await store.survey_by_token(bot.workspace.db, d.survey.token)
     assert survey is not None and survey.status == "delivered"
 
 
@@ -160,7 +160,7 @@ async def test_an_expired_survey_refuses_the_click_and_loses_its_buttons(
         shown = slack.message(d.channel, d.ts)
         assert buttons(shown) == [] and "This survey has closed." in shown["text"]
         assert await history(bot, d) == []
-        survey = await store.survey_by_token(bot.services.db, d.survey.token)
+        survey = await store.survey_by_token(bot.workspace.db, d.survey.token)
         assert survey is not None and survey.status == "expired"
 
 
@@ -179,7 +179,7 @@ async def test_the_sweep_closes_unanswered_surveys_past_their_expiry(
         assert buttons(shown) == [] and shown["text"] == "This survey has closed."
         await settle()
         assert len(slack.called("chat.update")) == 1  # closed once, not every minute
-        survey = await store.survey_by_token(bot.services.db, d.survey.token)
+        survey = await store.survey_by_token(bot.workspace.db, d.survey.token)
         assert survey is not None and survey.status == "expired"
 
 
@@ -194,7 +194,7 @@ async def test_an_answered_survey_is_left_alone_by_the_sweep(
         clock.set(d.survey.expires_at + timedelta(hours=1))
         await settle()
         assert len(slack.called("chat.update")) == 1
-        survey = await store.survey_by_token(bot.services.db, d.survey.token)
+        survey = await store.survey_by_token(bot.workspace.db, d.survey.token)
         assert survey is not None and survey.status == "answered"
 
 

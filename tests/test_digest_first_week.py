@@ -17,13 +17,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.digest import render_digest_text, render_good_news, render_improvement
 from bot.chart import chart_language, draw_trend_chart
-from bot.customers import CustomerDirectory
 from bot.digest import Figures, compose_digest, parse_week
 from bot.digest_job import build_digest, post_weekly_digest, render_chart
 from bot.teams import TeamsFileError, parse_teams
 from sandbox import FakeSlack
 from storage.db import Database
 from storage.digests import AlertFigures, CustomerValue, Delivery
+from tests.contexts import in_workspace
 from tests.digest_seed import (
     DIGEST,
     FIRES_AT,
@@ -73,7 +73,7 @@ async def test_a_falling_score_reads_down_from_and_the_driver_as_what_it_would_h
         await add_answer(
             db, Answer(1, reasons="slow_response"), WEEK_START + timedelta(days=2, hours=i)
         )
-    await post_weekly_digest(db, client, CustomerDirectory(client), TEAM, FIRES_AT)
+    await post_weekly_digest(in_workspace(db, client, FIRES_AT), TEAM)
     good_news, improvement = posted(slack)
     assert "60%, down from 87.5% (−27.5 pts)" in good_news
     assert "2 of 5 answers were unhappy (scored 1–2)" in improvement
@@ -100,7 +100,7 @@ async def test_the_same_words_are_quoted_once_in_praise_examples_and_summaries(
             Answer(1, "UAGENTA", reasons=reasons, comment=complaint.upper() if i else complaint),
             WEEK_START + timedelta(days=2, hours=i),
         )
-    await post_weekly_digest(db, client, CustomerDirectory(client), TEAM, FIRES_AT)
+    await post_weekly_digest(in_workspace(db, client, FIRES_AT), TEAM)
     good_news, improvement = posted(slack)
     assert good_news.lower().count("fixed in minutes") == 1 and "Lovely." in good_news
     assert improvement.lower().count("nobody answered for two days") == 1
@@ -121,7 +121,7 @@ async def test_revenue_at_risk_is_in_the_teams_currency_language_and_churn(
     # A neutral 3 is not unhappy: this customer's value is not at risk.
     await add_answer(db, Answer(3, customer="C3", value=700), WEEK_START + timedelta(days=1))
     await add_answer(db, Answer(5, customer="C4", value=300), WEEK_START + timedelta(days=1))
-    await post_weekly_digest(db, client, CustomerDirectory(client), team, FIRES_AT)
+    await post_weekly_digest(in_workspace(db, client, FIRES_AT), team)
     improvement = plain(posted(slack)[1])
     # (1000 + 500) × 0.5 = 750 a month; all value 2500 ÷ 100 × 0.5 = 12.50 a point.
     assert "750 € pro Monat, von unzufriedenen Kunden: 2 von 4 mit bekanntem Wert" in improvement

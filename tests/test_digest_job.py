@@ -11,11 +11,11 @@ from typing import Any
 import pytest_asyncio
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.customers import CustomerDirectory
 from bot.digest_job import post_weekly_digest, retry_refused_digests
 from bot.teams import Team
 from sandbox import FakeSlack, validate_blocks
 from storage.db import Database
+from tests.contexts import in_workspace
 from tests.digest_seed import (
     DIGEST,
     FIRES_AT,
@@ -56,7 +56,7 @@ async def test_good_news_digest_shows_csat_trend_and_quotes_praise(
     db: Database, slack: FakeSlack, client: AsyncWebClient
 ) -> None:
     await seed_week(db)
-    await post_weekly_digest(db, client, CustomerDirectory(client), TEAM, FIRES_AT)
+    await post_weekly_digest(in_workspace(db, client, FIRES_AT), TEAM)
     good_news, improvement = public(slack)
     text = blocks_text(good_news)
     assert "week 47" in good_news["text"] and good_news["text"]  # notification fallback
@@ -77,7 +77,7 @@ async def test_improvement_digest_names_top_reasons_alerts_and_revenue_at_risk(
     db: Database, slack: FakeSlack, client: AsyncWebClient
 ) -> None:
     await seed_week(db)
-    await post_weekly_digest(db, client, CustomerDirectory(client), TEAM, FIRES_AT)
+    await post_weekly_digest(in_workspace(db, client, FIRES_AT), TEAM)
     text = blocks_text(public(slack)[1])
     # 3 of 10 answers scored 1–2. Without the 2 answers citing "not resolved" (both 1s),
     # 6 of the other 8 are satisfied: 75 % instead of 60 %; "unclear": 6 of 9 = 66.7 %.
@@ -101,7 +101,7 @@ async def test_hostile_comments_arrive_escaped(
     db: Database, slack: FakeSlack, client: AsyncWebClient
 ) -> None:
     await seed_week(db)
-    await post_weekly_digest(db, client, CustomerDirectory(client), TEAM, FIRES_AT)
+    await post_weekly_digest(in_workspace(db, client, FIRES_AT), TEAM)
     everything = json.dumps(slack.messages, ensure_ascii=False)
     assert "&lt;!channel&gt; &lt;https://evil.example|bank&gt; nobody answered" in everything
     assert "<!channel>" not in everything and "<https://evil" not in everything
@@ -112,17 +112,13 @@ async def test_a_double_fire_posts_each_digest_exactly_once(
     db: Database, slack: FakeSlack, client: AsyncWebClient
 ) -> None:
     await seed_week(db)
-    first = await post_weekly_digest(db, client, CustomerDirectory(client), TEAM, FIRES_AT)
+    first = await post_weekly_digest(in_workspace(db, client, FIRES_AT), TEAM)
     again = await post_weekly_digest(
-        db, client, CustomerDirectory(client), TEAM, FIRES_AT + timedelta(minutes=5)
+        in_workspace(db, client, FIRES_AT + timedelta(minutes=5)), TEAM
     )
     racing = await asyncio.gather(
-        post_weekly_digest(
-            db, client, CustomerDirectory(client), TEAM, FIRES_AT + timedelta(minutes=10)
-        ),
-        post_weekly_digest(
-            db, client, CustomerDirectory(client), TEAM, FIRES_AT + timedelta(minutes=10)
-        ),
+        post_weekly_digest(in_workspace(db, client, FIRES_AT + timedelta(minutes=10)), TEAM),
+        post_weekly_digest(in_workspace(db, client, FIRES_AT + timedelta(minutes=10)), TEAM),
     )
     # good news + improvement + chart + two agents' summaries
     assert first == 5 and again == 0 and list(racing) == [0, 0]
@@ -137,8 +133,8 @@ async def test_two_processes_firing_together_post_once(
     await seed_week(db)
     other = AsyncWebClient(token="xoxb-test", base_url=slack.api_url)
     results = await asyncio.gather(
-        post_weekly_digest(db, client, CustomerDirectory(client), TEAM, FIRES_AT),
-        post_weekly_digest(db, other, CustomerDirectory(other), TEAM, FIRES_AT),
+        post_weekly_digest(in_workspace(db, client, FIRES_AT), TEAM),
+        post_weekly_digest(in_workspace(db, other, FIRES_AT), TEAM),
     )
     assert sum(results) == 5
     assert len(public(slack)) == 2 and len(slack.uploads) == 1
@@ -158,10 +154,10 @@ async def test_digests_cover_the_week_before_the_teams_local_moment(
     # Monday 23 Nov 2026, 09:00 in New York (EST, UTC−5) is 14:00 UTC: a minute before,
     # the latest moment is still the Monday before, which covered week 46.
     assert await post_weekly_digest(
-        db, client, CustomerDirectory(client), new_york, datetime(2026, 11, 23, 13, 59, tzinfo=UTC)
+        in_workspace(db, client, datetime(2026, 11, 23, 13, 59, tzinfo=UTC)), new_york
     )
     assert await post_weekly_digest(
-        db, client, CustomerDirectory(client), new_york, datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+        in_workspace(db, client, datetime(2026, 11, 23, 14, 0, tzinfo=UTC)), new_york
     )
     week_46, _, week_47, _ = public(slack)
     assert "week 46" in week_46["text"]
@@ -174,19 +170,13 @@ async def test_a_late_start_still_posts_that_weeks_digest_once(
     db: Database, slack: FakeSlack, client: AsyncWebClient
 ) -> None:
     tuesday = FIRES_AT + timedelta(days=1)
-    assert await post_weekly_digest(db, client, CustomerDirectory(client), TEAM, tuesday) > 0
+    assert await post_weekly_digest(in_workspace(db, client, tuesday), TEAM) > 0
     assert (
-        await post_weekly_digest(
-            db, client, CustomerDirectory(client), TEAM, tuesday + timedelta(hours=1)
-        )
-        == 0
+        await post_weekly_digest(in_workspace(db, client, tuesday + timedelta(hours=1)), TEAM) == 0
     )
     # The next Monday morning is a new week.
     assert (
-        await post_weekly_digest(
-            db, client, CustomerDirectory(client), TEAM, FIRES_AT + timedelta(days=7)
-        )
-        > 0
+        await post_weekly_digest(in_workspace(db, client, FIRES_AT + timedelta(days=7)), TEAM) > 0
     )
     assert [m["text"].split(":")[0] for m in public(slack)][::2] == [
         "🎉 Good news — support, week 47",
@@ -198,7 +188,7 @@ async def test_chart_is_uploaded_through_the_two_step_flow_into_the_good_news_th
     db: Database, slack: FakeSlack, client: AsyncWebClient
 ) -> None:
     await seed_week(db)
-    await post_weekly_digest(db, client, CustomerDirectory(client), TEAM, FIRES_AT)
+    await post_weekly_digest(in_workspace(db, client, FIRES_AT), TEAM)
     (get_url,) = slack.called("files.getUploadURLExternal")
     (complete,) = slack.called("files.completeUploadExternal")
     assert slack.called("files.upload") == []
@@ -214,7 +204,7 @@ async def test_agents_summaries_go_only_to_their_own_dm(
     db: Database, slack: FakeSlack, client: AsyncWebClient
 ) -> None:
     await seed_week(db)
-    await post_weekly_digest(db, client, CustomerDirectory(client), TEAM, FIRES_AT)
+    await post_weekly_digest(in_workspace(db, client, FIRES_AT), TEAM)
     opened = {c.args["users"] for c in slack.called("conversations.open")}
     assert opened == {"UAGENTA", "UAGENTB"}
     channels = dms(slack)
@@ -236,7 +226,7 @@ async def test_agents_summaries_go_only_to_their_own_dm(
 async def test_an_empty_week_says_so_kindly(
     db: Database, slack: FakeSlack, client: AsyncWebClient
 ) -> None:
-    await post_weekly_digest(db, client, CustomerDirectory(client), TEAM, FIRES_AT)
+    await post_weekly_digest(in_workspace(db, client, FIRES_AT), TEAM)
     good_news, improvement = public(slack)
     text = blocks_text(good_news)
     assert "No answers came in this week" in text
@@ -251,7 +241,7 @@ async def test_a_week_with_few_answers_says_the_figures_are_uncertain(
 ) -> None:
     for score in (5, 4, 2):
         await add_answer(db, Answer(score, "UAGENTA"), WEEK_START + timedelta(days=1))
-    await post_weekly_digest(db, client, CustomerDirectory(client), TEAM, FIRES_AT)
+    await post_weekly_digest(in_workspace(db, client, FIRES_AT), TEAM)
     text = blocks_text(public(slack)[0])
     # 2 of 3 satisfied = 66.7 %, but 3 answers are fewer than 10.
     assert "66.7%" in text
@@ -267,9 +257,9 @@ async def test_a_team_whose_post_fails_does_not_stop_the_others(
     )
     # The broken team's good news is refused; its improvement digest waits behind it.
     slack.fail_next("chat.postMessage", error="channel_not_found")
-    assert await post_weekly_digest(db, client, CustomerDirectory(client), broken, FIRES_AT) == 0
+    assert await post_weekly_digest(in_workspace(db, client, FIRES_AT), broken) == 0
     # the working team's two digests and chart
-    assert await post_weekly_digest(db, client, CustomerDirectory(client), working, FIRES_AT) == 3
+    assert await post_weekly_digest(in_workspace(db, client, FIRES_AT), working) == 3
     assert [m["text"].split(":")[0] for m in public(slack)] == [
         "🎉 Good news — working, week 47",
         "🔧 Room to improve — working, week 47",
@@ -281,11 +271,11 @@ async def test_a_digest_slack_refused_is_posted_on_a_later_tick_in_order(
 ) -> None:
     await seed_week(db)
     slack.fail_next("chat.postMessage", status=503, error="service_unavailable")
-    await post_weekly_digest(db, client, CustomerDirectory(client), TEAM, FIRES_AT)
+    await post_weekly_digest(in_workspace(db, client, FIRES_AT), TEAM)
     assert public(slack) == []  # the improvement digest waits for the good news
     for tick in range(1, 4):
         await retry_refused_digests(
-            db, client, CustomerDirectory(client), TEAM, FIRES_AT + timedelta(minutes=5 * tick)
+            in_workspace(db, client, FIRES_AT + timedelta(minutes=5 * tick)), TEAM
         )
     assert [m["text"].split(":")[0] for m in public(slack)] == [
         "🎉 Good news — support, week 47",
@@ -299,10 +289,10 @@ async def test_a_digest_slack_keeps_refusing_is_given_up_after_five_tries(
 ) -> None:
     await seed_week(db)
     slack.fail_next("chat.postMessage", count=50, error="channel_not_found")
-    await post_weekly_digest(db, client, CustomerDirectory(client), TEAM, FIRES_AT)
+    await post_weekly_digest(in_workspace(db, client, FIRES_AT), TEAM)
     for tick in range(1, 8):
         await retry_refused_digests(
-            db, client, CustomerDirectory(client), TEAM, FIRES_AT + timedelta(minutes=5 * tick)
+            in_workspace(db, client, FIRES_AT + timedelta(minutes=5 * tick)), TEAM
         )
     good_news_tries = [
         c for c in slack.called("chat.postMessage") if c.args["text"].startswith("🎉 Good news")
@@ -313,13 +303,11 @@ async def test_a_digest_slack_keeps_refusing_is_given_up_after_five_tries(
 async def test_the_retry_job_leaves_a_week_with_nothing_refused_to_the_weekly_job(
     db: Database, slack: FakeSlack, client: AsyncWebClient
 ) -> None:
-    assert await retry_refused_digests(db, client, CustomerDirectory(client), TEAM, FIRES_AT) == 0
+    assert await retry_refused_digests(in_workspace(db, client, FIRES_AT), TEAM) == 0
     assert slack.called("chat.postMessage") == []
-    await post_weekly_digest(db, client, CustomerDirectory(client), TEAM, FIRES_AT)
+    await post_weekly_digest(in_workspace(db, client, FIRES_AT), TEAM)
     assert (
-        await retry_refused_digests(
-            db, client, CustomerDirectory(client), TEAM, FIRES_AT + timedelta(minutes=5)
-        )
+        await retry_refused_digests(in_workspace(db, client, FIRES_AT + timedelta(minutes=5)), TEAM)
         == 0
     )
     assert len(public(slack)) == 2
@@ -329,7 +317,7 @@ async def post_week_with_chart(db: Database, client: AsyncWebClient, chart: str)
     """The seeded week's digest, posted for a team that chose this chart."""
     await seed_week(db)
     team = TEAM.model_copy(update={"chart": chart})
-    await post_weekly_digest(db, client, CustomerDirectory(client), team, FIRES_AT)
+    await post_weekly_digest(in_workspace(db, client, FIRES_AT), team)
 
 
 async def test_a_team_on_the_native_chart_gets_it_in_the_good_news_and_no_upload(

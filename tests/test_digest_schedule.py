@@ -38,7 +38,7 @@ async def caught_up(bot: Bot) -> None:
     """Wait for the support team's first run (the catch-up) to be over."""
 
     def waits_for_monday() -> bool:
-        (job,) = [j for j in bot.services.scheduler.jobs() if j.id == "digest:support"]
+        (job,) = [j for j in bot.runtime.scheduler.jobs() if j.id == "digest:support"]
         # Once it has run, the job waits for the next Monday 09:00 (UTC for this team).
         return bool(job.next_run_time.astimezone(UTC).strftime("%a %H:%M") == "Mon 09:00")
 
@@ -49,7 +49,7 @@ async def test_each_team_with_a_digest_channel_has_one_cron_job_in_its_timezone(
     slack: FakeSlack, sqlite_url: str
 ) -> None:
     async with running_bot(slack, sqlite_url, teams_toml=TEAMS) as bot:
-        jobs = bot.services.scheduler.jobs()
+        jobs = bot.runtime.scheduler.jobs()
     weekly = {job.id: job for job in jobs if isinstance(job.trigger, CronTrigger)}
     assert sorted(weekly) == ["digest:east", "digest:support"]  # "quiet" posts no digest
     assert str(weekly["digest:support"].trigger.timezone) == "Europe/Berlin"

@@ -45,11 +45,11 @@ async def test_after_forget_neither_the_database_nor_its_wal_nor_the_log_holds_t
         assert status == 202
 
         async def delivered() -> bool:
-            (survey,) = await store.all_surveys(bot.services.db)
+            (survey,) = await store.all_surveys(bot.workspace.db)
             return survey.status == "delivered"
 
         await wait_until(delivered)
-        (survey,) = await store.all_surveys(bot.services.db)
+        (survey,) = await store.all_surveys(bot.workspace.db)
         assert survey.channel_id and survey.message_ts
         message = slack.message(survey.channel_id, survey.message_ts)
         click = block_actions(
@@ -80,7 +80,7 @@ async def test_after_forget_neither_the_database_nor_its_wal_nor_the_log_holds_t
             await db.dispose()
             assert (gone.surveys, gone.answers, gone.flushed) == (1, 1, True)
             out = ""
-        assert await store.all_surveys(bot.services.db) == []
+        assert await store.all_surveys(bot.workspace.db) == []
         after = stored_bytes(path)
 
     needles = [WORDS, "overdraft", EMAIL, CUSTOMER, TICKET]

@@ -51,7 +51,7 @@ async def alert_posted(bot: Bot, d: Delivered) -> None:
     assert survey_id is not None
 
     async def ts_stored() -> bool:
-        stored = await alert_store.alert_for_survey(bot.services.db, survey_id)
+        stored = await alert_store.alert_for_survey(bot.workspace.db, survey_id)
         return stored is not None and bool(stored.message_ts)
 
     await wait_until(ts_stored, what="the alert's ts stored")
@@ -96,7 +96,7 @@ async def test_low_score_opens_follow_up_and_alerts_agent(bot: Bot, slack: FakeS
     assert "survey_add_comment" in buttons(slack.message(d.channel, d.ts))
     await alert_posted(bot, d)
     assert d.survey.id is not None
-    stored = await alert_store.alert_for_survey(bot.services.db, d.survey.id)
+    stored = await alert_store.alert_for_survey(bot.workspace.db, d.survey.id)
     assert stored is not None and stored.status == "open" and stored.message_ts == alert["ts"]
 
 
@@ -164,7 +164,7 @@ async def test_follow_up_validation_errors_come_back_in_the_modal(
     assert "someone else" in body["errors"]["follow_up_comment"]
     await asyncio.sleep(0.3)
     assert d.survey.id is not None
-    response = await answers.response_for(bot.services.db, d.survey.id)
+    response = await answers.response_for(bot.workspace.db, d.survey.id)
     assert response is not None and response.comment is None and response.reasons == ()
 
 
@@ -198,7 +198,7 @@ async def test_claim_and_resolve_show_who_and_when(bot: Bot, slack: FakeSlack) -
     assert f"<@{LEAD}> is following up (since <!date^" in everything_posted(claimed)
     assert buttons(claimed) == ["alert_resolve"]
     assert d.survey.id is not None
-    stored = await alert_store.alert_for_survey(bot.services.db, d.survey.id)
+    stored = await alert_store.alert_for_survey(bot.workspace.db, d.survey.id)
     assert stored is not None and stored.claimed_by == LEAD and stored.claimed_at is not None
 
     # A second claim from an old copy of the alert is told who has it.
@@ -215,7 +215,7 @@ async def test_claim_and_resolve_show_who_and_when(bot: Bot, slack: FakeSlack) -
     resolved = alert_message(slack)
     assert buttons(resolved) == []
     assert f"Resolved by <@{AGENT}>" in everything_posted(resolved)
-    stored = await alert_store.alert_for_survey(bot.services.db, d.survey.id)
+    stored = await alert_store.alert_for_survey(bot.workspace.db, d.survey.id)
     assert stored is not None and stored.status == "resolved" and stored.resolved_by == AGENT
 
 
@@ -229,7 +229,7 @@ async def test_an_alert_button_with_a_forged_value_changes_nothing(
     await bot.send_interaction(forged)
     await wait_until(lambda: any("could not find" in e["text"] for e in slack.ephemerals))
     assert d.survey.id is not None
-    stored = await alert_store.alert_for_survey(bot.services.db, d.survey.id)
+    stored = await alert_store.alert_for_survey(bot.workspace.db, d.survey.id)
     assert stored is not None and stored.status == "open"
 
 

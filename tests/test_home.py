@@ -54,7 +54,7 @@ async def wait_until(check: Callable[[], Any], timeout: float = 5.0) -> Any:  # 
 
 async def delivered(bot: Bot, token: str) -> SurveyRecord:
     async def check() -> SurveyRecord | None:
-        survey = await survey_store.survey_by_token(bot.services.db, token)
+        survey = await survey_store.survey_by_token(bot.workspace.db, token)
         return survey if survey and survey.status == "delivered" else None
 
     deadline = time.monotonic() + 5
@@ -93,7 +93,7 @@ async def answer(
         )
     )
     for _ in range(250):
-        current = await survey_store.survey_by_token(bot.services.db, survey.token)
+        current = await survey_store.survey_by_token(bot.workspace.db, survey.token)
         if current and current.status == "answered":
             break
         await asyncio.sleep(0.02)
@@ -317,7 +317,7 @@ async def test_a_saved_change_is_used_by_the_very_next_survey_and_survives_a_res
         message = slack.message(survey.channel_id or "", survey.message_ts or "")
         assert "How easy" in json.dumps(message)
         assert len(payloads.buttons(message)) == 7
-        (job,) = [j for j in bot.services.scheduler.jobs() if j.id == "digest:support"]
+        (job,) = [j for j in bot.runtime.scheduler.jobs() if j.id == "digest:support"]
         assert "day_of_week='4'" in str(job.trigger) and "hour='16'" in str(job.trigger)
         home = shown(await open_home(bot, LEAD))
         # Each field by its label in the form, each choice in the form's words.
@@ -431,7 +431,6 @@ def test_the_fake_slack_refuses_a_chart_beyond_slacks_limits() -> None:
 async def test_claim_and_resolve_from_home_update_the_alert_message_too(home_bot: Bot) -> None:
     await answer(home_bot, CUSTOMERS[0], 1)
     (alert,) = await wait_until(lambda: home_bot.slack.messages.get(ALERT_CHANNEL))
-    await wait_until(lambda: home_bot.services and True)
     home = await open_home(home_bot, LEAD)
     publishes = len(home_bot.slack.called("views.publish"))
     await click_in(home_bot, home, LEAD, "alert_claim")
@@ -464,7 +463,7 @@ async def test_the_test_survey_is_never_counted(home_bot: Bot) -> None:
     assert "Qual è il suo livello di soddisfazione" in json.dumps(
         survey_post.args["blocks"], ensure_ascii=False
     )
-    (survey,) = await survey_store.all_surveys(home_bot.services.db)
+    (survey,) = await survey_store.all_surveys(home_bot.workspace.db)
     survey = await delivered(home_bot, survey.token)
     message = home_bot.slack.message(survey.channel_id or "", survey.message_ts or "")
     await home_bot.send_interaction(

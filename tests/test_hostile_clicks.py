@@ -39,7 +39,7 @@ async def settle() -> None:
 
 
 async def count(bot: Bot, table: type[AnswerChange] | type[Response]) -> int:
-    async with bot.services.db.session() as session:
+    async with bot.workspace.db.session() as session:
         return int((await session.execute(select(func.count()).select_from(table))).scalar_one())
 
 
@@ -51,7 +51,7 @@ async def low_score(bot: Bot, slack: FakeSlack) -> tuple[Delivered, dict[str, An
     await slack.wait_for("chat.postMessage", 2)  # the survey, then the alert
 
     async def alert_posted() -> bool:
-        alert = await alert_store.alert_for_survey(bot.services.db, d.survey.id)
+        alert = await alert_store.alert_for_survey(bot.workspace.db, d.survey.id)
         return alert is not None and alert.message_ts is not None
 
     await wait_until(alert_posted)
@@ -134,7 +134,7 @@ async def test_a_comment_with_nul_and_a_lone_surrogate_is_saved_cleaned_and_the_
     assert (status, body) == (200, "")
     await slack.wait_for("chat.update", 2)  # the thank-you, then the alert
     assert d.survey.id is not None
-    stored = await answers.response_for(any_bot.services.db, d.survey.id)
+    stored = await answers.response_for(any_bot.workspace.db, d.survey.id)
     assert stored is not None and stored.comment == "Took three days."
     (alert,) = slack.messages[ALERT_CHANNEL]
     assert "> Took three days." in str(slack.message(ALERT_CHANNEL, alert["ts"])["blocks"])
@@ -144,7 +144,7 @@ async def test_a_comment_with_nul_and_a_lone_surrogate_is_saved_cleaned_and_the_
 async def comments_refused(bot: Bot) -> AsyncIterator[None]:
     """The database refuses every comment (a constraint added under the bot), then is mended:
     the PostgreSQL database is shared by the whole run."""
-    db = bot.services.db
+    db = bot.workspace.db
     if is_sqlite(db.url):
         add = (
             "CREATE TRIGGER refuse_comments BEFORE UPDATE OF comment ON responses "
@@ -189,7 +189,7 @@ async def test_a_database_error_while_saving_a_comment_tells_the_customer_and_lo
 async def test_a_click_from_another_workspace_is_refused_and_nothing_is_stored(
     any_bot: Bot, slack: FakeSlack
 ) -> None:
-    assert any_bot.services.workspace and any_bot.services.workspace.team_id == "T0001"
+    assert any_bot.runtime.token and any_bot.runtime.token.team_id == "T0001"
     d = await delivered_survey(any_bot, slack)
     click = score_click(d, 1)
     click["team"] = {"id": "T0OTHER", "domain": "elsewhere"}

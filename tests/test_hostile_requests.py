@@ -144,7 +144,7 @@ async def test_the_bot_still_counts_clicks_after_the_hostile_ones(
     assert reply.status == 200
 
     async def answered() -> bool:
-        (survey,) = await store.all_surveys(bot.services.db)
+        (survey,) = await store.all_surveys(bot.workspace.db)
         return survey.status == "answered"
 
     await wait_until(answered)
@@ -166,7 +166,7 @@ async def test_a_hostile_webhook_field_gets_a_400_naming_it_and_nothing_is_store
     body = {"conversation_id": "ZD-1", "customer": {"slack_user_id": "U0CUSTOMER"}, field: value}
     status, answer = await any_bot.send_webhook(body)
     assert status == 400 and answer["error"].startswith(error)
-    assert await store.all_surveys(any_bot.services.db) == []
+    assert await store.all_surveys(any_bot.workspace.db) == []
 
 
 async def test_webhook_bodies_that_crash_a_json_parser_get_a_400(any_bot: Bot) -> None:

@@ -113,7 +113,7 @@ async def test_a_listener_failing_after_the_ack_is_logged_once_by_ids_without_th
 
 async def lose_the_surveys_table(bot: Bot) -> None:
     """The database breaks under the bot: a table every listener and job reads is gone."""
-    async with bot.services.db.session() as session:
+    async with bot.workspace.db.session() as session:
         await session.execute(text("ALTER TABLE surveys RENAME TO surveys_lost"))
         await session.commit()
 

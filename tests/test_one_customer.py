@@ -43,7 +43,7 @@ async def delivered(bot: Bot, slack: FakeSlack, count: int) -> None:
     await slack.wait_for("chat.postMessage", count)
 
     async def all_delivered() -> bool:
-        statuses = [s.status for s in await store.all_surveys(bot.services.db)]
+        statuses = [s.status for s in await store.all_surveys(bot.workspace.db)]
         return statuses.count(SurveyStatus.DELIVERED) >= count
 
     await wait_until(all_delivered)
@@ -123,7 +123,7 @@ async def test_forget_by_email_erases_the_person_known_by_slack_id_too(
         )
 
         async def comment_saved() -> bool:  # the follow-up is saved after the ack
-            answer = await answers.response_for(bot.services.db, d.survey.id)
+            answer = await answers.response_for(bot.workspace.db, d.survey.id)
             return answer is not None and answer.comment == "so slow"
 
         await wait_until(comment_saved)
@@ -168,12 +168,12 @@ async def test_forget_by_email_erases_the_person_known_by_slack_id_too(
 
 
 async def test_forget_inside_the_bot_drops_the_cached_profile(bot: Bot, slack: FakeSlack) -> None:
-    directory = bot.services.customers
+    directory = bot.workspace.customers
     await directory.profile(CUSTOMER)
     await directory.user_id_for_email(ANN)
     asked = len(slack.called("users.info")), len(slack.called("users.lookupByEmail"))
 
-    await forget_person(bot.services.db, ANN, directory)
+    await forget_person(bot.workspace.db, ANN, directory)
     await directory.profile(CUSTOMER)
     await directory.user_id_for_email(ANN)
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]
 import pytest_asyncio
 
-from bot.customers import CustomerDirectory
 from bot.dispatcher import Dispatcher
 from bot.slack import make_client
 from bot.surveys import ClosedConversation, close_conversation
@@ -20,6 +19,7 @@ from sandbox import FakeSlack
 from storage import surveys as store
 from storage.db import Database
 from storage.statuses import Source
+from tests.contexts import in_workspace
 from tests.databases import PG_ADMIN_DSN, PostgresScratch, empty_postgres, run_blocking
 from tests.harness import CUSTOMER, TEAMS_TOML, running_bot, settings_for
 
@@ -57,7 +57,7 @@ async def test_two_dispatchers_sharing_postgresql_send_each_survey_once(
     for n in range(30):
         slack.add_user(f"U0C{n:04d}", tz="UTC")
         await close_conversation(
-            db,
+            in_workspace(db, now=now),
             ClosedConversation(
                 source=Source.WEBHOOK,
                 external_id=f"conv-{n}",
@@ -65,11 +65,10 @@ async def test_two_dispatchers_sharing_postgresql_send_each_survey_once(
                 closed_at=now,
                 customer_id=f"U0C{n:04d}",
             ),
-            now,
         )
     client = make_client(settings_for(slack, pg_url), db)
     first, second = (
-        Dispatcher(Database(pg_url), client, CustomerDirectory(client), teams) for _ in range(2)
+        Dispatcher(in_workspace(Database(pg_url), client, teams=teams.teams)) for _ in range(2)
     )
     delivered = await asyncio.gather(first.run_once(), second.run_once(), first.run_once())
     assert sum(delivered) == 30

@@ -167,7 +167,7 @@ webhook_bodies = st.one_of(
 
 
 async def rows(bot: Bot, table: type[Conversation] | type[AnswerChange]) -> int:
-    async with bot.services.db.session() as session:
+    async with bot.workspace.db.session() as session:
         return int((await session.execute(select(func.count()).select_from(table))).scalar_one())
 
 

@@ -25,7 +25,7 @@ def close(n: int, customer: str = CUSTOMER) -> dict[str, Any]:
 
 
 async def all_delivered(bot: Bot, count: int) -> bool:
-    surveys = await store.all_surveys(bot.services.db)
+    surveys = await store.all_surveys(bot.workspace.db)
     return len(surveys) == count and all(s.status == "delivered" for s in surveys)
 
 
@@ -93,11 +93,11 @@ async def test_a_long_outage_loses_no_survey(slack: FakeSlack, sqlite_url: str) 
             assert (await bot.send_webhook(close(n, f"U0OUT{n}")))[0] == 202
 
         async def outlasted_five_attempts() -> bool:
-            surveys = await store.all_surveys(bot.services.db)
+            surveys = await store.all_surveys(bot.workspace.db)
             return len(surveys) == 5 and all(s.attempts > 5 for s in surveys)
 
         await wait_until(outlasted_five_attempts, timeout=30, what="more than 5 attempts each")
-        surveys = await store.all_surveys(bot.services.db)
+        surveys = await store.all_surveys(bot.workspace.db)
         assert {s.status for s in surveys} <= {"scheduled", "sending"}
         assert {s.last_error for s in surveys} == {"service_unavailable"}
         slack.heal()

@@ -40,7 +40,7 @@ async def test_a_save_through_one_replica_alerts_in_the_new_channel_through_the_
         running_bot(slack, shared_postgres, teams_toml=TEAMS_TOML) as one,
         running_bot(slack, shared_postgres, teams_toml=TEAMS_TOML) as other,
     ):
-        before = other.services.scheduler.jobs()
+        before = other.runtime.scheduler.jobs()
         monday_nine = "day_of_week='0', hour='9'"
         assert monday_nine in str(next(j for j in before if j.id == "digest:support").trigger)
 
@@ -54,13 +54,13 @@ async def test_a_save_through_one_replica_alerts_in_the_new_channel_through_the_
         saved = time.monotonic()
 
         async def other_uses_it() -> bool:
-            team = other.services.teams.by_name("support")
+            team = other.workspace.teams.by_name("support")
             return team is not None and team.alert_channel == NEW_ALERTS
 
         await wait_until(other_uses_it, timeout=PROMISE_SECONDS, what="the other replica's team")
         assert time.monotonic() - saved < PROMISE_SECONDS
         # The digest job moved with the schedule, on the replica that did not save.
-        job = next(j for j in other.services.scheduler.jobs() if j.id == "digest:support")
+        job = next(j for j in other.runtime.scheduler.jobs() if j.id == "digest:support")
         assert "day_of_week='4', hour='16'" in str(job.trigger)  # friday 16:00
 
         # A low score answered through the other replica alerts in the new channel.

@@ -14,6 +14,7 @@ from storage import answers as store
 from storage.alerts import AlertRecord
 from storage.db import Database
 from storage.statuses import Source
+from tests.contexts import in_workspace
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 TEAM = Team(name="support", delay_minutes=0, quiet_hours=None, throttle_days=0)
@@ -37,7 +38,7 @@ async def delivered_survey(db: Database, external_id: str = "42") -> surveys.Sur
         agent_id="U2AGENT",
         customer_value=250.0,
     )
-    result = await close_conversation(db, closed, NOW)
+    result = await close_conversation(in_workspace(db, now=NOW), closed)
     assert result.survey_id is not None
     survey = await surveys.survey_by_token(db, result.survey_id)
     assert survey is not None and survey.id is not None

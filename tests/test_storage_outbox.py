@@ -11,6 +11,7 @@ from storage import events
 from storage import surveys as store
 from storage.db import Database
 from storage.statuses import Source, SurveyStatus
+from tests.contexts import in_workspace
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 TEAM = Team(name="support", support_channels=("C1",), delay_minutes=0, quiet_hours=None)
@@ -31,7 +32,8 @@ def a_close(
 
 async def test_the_database_allows_one_survey_per_conversation(db: Database) -> None:
     first, second = await asyncio.gather(
-        close_conversation(db, a_close(), NOW), close_conversation(db, a_close(), NOW)
+        close_conversation(in_workspace(db, now=NOW), a_close()),
+        close_conversation(in_workspace(db, now=NOW), a_close()),
     )
     assert {first.status, second.status} == {CloseStatus.SCHEDULED, CloseStatus.DUPLICATE}
     assert first.survey_id == second.survey_id
@@ -39,7 +41,7 @@ async def test_the_database_allows_one_survey_per_conversation(db: Database) -> 
 
 
 async def test_a_due_survey_is_claimed_by_exactly_one_dispatcher(db: Database) -> None:
-    await close_conversation(db, a_close(), NOW)
+    await close_conversation(in_workspace(db, now=NOW), a_close())
     lease = NOW + timedelta(minutes=5)
     # Four dispatchers, each with its own engine as a replica would have.
     others = [Database(db.url) for _ in range(3)]
@@ -55,7 +57,7 @@ async def test_a_due_survey_is_claimed_by_exactly_one_dispatcher(db: Database) -
 
 
 async def test_a_claim_left_by_a_dead_sender_is_taken_again_after_its_lease(db: Database) -> None:
-    await close_conversation(db, a_close(), NOW)
+    await close_conversation(in_workspace(db, now=NOW), a_close())
     (first,) = await store.claim_due(db, NOW, NOW + timedelta(minutes=5), limit=10)
     assert await store.claim_due(db, NOW + timedelta(minutes=4), NOW, limit=10) == []
     later = NOW + timedelta(minutes=6)
@@ -65,12 +67,16 @@ async def test_a_claim_left_by_a_dead_sender_is_taken_again_after_its_lease(db: 
 
 
 async def test_the_throttle_window_spares_a_customer_a_second_survey(db: Database) -> None:
-    assert (await close_conversation(db, a_close("1"), NOW)).status is CloseStatus.SCHEDULED
+    assert (
+        await close_conversation(in_workspace(db, now=NOW), a_close("1"))
+    ).status is CloseStatus.SCHEDULED
     later = NOW + timedelta(days=3)
-    second = await close_conversation(db, a_close("2", closed_at=later), later)
+    second = await close_conversation(in_workspace(db, now=later), a_close("2", closed_at=later))
     assert second.status is CloseStatus.THROTTLED
     much_later = NOW + timedelta(days=8)
-    third = await close_conversation(db, a_close("3", closed_at=much_later), much_later)
+    third = await close_conversation(
+        in_workspace(db, now=much_later), a_close("3", closed_at=much_later)
+    )
     assert third.status is CloseStatus.SCHEDULED
 
 
@@ -81,7 +87,7 @@ async def test_a_repeated_event_id_is_seen_once(db: Database) -> None:
 
 
 async def test_times_come_back_as_aware_utc(db: Database) -> None:
-    result = await close_conversation(db, a_close(), NOW)
+    result = await close_conversation(in_workspace(db, now=NOW), a_close())
     assert result.survey_id
     survey = await store.survey_by_token(db, result.survey_id)
     assert survey is not None
@@ -94,7 +100,7 @@ async def test_times_come_back_as_aware_utc(db: Database) -> None:
 
 async def test_closes_arriving_together_are_each_answered_as_if_alone(db: Database) -> None:
     """A burst shares transactions; what each close is told must not change for it."""
-    await close_conversation(db, a_close("before", customer="U1ASKED"), NOW)
+    await close_conversation(in_workspace(db, now=NOW), a_close("before", customer="U1ASKED"))
     closes = [
         a_close("a", customer="U1ANN"),
         a_close("a", customer="U1ANN"),  # the helpdesk retried at once: one survey
@@ -103,7 +109,9 @@ async def test_closes_arriving_together_are_each_answered_as_if_alone(db: Databa
         a_close("c", customer="U1ASKED"),  # asked before the burst: throttled
         *(a_close(f"new-{n}", customer=f"U1NEW{n}") for n in range(20)),
     ]
-    results = await asyncio.gather(*(close_conversation(db, c, NOW) for c in closes))
+    results = await asyncio.gather(
+        *(close_conversation(in_workspace(db, now=NOW), c) for c in closes)
+    )
     statuses = [r.status for r in results]
     assert statuses[:5] == [
         CloseStatus.SCHEDULED,
@@ -128,8 +136,18 @@ async def test_a_close_stored_by_another_process_mid_batch_is_a_duplicate(db: Da
     other = Database(db.url)
     try:
         ours, theirs = await asyncio.gather(
-            asyncio.gather(*(close_conversation(db, a_close(f"x{n}"), NOW) for n in range(10))),
-            asyncio.gather(*(close_conversation(other, a_close(f"x{n}"), NOW) for n in range(10))),
+            asyncio.gather(
+                *(
+                    close_conversation(in_workspace(db, now=NOW), a_close(f"x{n}"))
+                    for n in range(10)
+                )
+            ),
+            asyncio.gather(
+                *(
+                    close_conversation(in_workspace(other, now=NOW), a_close(f"x{n}"))
+                    for n in range(10)
+                )
+            ),
         )
     finally:
         await other.dispose()

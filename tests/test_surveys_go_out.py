@@ -51,18 +51,18 @@ def survey_buttons(message: dict[str, Any]) -> list[str]:
 async def conversations(bot: Bot) -> list[Conversation]:
     from sqlalchemy import select
 
-    async with bot.services.db.session() as session:
+    async with bot.workspace.db.session() as session:
         return list((await session.execute(select(Conversation))).scalars().all())
 
 
 async def survey_status_is(bot: Bot, status: str) -> bool:
     """Whether the one survey has reached `status` (written after Slack answers)."""
-    (survey,) = await store.all_surveys(bot.services.db)
+    (survey,) = await store.all_surveys(bot.workspace.db)
     return survey.status == status
 
 
 async def attempts_recorded(bot: Bot, attempts: int) -> bool:
-    (survey,) = await store.all_surveys(bot.services.db)
+    (survey,) = await store.all_surveys(bot.workspace.db)
     return survey.attempts == attempts
 
 
@@ -78,7 +78,7 @@ async def test_close_reaction_sends_one_survey_in_the_thread(bot: Bot, slack: Fa
     assert post.args["text"] == "How satisfied are you with the help you received?"
     assert survey_buttons(post.args)[0] == "1 · Very dissatisfied"
     await wait_until(partial(survey_status_is, bot, "delivered"))
-    (survey,) = await store.all_surveys(bot.services.db)
+    (survey,) = await store.all_surveys(bot.workspace.db)
     assert survey.agent_id == AGENT
     assert survey.customer_id == CUSTOMER
     (notice,) = slack.ephemerals
@@ -89,7 +89,7 @@ async def test_the_customer_cannot_close_their_own_conversation(bot: Bot, slack:
     slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "never mind")
     await bot.send_event(reaction(user=CUSTOMER))
     await slack.wait_for("chat.postEphemeral")
-    assert await store.all_surveys(bot.services.db) == []
+    assert await store.all_surveys(bot.workspace.db) == []
     assert "Only someone from the support team" in slack.ephemerals[0]["text"]
 
 
@@ -98,7 +98,7 @@ async def test_a_reaction_on_a_reply_closes_nothing(bot: Bot, slack: FakeSlack) 
     slack.add_message(SUPPORT_CHANNEL, "1763900050.000100", CUSTOMER, "thanks", thread_ts=ROOT_TS)
     await bot.send_event(reaction(ts="1763900050.000100"))
     await slack.wait_for("chat.postEphemeral")
-    assert await store.all_surveys(bot.services.db) == []
+    assert await store.all_surveys(bot.workspace.db) == []
 
 
 async def test_a_reaction_outside_support_channels_or_another_emoji_is_ignored(
@@ -110,7 +110,7 @@ async def test_a_reaction_outside_support_channels_or_another_emoji_is_ignored(
     other["item"]["channel"] = "C0RANDOM"
     await bot.send_event(other)
     await asyncio.sleep(0.3)
-    assert await store.all_surveys(bot.services.db) == []
+    assert await store.all_surveys(bot.workspace.db) == []
     assert slack.called("chat.postEphemeral") == []
 
 
@@ -120,7 +120,7 @@ async def test_the_skip_reaction_closes_without_a_survey(bot: Bot, slack: FakeSl
     await slack.wait_for("chat.postEphemeral")
     await bot.send_event(reaction())  # a later close reaction changes nothing
     await slack.wait_for("chat.postEphemeral", 2)
-    assert await store.all_surveys(bot.services.db) == []
+    assert await store.all_surveys(bot.workspace.db) == []
     (conversation,) = await conversations(bot)
     assert conversation.outcome == "skipped"
 
@@ -137,7 +137,7 @@ async def test_the_message_shortcut_closes_and_sends_the_survey(bot: Bot, slack:
     assert response.status == 200
     (post,) = await slack.wait_for("chat.postMessage")
     assert post.args["thread_ts"] == ROOT_TS
-    (survey,) = await store.all_surveys(bot.services.db)
+    (survey,) = await store.all_surveys(bot.workspace.db)
     assert survey.agent_id == AGENT
 
 
@@ -156,13 +156,13 @@ async def test_the_shortcut_on_a_reply_closes_the_thread_it_belongs_to(
     await bot.send_interaction(payload)
     (post,) = await slack.wait_for("chat.postMessage")
     assert post.args["thread_ts"] == ROOT_TS
-    (survey,) = await store.all_surveys(bot.services.db)
+    (survey,) = await store.all_surveys(bot.workspace.db)
     assert survey.customer_id == CUSTOMER
 
 
 async def delivered_surveys(bot: Bot) -> list[Any]:
     for _ in range(100):
-        surveys = await store.all_surveys(bot.services.db)
+        surveys = await store.all_surveys(bot.workspace.db)
         if surveys and all(s.status == "delivered" for s in surveys):
             return list(surveys)
         await asyncio.sleep(0.02)
@@ -193,7 +193,7 @@ async def test_a_webhook_customer_given_by_email_is_found_in_slack(
     (post,) = await slack.wait_for("chat.postMessage")
     assert len(survey_buttons(post.args)) == 7
     await wait_until(partial(survey_status_is, bot, "delivered"))
-    (survey,) = await store.all_surveys(bot.services.db)
+    (survey,) = await store.all_surveys(bot.workspace.db)
     assert survey.customer_id == CUSTOMER
 
 
@@ -219,7 +219,7 @@ async def test_an_event_retry_and_a_second_close_create_nothing_new(
     await slack.wait_for("chat.postEphemeral", 2)
     await slack.wait_for("chat.postMessage")
     await asyncio.sleep(0.3)
-    assert len(await store.all_surveys(bot.services.db)) == 1
+    assert len(await store.all_surveys(bot.workspace.db)) == 1
     assert len(slack.called("chat.postMessage")) == 1
     # The retried delivery was not handled twice: two notices (first close, second agent).
     assert len(slack.ephemerals) == 2
@@ -243,7 +243,7 @@ async def test_forged_and_stale_signatures_are_refused_and_store_nothing(
     assert status == 401
 
     await asyncio.sleep(0.2)
-    assert await store.all_surveys(bot.services.db) == []
+    assert await store.all_surveys(bot.workspace.db) == []
     assert await conversations(bot) == []
 
 
@@ -279,7 +279,7 @@ async def test_rate_limits_and_server_errors_are_retried_and_the_survey_arrives_
     ]
     assert len(dm_messages) == 1
     assert len(calls) == 2
-    (survey,) = await store.all_surveys(bot.services.db)
+    (survey,) = await store.all_surveys(bot.workspace.db)
     assert survey.status == "delivered"
 
 
@@ -291,7 +291,7 @@ async def test_after_the_last_attempt_the_survey_is_marked_failed_with_slacks_er
     await bot.send_webhook(webhook_close())
     await slack.wait_for("chat.postMessage")
     await wait_until(partial(survey_status_is, bot, "failed"))
-    (survey,) = await store.all_surveys(bot.services.db)
+    (survey,) = await store.all_surveys(bot.workspace.db)
     assert survey.last_error == "channel_not_found"
     lines = [r.getMessage() for r in caplog.records if "survey failed" in r.getMessage()]
     assert len(lines) == 1 and "error=channel_not_found" in lines[0]
@@ -308,7 +308,7 @@ async def test_an_unknown_error_is_retried_with_backoff_until_the_last_attempt(
             await slack.wait_for("chat.postMessage", attempt)
             await wait_until(partial(attempts_recorded, bot, attempt), what=f"attempt {attempt}")
             clock.advance(timedelta(seconds=5 * 2**attempt))
-        (survey,) = await store.all_surveys(bot.services.db)
+        (survey,) = await store.all_surveys(bot.workspace.db)
         assert survey.status == "failed" and survey.last_error == "a_code_we_never_saw"
 
 
@@ -326,7 +326,7 @@ async def test_a_restart_between_scheduling_and_sending_still_delivers(
     clock.advance(timedelta(minutes=11))
     async with running_bot(slack, sqlite_url, teams_toml=delayed, clock=clock) as bot:
         await slack.wait_for("chat.postMessage")
-        (survey,) = await store.all_surveys(bot.services.db)
+        (survey,) = await store.all_surveys(bot.workspace.db)
         assert survey.token == body["survey_id"]
 
 
@@ -341,7 +341,7 @@ async def test_a_survey_due_at_night_waits_for_the_customers_morning(
         await slack.wait_for("users.info")
         await asyncio.sleep(0.2)
         assert slack.called("chat.postMessage") == []
-        (survey,) = await store.all_surveys(bot.services.db)
+        (survey,) = await store.all_surveys(bot.workspace.db)
         assert survey.send_after == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
         clock.set(datetime(2026, 11, 24, 7, 0, tzinfo=UTC))
         await slack.wait_for("chat.postMessage")
@@ -383,7 +383,7 @@ async def test_health_answers_200_and_503_when_the_database_is_gone(
     data.mkdir()
     async with running_bot(slack, f"sqlite+aiosqlite:///{data / 'bot.db'}") as bot:
         assert await bot.get("/healthz") == (200, '{"status": "ok"}')
-        await bot.services.db.engine.dispose()
+        await bot.workspace.db.engine.dispose()
         data.rename(tmp_path / "moved")
         status, _ = await bot.get("/healthz")
         assert status == 503
@@ -420,7 +420,7 @@ async def test_a_late_close_within_the_expiry_goes_out_now_and_expires_on_time(
     status, body = await bot.send_webhook(webhook_close(closed_at=closed.isoformat()))
     assert (status, body["status"]) == (202, "scheduled")
     await slack.wait_for("chat.postMessage")
-    (survey,) = await store.all_surveys(bot.services.db)
+    (survey,) = await store.all_surveys(bot.workspace.db)
     assert survey.expires_at == closed + timedelta(days=7)
 
 

@@ -9,6 +9,7 @@ from bot.digest_job import post_weekly_digest
 from sandbox import FakeSlack
 from storage import surveys as store
 from storage.statuses import SurveyStatus
+from tests.contexts import in_workspace
 from tests.harness import AGENT, DIGEST_CHANNEL, Bot
 from tests.waiting import wait_until
 
@@ -24,7 +25,7 @@ def closed_for(conversation_id: str, email: str) -> dict[str, Any]:
 
 
 async def statuses(bot: Bot) -> list[SurveyStatus]:
-    return [s.status for s in await store.all_surveys(bot.services.db)]
+    return [s.status for s in await store.all_surveys(bot.workspace.db)]
 
 
 def next_monday_morning(moment: datetime) -> datetime:
@@ -53,11 +54,8 @@ async def test_a_customer_without_a_slack_account_is_unreachable_and_counted(
     assert 'surveybot_surveys{status="unreachable"} 2' in metrics
 
     posts = await post_weekly_digest(
-        bot.services.db,
-        bot.services.client,
-        bot.services.customers,
-        bot.services.teams.default,
-        next_monday_morning(bot.clock()),
+        in_workspace(bot.workspace.db, bot.workspace.client, next_monday_morning(bot.clock())),
+        bot.workspace.teams.default,
     )
     assert posts >= 2
     (improvement,) = [

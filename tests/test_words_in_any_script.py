@@ -20,6 +20,7 @@ from bot.text import clip, quote, truncate
 from sandbox import FakeSlack
 from storage.surveys import all_surveys
 from tests.answering import block_actions, delivered_survey, score_click, view_submission
+from tests.contexts import in_workspace
 from tests.harness import AGENT, ALERT_CHANNEL, DIGEST_CHANNEL, Bot
 from tests.test_process import project_env, run_cli
 from tests.waiting import wait_until
@@ -83,11 +84,12 @@ async def test_chinese_and_bulgarian_words_reach_the_alert_the_digest_and_the_ex
 
     async def delivered() -> bool:
         return any(
-            x.customer_id == "U0BOGDAN" and x.message_ts for x in await all_surveys(bot.services.db)
+            x.customer_id == "U0BOGDAN" and x.message_ts
+            for x in await all_surveys(bot.workspace.db)
         )
 
     await wait_until(delivered)
-    survey = next(x for x in await all_surveys(bot.services.db) if x.customer_id == "U0BOGDAN")
+    survey = next(x for x in await all_surveys(bot.workspace.db) if x.customer_id == "U0BOGDAN")
     assert survey.channel_id and survey.message_ts
     message = slack.message(survey.channel_id, survey.message_ts)
     await bot.send_interaction(
@@ -104,8 +106,8 @@ async def test_chinese_and_bulgarian_words_reach_the_alert_the_digest_and_the_ex
     )
 
     client = AsyncWebClient(token="xoxb-test", base_url=slack.api_url)
-    team = bot.services.teams.default
-    await post_weekly_digest(bot.services.db, client, bot.services.customers, team, FIRES)
+    team = bot.workspace.teams.default
+    await post_weekly_digest(in_workspace(bot.workspace.db, client, FIRES), team)
     digests = json.dumps(slack.messages[DIGEST_CHANNEL], ensure_ascii=False)
     assert CHINESE in digests and BULGARIAN in digests
 

@@ -41,7 +41,7 @@ async def test_retry_sends_again_the_surveys_a_revoked_token_failed(
     assert (await bot.send_webhook(helpdesk_close("ZD-7001")))[0] == 202
 
     async def failed() -> bool:
-        return any(s.status == "failed" for s in await store.all_surveys(bot.services.db))
+        return any(s.status == "failed" for s in await store.all_surveys(bot.workspace.db))
 
     await wait_until(failed, what="the survey marked failed")
     assert slack.messages == {}  # Slack refused the post: nobody was asked

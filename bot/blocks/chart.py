@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.blocks.digest import Words, score_name
 from bot.chart import WeekPoint
 from bot.scales import SurveyKind
 from bot.text import truncate
+from bot.wording import Words, score_name
 
 Block = dict[str, Any]
 CHART_TITLE = 50  # Slack's limit for a data_visualization title

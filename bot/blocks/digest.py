@@ -11,11 +11,9 @@ summary, with their Wilson interval.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
+from bot.blocks.kit import context, fields, header, section
 from bot.digest import (
     AgentSummary,
     Celebrated,
@@ -27,126 +25,38 @@ from bot.digest import (
     Quote,
 )
 from bot.i18n import (
-    Translate,
-    TranslatePlural,
     format_days,
     format_money,
-    format_number,
     format_percent,
-    plural_translator,
-    translator,
 )
 from bot.scales import REASONS, SurveyKind, scale_for
 from bot.scoring import (
     DRIVER_FORMULA,
     RESPONSE_RATE_FORMULA,
     REVENUE_AT_RISK_FORMULA,
-    UNCERTAIN_BELOW,
     ScoreCounts,
     Trend,
     headline,
     satisfied_percent,
 )
 from bot.text import escape_mrkdwn, quote, truncate
+from bot.wording import (
+    Words,
+    empty_week_note,
+    format_change,
+    format_score,
+    format_target,
+    format_trend,
+    format_wait,
+    score_name,
+    uncertain_note,
+)
 
 Block = dict[str, Any]
 Message = dict[str, Any]
 
 QUOTE_CHARS = 280
 _TERMINAL_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # incl. ESC: no terminal tricks
-
-# ------------------------------------------------------------------ wording
-
-
-@dataclass(frozen=True)
-class Words:
-    """The team's language: its texts, plural forms and ways of writing numbers."""
-
-    language: str
-    _: Translate
-    ngettext: TranslatePlural
-
-    @classmethod
-    def of(cls, language: str | None) -> Words:
-        return cls(language or "en", translator(language), plural_translator(language))
-
-    def percent(self, points: float) -> str:
-        """82.5 -> '82.5%', '82,5 %' (one decimal at most: 37.5 stays 37.5)."""
-        return format_percent(points / 100, self.language, up_to_decimals=1)
-
-    def number(self, value: float, decimals: int = 1) -> str:
-        return format_number(value, self.language, decimals=decimals)
-
-    def answers(self, n: int) -> str:
-        ngettext = self.ngettext
-        return ngettext("{count} answer", "{count} answers", n).format(count=n)
-
-
-def score_name(kind: SurveyKind) -> str:
-    return scale_for(kind).name
-
-
-def format_score(kind: SurveyKind, value: float | None, words: Words | None = None) -> str:
-    w = words or Words.of(None)
-    _ = w._
-    if value is None:
-        return _("no answers")
-    if kind is SurveyKind.CES:
-        return f"{w.number(value)} / 7"
-    if kind is SurveyKind.NPS:
-        return ("+" if value > 0 else "−" if value < 0 else "") + w.number(abs(value), 0)
-    return w.percent(value)
-
-
-def format_target(kind: SurveyKind, target: float, words: Words) -> str:
-    return words.number(target) if kind is SurveyKind.CES else words.percent(target)
-
-
-def format_change(kind: SurveyKind, delta: float, words: Words) -> str:
-    """'+7 pts', '−14 pts', '+0.3' (CES moves on its own 1–7 scale, not in points)."""
-    _ = words._
-    sign = "+" if delta > 0 else "−" if delta < 0 else "±"
-    # Up to one decimal, none when whole: "+22.5 pts", "−14 pts".
-    size = sign + format_number(Decimal(str(abs(round(delta, 1)))), words.language)
-    if kind is SurveyKind.CES:
-        return size
-    return _("{change} pts").format(change=size)
-
-
-def format_trend(kind: SurveyKind, change: Trend, words: Words | None = None) -> str:
-    """ "74 %, down from 88 % (−14 pts)", or why there is nothing to compare."""
-    w = words or Words.of(None)
-    _ = w._
-    score = format_score(kind, change.current, w)
-    if change.previous is None:
-        return _("{score} (no answers the week before to compare with)").format(score=score)
-    previous = format_score(kind, change.previous, w)
-    if change.current is None or change.delta is None:
-        return _("no answers (the week before: {previous})").format(previous=previous)
-    if change.arrow == "→":
-        return _("{score}, about the same as the week before ({previous})").format(
-            score=score, previous=previous
-        )
-    template = (
-        _("{score}, up from {previous} ({change})")
-        if change.arrow == "↑"
-        else _("{score}, down from {previous} ({change})")
-    )
-    return template.format(
-        score=score, previous=previous, change=format_change(kind, change.delta, w)
-    )
-
-
-def format_wait(wait: timedelta, words: Words | None = None) -> str:
-    ngettext = (words or Words.of(None)).ngettext
-    hours = int(wait.total_seconds() // 3600)
-    if hours >= 48:
-        days = hours // 24
-        return ngettext("{count} day", "{count} days", days).format(count=days)
-    if hours >= 1:
-        return ngettext("{count} hour", "{count} hours", hours).format(count=hours)
-    minutes = max(1, int(wait.total_seconds() // 60))
-    return ngettext("{count} minute", "{count} minutes", minutes).format(count=minutes)
 
 
 def _week(digest: Digest, words: Words) -> str:
@@ -202,25 +112,6 @@ def _answers_line(good: GoodNews, words: Words) -> str:
         good.delivered,
     ).format(rate=words.percent(rate), count=good.delivered)
     return f"{words.answers(good.answers)}; {answered}"
-
-
-def empty_week_note(kind: SurveyKind, words: Words | None = None) -> str:
-    _ = (words or Words.of(None))._
-    return _(
-        "No answers came in this week, so there is no {score} to show yet. Quiet weeks "
-        "happen; next week's digest picks up from here."
-    ).format(score=score_name(kind))
-
-
-def uncertain_note(answers: int, words: Words | None = None) -> str:
-    ngettext = (words or Words.of(None)).ngettext
-    return ngettext(
-        "Only {count} answer this week: these figures are uncertain (fewer than {minimum}), "
-        "so read them as a hint, not a verdict.",
-        "Only {count} answers this week: these figures are uncertain (fewer than {minimum}), "
-        "so read them as a hint, not a verdict.",
-        answers,
-    ).format(count=answers, minimum=UNCERTAIN_BELOW)
 
 
 def _unhappy_line(improvement: Improvement, words: Words) -> str:
@@ -366,28 +257,6 @@ def _formulas(kind: SurveyKind, words: Words) -> str:
 # ------------------------------------------------------------------ Block Kit
 
 
-def _header(text: str) -> Block:
-    return {"type": "header", "text": {"type": "plain_text", "text": truncate(text, 150)}}
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
-
-
-def _fields(*pairs: tuple[str, str]) -> Block:
-    return {
-        "type": "section",
-        "fields": [{"type": "mrkdwn", "text": truncate(f"*{k}*\n{v}", 2000)} for k, v in pairs],
-    }
-
-
-def _context(*lines: str) -> Block:
-    return {
-        "type": "context",
-        "elements": [{"type": "mrkdwn", "text": truncate(line, 3000)} for line in lines[:10]],
-    }
-
-
 def _slack_quote(q: Quote, words: Words, *, credit: bool) -> str:
     _ = words._
     text = quote(q.comment, QUOTE_CHARS)
@@ -402,34 +271,34 @@ def render_good_news(digest: Digest) -> Message:
     good, kind = digest.good_news, digest.kind
     name = score_name(kind)
     title = "🎉 " + _("Good news — {week}").format(week=_week(digest, words))
-    blocks: list[Block] = [_header(title), _context(_period(digest, words))]
+    blocks: list[Block] = [header(title), context(_period(digest, words))]
     if good.empty:
-        blocks.append(_section(empty_week_note(kind, words)))
-        blocks.append(_fields((_("Surveys delivered"), str(good.delivered))))
+        blocks.append(section(empty_week_note(kind, words)))
+        blocks.append(fields((_("Surveys delivered"), str(good.delivered))))
         text = _("{title}: no answers this week.").format(title=title)
     else:
         blocks.append(
-            _fields(
+            fields(
                 (name, _headline_line(kind, good.counts, good.trend, digest.target, words)),
                 (_("Answers"), _answers_line(good, words)),
             )
         )
         if good.uncertain:
-            blocks.append(_context("⚠️ " + uncertain_note(good.answers, words)))
+            blocks.append(context("⚠️ " + uncertain_note(good.answers, words)))
         text = f"{title}: {name} {format_score(kind, headline(good.counts), words)}, " + (
             words.answers(good.answers)
         )
     if good.praise:
-        blocks.append(_section("*" + _("What customers said") + "*"))
-        blocks.extend(_section(_slack_quote(q, words, credit=True)) for q in good.praise)
+        blocks.append(section("*" + _("What customers said") + "*"))
+        blocks.extend(section(_slack_quote(q, words, credit=True)) for q in good.praise)
     if good.kudos:
         agents = ", ".join(f"<@{escape_mrkdwn(a)}>" for a in good.kudos)
-        blocks.append(_section("👏 " + _("Kudos to {agents}").format(agents=agents)))
+        blocks.append(section("👏 " + _("Kudos to {agents}").format(agents=agents)))
     if good.celebrations:
         lines = "\n".join(f"• {_celebration(c, kind, words)}" for c in good.celebrations)
-        blocks.append(_section("*" + _("Worth celebrating") + "*\n" + lines))
+        blocks.append(section("*" + _("Worth celebrating") + "*\n" + lines))
     blocks.append({"type": "divider"})
-    blocks.append(_context(_formulas(kind, words), _(RESPONSE_RATE_FORMULA)))
+    blocks.append(context(_formulas(kind, words), _(RESPONSE_RATE_FORMULA)))
     return {"text": text, "blocks": blocks}
 
 
@@ -438,11 +307,11 @@ def render_improvement(digest: Digest) -> Message:
     _ = words._
     imp, kind = digest.improvement, digest.kind
     title = "🔧 " + _("Room to improve — {week}").format(week=_week(digest, words))
-    blocks: list[Block] = [_header(title), _context(_period(digest, words))]
+    blocks: list[Block] = [header(title), context(_period(digest, words))]
     alerts = _alerts_line(imp, words)
     pairs = [(_("Open alerts"), alerts)]
     if imp.empty:
-        blocks.append(_section(_("No answers this week, so nothing unhappy to learn from.")))
+        blocks.append(section(_("No answers this week, so nothing unhappy to learn from.")))
         text = f"{title}: " + _("no answers this week") + f"; {alerts}"
     else:
         pairs.insert(0, (_("Unhappy answers"), _unhappy_line(imp, words)))
@@ -450,29 +319,29 @@ def render_improvement(digest: Digest) -> Message:
     revenue = _revenue_line(imp, kind, words)
     if revenue is not None:
         pairs.append((_("Revenue at risk"), revenue))
-    blocks.append(_fields(*pairs))
+    blocks.append(fields(*pairs))
     if (unreachable := unreachable_line(imp, words)) is not None:
-        blocks.append(_context(unreachable))
+        blocks.append(context(unreachable))
     if imp.drivers:
-        blocks.append(_section("*" + _("What pulled the score down most") + "*"))
+        blocks.append(section("*" + _("What pulled the score down most") + "*"))
         for index, driver in enumerate(imp.drivers, start=1):
             heading, effect = _driver_lines(index, driver, kind, words)
             lines = [f"*{heading}*", effect]
             if driver.example is not None:
                 lines.append(_slack_quote(driver.example, words, credit=False))
             lines.append("*" + _("Next step:") + "* " + _(driver.next_step))
-            blocks.append(_section("\n".join(lines)))
+            blocks.append(section("\n".join(lines)))
     elif not imp.empty:
         blocks.append(
-            _section(_("No reason stood out in the follow-up answers this week.") + " 🙌")
+            section(_("No reason stood out in the follow-up answers this week.") + " 🙌")
             if imp.low
-            else _section(_("No unhappy answers this week.") + " 🙌")
+            else section(_("No unhappy answers this week.") + " 🙌")
         )
     blocks.append({"type": "divider"})
     formulas = [_(DRIVER_FORMULA)]
     if revenue is not None:
         formulas.append(_(REVENUE_AT_RISK_FORMULA))
-    blocks.append(_context(*formulas))
+    blocks.append(context(*formulas))
     return {"text": text, "blocks": blocks}
 
 
@@ -513,19 +382,19 @@ def render_agent_summary(digest: Digest, summary: AgentSummary) -> Message:
     title = _("Your week — {week}").format(week=_week(digest, words))
     high = sum(n for s, n in summary.counts.counts.items() if scale.is_high(s))
     blocks: list[Block] = [
-        _header(title),
-        _context(_period(digest, words)),
-        _section(_agent_figure_line(summary, kind, words)),
-        _fields(
+        header(title),
+        context(_period(digest, words)),
+        section(_agent_figure_line(summary, kind, words)),
+        fields(
             (_("Top scores"), str(high)),
             (_("Unhappy answers"), str(summary.counts.low)),
         ),
     ]
     if summary.comments:
-        blocks.append(_section("*" + _("What your customers wrote") + "*"))
-        blocks.extend(_section(_slack_quote(q, words, credit=False)) for q in summary.comments)
+        blocks.append(section("*" + _("What your customers wrote") + "*"))
+        blocks.extend(section(_slack_quote(q, words, credit=False)) for q in summary.comments)
     blocks.append(
-        _context(
+        context(
             _("Only you see this message.") + " " + _formulas(kind, words),
             _(
                 "The range is a 95 % Wilson interval: where your score likely sits given "

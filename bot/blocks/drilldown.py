@@ -8,10 +8,10 @@ from typing import Any
 
 from bot import ids
 from bot.blocks.answers import score_in_words, slack_date
-from bot.blocks.digest import Words
 from bot.blocks.home import customer_text, person
 from bot.scales import REASONS, scale_for
 from bot.text import escape_mrkdwn, quote, truncate
+from bot.wording import Words
 from storage.home import AnswerPage, AnswerRow
 
 Block = dict[str, Any]

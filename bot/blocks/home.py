@@ -16,7 +16,7 @@ from typing import Any
 from bot import ids
 from bot.blocks.answers import slack_date
 from bot.blocks.chart import native_charts
-from bot.blocks.digest import Words, format_score, format_target, score_name
+from bot.blocks.kit import context, header, section
 from bot.blocks.team_settings import CHOICES, FIELD_LABELS, LANGUAGES
 from bot.home import AgentFigures, AgentKindFigures, HomeContent, TeamFigures
 from bot.i18n import N_, format_number, format_percent
@@ -24,6 +24,7 @@ from bot.scales import REASONS, SurveyKind, scale_for
 from bot.scoring import DRIVER_FORMULA, RESPONSE_RATE_FORMULA
 from bot.slack_values import is_slack_id
 from bot.text import escape_mrkdwn, quote, truncate
+from bot.wording import Words, format_score, format_target, score_name
 from storage.home import Comment, OpenAlert
 from storage.team_settings import SettingChange
 
@@ -33,24 +34,6 @@ QUOTE_CHARS = 280
 
 TREND_FORMULA = N_("trend = the last 30 days − the 30 days before")
 TARGET_FORMULA = N_("against target = the last 30 days − the team's target")
-
-
-def _section(text: str, accessory: Block | None = None) -> Block:
-    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
-    if accessory is not None:
-        block["accessory"] = accessory
-    return block
-
-
-def _context(*lines: str) -> Block:
-    return {
-        "type": "context",
-        "elements": [{"type": "mrkdwn", "text": truncate(line, 3000)} for line in lines[:10]],
-    }
-
-
-def _header(text: str) -> Block:
-    return {"type": "header", "text": {"type": "plain_text", "text": truncate(text, 150)}}
 
 
 def _button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
@@ -246,7 +229,7 @@ def _figures(figures: TeamFigures, w: Words) -> list[Block]:
     ]
     return [
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
-        _context(
+        context(
             _(scale_for(kind).formula),
             _(TREND_FORMULA) + "; " + _(TARGET_FORMULA),
             _(RESPONSE_RATE_FORMULA),
@@ -277,7 +260,7 @@ def _alert_blocks(alert: OpenAlert, w: Words) -> list[Block]:
         )
     buttons.append(_button(_("Resolved"), ids.ALERT_RESOLVE, str(alert.alert_id)))
     return [
-        _section(text + "\n" + following),
+        section(text + "\n" + following),
         {"type": "actions", "block_id": f"home_alert:{alert.alert_id}", "elements": buttons},
     ]
 
@@ -286,17 +269,17 @@ def _alerts(figures: TeamFigures, w: Words) -> list[Block]:
     _ = w._
     alerts = figures.alerts
     if alerts.total == 0:
-        return [_section(_("*Open alerts*") + "\n" + _("None waiting.") + " :tada:")]
+        return [section(_("*Open alerts*") + "\n" + _("None waiting.") + " :tada:")]
     more = alerts.total - len(alerts.oldest)
     blocks = [
-        _section(_("*Open alerts* ({count}, oldest first)").format(count=w.number(alerts.total, 0)))
+        section(_("*Open alerts* ({count}, oldest first)").format(count=w.number(alerts.total, 0)))
     ]
     for alert in alerts.oldest:
         blocks += _alert_blocks(alert, w)
     if more > 0:
         ngettext = w.ngettext
         blocks.append(
-            _context(
+            context(
                 ngettext(
                     "{count} more in the alert channel.", "{count} more in the alert channel.", more
                 ).format(count=w.number(more, 0))
@@ -309,8 +292,8 @@ def _reasons(figures: TeamFigures, w: Words) -> list[Block]:
     _, ngettext = w._, w.ngettext
     title = _("*Top reasons (30 days)*")
     if not figures.drivers:
-        return [_section(title + "\n" + _("No reason is pulling the score down."))]
-    blocks = [_section(title)]
+        return [section(title + "\n" + _("No reason is pulling the score down."))]
+    blocks = [section(title)]
     for rank, driver in enumerate(figures.drivers, start=1):
         mentions = ngettext("{count} mention", "{count} mentions", driver.mentions).format(
             count=w.number(driver.mentions, 0)
@@ -326,8 +309,8 @@ def _reasons(figures: TeamFigures, w: Words) -> list[Block]:
             f"{ids.HOME_DRILL}_reason_{rank}",
             drill_value(figures.team.name, "reason", driver.reason),
         )
-        blocks.append(_section(text, accessory=button))
-    blocks.append(_context(_(DRIVER_FORMULA)))
+        blocks.append(section(text, accessory=button))
+    blocks.append(context(_(DRIVER_FORMULA)))
     return blocks
 
 
@@ -341,9 +324,9 @@ def _quoted(comment: Comment, kind: SurveyKind, w: Words) -> str:
 def _comments(figures: TeamFigures, w: Words) -> list[Block]:
     _ = w._
     if not figures.comments:
-        return [_section(_("*Latest comments*") + "\n" + _("No comments in the last 30 days."))]
+        return [section(_("*Latest comments*") + "\n" + _("No comments in the last 30 days."))]
     text = _("*Latest comments* (praise first)") + "\n"
-    return [_section(text + "\n".join(_quoted(c, figures.kind, w) for c in figures.comments))]
+    return [section(text + "\n".join(_quoted(c, figures.kind, w) for c in figures.comments))]
 
 
 def _team_actions(figures: TeamFigures, w: Words) -> Block:
@@ -367,7 +350,7 @@ def team_blocks(figures: TeamFigures) -> list[Block]:
     """One team's dashboard, in that team's language."""
     team = figures.team
     w = Words.of(team.language)
-    blocks: list[Block] = [_header(f"{team.name}: {score_name(figures.kind)}")]
+    blocks: list[Block] = [header(f"{team.name}: {score_name(figures.kind)}")]
     blocks += _figures(figures, w)
     if team.chart != "none":
         blocks += native_charts(team.name, figures.kind, figures.weeks, team.target, w)
@@ -377,7 +360,7 @@ def team_blocks(figures: TeamFigures) -> list[Block]:
     blocks += _comments(figures, w)
     if figures.last_change:
         blocks.append(
-            _context(
+            context(
                 w._("Last settings change: {change}").format(
                     change=describe_change(figures.last_change, w)
                 )
@@ -393,7 +376,7 @@ def team_blocks(figures: TeamFigures) -> list[Block]:
 def render_lead_home(content: HomeContent) -> Block:
     _ = Words.of(content.viewer.language)._
     blocks: list[Block] = [
-        _section(
+        section(
             _(
                 "Your teams' customer satisfaction, from the answers to surveybot's surveys. "
                 "Every figure says how it is computed."
@@ -409,7 +392,7 @@ def render_lead_home(content: HomeContent) -> Block:
         blocks += rendered
     if left:
         blocks.append(
-            _context(
+            context(
                 _("More teams than one Home can show: {teams}").format(
                     teams=", ".join(escape_mrkdwn(t) for t in left)
                 )
@@ -461,15 +444,15 @@ def render_agent_home(agent: AgentFigures, language: str) -> Block:
     w = Words.of(language)
     _ = w._
     blocks: list[Block] = [
-        _header(_("Your figures, last 30 days")),
-        _context(_("Only you see this page. Scores are here to help you, never to rank anyone.")),
+        header(_("Your figures, last 30 days")),
+        context(_("Only you see this page. Scores are here to help you, never to rank anyone.")),
     ]
     if not agent.kinds:
-        blocks.append(_section(_("No answers credited to you in the last 30 days.")))
+        blocks.append(section(_("No answers credited to you in the last 30 days.")))
     for kind_figures in agent.kinds:
-        blocks.append(_section(_agent_kind(kind_figures, agent.min_sample, w)))
+        blocks.append(section(_agent_kind(kind_figures, agent.min_sample, w)))
     blocks.append(
-        _context(
+        context(
             _(
                 "likely between = the 95 % Wilson interval of the satisfied share: with few "
                 "answers it is wide, and it narrows as answers come in"
@@ -479,7 +462,7 @@ def render_agent_home(agent: AgentFigures, language: str) -> Block:
     if agent.praise:
         text = _("*What your customers said*") + " :star2:\n"
         blocks.append(
-            _section(text + "\n".join(quote(c.comment, QUOTE_CHARS) for c in agent.praise))
+            section(text + "\n".join(quote(c.comment, QUOTE_CHARS) for c in agent.praise))
         )
     return {"type": "home", "callback_id": "home", "blocks": blocks}
 
@@ -497,7 +480,7 @@ def render_about_home(language: str) -> Block:
     return {
         "type": "home",
         "callback_id": "home",
-        "blocks": [_header("surveybot"), _section(_(ABOUT))],
+        "blocks": [header("surveybot"), section(_(ABOUT))],
     }
 
 

@@ -1,0 +1,87 @@
+"""What every flow needs for one Slack workspace, passed as its first argument.
+
+Middleware builds it for each Slack request, and the scheduler and the dispatcher for
+each job, so a flow never reaches into a process-wide locator. Single-workspace mode
+is one constant context built from the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.customers import CustomerDirectory
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.slack import make_client
+from bot.team_directory import ENVIRONMENT_WORKSPACE, TeamDirectory
+from bot.teams import Teams
+from storage.db import Database
+
+
+class Changes(Protocol):
+    """The one "something changed" hook: who else should look again."""
+
+    def survey_scheduled(self) -> None:
+        """A survey is waiting in the outbox: a dispatcher should look now."""
+
+    def answer_changed(self, team: str, agent_id: str | None) -> None:
+        """An answer or an alert of this team changed: Homes showing it are stale."""
+
+    def home_opened(self, user_id: str, *, is_admin: bool) -> None:
+        """Someone was just shown their Home: keep it fresh from now on."""
+
+
+class NoChanges:
+    """For one-shot commands: nobody is listening."""
+
+    def survey_scheduled(self) -> None:
+        pass
+
+    def answer_changed(self, team: str, agent_id: str | None) -> None:
+        pass
+
+    def home_opened(self, user_id: str, *, is_admin: bool) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class WorkspaceContext:
+    db: Database
+    client: AsyncWebClient  # paced, with this workspace's token
+    customers: CustomerDirectory
+    teams: TeamDirectory
+    clock: Callable[[], datetime]
+    changes: Changes
+
+    @property
+    def workspace(self) -> str:
+        return self.teams.workspace
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def environment_context(
+    settings: Settings,
+    db: Database,
+    file_teams: Teams,
+    *,
+    clock: Callable[[], datetime],
+    changes: Changes | None = None,
+    metrics: Metrics | None = None,
+) -> WorkspaceContext:
+    """Single-workspace mode: the one workspace of SLACK_BOT_TOKEN, from the environment."""
+    client = make_client(settings, db, metrics)
+    return WorkspaceContext(
+        db=db,
+        client=client,
+        customers=CustomerDirectory(client, clock=clock),
+        teams=TeamDirectory(db, ENVIRONMENT_WORKSPACE, file_teams),
+        clock=clock,
+        changes=changes or NoChanges(),
+    )
