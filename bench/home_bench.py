@@ -29,6 +29,7 @@ from bot.team_directory import ENVIRONMENT_WORKSPACE
 from bot.teams import Team
 from storage.db import Database
 from storage.home import PAGE_SIZE
+from storage.vocabulary import DrillScope
 
 LEAD = "ULEAD"
 TEAM = Team(
@@ -84,7 +85,7 @@ async def measure(path: Path, responses: int, runs: int) -> None:
         return render_lead_home(content)
 
     async def first_page(scope: str) -> object:
-        query = DrillQuery(TEAM.name, scope)
+        query = DrillQuery(TEAM.name, DrillScope(scope))
         page = await drill_page(db, TEAM, query, NOW)
         return render_drill_down(query, page, {}, low="1–2", page_size=PAGE_SIZE)
 

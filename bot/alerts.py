@@ -21,8 +21,8 @@ from storage import alerts as store
 from storage import answers, surveys
 from storage.alerts import AlertRecord
 from storage.answers import AnswerRecord
-from storage.statuses import AlertStatus, Source
 from storage.surveys import SurveyRecord
+from storage.vocabulary import AlertAction, AlertStatus, Source
 
 log = logging.getLogger("surveybot.alerts")
 
@@ -174,9 +174,6 @@ class AlertRefusal:
     text: str
 
 
-AlertAction = str  # "claim" | "resolve"
-
-
 async def act_on_alert(
     ctx: WorkspaceContext,
     action: AlertAction,
@@ -195,7 +192,7 @@ async def act_on_alert(
         return AlertRefusal(_("I could not find this alert. Nothing was changed."))
     language = (teams.by_name(alert.team) or teams.default).language
     _ = translator(language)
-    if action == "claim":
+    if action == AlertAction.CLAIM:
         done = await store.claim_alert(db, alert.id, user_id, now)
     else:
         done = await store.resolve_alert(db, alert.id, user_id, now)
@@ -225,7 +222,7 @@ async def act_on_alert(
 
 
 def _already_done_by(alert: AlertRecord, action: AlertAction, user_id: str) -> bool:
-    if action == "claim":
+    if action == AlertAction.CLAIM:
         return alert.status is AlertStatus.CLAIMED and alert.claimed_by == user_id
     return alert.status is AlertStatus.RESOLVED and alert.resolved_by == user_id
 

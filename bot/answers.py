@@ -20,8 +20,8 @@ from storage import answers as store
 from storage import surveys
 from storage.answers import AnswerRecord
 from storage.db import Database
-from storage.statuses import Delivery, SurveyStatus
 from storage.surveys import SurveyRecord
+from storage.vocabulary import Delivery, SurveyStatus
 
 log = logging.getLogger("surveybot.answers")
 

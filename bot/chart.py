@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.i18n import N_, format_number, format_percent, resolve_language, translator
-from bot.scales import CES, SurveyKind
+from bot.scales import CES
+from storage.vocabulary import SurveyKind
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

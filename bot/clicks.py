@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -40,6 +40,7 @@ from bot.scales import Band
 from bot.slack_values import VALUE_MAX, is_slack_id, is_slack_ts, row_id
 from storage.answers import AnswerRecord
 from storage.surveys import SurveyRecord
+from storage.vocabulary import AlertAction
 
 log = logging.getLogger("surveybot.clicks")
 
@@ -259,9 +260,7 @@ async def change_answer_clicked(ctx: WorkspaceContext, click: Click) -> None:
         await _tell_clicker(ctx.client, click, note)
 
 
-async def alert_button_clicked(
-    ctx: WorkspaceContext, action: Literal["claim", "resolve"], click: Click
-) -> None:
+async def alert_button_clicked(ctx: WorkspaceContext, action: AlertAction, click: Click) -> None:
     """ "I'll follow up" or "Resolved" on an alert."""
     if not await _well_formed(ctx.client, click):
         return

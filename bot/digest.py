@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.chart import WEEKS_SHOWN, WeekPoint
 from bot.i18n import N_, format_day_month
-from bot.scales import REASONS, SurveyKind, scale_for
+from bot.scales import REASONS, scale_for
 from bot.scoring import (
     DEFAULT_CHURN_PROBABILITY,
     MIN_AGENT_SAMPLE,
@@ -42,6 +42,7 @@ from storage.digests import (
     Histogram,
     QuotedAnswer,
 )
+from storage.vocabulary import SurveyKind
 
 TOP_DRIVERS = 3
 PRAISE_QUOTED = 3

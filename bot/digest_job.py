@@ -50,20 +50,12 @@ from bot.wording import Words, score_name
 from storage import digests
 from storage.db import Database
 from storage.migrations import migrate
-from storage.statuses import DigestPostStatus
+from storage.vocabulary import ChartKind, DigestPart, DigestPostStatus, agent_part
 
 log = logging.getLogger("surveybot.digest")
 
 # Sends one message; returns the channel and the message ts (None for an upload).
 _Send = Callable[[], Awaitable[tuple[str, str | None]]]
-
-GOOD_NEWS = "good_news"
-IMPROVEMENT = "improvement"
-CHART = "chart"
-
-
-def agent_digest(agent_id: str) -> str:
-    return f"agent:{agent_id}"
 
 
 class UnknownTeam(ValueError):
@@ -149,7 +141,7 @@ def render_chart(digest: Digest) -> bytes:
 def good_news_message(team: Team, digest: Digest) -> dict[str, Any]:
     """The good news, with the trend as Slack's native chart when the team chose it."""
     message = render_good_news(digest)
-    if team.chart == "native":
+    if team.chart == ChartKind.NATIVE:
         charts = native_charts(
             team.name, digest.kind, digest.weeks, digest.target, Words.of(digest.language)
         )
@@ -203,7 +195,7 @@ async def post_team_digest(
         return 0
     db, client, customers, now = ctx.db, ctx.client, ctx.customers, ctx.now()
     done = await digests.posted_digests(db, team.name, period.label)
-    if digests.COMPLETE in done and not by_hand:
+    if DigestPart.COMPLETE in done and not by_hand:
         return 0  # the cheap path for every later tick of the week
     digest = await build_digest(db, team, period, now)
     posts = 0
@@ -266,14 +258,18 @@ async def post_team_digest(
         )
         return str(response["channel"]), response.get("ts")
 
-    good_ts = await once(GOOD_NEWS, lambda: post_message(channel, good_news_message(team, digest)))
-    if good_ts is None and GOOD_NEWS in done:
-        good_ts = done[GOOD_NEWS].message_ts
+    good_ts = await once(
+        DigestPart.GOOD_NEWS, lambda: post_message(channel, good_news_message(team, digest))
+    )
+    if good_ts is None and DigestPart.GOOD_NEWS in done:
+        good_ts = done[DigestPart.GOOD_NEWS].message_ts
     # Good news leads: while it waits for another try, the improvement digest waits too.
-    good_row = (await digests.posted_digests(db, team.name, period.label)).get(GOOD_NEWS)
+    good_row = (await digests.posted_digests(db, team.name, period.label)).get(DigestPart.GOOD_NEWS)
     good_news_pending = good_row is not None and good_row.retryable
     if not good_news_pending:
-        await once(IMPROVEMENT, lambda: post_message(channel, render_improvement(digest)))
+        await once(
+            DigestPart.IMPROVEMENT, lambda: post_message(channel, render_improvement(digest))
+        )
 
     _ = translator(team.language)
 
@@ -296,8 +292,8 @@ async def post_team_digest(
         return channel, None
 
     # The chart belongs in the good news' thread: without that message, wait for a retry.
-    if good_ts is not None and team.chart == "image":
-        await once(CHART, upload_chart)
+    if good_ts is not None and team.chart == ChartKind.IMAGE:
+        await once(DigestPart.CHART, upload_chart)
 
     for summary in digest.agents:
 
@@ -307,14 +303,14 @@ async def post_team_digest(
             agent = next(a for a in digest.agents if a.agent_id == agent_id)
             return await post_message(dm, render_agent_summary(digest, agent))
 
-        await once(agent_digest(summary.agent_id), send_summary)
+        await once(agent_part(summary.agent_id), send_summary)
 
     # The week is done once nothing is left worth another try.
     rows = await digests.posted_digests(db, team.name, period.label)
     if not any(row.retryable for row in rows.values()):
-        await digests.claim_digest(db, team.name, period.label, digests.COMPLETE, now)
+        await digests.claim_digest(db, team.name, period.label, DigestPart.COMPLETE, now)
         await digests.finish_digest(
-            db, team.name, period.label, digests.COMPLETE, status=DigestPostStatus.POSTED
+            db, team.name, period.label, DigestPart.COMPLETE, status=DigestPostStatus.POSTED
         )
     return posts
 

@@ -37,8 +37,8 @@ from bot.metrics import Metrics
 from bot.slack import outcome_of
 from bot.teams import DEFAULT_TEAM, Team
 from storage import surveys as store
-from storage.statuses import Delivery, Source, SurveyStatus
 from storage.surveys import SurveyRecord
+from storage.vocabulary import Delivery, Source, SurveyStatus
 
 log = logging.getLogger("surveybot.dispatcher")
 

@@ -23,7 +23,7 @@ from bot.context import WorkspaceContext
 from bot.follow_up_form import FieldErrors, FollowUpForm
 from bot.logs import log_failure
 from storage.db import Database
-from storage.statuses import Delivery
+from storage.vocabulary import Delivery
 
 log = logging.getLogger("surveybot.follow_up")
 

@@ -18,7 +18,7 @@ from bot.chart import WeekPoint
 from bot.context import WorkspaceContext
 from bot.digest import CES_FLAT_WITHIN, boundaries, recent_weeks, week_containing
 from bot.i18n import format_day_month, resolve_language
-from bot.scales import REASONS, SurveyKind, scale_for
+from bot.scales import REASONS, scale_for
 from bot.scoring import (
     MIN_AGENT_SAMPLE,
     AgentFigure,
@@ -39,6 +39,7 @@ from storage.db import Database
 from storage.digests import Delivery
 from storage.home import Comment, OpenAlerts
 from storage.team_settings import SettingChange
+from storage.vocabulary import SurveyKind
 
 log = logging.getLogger("surveybot.home")
 

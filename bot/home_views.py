@@ -13,7 +13,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from bot.alerts import AlertRefusal, act_on_alert
 from bot.blocks.drilldown import DrillQuery, render_drill_down
@@ -45,6 +45,7 @@ from storage import alerts as alert_store
 from storage import home as store
 from storage.db import Database
 from storage.home import PAGE_SIZE, AnswerPage
+from storage.vocabulary import AlertAction, DrillScope, Source
 
 log = logging.getLogger("surveybot.home")
 
@@ -74,7 +75,7 @@ async def _steering(
 
 
 def _period(team: Team, query: DrillQuery, now: datetime) -> tuple[datetime, datetime]:
-    if query.scope == "low_week":
+    if query.scope == DrillScope.LOW_WEEK:
         return week_containing(now, team.zone).start, now
     return now - RECENT, now
 
@@ -92,7 +93,7 @@ async def drill_page(db: Database, team: Team, query: DrillQuery, now: datetime)
         team.survey.value,
         start,
         end,
-        score_max=scale_for(team.survey).low_max if query.scope == "low_week" else None,
+        score_max=scale_for(team.survey).low_max if query.scope == DrillScope.LOW_WEEK else None,
         reason=query.reason,
         agent_id=query.agent,
         page=query.page,
@@ -101,7 +102,7 @@ async def drill_page(db: Database, team: Team, query: DrillQuery, now: datetime)
 
 async def _links(customers: CustomerDirectory, page: AnswerPage) -> dict[int, str]:
     async def link(row: Any) -> tuple[int, str | None]:
-        if row.source != "slack" or not row.channel_id or not row.thread_ts:
+        if row.source != Source.SLACK or not row.channel_id or not row.thread_ts:
             return row.response_id, None
         return row.response_id, await customers.permalink(row.channel_id, row.thread_ts)
 
@@ -248,7 +249,7 @@ async def test_survey_submitted(
 async def alert_clicked_in_home(
     ctx: WorkspaceContext,
     user_id: str,
-    action: Literal["claim", "resolve"],
+    action: AlertAction,
     alert_id: int | None,
     now: datetime,
 ) -> str | None:

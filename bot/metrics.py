@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from storage import surveys as store
 from storage.db import Database
-from storage.statuses import SurveyStatus
+from storage.vocabulary import SurveyStatus
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

@@ -10,12 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.i18n import N_
-
-
-class SurveyKind(StrEnum):
-    CSAT = "csat"
-    CES = "ces"
-    NPS = "nps"
+from storage.vocabulary import SurveyKind
 
 
 @dataclass(frozen=True)

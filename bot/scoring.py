@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from bot.i18n import N_
-from bot.scales import REASONS, Scale, SurveyKind, scale_for
+from bot.scales import REASONS, Scale, scale_for
+from storage.vocabulary import SurveyKind
 
 DEFAULT_CHURN_PROBABILITY = 0.95
 MIN_AGENT_SAMPLE = 5

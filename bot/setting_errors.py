@@ -18,8 +18,8 @@ from pydantic_core import ErrorDetails
 
 from bot import teams
 from bot.i18n import Translate, format_number, format_percent, plural_translator, translator
-from bot.scales import SurveyKind
 from bot.teams import Team
+from storage.vocabulary import SurveyKind
 
 _WHOLE_NUMBER = {"int_type", "int_parsing", "int_parsing_size", "int_from_float"}
 _NUMBER = {"float_type", "float_parsing", "finite_number"}

@@ -10,9 +10,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import WorkspaceContext
 from bot.i18n import N_, format_percent, plural_translator, translator
-from bot.surveys import ClosedConversation, CloseResult, CloseStatus, close_conversation
+from bot.surveys import ClosedConversation, CloseResult, close_conversation
 from bot.teams import Team, TeamLookup
-from storage.statuses import Delivery, Source
+from storage.vocabulary import CloseStatus, Delivery, Source
 
 log = logging.getLogger("surveybot.sources")
 

@@ -6,28 +6,22 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from bot import timing
 from bot.context import WorkspaceContext
-from bot.scales import SurveyKind
 from bot.teams import Team
 from storage import customers as people
 from storage import surveys as store
-from storage.statuses import ConversationOutcome, Delivery, Source, SurveyStatus
+from storage.vocabulary import (
+    CloseStatus,
+    ConversationOutcome,
+    Delivery,
+    Source,
+    SurveyKind,
+    SurveyStatus,
+)
 
 log = logging.getLogger("surveybot.surveys")
-
-
-class CloseStatus(StrEnum):
-    SCHEDULED = "scheduled"
-    DUPLICATE = "duplicate"
-    THROTTLED = "throttled"
-    TOO_LATE = "too_late"  # reported after the survey would have expired: never sent
-    UNREACHABLE = "unreachable"  # no Slack account has the customer's email: never sent
-    SKIPPED = "skipped"  # closed with the skip reaction: no survey wanted
-    NOT_SAMPLED = "not_sampled"
-    OWN_CONVERSATION = "own_conversation"  # agents never rate their own conversations
 
 
 @dataclass(frozen=True)

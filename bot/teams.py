@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -21,9 +21,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from bot.i18n import is_currency
-from bot.scales import CES, SurveyKind
+from bot.scales import CES
 from bot.scoring import DEFAULT_CHURN_PROBABILITY
-from storage.statuses import Delivery
+from storage.vocabulary import ChartKind, Delivery, SurveyKind
 
 _HHMM = r"([01]\d|2[0-3]):[0-5]\d"
 _QUIET_HOURS = re.compile(rf"^{_HHMM}-{_HHMM}$")
@@ -77,7 +77,7 @@ class Team(BaseModel):
     # The score the team aims for: CSAT % (0–100) or mean CES (1–7); digests compare with it.
     target: float | None = None
     # How the trend is drawn: Slack's native chart block, a PNG upload, or not at all.
-    chart: Literal["native", "image", "none"] = "native"
+    chart: ChartKind = ChartKind.NATIVE
     # Revenue at risk: in this ISO 4217 currency, at this chance of losing an unhappy customer.
     currency: str = "USD"
     churn_probability: float = DEFAULT_CHURN_PROBABILITY

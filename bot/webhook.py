@@ -19,11 +19,10 @@ from pydantic import (
     model_validator,
 )
 
-from bot.scales import SurveyKind
 from bot.surveys import ClosedConversation
 from bot.teams import TeamLookup
 from bot.text import identifier_problem
-from storage.statuses import Source
+from storage.vocabulary import Source, SurveyKind
 
 MAX_SKEW = timedelta(minutes=5)
 # A close is a flat object with two small ones inside; deeper nesting is not a close.

@@ -18,8 +18,9 @@ from bot.i18n import (
     plural_translator,
     translator,
 )
-from bot.scales import SurveyKind, scale_for
+from bot.scales import scale_for
 from bot.scoring import UNCERTAIN_BELOW, Trend
+from storage.vocabulary import SurveyKind
 
 
 @dataclass(frozen=True)

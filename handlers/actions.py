@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
@@ -18,11 +18,10 @@ from bot.context import WorkspaceContext
 from bot.home_views import alert_clicked_in_home
 from handlers.clicks import click_listener
 from handlers.context import Listener, tracked
+from storage.vocabulary import AlertAction
 
 
-async def _alert_clicked(
-    ctx: WorkspaceContext, k: Click, action: Literal["claim", "resolve"]
-) -> None:
+async def _alert_clicked(ctx: WorkspaceContext, k: Click, action: AlertAction) -> None:
     """The same buttons in the alert channel and in a lead's App Home."""
     if k.view_id is not None:
         alert_id = int(k.value) if k.value.isdigit() else None
@@ -35,8 +34,8 @@ ACTION_LISTENERS: dict[str | Any, Listener] = {
     ids.SURVEY_SCORE_PATTERN: click_listener(score_clicked),
     ids.SURVEY_ADD_COMMENT: click_listener(add_comment_clicked),
     ids.SURVEY_CHANGE_ANSWER: click_listener(change_answer_clicked),
-    ids.ALERT_CLAIM: click_listener(lambda ctx, k: _alert_clicked(ctx, k, "claim")),
-    ids.ALERT_RESOLVE: click_listener(lambda ctx, k: _alert_clicked(ctx, k, "resolve")),
+    ids.ALERT_CLAIM: click_listener(lambda ctx, k: _alert_clicked(ctx, k, AlertAction.CLAIM)),
+    ids.ALERT_RESOLVE: click_listener(lambda ctx, k: _alert_clicked(ctx, k, AlertAction.RESOLVE)),
 }
 
 

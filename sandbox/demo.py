@@ -31,7 +31,7 @@ from sandbox.local_bot import local_bot
 from sandbox.signed import HelpdeskSender, SlackSender
 from sandbox.transcript import message_as_text, view_as_text
 from storage import surveys as survey_store
-from storage.statuses import SurveyStatus
+from storage.vocabulary import SurveyStatus
 
 ANN, BO, CY, DI = "U0ANN", "U0BO", "U0CY", "U0DI"
 SUPPORT, ALERTS, TEAM_CHANNEL = "C0SUPPORT", "C0ALERTS", "C0TEAM"

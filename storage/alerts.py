@@ -12,7 +12,7 @@ from sqlmodel import col
 from storage.db import Database
 from storage.models import Alert
 from storage.records import read_model
-from storage.statuses import AlertStatus
+from storage.vocabulary import AlertStatus
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlalchemy import Column, ColumnElement, Table, and_, exists, false
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
 from storage.models import Alert, Response, ResponseReason, Survey
-from storage.statuses import AlertStatus
+from storage.vocabulary import AlertStatus
 
 Histogram = dict[int, int]  # score -> answers
 

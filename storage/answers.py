@@ -14,8 +14,8 @@ from sqlmodel import col
 from storage.db import Database
 from storage.models import AnswerChange, Conversation, Response, ResponseReason, Survey
 from storage.records import read_model
-from storage.statuses import SurveyStatus
 from storage.surveys import SurveyRecord, survey_record
+from storage.vocabulary import SurveyKind, SurveyStatus
 
 # Statuses in which a delivered survey still takes a (new) answer.
 OPEN = (SurveyStatus.DELIVERED, SurveyStatus.ANSWERED)
@@ -128,7 +128,7 @@ async def record_click(
                 Response(
                     survey_id=survey.id,
                     team=survey.team,
-                    kind=survey.kind,
+                    kind=SurveyKind(survey.kind),
                     agent_id=survey.agent_id,
                     customer_id=survey.customer_id,
                     customer_value=value,

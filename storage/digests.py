@@ -42,7 +42,7 @@ from storage.answer_sql import (
 from storage.answer_sql import Histogram as Histogram  # the digest's callers read it here
 from storage.db import Database
 from storage.models import DigestPost, Response, ResponseReason
-from storage.statuses import AlertStatus, DigestPostStatus, SurveyStatus
+from storage.vocabulary import AlertStatus, DigestPostStatus, SurveyStatus
 
 P = columns(DigestPost)
 
@@ -386,7 +386,6 @@ async def unreachable_customers(db: Database, team: str, start: datetime, end: d
 
 # ------------------------------------------------------------------ posting once
 
-COMPLETE = "complete"  # the last row of a team's week: nothing left to post
 # A message Slack refused is tried again on later ticks, this many times in all.
 MAX_POST_ATTEMPTS = 5
 

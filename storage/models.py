@@ -1,6 +1,7 @@
 """SQLModel tables. Uniqueness that the product promises is a database constraint.
 
-Status-like columns are plain strings holding the values of storage.statuses' enums.
+Status-like columns hold storage.vocabulary's enums: their values in the database, their
+members in Python (storage.types.Vocabulary).
 """
 
 from __future__ import annotations
@@ -10,7 +11,16 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
-from storage.types import UTCDateTime
+from storage.types import UTCDateTime, Vocabulary
+from storage.vocabulary import (
+    AlertStatus,
+    ConversationOutcome,
+    Delivery,
+    DigestPostStatus,
+    Source,
+    SurveyKind,
+    SurveyStatus,
+)
 
 
 def _utc(nullable: bool = False, index: bool = False) -> Column[datetime]:
@@ -24,7 +34,7 @@ class Conversation(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("source", "external_id", name="uq_conversation_source"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    source: str = Field(max_length=16)  # a statuses.Source
+    source: Source = Field(sa_column=Column(Vocabulary(Source, 16), nullable=False))
     external_id: str = Field(max_length=255)  # "<channel>:<ts>" or the helpdesk's id
     team: str = Field(max_length=80)
     channel_id: str | None = Field(default=None, max_length=32)
@@ -36,7 +46,9 @@ class Conversation(SQLModel, table=True):
     closed_at: datetime = Field(sa_column=_utc())
     locale: str | None = Field(default=None, max_length=16)
     customer_value: float | None = None
-    outcome: str = Field(max_length=16)  # a statuses.ConversationOutcome
+    outcome: ConversationOutcome = Field(
+        sa_column=Column(Vocabulary(ConversationOutcome, 16), nullable=False)
+    )
 
 
 class CustomerEmail(SQLModel, table=True):
@@ -70,18 +82,18 @@ class Survey(SQLModel, table=True):
     token: str = Field(max_length=32, unique=True)  # opaque id carried by buttons
     conversation_id: int = Field(foreign_key="conversations.id", unique=True)
     team: str = Field(max_length=80)
-    kind: str = Field(max_length=8)  # "csat" | "ces"
+    kind: SurveyKind = Field(sa_column=Column(Vocabulary(SurveyKind, 8), nullable=False))
     # The customer's stable key for the throttle: their Slack id once known, else the email.
     customer_key: str = Field(max_length=320)
     customer_id: str | None = Field(default=None, max_length=32)
     customer_email: str | None = Field(default=None, max_length=320)
     agent_id: str | None = Field(default=None, max_length=32)
     locale: str | None = Field(default=None, max_length=16)
-    delivery: str = Field(max_length=8)  # a statuses.Delivery
+    delivery: Delivery = Field(sa_column=Column(Vocabulary(Delivery, 8), nullable=False))
     # The thread's channel until delivery, then the channel it was delivered to.
     channel_id: str | None = Field(default=None, max_length=32)
     thread_ts: str | None = Field(default=None, max_length=32)
-    status: str = Field(max_length=16)  # a statuses.SurveyStatus
+    status: SurveyStatus = Field(sa_column=Column(Vocabulary(SurveyStatus, 16), nullable=False))
     created_at: datetime = Field(sa_column=_utc())
     send_after: datetime = Field(sa_column=_utc())
     expires_at: datetime = Field(sa_column=_utc())
@@ -114,7 +126,7 @@ class Response(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     survey_id: int = Field(foreign_key="surveys.id", unique=True)
     team: str = Field(max_length=80)
-    kind: str = Field(max_length=8)
+    kind: SurveyKind = Field(sa_column=Column(Vocabulary(SurveyKind, 8), nullable=False))
     agent_id: str | None = Field(default=None, max_length=32, index=True)
     customer_id: str | None = Field(default=None, max_length=32)
     customer_value: float | None = None
@@ -168,7 +180,7 @@ class Alert(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     survey_id: int = Field(foreign_key="surveys.id", unique=True)
     team: str = Field(max_length=80)
-    status: str = Field(max_length=16)  # a statuses.AlertStatus
+    status: AlertStatus = Field(sa_column=Column(Vocabulary(AlertStatus, 16), nullable=False))
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(sa_column=_utc())
@@ -196,8 +208,10 @@ class DigestPost(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     team: str = Field(max_length=80)
     period: str = Field(max_length=16)  # ISO week, "2026-W47"
-    digest: str = Field(max_length=48)  # "good_news" | "improvement" | "agent:<id>"
-    status: str = Field(max_length=16)  # a statuses.DigestPostStatus
+    digest: str = Field(max_length=48)  # a vocabulary.DigestPart or an agent_part()
+    status: DigestPostStatus = Field(
+        sa_column=Column(Vocabulary(DigestPostStatus, 16), nullable=False)
+    )
     attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(sa_column=_utc())
     channel_id: str | None = Field(default=None, max_length=32)

@@ -19,7 +19,7 @@ from storage.customers import link_emails_in, people_in
 from storage.db import Database
 from storage.models import Conversation, Survey
 from storage.records import read_model
-from storage.statuses import ConversationOutcome, Delivery, Source, SurveyStatus
+from storage.vocabulary import ConversationOutcome, Delivery, Source, SurveyStatus
 
 # Statuses that mean the customer was (or is about to be) asked: they count for the throttle.
 ASKED = (

@@ -15,6 +15,14 @@ from bot.teams import Team
 from sandbox import FakeSlack
 from storage.db import Database
 from storage.models import Alert, Conversation, Response, ResponseReason, Survey
+from storage.vocabulary import (
+    AlertStatus,
+    ConversationOutcome,
+    Delivery,
+    Source,
+    SurveyKind,
+    SurveyStatus,
+)
 
 TEAM = Team(
     name="support",
@@ -58,14 +66,14 @@ async def add_answer(
     delivered = delivered_at or answered_at - timedelta(minutes=5)
     async with db.session() as session:
         conversation = Conversation(
-            source="webhook",
+            source=Source.WEBHOOK,
             external_id=f"seed-{n}",
             team=team,
             customer_id=answer.customer,
             agent_id=answer.agent,
             closed_at=delivered,
             customer_value=answer.value,
-            outcome="survey",
+            outcome=ConversationOutcome.SURVEY,
         )
         session.add(conversation)
         await session.flush()
@@ -74,12 +82,12 @@ async def add_answer(
             token=f"tok{n}",
             conversation_id=conversation.id,
             team=team,
-            kind=kind,
+            kind=SurveyKind(kind),
             customer_key=answer.customer or f"anon{n}",
             customer_id=answer.customer,
             agent_id=answer.agent,
-            delivery="dm",
-            status="answered",
+            delivery=Delivery.DM,
+            status=SurveyStatus.ANSWERED,
             created_at=delivered,
             send_after=delivered,
             expires_at=delivered + timedelta(days=7),
@@ -91,7 +99,7 @@ async def add_answer(
         response = Response(
             survey_id=survey.id,
             team=team,
-            kind=kind,
+            kind=SurveyKind(kind),
             agent_id=answer.agent,
             customer_id=answer.customer,
             customer_value=answer.value,
@@ -116,12 +124,12 @@ async def add_unanswered(
         for _ in range(count):
             n = next(_ids)
             conversation = Conversation(
-                source="webhook",
+                source=Source.WEBHOOK,
                 external_id=f"seed-{n}",
                 team=team,
                 customer_id=f"U{n}",
                 closed_at=delivered_at,
-                outcome="survey",
+                outcome=ConversationOutcome.SURVEY,
             )
             session.add(conversation)
             await session.flush()
@@ -131,11 +139,11 @@ async def add_unanswered(
                     token=f"tok{n}",
                     conversation_id=conversation.id,
                     team=team,
-                    kind="csat",
+                    kind=SurveyKind.CSAT,
                     customer_key=f"U{n}",
                     customer_id=f"U{n}",
-                    delivery="dm",
-                    status="delivered",
+                    delivery=Delivery.DM,
+                    status=SurveyStatus.DELIVERED,
                     created_at=delivered_at,
                     send_after=delivered_at,
                     expires_at=delivered_at + timedelta(days=7),
@@ -159,7 +167,7 @@ async def add_alert(
             Alert(
                 survey_id=survey_id,
                 team=team,
-                status=status,
+                status=AlertStatus(status),
                 created_at=created_at,
                 resolved_at=resolved_at,
             )

@@ -14,8 +14,8 @@ from bot.follow_up_form import FollowUpForm, validate_follow_up
 from bot.scales import Band
 from handlers.views import read_follow_up
 from sandbox.blockkit import validate_blocks, validate_view
-from storage.statuses import AlertStatus
 from storage.surveys import SurveyRecord
+from storage.vocabulary import AlertStatus
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

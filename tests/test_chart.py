@@ -10,7 +10,7 @@ import matplotlib.image
 import pytest
 
 from bot.chart import WeekPoint, render_trend_chart
-from bot.scales import SurveyKind
+from storage.vocabulary import SurveyKind
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EXPECTED_SHAPE = (675, 1200)  # 8 × 4.5 in at 150 dpi, rows × columns

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from bot.blocks.digest import render_agent_summary, render_good_news, render_improvement
 from bot.digest import Figures, compose_digest, parse_week
-from bot.scales import SurveyKind
 from bot.teams import Team
 from storage.digests import AgentAnswers, AlertFigures, CustomerValue, Delivery, QuotedAnswer
+from storage.vocabulary import SurveyKind
 from tests.digest_seed import FIRES_AT
 
 CES_TEAM = Team(name="onboarding", survey=SurveyKind.CES, timezone="Europe/Berlin")

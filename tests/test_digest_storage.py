@@ -9,7 +9,7 @@ from bot.digest import boundaries, parse_week, recent_weeks
 from bot.scales import REASONS
 from storage import digests
 from storage.db import Database
-from storage.statuses import DigestPostStatus
+from storage.vocabulary import DigestPostStatus
 from tests.digest_seed import FIRES_AT, PRAISE, TEAM, WEEK, seed_week
 
 

@@ -16,6 +16,7 @@ from sandbox import FakeSlack, payloads
 from sandbox.blockkit import validate_blocks
 from storage import surveys as survey_store
 from storage.surveys import SurveyRecord
+from storage.vocabulary import DrillScope
 from tests import harness
 from tests.harness import AGENT, ALERT_CHANNEL, Bot, running_bot
 
@@ -546,7 +547,7 @@ def test_drill_down_pages_hold_twenty_answers_with_next_and_previous(scope: str)
     )
     page = AnswerPage(tuple(row for _ in range(20)), total=45)
     view = render_drill_down(
-        DrillQuery("support", scope, page=1), page, {}, low="1–2", page_size=20
+        DrillQuery("support", DrillScope(scope), page=1), page, {}, low="1–2", page_size=20
     )
     assert validate_blocks(view["blocks"], surface="modal") == []
     buttons = [

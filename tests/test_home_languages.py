@@ -20,7 +20,7 @@ from bot.chart import WeekPoint
 from bot.home import AgentFigures, AgentKindFigures, HomeContent, TeamFigures, Viewer
 from bot.home_views import NOT_LEAD
 from bot.i18n import LANGUAGES, SOURCE_LANGUAGE, format_day_month
-from bot.scales import REASONS, SurveyKind
+from bot.scales import REASONS
 from bot.scoring import AgentFigure, DriverImpact, ScoreCounts
 from bot.team_settings import NOT_ALLOWED
 from bot.teams import Team
@@ -28,6 +28,7 @@ from sandbox.blockkit import validate_view
 from storage.digests import Delivery
 from storage.home import AnswerPage, AnswerRow, Comment, OpenAlert, OpenAlerts
 from storage.team_settings import SettingChange
+from storage.vocabulary import DrillScope, SurveyKind
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 LONG_WORDS = "客服回复太慢了 Благодаря 👩‍💻 <!channel> " * 40
@@ -126,7 +127,9 @@ def views_in(language: str) -> list[tuple[str, dict[str, Any]]]:
         ("may not edit", render_not_allowed(NOT_ALLOWED, language)),
     ]
     for scope in ("low_week", "all", "reason"):
-        query = DrillQuery("support", scope, reason="slow_response", agent="U0BO", page=1)
+        query = DrillQuery(
+            "support", DrillScope(scope), reason="slow_response", agent="U0BO", page=1
+        )
         views.append(
             (
                 f"drill-down {scope}",
@@ -138,7 +141,7 @@ def views_in(language: str) -> list[tuple[str, dict[str, Any]]]:
             (
                 f"empty drill-down {scope}",
                 render_drill_down(
-                    DrillQuery("support", scope),
+                    DrillQuery("support", DrillScope(scope)),
                     empty,
                     {},
                     low="1–2",

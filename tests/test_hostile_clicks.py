@@ -33,8 +33,10 @@ def writes(slack: FakeSlack) -> int:
     return sum(len(slack.called(method)) for method in SLACK_WRITES)
 
 
-async def settle() -> None:
-    """Give the bot's after-ack work time to happen (or, here, to not happen)."""
+async def settle(bot: Bot) -> None:
+    """Let the bot's after-ack work finish (or, here, not happen): every listener done,
+    then a moment for what they scheduled."""
+    assert await bot.runtime.in_flight.drained(timeout=10)
     await asyncio.sleep(0.3)
 
 
@@ -62,11 +64,11 @@ async def test_a_replayed_low_click_changes_nothing_and_writes_nothing_to_slack(
     any_bot: Bot, slack: FakeSlack
 ) -> None:
     _, click = await low_score(any_bot, slack)
-    await settle()
+    await settle(any_bot)
     before = writes(slack)
     for _ in range(10):
         assert (await any_bot.send_interaction(click)).status == 200
-    await settle()
+    await settle(any_bot)
     assert writes(slack) == before
     assert await count(any_bot, AnswerChange) == 1
 
@@ -80,11 +82,11 @@ async def test_the_same_claim_clicked_twice_is_shown_once(any_bot: Bot, slack: F
     )
     await any_bot.send_interaction(claim)
     await slack.wait_for("chat.update")
-    await settle()
+    await settle(any_bot)
     before = writes(slack)
     for _ in range(3):
         await any_bot.send_interaction(claim)
-    await settle()
+    await settle(any_bot)
     assert writes(slack) == before
 
 
@@ -196,7 +198,7 @@ async def test_a_click_from_another_workspace_is_refused_and_nothing_is_stored(
     before = writes(slack)
     reply = await any_bot.send_interaction(click)
     assert (reply.status, reply.body) == (200, "")
-    await settle()
+    await settle(any_bot)
     assert writes(slack) == before
     assert await count(any_bot, Response) == 0 and await count(any_bot, AnswerChange) == 0
     # The same click from the survey's own workspace counts.

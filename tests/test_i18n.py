@@ -47,7 +47,7 @@ from bot.i18n import (
     resolve_language,
     translator,
 )
-from bot.scales import REASONS, SCALES, Band, SurveyKind, scale_for
+from bot.scales import REASONS, SCALES, Band, scale_for
 from bot.teams import Team
 from sandbox.blockkit import (
     MAX_BUTTON_TEXT,
@@ -57,7 +57,7 @@ from sandbox.blockkit import (
     validate_view,
 )
 from storage.digests import AgentAnswers, AlertFigures, CustomerValue, Delivery, QuotedAnswer
-from storage.statuses import AlertStatus
+from storage.vocabulary import AlertStatus, SurveyKind
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"

@@ -21,7 +21,7 @@ from storage.models import (
     Response,
     ResponseReason,
 )
-from storage.statuses import SurveyStatus
+from storage.vocabulary import SurveyStatus
 from tests.answering import close_by_reaction, delivered_survey, score_click, view_submission
 from tests.harness import AGENT, CUSTOMER, SUPPORT_CHANNEL, Bot, running_bot
 from tests.test_process import project_env, run_cli

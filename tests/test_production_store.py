@@ -18,7 +18,7 @@ from bot.teams import parse_teams
 from sandbox import FakeSlack
 from storage import surveys as store
 from storage.db import Database
-from storage.statuses import Source
+from storage.vocabulary import Source
 from tests.contexts import in_workspace
 from tests.databases import PG_ADMIN_DSN, PostgresScratch, empty_postgres, run_blocking
 from tests.harness import CUSTOMER, TEAMS_TOML, running_bot, settings_for

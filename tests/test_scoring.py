@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.scales import SurveyKind
 from bot.scoring import (
     DRIVER_FORMULA,
     MIN_AGENT_SAMPLE,
@@ -26,6 +25,7 @@ from bot.scoring import (
     trend,
     wilson_interval,
 )
+from storage.vocabulary import SurveyKind
 
 CSAT = SurveyKind.CSAT
 CES = SurveyKind.CES

@@ -13,7 +13,7 @@ from storage import alerts, surveys
 from storage import answers as store
 from storage.alerts import AlertRecord
 from storage.db import Database
-from storage.statuses import Source
+from storage.vocabulary import Source
 from tests.contexts import in_workspace
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

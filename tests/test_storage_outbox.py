@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from bot.surveys import ClosedConversation, CloseStatus, close_conversation
+from bot.surveys import ClosedConversation, close_conversation
 from bot.teams import Team
 from storage import events
 from storage import surveys as store
 from storage.db import Database
-from storage.statuses import Source, SurveyStatus
+from storage.vocabulary import CloseStatus, Source, SurveyStatus
 from tests.contexts import in_workspace
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ from typing import Any
 from bot.digest_job import post_weekly_digest
 from sandbox import FakeSlack
 from storage import surveys as store
-from storage.statuses import SurveyStatus
+from storage.vocabulary import SurveyStatus
 from tests.contexts import in_workspace
 from tests.harness import AGENT, DIGEST_CHANNEL, Bot
 from tests.waiting import wait_until

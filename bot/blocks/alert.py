@@ -11,7 +11,7 @@ from bot.blocks.answers import score_in_words, slack_date
 from bot.i18n import Translate, translator
 from bot.scales import REASONS, scale_for
 from bot.text import clip, escape_mrkdwn, quote, truncate
-from storage.statuses import AlertStatus
+from storage.vocabulary import AlertStatus
 
 Block = dict[str, Any]
 

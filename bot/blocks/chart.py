@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.chart import WeekPoint
-from bot.scales import SurveyKind
 from bot.text import truncate
 from bot.wording import Words, score_name
+from storage.vocabulary import SurveyKind
 
 Block = dict[str, Any]
 CHART_TITLE = 50  # Slack's limit for a data_visualization title

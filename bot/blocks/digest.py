@@ -29,7 +29,7 @@ from bot.i18n import (
     format_money,
     format_percent,
 )
-from bot.scales import REASONS, SurveyKind, scale_for
+from bot.scales import REASONS, scale_for
 from bot.scoring import (
     DRIVER_FORMULA,
     RESPONSE_RATE_FORMULA,
@@ -51,6 +51,7 @@ from bot.wording import (
     score_name,
     uncertain_note,
 )
+from storage.vocabulary import SurveyKind
 
 Block = dict[str, Any]
 Message = dict[str, Any]

@@ -13,6 +13,7 @@ from bot.scales import REASONS, scale_for
 from bot.text import escape_mrkdwn, quote, truncate
 from bot.wording import Words
 from storage.home import AnswerPage, AnswerRow
+from storage.vocabulary import DrillScope, Source
 
 Block = dict[str, Any]
 ANY_REASON = "any"
@@ -24,7 +25,7 @@ class DrillQuery:
     """Which answers a drill-down lists; carried in the modal's private_metadata."""
 
     team: str
-    scope: str  # "low_week" | "all" | "reason"
+    scope: DrillScope
     reason: str | None = None
     agent: str | None = None
     page: int = 0
@@ -38,14 +39,12 @@ class DrillQuery:
             data = json.loads(text or "")
             query = cls(
                 team=str(data["team"]),
-                scope=str(data["scope"]),
+                scope=DrillScope(str(data["scope"])),
                 reason=data.get("reason") or None,
                 agent=data.get("agent") or None,
                 page=max(0, int(data.get("page") or 0)),
             )
         except (ValueError, KeyError, TypeError):
-            return None
-        if query.scope not in ("low_week", "all", "reason"):
             return None
         if query.reason is not None and query.reason not in REASONS:
             return None
@@ -76,9 +75,9 @@ class DrillQuery:
 
 def describe_query(query: DrillQuery, low: str, w: Words) -> str:
     _ = w._
-    if query.scope == "low_week":
+    if query.scope == DrillScope.LOW_WEEK:
         what = _("Low scores ({scores}) this week").format(scores=low)
-    elif query.scope == "all":
+    elif query.scope == DrillScope.ALL:
         what = _("All answers, last 30 days")
     else:
         what = _("Answers citing a reason, last 30 days")
@@ -95,7 +94,7 @@ def _row(row: AnswerRow, link: str | None, w: Words) -> Block:
     when = slack_date(row.answered_at, row.answered_at.strftime("%Y-%m-%d %H:%M UTC"))
     if link:
         where = f"<{link}|" + _("Open the conversation") + ">"
-    elif row.source == "webhook":
+    elif row.source == Source.WEBHOOK:
         where = (
             _("Helpdesk")
             + " `"

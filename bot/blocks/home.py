@@ -20,13 +20,14 @@ from bot.blocks.kit import context, header, section
 from bot.blocks.team_settings import CHOICES, FIELD_LABELS, LANGUAGES
 from bot.home import AgentFigures, AgentKindFigures, HomeContent, TeamFigures
 from bot.i18n import N_, format_number, format_percent
-from bot.scales import REASONS, SurveyKind, scale_for
+from bot.scales import REASONS, scale_for
 from bot.scoring import DRIVER_FORMULA, RESPONSE_RATE_FORMULA
 from bot.slack_values import is_slack_id
 from bot.text import escape_mrkdwn, quote, truncate
 from bot.wording import Words, format_score, format_target, score_name
 from storage.home import Comment, OpenAlert
 from storage.team_settings import SettingChange
+from storage.vocabulary import ChartKind, DrillScope, SurveyKind
 
 Block = dict[str, Any]
 MAX_HOME_BLOCKS = 100
@@ -48,7 +49,7 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
     return button
 
 
-def drill_value(team: str, scope: str, reason: str | None = None) -> str:
+def drill_value(team: str, scope: DrillScope, reason: str | None = None) -> str:
     return json.dumps({"team": team, "scope": scope, "reason": reason}, separators=(",", ":"))
 
 
@@ -307,7 +308,7 @@ def _reasons(figures: TeamFigures, w: Words) -> list[Block]:
         button = _button(
             _("Show answers"),
             f"{ids.HOME_DRILL}_reason_{rank}",
-            drill_value(figures.team.name, "reason", driver.reason),
+            drill_value(figures.team.name, DrillScope.REASON, driver.reason),
         )
         blocks.append(section(text, accessory=button))
     blocks.append(context(_(DRIVER_FORMULA)))
@@ -337,9 +338,11 @@ def _team_actions(figures: TeamFigures, w: Words) -> Block:
         "block_id": f"home_team:{team}"[:255],
         "elements": [
             _button(
-                _("Low scores this week"), f"{ids.HOME_DRILL}_low", drill_value(team, "low_week")
+                _("Low scores this week"),
+                f"{ids.HOME_DRILL}_low",
+                drill_value(team, DrillScope.LOW_WEEK),
             ),
-            _button(_("All answers"), f"{ids.HOME_DRILL}_all", drill_value(team, "all")),
+            _button(_("All answers"), f"{ids.HOME_DRILL}_all", drill_value(team, DrillScope.ALL)),
             _button(_("Team settings"), ids.HOME_SETTINGS, team),
             _button(_("Send me a test survey"), ids.HOME_TEST_SURVEY, team),
         ],
@@ -352,7 +355,7 @@ def team_blocks(figures: TeamFigures) -> list[Block]:
     w = Words.of(team.language)
     blocks: list[Block] = [header(f"{team.name}: {score_name(figures.kind)}")]
     blocks += _figures(figures, w)
-    if team.chart != "none":
+    if team.chart != ChartKind.NONE:
         blocks += native_charts(team.name, figures.kind, figures.weeks, team.target, w)
     blocks.append(_team_actions(figures, w))
     blocks += _alerts(figures, w)
