@@ -29,8 +29,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import ids
 from bot.app import serving
+from bot.slack import ids
 from sandbox import payloads
 from sandbox.fake_slack import FakeSlack
 from sandbox.local_bot import local_bot

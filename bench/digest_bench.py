@@ -23,14 +23,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.blocks.digest import (
+from bot.digest.blocks import (
     render_agent_summary,
     render_digest_text,
     render_good_news,
     render_improvement,
 )
-from bot.digest import covered_week
-from bot.digest_job import build_digest, render_chart
+from bot.digest.compose import covered_week
+from bot.digest.job import build_digest, render_chart
 from bot.teams import Team
 from storage import digests
 from storage.db import Database

@@ -21,10 +21,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bench.digest_bench import NOW, bench_args, year_of_answers
-from bot.blocks.drilldown import DrillQuery, render_drill_down
-from bot.blocks.home import render_lead_home
-from bot.home import HomeContent, Viewer, gather_team
-from bot.home_views import drill_page
+from bot.home.blocks import render_lead_home
+from bot.home.drilldown_blocks import DrillQuery, render_drill_down
+from bot.home.figures import HomeContent, Viewer, gather_team
+from bot.home.views import drill_page
 from bot.team_directory import ENVIRONMENT_WORKSPACE
 from bot.teams import Team
 from storage.db import Database

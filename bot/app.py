@@ -23,17 +23,17 @@ import handlers
 from bot.changes import ChangeHub
 from bot.clock import utcnow
 from bot.context import WorkspaceContext, environment_context
-from bot.dispatcher import Dispatcher
-from bot.home_refresh import HomeRefresh
-from bot.home_views import publish_home
+from bot.delivery.dispatcher import Dispatcher
+from bot.home.refresh import HomeRefresh
+from bot.home.views import publish_home
 from bot.inflight import InFlight
 from bot.metrics import Metrics
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.scheduler import Scheduler
 from bot.settings import SLACK_REQUEST_MAX_BYTES, Settings
-from bot.slack_request import Malformed, is_signed, parse_body
+from bot.slack.requests import Malformed, is_signed, parse_body
+from bot.slack.workspace import Workspace
 from bot.teams import Teams, load_teams
-from bot.workspace import Workspace
 from storage.db import Database
 
 log = logging.getLogger("surveybot.app")

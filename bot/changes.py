@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.home_refresh import HomeRefresh
+from bot.home.refresh import HomeRefresh
 
 
 class ChangeHub:

@@ -22,8 +22,8 @@ from bot.i18n import LANGUAGES
 from bot.logs import configure_logging
 from bot.privacy import forget_person, forget_report
 from bot.settings import Settings
+from bot.slack.workspace import TokenRefused
 from bot.teams import TeamsFileError
-from bot.workspace import TokenRefused
 from storage.db import Database, DatabaseUnavailable, connection_problem, missing_sqlite_file
 from storage.migrations import migrate
 from storage.privacy import Forgotten, export_answers
@@ -259,7 +259,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from bot.digest_job import digest_command
+    from bot.digest.job import digest_command
 
     return asyncio.run(digest_command(Settings(), args.team, args.week, args.dry_run))
 

@@ -14,10 +14,10 @@ from typing import Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.customers import CustomerDirectory
 from bot.metrics import Metrics
 from bot.settings import Settings
-from bot.slack import make_client
+from bot.slack.client import make_client
+from bot.slack.customers import CustomerDirectory
 from bot.team_directory import ENVIRONMENT_WORKSPACE, TeamDirectory
 from bot.teams import Teams
 from storage.db import Database

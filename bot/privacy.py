@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.customers import CustomerDirectory
+from bot.slack.customers import CustomerDirectory
 from storage import privacy
 from storage.db import Database
 from storage.privacy import Forgotten

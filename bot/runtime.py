@@ -14,13 +14,13 @@ from aiohttp import web
 
 from bot.changes import ChangeHub
 from bot.context import WorkspaceContext
-from bot.dispatcher import Dispatcher
-from bot.home_refresh import HomeRefresh
+from bot.delivery.dispatcher import Dispatcher
+from bot.home.refresh import HomeRefresh
 from bot.inflight import InFlight
 from bot.metrics import Metrics
 from bot.scheduler import Scheduler
 from bot.settings import Settings
-from bot.workspace import Workspace
+from bot.slack.workspace import Workspace
 from storage.migrations import migrate
 
 log = logging.getLogger("surveybot.app")

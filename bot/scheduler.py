@@ -16,10 +16,10 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEv
 from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.answering.expiry import expire_overdue
 from bot.context import WorkspaceContext
-from bot.digest_job import post_weekly_digest, retry_refused_digests
-from bot.digest_schedule import digest_trigger
-from bot.expiry import expire_overdue
+from bot.digest.job import post_weekly_digest, retry_refused_digests
+from bot.digest.schedule import digest_trigger
 from bot.logs import fields, log_failure
 from bot.metrics import Metrics
 from bot.team_directory import RECHECK_SECONDS

@@ -6,8 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import ids
-from bot.clicks import (
+from bot.answering.clicks import (
     Click,
     add_comment_clicked,
     alert_button_clicked,
@@ -15,7 +14,8 @@ from bot.clicks import (
     score_clicked,
 )
 from bot.context import WorkspaceContext
-from bot.home_views import alert_clicked_in_home
+from bot.home.views import alert_clicked_in_home
+from bot.slack import ids
 from handlers.clicks import click_listener
 from handlers.context import Listener, tracked
 from storage.vocabulary import AlertAction

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck
 
-from bot.clicks import Click
+from bot.answering.clicks import Click
 from bot.context import WorkspaceContext
 from handlers.context import Listener, workspace_of
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.sources import close_from_slack, close_notice, reaction_meaning
-from bot.surveys import customer_wrote_again
+from bot.delivery.closes import customer_wrote_again
+from bot.delivery.sources import close_from_slack, close_notice, reaction_meaning
 from handlers.context import Listener, tracked, workspace_of
 from handlers.home import on_app_home_opened
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.metrics import CONTENT_TYPE
-from bot.workspace import refusal_sentence
+from bot.slack.workspace import refusal_sentence
 from handlers.context import runtime_of_request
 
 

@@ -8,16 +8,15 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import ids
-from bot.blocks.drilldown import DrillQuery
-from bot.blocks.team_settings import (
+from bot.answering.clicks import Click
+from bot.context import WorkspaceContext
+from bot.home.drilldown_blocks import DrillQuery
+from bot.home.team_settings_blocks import (
     read_settings_form,
     read_test_survey_language,
     settings_metadata,
 )
-from bot.clicks import Click
-from bot.context import WorkspaceContext
-from bot.home_views import (
+from bot.home.views import (
     open_drill_down,
     open_settings,
     open_test_survey,
@@ -26,6 +25,7 @@ from bot.home_views import (
     test_survey_submitted,
     update_drill_down,
 )
+from bot.slack import ids
 from handlers.clicks import click_listener, click_of
 from handlers.context import tracked, workspace_of
 

@@ -12,9 +12,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.deliveries import first_delivery
 from bot.logs import fields, log_failure
 from bot.runtime import CONTEXT_KEY, IN_FLIGHT_KEY, Runtime
+from bot.slack.deliveries import first_delivery
 from handlers.context import workspace_of
 
 log = logging.getLogger("surveybot.handlers")

@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import ids
-from bot.sources import close_from_slack, close_notice
+from bot.delivery.sources import close_from_slack, close_notice
+from bot.slack import ids
 from handlers.context import Listener, tracked, workspace_of
 
 

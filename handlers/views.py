@@ -7,9 +7,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import ids
-from bot.follow_up import check_follow_up, follow_up_sent
-from bot.follow_up_form import FollowUpForm
+from bot.answering.follow_up import check_follow_up, follow_up_sent
+from bot.answering.follow_up_form import FollowUpForm
+from bot.slack import ids
 from bot.text import storable
 from handlers.context import tracked, workspace_of
 

@@ -7,9 +7,9 @@ import logging
 from aiohttp import web
 
 from bot.clock import utcnow
+from bot.delivery.closes import close_conversation
+from bot.delivery.webhook import BadRequest, parse_close, signature_problem
 from bot.settings import WEBHOOK_BODY_MAX_BYTES
-from bot.surveys import close_conversation
-from bot.webhook import BadRequest, parse_close, signature_problem
 from handlers.context import runtime_of_request
 
 log = logging.getLogger("surveybot.handlers.webhooks")

@@ -19,11 +19,11 @@ from typing import Any
 
 import aiohttp
 
-from bot import ids
 from bot.app import until_stopped
 from bot.clock import utcnow
 from bot.context import WorkspaceContext
-from bot.digest_job import render_dry_run
+from bot.digest.job import render_dry_run
+from bot.slack import ids
 from bot.teams import parse_teams
 from sandbox import payloads
 from sandbox.fake_slack import FakeSlack

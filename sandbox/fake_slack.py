@@ -26,7 +26,7 @@ from typing import Any, Final, Self
 
 from aiohttp import BodyPartReader, web
 
-from bot.dispatcher import SURVEY_EVENT_TYPE
+from bot.delivery.dispatcher import SURVEY_EVENT_TYPE
 from sandbox.blockkit import (
     MAX_MESSAGE_TEXT,
     MSG_BLOCKS_TOO_LONG,

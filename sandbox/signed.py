@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
-from bot.webhook import sign
+from bot.delivery.webhook import sign
 from sandbox.payloads import event_callback
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import NoChanges, WorkspaceContext
-from bot.customers import CustomerDirectory
+from bot.slack.customers import CustomerDirectory
 from bot.team_directory import ENVIRONMENT_WORKSPACE, TeamDirectory
 from bot.teams import DEFAULT_TEAM, Team, Teams
 from storage.db import Database

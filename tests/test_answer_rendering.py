@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from bot.answers import RefusalReason, refusal_for_click
-from bot.blocks.alert import AlertFacts, render_alert, render_kudos
-from bot.blocks.answers import render_closed, render_follow_up, render_thank_you
-from bot.follow_up_form import FollowUpForm, validate_follow_up
+from bot.answering.alert_blocks import AlertFacts, render_alert, render_kudos
+from bot.answering.answer_blocks import render_closed, render_follow_up, render_thank_you
+from bot.answering.answers import RefusalReason, refusal_for_click
+from bot.answering.follow_up_form import FollowUpForm, validate_follow_up
 from bot.scales import Band
 from handlers.views import read_follow_up
 from sandbox.blockkit import validate_blocks, validate_view

@@ -9,7 +9,7 @@ import sys
 import matplotlib.image
 import pytest
 
-from bot.chart import WeekPoint, render_trend_chart
+from bot.digest.chart import WeekPoint, render_trend_chart
 from storage.vocabulary import SurveyKind
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

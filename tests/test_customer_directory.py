@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.customers import CustomerDirectory
-from bot.digest import covered_week
-from bot.digest_job import post_team_digest
+from bot.digest.compose import covered_week
+from bot.digest.job import post_team_digest
+from bot.slack.customers import CustomerDirectory
 from sandbox import FakeSlack
 from tests.answering import block_actions, delivered_survey, score_click, view_submission
 from tests.harness import AGENT, ALERT_CHANNEL, CUSTOMER, Bot, Clock, running_bot

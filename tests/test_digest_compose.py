@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from bot.blocks.digest import render_agent_summary, render_good_news, render_improvement
-from bot.digest import Figures, compose_digest, parse_week
+from bot.digest.blocks import render_agent_summary, render_good_news, render_improvement
+from bot.digest.compose import Figures, compose_digest, parse_week
 from bot.teams import Team
 from storage.digests import AgentAnswers, AlertFigures, CustomerValue, Delivery, QuotedAnswer
 from storage.vocabulary import SurveyKind

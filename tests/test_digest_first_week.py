@@ -15,10 +15,10 @@ import pytest
 import pytest_asyncio
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.digest import render_digest_text, render_good_news, render_improvement
-from bot.chart import chart_language, draw_trend_chart
-from bot.digest import Figures, compose_digest, parse_week
-from bot.digest_job import build_digest, post_weekly_digest, render_chart
+from bot.digest.blocks import render_digest_text, render_good_news, render_improvement
+from bot.digest.chart import chart_language, draw_trend_chart
+from bot.digest.compose import Figures, compose_digest, parse_week
+from bot.digest.job import build_digest, post_weekly_digest, render_chart
 from bot.teams import TeamsFileError, parse_teams
 from sandbox import FakeSlack
 from storage.db import Database

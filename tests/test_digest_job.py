@@ -11,7 +11,7 @@ from typing import Any
 import pytest_asyncio
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.digest_job import post_weekly_digest, retry_refused_digests
+from bot.digest.job import post_weekly_digest, retry_refused_digests
 from bot.teams import Team
 from sandbox import FakeSlack, validate_blocks
 from storage.db import Database

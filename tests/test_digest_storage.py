@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.digest import boundaries, parse_week, recent_weeks
+from bot.digest.compose import boundaries, parse_week, recent_weeks
 from bot.scales import REASONS
 from storage import digests
 from storage.db import Database

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.digest import covered_week, parse_week, recent_weeks
-from bot.digest_schedule import digest_trigger, latest_digest_moment
+from bot.digest.compose import covered_week, parse_week, recent_weeks
+from bot.digest.schedule import digest_trigger, latest_digest_moment
 from bot.teams import Team
 
 BERLIN = Team(name="b", timezone="Europe/Berlin", digest_schedule="mon 09:00")

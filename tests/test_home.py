@@ -527,7 +527,7 @@ async def test_the_drill_down_lists_the_answers_behind_low_scores_and_filters_by
 def test_drill_down_pages_hold_twenty_answers_with_next_and_previous(scope: str) -> None:
     from datetime import UTC, datetime
 
-    from bot.blocks.drilldown import DrillQuery, render_drill_down
+    from bot.home.drilldown_blocks import DrillQuery, render_drill_down
     from storage.home import AnswerPage, AnswerRow
 
     row = AnswerRow(
@@ -558,8 +558,8 @@ def test_drill_down_pages_hold_twenty_answers_with_next_and_previous(scope: str)
 
 
 def test_the_settings_form_has_every_field_of_the_teams_file() -> None:
-    from bot.blocks.team_settings import render_settings_modal
-    from bot.team_settings import EDITABLE_FIELDS
+    from bot.home.team_settings import EDITABLE_FIELDS
+    from bot.home.team_settings_blocks import render_settings_modal
     from bot.teams import Team
 
     modal = render_settings_modal(Team(name="support"), version=1)

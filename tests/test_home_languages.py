@@ -9,20 +9,20 @@ from typing import Any
 
 import pytest
 
-from bot.blocks.drilldown import DrillQuery, render_drill_down
-from bot.blocks.home import render_home
-from bot.blocks.team_settings import (
+from bot.digest.chart import WeekPoint
+from bot.home.blocks import render_home
+from bot.home.drilldown_blocks import DrillQuery, render_drill_down
+from bot.home.figures import AgentFigures, AgentKindFigures, HomeContent, TeamFigures, Viewer
+from bot.home.team_settings import NOT_ALLOWED
+from bot.home.team_settings_blocks import (
     render_not_allowed,
     render_settings_modal,
     render_test_survey_modal,
 )
-from bot.chart import WeekPoint
-from bot.home import AgentFigures, AgentKindFigures, HomeContent, TeamFigures, Viewer
-from bot.home_views import NOT_LEAD
+from bot.home.views import NOT_LEAD
 from bot.i18n import LANGUAGES, SOURCE_LANGUAGE, format_day_month
 from bot.scales import REASONS
 from bot.scoring import AgentFigure, DriverImpact, ScoreCounts
-from bot.team_settings import NOT_ALLOWED
 from bot.teams import Team
 from sandbox.blockkit import validate_view
 from storage.digests import Delivery

@@ -16,9 +16,8 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
-from bot.answers import RefusalReason
-from bot.blocks.alert import AlertFacts, render_alert, render_kudos
-from bot.blocks.answers import (
+from bot.answering.alert_blocks import AlertFacts, render_alert, render_kudos
+from bot.answering.answer_blocks import (
     refusal_text,
     render_change_answer,
     render_closed,
@@ -26,14 +25,15 @@ from bot.blocks.answers import (
     render_private_answer,
     render_thank_you,
 )
-from bot.blocks.digest import render_agent_summary, render_good_news, render_improvement
-from bot.blocks.survey import (
+from bot.answering.answers import RefusalReason
+from bot.answering.follow_up_form import MAX_COMMENT, FollowUpForm, validate_follow_up
+from bot.delivery.survey_blocks import (
     about_helpdesk_conversation,
     about_slack_conversation,
     render_survey,
 )
-from bot.digest import Figures, compose_digest, parse_week
-from bot.follow_up_form import MAX_COMMENT, FollowUpForm, validate_follow_up
+from bot.digest.blocks import render_agent_summary, render_good_news, render_improvement
+from bot.digest.compose import Figures, compose_digest, parse_week
 from bot.i18n import (
     DOMAIN,
     LANGUAGES,

@@ -221,3 +221,52 @@ def test_the_vocabulary_imports_nothing_of_ours() -> None:
         for alias in node.names
     }
     assert imported & ours == set()
+
+
+# bot/ by capability. Slack's side is the base; a capability leans only on those before it
+# (Home shows everything, so it may read every other one).
+CAPABILITIES = ("bot.slack", "bot.delivery", "bot.answering", "bot.digest", "bot.home")
+MAY_USE = {
+    "bot.slack": set(),
+    "bot.delivery": {"bot.slack"},
+    "bot.answering": {"bot.slack", "bot.delivery"},
+    "bot.digest": {"bot.slack"},
+    "bot.home": {"bot.slack", "bot.delivery", "bot.answering", "bot.digest"},
+}
+# Renderers are leaves: plain values in, Block Kit out; no I/O, no flows.
+RENDERER_MAY_NOT = ("storage.db", "bot.context", "slack_sdk", "aiohttp", "sqlalchemy", "sqlmodel")
+
+
+def _absolute_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return found
+
+
+def test_each_capability_leans_only_on_the_ones_below_it() -> None:
+    offenders = []
+    for capability in CAPABILITIES:
+        folder = ROOT / capability.replace(".", "/")
+        for path in sorted(folder.rglob("*.py")):
+            for module in _absolute_imports(path):
+                other = next((c for c in CAPABILITIES if module.startswith(c)), None)
+                if other and other != capability and other not in MAY_USE[capability]:
+                    offenders.append(f"{path.relative_to(ROOT).as_posix()} imports {module}")
+    assert offenders == []
+
+
+def test_renderers_are_leaves() -> None:
+    renderers = [p for p in (ROOT / "bot").rglob("*.py") if p.stem.endswith("blocks")]
+    renderers.append(ROOT / "bot" / "block_kit.py")
+    assert len(renderers) > 5
+    offenders = [
+        f"{path.relative_to(ROOT).as_posix()} imports {module}"
+        for path in sorted(renderers)
+        for module in _absolute_imports(path)
+        if module.startswith(RENDERER_MAY_NOT)
+    ]
+    assert offenders == []

@@ -11,9 +11,9 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]
 import pytest_asyncio
 
-from bot.dispatcher import Dispatcher
-from bot.slack import make_client
-from bot.surveys import ClosedConversation, close_conversation
+from bot.delivery.closes import ClosedConversation, close_conversation
+from bot.delivery.dispatcher import Dispatcher
+from bot.slack.client import make_client
 from bot.teams import parse_teams
 from sandbox import FakeSlack
 from storage import surveys as store

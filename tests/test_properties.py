@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, select
 
-from bot.webhook import sign
+from bot.delivery.webhook import sign
 from sandbox.payloads import TEAM_ID
 from storage.models import AnswerChange, Conversation
 from tests.harness import AGENT, CUSTOMER, SIGNING_SECRET, SUPPORT_CHANNEL, WEBHOOK_SECRET, Bot

@@ -9,7 +9,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.pacing import Pacer
+from bot.slack.pacing import Pacer
 from sandbox import FakeSlack
 from storage import surveys as store
 from storage.db import Database

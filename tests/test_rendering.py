@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.blocks.survey import parse_score_button_value, render_survey
+from bot.delivery.survey_blocks import parse_score_button_value, render_survey
 from bot.scales import CES, CSAT
 from bot.text import escape_mrkdwn, quote
 

@@ -9,9 +9,9 @@ import pytest
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from bot.home.setting_errors import field_errors
+from bot.home.team_settings import check_settings
 from bot.i18n import LANGUAGES, SOURCE_LANGUAGE
-from bot.setting_errors import field_errors
-from bot.team_settings import check_settings
 from bot.teams import Team
 
 TRANSLATED = [language for language in LANGUAGES if language != SOURCE_LANGUAGE]

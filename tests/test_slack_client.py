@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
-from bot.slack import make_client
+from bot.slack.client import make_client
 from storage.db import Database
 
 

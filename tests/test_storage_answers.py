@@ -7,7 +7,7 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.surveys import ClosedConversation, close_conversation
+from bot.delivery.closes import ClosedConversation, close_conversation
 from bot.teams import Team
 from storage import alerts, surveys
 from storage import answers as store

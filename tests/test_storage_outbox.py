@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from bot.surveys import ClosedConversation, close_conversation
+from bot.delivery.closes import ClosedConversation, close_conversation
 from bot.teams import Team
 from storage import events
 from storage import surveys as store

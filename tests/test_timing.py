@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import timing
+from bot.delivery import timing
 
 NIGHT = (time(20, 0), time(8, 0))
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.digest_job import post_weekly_digest
+from bot.digest.job import post_weekly_digest
 from sandbox import FakeSlack
 from storage import surveys as store
 from storage.vocabulary import SurveyStatus

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.surveys import ClosedConversation
+from bot.delivery.closes import ClosedConversation
+from bot.delivery.webhook import BadRequest, parse_close, sign, signature_problem
 from bot.teams import parse_teams
-from bot.webhook import BadRequest, parse_close, sign, signature_problem
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 TEAMS = parse_teams('[[teams]]\nname = "support"\n[[teams]]\nname = "billing"\n')

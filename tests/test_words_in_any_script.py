@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.digest_job import post_weekly_digest
+from bot.digest.job import post_weekly_digest
 from bot.text import clip, quote, truncate
 from sandbox import FakeSlack
 from storage.surveys import all_surveys

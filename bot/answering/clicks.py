@@ -13,9 +13,16 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import ids
-from bot.alerts import AlertRefusal, act_on_alert, alert_on_answer
-from bot.answers import (
+from bot.answering.alerts import AlertRefusal, act_on_alert, alert_on_answer
+from bot.answering.answer_blocks import (
+    change_answer_note,
+    refusal_text,
+    render_change_answer,
+    render_follow_up,
+    render_private_answer,
+    render_thank_you,
+)
+from bot.answering.answers import (
     Answered,
     Refusal,
     RefusalReason,
@@ -25,19 +32,12 @@ from bot.answers import (
     score_may_show_on_survey,
     team_of,
 )
-from bot.blocks.answers import (
-    change_answer_note,
-    refusal_text,
-    render_change_answer,
-    render_follow_up,
-    render_private_answer,
-    render_thank_you,
-)
-from bot.blocks.survey import parse_score_button_value
+from bot.answering.expiry import close_on_click
 from bot.context import WorkspaceContext
-from bot.expiry import close_on_click
+from bot.delivery.survey_blocks import parse_score_button_value
 from bot.scales import Band
-from bot.slack_values import VALUE_MAX, is_slack_id, is_slack_ts, row_id
+from bot.slack import ids
+from bot.slack.values import VALUE_MAX, is_slack_id, is_slack_ts, row_id
 from storage.answers import AnswerRecord
 from storage.surveys import SurveyRecord
 from storage.vocabulary import AlertAction

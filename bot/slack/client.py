@@ -21,8 +21,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.metrics import Metrics
-from bot.pacing import Pacer, workspace_key
 from bot.settings import Settings
+from bot.slack.pacing import Pacer, workspace_key
 from storage.db import Database
 from storage.pacing import PaceStores
 

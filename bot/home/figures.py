@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.chart import WeekPoint
 from bot.context import WorkspaceContext
-from bot.digest import CES_FLAT_WITHIN, boundaries, recent_weeks, week_containing
+from bot.digest.chart import WeekPoint
+from bot.digest.compose import CES_FLAT_WITHIN, boundaries, recent_weeks, week_containing
 from bot.i18n import format_day_month, resolve_language
 from bot.scales import REASONS, scale_for
 from bot.scoring import (

@@ -15,23 +15,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.alerts import AlertRefusal, act_on_alert
-from bot.blocks.drilldown import DrillQuery, render_drill_down
-from bot.blocks.home import render_home
-from bot.blocks.team_settings import (
-    FORM_FIELDS,
-    render_not_allowed,
-    render_settings_modal,
-    render_test_survey_modal,
-)
+from bot.answering.alerts import AlertRefusal, act_on_alert
 from bot.context import WorkspaceContext
-from bot.customers import CustomerDirectory
-from bot.digest import week_containing
-from bot.home import RECENT, HomeContent, Viewer, describe, gather_home, may_steer, viewer_of
-from bot.i18n import N_, translator
-from bot.scales import scale_for
-from bot.surveys import send_test_survey
-from bot.team_settings import (
+from bot.delivery.closes import send_test_survey
+from bot.digest.compose import week_containing
+from bot.home.blocks import render_home
+from bot.home.drilldown_blocks import DrillQuery, render_drill_down
+from bot.home.figures import (
+    RECENT,
+    HomeContent,
+    Viewer,
+    describe,
+    gather_home,
+    may_steer,
+    viewer_of,
+)
+from bot.home.team_settings import (
     NOT_ALLOWED,
     Conflict,
     Refused,
@@ -40,6 +39,15 @@ from bot.team_settings import (
     current_version,
     save_settings,
 )
+from bot.home.team_settings_blocks import (
+    FORM_FIELDS,
+    render_not_allowed,
+    render_settings_modal,
+    render_test_survey_modal,
+)
+from bot.i18n import N_, translator
+from bot.scales import scale_for
+from bot.slack.customers import CustomerDirectory
 from bot.teams import Team
 from storage import alerts as alert_store
 from storage import home as store

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.follow_up_form import FieldErrors, FollowUpForm, validate_follow_up
+from bot.answering.follow_up_form import FieldErrors, FollowUpForm, validate_follow_up
 from bot.scales import Band, Scale, band_of, scale_for
-from bot.slack_values import is_token
+from bot.slack.values import is_token
 from bot.teams import DEFAULT_TEAM, Team, TeamLookup
 from storage import answers as store
 from storage import surveys

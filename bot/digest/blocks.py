@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.blocks.kit import context, fields, header, section
-from bot.digest import (
+from bot.block_kit import context, fields, header, section
+from bot.digest.compose import (
     AgentSummary,
     Celebrated,
     Celebration,

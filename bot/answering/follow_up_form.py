@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import ids
 from bot.i18n import plural_translator, translator
 from bot.scales import REASONS, Band
+from bot.slack import ids
 
 MAX_COMMENT = 2000  # characters; the modal's input enforces it and the server checks again
 

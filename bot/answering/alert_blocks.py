@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot import ids
-from bot.blocks.answers import score_in_words, slack_date
+from bot.answering.answer_blocks import score_in_words, slack_date
 from bot.i18n import Translate, translator
 from bot.scales import REASONS, scale_for
+from bot.slack import ids
 from bot.text import clip, escape_mrkdwn, quote, truncate
 from storage.vocabulary import AlertStatus
 

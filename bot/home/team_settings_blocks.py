@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot import ids
 from bot.i18n import LANGUAGES as SHIPPED
 from bot.i18n import N_, Translate, translator
+from bot.slack import ids
 from bot.teams import Team
 from bot.text import escape_mrkdwn, truncate
 

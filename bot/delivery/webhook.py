@@ -19,7 +19,8 @@ from pydantic import (
     model_validator,
 )
 
-from bot.surveys import ClosedConversation
+from bot.delivery.closes import ClosedConversation
+from bot.slack.requests import json_depth
 from bot.teams import TeamLookup
 from bot.text import identifier_problem
 from storage.vocabulary import Source, SurveyKind
@@ -117,19 +118,6 @@ def _first_error(exc: ValidationError) -> str:
     if item["type"] == "missing":
         message = "is required"
     return f"{field}: {message}"
-
-
-def json_depth(value: object) -> int:
-    """How deeply a parsed JSON value nests, counted without recursion."""
-    deepest = 0
-    todo: list[tuple[object, int]] = [(value, 1)]
-    while todo:
-        current, depth = todo.pop()
-        if isinstance(current, dict | list):
-            deepest = max(deepest, depth)
-            children = current.values() if isinstance(current, dict) else current
-            todo.extend((child, depth + 1) for child in children)
-    return deepest
 
 
 def parse_close(body: bytes, teams: TeamLookup, now: datetime) -> ClosedConversation | BadRequest:

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot import ids
-from bot.answers import RefusalReason
-from bot.blocks.survey import render_survey
-from bot.follow_up_form import MAX_COMMENT
+from bot.answering.answers import RefusalReason
+from bot.answering.follow_up_form import MAX_COMMENT
+from bot.delivery.survey_blocks import render_survey
 from bot.i18n import Translate, translator
 from bot.scales import REASONS, Band, Scale, band_of, scale_for
+from bot.slack import ids
 from bot.text import clip
 
 Block = dict[str, Any]

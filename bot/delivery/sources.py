@@ -9,8 +9,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import WorkspaceContext
+from bot.delivery.closes import ClosedConversation, CloseResult, close_conversation
 from bot.i18n import N_, format_percent, plural_translator, translator
-from bot.surveys import ClosedConversation, CloseResult, close_conversation
 from bot.teams import Team, TeamLookup
 from storage.vocabulary import CloseStatus, Delivery, Source
 

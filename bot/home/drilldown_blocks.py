@@ -6,10 +6,10 @@ import json
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from bot import ids
-from bot.blocks.answers import score_in_words, slack_date
-from bot.blocks.home import customer_text, person
+from bot.answering.answer_blocks import score_in_words, slack_date
+from bot.home.blocks import customer_text, person
 from bot.scales import REASONS, scale_for
+from bot.slack import ids
 from bot.text import escape_mrkdwn, quote, truncate
 from bot.wording import Words
 from storage.home import AnswerPage, AnswerRow

@@ -24,17 +24,17 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bot import timing
-from bot.blocks.survey import (
+from bot.context import WorkspaceContext
+from bot.delivery import timing
+from bot.delivery.survey_blocks import (
     about_helpdesk_conversation,
     about_slack_conversation,
     render_survey,
 )
-from bot.context import WorkspaceContext
 from bot.i18n import chosen_locale
 from bot.logs import log_failure
 from bot.metrics import Metrics
-from bot.slack import outcome_of
+from bot.slack.client import outcome_of
 from bot.teams import DEFAULT_TEAM, Team
 from storage import surveys as store
 from storage.surveys import SurveyRecord

@@ -13,16 +13,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot import ids
-from bot.blocks.answers import slack_date
-from bot.blocks.chart import native_charts
-from bot.blocks.kit import context, header, section
-from bot.blocks.team_settings import CHOICES, FIELD_LABELS, LANGUAGES
-from bot.home import AgentFigures, AgentKindFigures, HomeContent, TeamFigures
+from bot.answering.answer_blocks import slack_date
+from bot.block_kit import context, header, section
+from bot.digest.chart_blocks import native_charts
+from bot.home.figures import AgentFigures, AgentKindFigures, HomeContent, TeamFigures
+from bot.home.team_settings_blocks import CHOICES, FIELD_LABELS, LANGUAGES
 from bot.i18n import N_, format_number, format_percent
 from bot.scales import REASONS, scale_for
 from bot.scoring import DRIVER_FORMULA, RESPONSE_RATE_FORMULA
-from bot.slack_values import is_slack_id
+from bot.slack import ids
+from bot.slack.values import is_slack_id
 from bot.text import escape_mrkdwn, quote, truncate
 from bot.wording import Words, format_score, format_target, score_name
 from storage.home import Comment, OpenAlert

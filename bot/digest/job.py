@@ -17,17 +17,17 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.chart import native_charts
-from bot.blocks.digest import (
+from bot.clock import utcnow
+from bot.context import WorkspaceContext, environment_context
+from bot.digest.blocks import (
     render_agent_summary,
     render_digest_text,
     render_good_news,
     render_improvement,
 )
-from bot.chart import chart_language, render_trend_chart
-from bot.clock import utcnow
-from bot.context import WorkspaceContext, environment_context
-from bot.digest import (
+from bot.digest.chart import chart_language, render_trend_chart
+from bot.digest.chart_blocks import native_charts
+from bot.digest.compose import (
     AGENT_COMMENTS_QUOTED,
     PRAISE_QUOTED,
     QUOTE_CANDIDATES,
@@ -41,7 +41,7 @@ from bot.digest import (
     parse_week,
     recent_weeks,
 )
-from bot.digest_schedule import latest_digest_moment
+from bot.digest.schedule import latest_digest_moment
 from bot.i18n import plural_translator, translator
 from bot.scales import REASONS, scale_for
 from bot.settings import Settings

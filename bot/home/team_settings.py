@@ -19,8 +19,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.context import WorkspaceContext
+from bot.home.setting_errors import field_errors
 from bot.i18n import N_, translator
-from bot.setting_errors import field_errors
 from bot.team_directory import settings_json
 from bot.teams import Team
 from storage import team_settings as store

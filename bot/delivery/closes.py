@@ -7,8 +7,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot import timing
 from bot.context import WorkspaceContext
+from bot.delivery import timing
 from bot.teams import Team
 from storage import customers as people
 from storage import surveys as store

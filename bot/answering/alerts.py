@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.alert import AlertFacts, render_alert, render_kudos
+from bot.answering.alert_blocks import AlertFacts, render_alert, render_kudos
 from bot.context import WorkspaceContext
-from bot.customers import CustomerDirectory
 from bot.i18n import translator
 from bot.scales import Band, scale_for
+from bot.slack.customers import CustomerDirectory
 from bot.teams import Team
 from storage import alerts as store
 from storage import answers, surveys

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.chart import WEEKS_SHOWN, WeekPoint
+from bot.digest.chart import WEEKS_SHOWN, WeekPoint
 from bot.i18n import N_, format_day_month
 from bot.scales import REASONS, scale_for
 from bot.scoring import (

@@ -6,9 +6,9 @@ import asyncio
 import logging
 from datetime import datetime
 
-from bot import ids
-from bot.alerts import refresh_alert, send_kudos
-from bot.answers import (
+from bot.answering.alerts import refresh_alert, send_kudos
+from bot.answering.answer_blocks import refusal_text
+from bot.answering.answers import (
     Answered,
     Refusal,
     RefusalReason,
@@ -18,10 +18,10 @@ from bot.answers import (
     save_follow_up,
     team_of,
 )
-from bot.blocks.answers import refusal_text
+from bot.answering.follow_up_form import FieldErrors, FollowUpForm
 from bot.context import WorkspaceContext
-from bot.follow_up_form import FieldErrors, FollowUpForm
 from bot.logs import log_failure
+from bot.slack import ids
 from storage.db import Database
 from storage.vocabulary import Delivery
 

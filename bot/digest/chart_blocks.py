@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.chart import WeekPoint
+from bot.digest.chart import WeekPoint
 from bot.text import truncate
 from bot.wording import Words, score_name
 from storage.vocabulary import SurveyKind

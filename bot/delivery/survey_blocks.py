@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import ids
 from bot.i18n import translator
 from bot.scales import scale_for
+from bot.slack import ids
 from bot.text import escape_mrkdwn, truncate
 
 Block = dict[str, Any]

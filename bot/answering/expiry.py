@@ -6,8 +6,8 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.answers import locale_of, score_may_show_on_survey, team_of
-from bot.blocks.answers import render_closed
+from bot.answering.answer_blocks import render_closed
+from bot.answering.answers import locale_of, score_may_show_on_survey, team_of
 from bot.context import WorkspaceContext
 from storage import answers as store
 from storage.surveys import SurveyRecord

@@ -17,11 +17,22 @@ from urllib.parse import parse_qsl
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot.webhook import json_depth
-
 # Slack's payloads (a message with its blocks inside an interaction) nest about 15 deep.
 MAX_DEPTH = 64
 _TIMESTAMP_DIGITS = 12
+
+
+def json_depth(value: object) -> int:
+    """How deeply a parsed JSON value nests, counted without recursion."""
+    deepest = 0
+    todo: list[tuple[object, int]] = [(value, 1)]
+    while todo:
+        current, depth = todo.pop()
+        if isinstance(current, dict | list):
+            deepest = max(deepest, depth)
+            children = current.values() if isinstance(current, dict) else current
+            todo.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def is_signed(secret: str, headers: Mapping[str, str], raw: bytes) -> bool:

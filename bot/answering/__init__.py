@@ -1,0 +1,1 @@
+"""Customers answer: clicks, answers, the follow-up form, expiry, alerts and kudos."""

@@ -1,1 +1,0 @@
-"""Block Kit rendering: pure functions from plain values to Slack's dicts."""

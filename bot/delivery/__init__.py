@@ -1,0 +1,1 @@
+"""Surveys out: closes from every source, timing, the outbox's dispatcher."""

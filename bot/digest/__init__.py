@@ -1,0 +1,1 @@
+"""The weekly digests: figures, composition, the job and its schedule, charts."""
