@@ -24,13 +24,15 @@ from bot.logs import fields, log_failure
 from bot.metrics import Metrics
 from bot.team_directory import RECHECK_SECONDS
 from bot.teams import Team
-from storage import events
+from storage import events, support_messages
 from storage.pacing import forget_idle_keys
 
 log = logging.getLogger("surveybot.scheduler")
 
 # Slack retries for up to ~5 minutes; keep seen event ids well past that.
 EVENT_MEMORY = timedelta(hours=1)
+# Who started a support conversation is kept this long; an older one is read from Slack.
+SEEN_MEMORY = timedelta(days=90)
 # The pacer's per-channel keys are spent within seconds; keep them an hour, in seconds.
 PACE_MEMORY = 3600.0
 # A digest a few hours late (a busy or suspended host) is still worth posting.
@@ -82,6 +84,7 @@ class Scheduler:
         async def forget_old_events() -> None:
             for ctx in contexts:
                 await events.forget_events_before(ctx.db, ctx.now() - EVENT_MEMORY)
+                await support_messages.forget_seen_before(ctx.db, ctx.now() - SEEN_MEMORY)
                 await forget_idle_keys(ctx.db, int((time.time() - PACE_MEMORY) * 1_000_000))
 
         scheduler.add_job(

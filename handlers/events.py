@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.delivery.closes import customer_wrote_again
-from bot.delivery.sources import close_from_slack, close_notice, reaction_meaning
+from bot.delivery.sources import close_from_slack, close_notice, message_seen, reaction_meaning
 from handlers.context import Listener, tracked, workspace_of
 from handlers.home import on_app_home_opened
 
@@ -38,15 +38,32 @@ async def on_reaction_added(event: dict[str, Any], context: Any) -> None:
     )
 
 
+# Message events that are a message as posted (edits and deletions nest theirs).
+POSTED_SUBTYPES = frozenset({None, "thread_broadcast", "file_share", "bot_message"})
+
+
 async def on_message(event: dict[str, Any], context: Any) -> None:
-    """A reply in a closed support thread by its customer cancels the waiting survey."""
-    thread_ts = event.get("thread_ts")
-    if not thread_ts or event.get("subtype") or not event.get("user"):
+    """A message in a support channel is remembered (a later close needs no history
+    read); a reply in a closed thread by its customer cancels the waiting survey."""
+    channel, ts = event.get("channel"), event.get("ts")
+    subtype = event.get("subtype")
+    if not isinstance(channel, str) or not isinstance(ts, str) or subtype not in POSTED_SUBTYPES:
         return
     ctx = workspace_of(context)
-    if ctx.teams.by_support_channel(event.get("channel", "")) is None:
+    if ctx.teams.by_support_channel(channel) is None:
         return
-    await customer_wrote_again(ctx, event["channel"], thread_ts, event["user"])
+    thread_ts, user = event.get("thread_ts"), event.get("user")
+    by_person = isinstance(user, str) and not event.get("bot_id") and subtype != "bot_message"
+    await message_seen(
+        ctx,
+        channel_id=channel,
+        ts=ts,
+        thread_ts=thread_ts if isinstance(thread_ts, str) else None,
+        author=user if by_person else None,
+        author_team=event.get("user_team") if by_person else None,
+    )
+    if isinstance(thread_ts, str) and thread_ts != ts and by_person:
+        await customer_wrote_again(ctx, channel, thread_ts, str(user))
 
 
 # Every event the app listens to; the manifest test checks the manifest declares these.

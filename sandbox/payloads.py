@@ -287,3 +287,31 @@ def input_state(view: dict[str, Any], **chosen: Any) -> dict[str, Any]:
 def submission(view: dict[str, Any], *, user: str, **chosen: Any) -> dict[str, Any]:
     """Any modal submitted as Slack posts it, its inputs as shown unless `chosen` says."""
     return _submitted(view, input_state(view, **chosen), user=user)
+
+
+def message_posted(
+    *,
+    user: str | None,
+    channel: str,
+    ts: str,
+    text: str = "",
+    thread_ts: str | None = None,
+    user_team: str = TEAM_ID,
+    bot_id: str | None = None,
+) -> dict[str, Any]:
+    """A `message` event as Slack sends it for a message posted in a channel."""
+    event: dict[str, Any] = {
+        "type": "message",
+        "channel": channel,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+        "channel_type": "channel",
+    }
+    if user is not None:
+        event |= {"user": user, "user_team": user_team, "team": user_team}
+    if bot_id is not None:
+        event |= {"subtype": "bot_message", "bot_id": bot_id}
+    if thread_ts is not None:
+        event["thread_ts"] = thread_ts
+    return event

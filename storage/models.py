@@ -199,6 +199,21 @@ class ProcessedEvent(SQLModel, table=True):
     received_at: datetime = Field(sa_column=_utc(index=True))
 
 
+class SupportMessage(SQLModel, table=True):
+    """A message the bot saw in a support channel (a message event), so that a close
+    needs no history read: Slack rations those for apps outside its Marketplace."""
+
+    __tablename__ = "support_messages"
+
+    workspace: str = Field(default="", primary_key=True, max_length=32)
+    channel_id: str = Field(primary_key=True, max_length=32)
+    ts: str = Field(primary_key=True, max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32)  # set on a reply
+    author: str | None = Field(default=None, max_length=32)  # None: a bot or an app wrote it
+    author_team: str | None = Field(default=None, max_length=32)  # their own company's team id
+    seen_at: datetime = Field(sa_column=_utc(index=True))
+
+
 class DigestPost(SQLModel, table=True):
     """One row per team, week and digest: the database decides that it is posted once."""
 

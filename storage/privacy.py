@@ -20,6 +20,7 @@ from storage.models import (
     CustomerEmail,
     Response,
     ResponseReason,
+    SupportMessage,
     Survey,
 )
 
@@ -160,6 +161,8 @@ async def forget_customer(db: Database, customer: str) -> Forgotten:
         await session.execute(
             delete(Conversation).where(col(Conversation.id).in_(conversation_ids))
         )
+        # Which support messages they wrote (kept so a close needs no history read).
+        await session.execute(delete(SupportMessage).where(col(SupportMessage.author).in_(ids)))
         links = await session.execute(
             delete(CustomerEmail).where(
                 or_(col(CustomerEmail.email).in_(emails), col(CustomerEmail.slack_id).in_(ids))

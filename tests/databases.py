@@ -92,6 +92,7 @@ TABLES = (
     "digest_posts",
     "team_settings",
     "team_setting_changes",
+    "support_messages",
 )
 
 

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from sandbox import FakeSlack
+from sandbox.payloads import message_posted
 from storage import surveys as store
 from storage.db import Database
 from storage.privacy import forget_customer
 from tests.answering import block_actions, view_submission
 from tests.conftest import Lines
-from tests.harness import ALERT_CHANNEL, CUSTOMER, running_bot
+from tests.harness import ALERT_CHANNEL, CUSTOMER, SUPPORT_CHANNEL, running_bot
 from tests.test_process import project_env, run_cli
 from tests.waiting import wait_until
 
@@ -34,6 +35,10 @@ async def test_after_forget_neither_the_database_nor_its_wal_nor_the_log_holds_t
     path = tmp_path / "bot.db"
     url = f"sqlite+aiosqlite:///{path}"
     async with running_bot(slack, url) as bot:
+        # They once asked in the support channel too: the bot remembers who started that.
+        asked = message_posted(user=CUSTOMER, channel=SUPPORT_CHANNEL, ts="1763800000.000100")
+        await bot.send_event(asked)
+        assert await bot.runtime.in_flight.drained(timeout=10)
         # A helpdesk close by email, a low score, and the customer's words.
         status, _ = await bot.send_webhook(
             {

@@ -6,12 +6,14 @@ import logging
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import WorkspaceContext
 from bot.delivery.closes import ClosedConversation, CloseResult, close_conversation
 from bot.i18n import N_, format_percent, plural_translator, translator
+from bot.slack.values import is_slack_id, is_slack_ts
 from bot.teams import Team, TeamLookup
+from storage import support_messages
+from storage.support_messages import SeenMessage
 from storage.vocabulary import CloseStatus, Delivery, Source
 
 log = logging.getLogger("surveybot.sources")
@@ -25,19 +27,53 @@ class NotClosed:
     reason: str
 
 
-async def _root_author(client: AsyncWebClient, channel: str, ts: str) -> tuple[str | None, bool]:
-    """The author of the message at `ts`, and whether it starts a conversation (is no reply)."""
-    response = await client.conversations_history(
+async def message_seen(
+    ctx: WorkspaceContext,
+    *,
+    channel_id: str,
+    ts: str,
+    thread_ts: str | None,
+    author: str | None,
+    author_team: str | None,
+) -> None:
+    """A message in a support channel, as its event arrived: remembered, so that closing
+    its conversation later asks Slack for nothing."""
+    if ctx.teams.by_support_channel(channel_id) is None or not is_slack_ts(ts):
+        return
+    message = SeenMessage(
+        channel_id,
+        ts,
+        thread_ts if is_slack_ts(thread_ts) else None,
+        author if is_slack_id(author) else None,
+        author_team if is_slack_id(author_team) else None,
+    )
+    await support_messages.remember(ctx.db, ctx.workspace, message, ctx.now())
+
+
+async def _message_at(ctx: WorkspaceContext, channel: str, ts: str) -> SeenMessage | None:
+    """The message at `ts`: as seen arriving, or else read once from the channel's
+    history (paced: Slack allows apps outside its Marketplace one read a minute) and
+    remembered. None when the history has no such message (a reply)."""
+    known = await support_messages.seen(ctx.db, ctx.workspace, channel, ts)
+    if known is not None:
+        return known
+    response = await ctx.client.conversations_history(
         channel=channel, latest=ts, inclusive=True, limit=1
     )
     messages = response.get("messages") or []
     if not messages or messages[0].get("ts") != ts:
-        return None, False  # replies are not in the channel history
-    message = messages[0]
-    is_root = message.get("thread_ts") in (None, ts)
-    if message.get("bot_id") or message.get("subtype") == "bot_message":
-        return None, is_root
-    return message.get("user"), is_root
+        return None  # replies are not in the channel history
+    found = messages[0]
+    by_person = not (found.get("bot_id") or found.get("subtype") == "bot_message")
+    message = SeenMessage(
+        channel_id=channel,
+        ts=ts,
+        thread_ts=found.get("thread_ts"),
+        author=found.get("user") if by_person else None,
+        author_team=found.get("user_team") if by_person else None,
+    )
+    await support_messages.remember(ctx.db, ctx.workspace, message, ctx.now())
+    return message
 
 
 async def close_from_slack(
@@ -62,7 +98,7 @@ async def close_from_slack(
     customer = message_author if root_ts == message_ts else None
     if customer is None:
         try:
-            customer, is_root = await _root_author(ctx.client, channel_id, root_ts)
+            root = await _message_at(ctx, channel_id, root_ts)
         except SlackApiError as exc:
             log.warning(
                 "root message lookup failed channel=%s error=%s",
@@ -72,8 +108,9 @@ async def close_from_slack(
             return NotClosed(
                 N_("I could not read this conversation's first message, so nothing was closed.")
             )
-        if not is_root:
+        if root is None or not root.starts_a_conversation:
             return NotClosed(N_("Only the first message of a conversation can close it."))
+        customer = root.author
     if not customer:
         return NotClosed(
             N_("This conversation was not started by a person, so there is nobody to survey.")
