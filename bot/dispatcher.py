@@ -39,6 +39,7 @@ from bot.logs import log_failure
 from bot.metrics import Metrics
 from bot.slack import outcome_of
 from bot.teams import DEFAULT_TEAM, Team, Teams
+from storage import outbox
 from storage import surveys as store
 from storage.db import Database
 from storage.statuses import Delivery, Source, SurveyStatus
@@ -139,7 +140,7 @@ class Dispatcher:
                         await self._wake.wait()
 
     async def _until_next_due(self) -> float:
-        due = await store.next_due_at(self.db)
+        due = await outbox.next_due_at(self.db)
         if due is None:
             return self.safety_interval
         seconds = (due - self.clock()).total_seconds()
@@ -152,7 +153,7 @@ class Dispatcher:
         if free <= 0:
             return 0
         now = self.clock()
-        surveys = await store.claim_due(self.db, now, now + self.lease, free, set(self._in_flight))
+        surveys = await outbox.claim_due(self.db, now, now + self.lease, free, set(self._in_flight))
         for survey in surveys:
             task = asyncio.create_task(self._deliver_claimed(survey, now))
             self._in_flight[survey.customer_key] = task
@@ -172,7 +173,7 @@ class Dispatcher:
         batch = limit or self.concurrency
         while True:
             now = self.clock()
-            surveys = await store.claim_due(self.db, now, now + self.lease, batch)
+            surveys = await outbox.claim_due(self.db, now, now + self.lease, batch)
             if not surveys:
                 return delivered
             results = await asyncio.gather(*(self._deliver_claimed(s, now) for s in surveys))
@@ -194,7 +195,7 @@ class Dispatcher:
 
     async def _deliver(self, survey: SurveyRecord, now: datetime) -> int:
         if now >= survey.expires_at:
-            await store.mark_expired(self.db, survey.id)
+            await outbox.mark_expired(self.db, survey.id)
             log.info("survey expired before delivery survey=%s", survey.token)
             return 0
         team = self._team(survey)
@@ -206,7 +207,7 @@ class Dispatcher:
                 survey.customer_email or ""
             )
             if customer_id != survey.customer_id:
-                await store.set_customer(self.db, survey.id, customer_id)
+                await outbox.set_customer(self.db, survey.id, customer_id)
             if survey.orphaned_since is not None:
                 found = await self._posted_before(survey, customer_id, in_thread)
                 if found is not None:
@@ -218,7 +219,7 @@ class Dispatcher:
             quiet = None if survey.is_test else team.quiet_window
             morning = timing.quiet_hours_end(now, profile.zone or team.zone, quiet)
             if morning is not None:
-                await store.postpone(self.db, survey.id, morning)
+                await outbox.postpone(self.db, survey.id, morning)
                 log.info(
                     "survey waits for quiet hours survey=%s until=%s",
                     survey.token,
@@ -275,7 +276,7 @@ class Dispatcher:
         emails: frozenset[str] | set[str] = frozenset(),
     ) -> None:
         at = self.clock()
-        await store.mark_delivered(
+        await outbox.mark_delivered(
             self.db,
             survey.id,
             channel_id=channel,
@@ -346,20 +347,20 @@ class Dispatcher:
     async def _retry_or_fail(self, survey: SurveyRecord, error: str, now: datetime) -> None:
         attempts = survey.attempts + 1
         if error in UNREACHABLE_ERRORS:
-            await store.give_up(
+            await outbox.give_up(
                 self.db, survey.id, SurveyStatus.UNREACHABLE, error=error, attempts=attempts
             )
             log.warning("survey unreachable survey=%s error=%s", survey.token, error)
             return
         if error in PERMANENT_ERRORS or (not is_transient(error) and attempts >= self.max_attempts):
-            await store.give_up(
+            await outbox.give_up(
                 self.db, survey.id, SurveyStatus.FAILED, error=error, attempts=attempts
             )
             log.error("survey failed survey=%s attempts=%d error=%s", survey.token, attempts, error)
             return
         # Transient errors retry until the survey expires (the next claim expires it).
         until = now + timing.retry_delay(attempts, self.retry_first)
-        await store.postpone(self.db, survey.id, until, error=error, attempts=attempts)
+        await outbox.postpone(self.db, survey.id, until, error=error, attempts=attempts)
         log.warning(
             "survey delivery retry survey=%s attempts=%d error=%s next=%s",
             survey.token,

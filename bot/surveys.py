@@ -12,6 +12,7 @@ from bot import timing
 from bot.customers import CustomerDirectory
 from bot.scales import SurveyKind
 from bot.teams import Team
+from storage import closes, outbox
 from storage import customers as people
 from storage import surveys as store
 from storage.db import Database
@@ -179,7 +180,7 @@ async def close_conversation(
         )
 
     throttle_since = now - timedelta(days=team.throttle_days) if team.throttle_days > 0 else None
-    recorded = await store.record_close(
+    recorded = await closes.record_close(
         db, conversation, survey, throttle_since=throttle_since, learned_at=now
     )
     if not recorded.created:
@@ -208,7 +209,7 @@ async def close_conversation(
 
 async def customer_wrote_again(db: Database, channel_id: str, thread_ts: str, user_id: str) -> int:
     """The customer answered in the thread after the close: a waiting survey is cancelled."""
-    cancelled = await store.cancel_waiting_in_thread(db, channel_id, thread_ts, user_id)
+    cancelled = await outbox.cancel_waiting_in_thread(db, channel_id, thread_ts, user_id)
     if cancelled:
         log.info(
             "survey cancelled channel=%s thread=%s reason=customer_wrote", channel_id, thread_ts
@@ -248,6 +249,6 @@ async def send_test_survey(
         expires_at=timing.expires_at(now, team.expire_days),
         is_test=True,
     )
-    await store.record_close(db, conversation, survey)
+    await closes.record_close(db, conversation, survey)
     log.info("test survey scheduled team=%s lead=%s survey=%s", team.name, lead_id, token)
     return token
