@@ -1,4 +1,5 @@
-"""Delivering due surveys from the outbox in the database.
+"""Delivering due sends from the outbox in the database: conversations' surveys,
+invitations and reminders (storage.statuses.Purpose), all the same way.
 
 Everything it needs is in the database, so a restart loses nothing. The dispatcher
 runs as one task per process: new due work wakes it at once, a timer wakes it at
@@ -30,6 +31,7 @@ from bot import timing
 from bot.blocks.survey import (
     about_helpdesk_conversation,
     about_slack_conversation,
+    render_reminder,
     render_survey,
 )
 from bot.clock import utcnow
@@ -37,12 +39,13 @@ from bot.customers import CustomerDirectory
 from bot.i18n import chosen_locale
 from bot.logs import log_failure
 from bot.metrics import Metrics
+from bot.sends import posts_in_thread, reminder_dropped
 from bot.slack import outcome_of
 from bot.teams import DEFAULT_TEAM, Team, Teams
 from storage import outbox
 from storage import surveys as store
 from storage.db import Database
-from storage.statuses import Delivery, Source, SurveyStatus
+from storage.statuses import Purpose, Source, SurveyStatus
 from storage.surveys import SurveyRecord
 
 log = logging.getLogger("surveybot.dispatcher")
@@ -194,14 +197,19 @@ class Dispatcher:
         return self.teams.by_name(survey.team) or DEFAULT_TEAM
 
     async def _deliver(self, survey: SurveyRecord, now: datetime) -> int:
+        if survey.purpose is Purpose.REMINDER:
+            earlier = await store.get_survey(self.db, survey.reminds_id or 0)
+            dropped = reminder_dropped(earlier, now)
+            if dropped is not None:
+                await outbox.cancel(self.db, survey.id, dropped)
+                log.info("reminder dropped survey=%s reason=%s", survey.token, dropped)
+                return 0
         if now >= survey.expires_at:
             await outbox.mark_expired(self.db, survey.id)
             log.info("survey expired before delivery survey=%s", survey.token)
             return 0
         team = self._team(survey)
-        in_thread = bool(
-            survey.delivery == Delivery.THREAD and survey.channel_id and survey.thread_ts
-        )
+        in_thread = posts_in_thread(survey)
         try:
             customer_id = survey.customer_id or await self.customers.user_id_for_email(
                 survey.customer_email or ""
@@ -229,12 +237,7 @@ class Dispatcher:
             # Chosen once, here, and kept on the survey: the clicks, the form and the
             # refusals later speak the same language without asking Slack again.
             locale = chosen_locale(survey.locale, profile.locale, team.language)
-            message = render_survey(
-                token=survey.token,
-                kind=survey.kind,
-                locale=locale,
-                about=None if in_thread else await self._about(survey, locale),
-            )
+            message = await self._message(survey, locale, in_thread)
             metadata = {"event_type": SURVEY_EVENT_TYPE, "event_payload": {"survey": survey.token}}
             if in_thread and survey.channel_id:
                 response = await self.client.chat_postMessage(
@@ -288,10 +291,11 @@ class Dispatcher:
         )
         self.metrics.dispatch_lag.observe(max(0.0, (at - survey.send_after).total_seconds()))
         log.info(
-            "survey delivered survey=%s channel=%s delivery=%s%s",
+            "survey delivered survey=%s channel=%s delivery=%s%s%s",
             survey.token,
             channel,
             survey.delivery,
+            "" if survey.purpose is Purpose.CONVERSATION else f" purpose={survey.purpose}",
             " recovered=after_crash" if recovered else "",
         )
 
@@ -331,6 +335,16 @@ class Dispatcher:
             if _carries(message, survey.token):
                 return channel, str(message["ts"])
         return None
+
+    async def _message(self, survey: SurveyRecord, locale: str, in_thread: bool) -> dict[str, Any]:
+        if survey.purpose is Purpose.REMINDER:
+            return render_reminder(locale=locale)
+        return render_survey(
+            token=survey.token,
+            kind=survey.kind,
+            locale=locale,
+            about=None if in_thread else await self._about(survey, locale),
+        )
 
     async def _about(self, survey: SurveyRecord, locale: str) -> str | None:
         """In a DM nothing says which conversation is meant: name it, or link to it."""

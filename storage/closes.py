@@ -21,7 +21,7 @@ from storage.batching import GroupCommit
 from storage.customers import link_emails_in, people_in
 from storage.db import Database
 from storage.models import Conversation, Survey
-from storage.statuses import SurveyStatus
+from storage.statuses import Purpose, SurveyStatus
 from storage.surveys import (
     ConversationRecord,
     NewConversation,
@@ -140,6 +140,7 @@ async def _last_asked(
             col(Survey.created_at) >= since,
             col(Survey.status).in_(ASKED),
             col(Survey.is_test).is_(False),  # a lead trying the survey is no customer
+            col(Survey.purpose) != Purpose.REMINDER,  # a reminder asks nothing new
         )
         .group_by(col(Survey.customer_key))
     )

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, false
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
+from storage.statuses import Purpose
 from storage.types import UTCDateTime
 
 
@@ -53,22 +54,40 @@ class CustomerEmail(SQLModel, table=True):
     learned_at: datetime = Field(sa_column=_utc())
 
 
+# What each purpose points at: a conversation's survey its conversation, a reminder
+# the send it reminds, an invitation nothing.
+PURPOSE_LINKS = (
+    f"(purpose = '{Purpose.CONVERSATION}') = (conversation_id IS NOT NULL)"
+    f" AND (purpose = '{Purpose.REMINDER}') = (reminds_id IS NOT NULL)"
+)
+
+
 class Survey(SQLModel, table=True):
-    """One survey per conversation; also the outbox the dispatcher reads."""
+    """The outbox the dispatcher reads: one survey per conversation, invitations without
+    one, and at most one reminder per earlier send (storage.statuses.Purpose)."""
 
     __tablename__ = "surveys"
     __table_args__ = (
+        UniqueConstraint("reminds_id", name="uq_surveys_one_reminder"),
+        CheckConstraint(PURPOSE_LINKS, name="ck_surveys_purpose_links"),
         Index("ix_surveys_due", "status", "send_after"),
         Index("ix_surveys_customer_recent", "customer_key", "created_at"),
         Index("ix_surveys_thread", "channel_id", "thread_ts"),
         # The response rate: surveys delivered in a team's week or month, and how many
-        # were answered, from the index alone.
-        Index("ix_surveys_team_delivered", "team", "delivered_at", "is_test", "status"),
+        # were answered, from the index alone (reminders left out).
+        Index("ix_surveys_team_delivered", "team", "delivered_at", "is_test", "status", "purpose"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     token: str = Field(max_length=32, unique=True)  # opaque id carried by buttons
-    conversation_id: int = Field(foreign_key="conversations.id", unique=True)
+    purpose: str = Field(
+        default=Purpose.CONVERSATION,
+        max_length=16,
+        sa_column_kwargs={"server_default": Purpose.CONVERSATION.value},
+    )  # a statuses.Purpose
+    conversation_id: int | None = Field(default=None, foreign_key="conversations.id", unique=True)
+    # A reminder's earlier send (the unique constraint: one reminder per send).
+    reminds_id: int | None = Field(default=None, foreign_key="surveys.id")
     team: str = Field(max_length=80)
     kind: str = Field(max_length=8)  # "csat" | "ces"
     # The customer's stable key for the throttle: their Slack id once known, else the email.

@@ -7,19 +7,20 @@ PostgreSQL database) never both take a row; see bot.dispatcher for the sending s
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import ColumnElement, case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from storage.customers import link_emails_in
 from storage.db import Database
 from storage.models import Survey
-from storage.statuses import SurveyStatus
-from storage.surveys import SurveyRecord, survey_record
+from storage.statuses import Purpose, SurveyStatus
+from storage.surveys import NewSurvey, SurveyRecord, reminder_of, survey_record
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -126,6 +127,40 @@ async def claim_due(
         seen.add(survey.customer_key)
         kept.append(survey)
     return kept
+
+
+async def add(db: Database, send: NewSurvey) -> SurveyRecord | None:
+    """Put an invitation or a reminder in the outbox (a conversation's survey comes with
+    its close, storage.closes).
+
+    None when the earlier send already has its reminder: the unique constraint decides,
+    so two processes adding one at once still leave one.
+    """
+    if send.purpose is Purpose.CONVERSATION:
+        raise ValueError("a conversation's survey is stored with its close (record_close)")
+    values = {field.name: getattr(send, field.name) for field in fields(send)}
+    try:
+        async with db.writing() as session:
+            row = Survey(**values)
+            session.add(row)
+            await session.commit()
+            return survey_record(row)
+    except IntegrityError:
+        if send.reminds_id is not None and await reminder_of(db, send.reminds_id) is not None:
+            return None
+        raise
+
+
+async def cancel(db: Database, survey_id: int, reason: str) -> bool:
+    """Drop a claimed send that is no longer wanted (a reminder of an answered survey)."""
+    return (
+        await db.write(
+            update(Survey)
+            .where(col(Survey.id) == survey_id, col(Survey.status) == SurveyStatus.SENDING)
+            .values(status=SurveyStatus.CANCELLED, last_error=reason[:500], lease_until=None)
+        )
+        == 1
+    )
 
 
 async def release(db: Database, survey_id: int) -> None:

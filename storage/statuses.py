@@ -56,3 +56,11 @@ class Delivery(StrEnum):
 
     THREAD = "thread"
     DM = "dm"
+
+
+class Purpose(StrEnum):
+    """Why a row of the outbox is sent; each goes through the same dispatcher."""
+
+    CONVERSATION = "conversation"  # the survey of a closed conversation
+    INVITATION = "invitation"  # a survey with no conversation (e.g. a relational NPS round)
+    REMINDER = "reminder"  # one nudge about an earlier send, in that send's thread or DM

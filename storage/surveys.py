@@ -15,7 +15,7 @@ from sqlmodel import col
 from storage.db import Database
 from storage.models import Conversation, Survey
 from storage.records import read_model
-from storage.statuses import ConversationOutcome, Delivery, Source, SurveyStatus
+from storage.statuses import ConversationOutcome, Delivery, Purpose, Source, SurveyStatus
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,8 @@ class ConversationRecord(NewConversation):
 
 @dataclass(frozen=True)
 class NewSurvey:
-    """A survey to store with its conversation (which gives it its conversation_id)."""
+    """A send to store: a survey with its conversation (which gives it its
+    conversation_id), or an invitation or reminder on its own (storage.outbox.add)."""
 
     token: str  # opaque id carried by buttons
     team: str
@@ -65,6 +66,8 @@ class NewSurvey:
     channel_id: str | None = None
     thread_ts: str | None = None
     is_test: bool = False  # a lead's "Send me a test survey": never counted
+    purpose: Purpose = Purpose.CONVERSATION
+    reminds_id: int | None = None  # a reminder's earlier send
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,7 +75,7 @@ class SurveyRecord(NewSurvey):
     """A stored survey, as the outbox and the answers read it."""
 
     id: int
-    conversation_id: int
+    conversation_id: int | None  # None for an invitation or a reminder
     lease_until: datetime | None = None
     claimed_at: datetime | None = None
     # Set when a sender died holding the survey: a post may have reached Slack since.
@@ -98,6 +101,7 @@ def survey_record(row: Survey) -> SurveyRecord:
         row,
         delivery=Delivery(row.delivery),
         status=SurveyStatus(row.status),
+        purpose=Purpose(row.purpose),
     )
 
 
@@ -124,6 +128,8 @@ async def survey_for_conversation(db: Database, conversation_id: int) -> SurveyR
 
 
 async def conversation_of(db: Database, survey: SurveyRecord) -> ConversationRecord | None:
+    if survey.conversation_id is None:  # an invitation or a reminder
+        return None
     async with db.session() as session:
         row = await session.get(Conversation, survey.conversation_id)
         return conversation_record(row) if row is not None else None
@@ -142,11 +148,20 @@ async def survey_by_token(db: Database, token: str) -> SurveyRecord | None:
         return survey_record(row) if row is not None else None
 
 
+async def reminder_of(db: Database, survey_id: int) -> SurveyRecord | None:
+    """The reminder of this send, if it has one (at most one: a unique constraint)."""
+    async with db.session() as session:
+        result = await session.execute(select(Survey).where(col(Survey.reminds_id) == survey_id))
+        row = result.scalar_one_or_none()
+        return survey_record(row) if row is not None else None
+
+
 async def count_by_status(db: Database) -> dict[str, int]:
     async with db.session() as session:
         result = await session.execute(
             select(col(Survey.status), func.count())
-            .where(col(Survey.is_test).is_(False))
+            # Surveys, not reminders (a nudge is not a second survey).
+            .where(col(Survey.is_test).is_(False), col(Survey.purpose) != Purpose.REMINDER)
             .group_by(col(Survey.status))
         )
         return {status: count for status, count in result.all()}

@@ -11,12 +11,10 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
-from alembic import command
-from sqlalchemy.engine import Connection
 
 from storage import answers
 from storage.db import Database
-from storage.migrations import alembic_config, migrate
+from storage.migrations import migrate
 from storage.types import UTCDateTime
 from tests.databases import PG_ADMIN_DSN, require_postgres
 
@@ -76,13 +74,8 @@ async def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 
 
 async def downgrade(database: Database, revision: str) -> None:
-    def run(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-
-    async with database.engine.begin() as conn:
-        await conn.run_sync(run)
+    # Through migrate, which turns SQLite's foreign keys off around a table rebuild.
+    await migrate(database, revision, down=True)
 
 
 async def answer_at_0003(database: Database, n: int, score: int, reasons: str | None) -> None:
