@@ -198,6 +198,8 @@ class Dispatcher:
 
     async def _deliver(self, survey: SurveyRecord, now: datetime) -> int:
         if survey.purpose is Purpose.REMINDER:
+            # Checked at every claim: an answer given while it waited (quiet hours, a
+            # retry) drops it. Dropping never posts, so "at most once" holds either way.
             earlier = await store.get_survey(self.db, survey.reminds_id or 0)
             dropped = reminder_dropped(earlier, now)
             if dropped is not None:
