@@ -26,6 +26,7 @@ from bot.teams import parse_teams
 from sandbox import FakeSlack
 from storage import outbox, surveys
 from storage.db import Database
+from storage.privacy import forget_customer
 from storage.statuses import Delivery, Purpose, Source, SurveyStatus
 from storage.surveys import SurveyRecord
 from tests.answering import ROOT_TS, delivered_survey, score_click
@@ -350,3 +351,24 @@ async def test_two_dispatchers_sharing_postgresql_send_each_invitation_and_remin
     assert {s.status for s in await surveys.all_surveys(db)} == {SurveyStatus.DELIVERED}
     for database in (db, first.db, second.db):
         await database.dispose()
+
+
+async def test_forgetting_a_customer_erases_their_invitations_and_reminders(db: Database) -> None:
+    team = parse_teams(TEAMS_TOML).default
+    closed = ClosedConversation(
+        source=Source.WEBHOOK, external_id="ZD-7", team=team, closed_at=NOW, customer_id=CUSTOMER
+    )
+    await close_conversation(db, closed, NOW)
+    (survey,) = await outbox.claim_due(db, NOW, NOW + timedelta(minutes=5), limit=10)
+    await outbox.mark_delivered(
+        db, survey.id, channel_id="D0ANN", message_ts="1.2", at=NOW, customer_id=CUSTOMER
+    )
+    delivered = await surveys.get_survey(db, survey.id)
+    assert delivered is not None
+    assert (await remind(db, delivered, NOW, NOW)).status is ReminderStatus.SCHEDULED
+    await invite(db, Invitation(team, customer_id=CUSTOMER), NOW)
+
+    forgotten = await forget_customer(db, CUSTOMER)
+
+    assert forgotten.surveys == 3
+    assert await surveys.all_surveys(db) == []
