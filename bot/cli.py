@@ -26,8 +26,8 @@ from bot.slack.workspace import TokenRefused
 from bot.teams import TeamsFileError
 from storage.db import Database, DatabaseUnavailable, connection_problem, missing_sqlite_file
 from storage.migrations import migrate
+from storage.outbox import RetryOutcome, retry_failed
 from storage.privacy import Forgotten, export_answers
-from storage.surveys import RetryOutcome, retry_failed
 
 HOW_TO_GET_CREDENTIALS = """\
 surveybot needs Slack credentials to start. Missing: {missing}

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from storage import surveys as store
+from storage import outbox, surveys
 from storage.db import Database
 from storage.vocabulary import SurveyStatus
 
@@ -69,12 +69,12 @@ class Metrics:
 
     async def render(self, db: Database, now: datetime) -> bytes:
         """The exposition, with the outbox read from the database at this scrape."""
-        counts = await store.count_by_status(db)
+        counts = await surveys.count_by_status(db)
         # Every status is shown, at 0 too, so a dashboard's series never vanishes.
         for status in sorted({str(s) for s in SurveyStatus} | set(counts)):
             self.surveys.labels(status=status).set(counts.get(status, 0))
-        outbox = await store.outbox(db, now)
-        self.outbox_depth.set(outbox.depth)
-        oldest = outbox.oldest_due
+        waiting = await outbox.outbox(db, now)
+        self.outbox_depth.set(waiting.depth)
+        oldest = waiting.oldest_due
         self.outbox_oldest_due.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
         return generate_latest(self.registry)

@@ -15,7 +15,7 @@ from storage.db import Database
 from storage.models import AnswerChange, Conversation, Response, ResponseReason, Survey
 from storage.records import read_model
 from storage.surveys import SurveyRecord, survey_record
-from storage.vocabulary import SurveyKind, SurveyStatus
+from storage.vocabulary import Purpose, SurveyKind, SurveyStatus
 
 # Statuses in which a delivered survey still takes a (new) answer.
 OPEN = (SurveyStatus.DELIVERED, SurveyStatus.ANSWERED)
@@ -87,7 +87,11 @@ async def record_click(
         # survey run one after the other and each reads what the last one stored.
         opened = await session.execute(
             update(Survey)
-            .where(col(Survey.id) == survey.id, col(Survey.status).in_(OPEN))
+            .where(
+                col(Survey.id) == survey.id,
+                col(Survey.status).in_(OPEN),
+                col(Survey.purpose) != Purpose.REMINDER,  # a nudge has no buttons to click
+            )
             .values(status=SurveyStatus.ANSWERED)
             .execution_options(synchronize_session=False)
         )
@@ -244,7 +248,11 @@ async def overdue_unanswered(db: Database, now: datetime, limit: int = 100) -> l
     async with db.session() as session:
         result = await session.execute(
             select(Survey)
-            .where(col(Survey.status) == SurveyStatus.DELIVERED, col(Survey.expires_at) <= now)
+            .where(
+                col(Survey.status) == SurveyStatus.DELIVERED,
+                col(Survey.expires_at) <= now,
+                col(Survey.purpose) != Purpose.REMINDER,  # nothing to answer, nothing to close
+            )
             .order_by(col(Survey.expires_at))
             .limit(limit)
         )

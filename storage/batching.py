@@ -24,7 +24,7 @@ class GroupCommit(Generic[Item, Result]):
 
     `write_batch` answers one result per item, in order. If it raises, every caller
     in that batch gets the error; it should itself isolate an item that only fails
-    alone (see storage.surveys).
+    alone (see storage.closes).
     """
 
     def __init__(

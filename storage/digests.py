@@ -42,7 +42,7 @@ from storage.answer_sql import (
 from storage.answer_sql import Histogram as Histogram  # the digest's callers read it here
 from storage.db import Database
 from storage.models import DigestPost, Response, ResponseReason
-from storage.vocabulary import AlertStatus, DigestPostStatus, SurveyStatus
+from storage.vocabulary import AlertStatus, DigestPostStatus, Purpose, SurveyStatus
 
 P = columns(DigestPost)
 
@@ -132,6 +132,7 @@ async def delivery(db: Database, team: str, start: datetime, end: datetime) -> D
         S.delivered_at >= start,
         S.delivered_at < end,
         S.is_test == false(),
+        S.purpose != Purpose.REMINDER,  # a reminder is no second survey
     )
     async with db.session() as session:
         delivered, answered = (await session.execute(query)).one()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, false
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, Vocabulary
@@ -17,6 +17,7 @@ from storage.vocabulary import (
     ConversationOutcome,
     Delivery,
     DigestPostStatus,
+    Purpose,
     Source,
     SurveyKind,
     SurveyStatus,
@@ -65,22 +66,41 @@ class CustomerEmail(SQLModel, table=True):
     learned_at: datetime = Field(sa_column=_utc())
 
 
+# What each purpose points at: a conversation's survey its conversation, a reminder
+# the send it reminds, an invitation nothing.
+PURPOSE_LINKS = (
+    f"(purpose = '{Purpose.CONVERSATION}') = (conversation_id IS NOT NULL)"
+    f" AND (purpose = '{Purpose.REMINDER}') = (reminds_id IS NOT NULL)"
+)
+
+
 class Survey(SQLModel, table=True):
-    """One survey per conversation; also the outbox the dispatcher reads."""
+    """The outbox the dispatcher reads: one survey per conversation, invitations without
+    one, and at most one reminder per earlier send (storage.vocabulary.Purpose)."""
 
     __tablename__ = "surveys"
     __table_args__ = (
+        UniqueConstraint("reminds_id", name="uq_surveys_one_reminder"),
+        CheckConstraint(PURPOSE_LINKS, name="ck_surveys_purpose_links"),
         Index("ix_surveys_due", "status", "send_after"),
         Index("ix_surveys_customer_recent", "customer_key", "created_at"),
         Index("ix_surveys_thread", "channel_id", "thread_ts"),
         # The response rate: surveys delivered in a team's week or month, and how many
-        # were answered, from the index alone.
-        Index("ix_surveys_team_delivered", "team", "delivered_at", "is_test", "status"),
+        # were answered, from the index alone (reminders left out).
+        Index("ix_surveys_team_delivered", "team", "delivered_at", "is_test", "status", "purpose"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     token: str = Field(max_length=32, unique=True)  # opaque id carried by buttons
-    conversation_id: int = Field(foreign_key="conversations.id", unique=True)
+    purpose: Purpose = Field(
+        default=Purpose.CONVERSATION,
+        sa_column=Column(
+            Vocabulary(Purpose, 16), nullable=False, server_default=Purpose.CONVERSATION.value
+        ),
+    )
+    conversation_id: int | None = Field(default=None, foreign_key="conversations.id", unique=True)
+    # A reminder's earlier send (the unique constraint: one reminder per send).
+    reminds_id: int | None = Field(default=None, foreign_key="surveys.id")
     team: str = Field(max_length=80)
     kind: SurveyKind = Field(sa_column=Column(Vocabulary(SurveyKind, 8), nullable=False))
     # The customer's stable key for the throttle: their Slack id once known, else the email.

@@ -60,6 +60,20 @@ class Delivery(StrEnum):
     DM = "dm"
 
 
+class Purpose(StrEnum):
+    """Why a row of the outbox is sent; each goes through the same dispatcher."""
+
+    CONVERSATION = "conversation"  # the survey of a closed conversation
+    INVITATION = "invitation"  # a survey with no conversation (e.g. a relational NPS round)
+    REMINDER = "reminder"  # one nudge about an earlier send, in that send's thread or DM
+
+
+class ReminderStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    ALREADY_REMINDED = "already_reminded"  # there is never a second one
+    NOT_WAITING = "not_waiting"  # answered, expired, cancelled, not delivered, a reminder
+
+
 class SurveyKind(StrEnum):
     """What a survey measures (the scale of each is bot.scales)."""
 

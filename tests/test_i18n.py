@@ -30,6 +30,7 @@ from bot.answering.follow_up_form import MAX_COMMENT, FollowUpForm, validate_fol
 from bot.delivery.survey_blocks import (
     about_helpdesk_conversation,
     about_slack_conversation,
+    render_reminder,
     render_survey,
 )
 from bot.digest.blocks import render_agent_summary, render_good_news, render_improvement
@@ -240,7 +241,7 @@ def messages_in(language: str) -> list[tuple[str, dict[str, Any]]]:
     expires = NOW + timedelta(days=7)
     about = about_helpdesk_conversation("ZD-1001 " + "x" * 200, language)
     linked = about_slack_conversation("https://example.slack.com/archives/C1/p1", language)
-    rendered: list[tuple[str, dict[str, Any]]] = []
+    rendered: list[tuple[str, dict[str, Any]]] = [("reminder", render_reminder(locale=language))]
     for kind in SurveyKind:
         scale = scale_for(kind)
         survey = render_survey(token="t" * 40, kind=kind, locale=language)

@@ -1,23 +1,27 @@
-"""Migration 0004 moves the follow-up's reasons into rows, and back, on both stores."""
+"""Migrations that move rows, up and back, on both stores: 0004 (the follow-up's reasons
+into rows) and 0008 (every survey becomes a send with a purpose)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
-from alembic import command
-from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
-from storage import answers
+from storage import answers, outbox, surveys
 from storage.db import Database
-from storage.migrations import alembic_config, migrate
+from storage.migrations import migrate
+from storage.surveys import NewSurvey
 from storage.types import UTCDateTime
+from storage.vocabulary import Delivery, Purpose, SurveyStatus
 from tests.databases import PG_ADMIN_DSN, require_postgres
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -76,13 +80,8 @@ async def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 
 
 async def downgrade(database: Database, revision: str) -> None:
-    def run(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-
-    async with database.engine.begin() as conn:
-        await conn.run_sync(run)
+    # Through migrate, which turns SQLite's foreign keys off around a table rebuild.
+    await migrate(database, revision, down=True)
 
 
 async def answer_at_0003(database: Database, n: int, score: int, reasons: str | None) -> None:
@@ -169,3 +168,129 @@ async def test_0004_moves_comma_separated_reasons_into_rows_and_back(
     assert set((rows[1] or "").split(",")) == {"slow_response", "not_resolved"}
     assert (rows[2], rows[3]) == ("other", None)
     assert "response_reasons" not in tables
+
+
+# The surveys table as it was at 0007 (no purpose, a conversation required).
+SURVEYS_0007 = sa.table(
+    "surveys",
+    *(sa.column(c.name) for c in SURVEYS.columns if not isinstance(c.type, UTCDateTime)),
+    *(sa.column(name) for name in ("channel_id", "message_ts")),
+    *(
+        sa.column(name, UTCDateTime())
+        for name in ("created_at", "send_after", "expires_at", "delivered_at")
+    ),
+)
+
+
+async def survey_at_0007(database: Database, n: int, status: str) -> None:
+    """A survey as 0007 stored it; ids from the database, so its sequences stay right."""
+    async with database.engine.begin() as conn:
+        conversation_id = (
+            await conn.execute(
+                sa.insert(CONVERSATIONS)
+                .values(
+                    source="webhook",
+                    external_id=f"ZD-{n}",
+                    team="support",
+                    outcome="survey",
+                    closed_at=NOW,
+                )
+                .returning(CONVERSATIONS.c.id)
+            )
+        ).scalar_one()
+        assert conversation_id == n
+        await conn.execute(
+            sa.insert(SURVEYS_0007).values(
+                token=f"tok{n}",
+                conversation_id=conversation_id,
+                team="support",
+                kind="csat",
+                customer_key=f"U{n}",
+                delivery="dm",
+                status=status,
+                attempts=0,
+                created_at=NOW,
+                send_after=NOW,
+                expires_at=NOW + timedelta(days=7),
+                channel_id=f"D{n}",
+                message_ts=f"1763900000.00010{n}",
+                delivered_at=NOW,
+            )
+        )
+
+
+async def conversation_id_nullable(database: Database) -> bool:
+    async with database.engine.connect() as conn:
+        columns = await conn.run_sync(lambda sync: sa.inspect(sync).get_columns("surveys"))
+    return next(c for c in columns if c["name"] == "conversation_id")["nullable"]
+
+
+def a_send(purpose: Purpose, **values: Any) -> NewSurvey:
+    return NewSurvey(
+        token=f"send-{purpose}-{values.get('reminds_id')}",
+        team="support",
+        kind="csat",
+        customer_key="U1",
+        customer_id="U1",
+        delivery=Delivery.DM,
+        status=SurveyStatus.SCHEDULED,
+        created_at=NOW,
+        send_after=NOW,
+        expires_at=NOW + timedelta(days=7),
+        purpose=purpose,
+        **values,
+    )
+
+
+async def test_0010_keeps_every_survey_as_a_conversations_and_back(empty_db: Database) -> None:
+    await migrate(empty_db, "0007")
+    await survey_at_0007(empty_db, 1, "delivered")
+    await survey_at_0007(empty_db, 2, "answered")
+    await survey_at_0007(empty_db, 3, "scheduled")
+
+    await migrate(empty_db)
+
+    kept = await surveys.all_surveys(empty_db)
+    assert [(s.id, s.token, s.conversation_id, s.status) for s in kept] == [
+        (1, "tok1", 1, "delivered"),
+        (2, "tok2", 2, "answered"),
+        (3, "tok3", 3, "scheduled"),
+    ]
+    assert {s.purpose for s in kept} == {Purpose.CONVERSATION}
+    assert await conversation_id_nullable(empty_db)
+    # The new sends fit, and the database holds each purpose to what it points at.
+    invitation = await outbox.add(empty_db, a_send(Purpose.INVITATION))
+    reminder = await outbox.add(empty_db, a_send(Purpose.REMINDER, reminds_id=1))
+    assert invitation is not None and reminder is not None
+    assert (
+        await outbox.add(empty_db, replace(a_send(Purpose.REMINDER, reminds_id=1), token="x"))
+        is None
+    )
+    with pytest.raises(IntegrityError):  # a reminder of nothing
+        await outbox.add(empty_db, a_send(Purpose.REMINDER))
+    with pytest.raises(IntegrityError):  # an invitation posing as a reminder
+        await outbox.add(empty_db, a_send(Purpose.INVITATION, reminds_id=2))
+    # Scheduled ones are claimable; the claim is the same for every purpose.
+    claimed = await outbox.claim_due(empty_db, NOW, NOW + timedelta(minutes=5), limit=10)
+    assert {s.token for s in claimed} == {"tok3", invitation.token}  # U1's reminder waits its turn
+    # An invitation answered (issue 18's NPS): its answer goes down with it.
+    await outbox.mark_delivered(
+        empty_db, invitation.id, channel_id="D1", message_ts="1.2", at=NOW, customer_id="U1"
+    )
+    delivered = await surveys.get_survey(empty_db, invitation.id)
+    assert delivered is not None
+    answer = await answers.record_click(
+        empty_db, delivered, 2, action_ts="1.3", at=NOW, keeps_follow_up=lambda _o, _n: True
+    )
+    assert answer is not None
+
+    await downgrade(empty_db, "0007")
+
+    async with empty_db.engine.connect() as conn:
+        rows = (await conn.execute(sa.text("SELECT id, conversation_id FROM surveys"))).all()
+        columns = await conn.run_sync(
+            lambda sync: {c["name"] for c in sa.inspect(sync).get_columns("surveys")}
+        )
+    assert sorted((int(i), int(c)) for i, c in rows) == [(1, 1), (2, 2), (3, 3)]
+    assert not {"purpose", "reminds_id"} & columns
+    assert not await conversation_id_nullable(empty_db)

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.delivery.closes import ClosedConversation, close_conversation
 from bot.teams import Team
-from storage import alerts, surveys
+from storage import alerts, outbox, surveys
 from storage import answers as store
 from storage.alerts import AlertRecord
 from storage.db import Database
@@ -42,7 +42,7 @@ async def delivered_survey(db: Database, external_id: str = "42") -> surveys.Sur
     assert result.survey_id is not None
     survey = await surveys.survey_by_token(db, result.survey_id)
     assert survey is not None and survey.id is not None
-    await surveys.mark_delivered(
+    await outbox.mark_delivered(
         db, survey.id, channel_id="D1", message_ts="1.000001", at=NOW, customer_id="U1CUSTOMER"
     )
     fresh = await surveys.get_survey(db, survey.id)

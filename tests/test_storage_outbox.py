@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.delivery.closes import ClosedConversation, close_conversation
 from bot.teams import Team
-from storage import events
+from storage import events, outbox
 from storage import surveys as store
 from storage.db import Database
 from storage.vocabulary import CloseStatus, Source, SurveyStatus
@@ -47,21 +47,21 @@ async def test_a_due_survey_is_claimed_by_exactly_one_dispatcher(db: Database) -
     others = [Database(db.url) for _ in range(3)]
     try:
         claims = await asyncio.gather(
-            *(store.claim_due(d, NOW, lease, limit=10) for d in (db, *others))
+            *(outbox.claim_due(d, NOW, lease, limit=10) for d in (db, *others))
         )
     finally:
         for other in others:
             await other.dispose()
     assert sorted(len(claimed) for claimed in claims) == [0, 0, 0, 1]
-    assert await store.claim_due(db, NOW, lease, limit=10) == []
+    assert await outbox.claim_due(db, NOW, lease, limit=10) == []
 
 
 async def test_a_claim_left_by_a_dead_sender_is_taken_again_after_its_lease(db: Database) -> None:
     await close_conversation(in_workspace(db, now=NOW), a_close())
-    (first,) = await store.claim_due(db, NOW, NOW + timedelta(minutes=5), limit=10)
-    assert await store.claim_due(db, NOW + timedelta(minutes=4), NOW, limit=10) == []
+    (first,) = await outbox.claim_due(db, NOW, NOW + timedelta(minutes=5), limit=10)
+    assert await outbox.claim_due(db, NOW + timedelta(minutes=4), NOW, limit=10) == []
     later = NOW + timedelta(minutes=6)
-    (again,) = await store.claim_due(db, later, later + timedelta(minutes=5), limit=10)
+    (again,) = await outbox.claim_due(db, later, later + timedelta(minutes=5), limit=10)
     assert again.id == first.id
     assert again.orphaned_since is not None  # a post may have reached Slack: look first
 
@@ -128,7 +128,7 @@ async def test_closes_arriving_together_are_each_answered_as_if_alone(db: Databa
     by_token = {s.token: s for s in surveys}
     assert by_token[results[0].survey_id or ""].customer_id == "U1ANN"
     # Due and claimable, one each: "before", "a" and the twenty.
-    assert len(await store.claim_due(db, NOW, NOW + timedelta(minutes=5), limit=100)) == 22
+    assert len(await outbox.claim_due(db, NOW, NOW + timedelta(minutes=5), limit=100)) == 22
 
 
 async def test_a_close_stored_by_another_process_mid_batch_is_a_duplicate(db: Database) -> None:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from bot.context import WorkspaceContext
 from bot.delivery import timing
 from bot.teams import Team
+from storage import closes, outbox
 from storage import customers as people
 from storage import surveys as store
 from storage.vocabulary import (
@@ -164,7 +165,7 @@ async def close_conversation(ctx: WorkspaceContext, closed: ClosedConversation) 
         )
 
     throttle_since = now - timedelta(days=team.throttle_days) if team.throttle_days > 0 else None
-    recorded = await store.record_close(
+    recorded = await closes.record_close(
         ctx.db, conversation, survey, throttle_since=throttle_since, learned_at=now
     )
     if not recorded.created:
@@ -198,7 +199,7 @@ async def customer_wrote_again(
     ctx: WorkspaceContext, channel_id: str, thread_ts: str, user_id: str
 ) -> int:
     """The customer answered in the thread after the close: a waiting survey is cancelled."""
-    cancelled = await store.cancel_waiting_in_thread(ctx.db, channel_id, thread_ts, user_id)
+    cancelled = await outbox.cancel_waiting_in_thread(ctx.db, channel_id, thread_ts, user_id)
     if cancelled:
         log.info(
             "survey cancelled channel=%s thread=%s reason=customer_wrote", channel_id, thread_ts
@@ -236,7 +237,7 @@ async def send_test_survey(ctx: WorkspaceContext, team: Team, lead_id: str, lang
         expires_at=timing.expires_at(now, team.expire_days),
         is_test=True,
     )
-    await store.record_close(ctx.db, conversation, survey)
+    await closes.record_close(ctx.db, conversation, survey)
     ctx.changes.survey_scheduled()
     log.info("test survey scheduled team=%s lead=%s survey=%s", team.name, lead_id, token)
     return token

@@ -1,4 +1,5 @@
-"""Delivering due surveys from the outbox in the database.
+"""Delivering due sends from the outbox in the database: conversations' surveys,
+invitations and reminders (storage.vocabulary.Purpose), all the same way.
 
 Everything it needs is in the database, so a restart loses nothing. The dispatcher
 runs as one task per process: new due work wakes it at once, a timer wakes it at
@@ -26,9 +27,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot.context import WorkspaceContext
 from bot.delivery import timing
+from bot.delivery.sends import posts_in_thread, reminder_dropped
 from bot.delivery.survey_blocks import (
     about_helpdesk_conversation,
     about_slack_conversation,
+    render_reminder,
     render_survey,
 )
 from bot.i18n import chosen_locale
@@ -36,9 +39,10 @@ from bot.logs import log_failure
 from bot.metrics import Metrics
 from bot.slack.client import outcome_of
 from bot.teams import DEFAULT_TEAM, Team
+from storage import outbox
 from storage import surveys as store
 from storage.surveys import SurveyRecord
-from storage.vocabulary import Delivery, Source, SurveyStatus
+from storage.vocabulary import Purpose, Source, SurveyStatus
 
 log = logging.getLogger("surveybot.dispatcher")
 
@@ -133,7 +137,7 @@ class Dispatcher:
                         await self._wake.wait()
 
     async def _until_next_due(self) -> float:
-        due = await store.next_due_at(self.db)
+        due = await outbox.next_due_at(self.db)
         if due is None:
             return self.safety_interval
         seconds = (due - self.clock()).total_seconds()
@@ -146,7 +150,7 @@ class Dispatcher:
         if free <= 0:
             return 0
         now = self.clock()
-        surveys = await store.claim_due(self.db, now, now + self.lease, free, set(self._in_flight))
+        surveys = await outbox.claim_due(self.db, now, now + self.lease, free, set(self._in_flight))
         for survey in surveys:
             task = asyncio.create_task(self._deliver_claimed(survey, now))
             self._in_flight[survey.customer_key] = task
@@ -166,7 +170,7 @@ class Dispatcher:
         batch = limit or self.concurrency
         while True:
             now = self.clock()
-            surveys = await store.claim_due(self.db, now, now + self.lease, batch)
+            surveys = await outbox.claim_due(self.db, now, now + self.lease, batch)
             if not surveys:
                 return delivered
             results = await asyncio.gather(*(self._deliver_claimed(s, now) for s in surveys))
@@ -187,20 +191,27 @@ class Dispatcher:
         return self.teams.by_name(survey.team) or DEFAULT_TEAM
 
     async def _deliver(self, survey: SurveyRecord, now: datetime) -> int:
+        if survey.purpose is Purpose.REMINDER:
+            # Checked at every claim: an answer given while it waited (quiet hours, a
+            # retry) drops it. Dropping never posts, so "at most once" holds either way.
+            earlier = await store.get_survey(self.db, survey.reminds_id or 0)
+            dropped = reminder_dropped(earlier, now)
+            if dropped is not None:
+                await outbox.cancel(self.db, survey.id, dropped)
+                log.info("reminder dropped survey=%s reason=%s", survey.token, dropped)
+                return 0
         if now >= survey.expires_at:
-            await store.mark_expired(self.db, survey.id)
+            await outbox.mark_expired(self.db, survey.id)
             log.info("survey expired before delivery survey=%s", survey.token)
             return 0
         team = self._team(survey)
-        in_thread = bool(
-            survey.delivery == Delivery.THREAD and survey.channel_id and survey.thread_ts
-        )
+        in_thread = posts_in_thread(survey)
         try:
             customer_id = survey.customer_id or await self.customers.user_id_for_email(
                 survey.customer_email or ""
             )
             if customer_id != survey.customer_id:
-                await store.set_customer(self.db, survey.id, customer_id)
+                await outbox.set_customer(self.db, survey.id, customer_id)
             if survey.orphaned_since is not None:
                 found = await self._posted_before(survey, customer_id, in_thread)
                 if found is not None:
@@ -212,7 +223,7 @@ class Dispatcher:
             quiet = None if survey.is_test else team.quiet_window
             morning = timing.quiet_hours_end(now, profile.zone or team.zone, quiet)
             if morning is not None:
-                await store.postpone(self.db, survey.id, morning)
+                await outbox.postpone(self.db, survey.id, morning)
                 log.info(
                     "survey waits for quiet hours survey=%s until=%s",
                     survey.token,
@@ -222,12 +233,7 @@ class Dispatcher:
             # Chosen once, here, and kept on the survey: the clicks, the form and the
             # refusals later speak the same language without asking Slack again.
             locale = chosen_locale(survey.locale, profile.locale, team.language)
-            message = render_survey(
-                token=survey.token,
-                kind=survey.kind,
-                locale=locale,
-                about=None if in_thread else await self._about(survey, locale),
-            )
+            message = await self._message(survey, locale, in_thread)
             metadata = {"event_type": SURVEY_EVENT_TYPE, "event_payload": {"survey": survey.token}}
             if in_thread and survey.channel_id:
                 response = await self.client.chat_postMessage(
@@ -269,7 +275,7 @@ class Dispatcher:
         emails: frozenset[str] | set[str] = frozenset(),
     ) -> None:
         at = self.clock()
-        await store.mark_delivered(
+        await outbox.mark_delivered(
             self.db,
             survey.id,
             channel_id=channel,
@@ -281,10 +287,11 @@ class Dispatcher:
         )
         self.metrics.dispatch_lag.observe(max(0.0, (at - survey.send_after).total_seconds()))
         log.info(
-            "survey delivered survey=%s channel=%s delivery=%s%s",
+            "survey delivered survey=%s channel=%s delivery=%s%s%s",
             survey.token,
             channel,
             survey.delivery,
+            "" if survey.purpose is Purpose.CONVERSATION else f" purpose={survey.purpose}",
             " recovered=after_crash" if recovered else "",
         )
 
@@ -325,6 +332,16 @@ class Dispatcher:
                 return channel, str(message["ts"])
         return None
 
+    async def _message(self, survey: SurveyRecord, locale: str, in_thread: bool) -> dict[str, Any]:
+        if survey.purpose is Purpose.REMINDER:
+            return render_reminder(locale=locale)
+        return render_survey(
+            token=survey.token,
+            kind=survey.kind,
+            locale=locale,
+            about=None if in_thread else await self._about(survey, locale),
+        )
+
     async def _about(self, survey: SurveyRecord, locale: str) -> str | None:
         """In a DM nothing says which conversation is meant: name it, or link to it."""
         conversation = await store.conversation_of(self.db, survey)
@@ -340,20 +357,20 @@ class Dispatcher:
     async def _retry_or_fail(self, survey: SurveyRecord, error: str, now: datetime) -> None:
         attempts = survey.attempts + 1
         if error in UNREACHABLE_ERRORS:
-            await store.give_up(
+            await outbox.give_up(
                 self.db, survey.id, SurveyStatus.UNREACHABLE, error=error, attempts=attempts
             )
             log.warning("survey unreachable survey=%s error=%s", survey.token, error)
             return
         if error in PERMANENT_ERRORS or (not is_transient(error) and attempts >= self.max_attempts):
-            await store.give_up(
+            await outbox.give_up(
                 self.db, survey.id, SurveyStatus.FAILED, error=error, attempts=attempts
             )
             log.error("survey failed survey=%s attempts=%d error=%s", survey.token, attempts, error)
             return
         # Transient errors retry until the survey expires (the next claim expires it).
         until = now + timing.retry_delay(attempts, self.retry_first)
-        await store.postpone(self.db, survey.id, until, error=error, attempts=attempts)
+        await outbox.postpone(self.db, survey.id, until, error=error, attempts=attempts)
         log.warning(
             "survey delivery retry survey=%s attempts=%d error=%s next=%s",
             survey.token,

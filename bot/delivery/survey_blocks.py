@@ -80,3 +80,14 @@ def render_survey(
         },
     ]
     return {"text": question, "blocks": blocks}
+
+
+def render_reminder(*, locale: str | None) -> dict[str, Any]:
+    """The one polite reminder, a reply under the survey: no buttons of its own (the
+    survey above keeps them), so an answer is always the survey's."""
+    _ = translator(locale)
+    text = _(
+        "A gentle reminder: we would still love to hear how it went. "
+        "One click on the survey above is enough."
+    )
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}

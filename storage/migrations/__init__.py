@@ -34,8 +34,27 @@ async def migrate(database: Database, revision: str = "head", *, down: bool = Fa
         else:
             command.upgrade(config, revision)
 
-    async with database.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # Replicas starting together would run the same DDL at once; one waits.
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        await conn.run_sync(upgrade)
+    async with database.engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # A migration that rebuilds a table other tables point at (batch mode) drops
+            # it first: SQLite's procedure turns foreign keys off for that, outside any
+            # transaction, and checks them before the commit.
+            await conn.execute(text("PRAGMA foreign_keys=OFF"))
+            await conn.commit()
+        try:
+            async with conn.begin():
+                if not sqlite:
+                    # Replicas starting together would run the same DDL at once; one waits.
+                    await conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                    )
+                await conn.run_sync(upgrade)
+                if sqlite:
+                    broken = (await conn.execute(text("PRAGMA foreign_key_check"))).all()
+                    if broken:
+                        raise RuntimeError(f"migration left rows pointing nowhere: {broken[:5]}")
+        finally:
+            if sqlite:
+                await conn.execute(text("PRAGMA foreign_keys=ON"))
+                await conn.commit()
