@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -16,11 +18,13 @@ from pydantic import (
     EmailStr,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
+from bot import timing
 from bot.scales import SurveyKind
-from bot.surveys import ClosedConversation
+from bot.surveys import ClosedConversation, CloseResult, CloseStatus
 from bot.teams import Teams
 from bot.text import identifier_problem
 from storage.statuses import Source
@@ -28,6 +32,10 @@ from storage.statuses import Source
 MAX_SKEW = timedelta(minutes=5)
 # A close is a flat object with two small ones inside; deeper nesting is not a close.
 MAX_DEPTH = 16
+MAX_URL_LENGTH = 2000
+
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?")
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -66,17 +74,53 @@ Identifier = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(
 TeamName = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_identifier)]
 
 
-class Person(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+def _is_empty(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
-    slack_user_id: str | None = Field(default=None, pattern=r"^[UW][A-Z0-9]{2,30}$")
+
+def _without_empty(data: Any) -> Any:
+    """The object without its empty values: a blank helpdesk field means "not given"."""
+    if not isinstance(data, dict):
+        return data
+    return {k: v for k, v in data.items() if not _is_empty(v)}
+
+
+class Person(BaseModel):
+    """A customer or an agent, by Slack id or email; a helpdesk's other fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    slack_user_id: str | None = Field(default=None, strict=True)
     email: EmailStr | None = None
 
-    @model_validator(mode="after")
-    def _one_identity(self) -> Person:
-        if not self.slack_user_id and not self.email:
-            raise ValueError("give slack_user_id or email")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_absent(cls, data: Any) -> Any:
+        return _without_empty(data)
+
+    @field_validator("slack_user_id")
+    @classmethod
+    def _slack_id(cls, value: str | None) -> str | None:
+        if value is not None and not _SLACK_USER_ID.fullmatch(value):
+            raise ValueError("is not a Slack user id (like U012AB3CD)")
+        return value
+
+    @property
+    def named(self) -> bool:
+        return bool(self.slack_user_id or self.email)
+
+
+def _link(value: str) -> str:
+    # Some placeholders write the ticket's address without its scheme (host/path).
+    if "://" not in value and not value.lower().startswith(("javascript:", "data:")):
+        value = "https://" + value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an http or https link to the conversation")
+    # `|` and `>` would end a Slack link early; whitespace or controls would forge text.
+    if any(ch in value for ch in "<>|") or any(ch.isspace() for ch in value):
+        raise ValueError("must be a link without spaces or the characters < > |")
+    return _identifier(value)
 
 
 class ConversationClosed(BaseModel):
@@ -89,21 +133,43 @@ class ConversationClosed(BaseModel):
     team: TeamName | None = Field(default=None, strict=True)
     survey: SurveyKind | None = None
     closed_at: datetime | None = None
-    locale: str | None = Field(
-        default=None, strict=True, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$"
-    )
+    locale: str | None = Field(default=None, strict=True)
     customer_value: float | None = Field(
         default=None, strict=True, ge=0, le=1e9, allow_inf_nan=False
+    )
+    conversation_url: Annotated[str, AfterValidator(_link)] | None = Field(
+        default=None, strict=True, max_length=MAX_URL_LENGTH
     )
 
     @model_validator(mode="before")
     @classmethod
-    def _id_as_text(cls, data: Any) -> Any:
+    def _as_helpdesks_send_it(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = _without_empty(data)
         # Helpdesks send numeric ids; a number is as good as a string here (a bool is not).
-        conversation_id = data.get("conversation_id") if isinstance(data, dict) else None
+        conversation_id = data.get("conversation_id")
         if isinstance(conversation_id, int) and not isinstance(conversation_id, bool):
             data = {**data, "conversation_id": str(conversation_id)}
+        # A ticket without an assignee: its agent fields are blank, which means no agent.
+        agent = data.get("agent")
+        if isinstance(agent, dict) and not _without_empty(agent):
+            data = {k: v for k, v in data.items() if k != "agent"}
         return data
+
+    @field_validator("customer")
+    @classmethod
+    def _customer_named(cls, value: Person) -> Person:
+        if not value.named:
+            raise ValueError("give slack_user_id or email")
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _language_tag(cls, value: str | None) -> str | None:
+        if value is not None and not _LANGUAGE_TAG.fullmatch(value):
+            raise ValueError("is not a language tag (like de or pt-BR)")
+        return value
 
 
 @dataclass(frozen=True)
@@ -133,8 +199,8 @@ def json_depth(value: object) -> int:
     return deepest
 
 
-def parse_close(body: bytes, teams: Teams, now: datetime) -> ClosedConversation | BadRequest:
-    """The body as a close, or what is wrong with it (naming the field)."""
+def read_object(body: bytes) -> dict[str, Any] | BadRequest:
+    """The body as a JSON object, or why it is none."""
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -147,6 +213,21 @@ def parse_close(body: bytes, teams: Teams, now: datetime) -> ClosedConversation 
         return BadRequest("body: must be a JSON object")
     if json_depth(data) > MAX_DEPTH:
         return BadRequest(f"body: nested deeper than {MAX_DEPTH} levels")
+    return data
+
+
+def parse_close(body: bytes, teams: Teams, now: datetime) -> ClosedConversation | BadRequest:
+    """The body as a close, or what is wrong with it (naming the field)."""
+    data = read_object(body)
+    if isinstance(data, BadRequest):
+        return data
+    return close_from(data, teams, now)
+
+
+def close_from(
+    data: dict[str, Any], teams: Teams, now: datetime, *, id_prefix: str = ""
+) -> ClosedConversation | BadRequest:
+    """A generic body (parsed) as a close; `id_prefix` keeps each helpdesk's ids apart."""
     try:
         request = ConversationClosed.model_validate(data)
     except ValidationError as exc:
@@ -168,7 +249,7 @@ def parse_close(body: bytes, teams: Teams, now: datetime) -> ClosedConversation 
     agent = request.agent
     return ClosedConversation(
         source=Source.WEBHOOK,
-        external_id=request.conversation_id,
+        external_id=id_prefix + request.conversation_id,
         team=team,
         closed_at=closed_at,
         customer_id=request.customer.slack_user_id,
@@ -178,4 +259,67 @@ def parse_close(body: bytes, teams: Teams, now: datetime) -> ClosedConversation 
         locale=request.locale,
         customer_value=request.customer_value,
         kind=request.survey,
+        url=request.conversation_url,
     )
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """When a scheduled survey goes out, as far as the close can tell, and what it waits for."""
+
+    send_after: datetime
+    waits_for: tuple[str, ...]  # "delay", "quiet_hours"
+    why: str
+
+
+def expected_send(closed: ClosedConversation, due: datetime, now: datetime) -> Waiting:
+    """The team's delay, then its quiet hours (the customer's own timezone, known only to
+    Slack, has the last word at delivery)."""
+    team = closed.team
+    waits: list[str] = []
+    words: list[str] = []
+    if due > now:
+        waits.append("delay")
+        words.append(f"the team's delay of {team.delay_minutes} min after the close")
+    morning = timing.quiet_hours_end(due, team.zone, team.quiet_window)
+    if morning is not None:
+        waits.append("quiet_hours")
+        words.append(
+            f"the quiet hours {team.quiet_hours} ({team.timezone}, unless the customer's "
+            "own timezone says otherwise)"
+        )
+        due = morning
+    why = "waits for " + ", then ".join(words) if words else "goes out now"
+    return Waiting(due, tuple(waits), why)
+
+
+def _not_scheduled_why(status: CloseStatus, closed: ClosedConversation) -> str:
+    team = closed.team
+    reasons = {
+        CloseStatus.DUPLICATE: "this conversation was reported before; its first survey stands",
+        CloseStatus.THROTTLED: (
+            f"the customer was sent a survey in the last {team.throttle_days} days (throttle_days)"
+        ),
+        CloseStatus.TOO_LATE: f"closed more than {team.expire_days} days ago (expire_days)",
+        CloseStatus.UNREACHABLE: "no Slack account in the workspace has the customer's email",
+        CloseStatus.SKIPPED: "closed without a survey",
+        CloseStatus.NOT_SAMPLED: (
+            f"not in the sample: the team surveys {team.sample_rate:.0%} of conversations "
+            "(sample_rate)"
+        ),
+        CloseStatus.OWN_CONVERSATION: "the agent and the customer are the same person",
+    }
+    return reasons.get(status, "")
+
+
+def close_answer(closed: ClosedConversation, result: CloseResult, now: datetime) -> dict[str, Any]:
+    """The 202 answer: what happened to the close, when its survey goes, and why then."""
+    answer: dict[str, Any] = {"survey_id": result.survey_id, "status": result.status.value}
+    if result.status is CloseStatus.SCHEDULED and result.send_after is not None:
+        waiting = expected_send(closed, result.send_after, now)
+        answer["send_after"] = waiting.send_after.isoformat().replace("+00:00", "Z")
+        answer["waits_for"] = list(waiting.waits_for)
+        answer["why"] = waiting.why
+    else:
+        answer["why"] = _not_scheduled_why(result.status, closed)
+    return answer

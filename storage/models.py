@@ -37,6 +37,7 @@ class Conversation(SQLModel, table=True):
     locale: str | None = Field(default=None, max_length=16)
     customer_value: float | None = None
     outcome: str = Field(max_length=16)  # a statuses.ConversationOutcome
+    url: str | None = Field(default=None, max_length=2000)  # the helpdesk's page for it
 
 
 class CustomerEmail(SQLModel, table=True):
