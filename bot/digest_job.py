@@ -342,12 +342,38 @@ def _team_and_period(
     return team, period
 
 
+def agents_named_in(digest: Digest) -> list[str]:
+    """Every agent id the digest shows: kudos, praise credits, private summaries."""
+    ids = [*digest.good_news.kudos, *(q.agent_id for q in digest.good_news.praise)]
+    ids += [summary.agent_id for summary in digest.agents]
+    return list(dict.fromkeys(agent for agent in ids if agent))
+
+
+async def agent_names(customers: CustomerDirectory | None, digest: Digest) -> dict[str, str]:
+    """Their names, as Slack shows a mention in the posted digest (none without Slack)."""
+    if customers is None:
+        return {}
+    names: dict[str, str] = {}
+    for agent_id in agents_named_in(digest):
+        profile = await customers.profile(agent_id)
+        if profile.name:
+            names[agent_id] = profile.name
+    return names
+
+
 async def render_dry_run(
-    db: Database, teams: Teams, team_name: str, week: str | None, now: datetime
+    db: Database,
+    teams: Teams,
+    team_name: str,
+    week: str | None,
+    now: datetime,
+    customers: CustomerDirectory | None = None,
 ) -> str:
-    """The digest as the terminal shows it, without posting anything."""
+    """The digest as the terminal shows it, without posting anything; agents by name
+    when `customers` can ask Slack."""
     team, period = _team_and_period(teams, team_name, week, now)
-    return render_digest_text(await build_digest(db, team, period, now))
+    digest = await build_digest(db, team, period, now)
+    return render_digest_text(digest, await agent_names(customers, digest))
 
 
 async def digest_command(settings: Settings, team: str, week: str | None, dry_run: bool) -> int:
@@ -369,7 +395,12 @@ async def digest_command(settings: Settings, team: str, week: str | None, dry_ru
             print(f"surveybot digest: {exc}", file=sys.stderr)
             return 2
         if dry_run:
-            print(render_digest_text(await build_digest(db, chosen, period, now)), end="")
+            digest = await build_digest(db, chosen, period, now)
+            # With a bot token the agents show by name, as in the posted digest.
+            customers = (
+                CustomerDirectory(make_client(settings, db)) if settings.slack_bot_token else None
+            )
+            print(render_digest_text(digest, await agent_names(customers, digest)), end="")
             return 0
         if not settings.slack_bot_token:
             print("surveybot digest: SLACK_BOT_TOKEN is not set", file=sys.stderr)

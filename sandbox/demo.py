@@ -191,7 +191,12 @@ class Demo:
         year, week, _ = now.astimezone(parse_teams(self.teams_toml).default.zone).isocalendar()
         say(f"\n8. The weekly digest (posted on Mondays; here a dry run of {year}-W{week:02d})")
         digest = await render_dry_run(
-            self.services.db, self.services.teams, "support", f"{year}-W{week:02d}", now
+            self.services.db,
+            self.services.teams,
+            "support",
+            f"{year}-W{week:02d}",
+            now,
+            self.services.customers,
         )
         say(_indent(digest.rstrip()))
 

@@ -11,6 +11,7 @@ summary, with their Wilson interval.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -303,7 +304,8 @@ def _driver_lines(index: int, driver: Driver, kind: SurveyKind, words: Words) ->
     cited = ngettext("cited {count} time", "cited {count} times", driver.mentions).format(
         count=driver.mentions
     )
-    heading = f"{index}. {_(driver.label)} — {cited}"
+    label = _(driver.label)
+    heading = f"{index}. {label} — {cited}"
     if driver.without is None:
         effect = _("Every answer this week cited it.")
     else:
@@ -544,11 +546,16 @@ def _plain(text: str, limit: int = QUOTE_CHARS) -> str:
     return _TERMINAL_UNSAFE.sub("", truncate(text.strip(), limit)).replace("\n", " ")
 
 
-def _plain_quote(q: Quote, words: Words, *, credit: bool) -> str:
+def _at(agent_id: str, names: Mapping[str, str]) -> str:
+    """An agent as the posted digest shows them: by name (Slack renders the mention)."""
+    return "@" + _plain(names.get(agent_id) or agent_id, 40)
+
+
+def _plain_quote(q: Quote, words: Words, names: Mapping[str, str], *, credit: bool) -> str:
     _ = words._
     line = f'  "{_plain(q.comment)}" ({q.score})'
     if credit and q.agent_id:
-        line += " — " + _("helped by {agent}").format(agent=f"@{_plain(q.agent_id, 40)}")
+        line += " — " + _("helped by {agent}").format(agent=_at(q.agent_id, names))
     return line
 
 
@@ -556,8 +563,12 @@ def _indented(text: str) -> str:
     return "\n".join("  " + line for line in text.splitlines())
 
 
-def render_digest_text(digest: Digest) -> str:
-    """A readable terminal rendering of both digests and the agents' summaries (dry run)."""
+def render_digest_text(digest: Digest, names: Mapping[str, str] | None = None) -> str:
+    """A readable terminal rendering of both digests and the agents' summaries (dry run).
+
+    `names` are the agents' names by Slack id; an agent without one shows as the id.
+    """
+    names = names or {}
     words = Words.of(digest.language)
     _ = words._
     good, imp, kind = digest.good_news, digest.improvement, digest.kind
@@ -567,46 +578,47 @@ def render_digest_text(digest: Digest) -> str:
     out.append(_("Good news — {week}").format(week=_week(digest, words)))
     if good.empty:
         out += [_indented(empty_week_note(kind, words))]
-        out += [f"  {_('Surveys delivered')}: {good.delivered}"]
+        out += ["  " + _("Surveys delivered") + f": {good.delivered}"]
     else:
         headline_line = _headline_line(kind, good.counts, good.trend, digest.target, words)
         out += [_indented(f"{name}: {headline_line}"), f"  {_answers_line(good, words)}"]
         if good.uncertain:
             out.append(f"  ! {uncertain_note(good.answers, words)}")
     if good.praise:
-        out.append(f"  {_('What customers said')}:")
-        out += [_plain_quote(q, words, credit=True) for q in good.praise]
+        out.append("  " + _("What customers said") + ":")
+        out += [_plain_quote(q, words, names, credit=True) for q in good.praise]
     if good.kudos:
-        agents = ", ".join(f"@{_plain(a, 40)}" for a in good.kudos)
+        agents = ", ".join(_at(a, names) for a in good.kudos)
         out.append("  " + _("Kudos to {agents}").format(agents=agents))
     if good.celebrations:
-        out.append(f"  {_('Worth celebrating')}:")
+        out.append("  " + _("Worth celebrating") + ":")
         out += [f"  - {_celebration(c, kind, words)}" for c in good.celebrations]
-    out += [f"  ({_formulas(kind, words)}; {_(RESPONSE_RATE_FORMULA)})", ""]
+    response_rate = _(RESPONSE_RATE_FORMULA)
+    out += [f"  ({_formulas(kind, words)}; {response_rate})", ""]
     out.append(_("Room to improve — {week}").format(week=_week(digest, words)))
     if imp.empty:
         out.append("  " + _("No answers this week, so nothing unhappy to learn from."))
     else:
-        out.append(f"  {_('Unhappy answers')}: {_unhappy_line(imp, words)}")
-    out.append(f"  {_('Open alerts')}: {_alerts_line(imp, words)}")
+        out.append("  " + _("Unhappy answers") + f": {_unhappy_line(imp, words)}")
+    out.append("  " + _("Open alerts") + f": {_alerts_line(imp, words)}")
     revenue = _revenue_line(imp, kind, words)
     if revenue is not None:
-        out.append(_indented(f"{_('Revenue at risk')}: {revenue}"))
+        out.append(_indented(_("Revenue at risk") + f": {revenue}"))
     if (unreachable := unreachable_line(imp, words)) is not None:
         out.append(_indented(unreachable))
     for index, driver in enumerate(imp.drivers, start=1):
         heading, effect = _driver_lines(index, driver, kind, words)
         out += [f"  {heading}", f"     {effect}"]
         if driver.example is not None:
-            out.append("  " + _plain_quote(driver.example, words, credit=False))
-        out.append(f"     {_('Next step:')} {_(driver.next_step)}")
-    out.append(f"  ({_(DRIVER_FORMULA)})")
+            out.append("  " + _plain_quote(driver.example, words, names, credit=False))
+        out.append("     " + _("Next step:") + " " + _(driver.next_step))
+    out.append("  (" + _(DRIVER_FORMULA) + ")")
     if revenue is not None:
-        out.append(f"  ({_(REVENUE_AT_RISK_FORMULA)})")
+        out.append("  (" + _(REVENUE_AT_RISK_FORMULA) + ")")
     # Agents' figures are theirs alone: the dry run names who would get one, no figures.
     out += ["", _("Private summaries (each agent gets their own by DM; figures not shown here)")]
     if digest.agents:
-        out.append("  " + ", ".join(f"@{_plain(a.agent_id, 40)}" for a in digest.agents))
+        out.append("  " + ", ".join(_at(a.agent_id, names) for a in digest.agents))
     else:
         out.append("  " + _("none: no agent was credited with answers this week"))
     if digest.weeks:
