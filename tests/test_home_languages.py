@@ -21,7 +21,7 @@ from bot.home import AgentFigures, AgentKindFigures, HomeContent, TeamFigures, V
 from bot.home_views import NOT_LEAD
 from bot.i18n import LANGUAGES, SOURCE_LANGUAGE, format_day_month
 from bot.scales import REASONS, SurveyKind
-from bot.scoring import AgentFigure, DriverImpact, ScoreCounts
+from bot.scoring import AgentFigure, Counterfactual, ScoreCounts
 from bot.team_settings import NOT_ALLOWED
 from bot.teams import Team
 from sandbox.blockkit import validate_view
@@ -69,7 +69,8 @@ def team_figures(name: str, language: str, kind: SurveyKind) -> TeamFigures:
         ),
         delivery=Delivery(delivered=12_345, answered=5_730),
         drivers=tuple(
-            DriverImpact(code, 1200 + i, 3.25) for i, code in enumerate(list(REASONS)[:3])
+            Counterfactual(code, 1200 + i, 98.5, None if i == 2 else 99.75)
+            for i, code in enumerate(list(REASONS)[:3])
         ),
         alerts=OpenAlerts(alerts, total=1_234),
         comments=tuple(Comment(i, high if i % 2 else 1, LONG_WORDS, "U0BO", NOW) for i in range(3)),

@@ -315,12 +315,22 @@ def _reasons(figures: TeamFigures, w: Words) -> list[Block]:
         mentions = ngettext("{count} mention", "{count} mentions", driver.mentions).format(
             count=w.number(driver.mentions, 0)
         )
-        text = _("{rank}. *{reason}*: {mentions}, costs {cost}").format(
-            rank=rank,
-            reason=_(REASONS.get(driver.reason, driver.reason)),
-            mentions=mentions,
-            cost=_points(figures.kind, driver.impact, w),
+        # The digest's words for the digest's figure, so the two never disagree.
+        if driver.without is None:
+            effect = _("Every answer in these 30 days cited it.")
+        else:
+            effect = _(
+                "Without the answers citing it, {score} would have been {without} "
+                "instead of {current}."
+            ).format(
+                score=score_name(figures.kind),
+                without=format_score(figures.kind, driver.without, w),
+                current=format_score(figures.kind, driver.score, w),
+            )
+        text = _("{rank}. *{reason}*: {mentions}").format(
+            rank=rank, reason=_(REASONS.get(driver.reason, driver.reason)), mentions=mentions
         )
+        text += "\n" + effect
         button = _button(
             _("Show answers"),
             f"{ids.HOME_DRILL}_reason_{rank}",
