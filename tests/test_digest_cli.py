@@ -89,3 +89,4 @@ async def test_the_dry_run_names_agents_as_the_posted_digest_does(
         await db.dispose()
     assert "@Alma Agent" in out and "@UAGENTA" not in out and "@UAGENTB" not in out
     assert "@UAGENTA" in bare  # without Slack to ask, the id is all there is
+    assert "no answers  0 answers" not in out  # a week without answers says so once

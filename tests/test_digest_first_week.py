@@ -76,7 +76,7 @@ async def test_a_falling_score_reads_down_from_and_the_driver_as_what_it_would_h
     await post_weekly_digest(db, client, CustomerDirectory(client), TEAM, FIRES_AT)
     good_news, improvement = posted(slack)
     assert "60%, down from 87.5% (−27.5 pts)" in good_news
-    assert "2 of 5 answers were unhappy (scored 1–2)" in improvement
+    assert "2 unhappy answers out of 5 (scored 1–2)" in improvement
     assert "1. Slow response — cited 2 times" in improvement
     assert "Without the answers citing it, CSAT would have been 100% instead of 60%." in improvement
     assert "costs about" not in improvement and "not satisfied" not in improvement

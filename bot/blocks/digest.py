@@ -227,16 +227,22 @@ def uncertain_note(answers: int, words: Words | None = None) -> str:
 def _unhappy_line(improvement: Improvement, words: Words) -> str:
     ngettext = words.ngettext
     scale = scale_for(improvement.counts.kind)
-    total = improvement.counts.total
+    # Counted by the unhappy answers, the subject: "1 unhappy answer out of 2".
     return ngettext(
-        "{low} of {count} answer was unhappy (scored {scores})",
-        "{low} of {count} answers were unhappy (scored {scores})",
-        total,
-    ).format(low=improvement.low, count=total, scores=f"{min(scale.scores)}–{scale.low_max}")
+        "{low} unhappy answer out of {count} (scored {scores})",
+        "{low} unhappy answers out of {count} (scored {scores})",
+        improvement.low,
+    ).format(
+        low=improvement.low,
+        count=improvement.counts.total,
+        scores=f"{min(scale.scores)}–{scale.low_max}",
+    )
 
 
 def _alerts_line(improvement: Improvement, words: Words) -> str:
     _, ngettext = words._, words.ngettext
+    if improvement.open_alerts == 0 and improvement.low == 0:
+        return _("None waiting.")  # nobody was unhappy: nobody to follow up
     if improvement.open_alerts == 0:
         return _("None waiting — every unhappy customer has been followed up.")
     line = ngettext(
@@ -624,7 +630,10 @@ def render_digest_text(digest: Digest, names: Mapping[str, str] | None = None) -
     if digest.weeks:
         out += ["", _("Last weeks (the chart)")]
         out += [
+            # A week without answers says so once, not "no answers  0 answers".
             f"  {p.label}: {format_score(kind, p.score, words):>10}  {words.answers(p.answers)}"
+            if p.answers
+            else f"  {p.label}: {format_score(kind, None, words)}"
             for p in digest.weeks
         ]
     return "\n".join(out) + "\n"
