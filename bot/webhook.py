@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,11 +24,15 @@ from pydantic import (
 )
 
 from bot import timing
+from bot.customers import CustomerDirectory
 from bot.scales import SurveyKind
-from bot.surveys import ClosedConversation, CloseResult, CloseStatus
+from bot.surveys import ClosedConversation, CloseResult, CloseStatus, close_conversation
 from bot.teams import Teams
 from bot.text import identifier_problem
+from storage.db import Database
 from storage.statuses import Source
+
+log = logging.getLogger("surveybot.webhook")
 
 MAX_SKEW = timedelta(minutes=5)
 # A close is a flat object with two small ones inside; deeper nesting is not a close.
@@ -323,3 +328,42 @@ def close_answer(closed: ClosedConversation, result: CloseResult, now: datetime)
     else:
         answer["why"] = _not_scheduled_why(result.status, closed)
     return answer
+
+
+@dataclass(frozen=True)
+class Received:
+    """A close a webhook reported, recorded: the outcome and the 202 answer that says it."""
+
+    result: CloseResult
+    answer: dict[str, Any]
+
+
+async def receive_close(
+    db: Database,
+    customers: CustomerDirectory | None,
+    teams: Teams,
+    data: dict[str, Any],
+    now: datetime,
+    *,
+    source: str = "webhook",
+) -> Received | BadRequest:
+    """A webhook's generic body (parsed) recorded as a close, or why it cannot be surveyed.
+
+    `source` is the helpdesk whose endpoint it came to; its name keeps its ids apart.
+    """
+    prefix = "" if source == "webhook" else f"{source}:"
+    closed = close_from(data, teams, now, id_prefix=prefix)
+    if isinstance(closed, BadRequest):
+        return closed
+    result = await close_conversation(db, closed, now, customers)
+    answer = close_answer(closed, result, now)
+    log.info(
+        # By the survey's token only: a helpdesk's conversation id can name its customer.
+        "webhook close answered source=%s status=%s survey=%s send_after=%s waits_for=%s",
+        source,
+        answer["status"],
+        answer["survey_id"],
+        answer.get("send_after"),
+        ",".join(answer.get("waits_for", ())) or None,
+    )
+    return Received(result, answer)

@@ -15,8 +15,7 @@ from aiohttp import web
 from bot.clock import utcnow
 from bot.helpdesks import HELPDESKS, Helpdesk, Ignored
 from bot.settings import HELPDESK_BODY_MAX_BYTES, WEBHOOK_BODY_MAX_BYTES
-from bot.surveys import close_conversation
-from bot.webhook import BadRequest, close_answer, close_from, read_object, signature_problem
+from bot.webhook import BadRequest, read_object, receive_close, signature_problem
 from handlers.context import services_of_request
 
 log = logging.getLogger("surveybot.handlers.webhooks")
@@ -48,24 +47,13 @@ def _bad_request(source: str, bad: BadRequest) -> web.Response:
 async def _close(request: web.Request, source: str, data: dict[str, Any]) -> web.Response:
     """The generic body (parsed) recorded as a close; answered 202 with when and why."""
     services = services_of_request(request)
-    now = services.clock()
-    prefix = "" if source == "webhook" else f"{source}:"
-    closed = close_from(data, services.teams, now, id_prefix=prefix)
-    if isinstance(closed, BadRequest):
-        return _bad_request(source, closed)
-    result = await close_conversation(services.db, closed, now, services.customers)
-    services.survey_scheduled(result)
-    answer = close_answer(closed, result, now)
-    log.info(
-        # By the survey's token only: a helpdesk's conversation id can name its customer.
-        "webhook close answered source=%s status=%s survey=%s send_after=%s waits_for=%s",
-        source,
-        answer["status"],
-        answer["survey_id"],
-        answer.get("send_after"),
-        ",".join(answer.get("waits_for", ())) or None,
+    received = await receive_close(
+        services.db, services.customers, services.teams, data, services.clock(), source=source
     )
-    return web.json_response(answer, status=202)
+    if isinstance(received, BadRequest):
+        return _bad_request(source, received)
+    services.survey_scheduled(received.result)
+    return web.json_response(received.answer, status=202)
 
 
 async def conversation_closed(request: web.Request) -> web.Response:

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -217,11 +218,18 @@ def fresh_zendesk_headers(body: bytes) -> dict[str, str]:
     }
 
 
-async def test_zendesk_trigger_schedules_one_survey(bot: Bot, slack: FakeSlack) -> None:
+async def test_zendesk_trigger_schedules_one_survey(
+    bot: Bot, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="surveybot.webhook")
     body = sample("zendesk")
     status, answer = await post(bot, "/webhooks/zendesk", body, fresh_zendesk_headers(body))
     assert status == 202, answer
     assert answer["status"] == "scheduled" and answer["send_after"]
+    # The log line says what the answer says: when, and why then.
+    (line,) = [r.getMessage() for r in caplog.records if "close answered" in r.getMessage()]
+    assert f"source=zendesk status=scheduled survey={answer['survey_id']}" in line
+    assert f"send_after={answer['send_after']}" in line
     survey = await one_survey_delivered_to_the_customer(bot, slack)
     conversation = await store.conversation_of(bot.services.db, survey)
     assert conversation is not None
@@ -251,6 +259,13 @@ async def test_intercom_admin_close_schedules_one_survey(bot: Bot, slack: FakeSl
     assert (status, answer["status"]) == (202, "scheduled"), answer
     survey = await one_survey_delivered_to_the_customer(bot, slack)
     assert survey.agent_id is None  # known by email only; the credit is the email's
+
+
+async def test_intercom_names_its_team_in_the_url(bot: Bot) -> None:
+    bot.clock.set(INTERCOM_CLOSED_AT + timedelta(minutes=1))
+    headers = {"X-Hub-Signature": INTERCOM_SIGNATURE}
+    status, answer = await post(bot, "/webhooks/intercom?team=sales", sample("intercom"), headers)
+    assert (status, answer) == (400, {"error": "team: no team named 'sales' in the teams file"})
 
 
 async def test_intercom_wrong_signature_is_refused(bot: Bot) -> None:
