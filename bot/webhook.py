@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from bot import timing
 from bot.customers import CustomerDirectory
@@ -182,13 +183,16 @@ class BadRequest:
     error: str
 
 
-def _first_error(exc: ValidationError) -> str:
-    item = exc.errors()[0]
+def _worded(item: ErrorDetails) -> str:
     field = ".".join(str(p) for p in item["loc"]) or "body"
     message = item["msg"].removeprefix("Value error, ")
     if item["type"] == "missing":
         message = "is required"
     return f"{field}: {message}"
+
+
+def _first_error(exc: ValidationError) -> str:
+    return _worded(exc.errors()[0])
 
 
 def json_depth(value: object) -> int:
@@ -229,10 +233,38 @@ def parse_close(body: bytes, teams: Teams, now: datetime) -> ClosedConversation 
     return close_from(data, teams, now)
 
 
+class _Extras(BaseModel):
+    """The fields a close can do without: a wrong one costs the credit or the link."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    agent: Person | None = None
+    conversation_url: Annotated[str, AfterValidator(_link)] | None = Field(
+        default=None, strict=True, max_length=MAX_URL_LENGTH
+    )
+
+
+def without_unusable_extras(data: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The body without an agent or link it cannot use, and what was left out and why.
+
+    A close is refused only when it cannot be surveyed: a helpdesk's odd assignee
+    field or ticket link loses the credit or the link, never the customer's survey.
+    """
+    extras = {k: v for k, v in data.items() if k in _Extras.model_fields and not _is_empty(v)}
+    try:
+        _Extras.model_validate(extras)
+    except ValidationError as exc:
+        unusable = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+        problems = tuple(_worded(error) for error in exc.errors())
+        return {k: v for k, v in data.items() if k not in unusable}, problems
+    return data, ()
+
+
 def close_from(
     data: dict[str, Any], teams: Teams, now: datetime, *, id_prefix: str = ""
 ) -> ClosedConversation | BadRequest:
     """A generic body (parsed) as a close; `id_prefix` keeps each helpdesk's ids apart."""
+    data, _ = without_unusable_extras(data)
     try:
         request = ConversationClosed.model_validate(data)
     except ValidationError as exc:
@@ -352,11 +384,14 @@ async def receive_close(
     `source` is the helpdesk whose endpoint it came to; its name keeps its ids apart.
     """
     prefix = "" if source == "webhook" else f"{source}:"
+    data, ignored = without_unusable_extras(data)
     closed = close_from(data, teams, now, id_prefix=prefix)
     if isinstance(closed, BadRequest):
         return closed
     result = await close_conversation(db, closed, now, customers)
     answer = close_answer(closed, result, now)
+    if ignored:
+        answer["ignored"] = list(ignored)
     log.info(
         # By the survey's token only: a helpdesk's conversation id can name its customer.
         "webhook close answered source=%s status=%s survey=%s send_after=%s waits_for=%s",

@@ -502,3 +502,12 @@ async def test_an_ordinary_helpdesk_body_is_surveyed_and_told_when(
     assert body["why"] == "goes out now"
     (post,) = await slack.wait_for("chat.postMessage")
     assert post.args["channel"] == CUSTOMER
+
+
+async def test_an_unusable_ticket_link_is_left_out_and_said_so(bot: Bot, slack: FakeSlack) -> None:
+    status, body = await bot.send_webhook(webhook_close(conversation_url="javascript:alert(1)"))
+    assert (status, body["status"]) == (202, "scheduled"), body
+    assert body["ignored"] == [
+        "conversation_url: must be an http or https link to the conversation"
+    ]
+    await slack.wait_for("chat.postMessage")

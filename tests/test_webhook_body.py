@@ -9,7 +9,14 @@ import pytest
 
 from bot.surveys import ClosedConversation, CloseResult, CloseStatus
 from bot.teams import parse_teams
-from bot.webhook import BadRequest, close_answer, parse_close, sign, signature_problem
+from bot.webhook import (
+    BadRequest,
+    close_answer,
+    parse_close,
+    sign,
+    signature_problem,
+    without_unusable_extras,
+)
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 TEAMS = parse_teams('[[teams]]\nname = "support"\n[[teams]]\nname = "billing"\n')
@@ -62,7 +69,6 @@ def body(**fields: object) -> bytes:
         (body(customer={}), "customer: give slack_user_id or email"),
         (body(customer={"email": "not-an-email"}), "customer.email:"),
         (body(customer={"slack_user_id": "bob"}), "customer.slack_user_id:"),
-        (body(agent={"email": "x"}), "agent.email:"),
         (body(survey="nps"), "survey:"),
         (body(survey="stars"), "survey:"),
         (body(team="sales"), "team: no team named 'sales'"),
@@ -167,8 +173,6 @@ def test_an_ordinary_helpdesk_body_is_accepted_as_helpdesks_send_it() -> None:
         ),
         (body(customer={"slack_user_id": "bob"}), "customer.slack_user_id: is not a Slack user id"),
         (body(locale="english please"), "locale: is not a language tag (like de or pt-BR)"),
-        (body(conversation_url="javascript:alert(1)"), "conversation_url: must be an http"),
-        (body(conversation_url="https://x.example/a|b"), "conversation_url: must be a link"),
     ],
 )
 def test_a_refusal_says_what_is_wrong_in_words_never_as_a_pattern(raw: bytes, said: str) -> None:
@@ -213,3 +217,24 @@ def test_a_close_without_a_survey_says_why() -> None:
         "status": "throttled",
         "why": "the customer was sent a survey in the last 7 days (throttle_days)",
     }
+
+
+@pytest.mark.parametrize(
+    ("extra", "noted"),
+    [
+        ({"agent": {"email": "x"}}, "agent.email: value is not a valid email address"),
+        ({"agent": {"slack_user_id": "bob"}}, "agent.slack_user_id: is not a Slack user id"),
+        ({"conversation_url": "javascript:alert(1)"}, "conversation_url: must be an http"),
+        ({"conversation_url": "https://x.example/a|b"}, "conversation_url: must be a link"),
+    ],
+)
+def test_an_unusable_agent_or_link_costs_the_credit_or_the_link_never_the_survey(
+    extra: dict[str, object], noted: str
+) -> None:
+    data = {"conversation_id": "ZD-1", "customer": {"email": "ann@example.com"}, **extra}
+    usable, ignored = without_unusable_extras(data)
+    assert len(ignored) == 1 and ignored[0].startswith(noted)
+    assert set(usable) == {"conversation_id", "customer"}
+    result = parse_close(json.dumps(data).encode(), TEAMS, NOW)
+    assert isinstance(result, ClosedConversation)
+    assert result.agent_email is None and result.agent_id is None and result.url is None
