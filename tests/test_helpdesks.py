@@ -22,6 +22,8 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.helpdesks import (
     FRESHDESK_TOKEN_HEADER,
@@ -41,6 +43,7 @@ from bot.webhook import BadRequest, close_from
 from sandbox import FakeSlack
 from storage import surveys as store
 from tests.harness import CUSTOMER, Bot, running_bot
+from tests.test_properties import PROPERTY, json_values, mutations
 from tests.waiting import wait_until
 
 SAMPLES = Path(__file__).parent / "helpdesk_samples"
@@ -104,8 +107,8 @@ def test_freshdesk_token_is_compared_whole() -> None:
     body = sample("freshdesk")
     ok = {FRESHDESK_TOKEN_HEADER: FRESHDESK_TOKEN}
     assert freshdesk_problem(FRESHDESK_TOKEN, ok, body, SIGNED_AT) is None
-    for given in (FRESHDESK_TOKEN[:-1], FRESHDESK_TOKEN + "x", "é" * 5):
-        headers = {FRESHDESK_TOKEN_HEADER: given}
+    for guess in (FRESHDESK_TOKEN[:-1], FRESHDESK_TOKEN + "x", "é" * 5):
+        headers = {FRESHDESK_TOKEN_HEADER: guess}
         assert freshdesk_problem(FRESHDESK_TOKEN, headers, body, SIGNED_AT) is not None
 
 
@@ -375,3 +378,28 @@ def test_each_secret_is_read_from_its_variable(monkeypatch: pytest.MonkeyPatch) 
     settings = Settings(_env_file=None)
     for helpdesk in HELPDESKS:
         assert settings.helpdesk_secret(helpdesk.name) == f"secret-of-{helpdesk.name}"
+
+
+# --- whatever a helpdesk sends, an answer --------------------------------------------
+
+
+@PROPERTY
+@given(
+    data=st.one_of(
+        json_values,
+        mutations(json.loads(sample("intercom"))),
+        mutations(json.loads(sample("helpscout"))),
+    )
+)
+def test_any_payload_maps_to_a_close_or_a_reason_never_a_crash(data: Any) -> None:
+    teams = parse_teams('[[teams]]\nname = "support"\n')
+    for to_generic, headers in (
+        (intercom_body, {}),
+        (helpscout_body, {"X-HelpScout-Event": "convo.status"}),
+    ):
+        generic = to_generic(data if isinstance(data, dict) else {"data": data}, headers)
+        if isinstance(generic, dict):
+            closed = close_from(generic, teams, SIGNED_AT)
+            assert isinstance(closed, ClosedConversation | BadRequest)
+        else:
+            assert isinstance(generic, Ignored | BadRequest)
