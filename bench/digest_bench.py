@@ -23,14 +23,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.digest.blocks import (
-    render_agent_summary,
-    render_digest_text,
-    render_good_news,
-    render_improvement,
-)
+from bot.digest.blocks import render_agent_summary, render_good_news, render_improvement
 from bot.digest.compose import covered_week
 from bot.digest.job import build_digest, render_chart
+from bot.digest.text import render_digest_text
 from bot.teams import Team
 from storage import digests
 from storage.db import Database

@@ -175,7 +175,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return count
 
     count = asyncio.run(run())
-    print(f"exported {count} answers", file=sys.stderr)
+    print(f"exported {count} answer{'' if count == 1 else 's'}", file=sys.stderr)
     return 0
 
 

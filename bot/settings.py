@@ -13,6 +13,8 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./surveybot.db"
 # Request size limits: a larger body is answered 413 and never parsed.
 SLACK_REQUEST_MAX_BYTES = 256 * 1024  # POST /slack/events: Slack's payloads are small
 WEBHOOK_BODY_MAX_BYTES = 64 * 1024  # POST /webhooks/conversation-closed: one close
+# Intercom and Help Scout send the whole conversation, its parts included.
+HELPDESK_BODY_MAX_BYTES = 1024 * 1024
 
 
 class Settings(BaseSettings):
@@ -25,6 +27,21 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     webhook_secret: str | None = Field(
         default=None, validation_alias=AliasChoices("SURVEYBOT_WEBHOOK_SECRET", "webhook_secret")
+    )
+    # The helpdesks' own endpoints (/webhooks/<helpdesk>), each with its vendor's secret.
+    zendesk_secret: str | None = Field(
+        default=None, validation_alias=AliasChoices("SURVEYBOT_ZENDESK_SECRET", "zendesk_secret")
+    )
+    intercom_secret: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SURVEYBOT_INTERCOM_SECRET", "intercom_secret"),
+    )
+    helpscout_secret: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SURVEYBOT_HELPSCOUT_SECRET", "helpscout_secret"),
+    )
+    freshdesk_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("SURVEYBOT_FRESHDESK_TOKEN", "freshdesk_token")
     )
     config_path: Path | None = Field(
         default=None, validation_alias=AliasChoices("SURVEYBOT_CONFIG", "config_path")
@@ -109,6 +126,15 @@ class Settings(BaseSettings):
         default=15.0,
         validation_alias=AliasChoices("SURVEYBOT_HOME_REFRESH", "home_refresh_seconds"),
     )
+
+    def helpdesk_secret(self, helpdesk: str) -> str | None:
+        """The secret a helpdesk's own endpoint checks its requests with."""
+        return {
+            "zendesk": self.zendesk_secret,
+            "intercom": self.intercom_secret,
+            "helpscout": self.helpscout_secret,
+            "freshdesk": self.freshdesk_token,
+        }.get(helpdesk)
 
     def _missing(self, *names: str) -> list[str]:
         return [name for name in names if not getattr(self, name.lower())]

@@ -131,3 +131,14 @@ def uncertain_note(answers: int, words: Words | None = None) -> str:
         "so read them as a hint, not a verdict.",
         answers,
     ).format(count=answers, minimum=UNCERTAIN_BELOW)
+
+
+def whole_percent(value: float, words: Words) -> str:
+    """A percentage without decimals: '67%', '67 %'."""
+    return format_percent(value / 100, words.language)
+
+
+def answer_count(n: int, words: Words) -> str:
+    """'1,237 answers', '1.237 Antworten' (Words.answers leaves the count ungrouped)."""
+    ngettext = words.ngettext
+    return ngettext("{count} answer", "{count} answers", n).format(count=words.number(n, 0))

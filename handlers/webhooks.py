@@ -1,20 +1,60 @@
-"""POST /webhooks/conversation-closed: a helpdesk tells us a conversation closed."""
+"""POST /webhooks/…: a helpdesk tells us a conversation closed.
+
+`/webhooks/conversation-closed` is signed our way; `/webhooks/<helpdesk>` each verify
+their vendor's own signature and map its payload to the same close.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
 from bot.clock import utcnow
-from bot.delivery.closes import close_conversation
-from bot.delivery.webhook import BadRequest, parse_close, signature_problem
-from bot.settings import WEBHOOK_BODY_MAX_BYTES
-from handlers.context import runtime_of_request
+from bot.delivery.helpdesks import HELPDESKS, Helpdesk, Ignored
+from bot.delivery.webhook import (
+    BadRequest,
+    read_object,
+    receive_close,
+    signature_problem,
+)
+from bot.settings import HELPDESK_BODY_MAX_BYTES, WEBHOOK_BODY_MAX_BYTES
+from handlers.context import runtime_of_request, workspace_of_request
 
 log = logging.getLogger("surveybot.handlers.webhooks")
 
-TOO_LARGE = {"error": f"body: larger than {WEBHOOK_BODY_MAX_BYTES // 1024} KiB"}
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def _too_large(limit: int) -> web.Response:
+    return web.json_response({"error": f"body: larger than {limit // 1024} KiB"}, status=413)
+
+
+async def _body(request: web.Request, limit: int) -> bytes | web.Response:
+    if request.content_length is not None and request.content_length > limit:
+        return _too_large(limit)
+    body = await request.content.read(limit + 1)
+    if len(body) > limit:
+        return _too_large(limit)
+    return body
+
+
+def _bad_request(source: str, bad: BadRequest) -> web.Response:
+    if source == "webhook":
+        log.info("webhook bad request error=%s", bad.error)
+    else:
+        log.info("webhook bad request source=%s error=%s", source, bad.error)
+    return web.json_response({"error": bad.error}, status=400)
+
+
+async def _close(request: web.Request, source: str, data: dict[str, Any]) -> web.Response:
+    """The generic body (parsed) recorded as a close; answered 202 with when and why."""
+    received = await receive_close(workspace_of_request(request), data, source=source)
+    if isinstance(received, BadRequest):
+        return _bad_request(source, received)
+    return web.json_response(received.answer, status=202)
 
 
 async def conversation_closed(request: web.Request) -> web.Response:
@@ -24,11 +64,9 @@ async def conversation_closed(request: web.Request) -> web.Response:
         return web.json_response(
             {"error": "webhook disabled: set SURVEYBOT_WEBHOOK_SECRET"}, status=503
         )
-    if request.content_length is not None and request.content_length > WEBHOOK_BODY_MAX_BYTES:
-        return web.json_response(TOO_LARGE, status=413)
-    body = await request.content.read(WEBHOOK_BODY_MAX_BYTES + 1)
-    if len(body) > WEBHOOK_BODY_MAX_BYTES:
-        return web.json_response(TOO_LARGE, status=413)
+    body = await _body(request, WEBHOOK_BODY_MAX_BYTES)
+    if isinstance(body, web.Response):
+        return body
     # Freshness is about the wire, so it is checked against the wall clock.
     problem = signature_problem(
         secret,
@@ -40,16 +78,46 @@ async def conversation_closed(request: web.Request) -> web.Response:
     if problem:
         log.warning("webhook refused reason=%s", problem)
         return web.json_response({"error": problem}, status=401)
-    ctx = runtime.workspace
-    closed = parse_close(body, ctx.teams, ctx.now())
-    if isinstance(closed, BadRequest):
-        log.info("webhook bad request error=%s", closed.error)
-        return web.json_response({"error": closed.error}, status=400)
-    result = await close_conversation(ctx, closed)
-    return web.json_response(
-        {"survey_id": result.survey_id, "status": result.status.value}, status=202
-    )
+    data = read_object(body)
+    if isinstance(data, BadRequest):
+        return _bad_request("webhook", data)
+    return await _close(request, "webhook", data)
+
+
+def helpdesk_endpoint(helpdesk: Helpdesk) -> Handler:
+    async def closed(request: web.Request) -> web.Response:
+        secret = runtime_of_request(request).settings.helpdesk_secret(helpdesk.name)
+        if not secret:
+            return web.json_response(
+                {"error": f"{helpdesk.name} webhook disabled: set {helpdesk.secret_variable}"},
+                status=503,
+            )
+        body = await _body(request, HELPDESK_BODY_MAX_BYTES)
+        if isinstance(body, web.Response):
+            return body
+        problem = helpdesk.verify(secret, request.headers, body, utcnow())
+        if problem:
+            log.warning("webhook refused source=%s reason=%s", helpdesk.name, problem)
+            return web.json_response({"error": problem}, status=401)
+        data = read_object(body)
+        if isinstance(data, BadRequest):
+            return _bad_request(helpdesk.name, data)
+        generic = helpdesk.to_generic(data, request.headers)
+        if isinstance(generic, BadRequest):
+            return _bad_request(helpdesk.name, generic)
+        if isinstance(generic, Ignored):
+            log.info("webhook ignored source=%s why=%s", helpdesk.name, generic.why)
+            return web.json_response({"status": "ignored", "why": generic.why})
+        # A helpdesk that cannot name the team in its payload names it in the URL.
+        team = request.query.get("team")
+        if team is not None and "team" not in generic:
+            generic = {**generic, "team": team}
+        return await _close(request, helpdesk.name, generic)
+
+    return closed
 
 
 def add_routes(web_app: web.Application) -> None:
     web_app.router.add_post("/webhooks/conversation-closed", conversation_closed)
+    for helpdesk in HELPDESKS:
+        web_app.router.add_post(f"/webhooks/{helpdesk.name}", helpdesk_endpoint(helpdesk))

@@ -50,6 +50,7 @@ class Conversation(SQLModel, table=True):
     outcome: ConversationOutcome = Field(
         sa_column=Column(Vocabulary(ConversationOutcome, 16), nullable=False)
     )
+    url: str | None = Field(default=None, max_length=2000)  # the helpdesk's page for it
 
 
 class CustomerEmail(SQLModel, table=True):

@@ -35,6 +35,7 @@ class NewConversation:
     agent_email: str | None = None
     locale: str | None = None
     customer_value: float | None = None
+    url: str | None = None  # the helpdesk's page for it, linked from the alert
 
 
 @dataclass(frozen=True, kw_only=True)

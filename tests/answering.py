@@ -39,20 +39,24 @@ async def close_by_reaction(bot: Bot) -> None:
     )
 
 
+TICKET_URL = "https://example.zendesk.com/agent/tickets/1001"
+
+
 async def delivered_survey(bot: Bot, slack: FakeSlack, *, source: str = "slack") -> Delivered:
     """A survey sent through the real paths: a close in Slack, or a helpdesk webhook."""
     if source == "slack":
         slack.add_message(SUPPORT_CHANNEL, ROOT_TS, CUSTOMER, "My invoice is wrong")
         await close_by_reaction(bot)
     else:
-        await bot.send_webhook(
-            {
-                "conversation_id": "ZD-1001",
-                "customer": {"slack_user_id": CUSTOMER},
-                "agent": {"slack_user_id": AGENT},
-                "customer_value": 120,
-            }
-        )
+        close: dict[str, Any] = {
+            "conversation_id": "ZD-1001",
+            "customer": {"slack_user_id": CUSTOMER},
+            "agent": {"slack_user_id": AGENT},
+            "customer_value": 120,
+        }
+        if source == "webhook_with_link":
+            close["conversation_url"] = TICKET_URL
+        await bot.send_webhook(close)
     (post,) = await slack.wait_for("chat.postMessage")
 
     async def delivered() -> bool:

@@ -20,6 +20,8 @@ async def test_the_demo_walks_from_question_to_alert_kudos_and_digest() -> None:
     assert '"status": "scheduled"' in shown
     assert "Kudos!" in shown and "Bo explained everything clearly" in shown
     assert "Digest for support" in shown
+    # The digest names agents as the posted one does, never by raw Slack id.
+    assert "Kudos to @Bo Lindqvist" in shown and "@U0" not in shown
     # The lead's Home tab: the team's figures, its open alert, and the way to its settings.
     assert "opens surveybot's Home tab" in shown
     assert "== support: CSAT ==" in shown and "[ Team settings ]" in shown

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cli
+from bot.digest.job import render_dry_run
+from bot.teams import parse_teams
+from sandbox import FakeSlack
+from tests.contexts import in_workspace
 from tests.databases import fresh_sqlite
 from tests.digest_seed import seed_week
 
@@ -65,3 +71,23 @@ def test_unknown_team_lists_the_known_ones(
 def test_a_malformed_week_is_refused(configured: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["digest", "--team", "support", "--dry-run", "--week", "47"]) == 2
     assert "is not an ISO week like 2026-W47" in capsys.readouterr().err
+
+
+async def test_the_dry_run_names_agents_as_the_posted_digest_does(
+    tmp_path: Path, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    slack.add_user("UAGENTA", name="Alma Agent")
+    slack.add_user("UAGENTB", name="Bruno Agent")
+    db = await fresh_sqlite(str(tmp_path / "bot.db"))
+    try:
+        await seed_week(db)
+        teams = parse_teams(TEAMS)
+        now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+        ctx = in_workspace(db, client, now, teams=teams.teams)
+        out = await render_dry_run(ctx, "support", "2026-W47")
+        bare = await render_dry_run(ctx, "support", "2026-W47", names=False)
+    finally:
+        await db.dispose()
+    assert "@Alma Agent" in out and "@UAGENTA" not in out and "@UAGENTB" not in out
+    assert "@UAGENTA" in bare  # without Slack to ask, the id is all there is
+    assert "no answers  0 answers" not in out  # a week without answers says so once

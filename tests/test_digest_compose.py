@@ -95,3 +95,20 @@ def test_a_team_target_is_shown_next_to_the_score_and_celebrated_when_met() -> N
     met = compose_digest(CES_TEAM.model_copy(update={"target": 4.5}), week, figures(), FIRES_AT)
     assert "target 4.5: reached" in text_of(render_good_news(met))
     assert "The score met the team's target (4.5)." in text_of(render_good_news(met))
+
+
+def test_one_unhappy_answer_of_two_is_counted_as_one_in_english_and_italian() -> None:
+    two = figures(weeks=[{}] * 7 + [{7: 1, 2: 1}], reasons={}, delivery=Delivery(2, 2))
+    english = compose_digest(CES_TEAM, parse_week("2026-W47", CES_TEAM.zone), two, FIRES_AT)
+    assert "1 unhappy answer out of 2 (scored 1–3)" in text_of(render_improvement(english))
+    italian_team = CES_TEAM.model_copy(update={"language": "it"})
+    italian = compose_digest(italian_team, parse_week("2026-W47", CES_TEAM.zone), two, FIRES_AT)
+    assert "1 risposta scontenta su 2 (punteggio 1–3)" in text_of(render_improvement(italian))
+
+
+def test_a_week_without_answers_claims_no_follow_up() -> None:
+    quiet = figures(weeks=[{}] * 8, reasons={}, delivery=Delivery(0, 0), agents=[])
+    digest = compose_digest(CES_TEAM, parse_week("2026-W47", CES_TEAM.zone), quiet, FIRES_AT)
+    improvement = text_of(render_improvement(digest))
+    assert "None waiting." in improvement
+    assert "every unhappy customer has been followed up" not in improvement

@@ -15,10 +15,11 @@ import pytest
 import pytest_asyncio
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.digest.blocks import render_digest_text, render_good_news, render_improvement
+from bot.digest.blocks import render_good_news, render_improvement
 from bot.digest.chart import chart_language, draw_trend_chart
 from bot.digest.compose import Figures, compose_digest, parse_week
 from bot.digest.job import build_digest, post_weekly_digest, render_chart
+from bot.digest.text import render_digest_text
 from bot.teams import TeamsFileError, parse_teams
 from sandbox import FakeSlack
 from storage.db import Database
@@ -76,7 +77,7 @@ async def test_a_falling_score_reads_down_from_and_the_driver_as_what_it_would_h
     await post_weekly_digest(in_workspace(db, client, FIRES_AT), TEAM)
     good_news, improvement = posted(slack)
     assert "60%, down from 87.5% (−27.5 pts)" in good_news
-    assert "2 of 5 answers were unhappy (scored 1–2)" in improvement
+    assert "2 unhappy answers out of 5 (scored 1–2)" in improvement
     assert "1. Slow response — cited 2 times" in improvement
     assert "Without the answers citing it, CSAT would have been 100% instead of 60%." in improvement
     assert "costs about" not in improvement and "not satisfied" not in improvement

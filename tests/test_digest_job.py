@@ -81,7 +81,7 @@ async def test_improvement_digest_names_top_reasons_alerts_and_revenue_at_risk(
     text = blocks_text(public(slack)[1])
     # 3 of 10 answers scored 1–2. Without the 2 answers citing "not resolved" (both 1s),
     # 6 of the other 8 are satisfied: 75 % instead of 60 %; "unclear": 6 of 9 = 66.7 %.
-    assert "3 of 10 answers were unhappy (scored 1–2)" in text
+    assert "3 unhappy answers out of 10 (scored 1–2)" in text
     without = "Without the answers citing it, CSAT would have been"
     first = text.index(f"1. Issue not resolved — cited 2 times*\\n{without} 75% instead of 60%.")
     second = text.index(f"2. Slow response — cited 2 times*\\n{without} 75% instead of 60%.")

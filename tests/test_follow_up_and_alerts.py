@@ -12,6 +12,7 @@ from sandbox.payloads import buttons
 from storage import alerts as alert_store
 from storage import answers
 from tests.answering import (
+    TICKET_URL,
     Delivered,
     block_actions,
     delivered_survey,
@@ -107,6 +108,14 @@ async def test_a_helpdesk_conversation_alert_names_its_ticket_instead_of_a_link(
     text = everything_posted(alert_message(slack))
     assert "Helpdesk conversation `ZD-1001`" in text and "fake.slack.com/archives" not in text
     assert slack.called("chat.getPermalink") == []
+
+
+async def test_a_helpdesk_conversation_with_a_link_is_linked_from_the_alert(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    await low_score_with_alert(bot, slack, source="webhook_with_link")
+    text = everything_posted(alert_message(slack))
+    assert f"<{TICKET_URL}|Open the conversation>" in text
 
 
 async def test_the_comment_updates_the_alert_in_place_with_reasons(

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from bot.digest.job import render_dry_run
 from sandbox import FakeSlack, payloads
 from sandbox.blockkit import validate_blocks
 from storage import surveys as survey_store
@@ -583,3 +584,21 @@ async def test_a_polish_teams_lead_reads_home_in_polish_with_polish_numbers(
     assert "80%: brakuje 13,3 pkt proc." in text
     assert "Wyślij mi ankietę testową" in text and "Ustawienia zespołu" in text
     assert "Last 30 days" not in text and "Open alerts" not in text, text
+
+
+async def test_home_and_the_digest_give_a_reason_one_figure_with_one_formula(
+    home_bot: Bot,
+) -> None:
+    await answer(home_bot, CUSTOMERS[0], 5)
+    await answer(home_bot, CUSTOMERS[1], 1, comment="It took days")  # cites slow_response
+    figure = "Without the answers citing it, CSAT would have been 100% instead of 50%."
+    formula = "without a reason = the score counted again leaving out the answers that cited it"
+    deadline = time.monotonic() + 5
+    while figure not in (text := shown(await open_home(home_bot, LEAD))):
+        assert time.monotonic() < deadline, text
+        await asyncio.sleep(0.05)
+    assert "Slow response" in text and formula in text and "costs" not in text
+    now = home_bot.clock()
+    year, week, _ = now.isocalendar()  # the team's timezone is UTC
+    digest = await render_dry_run(home_bot.workspace, "support", f"{year}-W{week:02d}")
+    assert figure in digest and formula in digest

@@ -22,7 +22,7 @@ from bot.home.team_settings_blocks import (
 from bot.home.views import NOT_LEAD
 from bot.i18n import LANGUAGES, SOURCE_LANGUAGE, format_day_month
 from bot.scales import REASONS
-from bot.scoring import AgentFigure, DriverImpact, ScoreCounts
+from bot.scoring import AgentFigure, Counterfactual, ScoreCounts
 from bot.teams import Team
 from sandbox.blockkit import validate_view
 from storage.digests import Delivery
@@ -70,7 +70,8 @@ def team_figures(name: str, language: str, kind: SurveyKind) -> TeamFigures:
         ),
         delivery=Delivery(delivered=12_345, answered=5_730),
         drivers=tuple(
-            DriverImpact(code, 1200 + i, 3.25) for i, code in enumerate(list(REASONS)[:3])
+            Counterfactual(code, 1200 + i, 98.5, None if i == 2 else 99.75)
+            for i, code in enumerate(list(REASONS)[:3])
         ),
         alerts=OpenAlerts(alerts, total=1_234),
         comments=tuple(Comment(i, high if i % 2 else 1, LONG_WORDS, "U0BO", NOW) for i in range(3)),

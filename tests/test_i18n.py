@@ -3,6 +3,7 @@ every customer-facing message rendered in every shipped language within Slack's 
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -423,3 +424,60 @@ def test_leads_and_agents_read_no_english_outside_english(language: str) -> None
         text = json.dumps(message, ensure_ascii=False)
         for english in ("Good news", "Room to improve", "Your week", "Kudos!", "still open"):
             assert english not in text, (what, english)
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_the_alert_labels_are_in_the_teams_language(language: str) -> None:
+    catalogue = read_catalog(catalogue_path(language), language)
+    facts = AlertFacts(
+        alert_id=7,
+        kind="csat",
+        score=1,
+        customer="Ann",
+        agent_id="U0BO",
+        permalink=None,
+        helpdesk_ref="ZD-1",
+        reasons=("slow_response",),
+        comment="Too slow.",
+        answered_at=NOW,
+        status=AlertStatus.OPEN,
+    )
+    shown = json.dumps(render_alert(facts, language)["blocks"], ensure_ascii=False)
+    for label in ("What went wrong:", "They wrote:"):
+        translated = catalogue[label].string
+        assert translated and f"*{translated}*" in shown, (label, translated)
+        assert label not in shown
+
+
+GETTEXT_CALLS = frozenset({"_", "gettext", "ngettext", "pgettext", "npgettext"})
+
+
+def _calls_in_fstrings(source: str) -> list[int]:
+    """Lines where a gettext call sits inside an f-string, where extraction cannot see it."""
+    found: list[int] = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.JoinedStr):
+            continue
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Call):
+                func = inner.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+                if name in GETTEXT_CALLS:
+                    found.append(inner.lineno)
+    return found
+
+
+def test_the_finder_sees_a_call_inside_an_f_string() -> None:
+    assert _calls_in_fstrings("x = f\"*{_('Label:')}* {y}\"") == [1]
+    assert _calls_in_fstrings("x = f\"{ngettext('a', 'b', n)}\"") == [1]
+    assert _calls_in_fstrings("label = _('Label:')\nx = f'*{label}*'") == []
+
+
+def test_no_translated_text_hides_inside_an_f_string() -> None:
+    hidden = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for folder in ("bot", "handlers")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for line in _calls_in_fstrings(path.read_text(encoding="utf-8"))
+    ]
+    assert not hidden, "move these _() calls out of their f-strings: " + ", ".join(hidden)

@@ -66,7 +66,9 @@ def test_the_export_command_writes_csv_with_a_header(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 's.db'}")
     assert cli.main(["export"]) == 0
-    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    written = capsys.readouterr()
+    rows = list(csv.DictReader(io.StringIO(written.out)))
     assert len(rows) == 1
+    assert written.err.strip() == "exported 1 answer"
     assert rows[0]["score"] == "1" and rows[0]["comment"] == 'said "<!channel>", twice'
     assert rows[0]["answered_at"] == "2026-11-16T10:00:00+00:00"

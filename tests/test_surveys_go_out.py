@@ -202,7 +202,11 @@ async def test_a_helpdesk_sending_twice_gets_the_same_survey_back(
 ) -> None:
     _, first = await bot.send_webhook(webhook_close())
     _, second = await bot.send_webhook(webhook_close())
-    assert second == {"survey_id": first["survey_id"], "status": "duplicate"}
+    assert second == {
+        "survey_id": first["survey_id"],
+        "status": "duplicate",
+        "why": "this conversation was reported before; its first survey stands",
+    }
     await slack.wait_for("chat.postMessage")
     await asyncio.sleep(0.3)
     assert len(slack.called("chat.postMessage")) == 1
@@ -373,7 +377,10 @@ async def test_sample_rate_zero_surveys_nothing(slack: FakeSlack, sqlite_url: st
     sampled = TEAMS_TOML.replace("delivery =", "sample_rate = 0.0\ndelivery =")
     async with running_bot(slack, sqlite_url, teams_toml=sampled) as bot:
         status, body = await bot.send_webhook(webhook_close())
-        assert (status, body) == (202, {"survey_id": None, "status": "not_sampled"})
+        assert (status, body["survey_id"], body["status"]) == (202, None, "not_sampled")
+        assert (
+            body["why"] == "not in the sample: the team surveys 0% of conversations (sample_rate)"
+        )
 
 
 async def test_health_answers_200_and_503_when_the_database_is_gone(
@@ -408,7 +415,7 @@ async def test_a_close_reported_after_the_survey_would_have_expired_is_not_surve
     status, body = await bot.send_webhook(webhook_close(closed_at=two_months_ago))
     assert (status, body["status"]) == (202, "too_late")
     _, again = await bot.send_webhook(webhook_close(closed_at=two_months_ago))
-    assert again == {"survey_id": body["survey_id"], "status": "duplicate"}
+    assert (again["survey_id"], again["status"]) == (body["survey_id"], "duplicate")
     await asyncio.sleep(0.3)
     assert slack.called("chat.postMessage") == []
 
@@ -476,3 +483,31 @@ async def test_a_survey_in_the_thread_needs_no_reminder_of_what_it_is_about(
     await bot.send_event(reaction())
     (post,) = await slack.wait_for("chat.postMessage")
     assert not any(text.startswith("About") for text in context_texts(post.args))
+
+
+async def test_an_ordinary_helpdesk_body_is_surveyed_and_told_when(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    # A customer's name, a ticket with no assignee, a blank custom field: all as sent.
+    status, body = await bot.send_webhook(
+        {
+            "conversation_id": "ZD-77",
+            "customer": {"email": "ann@example.com", "name": "Ann Example"},
+            "agent": {"email": ""},
+            "customer_value": "",
+        }
+    )
+    assert (status, body["status"]) == (202, "scheduled"), body
+    assert datetime.fromisoformat(body["send_after"]) <= datetime.now(UTC)
+    assert body["why"] == "goes out now"
+    (post,) = await slack.wait_for("chat.postMessage")
+    assert post.args["channel"] == CUSTOMER
+
+
+async def test_an_unusable_ticket_link_is_left_out_and_said_so(bot: Bot, slack: FakeSlack) -> None:
+    status, body = await bot.send_webhook(webhook_close(conversation_url="javascript:alert(1)"))
+    assert (status, body["status"]) == (202, "scheduled"), body
+    assert body["ignored"] == [
+        "conversation_url: must be an http or https link to the conversation"
+    ]
+    await slack.wait_for("chat.postMessage")

@@ -7,9 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.delivery.closes import ClosedConversation
-from bot.delivery.webhook import BadRequest, parse_close, sign, signature_problem
+from bot.delivery.closes import ClosedConversation, CloseResult
+from bot.delivery.webhook import (
+    BadRequest,
+    close_answer,
+    parse_close,
+    sign,
+    signature_problem,
+    without_unusable_extras,
+)
 from bot.teams import parse_teams
+from storage.vocabulary import CloseStatus
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 TEAMS = parse_teams('[[teams]]\nname = "support"\n[[teams]]\nname = "billing"\n')
@@ -62,7 +70,6 @@ def body(**fields: object) -> bytes:
         (body(customer={}), "customer: give slack_user_id or email"),
         (body(customer={"email": "not-an-email"}), "customer.email:"),
         (body(customer={"slack_user_id": "bob"}), "customer.slack_user_id:"),
-        (body(agent={"email": "x"}), "agent.email:"),
         (body(survey="nps"), "survey:"),
         (body(survey="stars"), "survey:"),
         (body(team="sales"), "team: no team named 'sales'"),
@@ -134,3 +141,101 @@ def test_a_numeric_conversation_id_is_text_and_a_whole_number_value_an_amount() 
     result = parse_close(body(conversation_id=42, customer_value=120), TEAMS, NOW)
     assert isinstance(result, ClosedConversation)
     assert result.external_id == "42" and result.customer_value == 120.0
+
+
+def test_an_ordinary_helpdesk_body_is_accepted_as_helpdesks_send_it() -> None:
+    # A customer's name, a ticket without an assignee, a blank custom field: all ordinary.
+    result = parse_close(
+        body(
+            customer={"email": "ann@example.com", "name": "Ann Example", "id": 7},
+            agent={"email": "", "name": None},
+            customer_value="",
+            locale=None,
+            team="",
+            closed_at="",
+        ),
+        TEAMS,
+        NOW,
+    )
+    assert isinstance(result, ClosedConversation)
+    assert result.customer_email == "ann@example.com"
+    assert result.agent_email is None and result.agent_id is None
+    assert result.customer_value is None and result.locale is None
+    assert result.team.name == "support" and result.closed_at == NOW
+
+
+@pytest.mark.parametrize(
+    ("raw", "said"),
+    [
+        (body(customer={"name": "Ann"}), "customer: give slack_user_id or email"),
+        (
+            body(customer={"email": "", "slack_user_id": ""}),
+            "customer: give slack_user_id or email",
+        ),
+        (body(customer={"slack_user_id": "bob"}), "customer.slack_user_id: is not a Slack user id"),
+        (body(locale="english please"), "locale: is not a language tag (like de or pt-BR)"),
+    ],
+)
+def test_a_refusal_says_what_is_wrong_in_words_never_as_a_pattern(raw: bytes, said: str) -> None:
+    result = parse_close(raw, TEAMS, NOW)
+    assert isinstance(result, BadRequest)
+    assert result.error.startswith(said)
+    assert "pattern" not in result.error and "^" not in result.error
+
+
+def test_the_conversation_url_is_kept_for_the_alert() -> None:
+    url = "https://example.zendesk.com/agent/tickets/35436"
+    result = parse_close(body(conversation_url=url), TEAMS, NOW)
+    assert isinstance(result, ClosedConversation)
+    assert result.url == url
+    # As some helpdesks' placeholders write it: without its scheme.
+    result = parse_close(body(conversation_url=url.removeprefix("https://")), TEAMS, NOW)
+    assert isinstance(result, ClosedConversation)
+    assert result.url == url
+
+
+def test_the_answer_says_when_the_survey_goes_and_why_it_waits() -> None:
+    teams = parse_teams(
+        '[[teams]]\nname = "support"\ndelay_minutes = 10\n'
+        'quiet_hours = "20:00-08:00"\ntimezone = "Europe/Rome"\n'
+    )
+    evening = datetime(2026, 11, 23, 18, 55, tzinfo=UTC)  # 19:55 in Rome
+    closed = parse_close(body(), teams, evening)
+    assert isinstance(closed, ClosedConversation)
+    due = evening + timedelta(minutes=10)
+    answer = close_answer(closed, CloseResult(CloseStatus.SCHEDULED, "tok", due), evening)
+    assert answer["send_after"] == "2026-11-24T07:00:00Z"  # 08:00 in Rome
+    assert answer["waits_for"] == ["delay", "quiet_hours"]
+    assert "delay of 10 min" in answer["why"] and "quiet hours 20:00-08:00" in answer["why"]
+
+
+def test_a_close_without_a_survey_says_why() -> None:
+    closed = parse_close(body(), TEAMS, NOW)
+    assert isinstance(closed, ClosedConversation)
+    answer = close_answer(closed, CloseResult(CloseStatus.THROTTLED, "tok"), NOW)
+    assert answer == {
+        "survey_id": "tok",
+        "status": "throttled",
+        "why": "the customer was sent a survey in the last 7 days (throttle_days)",
+    }
+
+
+@pytest.mark.parametrize(
+    ("extra", "noted"),
+    [
+        ({"agent": {"email": "x"}}, "agent.email: value is not a valid email address"),
+        ({"agent": {"slack_user_id": "bob"}}, "agent.slack_user_id: is not a Slack user id"),
+        ({"conversation_url": "javascript:alert(1)"}, "conversation_url: must be an http"),
+        ({"conversation_url": "https://x.example/a|b"}, "conversation_url: must be a link"),
+    ],
+)
+def test_an_unusable_agent_or_link_costs_the_credit_or_the_link_never_the_survey(
+    extra: dict[str, object], noted: str
+) -> None:
+    data = {"conversation_id": "ZD-1", "customer": {"email": "ann@example.com"}, **extra}
+    usable, ignored = without_unusable_extras(data)
+    assert len(ignored) == 1 and ignored[0].startswith(noted)
+    assert set(usable) == {"conversation_id", "customer"}
+    result = parse_close(json.dumps(data).encode(), TEAMS, NOW)
+    assert isinstance(result, ClosedConversation)
+    assert result.agent_email is None and result.agent_id is None and result.url is None

@@ -35,6 +35,7 @@ class AlertFacts:
     claimed_at: datetime | None = None
     resolved_by: str | None = None
     resolved_at: datetime | None = None
+    helpdesk_url: str | None = None  # the helpdesk's page for the conversation, when given
 
 
 SECTION_TEXT = 3000  # Slack's limit for a section's text
@@ -61,8 +62,11 @@ def _when(moment: datetime | None) -> str:
 
 
 def _conversation_link(facts: AlertFacts, _: Translate) -> str:
-    if facts.permalink:
-        return f"<{facts.permalink}|{_('Open the conversation')}>"
+    # Outside the f-string: extraction cannot see a _() call inside one.
+    label = _("Open the conversation")
+    link = facts.permalink or facts.helpdesk_url
+    if link:
+        return f"<{link}|{label}>"
     if facts.helpdesk_ref:
         ref = escape_mrkdwn(truncate(facts.helpdesk_ref, 80)).replace("`", "'")
         return _("Helpdesk conversation {reference}").format(reference=f"`{ref}`")
@@ -120,10 +124,12 @@ def render_alert(facts: AlertFacts, locale: str | None = None) -> dict[str, Any]
     if facts.reasons:
         # In the form's order, whatever order they were stored in.
         named = ", ".join(_(label) for code, label in REASONS.items() if code in facts.reasons)
-        wrong = f"*{_('What went wrong:')}* {named}"
+        wrong_label = _("What went wrong:")
+        wrong = f"*{wrong_label}* {named}"
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": wrong}})
     if facts.comment:
-        said = f"*{_('They wrote:')}*\n" + _quoted(facts.comment, SECTION_TEXT - 100)
+        said_label = _("They wrote:")
+        said = f"*{said_label}*\n" + _quoted(facts.comment, SECTION_TEXT - 100)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": said}})
     else:
         waiting = "_" + _("No comment yet. It shows up here if they write one.") + "_"

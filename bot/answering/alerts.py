@@ -44,12 +44,12 @@ async def _facts(
     customers = ctx.customers
     conversation = await surveys.conversation_of(ctx.db, survey)
     permalink = None
-    helpdesk_ref = None
+    helpdesk_ref = helpdesk_url = None
     if conversation is not None and conversation.source == Source.SLACK:
         if conversation.channel_id and conversation.thread_ts:
             permalink = await customers.permalink(conversation.channel_id, conversation.thread_ts)
     elif conversation is not None:
-        helpdesk_ref = conversation.external_id
+        helpdesk_ref, helpdesk_url = conversation.external_id, conversation.url
     return AlertFacts(
         alert_id=alert.id,
         kind=survey.kind,
@@ -66,6 +66,7 @@ async def _facts(
         claimed_at=alert.claimed_at,
         resolved_by=alert.resolved_by,
         resolved_at=alert.resolved_at,
+        helpdesk_url=helpdesk_url,
     )
 
 

@@ -22,7 +22,10 @@ MODAL_TITLE = 24  # Slack's limit for a modal's title, submit and close texts
 def score_in_words(scale: Scale, score: int, _: Translate) -> str:
     """'2 · Dissatisfied', or '7 / 10' where the scale has no word for it."""
     label = scale.labels.get(score)
-    return f"{score} · {_(label)}" if label else f"{score} / {scale.highest}"
+    if not label:
+        return f"{score} / {scale.highest}"
+    words = _(label)
+    return f"{score} · {words}"
 
 
 def slack_date(moment: datetime, fallback: str) -> str:

@@ -43,6 +43,7 @@ class ClosedConversation:
     customer_value: float | None = None
     kind: SurveyKind | None = None
     skip_survey: bool = False
+    url: str | None = None  # the helpdesk's page for the conversation, for the alert
 
     @property
     def closed_by_customer(self) -> bool:
@@ -138,6 +139,7 @@ async def close_conversation(ctx: WorkspaceContext, closed: ClosedConversation) 
         closed_at=closed.closed_at,
         locale=closed.locale,
         customer_value=closed.customer_value,
+        url=closed.url,
         outcome=ConversationOutcome.SURVEY if status in WITH_SURVEY_ROW else WITHOUT_SURVEY[status],
     )
     survey = None

@@ -54,7 +54,8 @@ def render_survey(
     buttons: list[Block] = []
     for score in scale.scores:
         label = scale.labels.get(score)
-        text = f"{score} · {_(label)}" if label else str(score)
+        words = _(label) if label else ""
+        text = f"{score} · {words}" if label else str(score)
         buttons.append(
             {
                 "type": "button",

@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -16,18 +19,28 @@ from pydantic import (
     EmailStr,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
-from bot.delivery.closes import ClosedConversation
+from bot.context import WorkspaceContext
+from bot.delivery import timing
+from bot.delivery.closes import ClosedConversation, CloseResult, close_conversation
 from bot.slack.requests import json_depth
 from bot.teams import TeamLookup
 from bot.text import identifier_problem
-from storage.vocabulary import Source, SurveyKind
+from storage.vocabulary import CloseStatus, Source, SurveyKind
+
+log = logging.getLogger("surveybot.webhook")
 
 MAX_SKEW = timedelta(minutes=5)
 # A close is a flat object with two small ones inside; deeper nesting is not a close.
 MAX_DEPTH = 16
+MAX_URL_LENGTH = 2000
+
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?")
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -66,17 +79,53 @@ Identifier = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(
 TeamName = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_identifier)]
 
 
-class Person(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+def _is_empty(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
-    slack_user_id: str | None = Field(default=None, pattern=r"^[UW][A-Z0-9]{2,30}$")
+
+def _without_empty(data: Any) -> Any:
+    """The object without its empty values: a blank helpdesk field means "not given"."""
+    if not isinstance(data, dict):
+        return data
+    return {k: v for k, v in data.items() if not _is_empty(v)}
+
+
+class Person(BaseModel):
+    """A customer or an agent, by Slack id or email; a helpdesk's other fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    slack_user_id: str | None = Field(default=None, strict=True)
     email: EmailStr | None = None
 
-    @model_validator(mode="after")
-    def _one_identity(self) -> Person:
-        if not self.slack_user_id and not self.email:
-            raise ValueError("give slack_user_id or email")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_absent(cls, data: Any) -> Any:
+        return _without_empty(data)
+
+    @field_validator("slack_user_id")
+    @classmethod
+    def _slack_id(cls, value: str | None) -> str | None:
+        if value is not None and not _SLACK_USER_ID.fullmatch(value):
+            raise ValueError("is not a Slack user id (like U012AB3CD)")
+        return value
+
+    @property
+    def named(self) -> bool:
+        return bool(self.slack_user_id or self.email)
+
+
+def _link(value: str) -> str:
+    # Some placeholders write the ticket's address without its scheme (host/path).
+    if "://" not in value and not value.lower().startswith(("javascript:", "data:")):
+        value = "https://" + value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an http or https link to the conversation")
+    # `|` and `>` would end a Slack link early; whitespace or controls would forge text.
+    if any(ch in value for ch in "<>|") or any(ch.isspace() for ch in value):
+        raise ValueError("must be a link without spaces or the characters < > |")
+    return _identifier(value)
 
 
 class ConversationClosed(BaseModel):
@@ -89,21 +138,43 @@ class ConversationClosed(BaseModel):
     team: TeamName | None = Field(default=None, strict=True)
     survey: SurveyKind | None = None
     closed_at: datetime | None = None
-    locale: str | None = Field(
-        default=None, strict=True, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$"
-    )
+    locale: str | None = Field(default=None, strict=True)
     customer_value: float | None = Field(
         default=None, strict=True, ge=0, le=1e9, allow_inf_nan=False
+    )
+    conversation_url: Annotated[str, AfterValidator(_link)] | None = Field(
+        default=None, strict=True, max_length=MAX_URL_LENGTH
     )
 
     @model_validator(mode="before")
     @classmethod
-    def _id_as_text(cls, data: Any) -> Any:
+    def _as_helpdesks_send_it(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = _without_empty(data)
         # Helpdesks send numeric ids; a number is as good as a string here (a bool is not).
-        conversation_id = data.get("conversation_id") if isinstance(data, dict) else None
+        conversation_id = data.get("conversation_id")
         if isinstance(conversation_id, int) and not isinstance(conversation_id, bool):
             data = {**data, "conversation_id": str(conversation_id)}
+        # A ticket without an assignee: its agent fields are blank, which means no agent.
+        agent = data.get("agent")
+        if isinstance(agent, dict) and not _without_empty(agent):
+            data = {k: v for k, v in data.items() if k != "agent"}
         return data
+
+    @field_validator("customer")
+    @classmethod
+    def _customer_named(cls, value: Person) -> Person:
+        if not value.named:
+            raise ValueError("give slack_user_id or email")
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _language_tag(cls, value: str | None) -> str | None:
+        if value is not None and not _LANGUAGE_TAG.fullmatch(value):
+            raise ValueError("is not a language tag (like de or pt-BR)")
+        return value
 
 
 @dataclass(frozen=True)
@@ -111,8 +182,7 @@ class BadRequest:
     error: str
 
 
-def _first_error(exc: ValidationError) -> str:
-    item = exc.errors()[0]
+def _worded(item: ErrorDetails) -> str:
     field = ".".join(str(p) for p in item["loc"]) or "body"
     message = item["msg"].removeprefix("Value error, ")
     if item["type"] == "missing":
@@ -120,8 +190,12 @@ def _first_error(exc: ValidationError) -> str:
     return f"{field}: {message}"
 
 
-def parse_close(body: bytes, teams: TeamLookup, now: datetime) -> ClosedConversation | BadRequest:
-    """The body as a close, or what is wrong with it (naming the field)."""
+def _first_error(exc: ValidationError) -> str:
+    return _worded(exc.errors()[0])
+
+
+def read_object(body: bytes) -> dict[str, Any] | BadRequest:
+    """The body as a JSON object, or why it is none."""
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -134,6 +208,49 @@ def parse_close(body: bytes, teams: TeamLookup, now: datetime) -> ClosedConversa
         return BadRequest("body: must be a JSON object")
     if json_depth(data) > MAX_DEPTH:
         return BadRequest(f"body: nested deeper than {MAX_DEPTH} levels")
+    return data
+
+
+def parse_close(body: bytes, teams: TeamLookup, now: datetime) -> ClosedConversation | BadRequest:
+    """The body as a close, or what is wrong with it (naming the field)."""
+    data = read_object(body)
+    if isinstance(data, BadRequest):
+        return data
+    return close_from(data, teams, now)
+
+
+class _Extras(BaseModel):
+    """The fields a close can do without: a wrong one costs the credit or the link."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    agent: Person | None = None
+    conversation_url: Annotated[str, AfterValidator(_link)] | None = Field(
+        default=None, strict=True, max_length=MAX_URL_LENGTH
+    )
+
+
+def without_unusable_extras(data: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The body without an agent or link it cannot use, and what was left out and why.
+
+    A close is refused only when it cannot be surveyed: a helpdesk's odd assignee
+    field or ticket link loses the credit or the link, never the customer's survey.
+    """
+    extras = {k: v for k, v in data.items() if k in _Extras.model_fields and not _is_empty(v)}
+    try:
+        _Extras.model_validate(extras)
+    except ValidationError as exc:
+        unusable = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+        problems = tuple(_worded(error) for error in exc.errors())
+        return {k: v for k, v in data.items() if k not in unusable}, problems
+    return data, ()
+
+
+def close_from(
+    data: dict[str, Any], teams: TeamLookup, now: datetime, *, id_prefix: str = ""
+) -> ClosedConversation | BadRequest:
+    """A generic body (parsed) as a close; `id_prefix` keeps each helpdesk's ids apart."""
+    data, _ = without_unusable_extras(data)
     try:
         request = ConversationClosed.model_validate(data)
     except ValidationError as exc:
@@ -155,7 +272,7 @@ def parse_close(body: bytes, teams: TeamLookup, now: datetime) -> ClosedConversa
     agent = request.agent
     return ClosedConversation(
         source=Source.WEBHOOK,
-        external_id=request.conversation_id,
+        external_id=id_prefix + request.conversation_id,
         team=team,
         closed_at=closed_at,
         customer_id=request.customer.slack_user_id,
@@ -165,4 +282,104 @@ def parse_close(body: bytes, teams: TeamLookup, now: datetime) -> ClosedConversa
         locale=request.locale,
         customer_value=request.customer_value,
         kind=request.survey,
+        url=request.conversation_url,
     )
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """When a scheduled survey goes out, as far as the close can tell, and what it waits for."""
+
+    send_after: datetime
+    waits_for: tuple[str, ...]  # "delay", "quiet_hours"
+    why: str
+
+
+def expected_send(closed: ClosedConversation, due: datetime, now: datetime) -> Waiting:
+    """The team's delay, then its quiet hours (the customer's own timezone, known only to
+    Slack, has the last word at delivery)."""
+    team = closed.team
+    waits: list[str] = []
+    words: list[str] = []
+    if due > now:
+        waits.append("delay")
+        words.append(f"the team's delay of {team.delay_minutes} min after the close")
+    morning = timing.quiet_hours_end(due, team.zone, team.quiet_window)
+    if morning is not None:
+        waits.append("quiet_hours")
+        words.append(
+            f"the quiet hours {team.quiet_hours} ({team.timezone}, unless the customer's "
+            "own timezone says otherwise)"
+        )
+        due = morning
+    why = "waits for " + ", then ".join(words) if words else "goes out now"
+    return Waiting(due, tuple(waits), why)
+
+
+def _not_scheduled_why(status: CloseStatus, closed: ClosedConversation) -> str:
+    team = closed.team
+    reasons = {
+        CloseStatus.DUPLICATE: "this conversation was reported before; its first survey stands",
+        CloseStatus.THROTTLED: (
+            f"the customer was sent a survey in the last {team.throttle_days} days (throttle_days)"
+        ),
+        CloseStatus.TOO_LATE: f"closed more than {team.expire_days} days ago (expire_days)",
+        CloseStatus.UNREACHABLE: "no Slack account in the workspace has the customer's email",
+        CloseStatus.SKIPPED: "closed without a survey",
+        CloseStatus.NOT_SAMPLED: (
+            f"not in the sample: the team surveys {team.sample_rate:.0%} of conversations "
+            "(sample_rate)"
+        ),
+        CloseStatus.OWN_CONVERSATION: "the agent and the customer are the same person",
+    }
+    return reasons.get(status, "")
+
+
+def close_answer(closed: ClosedConversation, result: CloseResult, now: datetime) -> dict[str, Any]:
+    """The 202 answer: what happened to the close, when its survey goes, and why then."""
+    answer: dict[str, Any] = {"survey_id": result.survey_id, "status": result.status.value}
+    if result.status is CloseStatus.SCHEDULED and result.send_after is not None:
+        waiting = expected_send(closed, result.send_after, now)
+        answer["send_after"] = waiting.send_after.isoformat().replace("+00:00", "Z")
+        answer["waits_for"] = list(waiting.waits_for)
+        answer["why"] = waiting.why
+    else:
+        answer["why"] = _not_scheduled_why(result.status, closed)
+    return answer
+
+
+@dataclass(frozen=True)
+class Received:
+    """A close a webhook reported, recorded: the outcome and the 202 answer that says it."""
+
+    result: CloseResult
+    answer: dict[str, Any]
+
+
+async def receive_close(
+    ctx: WorkspaceContext, data: dict[str, Any], *, source: str = "webhook"
+) -> Received | BadRequest:
+    """A webhook's generic body (parsed) recorded as a close, or why it cannot be surveyed.
+
+    `source` is the helpdesk whose endpoint it came to; its name keeps its ids apart.
+    """
+    prefix = "" if source == "webhook" else f"{source}:"
+    now = ctx.now()
+    data, ignored = without_unusable_extras(data)
+    closed = close_from(data, ctx.teams, now, id_prefix=prefix)
+    if isinstance(closed, BadRequest):
+        return closed
+    result = await close_conversation(ctx, closed)
+    answer = close_answer(closed, result, now)
+    if ignored:
+        answer["ignored"] = list(ignored)
+    log.info(
+        # By the survey's token only: a helpdesk's conversation id can name its customer.
+        "webhook close answered source=%s status=%s survey=%s send_after=%s waits_for=%s",
+        source,
+        answer["status"],
+        answer["survey_id"],
+        answer.get("send_after"),
+        ",".join(answer.get("waits_for", ())) or None,
+    )
+    return Received(result, answer)

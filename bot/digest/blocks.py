@@ -16,38 +16,37 @@ from typing import Any
 from bot.block_kit import context, fields, header, section
 from bot.digest.compose import (
     AgentSummary,
-    Celebrated,
-    Celebration,
     Digest,
-    Driver,
-    GoodNews,
-    Improvement,
     Quote,
 )
+from bot.digest.lines import (
+    alerts_words,
+    answers_words,
+    celebration_words,
+    driver_words,
+    formula_words,
+    headline_words,
+    period_words,
+    revenue_words,
+    unhappy_words,
+    unreachable_line,
+    week_words,
+)
 from bot.i18n import (
-    format_days,
-    format_money,
     format_percent,
 )
-from bot.scales import REASONS, scale_for
+from bot.scales import scale_for
 from bot.scoring import (
     DRIVER_FORMULA,
     RESPONSE_RATE_FORMULA,
     REVENUE_AT_RISK_FORMULA,
-    ScoreCounts,
-    Trend,
     headline,
-    satisfied_percent,
 )
-from bot.text import escape_mrkdwn, quote, truncate
+from bot.text import escape_mrkdwn, quote
 from bot.wording import (
     Words,
     empty_week_note,
-    format_change,
     format_score,
-    format_target,
-    format_trend,
-    format_wait,
     score_name,
     uncertain_note,
 )
@@ -58,201 +57,6 @@ Message = dict[str, Any]
 
 QUOTE_CHARS = 280
 _TERMINAL_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # incl. ESC: no terminal tricks
-
-
-def _week(digest: Digest, words: Words) -> str:
-    _ = words._
-    return _("{team}, week {number}").format(team=digest.team, number=digest.week_number)
-
-
-def _period(digest: Digest, words: Words) -> str:
-    _ = words._
-    days = format_days(digest.period.monday, digest.period.sunday, words.language)
-    return _("week {number}, {days} ({timezone})").format(
-        number=digest.week_number, days=days, timezone=digest.timezone
-    )
-
-
-def _headline_line(
-    kind: SurveyKind,
-    counts: ScoreCounts,
-    change: Trend,
-    target: float | None,
-    words: Words,
-) -> str:
-    _ = words._
-    score = headline(counts)
-    line = format_trend(kind, change, words)
-    if kind is SurveyKind.CES:
-        easy = satisfied_percent(counts)
-        if easy is not None:
-            line += "\n" + _("{share} of answers found it easy").format(share=words.percent(easy))
-    if target is not None and score is not None:
-        gap = target - score
-        shown = format_target(kind, target, words)
-        line += "\n" + (
-            _("target {target}: reached").format(target=shown)
-            if gap <= 0
-            else _("target {target}: {gap} to go").format(
-                target=shown, gap=format_change(kind, gap, words).lstrip("+")
-            )
-        )
-    return line
-
-
-def _answers_line(good: GoodNews, words: Words) -> str:
-    _, ngettext = words._, words.ngettext
-    if good.delivered == 0:
-        return _("{answers} (no surveys were delivered this week)").format(
-            answers=words.answers(good.answers)
-        )
-    rate = good.response_rate if good.response_rate is not None else 0.0
-    answered = ngettext(
-        "{rate} of the {count} survey delivered was answered",
-        "{rate} of the {count} surveys delivered were answered",
-        good.delivered,
-    ).format(rate=words.percent(rate), count=good.delivered)
-    return f"{words.answers(good.answers)}; {answered}"
-
-
-def _unhappy_line(improvement: Improvement, words: Words) -> str:
-    ngettext = words.ngettext
-    scale = scale_for(improvement.counts.kind)
-    total = improvement.counts.total
-    return ngettext(
-        "{low} of {count} answer was unhappy (scored {scores})",
-        "{low} of {count} answers were unhappy (scored {scores})",
-        total,
-    ).format(low=improvement.low, count=total, scores=f"{min(scale.scores)}–{scale.low_max}")
-
-
-def _alerts_line(improvement: Improvement, words: Words) -> str:
-    _, ngettext = words._, words.ngettext
-    if improvement.open_alerts == 0:
-        return _("None waiting — every unhappy customer has been followed up.")
-    line = ngettext(
-        "{count} alert still open", "{count} alerts still open", improvement.open_alerts
-    ).format(count=improvement.open_alerts)
-    if improvement.unclaimed_alerts:
-        line += " " + _("({count} not yet claimed)").format(count=improvement.unclaimed_alerts)
-    if improvement.oldest_wait is not None:
-        line += "; " + _("the oldest has waited {wait}").format(
-            wait=format_wait(improvement.oldest_wait, words)
-        )
-    return line
-
-
-def _revenue_line(improvement: Improvement, kind: SurveyKind, words: Words) -> str | None:
-    _, ngettext = words._, words.ngettext
-    if improvement.revenue_at_risk is None:
-        return None
-    if not improvement.unhappy_valued_customers:
-        return ngettext(
-            "none this week: the {count} customer with a known value was not unhappy",
-            "none this week: none of the {count} customers with a known value was unhappy",
-            improvement.valued_customers,
-        ).format(count=improvement.valued_customers)
-
-    def money(amount: float) -> str:
-        return format_money(amount, improvement.currency, words.language)
-
-    line = _(
-        "{amount} a month, from unhappy customers: {unhappy} of {count} with a known value"
-    ).format(
-        amount=money(improvement.revenue_at_risk),
-        unhappy=improvement.unhappy_valued_customers,
-        count=improvement.valued_customers,
-    )
-    line += "\n" + _("counted at a {probability} chance of losing an unhappy customer").format(
-        probability=words.percent(100 * improvement.churn_probability)
-    )
-    if improvement.revenue_per_point and kind is not SurveyKind.CES:
-        line += "\n" + _("each point of {score} lost puts another {amount} at risk").format(
-            score=score_name(kind), amount=money(improvement.revenue_per_point)
-        )
-    return line
-
-
-def unreachable_line(improvement: Improvement, words: Words) -> str | None:
-    """How many customers no survey could reach, and why that happens."""
-    count = improvement.unreachable_customers
-    if not count:
-        return None
-    return words.ngettext(
-        "{count} customer could not be reached: no Slack account has their email address, "
-        "or they are in another organisation (Slack Connect), where a direct message "
-        "is not possible.",
-        "{count} customers could not be reached: no Slack account has their email address, "
-        "or they are in another organisation (Slack Connect), where a direct message "
-        "is not possible.",
-        count,
-    ).format(count=count)
-
-
-def _driver_lines(index: int, driver: Driver, kind: SurveyKind, words: Words) -> list[str]:
-    """ "1. Slow response — cited twice" and the score without those answers."""
-    _, ngettext = words._, words.ngettext
-    cited = ngettext("cited {count} time", "cited {count} times", driver.mentions).format(
-        count=driver.mentions
-    )
-    heading = f"{index}. {_(driver.label)} — {cited}"
-    if driver.without is None:
-        effect = _("Every answer this week cited it.")
-    else:
-        effect = _(
-            "Without the answers citing it, {score} would have been {without} instead of {current}."
-        ).format(
-            score=score_name(kind),
-            without=format_score(kind, driver.without, words),
-            current=format_score(kind, driver.score, words),
-        )
-    return [heading, effect]
-
-
-def _celebration(c: Celebration, kind: SurveyKind, words: Words) -> str:
-    _, ngettext = words._, words.ngettext
-    scale = scale_for(kind)
-    match c.what:
-        case Celebrated.TARGET_MET:
-            return _("The score met the team's target ({target}).").format(
-                target=format_target(kind, c.figure or 0.0, words)
-            )
-        case Celebrated.SCORE_ROSE:
-            return _("The score rose by {change} on the week before.").format(
-                change=format_change(kind, c.figure or 0.0, words).lstrip("+")
-            )
-        case Celebrated.REASON_FELL:
-            label = REASONS.get(c.reason or "", REASONS["other"])
-            reason = _(label)
-            if not c.count:
-                return _(
-                    "“{reason}” did not come up this week, down from {before} times the week "
-                    "before."
-                ).format(reason=reason, before=c.before)
-            return ngettext(
-                "“{reason}” came up {count} time, down from {before} the week before.",
-                "“{reason}” came up {count} times, down from {before} the week before.",
-                c.count,
-            ).format(reason=reason, count=c.count, before=c.before)
-        case Celebrated.ALERTS_RESOLVED:
-            return ngettext(
-                "{count} unhappy customer was followed up and the alert resolved.",
-                "{count} unhappy customers were followed up and their alerts resolved.",
-                c.count,
-            ).format(count=c.count)
-        case Celebrated.TOP_SCORES:
-            best = max(scale.scores)
-            best_label = scale.labels.get(best)
-            return ngettext(
-                "{count} customer gave the top score ({label}).",
-                "{count} customers gave the top score ({label}).",
-                c.count,
-            ).format(count=c.count, label=_(best_label) if best_label else str(best))
-
-
-def _formulas(kind: SurveyKind, words: Words) -> str:
-    _ = words._
-    return _(scale_for(kind).formula)
 
 
 # ------------------------------------------------------------------ Block Kit
@@ -271,8 +75,8 @@ def render_good_news(digest: Digest) -> Message:
     _ = words._
     good, kind = digest.good_news, digest.kind
     name = score_name(kind)
-    title = "🎉 " + _("Good news — {week}").format(week=_week(digest, words))
-    blocks: list[Block] = [header(title), context(_period(digest, words))]
+    title = "🎉 " + _("Good news — {week}").format(week=week_words(digest, words))
+    blocks: list[Block] = [header(title), context(period_words(digest, words))]
     if good.empty:
         blocks.append(section(empty_week_note(kind, words)))
         blocks.append(fields((_("Surveys delivered"), str(good.delivered))))
@@ -280,8 +84,8 @@ def render_good_news(digest: Digest) -> Message:
     else:
         blocks.append(
             fields(
-                (name, _headline_line(kind, good.counts, good.trend, digest.target, words)),
-                (_("Answers"), _answers_line(good, words)),
+                (name, headline_words(kind, good.counts, good.trend, digest.target, words)),
+                (_("Answers"), answers_words(good, words)),
             )
         )
         if good.uncertain:
@@ -296,10 +100,10 @@ def render_good_news(digest: Digest) -> Message:
         agents = ", ".join(f"<@{escape_mrkdwn(a)}>" for a in good.kudos)
         blocks.append(section("👏 " + _("Kudos to {agents}").format(agents=agents)))
     if good.celebrations:
-        lines = "\n".join(f"• {_celebration(c, kind, words)}" for c in good.celebrations)
+        lines = "\n".join(f"• {celebration_words(c, kind, words)}" for c in good.celebrations)
         blocks.append(section("*" + _("Worth celebrating") + "*\n" + lines))
     blocks.append({"type": "divider"})
-    blocks.append(context(_formulas(kind, words), _(RESPONSE_RATE_FORMULA)))
+    blocks.append(context(formula_words(kind, words), _(RESPONSE_RATE_FORMULA)))
     return {"text": text, "blocks": blocks}
 
 
@@ -307,17 +111,17 @@ def render_improvement(digest: Digest) -> Message:
     words = Words.of(digest.language)
     _ = words._
     imp, kind = digest.improvement, digest.kind
-    title = "🔧 " + _("Room to improve — {week}").format(week=_week(digest, words))
-    blocks: list[Block] = [header(title), context(_period(digest, words))]
-    alerts = _alerts_line(imp, words)
+    title = "🔧 " + _("Room to improve — {week}").format(week=week_words(digest, words))
+    blocks: list[Block] = [header(title), context(period_words(digest, words))]
+    alerts = alerts_words(imp, words)
     pairs = [(_("Open alerts"), alerts)]
     if imp.empty:
         blocks.append(section(_("No answers this week, so nothing unhappy to learn from.")))
         text = f"{title}: " + _("no answers this week") + f"; {alerts}"
     else:
-        pairs.insert(0, (_("Unhappy answers"), _unhappy_line(imp, words)))
-        text = f"{title}: {_unhappy_line(imp, words)}; {alerts}"
-    revenue = _revenue_line(imp, kind, words)
+        pairs.insert(0, (_("Unhappy answers"), unhappy_words(imp, words)))
+        text = f"{title}: {unhappy_words(imp, words)}; {alerts}"
+    revenue = revenue_words(imp, kind, words)
     if revenue is not None:
         pairs.append((_("Revenue at risk"), revenue))
     blocks.append(fields(*pairs))
@@ -326,7 +130,7 @@ def render_improvement(digest: Digest) -> Message:
     if imp.drivers:
         blocks.append(section("*" + _("What pulled the score down most") + "*"))
         for index, driver in enumerate(imp.drivers, start=1):
-            heading, effect = _driver_lines(index, driver, kind, words)
+            heading, effect = driver_words(index, driver, kind, words)
             lines = [f"*{heading}*", effect]
             if driver.example is not None:
                 lines.append(_slack_quote(driver.example, words, credit=False))
@@ -380,11 +184,11 @@ def render_agent_summary(digest: Digest, summary: AgentSummary) -> Message:
     _ = words._
     kind = digest.kind
     scale = scale_for(kind)
-    title = _("Your week — {week}").format(week=_week(digest, words))
+    title = _("Your week — {week}").format(week=week_words(digest, words))
     high = sum(n for s, n in summary.counts.counts.items() if scale.is_high(s))
     blocks: list[Block] = [
         header(title),
-        context(_period(digest, words)),
+        context(period_words(digest, words)),
         section(_agent_figure_line(summary, kind, words)),
         fields(
             (_("Top scores"), str(high)),
@@ -396,7 +200,7 @@ def render_agent_summary(digest: Digest, summary: AgentSummary) -> Message:
         blocks.extend(section(_slack_quote(q, words, credit=False)) for q in summary.comments)
     blocks.append(
         context(
-            _("Only you see this message.") + " " + _formulas(kind, words),
+            _("Only you see this message.") + " " + formula_words(kind, words),
             _(
                 "The range is a 95 % Wilson interval: where your score likely sits given "
                 "the number of answers."
@@ -405,84 +209,3 @@ def render_agent_summary(digest: Digest, summary: AgentSummary) -> Message:
     )
     text = f"{title}: {words.answers(summary.answers)}"
     return {"text": text, "blocks": blocks}
-
-
-# ------------------------------------------------------------------ terminal
-
-
-def _plain(text: str, limit: int = QUOTE_CHARS) -> str:
-    return _TERMINAL_UNSAFE.sub("", truncate(text.strip(), limit)).replace("\n", " ")
-
-
-def _plain_quote(q: Quote, words: Words, *, credit: bool) -> str:
-    _ = words._
-    line = f'  "{_plain(q.comment)}" ({q.score})'
-    if credit and q.agent_id:
-        line += " — " + _("helped by {agent}").format(agent=f"@{_plain(q.agent_id, 40)}")
-    return line
-
-
-def _indented(text: str) -> str:
-    return "\n".join("  " + line for line in text.splitlines())
-
-
-def render_digest_text(digest: Digest) -> str:
-    """A readable terminal rendering of both digests and the agents' summaries (dry run)."""
-    words = Words.of(digest.language)
-    _ = words._
-    good, imp, kind = digest.good_news, digest.improvement, digest.kind
-    name = score_name(kind)
-    heading = _("Digest for {team}").format(team=digest.team)
-    out: list[str] = [f"{heading} — {_period(digest, words)}", ""]
-    out.append(_("Good news — {week}").format(week=_week(digest, words)))
-    if good.empty:
-        out += [_indented(empty_week_note(kind, words))]
-        out += [f"  {_('Surveys delivered')}: {good.delivered}"]
-    else:
-        headline_line = _headline_line(kind, good.counts, good.trend, digest.target, words)
-        out += [_indented(f"{name}: {headline_line}"), f"  {_answers_line(good, words)}"]
-        if good.uncertain:
-            out.append(f"  ! {uncertain_note(good.answers, words)}")
-    if good.praise:
-        out.append(f"  {_('What customers said')}:")
-        out += [_plain_quote(q, words, credit=True) for q in good.praise]
-    if good.kudos:
-        agents = ", ".join(f"@{_plain(a, 40)}" for a in good.kudos)
-        out.append("  " + _("Kudos to {agents}").format(agents=agents))
-    if good.celebrations:
-        out.append(f"  {_('Worth celebrating')}:")
-        out += [f"  - {_celebration(c, kind, words)}" for c in good.celebrations]
-    out += [f"  ({_formulas(kind, words)}; {_(RESPONSE_RATE_FORMULA)})", ""]
-    out.append(_("Room to improve — {week}").format(week=_week(digest, words)))
-    if imp.empty:
-        out.append("  " + _("No answers this week, so nothing unhappy to learn from."))
-    else:
-        out.append(f"  {_('Unhappy answers')}: {_unhappy_line(imp, words)}")
-    out.append(f"  {_('Open alerts')}: {_alerts_line(imp, words)}")
-    revenue = _revenue_line(imp, kind, words)
-    if revenue is not None:
-        out.append(_indented(f"{_('Revenue at risk')}: {revenue}"))
-    if (unreachable := unreachable_line(imp, words)) is not None:
-        out.append(_indented(unreachable))
-    for index, driver in enumerate(imp.drivers, start=1):
-        heading, effect = _driver_lines(index, driver, kind, words)
-        out += [f"  {heading}", f"     {effect}"]
-        if driver.example is not None:
-            out.append("  " + _plain_quote(driver.example, words, credit=False))
-        out.append(f"     {_('Next step:')} {_(driver.next_step)}")
-    out.append(f"  ({_(DRIVER_FORMULA)})")
-    if revenue is not None:
-        out.append(f"  ({_(REVENUE_AT_RISK_FORMULA)})")
-    # Agents' figures are theirs alone: the dry run names who would get one, no figures.
-    out += ["", _("Private summaries (each agent gets their own by DM; figures not shown here)")]
-    if digest.agents:
-        out.append("  " + ", ".join(f"@{_plain(a.agent_id, 40)}" for a in digest.agents))
-    else:
-        out.append("  " + _("none: no agent was credited with answers this week"))
-    if digest.weeks:
-        out += ["", _("Last weeks (the chart)")]
-        out += [
-            f"  {p.label}: {format_score(kind, p.score, words):>10}  {words.answers(p.answers)}"
-            for p in digest.weeks
-        ]
-    return "\n".join(out) + "\n"

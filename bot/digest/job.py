@@ -19,12 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.clock import utcnow
 from bot.context import WorkspaceContext, environment_context
-from bot.digest.blocks import (
-    render_agent_summary,
-    render_digest_text,
-    render_good_news,
-    render_improvement,
-)
+from bot.digest.blocks import render_agent_summary, render_good_news, render_improvement
 from bot.digest.chart import chart_language, render_trend_chart
 from bot.digest.chart_blocks import native_charts
 from bot.digest.compose import (
@@ -42,9 +37,11 @@ from bot.digest.compose import (
     recent_weeks,
 )
 from bot.digest.schedule import latest_digest_moment
+from bot.digest.text import render_digest_text
 from bot.i18n import plural_translator, translator
 from bot.scales import REASONS, scale_for
 from bot.settings import Settings
+from bot.slack.customers import CustomerDirectory
 from bot.teams import Team, TeamLookup, TeamsFileError, load_teams
 from bot.wording import Words, score_name
 from storage import digests
@@ -328,11 +325,35 @@ def _team_and_period(
     return team, period
 
 
-async def render_dry_run(ctx: WorkspaceContext, team_name: str, week: str | None) -> str:
-    """The digest as the terminal shows it, without posting anything."""
+def agents_named_in(digest: Digest) -> list[str]:
+    """Every agent id the digest shows: kudos, praise credits, private summaries."""
+    ids = [*digest.good_news.kudos, *(q.agent_id for q in digest.good_news.praise)]
+    ids += [summary.agent_id for summary in digest.agents]
+    return list(dict.fromkeys(agent for agent in ids if agent))
+
+
+async def agent_names(customers: CustomerDirectory | None, digest: Digest) -> dict[str, str]:
+    """Their names, as Slack shows a mention in the posted digest (none without Slack)."""
+    if customers is None:
+        return {}
+    names: dict[str, str] = {}
+    for agent_id in agents_named_in(digest):
+        profile = await customers.profile(agent_id)
+        if profile.name:
+            names[agent_id] = profile.name
+    return names
+
+
+async def render_dry_run(
+    ctx: WorkspaceContext, team_name: str, week: str | None, *, names: bool = True
+) -> str:
+    """The digest as the terminal shows it, without posting anything; agents by name
+    as Slack shows their mentions in the posted digest (by id when `names` is off: no
+    Slack to ask)."""
     now = ctx.now()
     team, period = _team_and_period(ctx.teams, team_name, week, now)
-    return render_digest_text(await build_digest(ctx.db, team, period, now))
+    digest = await build_digest(ctx.db, team, period, now)
+    return render_digest_text(digest, await agent_names(ctx.customers if names else None, digest))
 
 
 async def digest_command(settings: Settings, team: str, week: str | None, dry_run: bool) -> int:
@@ -355,7 +376,9 @@ async def digest_command(settings: Settings, team: str, week: str | None, dry_ru
             print(f"surveybot digest: {exc}", file=sys.stderr)
             return 2
         if dry_run:
-            print(render_digest_text(await build_digest(db, chosen, period, now)), end="")
+            # With a bot token the agents show by name, as in the posted digest.
+            names = bool(settings.slack_bot_token)
+            print(await render_dry_run(ctx, chosen.name, week, names=names), end="")
             return 0
         if not settings.slack_bot_token:
             print("surveybot digest: SLACK_BOT_TOKEN is not set", file=sys.stderr)

@@ -16,15 +16,16 @@ from typing import Any
 from bot.answering.answer_blocks import slack_date
 from bot.block_kit import context, header, section
 from bot.digest.chart_blocks import native_charts
-from bot.home.figures import AgentFigures, AgentKindFigures, HomeContent, TeamFigures
+from bot.home.agent_blocks import render_about_home, render_agent_home
+from bot.home.figures import HomeContent, TeamFigures
 from bot.home.team_settings_blocks import CHOICES, FIELD_LABELS, LANGUAGES
-from bot.i18n import N_, format_number, format_percent
+from bot.i18n import N_, format_number
 from bot.scales import REASONS, scale_for
 from bot.scoring import DRIVER_FORMULA, RESPONSE_RATE_FORMULA
 from bot.slack import ids
 from bot.slack.values import is_slack_id
 from bot.text import escape_mrkdwn, quote, truncate
-from bot.wording import Words, format_score, format_target, score_name
+from bot.wording import Words, answer_count, format_score, format_target, score_name, whole_percent
 from storage.home import Comment, OpenAlert
 from storage.team_settings import SettingChange
 from storage.vocabulary import ChartKind, DrillScope, SurveyKind
@@ -62,21 +63,10 @@ def _when(moment: datetime) -> str:
     return slack_date(moment, moment.strftime("%Y-%m-%d %H:%M UTC"))
 
 
-def _whole(value: float, w: Words) -> str:
-    """A percentage without decimals: '67%', '67 %'."""
-    return format_percent(value / 100, w.language)
-
-
 def _points(kind: SurveyKind, size: float, w: Words) -> str:
     """A distance on the score's scale: '13.3 pts', '13,3 pkt.', or '0.4' for CES."""
     shown = w.number(abs(size))
     return shown if kind is SurveyKind.CES else w._("{change} pts").format(change=shown)
-
-
-def _answers(n: int, w: Words) -> str:
-    """'1,237 answers', '1.237 Antworten' (Words.answers leaves the count ungrouped)."""
-    ngettext = w.ngettext
-    return ngettext("{count} answer", "{count} answers", n).format(count=w.number(n, 0))
 
 
 def customer_text(customer_id: str | None, email: str | None, w: Words) -> str:
@@ -195,7 +185,7 @@ def _answers_line(figures: TeamFigures, w: Words) -> str:
         line
         + "\n"
         + _("{rate} response rate ({answered} of {delivered})").format(
-            rate=_whole(rate, w),
+            rate=whole_percent(rate, w),
             answered=w.number(delivery.answered, 0),
             delivered=w.number(delivery.delivered, 0),
         )
@@ -207,7 +197,7 @@ def _low_line(figures: TeamFigures, w: Words) -> str:
     if share is None:
         return w._("no answers")
     return w._("{share} ({low} of {total})").format(
-        share=_whole(share, w),
+        share=whole_percent(share, w),
         low=w.number(figures.last_30.low, 0),
         total=w.number(figures.last_30.total, 0),
     )
@@ -218,9 +208,8 @@ def _figures(figures: TeamFigures, w: Words) -> list[Block]:
     kind = figures.kind
     name = score_name(kind)
     low = low_scores(kind)
-    week = (
-        f"{format_score(kind, figures.this_week_score, w)} ({_answers(figures.this_week.total, w)})"
-    )
+    counted = answer_count(figures.this_week.total, w)
+    week = f"{format_score(kind, figures.this_week_score, w)} ({counted})"
     fields = [
         _("*This week's {score_name}*").format(score_name=name) + "\n" + week,
         _("*Last 30 days*") + "\n" + _month_line(figures, w),
@@ -299,12 +288,22 @@ def _reasons(figures: TeamFigures, w: Words) -> list[Block]:
         mentions = ngettext("{count} mention", "{count} mentions", driver.mentions).format(
             count=w.number(driver.mentions, 0)
         )
-        text = _("{rank}. *{reason}*: {mentions}, costs {cost}").format(
-            rank=rank,
-            reason=_(REASONS.get(driver.reason, driver.reason)),
-            mentions=mentions,
-            cost=_points(figures.kind, driver.impact, w),
+        # The digest's words for the digest's figure, so the two never disagree.
+        if driver.without is None:
+            effect = _("Every answer in these 30 days cited it.")
+        else:
+            effect = _(
+                "Without the answers citing it, {score} would have been {without} "
+                "instead of {current}."
+            ).format(
+                score=score_name(figures.kind),
+                without=format_score(figures.kind, driver.without, w),
+                current=format_score(figures.kind, driver.score, w),
+            )
+        text = _("{rank}. *{reason}*: {mentions}").format(
+            rank=rank, reason=_(REASONS.get(driver.reason, driver.reason)), mentions=mentions
         )
+        text += "\n" + effect
         button = _button(
             _("Show answers"),
             f"{ids.HOME_DRILL}_reason_{rank}",
@@ -402,89 +401,6 @@ def render_lead_home(content: HomeContent) -> Block:
             )
         )
     return {"type": "home", "callback_id": "home", "blocks": blocks}
-
-
-# The share an agent's interval is about, by survey kind.
-SHARE_OF: dict[SurveyKind, str] = {
-    SurveyKind.CSAT: N_("{percent} satisfied"),
-    SurveyKind.CES: N_("{percent} easy"),
-    SurveyKind.NPS: N_("{percent} promoters"),
-}
-
-
-def _agent_kind(kind_figures: AgentKindFigures, min_sample: int, w: Words) -> str:
-    _, ngettext = w._, w.ngettext
-    kind = kind_figures.kind
-    name = score_name(kind)
-    figure = kind_figures.figure
-    if figure is None:
-        return (
-            _("*{score_name}*: {answers}.").format(
-                score_name=name, answers=_answers(kind_figures.answers, w)
-            )
-            + " "
-            + ngettext(
-                "Your score shows once you have {count} answer: fewer say more about luck "
-                "than about you.",
-                "Your score shows once you have {count} answers: fewer say more about luck "
-                "than about you.",
-                min_sample,
-            ).format(count=min_sample)
-        )
-    return _(
-        "*{score_name}*: {score} from {answers}; {share}, likely between {low} and {high}"
-    ).format(
-        score_name=name,
-        score=format_score(kind, figure.headline, w),
-        answers=_answers(figure.answers, w),
-        share=_(SHARE_OF[kind]).format(percent=_whole(figure.satisfied_percent, w)),
-        low=_whole(figure.interval_low, w),
-        high=_whole(figure.interval_high, w),
-    )
-
-
-def render_agent_home(agent: AgentFigures, language: str) -> Block:
-    w = Words.of(language)
-    _ = w._
-    blocks: list[Block] = [
-        header(_("Your figures, last 30 days")),
-        context(_("Only you see this page. Scores are here to help you, never to rank anyone.")),
-    ]
-    if not agent.kinds:
-        blocks.append(section(_("No answers credited to you in the last 30 days.")))
-    for kind_figures in agent.kinds:
-        blocks.append(section(_agent_kind(kind_figures, agent.min_sample, w)))
-    blocks.append(
-        context(
-            _(
-                "likely between = the 95 % Wilson interval of the satisfied share: with few "
-                "answers it is wide, and it narrows as answers come in"
-            )
-        )
-    )
-    if agent.praise:
-        text = _("*What your customers said*") + " :star2:\n"
-        blocks.append(
-            section(text + "\n".join(quote(c.comment, QUOTE_CHARS) for c in agent.praise))
-        )
-    return {"type": "home", "callback_id": "home", "blocks": blocks}
-
-
-ABOUT = N_(
-    "*surveybot* asks customers one quick question after a support conversation closes, "
-    "tells the support team within seconds when someone is unhappy, and shares the good "
-    "news every week.\nIf you asked for help, your answer goes to the team that helped "
-    "you. Nothing else to do here."
-)
-
-
-def render_about_home(language: str) -> Block:
-    _ = Words.of(language)._
-    return {
-        "type": "home",
-        "callback_id": "home",
-        "blocks": [header("surveybot"), section(_(ABOUT))],
-    }
 
 
 def render_home(content: HomeContent) -> Block:

@@ -22,13 +22,13 @@ from bot.scales import REASONS, scale_for
 from bot.scoring import (
     MIN_AGENT_SAMPLE,
     AgentFigure,
-    DriverImpact,
+    Counterfactual,
     ReasonStat,
     ScoreCounts,
     Trend,
     agent_figure,
     headline,
-    rank_key_drivers,
+    rank_counterfactuals,
     response_rate,
     trend,
 )
@@ -96,7 +96,7 @@ class TeamFigures:
     previous_30: ScoreCounts
     weeks: tuple[WeekPoint, ...]
     delivery: Delivery  # surveys delivered in the last 30 days, and answered
-    drivers: tuple[DriverImpact, ...]
+    drivers: tuple[Counterfactual, ...]
     alerts: OpenAlerts
     comments: tuple[Comment, ...]
     last_change: tuple[SettingChange, ...]  # every field of the latest save
@@ -162,7 +162,8 @@ async def gather_team(db: Database, workspace: str, team: Team, now: datetime) -
     )
     weekly, (previous, last) = windows
     last_30 = ScoreCounts(kind, last)
-    drivers = rank_key_drivers(
+    # The digest's figure and formula: the score counted again without each reason's answers.
+    drivers = rank_counterfactuals(
         [ReasonStat(code, ScoreCounts(kind, hist)) for code, hist in reasons.items() if hist],
         last_30,
         top=TOP_REASONS,
