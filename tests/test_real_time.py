@@ -79,7 +79,10 @@ async def test_a_burst_of_closes_is_sent_once_each_at_slacks_pace(
                 *(bot.send_webhook(close(n, f"U0B{n:05d}")) for n in range(start, start + 50))
             )
             assert {status for status, _ in replies} == {202}
-        await wait_until(lambda: all_delivered(bot, count), timeout=90, what="every survey")
+        # Counted twice a second: reading 500 rows every 20 ms would slow the bot it watches.
+        await wait_until(
+            lambda: all_delivered(bot, count), timeout=90, interval=0.5, what="every survey"
+        )
     posted = slack.surveys_posted()
     assert len(posted) == count and set(posted.values()) == {1}
     assert len(slack.rate_limited) <= len(slack.calls) // 100  # no 429 storm
