@@ -51,7 +51,7 @@ from bot.settings import Settings
 from bot.slack import make_client
 from bot.team_settings import saved_teams
 from bot.teams import Team, Teams, TeamsFileError, load_teams
-from storage import digests
+from storage import digests, team_settings
 from storage.db import Database
 from storage.migrations import migrate
 from storage.statuses import DigestPostStatus
@@ -173,6 +173,13 @@ async def post_weekly_digest(
     if not team.digest_channel:
         return 0
     period = covered_week(latest_digest_moment(team, now), team.zone)
+    created = await team_settings.created_at(db, team.name)
+    if created is not None and period.end <= created:
+        # A new install: the week before the team existed has nothing to say.
+        log.info(
+            "digest skipped team=%s week=%s reason=before_team_existed", team.name, period.label
+        )
+        return 0
     # Messages Slack refused on an earlier run get another try (a few in all).
     return await post_team_digest(db, client, customers, team, period, now, retry_failed=True)
 

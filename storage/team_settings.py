@@ -74,7 +74,12 @@ async def seed(db: Database, seeds: Mapping[str, str], at: datetime) -> list[str
             try:
                 await session.execute(
                     insert(TeamSettings).values(
-                        team=team, settings=settings, version=1, updated_at=at, updated_by=None
+                        team=team,
+                        settings=settings,
+                        version=1,
+                        updated_at=at,
+                        updated_by=None,
+                        created_at=at,
                     )
                 )
                 await session.commit()
@@ -82,6 +87,13 @@ async def seed(db: Database, seeds: Mapping[str, str], at: datetime) -> list[str
             except IntegrityError:
                 await session.rollback()
     return seeded
+
+
+async def created_at(db: Database, team: str) -> datetime | None:
+    """When the team was first seen (None: unknown, or seen before this was recorded)."""
+    async with db.session() as session:
+        found = (await session.execute(select(T.created_at).where(T.team == team))).first()
+    return found[0] if found else None
 
 
 async def saved_settings(db: Database) -> dict[str, SavedSettings]:
