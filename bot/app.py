@@ -56,6 +56,8 @@ class SurveyBot:
     services: Services
     bolt_app: AsyncApp
     web_app: web.Application
+    # /metrics and /healthz on their own listener (SURVEYBOT_METRICS_PORT), else None.
+    metrics_app: web.Application | None = None
 
 
 def build_app(
@@ -103,7 +105,13 @@ def build_app(
         min_interval=settings.home_refresh_seconds,
     )
     bolt_app = _bolt_app(services)
-    return SurveyBot(services, bolt_app, _web_app(services, bolt_app))
+    apart = settings.metrics_port is not None
+    return SurveyBot(
+        services,
+        bolt_app,
+        _web_app(services, bolt_app, metrics=not apart),
+        _metrics_app(services) if apart else None,
+    )
 
 
 async def _publish_home(services: Services, user_id: str) -> None:
@@ -131,7 +139,15 @@ def _bolt_app(services: Services) -> AsyncApp:
     return app
 
 
-def _web_app(services: Services, bolt_app: AsyncApp) -> web.Application:
+def _metrics_app(services: Services) -> web.Application:
+    """Only /metrics and /healthz: the main app starts and stops the services."""
+    metrics_app = web.Application()
+    metrics_app[SERVICES_APP_KEY] = services
+    handlers.add_internal_routes(metrics_app)
+    return metrics_app
+
+
+def _web_app(services: Services, bolt_app: AsyncApp, *, metrics: bool = True) -> web.Application:
     # A larger body is refused by aiohttp with 413.
     web_app = web.Application(client_max_size=SLACK_REQUEST_MAX_BYTES)
     web_app[SERVICES_APP_KEY] = services
@@ -158,7 +174,7 @@ def _web_app(services: Services, bolt_app: AsyncApp) -> web.Application:
         return await to_aiohttp_response(await bolt_app.async_dispatch(bolt_request))
 
     web_app.router.add_post("/slack/events", slack_events)
-    handlers.add_routes(web_app)
+    handlers.add_routes(web_app, metrics=metrics)
 
     async def on_startup(_: web.Application) -> None:
         await services.start()

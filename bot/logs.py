@@ -163,7 +163,8 @@ def configure_logging() -> None:
     handler.setFormatter(KeyValueFormatter())
     logging.basicConfig(level=level, handlers=[handler])
     # Bolt and the SDK log request bodies at DEBUG; keep them at WARNING unless asked.
-    for noisy in ("slack_bolt", "slack_sdk", "apscheduler", "aiohttp.access"):
+    # Alembic says "Context impl SQLiteImpl" and each step at INFO: not the operator's news.
+    for noisy in ("slack_bolt", "slack_sdk", "apscheduler", "aiohttp.access", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     # A job that raises is logged once, by the scheduler's listener in bot.scheduler.
     logging.getLogger("apscheduler.executors").setLevel(logging.CRITICAL)

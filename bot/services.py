@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,6 +12,7 @@ from datetime import datetime
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels import check_channels
 from bot.clock import utcnow
 from bot.customers import CustomerDirectory
 from bot.dispatcher import Dispatcher
@@ -48,6 +51,8 @@ class Services:
     workspace: Workspace | None = None
     metrics: Metrics = field(default_factory=Metrics)
     homes: HomeRefresh | None = None
+    # The start's look at every configured channel: in the background, paced.
+    channel_check: asyncio.Task[object] | None = None
 
     async def start(self) -> None:
         await migrate(self.db)
@@ -57,6 +62,8 @@ class Services:
         self.use_teams(await saved_teams(self.db, self.teams, self.clock()))
         self.dispatcher.start()
         self.scheduler.start(self)
+        if self.workspace is not None:
+            self.channel_check = asyncio.create_task(check_channels(self.client, self.teams))
 
     def survey_scheduled(self, result: object) -> None:
         """After a close: the dispatcher looks at once, so a survey due now goes now and a
@@ -82,6 +89,10 @@ class Services:
         # finish; unsent surveys stay in the outbox.
         if not await self.in_flight.drained(timeout=SHUTDOWN_GRACE_SECONDS):
             log.warning("stopping with listener work unfinished count=%d", self.in_flight.running)
+        if self.channel_check is not None and not self.channel_check.done():
+            self.channel_check.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.channel_check
         await self.scheduler.shutdown()
         await self.dispatcher.stop(grace=SHUTDOWN_GRACE_SECONDS)
         if self.homes is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
@@ -154,6 +153,10 @@ class Settings(BaseSettings):
             f"SLACK_APP_TOKEN is {kind}: Socket Mode needs the app-level token (xapp-…) "
             "from Basic Information -> App-Level Tokens, with the connections:write scope"
         )
+
+    def prefers_socket_mode(self) -> bool:
+        """An app-level token and no signing secret: the README's Socket Mode set-up."""
+        return bool(self.slack_app_token) and not self.slack_signing_secret
 
     def missing_for_socket_mode(self) -> list[str]:
         return self._missing("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")

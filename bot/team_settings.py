@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.i18n import N_, translator
+from bot.logs import fields
 from bot.setting_errors import field_errors
 from bot.teams import Team, Teams
 from storage import team_settings as store
@@ -29,6 +30,8 @@ log = logging.getLogger("surveybot.team_settings")
 
 # Every field of the teams file a lead can change; the name is the team's key.
 EDITABLE_FIELDS: tuple[str, ...] = tuple(name for name in Team.model_fields if name != "name")
+# What an unreadable saved row is compared with: every field at its default.
+DEFAULT_FIELDS = Team(name="-")
 
 
 def settings_json(team: Team) -> str:
@@ -79,16 +82,76 @@ async def saved_teams(db: Database, file_teams: Teams, now: datetime) -> Teams:
                 type(exc).__name__,
             )
             team = file_team
-        differing = [c.field for c in changed_fields(file_team, team)]
+        differing = changed_fields(file_team, team)
         if differing:
-            # Operators editing the file after the first start should know why it "does nothing".
-            log.info(
-                "team settings from the database, not the file team=%s fields=%s",
-                team.name,
-                ",".join(differing),
+            # Operators editing the file after the first start should know why it "does
+            # nothing", and how to make it count.
+            log.warning(
+                "team settings differ from the teams file; the database's are used "
+                "(`surveybot settings apply --from-file` applies the file)",
+                extra=fields(team=team.name, **{c.field: _both(c) for c in differing}),
             )
         teams.append(team)
     return Teams(tuple(teams))
+
+
+def _both(change: FieldChange) -> str:
+    return f"file {change.old_value or 'null'}, database {change.new_value or 'null'}"
+
+
+# Who a save from the teams file is recorded as, where App Home records a user id.
+TEAMS_FILE = "teams-file"
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One team after `settings apply --from-file`."""
+
+    team: str
+    version: int
+    changes: tuple[FieldChange, ...]  # empty: the database already matched the file
+    seeded: bool = False
+
+
+async def apply_file(db: Database, file_teams: Teams, now: datetime) -> list[Applied]:
+    """Save each file team's settings over the database's, as an App Home save would:
+    a new version and one history row per changed field, by `TEAMS_FILE`."""
+    applied = []
+    for file_team in file_teams.teams:
+        wanted = settings_json(file_team)
+        if await store.seed(db, {file_team.name: wanted}, now):
+            applied.append(Applied(file_team.name, 1, (), seeded=True))
+            continue
+        while True:  # a lead saving at the same moment: read again, apply again
+            row = await store.settings_of(db, file_team.name)
+            assert row is not None  # seeded above, and rows are never deleted
+            try:
+                saved = team_from_json(file_team.name, row.settings)
+                changes = tuple(changed_fields(saved, file_team))
+            except (ValidationError, ValueError):
+                changes = tuple(changed_fields(DEFAULT_FIELDS, file_team))
+            if not changes:
+                applied.append(Applied(file_team.name, row.version, ()))
+                break
+            version = await store.save(
+                db,
+                file_team.name,
+                edited_version=row.version,
+                settings=wanted,
+                changes=changes,
+                by=TEAMS_FILE,
+                at=now,
+            )
+            if version is not None:
+                log.info(
+                    "team settings applied from the teams file team=%s version=%d fields=%s",
+                    file_team.name,
+                    version,
+                    ",".join(c.field for c in changes),
+                )
+                applied.append(Applied(file_team.name, version, changes))
+                break
+    return applied
 
 
 def may_edit(team: Team, user_id: str, *, is_admin: bool) -> bool:
