@@ -5,6 +5,7 @@ FROM python:3.12-slim
 
 # Chinese and Japanese chart labels need a CJK font (about 100 MB): --build-arg CJK_FONT=1.
 ARG CJK_FONT=0
+# hadolint ignore=DL3008
 RUN if [ "$CJK_FONT" = 1 ]; then \
         apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk \
         && rm -rf /var/lib/apt/lists/*; \
@@ -19,7 +20,8 @@ RUN pip install --no-cache-dir -c /tmp/surveybot/constraints.txt /tmp/surveybot 
 
 RUN useradd --system --uid 10001 --create-home --home-dir /srv/surveybot surveybot \
     && mkdir /srv/surveybot/data && chown surveybot:surveybot /srv/surveybot/data
-USER surveybot
+# By number, so an orchestrator can tell it is not root (runAsNonRoot).
+USER 10001:10001
 WORKDIR /srv/surveybot
 
 # SQLite in a volume unless DATABASE_URL names PostgreSQL (compose.yaml does).

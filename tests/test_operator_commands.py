@@ -321,3 +321,43 @@ async def test_metrics_can_listen_apart_on_the_loopback_interface(tmp_path: Path
                 process.kill()
     assert f"surveybot metrics on http://127.0.0.1:{metrics_port}/metrics" in out
     assert f"surveybot listening on http://127.0.0.1:{port}/slack/events" in out
+
+
+@pytest.mark.postgres
+async def test_a_managed_providers_tls_url_works_or_is_one_sentence(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    plain = postgres_url.replace("postgresql+asyncpg://", "postgres://")
+    # `prefer` is libpq's default: it works with or without TLS on the server.
+    code, out = await run_cli(
+        "migrate", cwd=tmp_path, env=project_env(tmp_path, DATABASE_URL=f"{plain}?sslmode=prefer")
+    )
+    assert code == 0, out
+    # `require` works against a server with TLS, and is one sentence against one without.
+    code, out = await run_cli(
+        "migrate", cwd=tmp_path, env=project_env(tmp_path, DATABASE_URL=f"{plain}?sslmode=require")
+    )
+    assert code == 0 or "does not offer TLS, but DATABASE_URL asks for it" in one_sentence(out)
+    assert "Traceback" not in out
+
+
+@pytest.mark.parametrize(
+    ("database_url", "expected"),
+    [
+        ("postgresql+psycopg2://u@db/surveybot", "surveybot: DATABASE_URL asks for the psycopg2 "
+         "driver, which surveybot does not use: write it as postgresql://…"),
+        ("mysql://u@db/surveybot", "surveybot: DATABASE_URL names mysql, which surveybot cannot "
+         "use: it keeps its data in PostgreSQL"),
+        ("postgresql://u@db/surveybot?sslmode=verify-full&sslrootcert=/no/ca.pem", "surveybot: "
+         "cannot read the TLS files DATABASE_URL names (sslrootcert=/no/ca.pem)"),
+        ("postgresql://u@db/surveybot?sslmode=always", "surveybot: DATABASE_URL has "
+         "sslmode=always, which PostgreSQL does not know"),
+    ],
+)  # fmt: skip
+async def test_a_database_url_surveybot_cannot_use_is_one_sentence(
+    tmp_path: Path, database_url: str, expected: str
+) -> None:
+    env = project_env(tmp_path, DATABASE_URL=database_url)
+    code, out = await run_cli("migrate", cwd=tmp_path, env=env)
+    assert code == 2
+    assert one_sentence(out).startswith(expected), out
