@@ -24,7 +24,7 @@ from bot.setting_errors import field_errors
 from bot.teams import Team, Teams
 from storage import team_settings as store
 from storage.db import Database
-from storage.team_settings import FieldChange, SettingChange
+from storage.team_settings import TEAMS_FILE, FieldChange, SettingChange
 
 log = logging.getLogger("surveybot.team_settings")
 
@@ -97,10 +97,6 @@ async def saved_teams(db: Database, file_teams: Teams, now: datetime) -> Teams:
 
 def _both(change: FieldChange) -> str:
     return f"file {change.old_value or 'null'}, database {change.new_value or 'null'}"
-
-
-# Who a save from the teams file is recorded as, where App Home records a user id.
-TEAMS_FILE = "teams-file"
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,10 @@ def _columns(model: type[Any]) -> ReadOnlyColumnCollection[str, Column[Any]]:
     return typing_cast(Table, getattr(model, "__table__")).c  # noqa: B009
 
 
+# Who a save from the teams file (`surveybot settings apply`) is recorded as, where an
+# App Home save records the lead's Slack user id.
+TEAMS_FILE = "teams-file"
+
 T = _columns(TeamSettings)
 C = _columns(TeamSettingChange)
 
