@@ -370,3 +370,17 @@ def test_make_install_as_root_is_refused_with_what_to_do_instead() -> None:
     assert refused.returncode != 0
     assert "run this as the bot's own user (sudo -u surveybot make install)" in refused.stderr
     assert not Path("/nonexistent/venv").exists()
+
+
+def without_comments(text: str) -> str:
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    return "\n".join(line for line in lines if line.strip()).strip()
+
+
+def test_the_readme_shows_the_checked_files_as_they_are() -> None:
+    readme = (ROOT / "README.md").read_text()
+    blocks = [without_comments(b) for b in re.findall(r"```[a-z]*\n(.*?)```", readme, re.S)]
+    assert without_comments((DEPLOY / "Caddyfile").read_text()) in blocks
+    assert without_comments((DEPLOY / "surveybot.service").read_text()) in blocks
+    for path in ("deploy/nginx.conf", "deploy/Caddyfile", "deploy/surveybot.service"):
+        assert f"]({path})" in readme, path
