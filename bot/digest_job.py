@@ -173,15 +173,22 @@ async def post_weekly_digest(
     if not team.digest_channel:
         return 0
     period = covered_week(latest_digest_moment(team, now), team.zone)
-    created = await team_settings.created_at(db, team.name)
-    if created is not None and period.end <= created:
-        # A new install: the week before the team existed has nothing to say.
+    if await _before_the_team(db, team, period):
         log.info(
             "digest skipped team=%s week=%s reason=before_team_existed", team.name, period.label
         )
         return 0
     # Messages Slack refused on an earlier run get another try (a few in all).
     return await post_team_digest(db, client, customers, team, period, now, retry_failed=True)
+
+
+async def _before_the_team(db: Database, team: Team, period: Period) -> bool:
+    """A new install's first start: the week it would catch up on ended before the team
+    existed and no survey went out in it, so its digests could only be empty."""
+    created = await team_settings.created_at(db, team.name)
+    if created is None or period.end > created:
+        return False
+    return (await digests.delivery(db, team.name, period.start, period.end)).delivered == 0
 
 
 async def retry_refused_digests(
