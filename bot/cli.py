@@ -16,21 +16,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.app import SurveyBot, build_app, serving, until_stopped
 from bot.cli_help import DESCRIPTIONS, epilog
+from bot.cli_teams import UnknownTeam, applied_lines, known_team, teams_to_apply
 from bot.i18n import LANGUAGES
 from bot.logs import configure_logging, log_level_problem
 from bot.privacy import forget_person, forget_report
 from bot.settings import Settings, setting_problem
 from bot.team_settings import Applied, apply_file
-from bot.teams import Teams, TeamsFileError, load_teams
-from bot.workspace import TOKEN_REFUSALS, TokenRefused
-from storage import team_settings as saved_team_settings
+from bot.teams import TeamsFileError
+from bot.workspace import TokenRefused, check_app_token
 from storage.db import Database, DatabaseUnavailable, connection_problem, missing_sqlite_file
 from storage.migrations import migrate, revision_problem
 from storage.privacy import Forgotten, export_answers
@@ -77,26 +75,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def app_token_refusal(error: str) -> str:
-    return (
-        f"Slack refused SLACK_APP_TOKEN ({error}): generate an app-level token (xapp-…) "
-        "with the connections:write scope under Basic Information -> App-Level Tokens"
-    )
-
-
-async def _check_app_token(settings: Settings) -> None:
-    """Socket Mode's client retries a refused app token forever: ask Slack once first."""
-    client = AsyncWebClient(base_url=settings.api_url)
-    try:
-        await client.apps_connections_open(app_token=settings.slack_app_token or "")
-    except SlackApiError as exc:
-        error = str(exc.response.get("error") or "unknown")
-        if error in TOKEN_REFUSALS or error in ("not_allowed_token_type", "invalid_token"):
-            raise TokenRefused(app_token_refusal(error)) from None
-    except OSError:
-        pass  # Slack unreachable: Socket Mode's own retries are the right answer
-
-
 def _warn_if_root() -> None:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         logging.getLogger("surveybot").warning(
@@ -106,7 +84,7 @@ def _warn_if_root() -> None:
 
 async def _serve(bot: SurveyBot, settings: Settings, *, socket_mode: bool) -> None:
     if socket_mode:
-        await _check_app_token(settings)
+        await check_app_token(settings.api_url, settings.slack_app_token or "")
     # Health, metrics and the helpdesk webhook listen on PORT in both modes.
     async with contextlib.AsyncExitStack() as listening:
         url = await listening.enter_async_context(
@@ -225,7 +203,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         db = await _existing_database(settings)
         if args.team:
             try:
-                await _known_team(db, settings, args.team)
+                await known_team(db, settings.config_path, args.team)
             except BaseException:
                 await db.dispose()
                 raise
@@ -247,32 +225,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-class UnknownTeam(CommandError):
-    """A --team no teams file and no database knows; exit 1, as for nothing to forget."""
-
-
-async def _known_team(db: Database, settings: Settings, name: str) -> None:
-    """A team named in the teams file or saved in the database, else UnknownTeam."""
-    known = [t.name for t in load_teams(settings.config_path).teams]
-    known += [t for t in await saved_team_settings.saved_settings(db) if t not in known]
-    if name not in known:
-        raise UnknownTeam(f"no team named {name!r}; known teams: {', '.join(known)}")
-
-
 def cmd_settings(args: argparse.Namespace) -> int:
     settings = Settings()
-    path = args.from_file or settings.config_path
-    if path is None:
-        raise CommandError(
-            "no teams file: give its path (--from-file teams.toml) or set SURVEYBOT_CONFIG"
-        )
-    teams = load_teams(Path(path))
-    if args.team:
-        chosen = teams.by_name(args.team)
-        if chosen is None:
-            known = ", ".join(t.name for t in teams.teams)
-            raise UnknownTeam(f"no team named {args.team!r} in {path}; its teams: {known}")
-        teams = Teams((chosen,))
+    given = Path(args.from_file) if args.from_file else settings.config_path
+    path, teams = teams_to_apply(given, args.team)
 
     async def run() -> list[Applied]:
         db = await _existing_database(settings)
@@ -281,18 +237,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
         finally:
             await db.dispose()
 
-    for applied in asyncio.run(run()):
-        if applied.seeded:
-            print(f"{applied.team}: saved from {path} (the team was new).")
-        elif not applied.changes:
-            print(f"{applied.team}: already as in {path}; nothing to change.")
-        else:
-            changed = "; ".join(
-                f"{c.field} {c.old_value or 'null'} -> {c.new_value or 'null'}"
-                for c in applied.changes
-            )
-            print(f"{applied.team}: {changed} (version {applied.version}).")
-    print("A running bot uses the new settings after a restart.")
+    print("\n".join(applied_lines(asyncio.run(run()), path)))
     return 0
 
 
