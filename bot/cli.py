@@ -9,6 +9,7 @@ import csv
 import errno
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -459,9 +460,23 @@ def operator_problem(exc: BaseException) -> str | None:
     if isinstance(exc, TokenRefused):
         return str(exc)
     if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        # aiohttp names the address it could not bind: PORT's, or the metrics' own.
+        name, port = "PORT", settings.port
+        if settings.metrics_port and f", {settings.metrics_port})" in str(exc):
+            name, port = "SURVEYBOT_METRICS_PORT", settings.metrics_port
         return (
-            f"port {settings.port} is already in use (another surveybot?): stop that process "
-            f"or set PORT to a free port, for example PORT={settings.port + 1}"
+            f"port {port} is already in use (another surveybot?): stop that process "
+            f"or set {name} to a free port, for example {name}={port + 1}"
+        )
+    if isinstance(exc, socket.gaierror) or (
+        isinstance(exc, OSError) and exc.errno == errno.EADDRNOTAVAIL
+    ):
+        where = f"{settings.host} (SURVEYBOT_HOST)"
+        if settings.metrics_port:
+            where += f" or {settings.metrics_host} (SURVEYBOT_METRICS_HOST)"
+        return (
+            f"cannot listen on {where}: not an address of this machine; use 0.0.0.0 for "
+            "every interface or 127.0.0.1 for this machine only"
         )
     return connection_problem(exc, settings.database_url)
 

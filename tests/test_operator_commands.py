@@ -4,6 +4,8 @@ traceback; each command's --help says what it does and what it reads."""
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import sqlite3
 import sys
 from pathlib import Path
@@ -321,6 +323,46 @@ async def test_metrics_can_listen_apart_on_the_loopback_interface(tmp_path: Path
                 process.kill()
     assert f"surveybot metrics on http://127.0.0.1:{metrics_port}/metrics" in out
     assert f"surveybot listening on http://127.0.0.1:{port}/slack/events" in out
+    # Tests may run as root (CI containers); a server never should, and is told so.
+    assert ("running as root: run surveybot as its own user" in out) == (os.geteuid() == 0)
+
+
+async def test_a_host_that_is_not_this_machines_is_one_sentence(tmp_path: Path) -> None:
+    env = project_env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-1",
+        SLACK_SIGNING_SECRET="s",
+        PORT=str(free_port()),
+        SURVEYBOT_HOST="nosuch.invalid",
+    )
+    code, out = await run_cli("serve", cwd=tmp_path, env=env)
+    assert code == 2
+    assert out.strip().splitlines()[-1] == (
+        "surveybot: cannot listen on nosuch.invalid (SURVEYBOT_HOST): not an address of this "
+        "machine; use 0.0.0.0 for every interface or 127.0.0.1 for this machine only"
+    )
+    assert "Traceback" not in out
+
+
+async def test_a_busy_metrics_port_is_named_as_such(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        env = project_env(
+            tmp_path,
+            SLACK_BOT_TOKEN="xoxb-1",
+            SLACK_SIGNING_SECRET="s",
+            PORT=str(free_port()),
+            SURVEYBOT_METRICS_PORT=str(busy),
+        )
+        code, out = await run_cli("serve", cwd=tmp_path, env=env)
+    assert code == 2
+    assert f"port {busy} is already in use" in out
+    assert (
+        f"set SURVEYBOT_METRICS_PORT to a free port, for example SURVEYBOT_METRICS_PORT={busy + 1}"
+        in out
+    )
 
 
 @pytest.mark.postgres
