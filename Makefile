@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench demo clean messages fonts
+.PHONY: run test lint bench demo clean messages fonts install proxies
 
 # The bot, and next to it the development-only sandbox (fake Slack, demo): not in the wheel.
 $(STAMP): pyproject.toml sandbox/pyproject.toml constraints.txt
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml sandbox/pyproject.toml constraints.txt
 run: $(STAMP) fonts
 	$(BIN)/surveybot serve --demo-if-unconfigured
 
-test: $(STAMP) fonts
+test: $(STAMP) fonts proxies
 	./.ci/ensure-postgres
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -56,6 +56,26 @@ fonts:
 	@test -e $(CJK_FONT) || { test "$$(id -u)" = 0 \
 		&& apt-get update -qq && apt-get install -y -qq fonts-noto-cjk >/dev/null; } \
 		|| echo "No CJK font (apt-get install fonts-noto-cjk): Chinese and Japanese charts are drawn in English."
+
+# A server's install: the bot and what it needs to run, nothing else (no test tools, no
+# sandbox, no apt-get). Run it as the bot's own user, in its folder (README: Going to
+# production); the CJK font for charts is its own step, `sudo make fonts`.
+install:
+	@if [ "$$(id -u)" = 0 ] && [ "$(ALLOW_ROOT)" != 1 ]; then \
+		echo "make install: run this as the bot's own user (sudo -u surveybot make install), not as root; ALLOW_ROOT=1 overrides" >&2; \
+		exit 2; fi
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt .
+	@echo "Installed: $(BIN)/surveybot (start it with systemd: deploy/surveybot.service)"
+
+# The reverse-proxy examples (deploy/) are checked by Caddy and nginx themselves when
+# they are installed: as root (CI) they are, otherwise the test reads their structure.
+proxies:
+	@{ command -v caddy >/dev/null && command -v nginx >/dev/null || test -x /usr/sbin/nginx -a -x /usr/bin/caddy; } \
+		|| { test "$$(id -u)" = 0 && apt-get install -y -qq caddy nginx >/dev/null 2>&1; } \
+		|| { test "$$(id -u)" = 0 && apt-get update -qq && apt-get install -y -qq caddy nginx >/dev/null; } \
+		|| echo "Caddy or nginx missing (apt-get install caddy nginx): tests/test_deploy.py checks the examples' structure only."
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -56,6 +56,8 @@ class SurveyBot:
     runtime: Runtime
     bolt_app: AsyncApp
     web_app: web.Application
+    # /metrics and /healthz on their own listener (SURVEYBOT_METRICS_PORT), else None.
+    metrics_app: web.Application | None = None
 
     @property
     def workspace(self) -> WorkspaceContext:
@@ -105,7 +107,13 @@ def build_app(
         in_flight=InFlight(),
     )
     bolt_app = _bolt_app(runtime)
-    return SurveyBot(runtime, bolt_app, _web_app(runtime, bolt_app))
+    apart = settings.metrics_port is not None
+    return SurveyBot(
+        runtime,
+        bolt_app,
+        _web_app(runtime, bolt_app, metrics=not apart),
+        _metrics_app(runtime) if apart else None,
+    )
 
 
 def _bolt_app(runtime: Runtime) -> AsyncApp:
@@ -119,7 +127,15 @@ def _bolt_app(runtime: Runtime) -> AsyncApp:
     return app
 
 
-def _web_app(runtime: Runtime, bolt_app: AsyncApp) -> web.Application:
+def _metrics_app(runtime: Runtime) -> web.Application:
+    """Only /metrics and /healthz: the main app starts and stops the runtime."""
+    metrics_app = web.Application()
+    metrics_app[RUNTIME_KEY] = runtime
+    handlers.add_internal_routes(metrics_app)
+    return metrics_app
+
+
+def _web_app(runtime: Runtime, bolt_app: AsyncApp, *, metrics: bool = True) -> web.Application:
     # A larger body is refused by aiohttp with 413.
     web_app = web.Application(client_max_size=SLACK_REQUEST_MAX_BYTES)
     web_app[RUNTIME_KEY] = runtime
@@ -146,7 +162,7 @@ def _web_app(runtime: Runtime, bolt_app: AsyncApp) -> web.Application:
         return await to_aiohttp_response(await bolt_app.async_dispatch(bolt_request))
 
     web_app.router.add_post("/slack/events", slack_events)
-    handlers.add_routes(web_app)
+    handlers.add_routes(web_app, metrics=metrics)
 
     async def on_startup(_: web.Application) -> None:
         await runtime.start()

@@ -4,28 +4,35 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import errno
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.app import SurveyBot, build_app, serving, until_stopped
+from bot.cli_help import DESCRIPTIONS, epilog
+from bot.cli_teams import UnknownTeam, applied_lines, known_team, teams_to_apply
+from bot.home.team_settings import Applied, apply_file
 from bot.i18n import LANGUAGES
-from bot.logs import configure_logging
+from bot.logs import configure_logging, log_level_problem
 from bot.privacy import forget_person, forget_report
-from bot.settings import Settings
-from bot.slack.workspace import TokenRefused
+from bot.settings import Settings, setting_problem
+from bot.slack.workspace import TokenRefused, check_app_token
+from bot.team_directory import ENVIRONMENT_WORKSPACE
 from bot.teams import TeamsFileError
 from storage.db import Database, DatabaseUnavailable, connection_problem, missing_sqlite_file
-from storage.migrations import migrate
+from storage.migrations import migrate, revision_problem
 from storage.outbox import RetryOutcome, retry_failed
 from storage.privacy import Forgotten, export_answers
 
@@ -54,25 +61,43 @@ def _redacted(url: str) -> str:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = Settings()
-    missing = (
-        settings.missing_for_socket_mode() if args.socket_mode else settings.missing_for_http()
-    )
+    # An app token without a signing secret is a Socket Mode set-up (README): use it.
+    socket_mode = args.socket_mode or settings.prefers_socket_mode()
+    missing = settings.missing_for_socket_mode() if socket_mode else settings.missing_for_http()
     if missing:
         print(HOW_TO_GET_CREDENTIALS.format(missing=", ".join(missing)), file=sys.stderr)
         if args.demo_if_unconfigured:
             print("Until then, here is the local demo (Ctrl-C stops it).\n", file=sys.stderr)
             return _demo(port=settings.port, keep_running=True)
         return 2
-    if args.socket_mode and (problem := settings.app_token_problem()):
+    if socket_mode and (problem := settings.app_token_problem()):
         print(f"surveybot: {problem}", file=sys.stderr)
         return 2
-    asyncio.run(_serve(build_app(settings), settings, socket_mode=args.socket_mode))
+    asyncio.run(_serve(build_app(settings), settings, socket_mode=socket_mode))
     return 0
 
 
+def _warn_if_root() -> None:
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        logging.getLogger("surveybot").warning(
+            "running as root: run surveybot as its own user (README: Going to production)"
+        )
+
+
 async def _serve(bot: SurveyBot, settings: Settings, *, socket_mode: bool) -> None:
+    if socket_mode:
+        await check_app_token(settings.api_url, settings.slack_app_token or "")
     # Health, metrics and the helpdesk webhook listen on PORT in both modes.
-    async with serving(bot.web_app, None, settings.port) as url:
+    async with contextlib.AsyncExitStack() as listening:
+        url = await listening.enter_async_context(
+            serving(bot.web_app, settings.host, settings.port)
+        )
+        if bot.metrics_app is not None and settings.metrics_port is not None:
+            metrics_url = await listening.enter_async_context(
+                serving(bot.metrics_app, settings.metrics_host, settings.metrics_port)
+            )
+            print(f"surveybot metrics on {metrics_url}/metrics", file=sys.stderr)
+        _warn_if_root()
         if not socket_mode:
             # Said once the port is bound: a start that fails says why instead.
             print(f"surveybot listening on {url}/slack/events", file=sys.stderr)
@@ -107,6 +132,11 @@ async def _existing_database(settings: Settings) -> Database:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = Settings()
+    if args.down_to and (problem := revision_problem(args.down_to)):
+        raise CommandError(problem)
+    if args.down_to == "base" and not args.yes and not _confirmed(settings):
+        print("Nothing was changed.", file=sys.stderr)
+        return 1
 
     async def run() -> None:
         db = Database(settings.database_url)
@@ -124,6 +154,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     else:
         print(f"Database is up to date: {_redacted(settings.database_url)}")
     return 0
+
+
+def _confirmed(settings: Settings) -> bool:
+    """`--down-to base` drops every table: only after a yes typed at a terminal."""
+    where = _redacted(settings.database_url)
+    if not sys.stdin.isatty():
+        raise CommandError(
+            f"--down-to base removes every table and all data in {where}: "
+            "add --yes to do that without a question"
+        )
+    answer = input(f"This removes every table and all data in {where}. Type yes to go on: ")
+    return answer.strip().lower() == "yes"
 
 
 EXPORT_COLUMNS = (
@@ -161,6 +203,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     async def run() -> int:
         db = await _existing_database(settings)
+        if args.team:
+            try:
+                await known_team(db, settings.config_path, args.team)
+            except BaseException:
+                await db.dispose()
+                raise
         writer = csv.writer(sys.stdout)
         writer.writerow(EXPORT_COLUMNS)
         count = 0
@@ -176,6 +224,22 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     count = asyncio.run(run())
     print(f"exported {count} answer{'' if count == 1 else 's'}", file=sys.stderr)
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    settings = Settings()
+    given = Path(args.from_file) if args.from_file else settings.config_path
+    path, teams = teams_to_apply(given, args.team)
+
+    async def run() -> list[Applied]:
+        db = await _existing_database(settings)
+        try:
+            return await apply_file(db, ENVIRONMENT_WORKSPACE, teams, datetime.now(UTC))
+        finally:
+            await db.dispose()
+
+    print("\n".join(applied_lines(asyncio.run(run()), path)))
     return 0
 
 
@@ -264,13 +328,26 @@ def cmd_digest(args: argparse.Namespace) -> int:
     return asyncio.run(digest_command(Settings(), args.team, args.week, args.dry_run))
 
 
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str
+) -> argparse.ArgumentParser:
+    return sub.add_parser(
+        name,
+        help=summary,
+        description=DESCRIPTIONS[name][0],
+        epilog=epilog(name),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="surveybot",
         description="Surveys after every support conversation, alerts and weekly digests in Slack.",
+        epilog="`surveybot COMMAND --help` says what a command does and what it reads.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the bot (HTTP on PORT, or Socket Mode)")
+    serve = _command(sub, "serve", "run the bot (HTTP on PORT, or Socket Mode)")
     serve.add_argument("--socket-mode", action="store_true", help="connect over Socket Mode")
     serve.add_argument(
         "--demo-if-unconfigured",
@@ -278,14 +355,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="without Slack credentials, run the local demo instead (what `make run` does)",
     )
     serve.set_defaults(func=cmd_serve)
-    migrate_parser = sub.add_parser("migrate", help="create or upgrade the database schema")
+    migrate_parser = _command(sub, "migrate", "create or upgrade the database schema")
     migrate_parser.add_argument(
         "--down-to",
         metavar="REVISION",
-        help="roll the schema back to this revision (e.g. 0003) before installing an older release",
+        help="roll the schema back to this revision (e.g. 0003) before installing an older "
+        "release; base removes every table",
+    )
+    migrate_parser.add_argument(
+        "--yes", action="store_true", help="do not ask before --down-to base removes everything"
     )
     migrate_parser.set_defaults(func=cmd_migrate)
-    demo = sub.add_parser("demo", help="play a support week against a pretend Slack, locally")
+    demo = _command(sub, "demo", "play a support week against a pretend Slack, locally")
     demo.add_argument("--once", action="store_true", help="stop after the walkthrough")
     demo.add_argument("--port", type=int, default=3000, help="where the demo bot listens")
     demo.add_argument(
@@ -295,34 +376,62 @@ def build_parser() -> argparse.ArgumentParser:
         help="the pretend customers' and team's language (what Slack shows)",
     )
     demo.set_defaults(func=cmd_demo)
-    digest = sub.add_parser("digest", help="post or preview a team's weekly digest")
+    digest = _command(sub, "digest", "post or preview a team's weekly digest")
     digest.add_argument("--team", required=True, help="team name from the teams file")
     digest.add_argument("--dry-run", action="store_true", help="print instead of posting")
     digest.add_argument("--week", help="ISO week such as 2026-W47 (default: last week)")
     digest.set_defaults(func=cmd_digest)
-    export = sub.add_parser("export", help="write every answer as CSV to standard output")
+    export = _command(sub, "export", "write every answer as CSV to standard output")
     export.add_argument("--team", help="only this team's answers")
     export.add_argument("--since", help="only answers from this date on (ISO 8601)")
     export.set_defaults(func=cmd_export)
-    retry = sub.add_parser("retry", help="send failed surveys again, once the cause is fixed")
+    retry = _command(sub, "retry", "send failed surveys again, once the cause is fixed")
     retry.add_argument("--since", help="only surveys created from this date on (ISO 8601)")
     retry.set_defaults(func=cmd_retry)
-    forget = sub.add_parser("forget", help="erase everything stored about one customer")
+    forget = _command(sub, "forget", "erase everything stored about one customer")
     forget.add_argument("--customer", required=True, help="Slack user id or email address")
     forget.set_defaults(func=cmd_forget)
+    team_settings = _command(sub, "settings", "team settings kept in the database")
+    actions = team_settings.add_subparsers(dest="action", required=True)
+    apply = actions.add_parser(
+        "apply",
+        help="save the teams file's values over the database's",
+        description=DESCRIPTIONS["settings"][0],
+        epilog=epilog("settings"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    apply.add_argument(
+        "--from-file",
+        nargs="?",
+        const="",
+        required=True,
+        metavar="PATH",
+        help="the teams file (default: SURVEYBOT_CONFIG)",
+    )
+    apply.add_argument("--team", help="only this team (default: every team in the file)")
+    apply.set_defaults(func=cmd_settings)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    configure_logging()
     args = build_parser().parse_args(argv)
+    if problem := log_level_problem():
+        print(f"surveybot: {problem}", file=sys.stderr)
+        return 2
+    configure_logging()
     try:
         code: int = args.func(args)
+    except UnknownTeam as exc:
+        print(f"surveybot: {exc}", file=sys.stderr)
+        return 1
     except (TeamsFileError, CommandError) as exc:
         print(f"surveybot: {exc}", file=sys.stderr)
         return 2
     except ValidationError as exc:
-        print(f"surveybot: invalid setting: {exc}", file=sys.stderr)
+        if exc.title == Settings.__name__:
+            print(f"surveybot: {setting_problem(exc)}", file=sys.stderr)
+        else:
+            print(f"surveybot: invalid setting: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # `surveybot export | head`: the reader left; that is not an error.
@@ -339,7 +448,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def operator_problem(exc: BaseException) -> str | None:
     """One sentence for a mistake in the set-up (database, port), or None for our bugs."""
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError:
+        return None
     if isinstance(exc, ArgumentError):
         return (
             f"DATABASE_URL {_redacted_or_raw(settings.database_url)!r} is not a database URL "
@@ -349,9 +461,23 @@ def operator_problem(exc: BaseException) -> str | None:
     if isinstance(exc, TokenRefused):
         return str(exc)
     if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        # aiohttp names the address it could not bind: PORT's, or the metrics' own.
+        name, port = "PORT", settings.port
+        if settings.metrics_port and f", {settings.metrics_port})" in str(exc):
+            name, port = "SURVEYBOT_METRICS_PORT", settings.metrics_port
         return (
-            f"port {settings.port} is already in use (another surveybot?): stop that process "
-            f"or set PORT to a free port, for example PORT={settings.port + 1}"
+            f"port {port} is already in use (another surveybot?): stop that process "
+            f"or set {name} to a free port, for example {name}={port + 1}"
+        )
+    if isinstance(exc, socket.gaierror) or (
+        isinstance(exc, OSError) and exc.errno == errno.EADDRNOTAVAIL
+    ):
+        where = f"{settings.host} (SURVEYBOT_HOST)"
+        if settings.metrics_port:
+            where += f" or {settings.metrics_host} (SURVEYBOT_METRICS_HOST)"
+        return (
+            f"cannot listen on {where}: not an address of this machine; use 0.0.0.0 for "
+            "every interface or 127.0.0.1 for this machine only"
         )
     return connection_problem(exc, settings.database_url)
 

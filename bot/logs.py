@@ -144,13 +144,27 @@ class KeyValueFormatter(logging.Formatter):
         return super().formatException(ei)
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def log_level_problem() -> str | None:
+    """One sentence when SURVEYBOT_LOG_LEVEL names no level, else None."""
+    level = os.environ.get("SURVEYBOT_LOG_LEVEL", "INFO")
+    if level.strip().upper() in LOG_LEVELS:
+        return None
+    return f"SURVEYBOT_LOG_LEVEL={level!r} is not a log level: use one of {', '.join(LOG_LEVELS)}"
+
+
 def configure_logging() -> None:
-    level = os.environ.get("SURVEYBOT_LOG_LEVEL", "INFO").upper()
+    level = os.environ.get("SURVEYBOT_LOG_LEVEL", "INFO").strip().upper()
+    if level not in LOG_LEVELS:
+        level = "INFO"
     handler = logging.StreamHandler()
     handler.setFormatter(KeyValueFormatter())
     logging.basicConfig(level=level, handlers=[handler])
     # Bolt and the SDK log request bodies at DEBUG; keep them at WARNING unless asked.
-    for noisy in ("slack_bolt", "slack_sdk", "apscheduler", "aiohttp.access"):
+    # Alembic says "Context impl SQLiteImpl" and each step at INFO: not the operator's news.
+    for noisy in ("slack_bolt", "slack_sdk", "apscheduler", "aiohttp.access", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     # A job that raises is logged once, by the scheduler's listener in bot.scheduler.
     logging.getLogger("apscheduler.executors").setLevel(logging.CRITICAL)

@@ -6,9 +6,10 @@ Built once by `bot.app.build_app`. Flows never see it: they take a `WorkspaceCon
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -20,6 +21,7 @@ from bot.inflight import InFlight
 from bot.metrics import Metrics
 from bot.scheduler import Scheduler
 from bot.settings import Settings
+from bot.slack.channels import check_channels
 from bot.slack.workspace import Workspace
 from storage.migrations import migrate
 
@@ -39,6 +41,7 @@ class Runtime:
     changes: ChangeHub
     metrics: Metrics
     in_flight: InFlight
+    channel_checks: list[asyncio.Task[object]] = field(default_factory=list)
 
     def contexts(self) -> list[WorkspaceContext]:
         """Every workspace this process serves (jobs run once for each)."""
@@ -64,6 +67,8 @@ class Runtime:
             await ctx.teams.load(ctx.now())
             ctx.teams.on_change(functools.partial(self.scheduler.reschedule_digest, ctx))
         self.dispatcher.start()
+        # Every configured channel looked at once, in the background and paced.
+        self.channel_checks = [asyncio.create_task(check_channels(ctx)) for ctx in self.contexts()]
         self.scheduler.start(
             self.contexts(),
             wake_dispatcher=self.dispatcher.wake,
@@ -76,6 +81,9 @@ class Runtime:
         # finish; unsent surveys stay in the outbox.
         if not await self.in_flight.drained(timeout=SHUTDOWN_GRACE_SECONDS):
             log.warning("stopping with listener work unfinished count=%d", self.in_flight.running)
+        for check in self.channel_checks:
+            check.cancel()
+        await asyncio.gather(*self.channel_checks, return_exceptions=True)
         await self.scheduler.shutdown()
         await self.dispatcher.stop(grace=SHUTDOWN_GRACE_SECONDS)
         await self.homes.close()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -46,7 +47,25 @@ class Settings(BaseSettings):
     config_path: Path | None = Field(
         default=None, validation_alias=AliasChoices("SURVEYBOT_CONFIG", "config_path")
     )
-    port: int = 3000
+    # Slack's requests and the helpdesk webhooks; also /healthz, and /metrics unless
+    # SURVEYBOT_METRICS_PORT gives it a listener of its own.
+    port: int = Field(default=3000, ge=1, le=65535)
+    host: str = Field(
+        default="0.0.0.0", validation_alias=AliasChoices("SURVEYBOT_HOST", "host"), min_length=1
+    )
+    # /metrics (and /healthz) on their own port, bound to SURVEYBOT_METRICS_HOST, so the
+    # scrape stays inside the machine while PORT faces the proxy.
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("SURVEYBOT_METRICS_PORT", "metrics_port"),
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        validation_alias=AliasChoices("SURVEYBOT_METRICS_HOST", "metrics_host"),
+    )
     # How often the dispatcher looks for due surveys; tests shorten it.
     dispatch_interval_seconds: float = Field(
         default=15.0,
@@ -136,6 +155,14 @@ class Settings(BaseSettings):
             "freshdesk": self.freshdesk_token,
         }.get(helpdesk)
 
+    @field_validator("slack_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("not an http(s) URL")
+        return value.strip()
+
     def _missing(self, *names: str) -> list[str]:
         return [name for name in names if not getattr(self, name.lower())]
 
@@ -153,6 +180,10 @@ class Settings(BaseSettings):
             "from Basic Information -> App-Level Tokens, with the connections:write scope"
         )
 
+    def prefers_socket_mode(self) -> bool:
+        """An app-level token and no signing secret: the README's Socket Mode set-up."""
+        return bool(self.slack_app_token) and not self.slack_signing_secret
+
     def missing_for_socket_mode(self) -> list[str]:
         return self._missing("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
 
@@ -160,3 +191,38 @@ class Settings(BaseSettings):
     def api_url(self) -> str:
         # slack_sdk joins method names onto the base URL, so it needs the trailing slash.
         return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
+
+
+# The environment variable behind each setting, for messages to the operator.
+_ENVIRONMENT_NAMES = {
+    name: next(
+        (
+            alias
+            for alias in getattr(info.validation_alias, "choices", ())
+            if isinstance(alias, str) and alias.isupper()
+        ),
+        name.upper(),
+    )
+    for name, info in Settings.model_fields.items()
+}
+
+# What a value must look like, for the settings an operator most often gets wrong.
+_EXPECTED = {
+    "PORT": "a port number: give one from 1 to 65535, for example PORT=3000",
+    "SURVEYBOT_METRICS_PORT": "a port number: give one from 1 to 65535, for example 9100",
+    "SLACK_API_URL": (
+        "an http(s) URL: leave it unset for Slack (https://slack.com/api/), or give "
+        "https://slack-gov.com/api/ for GovSlack"
+    ),
+}
+
+
+def setting_problem(error: ValidationError) -> str:
+    """One sentence naming the environment variable, its value and what it should be."""
+    item = error.errors()[0]
+    field = str(item["loc"][0]) if item["loc"] else ""
+    name = _ENVIRONMENT_NAMES.get(field, field.upper())
+    value = item.get("input")
+    if name in _EXPECTED:
+        return f"{name}={value!r} is not {_EXPECTED[name]}"
+    return f"{name}={value!r}: {item['msg'].removeprefix('Value error, ')}"

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
+from bot.logs import fields
 from bot.teams import Team, Teams
 from storage import team_settings as store
 from storage.db import Database
@@ -89,11 +90,11 @@ class TeamDirectory:
             differing = _differing(file_team, team)
             if differing:
                 # Operators editing the file after the first start should know why it
-                # "does nothing".
-                log.info(
-                    "team settings from the database, not the file team=%s fields=%s",
-                    team.name,
-                    ",".join(differing),
+                # "does nothing", and how to make it count.
+                log.warning(
+                    "team settings differ from the teams file; the database's are used "
+                    "(`surveybot settings apply --from-file` applies the file)",
+                    extra=fields(team=team.name, **differing),
                 )
             teams.append(team)
         self._current = Teams(tuple(teams))
@@ -149,6 +150,11 @@ class TeamDirectory:
             return fallback
 
 
-def _differing(file_team: Team, saved: Team) -> list[str]:
+def _differing(file_team: Team, saved: Team) -> dict[str, str]:
+    """Each field the database holds otherwise than the file, with both values."""
     before, after = file_team.model_dump(mode="json"), saved.model_dump(mode="json")
-    return [name for name in before if name != "name" and before[name] != after.get(name)]
+    return {
+        name: f"file {json.dumps(before[name])}, database {json.dumps(after.get(name))}"
+        for name in before
+        if name != "name" and before[name] != after.get(name)
+    }

@@ -18,6 +18,12 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     home.register(app)
 
 
-def add_routes(web_app: web.Application) -> None:
+def add_routes(web_app: web.Application, *, metrics: bool = True) -> None:
+    """Slack's and the helpdesks' routes, /healthz, and /metrics unless it listens apart."""
     webhooks.add_routes(web_app)
+    health.add_routes(web_app, with_metrics=metrics)
+
+
+def add_internal_routes(web_app: web.Application) -> None:
+    """/metrics and /healthz alone, for SURVEYBOT_METRICS_PORT."""
     health.add_routes(web_app)

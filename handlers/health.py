@@ -29,6 +29,7 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
-def add_routes(web_app: web.Application) -> None:
+def add_routes(web_app: web.Application, *, with_metrics: bool = True) -> None:
     web_app.router.add_get("/healthz", healthz)
-    web_app.router.add_get("/metrics", metrics)
+    if with_metrics:
+        web_app.router.add_get("/metrics", metrics)

@@ -60,6 +60,7 @@ SLACK_TIERS: Final[dict[str, int]] = {
     "users.info": 100,
     "users.lookupByEmail": 50,
     "conversations.open": 50,
+    "conversations.info": 50,
     "conversations.history": 50,
     "conversations.replies": 50,
     "chat.postMessage": 300,
@@ -178,6 +179,7 @@ class FakeSlack:
             "auth.test": self._auth_test,
             "apps.connections.open": self._apps_connections_open,
             "conversations.open": self._conversations_open,
+            "conversations.info": self._conversations_info,
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
             "chat.postMessage": self._chat_post_message,
@@ -270,8 +272,22 @@ class FakeSlack:
             is_owner=is_owner,
         )
 
-    def add_channel(self, channel_id: str, name: str = "") -> None:
-        self._channels[channel_id] = {"id": channel_id, "name": name or channel_id.lower()}
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str = "",
+        *,
+        is_private: bool = False,
+        bot_is_member: bool = True,
+        is_archived: bool = False,
+    ) -> None:
+        self._channels[channel_id] = {
+            "id": channel_id,
+            "name": name or channel_id.lower(),
+            "is_private": is_private,
+            "is_member": bot_is_member,
+            "is_archived": is_archived,
+        }
 
     def add_message(
         self, channel: str, ts: str, user: str, text: str, thread_ts: str | None = None
@@ -586,6 +602,34 @@ class FakeSlack:
         if channel not in self._channels and channel not in self._history:
             raise SlackError("channel_not_found")
         return channel
+
+    def _conversations_info(self, call: Call) -> dict[str, Any]:
+        """Slack's conversation object; a private channel the bot is not in does not exist
+        for it (channel_not_found), a public one says is_member: false."""
+        channel_id = _required(call, "channel", error="channel_not_found")
+        known = self._channels.get(channel_id)
+        if known is None and channel_id in self._history:
+            known = {"id": channel_id, "name": channel_id.lower()}
+        if known is None:
+            raise SlackError("channel_not_found")
+        is_im = bool(known.get("is_im"))
+        is_private = bool(known.get("is_private")) or is_im
+        is_member = bool(known.get("is_member", True))
+        if is_private and not is_member:
+            raise SlackError("channel_not_found")
+        return {
+            "channel": {
+                "id": channel_id,
+                "name": known.get("name", ""),
+                "is_channel": not is_private and not is_im,
+                "is_group": is_private and not is_im,
+                "is_im": is_im,
+                "is_private": is_private,
+                "is_archived": bool(known.get("is_archived")),
+                "is_member": is_member,
+                "created": 1700000000,
+            }
+        }
 
     def _conversations_history(self, call: Call) -> dict[str, Any]:
         channel = self._known_channel(call)

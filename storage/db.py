@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -34,6 +35,72 @@ def with_async_driver(url: str) -> str:
     scheme, separator, rest = url.partition("://")
     driver = _ASYNC_DRIVERS.get(scheme.lower())
     return f"{driver}{separator}{rest}" if driver and separator else url
+
+
+# Drivers a provider's URL may name that this async code cannot use; the scheme's
+# store is then still named by its plain URL.
+_UNSUPPORTED = {
+    "psycopg2": "postgresql://",
+    "psycopg": "postgresql://",
+    "pg8000": "postgresql://",
+    "pysqlite": "sqlite:///",
+}
+_SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def check_supported(url: str) -> None:
+    """DatabaseUnavailable, in one sentence, for a store or driver surveybot cannot use."""
+    scheme = url.partition("://")[0].lower()
+    backend, _, driver = scheme.partition("+")
+    if backend in ("mysql", "mariadb", "mssql", "oracle"):
+        raise DatabaseUnavailable(
+            f"DATABASE_URL names {backend}, which surveybot cannot use: it keeps its data in "
+            "PostgreSQL (postgresql://user:password@host:5432/surveybot) or SQLite"
+        )
+    if driver in _UNSUPPORTED:
+        raise DatabaseUnavailable(
+            f"DATABASE_URL asks for the {driver} driver, which surveybot does not use: write "
+            f"it as {_UNSUPPORTED[driver]}… (surveybot picks asyncpg or aiosqlite itself)"
+        )
+
+
+def postgres_tls(url: str) -> tuple[str, dict[str, Any]]:
+    """libpq's TLS parameters, as managed providers hand them out (`?sslmode=require`,
+    `sslrootcert=…`), turned into asyncpg's `ssl` argument; the URL without them."""
+    parsed = make_url(url)
+    query = dict(parsed.query)
+    names = ("sslmode", "sslrootcert", "sslcert", "sslkey")
+    found = {name: query.pop(name) for name in names if name in query}
+    if not found:
+        return url, {}
+    values = {k: v if isinstance(v, str) else v[-1] for k, v in found.items()}
+    mode = values.get("sslmode", "verify-ca" if "sslrootcert" in values else "prefer")
+    if mode not in _SSL_MODES:
+        raise DatabaseUnavailable(
+            f"DATABASE_URL has sslmode={mode}, which PostgreSQL does not know: use one of "
+            f"{', '.join(_SSL_MODES)}"
+        )
+    bare = parsed.set(query=query).render_as_string(hide_password=False)
+    verifies = mode in ("verify-ca", "verify-full")
+    if not verifies and "sslcert" not in values:
+        return bare, {"ssl": mode}
+    try:
+        context = ssl.create_default_context(cafile=values.get("sslrootcert"))
+        if "sslcert" in values:
+            context.load_cert_chain(values["sslcert"], values.get("sslkey"))
+    except OSError as exc:
+        files = ", ".join(
+            f"{k}={values[k]}" for k in ("sslrootcert", "sslcert", "sslkey") if k in values
+        )
+        raise DatabaseUnavailable(
+            f"cannot read the TLS files DATABASE_URL names ({files}): {exc.strerror or exc}"
+        ) from None
+    # verify-ca checks the chain only; verify-full also the host name (libpq's meaning).
+    context.check_hostname = mode == "verify-full"
+    if not verifies:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return bare, {"ssl": context}
 
 
 def is_sqlite(url: str) -> bool:
@@ -72,8 +139,14 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    url, connect_args = postgres_tls(url)
     return create_async_engine(
-        url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        hide_parameters=True,
+        connect_args=connect_args,
     )
 
 
@@ -94,6 +167,7 @@ class Database:
     """One engine and its session factory, shared by the whole process."""
 
     def __init__(self, url: str) -> None:
+        check_supported(url)
         url = with_async_driver(url)
         self.url = url
         self.engine = create_engine(url)
@@ -211,6 +285,17 @@ def connection_problem(exc: BaseException, url: str) -> str | None:
             return (
                 f"the PostgreSQL server at {where} refused user {parsed.username!r} for "
                 f"database {database!r}: check the user and password in DATABASE_URL"
+            )
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return (
+                f"the PostgreSQL server at {where} presented a certificate that could not be "
+                f"verified ({cause.verify_message}): check sslrootcert and the host name in "
+                "DATABASE_URL, or use sslmode=require"
+            )
+        if "rejected SSL upgrade" in str(cause):
+            return (
+                f"the PostgreSQL server at {where} does not offer TLS, but DATABASE_URL asks "
+                "for it (sslmode): turn on ssl in the server, or use sslmode=prefer"
             )
         if isinstance(cause, OSError | TimeoutError):
             return (

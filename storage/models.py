@@ -279,6 +279,8 @@ class TeamSettings(SQLModel, table=True):
     version: int = Field(default=1)
     updated_at: datetime = Field(sa_column=_utc())
     updated_by: str | None = Field(default=None, max_length=32)  # None: seeded from the file
+    # When the team was first seen (seeded); None for teams known before this was kept.
+    created_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 
 
 class TeamSettingChange(SQLModel, table=True):

@@ -27,6 +27,10 @@ def _columns(model: type[Any]) -> ReadOnlyColumnCollection[str, Column[Any]]:
     return typing_cast(Table, getattr(model, "__table__")).c  # noqa: B009
 
 
+# Who a save from the teams file (`surveybot settings apply`) is recorded as, where an
+# App Home save records the lead's Slack user id.
+TEAMS_FILE = "teams-file"
+
 T = _columns(TeamSettings)
 C = _columns(TeamSettingChange)
 
@@ -85,6 +89,7 @@ async def seed(db: Database, workspace: str, seeds: Mapping[str, str], at: datet
                         version=1,
                         updated_at=at,
                         updated_by=None,
+                        created_at=at,
                     )
                 )
                 await session.commit()
@@ -92,6 +97,14 @@ async def seed(db: Database, workspace: str, seeds: Mapping[str, str], at: datet
             except IntegrityError:
                 await session.rollback()
     return seeded
+
+
+async def created_at(db: Database, workspace: str, team: str) -> datetime | None:
+    """When the team was first seen (None: unknown, or seen before this was recorded)."""
+    query = select(T.created_at).where(T.workspace == workspace, T.team == team)
+    async with db.session() as session:
+        found = (await session.execute(query)).first()
+    return found[0] if found else None
 
 
 _SAVED = (T.workspace, T.team, T.settings, T.version, T.updated_at, T.updated_by)

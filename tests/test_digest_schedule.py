@@ -71,9 +71,39 @@ async def test_each_team_with_a_digest_channel_has_one_cron_job_in_its_timezone(
     )
 
 
+async def first_started(slack: FakeSlack, sqlite_url: str, at: datetime) -> None:
+    """The install's first start, at `at`: its teams exist from then on."""
+    async with running_bot(slack, sqlite_url, clock=Clock(at), digest_catch_up_seconds=0) as bot:
+        await caught_up(bot)
+        await asyncio.sleep(0.3)
+
+
+async def test_a_brand_new_install_posts_no_digest_for_the_week_before_its_team_existed(
+    slack: FakeSlack, sqlite_url: str
+) -> None:
+    async with running_bot(
+        slack, sqlite_url, clock=Clock(TUESDAY), digest_catch_up_seconds=0
+    ) as bot:
+        await caught_up(bot)
+        await asyncio.sleep(0.5)  # the catch-up run is over; anything it posted is in
+    assert slack.messages.get(DIGEST_CHANNEL, []) == []
+    # The next Monday's digest covers the team's first (partial) week: that one is posted.
+    next_week = TUESDAY + timedelta(days=7)
+    async with running_bot(
+        slack, sqlite_url, clock=Clock(next_week), digest_catch_up_seconds=0
+    ) as again:
+        await slack.wait_for("chat.postMessage", 2)
+        await caught_up(again)
+    assert [m["text"].split(":")[0] for m in slack.messages[DIGEST_CHANNEL]][:1] == [
+        "🎉 Good news — support, week 48"
+    ]
+
+
 async def test_a_bot_started_after_the_moment_posts_last_weeks_digest_once(
     slack: FakeSlack, sqlite_url: str
 ) -> None:
+    await first_started(slack, sqlite_url, TUESDAY - timedelta(days=8))
+    assert slack.messages.get(DIGEST_CHANNEL, []) == []
     clock = Clock(TUESDAY)
     async with running_bot(slack, sqlite_url, clock=clock, digest_catch_up_seconds=0) as bot:
         await slack.wait_for("chat.postMessage", 2)
@@ -95,6 +125,7 @@ async def test_a_bot_started_after_the_moment_posts_last_weeks_digest_once(
 async def test_a_shutdown_during_the_digest_lets_it_finish_posting(
     slack: FakeSlack, sqlite_url: str
 ) -> None:
+    await first_started(slack, sqlite_url, TUESDAY - timedelta(days=8))
     slack.latency["chat.postMessage"] = 0.3
     clock = Clock(TUESDAY)
     async with running_bot(slack, sqlite_url, clock=clock, digest_catch_up_seconds=0):

@@ -47,6 +47,8 @@ def test_the_bot_asks_for_the_minimal_scopes_it_uses() -> None:
         "users:read",  # users.info: the customer's time zone and locale
         "users:read.email",  # helpdesk customers given by email
         "reactions:read",  # the close reaction
+        "channels:read",  # conversations.info at start: is every configured channel usable?
+        "groups:read",  # the same for private channels
         "channels:history",  # the root message of a support thread, replies
         "groups:history",  # the same in private support channels
         "im:history",  # after a crash: was the DM survey already posted? (message metadata)

@@ -44,7 +44,7 @@ from bot.settings import Settings
 from bot.slack.customers import CustomerDirectory
 from bot.teams import Team, TeamLookup, TeamsFileError, load_teams
 from bot.wording import Words, score_name
-from storage import digests
+from storage import digests, team_settings
 from storage.db import Database
 from storage.migrations import migrate
 from storage.vocabulary import ChartKind, DigestPart, DigestPostStatus, agent_part
@@ -156,8 +156,22 @@ async def post_weekly_digest(ctx: WorkspaceContext, team: Team) -> int:
     if not team.digest_channel:
         return 0
     period = covered_week(latest_digest_moment(team, ctx.now()), team.zone)
+    if await _before_the_team(ctx, team, period):
+        log.info(
+            "digest skipped team=%s week=%s reason=before_team_existed", team.name, period.label
+        )
+        return 0
     # Messages Slack refused on an earlier run get another try (a few in all).
     return await post_team_digest(ctx, team, period, retry_failed=True)
+
+
+async def _before_the_team(ctx: WorkspaceContext, team: Team, period: Period) -> bool:
+    """A new install's first start: the week it would catch up on ended before the team
+    existed and no survey went out in it, so its digests could only be empty."""
+    created = await team_settings.created_at(ctx.db, ctx.workspace, team.name)
+    if created is None or period.end > created:
+        return False
+    return (await digests.delivery(ctx.db, team.name, period.start, period.end)).delivered == 0
 
 
 async def retry_refused_digests(ctx: WorkspaceContext, team: Team) -> int:

@@ -127,8 +127,16 @@ def describe_change(changes: Sequence[SettingChange], w: Words) -> str:
 
     fields = "; ".join(one(c) for c in changes)
     last = changes[-1]
+    # A lead is mentioned; `surveybot settings apply --from-file` is the teams file.
+    person = (
+        f"<@{last.changed_by}>"
+        if is_slack_id(last.changed_by)
+        # Translators: who made a change, as in "{person} changed …": the TOML file in
+        # which the operator configures the teams.
+        else _("The teams file")
+    )
     return _("{person} changed {fields}, {when}").format(
-        person=f"<@{last.changed_by}>", fields=fields, when=_when(last.changed_at)
+        person=person, fields=fields, when=_when(last.changed_at)
     )
 
 

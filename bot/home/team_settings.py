@@ -21,15 +21,18 @@ from pydantic import ValidationError
 from bot.context import WorkspaceContext
 from bot.home.setting_errors import field_errors
 from bot.i18n import N_, translator
-from bot.team_directory import settings_json
-from bot.teams import Team
+from bot.team_directory import settings_json, team_from_json
+from bot.teams import Team, Teams
 from storage import team_settings as store
-from storage.team_settings import FieldChange, SettingChange
+from storage.db import Database
+from storage.team_settings import TEAMS_FILE, FieldChange, SettingChange
 
 log = logging.getLogger("surveybot.team_settings")
 
 # Every field of the teams file a lead can change; the name is the team's key.
 EDITABLE_FIELDS: tuple[str, ...] = tuple(name for name in Team.model_fields if name != "name")
+# What an unreadable saved row is compared with: every field at its default.
+DEFAULT_FIELDS = Team(name="-")
 
 
 def _value_json(value: Any) -> str | None:
@@ -47,6 +50,60 @@ def changed_fields(old: Team, new: Team) -> list[FieldChange]:
         for name in EDITABLE_FIELDS
         if before.get(name) != after.get(name)
     ]
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One team after `settings apply --from-file`."""
+
+    team: str
+    version: int
+    changes: tuple[FieldChange, ...]  # empty: the database already matched the file
+    seeded: bool = False
+
+
+async def apply_file(
+    db: Database, workspace: str, file_teams: Teams, now: datetime
+) -> list[Applied]:
+    """Save each file team's settings over the database's, as an App Home save would:
+    a new version and one history row per changed field, by `TEAMS_FILE`."""
+    applied = []
+    for file_team in file_teams.teams:
+        wanted = settings_json(file_team)
+        if await store.seed(db, workspace, {file_team.name: wanted}, now):
+            applied.append(Applied(file_team.name, 1, (), seeded=True))
+            continue
+        while True:  # a lead saving at the same moment: read again, apply again
+            row = await store.settings_of(db, workspace, file_team.name)
+            assert row is not None  # seeded above, and rows are never deleted
+            try:
+                saved = team_from_json(file_team.name, row.settings)
+                changes = tuple(changed_fields(saved, file_team))
+            except (ValidationError, ValueError):
+                changes = tuple(changed_fields(DEFAULT_FIELDS, file_team))
+            if not changes:
+                applied.append(Applied(file_team.name, row.version, ()))
+                break
+            version = await store.save(
+                db,
+                workspace,
+                file_team.name,
+                edited_version=row.version,
+                settings=wanted,
+                changes=changes,
+                by=TEAMS_FILE,
+                at=now,
+            )
+            if version is not None:
+                log.info(
+                    "team settings applied from the teams file team=%s version=%d fields=%s",
+                    file_team.name,
+                    version,
+                    ",".join(c.field for c in changes),
+                )
+                applied.append(Applied(file_team.name, version, changes))
+                break
+    return applied
 
 
 def may_edit(team: Team, user_id: str, *, is_admin: bool) -> bool:

@@ -46,6 +46,7 @@ SLACK_TIERS: dict[str, Tier] = {
     "users.info": BULK_4,
     "users.lookupByEmail": BULK_3,
     "conversations.open": BULK_3,
+    "conversations.info": BULK_3,  # the channel check at start
     "conversations.history": BULK_3,
     "conversations.replies": BULK_3,
     # "Several hundred a minute" per workspace: the low end.

@@ -28,6 +28,26 @@ def refusal_sentence(error: str) -> str:
     )
 
 
+def app_token_refusal(error: str) -> str:
+    return (
+        f"Slack refused SLACK_APP_TOKEN ({error}): generate an app-level token (xapp-…) "
+        "with the connections:write scope under Basic Information -> App-Level Tokens"
+    )
+
+
+async def check_app_token(api_url: str, app_token: str) -> None:
+    """Socket Mode's client retries a refused app token forever: ask Slack once first."""
+    client = AsyncWebClient(base_url=api_url)
+    try:
+        await client.apps_connections_open(app_token=app_token)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "unknown")
+        if error in TOKEN_REFUSALS or error in ("not_allowed_token_type", "invalid_token"):
+            raise TokenRefused(app_token_refusal(error)) from None
+    except OSError:
+        pass  # Slack unreachable: Socket Mode's own retries are the right answer
+
+
 @dataclass
 class Workspace:
     """Who the token speaks for, and whether Slack still accepts it."""

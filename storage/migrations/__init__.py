@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -21,6 +23,28 @@ def alembic_config(url: str | None = None) -> Config:
     if url:
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
+
+
+def revisions() -> list[str]:
+    """Every migration revision, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+def revision_problem(revision: str) -> str | None:
+    """One sentence when `revision` names no migration (nor `base`), else None."""
+    if revision == "base":
+        return None
+    try:
+        found = ScriptDirectory.from_config(alembic_config()).get_revision(revision)
+    except CommandError:
+        found = None
+    if found is not None:
+        return None
+    return (
+        f"there is no migration revision {revision!r}: the revisions are "
+        f"{', '.join(revisions())} (storage/migrations/versions), or base"
+    )
 
 
 async def migrate(database: Database, revision: str = "head", *, down: bool = False) -> None:
