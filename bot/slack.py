@@ -69,6 +69,14 @@ def is_server_error(error: BaseException) -> bool:
     return isinstance(error, SlackApiError) and error.response.status_code >= 500
 
 
+def is_transient_failure(error: BaseException) -> bool:
+    """Slack or the network was down or busy, whatever the body says: an HTTP status of
+    500 or more, a 429, a timeout or a connection error. Another attempt later can work."""
+    if isinstance(error, SlackApiError):
+        return error.response.status_code >= 500 or error.response.status_code == 429
+    return isinstance(error, asyncio.TimeoutError | TimeoutError | aiohttp.ClientError)
+
+
 class PacedWebClient(AsyncWebClient):
     def __init__(
         self,

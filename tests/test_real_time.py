@@ -4,9 +4,11 @@ call keeps to its tier (shared by processes), an outage loses nothing, /metrics 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.pacing import Pacer
@@ -85,9 +87,14 @@ async def test_a_burst_of_closes_is_sent_once_each_at_slacks_pace(
     assert len(slack.rate_limited) <= len(slack.calls) // 100  # no 429 storm
 
 
-async def test_a_long_outage_loses_no_survey(slack: FakeSlack, sqlite_url: str) -> None:
+# A 503 is transient whatever its body says, even a code nobody listed.
+@pytest.mark.parametrize("error", ["service_unavailable", "upstream_connect_error"])
+async def test_a_long_outage_loses_no_survey_and_logs_one_warning_per_survey(
+    slack: FakeSlack, sqlite_url: str, caplog: pytest.LogCaptureFixture, error: str
+) -> None:
+    caplog.set_level(logging.INFO, logger="surveybot")
     async with running_bot(slack, sqlite_url, teams_toml=DM_TEAM, retry_first_seconds=0.01) as bot:
-        slack.fail_next("chat.postMessage", count=100_000, status=503, error="service_unavailable")
+        slack.fail_next("chat.postMessage", count=100_000, status=503, error=error)
         for n in range(5):
             slack.add_user(f"U0OUT{n}", tz="UTC")
             assert (await bot.send_webhook(close(n, f"U0OUT{n}")))[0] == 202
@@ -99,10 +106,14 @@ async def test_a_long_outage_loses_no_survey(slack: FakeSlack, sqlite_url: str) 
         await wait_until(outlasted_five_attempts, timeout=30, what="more than 5 attempts each")
         surveys = await store.all_surveys(bot.services.db)
         assert {s.status for s in surveys} <= {"scheduled", "sending"}
-        assert {s.last_error for s in surveys} == {"service_unavailable"}
+        assert {s.last_error for s in surveys} == {error}
         slack.heal()
         await wait_until(lambda: all_delivered(bot, 5), timeout=30, what="delivery after")
     assert set(slack.surveys_posted().values()) == {1} and len(slack.surveys_posted()) == 5
+    # One line per survey when its trouble started, not one per attempt.
+    retries = [r for r in caplog.records if r.getMessage().startswith("survey delivery retry")]
+    assert len(retries) == 5 and {r.levelno for r in retries} == {logging.WARNING}
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_metrics_parse_and_count_a_rate_limited_call(bot: Bot, slack: FakeSlack) -> None:
