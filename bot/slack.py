@@ -73,7 +73,8 @@ def is_transient_failure(error: BaseException) -> bool:
     """Slack or the network was down or busy, whatever the body says: an HTTP status of
     500 or more, a 429, a timeout or a connection error. Another attempt later can work."""
     if isinstance(error, SlackApiError):
-        return error.response.status_code >= 500 or error.response.status_code == 429
+        status = int(error.response.status_code)
+        return status >= 500 or status == 429
     return isinstance(error, asyncio.TimeoutError | TimeoutError | aiohttp.ClientError)
 
 
