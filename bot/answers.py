@@ -56,6 +56,7 @@ class AnswerOutcome:
     changed: bool  # False: the same answer again (double click, Slack's retry)
     previous_score: int | None
     replayed: bool = False  # the very same click again (same action_ts): nothing to redo
+    superseded: bool = False  # a later click (by action_ts) came first: it stands
 
     @property
     def scale(self) -> Scale:
@@ -161,14 +162,19 @@ async def record_answer(
         return _refused("answer", RefusalReason.EXPIRED, survey)
     log.info(
         "answer %s survey=%s score=%d previous=%s action_ts=%s",
-        "recorded" if click.changed else "repeated",
+        "recorded" if click.changed else "superseded" if click.superseded else "repeated",
         survey.token,
         score,
         click.previous_score,
         action_ts,
     )
     return AnswerOutcome(
-        survey, click.response, click.changed, click.previous_score, replayed=click.replayed
+        survey,
+        click.response,
+        click.changed,
+        click.previous_score,
+        replayed=click.replayed,
+        superseded=click.superseded,
     )
 
 

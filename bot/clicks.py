@@ -170,8 +170,9 @@ async def score_clicked(
     if isinstance(outcome, Refusal):
         await _refuse(db, client, teams, click, outcome)
         return
-    if outcome.replayed:
-        return  # this very click was handled before: Slack already shows its outcome
+    if outcome.replayed or outcome.superseded:
+        # This click, or one made after it, was handled before: Slack shows its outcome.
+        return
     survey, response = outcome.survey, outcome.response
     team = team_of(teams, survey)
     locale = locale_of(survey, team)
