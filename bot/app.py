@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +31,7 @@ from bot.metrics import Metrics
 from bot.scheduler import Scheduler
 from bot.services import SERVICES_APP_KEY, SERVICES_KEY, Services
 from bot.settings import SLACK_REQUEST_MAX_BYTES, Settings
-from bot.slack import PacedWebClient, make_client
+from bot.slack import TRIGGER_BUDGET, make_client
 from bot.slack_request import Malformed, is_signed, parse_body
 from bot.teams import Teams, load_teams
 from bot.workspace import Workspace
@@ -119,12 +120,20 @@ def _bolt_app(services: Services) -> AsyncApp:
     )
 
     @app.middleware
-    async def provide_services(context: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
+    async def provide_services(
+        body: dict[str, Any], context: dict[str, Any], next: Callable[[], Awaitable[Any]]
+    ) -> Any:
         context[SERVICES_KEY] = services
-        # Bolt builds a plain client per request: swap in ours, so listeners are paced.
+        # Bolt builds a plain client per request: swap in ours, so listeners are paced,
+        # and a modal opened with this request's trigger_id goes before it dies or never.
         given = context.get("client")
-        if given is not None and not isinstance(given, PacedWebClient):
-            context["client"] = services.client.sibling(given.token, context.get("team_id"))
+        if given is not None:
+            has_trigger = isinstance(body, dict) and bool(body.get("trigger_id"))
+            context["client"] = services.client.sibling(
+                given.token,
+                context.get("team_id"),
+                trigger_deadline=time.monotonic() + TRIGGER_BUDGET if has_trigger else None,
+            )
         return await next()
 
     handlers.register(app)

@@ -39,6 +39,7 @@ from bot.customers import CustomerDirectory
 from bot.expiry import close_on_click
 from bot.home_refresh import HomeRefresh
 from bot.scales import Band
+from bot.slack import open_modal, respond
 from bot.slack_values import VALUE_MAX, is_slack_id, is_slack_ts, row_id
 from bot.teams import Teams
 from storage.answers import AnswerRecord
@@ -61,6 +62,7 @@ class Click:
     message_ts: str | None
     thread_ts: str | None
     view_id: str | None = None  # set when the button is in a view (App Home), not a message
+    response_url: str | None = None  # answers the click without chat.update's pace
 
 
 # Slack's limit for an action_id.
@@ -97,9 +99,12 @@ async def _tell_clicker(client: AsyncWebClient, click: Click, text: str) -> None
 
 
 async def _tell_customer(
-    client: AsyncWebClient, survey: SurveyRecord, message: dict[str, Any]
+    client: AsyncWebClient, click: Click, survey: SurveyRecord, message: dict[str, Any]
 ) -> None:
-    """An ephemeral in the survey's thread that only its customer sees."""
+    """An ephemeral in the survey's thread that only its customer sees: through the
+    click's response_url, else chat.postEphemeral."""
+    if await respond(client, click.response_url, message, response_type="ephemeral"):
+        return
     if survey.channel_id and survey.customer_id:
         await client.chat_postEphemeral(
             channel=survey.channel_id,
@@ -125,12 +130,12 @@ async def _open_follow_up(
     survey: SurveyRecord,
     response: AnswerRecord,
     locale: str,
-) -> None:
-    if not trigger_id:
-        return
-    await client.views_open(
-        trigger_id=trigger_id,
-        view=render_follow_up(
+) -> bool:
+    """Whether the form opened: it cannot once the trigger died or no slot was free."""
+    return await open_modal(
+        client,
+        trigger_id,
+        render_follow_up(
             token=survey.token,
             kind=survey.kind,
             score=response.score,
@@ -139,6 +144,17 @@ async def _open_follow_up(
             comment=response.comment,
         ),
     )
+
+
+async def _replace_survey(
+    client: AsyncWebClient, click: Click, survey: SurveyRecord, message: dict[str, Any]
+) -> None:
+    """The survey's message changes (the thank-you, the buttons again): through the
+    click's response_url (no Tier 3 pace, so a burst of clicks is thanked at once),
+    else chat.update."""
+    if await respond(client, click.response_url, message, replace_original=True):
+        return
+    await client.chat_update(channel=str(survey.channel_id), ts=str(survey.message_ts), **message)
 
 
 async def score_clicked(
@@ -176,28 +192,25 @@ async def score_clicked(
     survey, response = outcome.survey, outcome.response
     team = team_of(teams, survey)
     locale = locale_of(survey, team)
+    form_missed = False
     if outcome.changed and outcome.band is not Band.MIDDLE:
-        # The trigger_id dies 3 s after the click: the form opens before anything slower.
-        # A form that fails to open must not cost the thank-you or the alert.
-        try:
-            await _open_follow_up(client, click.trigger_id, survey, response, locale)
-        except SlackApiError as exc:
-            log.warning(
-                "follow-up form did not open survey=%s error=%s",
-                survey.token,
-                exc.response.get("error"),
-            )
+        # The trigger_id dies 3 s after the click: the form opens before anything slower,
+        # or not at all; then the thank-you carries "Tell us more", which opens it later.
+        form_missed = not await _open_follow_up(client, click.trigger_id, survey, response, locale)
+    private = not score_may_show_on_survey(survey)
     try:
-        await client.chat_update(
-            channel=str(survey.channel_id),
-            ts=str(survey.message_ts),
-            **render_thank_you(
+        await _replace_survey(
+            client,
+            click,
+            survey,
+            render_thank_you(
                 token=survey.token,
                 kind=survey.kind,
                 score=response.score,
                 locale=locale,
                 expires_at=survey.expires_at,
-                show_score=score_may_show_on_survey(survey),
+                show_score=not private,
+                form_missed=form_missed and not private,
             ),
         )
     except SlackApiError as exc:
@@ -205,12 +218,20 @@ async def score_clicked(
         log.warning(
             "thank-you not shown survey=%s error=%s", survey.token, exc.response.get("error")
         )
-    if outcome.changed and not score_may_show_on_survey(survey):
+    if outcome.changed and private:
+        # In a thread the channel sees the thank-you: the score, and the way back to
+        # the form, go to the customer alone.
         try:
             await _tell_customer(
                 client,
+                click,
                 survey,
-                render_private_answer(kind=survey.kind, score=response.score, locale=locale),
+                render_private_answer(
+                    kind=survey.kind,
+                    score=response.score,
+                    locale=locale,
+                    tell_more=survey.token if form_missed else None,
+                ),
             )
         except SlackApiError as exc:
             log.warning(
@@ -245,9 +266,14 @@ async def add_comment_clicked(
 ) -> None:
     """The customer came back to write a comment: the follow-up form, prefilled."""
     answered = await _answered_or_refuse(db, client, teams, click, now)
-    if answered is not None:
-        locale = locale_of(answered.survey, team_of(teams, answered.survey))
-        await _open_follow_up(client, click.trigger_id, answered.survey, answered.response, locale)
+    if answered is None:
+        return
+    locale = locale_of(answered.survey, team_of(teams, answered.survey))
+    if not await _open_follow_up(
+        client, click.trigger_id, answered.survey, answered.response, locale
+    ):
+        # The button stays where it is: the customer can click it again in a moment.
+        await _tell_clicker(client, click, refusal_text(RefusalReason.FAILED, locale))
 
 
 async def change_answer_clicked(
@@ -260,10 +286,11 @@ async def change_answer_clicked(
     survey = answered.survey
     locale = locale_of(survey, team_of(teams, survey))
     public = not score_may_show_on_survey(survey)
-    await client.chat_update(
-        channel=str(survey.channel_id),
-        ts=str(survey.message_ts),
-        **render_change_answer(
+    await _replace_survey(
+        client,
+        click,
+        survey,
+        render_change_answer(
             token=survey.token,
             kind=survey.kind,
             score=answered.response.score,

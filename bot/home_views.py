@@ -32,6 +32,7 @@ from bot.home import RECENT, HomeContent, Viewer, describe, gather_home, may_ste
 from bot.home_refresh import HomeRefresh
 from bot.i18n import N_, translator
 from bot.scales import scale_for
+from bot.slack import open_modal
 from bot.surveys import send_test_survey
 from bot.team_settings import (
     NOT_ALLOWED,
@@ -148,9 +149,9 @@ async def open_drill_down(
     if view is None:
         viewer = await viewer_of(deps.db, deps.customers, deps.teams, user_id)
         refusal = render_not_allowed(NOT_LEAD, viewer.language)
-        await deps.client.views_open(trigger_id=trigger_id, view=refusal)
+        await open_modal(deps.client, trigger_id, refusal)
         return
-    await deps.client.views_open(trigger_id=trigger_id, view=view)
+    await open_modal(deps.client, trigger_id, view)
 
 
 async def update_drill_down(
@@ -182,10 +183,10 @@ async def open_settings(deps: HomeDeps, user_id: str, trigger_id: str, team_name
     viewer, team = await _steering(deps, user_id, team_name)
     if team is None:
         refusal = render_not_allowed(NOT_ALLOWED, viewer.language)
-        await deps.client.views_open(trigger_id=trigger_id, view=refusal)
+        await open_modal(deps.client, trigger_id, refusal)
         return
     version = await current_version(deps.db, team.name)
-    await deps.client.views_open(trigger_id=trigger_id, view=render_settings_modal(team, version))
+    await open_modal(deps.client, trigger_id, render_settings_modal(team, version))
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,7 @@ async def submit_settings(
 async def open_test_survey(deps: HomeDeps, user_id: str, trigger_id: str, team_name: str) -> None:
     viewer, team = await _steering(deps, user_id, team_name)
     view = render_test_survey_modal(team) if team else render_not_allowed(NOT_LEAD, viewer.language)
-    await deps.client.views_open(trigger_id=trigger_id, view=view)
+    await open_modal(deps.client, trigger_id, view)
 
 
 async def test_survey_submitted(

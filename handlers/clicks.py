@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -9,8 +10,11 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clicks import Click
+from bot.pacing import workspace_key
 from bot.services import Services
 from handlers.context import Listener, services_of
+
+log = logging.getLogger("surveybot.handlers.clicks")
 
 
 def click_of(body: dict[str, Any], action: dict[str, Any]) -> Click:
@@ -26,10 +30,24 @@ def click_of(body: dict[str, Any], action: dict[str, Any]) -> Click:
         message_ts=container.get("message_ts"),
         thread_ts=container.get("thread_ts"),
         view_id=container.get("view_id") if container.get("type") == "view" else None,
+        response_url=body["response_url"] if isinstance(body.get("response_url"), str) else None,
     )
 
 
 ClickHandler = Callable[[Services, AsyncWebClient, Click], Awaitable[None]]
+
+
+def per_person(handle: ClickHandler) -> ClickHandler:
+    """Home's buttons, limited per person: a click over the limit is dropped quietly."""
+
+    async def limited(services: Services, client: AsyncWebClient, click: Click) -> None:
+        workspace = workspace_key(client.token)
+        if await services.client.pacer.person_may_click(workspace, click.user_id):
+            await handle(services, client, click)
+        else:
+            log.info("home click refused reason=too_many action=%s", click.action_id[:64])
+
+    return limited
 
 
 def click_listener(handle: ClickHandler) -> Listener:
