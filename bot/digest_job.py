@@ -48,7 +48,7 @@ from bot.digest_schedule import latest_digest_moment
 from bot.i18n import plural_translator, translator
 from bot.scales import REASONS, scale_for
 from bot.settings import Settings
-from bot.slack import make_client
+from bot.slack import is_transient_failure, make_client
 from bot.team_settings import saved_teams
 from bot.teams import Team, Teams, TeamsFileError, load_teams
 from storage import digests
@@ -237,7 +237,10 @@ async def post_team_digest(
             await digests.finish_digest(
                 db, team.name, period.label, name, status=DigestPostStatus.FAILED
             )
-            log.error(
+            # Slack busy or down is a WARNING (the retry job tries again); a refusal
+            # another try cannot fix is an ERROR.
+            log.log(
+                logging.WARNING if is_transient_failure(exc) else logging.ERROR,
                 "digest post failed team=%s period=%s digest=%s error=%s",
                 team.name,
                 period.label,
