@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.pacing import Pacer
+from bot.pacing import NoSlotInTime, Pacer
 from sandbox import FakeSlack
 from storage import surveys as store
 from storage.db import Database
@@ -66,6 +66,29 @@ async def test_the_pace_holds_a_method_under_its_tier_and_two_processes_share_it
     assert busiest <= 50
     # Each alone would have let 50 through at once; together they were held to one pace.
     assert went[-1] - went[0] > 0.5
+
+
+async def test_a_call_with_a_deadline_goes_at_once_or_not_at_all_and_books_nothing(
+    db: Database,
+) -> None:
+    # views.open: 100 a minute, 10 at once, then one every 0.68 s.
+    pacer = Pacer(PaceStores(db))
+    for _ in range(10):
+        assert await pacer.wait_turn("T0001", "views.open", within=0.0) == 0.0
+    with pytest.raises(NoSlotInTime):
+        await pacer.wait_turn("T0001", "views.open", within=0.01)
+    # The refused call left the next slot free: one waiting up to a second takes it.
+    waited = await pacer.wait_turn("T0001", "views.open", within=1.0)
+    assert 0 < waited < 1.0
+    # A person's Home clicks: a few at once, then no more for now.
+    assert [await pacer.person_may_click("T0001", "U0LEAD") for _ in range(5)] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert await pacer.person_may_click("T0001", "U0OTHER")
 
 
 async def test_a_burst_of_closes_is_sent_once_each_at_slacks_pace(
