@@ -7,6 +7,8 @@ functions take their collaborators (database, Slack client, teams) as arguments.
 from __future__ import annotations
 
 import logging
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -21,6 +23,7 @@ from bot.answers import (
     Refusal,
     RefusalReason,
     answered_survey,
+    form_due,
     locale_of,
     record_answer,
     score_may_show_on_survey,
@@ -42,7 +45,6 @@ from bot.scales import Band
 from bot.slack import open_modal, respond
 from bot.slack_values import VALUE_MAX, is_slack_id, is_slack_ts, row_id
 from bot.teams import Teams
-from storage.answers import AnswerRecord
 from storage.db import Database
 from storage.surveys import SurveyRecord
 
@@ -67,6 +69,29 @@ class Click:
 
 # Slack's limit for an action_id.
 ACTION_ID_MAX = 255
+
+
+class RecentForms:
+    """Follow-up forms offered in the last few seconds, by survey and score: a double
+    click, or Slack's retry, racing the first click opens one form, not two. Bounded
+    and expiring; per process (the database learns of the click only after the form)."""
+
+    def __init__(self, seconds: float = 5.0, limit: int = 10_000) -> None:
+        self.seconds = seconds
+        self.limit = limit
+        self._offered: OrderedDict[tuple[str, int], float] = OrderedDict()
+
+    def claim(self, token: str, score: int) -> bool:
+        """True the first time in `seconds` this survey's form is wanted for `score`."""
+        now = time.monotonic()
+        while self._offered and (
+            len(self._offered) >= self.limit or next(iter(self._offered.values())) < now
+        ):
+            self._offered.popitem(last=False)
+        if (token, score) in self._offered:
+            return False
+        self._offered[(token, score)] = now + self.seconds
+        return True
 
 
 async def _well_formed(client: AsyncWebClient, click: Click) -> bool:
@@ -128,8 +153,10 @@ async def _open_follow_up(
     client: AsyncWebClient,
     trigger_id: str | None,
     survey: SurveyRecord,
-    response: AnswerRecord,
+    score: int,
     locale: str,
+    reasons: tuple[str, ...] = (),
+    comment: str | None = None,
 ) -> bool:
     """Whether the form opened: it cannot once the trigger died or no slot was free."""
     return await open_modal(
@@ -138,10 +165,10 @@ async def _open_follow_up(
         render_follow_up(
             token=survey.token,
             kind=survey.kind,
-            score=response.score,
+            score=score,
             locale=locale,
-            reasons=response.reasons,
-            comment=response.comment,
+            reasons=reasons,
+            comment=comment,
         ),
     )
 
@@ -165,6 +192,7 @@ async def score_clicked(
     click: Click,
     now: datetime,
     homes: HomeRefresh | None = None,
+    forms: RecentForms | None = None,
 ) -> None:
     """Record the score, open the follow-up form, thank the customer, alert the team."""
     if not await _well_formed(client, click):
@@ -173,6 +201,26 @@ async def score_clicked(
     token, score = parsed if parsed else (None, None)
     if score is not None and click.action_id != ids.survey_score_action(score):
         score = None  # the button's id and its value disagree: someone edited one
+    # The trigger_id dies 3 s after the click: the form opens before anything slower
+    # (storing the click waits its turn to write), or not at all.
+    due = await form_due(
+        db,
+        token,
+        score,
+        click.user_id,
+        now,
+        channel_id=click.channel_id,
+        message_ts=click.message_ts,
+    )
+    if due is not None and forms is not None and not forms.claim(due.survey.token, due.score):
+        due = None
+    opened_first = due is not None and await _open_follow_up(
+        client,
+        click.trigger_id,
+        due.survey,
+        due.score,
+        locale_of(due.survey, team_of(teams, due.survey)),
+    )
     outcome = await record_answer(
         db,
         token,
@@ -193,10 +241,20 @@ async def score_clicked(
     team = team_of(teams, survey)
     locale = locale_of(survey, team)
     form_missed = False
-    if outcome.changed and outcome.band is not Band.MIDDLE:
-        # The trigger_id dies 3 s after the click: the form opens before anything slower,
-        # or not at all; then the thank-you carries "Tell us more", which opens it later.
-        form_missed = not await _open_follow_up(client, click.trigger_id, survey, response, locale)
+    if due is not None:
+        form_missed = outcome.changed and not opened_first
+    elif outcome.changed and outcome.band is not Band.MIDDLE and outcome.previous_score is not None:
+        # A change of mind: the form opens now, with what still fits the new score.
+        form_missed = not await _open_follow_up(
+            client,
+            click.trigger_id,
+            survey,
+            response.score,
+            locale,
+            response.reasons,
+            response.comment,
+        )
+    # A form that could not open: the thank-you carries "Tell us more", which opens it.
     private = not score_may_show_on_survey(survey)
     try:
         await _replace_survey(
@@ -269,8 +327,15 @@ async def add_comment_clicked(
     if answered is None:
         return
     locale = locale_of(answered.survey, team_of(teams, answered.survey))
+    response = answered.response
     if not await _open_follow_up(
-        client, click.trigger_id, answered.survey, answered.response, locale
+        client,
+        click.trigger_id,
+        answered.survey,
+        response.score,
+        locale,
+        response.reasons,
+        response.comment,
     ):
         # The button stays where it is: the customer can click it again in a moment.
         await _tell_clicker(client, click, refusal_text(RefusalReason.FAILED, locale))

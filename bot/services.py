@@ -10,6 +10,7 @@ from datetime import datetime
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.clicks import RecentForms
 from bot.clock import utcnow
 from bot.customers import CustomerDirectory
 from bot.dispatcher import Dispatcher
@@ -48,6 +49,7 @@ class Services:
     workspace: Workspace | None = None
     metrics: Metrics = field(default_factory=Metrics)
     homes: HomeRefresh | None = None
+    recent_forms: RecentForms = field(default_factory=RecentForms)
 
     async def start(self) -> None:
         await migrate(self.db)

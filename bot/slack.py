@@ -38,7 +38,7 @@ RATE_LIMITED_RETRIES = 3
 DEFAULT_RETRY_AFTER = 60.0
 # A trigger_id lives 3 s from the click; a call made later than this after the request
 # arrived would reach Slack too late (the network and Slack's own work take the rest).
-TRIGGER_BUDGET = 2.5
+TRIGGER_BUDGET = 2.0
 # Where Slack's response_urls live, by the API host the client talks to.
 HOOKS_HOSTS = {"slack.com": "hooks.slack.com", "slack-gov.com": "hooks.slack-gov.com"}
 

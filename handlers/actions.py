@@ -34,7 +34,9 @@ async def _alert_clicked(
 
 ACTION_LISTENERS: dict[str | Any, Listener] = {
     ids.SURVEY_SCORE_PATTERN: click_listener(
-        lambda s, c, k: score_clicked(s.db, c, s.customers, s.teams, k, s.clock(), s.homes)
+        lambda s, c, k: score_clicked(
+            s.db, c, s.customers, s.teams, k, s.clock(), s.homes, s.recent_forms
+        )
     ),
     ids.SURVEY_ADD_COMMENT: click_listener(
         lambda s, c, k: add_comment_clicked(s.db, c, s.teams, k, s.clock())

@@ -104,8 +104,12 @@ async def test_thirty_low_scores_ten_at_a_time_each_get_the_form_or_tell_us_more
         replies = await asyncio.gather(*(burst_bot.send_interaction(c) for c in clicks))
         assert {r.status for r in replies} == {200}
 
+    def thanked() -> list[Any]:
+        return [c for c in slack.called("response_url") if c.args.get("replace_original")]
+
     def answered_somehow() -> bool:
-        return all(form_for(slack, s.token) or tell_us_more(slack, s) for s in surveys)
+        everyone = all(form_for(slack, s.token) or tell_us_more(slack, s) for s in surveys)
+        return everyone and len(thanked()) == 30
 
     await wait_until(answered_somehow, timeout=30, what="a form or Tell us more for everyone")
     # No call went out with a trigger that had died while it waited.
@@ -114,8 +118,6 @@ async def test_thirty_low_scores_ten_at_a_time_each_get_the_form_or_tell_us_more
     print(f"forms opened at the click: {len(opened)} of 30")
     assert 10 <= len(opened) < 30  # the burst, then what the pace allows within 3 s
     # Every thank-you went through the click's response_url, not chat.update's Tier 3.
-    thanked = [c for c in slack.called("response_url") if c.args.get("replace_original")]
-    assert len(thanked) == 30
     assert [c for c in slack.called("chat.update") if c.args["channel"].startswith("D")] == []
 
     # Each customer writes a comment: in the form that opened, or through Tell us more.

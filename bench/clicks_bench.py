@@ -1,0 +1,144 @@
+"""A burst of survey clicks against a fake Slack that expires trigger_ids after 3 s and
+answers calls over Slack's tiers with 429, at Slack's real pace (nothing compressed).
+
+    python -m bench.clicks_bench              # 500 customers click within seconds
+    python -m bench.clicks_bench --smoke      # 60 clicks, for CI
+
+Each customer has a survey delivered by DM (seeded straight into the database: the
+deliveries are the burst bench's subject) and clicks a score; low and top scores open
+the follow-up form. views.open allows 100 a minute with 10 at once, so most of a burst
+cannot have its form within the trigger's 3 seconds: those get *Tell us more* on their
+thank-you instead. Prints the forms opened, the Tell us more buttons, the calls made
+with a dead trigger (should be none), the time until every click was thanked, and the
+429s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.survey import render_survey
+from bot.scales import Band, band_of, scale_for
+from bot.surveys import ClosedConversation, close_conversation
+from sandbox import payloads
+from sandbox.fake_slack import FakeSlack
+from sandbox.local_bot import LocalBot, local_bot
+from sandbox.signed import SlackSender
+from storage import surveys as store
+from storage.statuses import Source
+
+# Surveys wait an hour before the dispatcher would send them: the bench delivers them.
+TEAMS = '[[teams]]\nname = "support"\ndelay_minutes = 60\nquiet_hours = ""\ndelivery = "dm"\n'
+IN_FLIGHT = 50
+
+
+async def _seed(bot: LocalBot, slack: FakeSlack, customers: list[str]) -> list[store.SurveyRecord]:
+    """A delivered DM survey for each customer, as the dispatcher would leave it."""
+    services = bot.services
+    team = services.teams.teams[0]
+    client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
+    now = datetime.now(UTC)
+    delivered = []
+    for n, customer in enumerate(customers):
+        slack.add_user(customer, name=customer.lower())
+        closed = ClosedConversation(
+            Source.WEBHOOK, f"ZD-{n}", team, now, customer_id=customer, agent_id="U0AGENT"
+        )
+        result = await close_conversation(services.db, closed, now)
+        survey = await store.survey_by_token(services.db, str(result.survey_id))
+        assert survey is not None and survey.id is not None
+        message = render_survey(token=survey.token, kind=survey.kind, locale=None)
+        posted = await client.chat_postMessage(channel=customer, **message)
+        await store.mark_delivered(
+            services.db,
+            survey.id,
+            channel_id=str(posted["channel"]),
+            message_ts=str(posted["ts"]),
+            at=now,
+            customer_id=customer,
+        )
+        fresh = await store.get_survey(services.db, survey.id)
+        assert fresh is not None
+        delivered.append(fresh)
+    return delivered
+
+
+def _thanked(slack: FakeSlack, survey: store.SurveyRecord) -> bool:
+    message = slack.message(str(survey.channel_id), str(survey.message_ts))
+    return "survey_change_answer" in json.dumps(message.get("blocks"))
+
+
+async def run(count: int) -> None:
+    customers = [f"U0C{n:05d}" for n in range(count)]
+    rng = random.Random(20)
+    scores = [rng.randint(1, 5) for _ in customers]
+    scale = scale_for("csat")
+    wanted = sum(band_of(scale, s) is not Band.MIDDLE for s in scores)
+    with tempfile.TemporaryDirectory() as folder:
+        async with FakeSlack() as slack, local_bot(slack, Path(folder), teams_toml=TEAMS) as bot:
+            surveys = await _seed(bot, slack, customers)
+            slack.enforce_tiers()
+            sender_http = aiohttp.ClientSession()
+            sender = SlackSender(sender_http, bot.url, bot.signing_secret)
+            gate = asyncio.Semaphore(IN_FLIGHT)
+
+            async def click(survey: store.SurveyRecord, score: int) -> None:
+                channel, ts = str(survey.channel_id), str(survey.message_ts)
+                async with gate:
+                    # Clicked now: Slack hands a click over at once, its trigger fresh.
+                    payload = payloads.block_actions(
+                        channel=channel,
+                        message=slack.message(channel, ts),
+                        action_id=f"survey_score_{score}",
+                        user=str(survey.customer_id),
+                        response_url=slack.response_url(
+                            channel=channel, message_ts=ts, user=str(survey.customer_id)
+                        ),
+                    )
+                    await sender.interaction(payload)
+
+            started = time.monotonic()
+            await asyncio.gather(*(click(s, n) for s, n in zip(surveys, scores, strict=True)))
+            clicked = time.monotonic() - started
+            while not all(_thanked(slack, s) for s in surveys):
+                if time.monotonic() - started > 600:
+                    break
+                await asyncio.sleep(0.05)
+            thanked = time.monotonic() - started
+            await asyncio.sleep(1.0)  # forms still opening within their 3 s
+            await sender_http.close()
+            tokens = {s.token for s in surveys}
+            forms = {v.get("private_metadata") for v in slack.views} & tokens
+            more = sum(
+                "Tell us more"
+                in json.dumps(slack.message(str(s.channel_id), str(s.message_ts)).get("blocks"))
+                for s in surveys
+            )
+            thanked_count = sum(_thanked(slack, s) for s in surveys)
+            print(f"clicks: {count} in {clicked:.1f} s, {wanted} of them wanting a form")
+            print(f"forms opened: {len(forms)}; Tell us more shown: {more}")
+            print(f"calls made with an expired trigger: {len(slack.expired_triggers)}")
+            print(f"every click thanked after: {thanked:.1f} s ({thanked_count} of {count})")
+            print(f"429s: {len(slack.rate_limited)} (of {len(slack.calls)} calls)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=500)
+    parser.add_argument("--smoke", action="store_true", help="60 clicks")
+    args = parser.parse_args()
+    asyncio.run(run(60 if args.smoke else args.count))
+
+
+if __name__ == "__main__":
+    main()
