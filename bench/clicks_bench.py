@@ -4,13 +4,15 @@ answers calls over Slack's tiers with 429, at Slack's real pace (nothing compres
     python -m bench.clicks_bench              # 500 customers click within seconds
     python -m bench.clicks_bench --smoke      # 60 clicks, for CI
 
-Each customer has a survey delivered by DM (seeded straight into the database: the
-deliveries are the burst bench's subject) and clicks a score; low and top scores open
-the follow-up form. views.open allows 100 a minute with 10 at once, so most of a burst
-cannot have its form within the trigger's 3 seconds: those get *Tell us more* on their
-thank-you instead. Prints the forms opened, the Tell us more buttons, the calls made
-with a dead trigger (should be none), the time until every click was thanked, and the
-429s.
+The bot runs as `surveybot serve` in its own process (SQLite); the fake Slack and the
+customers run in this one. Each customer has a survey delivered by DM (seeded straight
+into the database: the deliveries are the burst bench's subject) and clicks a score;
+low and top scores open the follow-up form. views.open allows 100 a minute with 10 at
+once, so most of a burst cannot have its form within the trigger's 3 seconds: those
+get *Tell us more* on their thank-you instead. Prints the forms opened, the Tell us
+more buttons, the calls made with a dead trigger, the time until every click was
+thanked, and the 429s. Under a heavy burst this process (the fake and 50 senders) is
+busy too, so a call can reach the fake later than it left the bot.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -27,25 +31,28 @@ from pathlib import Path
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bench.burst_bench import ROOT, _listening
 from bot.blocks.survey import render_survey
 from bot.scales import Band, band_of, scale_for
 from bot.surveys import ClosedConversation, close_conversation
+from bot.teams import parse_teams
 from sandbox import payloads
 from sandbox.fake_slack import FakeSlack
-from sandbox.local_bot import LocalBot, local_bot
+from sandbox.local_bot import free_port
 from sandbox.signed import SlackSender
 from storage import surveys as store
+from storage.db import Database
 from storage.statuses import Source
 
 # Surveys wait an hour before the dispatcher would send them: the bench delivers them.
 TEAMS = '[[teams]]\nname = "support"\ndelay_minutes = 60\nquiet_hours = ""\ndelivery = "dm"\n'
 IN_FLIGHT = 50
+SECRET = "bench-signing-secret"
 
 
-async def _seed(bot: LocalBot, slack: FakeSlack, customers: list[str]) -> list[store.SurveyRecord]:
+async def _seed(db: Database, slack: FakeSlack, customers: list[str]) -> list[store.SurveyRecord]:
     """A delivered DM survey for each customer, as the dispatcher would leave it."""
-    services = bot.services
-    team = services.teams.teams[0]
+    team = parse_teams(TEAMS).teams[0]
     client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
     now = datetime.now(UTC)
     delivered = []
@@ -54,20 +61,20 @@ async def _seed(bot: LocalBot, slack: FakeSlack, customers: list[str]) -> list[s
         closed = ClosedConversation(
             Source.WEBHOOK, f"ZD-{n}", team, now, customer_id=customer, agent_id="U0AGENT"
         )
-        result = await close_conversation(services.db, closed, now)
-        survey = await store.survey_by_token(services.db, str(result.survey_id))
+        result = await close_conversation(db, closed, now)
+        survey = await store.survey_by_token(db, str(result.survey_id))
         assert survey is not None and survey.id is not None
         message = render_survey(token=survey.token, kind=survey.kind, locale=None)
         posted = await client.chat_postMessage(channel=customer, **message)
         await store.mark_delivered(
-            services.db,
+            db,
             survey.id,
             channel_id=str(posted["channel"]),
             message_ts=str(posted["ts"]),
             at=now,
             customer_id=customer,
         )
-        fresh = await store.get_survey(services.db, survey.id)
+        fresh = await store.get_survey(db, survey.id)
         assert fresh is not None
         delivered.append(fresh)
     return delivered
@@ -84,39 +91,72 @@ async def run(count: int) -> None:
     scores = [rng.randint(1, 5) for _ in customers]
     scale = scale_for("csat")
     wanted = sum(band_of(scale, s) is not Band.MIDDLE for s in scores)
-    with tempfile.TemporaryDirectory() as folder:
-        async with FakeSlack() as slack, local_bot(slack, Path(folder), teams_toml=TEAMS) as bot:
-            surveys = await _seed(bot, slack, customers)
-            slack.enforce_tiers()
-            sender_http = aiohttp.ClientSession()
-            sender = SlackSender(sender_http, bot.url, bot.signing_secret)
-            gate = asyncio.Semaphore(IN_FLIGHT)
+    with tempfile.TemporaryDirectory(prefix="surveybot-clicks-") as folder:
+        (Path(folder) / "teams.toml").write_text(TEAMS)
+        database_url = f"sqlite+aiosqlite:///{folder}/surveybot.db"
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        async with FakeSlack() as slack, aiohttp.ClientSession() as http:
+            env = {
+                **{
+                    k: v
+                    for k, v in os.environ.items()
+                    if not k.startswith(("SLACK_", "SURVEYBOT_"))
+                },
+                "PYTHONPATH": str(ROOT),
+                "SLACK_BOT_TOKEN": slack.bot_token,
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": slack.api_url,
+                "SURVEYBOT_CONFIG": str(Path(folder) / "teams.toml"),
+                "DATABASE_URL": database_url,
+                "PORT": str(port),
+            }
+            bot = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "serve",
+                cwd=folder,
+                env=env,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+            try:
+                await _listening(http, url)
+                db = Database(database_url)
+                surveys = await _seed(db, slack, customers)
+                await db.dispose()
+                slack.enforce_tiers()
+                sender = SlackSender(http, url, SECRET)
+                gate = asyncio.Semaphore(IN_FLIGHT)
 
-            async def click(survey: store.SurveyRecord, score: int) -> None:
-                channel, ts = str(survey.channel_id), str(survey.message_ts)
-                async with gate:
-                    # Clicked now: Slack hands a click over at once, its trigger fresh.
-                    payload = payloads.block_actions(
-                        channel=channel,
-                        message=slack.message(channel, ts),
-                        action_id=f"survey_score_{score}",
-                        user=str(survey.customer_id),
-                        response_url=slack.response_url(
-                            channel=channel, message_ts=ts, user=str(survey.customer_id)
-                        ),
-                    )
-                    await sender.interaction(payload)
+                async def click(survey: store.SurveyRecord, score: int) -> None:
+                    channel, ts = str(survey.channel_id), str(survey.message_ts)
+                    async with gate:
+                        # Clicked now: Slack hands a click over at once, its trigger fresh.
+                        payload = payloads.block_actions(
+                            channel=channel,
+                            message=slack.message(channel, ts),
+                            action_id=f"survey_score_{score}",
+                            user=str(survey.customer_id),
+                            response_url=slack.response_url(
+                                channel=channel, message_ts=ts, user=str(survey.customer_id)
+                            ),
+                        )
+                        await sender.interaction(payload)
 
-            started = time.monotonic()
-            await asyncio.gather(*(click(s, n) for s, n in zip(surveys, scores, strict=True)))
-            clicked = time.monotonic() - started
-            while not all(_thanked(slack, s) for s in surveys):
-                if time.monotonic() - started > 600:
-                    break
-                await asyncio.sleep(0.05)
-            thanked = time.monotonic() - started
-            await asyncio.sleep(1.0)  # forms still opening within their 3 s
-            await sender_http.close()
+                started = time.monotonic()
+                await asyncio.gather(*(click(s, n) for s, n in zip(surveys, scores, strict=True)))
+                clicked = time.monotonic() - started
+                while not all(_thanked(slack, s) for s in surveys):
+                    if time.monotonic() - started > 600:
+                        break
+                    await asyncio.sleep(0.05)
+                thanked = time.monotonic() - started
+                await asyncio.sleep(3.0)  # forms still opening within their 3 s
+            finally:
+                bot.terminate()
+                await bot.wait()
             tokens = {s.token for s in surveys}
             forms = {v.get("private_metadata") for v in slack.views} & tokens
             more = sum(

@@ -31,13 +31,16 @@ from bot.metrics import Metrics
 from bot.scheduler import Scheduler
 from bot.services import SERVICES_APP_KEY, SERVICES_KEY, Services
 from bot.settings import SLACK_REQUEST_MAX_BYTES, Settings
-from bot.slack import TRIGGER_BUDGET, make_client
+from bot.slack import make_client, trigger_deadline
 from bot.slack_request import Malformed, is_signed, parse_body
 from bot.teams import Teams, load_teams
 from bot.workspace import Workspace
 from storage.db import Database
 
 log = logging.getLogger("surveybot.app")
+
+# When the HTTP request reached us (time.monotonic()), in bolt's context.
+RECEIVED_KEY = "surveybot_received"
 
 
 class _TokenFromEnvironmentNotice(logging.Filter):
@@ -128,11 +131,18 @@ def _bolt_app(services: Services) -> AsyncApp:
         # and a modal opened with this request's trigger_id goes before it dies or never.
         given = context.get("client")
         if given is not None:
-            has_trigger = isinstance(body, dict) and bool(body.get("trigger_id"))
+            deadline = None
+            if isinstance(body, dict) and body.get("trigger_id"):
+                actions = body.get("actions")
+                action = actions[0] if isinstance(actions, list) and actions else {}
+                deadline = trigger_deadline(
+                    context.get(RECEIVED_KEY) or time.monotonic(),  # Socket Mode: now
+                    action.get("action_ts") if isinstance(action, dict) else None,
+                    now=time.monotonic(),
+                    wall=time.time(),
+                )
             context["client"] = services.client.sibling(
-                given.token,
-                context.get("team_id"),
-                trigger_deadline=time.monotonic() + TRIGGER_BUDGET if has_trigger else None,
+                given.token, context.get("team_id"), trigger_deadline=deadline
             )
         return await next()
 
@@ -146,6 +156,8 @@ def _web_app(services: Services, bolt_app: AsyncApp) -> web.Application:
     web_app[SERVICES_APP_KEY] = services
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
+        # A trigger_id's 3 s run from here on, whatever waits next (a busy process).
+        received = time.monotonic()
         # The signature before anything else: bolt would parse first, and crash on a
         # body nobody signed. Then a parse that cannot crash, before bolt parses again.
         raw = await request.read()
@@ -163,6 +175,7 @@ def _web_app(services: Services, bolt_app: AsyncApp) -> web.Application:
             body=text,
             query=request.query_string,
             headers={k: request.headers.getall(k) for k in request.headers},
+            context={RECEIVED_KEY: received},
         )
         return await to_aiohttp_response(await bolt_app.async_dispatch(bolt_request))
 

@@ -39,8 +39,28 @@ DEFAULT_RETRY_AFTER = 60.0
 # A trigger_id lives 3 s from the click; a call made later than this after the request
 # arrived would reach Slack too late (the network and Slack's own work take the rest).
 TRIGGER_BUDGET = 2.0
+# The same, counted from the click's own action_ts when our clock and Slack's agree
+# (a click Slack handed over late has less left); a stamp further off is not trusted.
+TRIGGER_LIFETIME_USABLE = 2.5
+CLOCKS_AGREE_SECONDS = 30.0
 # Where Slack's response_urls live, by the API host the client talks to.
 HOOKS_HOSTS = {"slack.com": "hooks.slack.com", "slack-gov.com": "hooks.slack-gov.com"}
+
+
+def trigger_deadline(received: float, action_ts: object, *, now: float, wall: float) -> float:
+    """By when (time.monotonic()) a call with this request's trigger_id must start.
+
+    `received`: when the request reached us; `action_ts`: the click's Slack timestamp,
+    if any; `now`/`wall`: time.monotonic() and time.time() read together.
+    """
+    deadline = received + TRIGGER_BUDGET
+    try:
+        age = wall - float(str(action_ts))
+    except ValueError:
+        return deadline
+    if -CLOCKS_AGREE_SECONDS < age < CLOCKS_AGREE_SECONDS:
+        deadline = min(deadline, now + TRIGGER_LIFETIME_USABLE - max(0.0, age))
+    return deadline
 
 
 class TriggerExpired(Exception):
