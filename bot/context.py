@@ -8,15 +8,16 @@ is one constant context built from the environment.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.answering.recent_forms import RecentForms
 from bot.metrics import Metrics
 from bot.settings import Settings
-from bot.slack.client import make_client
+from bot.slack.client import PacedWebClient, make_client
 from bot.slack.customers import CustomerDirectory
 from bot.team_directory import ENVIRONMENT_WORKSPACE, TeamDirectory
 from bot.teams import Teams
@@ -57,6 +58,8 @@ class WorkspaceContext:
     teams: TeamDirectory
     clock: Callable[[], datetime]
     changes: Changes
+    # Follow-up forms offered in the last seconds: a double click opens one form.
+    forms: RecentForms = field(default_factory=RecentForms)
 
     @property
     def workspace(self) -> str:
@@ -64,6 +67,14 @@ class WorkspaceContext:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def for_trigger(self, deadline: float, team_id: str | None = None) -> WorkspaceContext:
+        """This context for a request carrying a trigger_id: a modal opened with it goes
+        by `deadline` (time.monotonic()) or not at all."""
+        client = self.client
+        if isinstance(client, PacedWebClient):
+            client = client.sibling(client.token, team_id, trigger_deadline=deadline)
+        return replace(self, client=client)
 
 
 def environment_context(

@@ -93,4 +93,6 @@ class Runtime:
 # Where a route finds the runtime (its application), and a bolt listener its context.
 RUNTIME_KEY = web.AppKey("runtime", Runtime)
 CONTEXT_KEY = "workspace_context"
+# When a Slack request reached us (time.monotonic()): its trigger_id's clock starts there.
+RECEIVED_KEY = "surveybot_received"
 IN_FLIGHT_KEY = "in_flight"

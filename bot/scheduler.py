@@ -12,9 +12,15 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+)
 from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_sdk.errors import SlackApiError
 
 from bot.answering.expiry import expire_overdue
 from bot.context import WorkspaceContext
@@ -22,6 +28,7 @@ from bot.digest.job import post_weekly_digest, retry_refused_digests
 from bot.digest.schedule import digest_trigger
 from bot.logs import fields, log_failure
 from bot.metrics import Metrics
+from bot.slack.client import is_transient_failure
 from bot.team_directory import RECHECK_SECONDS
 from bot.teams import Team
 from storage import events, support_messages
@@ -52,6 +59,7 @@ class Scheduler:
         # and "marked delivered", a query on a connection about to be disposed).
         self._running: set[asyncio.Task[object]] = set()
         self._metrics: Metrics | None = None
+        self.outcomes = JobOutcomes()
 
     def start(
         self,
@@ -62,7 +70,12 @@ class Scheduler:
         metrics: Metrics,
     ) -> None:
         scheduler = AsyncIOScheduler(timezone="UTC")
-        scheduler.add_listener(_log_job_error, EVENT_JOB_ERROR)
+        scheduler.add_listener(
+            lambda event: self.outcomes.failed(event.job_id, event.exception), EVENT_JOB_ERROR
+        )
+        scheduler.add_listener(
+            lambda event: self.outcomes.succeeded(event.job_id), EVENT_JOB_EXECUTED
+        )
         scheduler.add_listener(_log_job_missed, EVENT_JOB_MISSED)
         self._metrics = metrics
         # The scheduler runs on wall time; the jobs read each workspace's clock.
@@ -221,8 +234,44 @@ def _for_team(job: _TeamJob, ctx: WorkspaceContext, team: Team) -> Callable[[], 
     return run
 
 
-def _log_job_error(event: JobExecutionEvent) -> None:
-    log_failure(log, "job failed", event.exception, job=event.job_id)
+def is_outage(error: BaseException) -> bool:
+    """Slack, the network or the database is away: the job's next run will try again."""
+    return (
+        is_transient_failure(error)
+        or isinstance(error, OSError)
+        # SQLAlchemy's mark of a database connection that broke under the query.
+        or bool(getattr(error, "connection_invalidated", False))
+    )
+
+
+class JobOutcomes:
+    """How jobs that raise are logged: a bug every time, with its traceback; an outage
+    once when it starts (a WARNING) and once when it ends, however many runs it spans."""
+
+    def __init__(self) -> None:
+        self.waiting: set[str] = set()  # ids of jobs failing through an outage (bounded)
+
+    def failed(self, job_id: str, error: BaseException) -> None:
+        if not is_outage(error):
+            log_failure(log, "job failed", error, job=job_id)
+            return
+        if job_id not in self.waiting:
+            self.waiting.add(job_id)
+            log.warning(
+                "job waits for an outage to end",
+                extra=fields(job=job_id, error=_outage_name(error)),
+            )
+
+    def succeeded(self, job_id: str) -> None:
+        if job_id in self.waiting:
+            self.waiting.discard(job_id)
+            log.info("job ran again after an outage", extra=fields(job=job_id))
+
+
+def _outage_name(error: BaseException) -> str:
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error") or error.response.status_code)
+    return type(error).__name__
 
 
 def _log_job_missed(event: JobExecutionEvent) -> None:

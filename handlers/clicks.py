@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -9,7 +10,11 @@ from slack_bolt.async_app import AsyncAck
 
 from bot.answering.clicks import Click
 from bot.context import WorkspaceContext
+from bot.slack.client import PacedWebClient
+from bot.slack.pacing import workspace_key
 from handlers.context import Listener, workspace_of
+
+log = logging.getLogger("surveybot.handlers.clicks")
 
 
 def click_of(body: dict[str, Any], action: dict[str, Any]) -> Click:
@@ -25,10 +30,26 @@ def click_of(body: dict[str, Any], action: dict[str, Any]) -> Click:
         message_ts=container.get("message_ts"),
         thread_ts=container.get("thread_ts"),
         view_id=container.get("view_id") if container.get("type") == "view" else None,
+        response_url=body["response_url"] if isinstance(body.get("response_url"), str) else None,
     )
 
 
 ClickHandler = Callable[[WorkspaceContext, Click], Awaitable[None]]
+
+
+def per_person(handle: ClickHandler) -> ClickHandler:
+    """Home's buttons, limited per person: a click over the limit is dropped quietly."""
+
+    async def limited(ctx: WorkspaceContext, click: Click) -> None:
+        client = ctx.client
+        if isinstance(client, PacedWebClient) and not await client.pacer.person_may_click(
+            workspace_key(client.token), click.user_id
+        ):
+            log.info("home click refused reason=too_many action=%s", click.action_id[:64])
+            return
+        await handle(ctx, click)
+
+    return limited
 
 
 def click_listener(handle: ClickHandler) -> Listener:

@@ -26,7 +26,7 @@ from bot.home.views import (
     update_drill_down,
 )
 from bot.slack import ids
-from handlers.clicks import click_listener, click_of
+from handlers.clicks import click_listener, click_of, per_person
 from handlers.context import tracked, workspace_of
 
 log = logging.getLogger("surveybot.handlers.home")
@@ -118,11 +118,11 @@ async def on_test_survey_submitted(
 
 def register(app: AsyncApp) -> None:
     """The buttons and forms; the app_home_opened event is in handlers.events."""
-    app.action(re.compile(rf"^{ids.HOME_DRILL}"))(tracked(click_listener(_drill)))
+    app.action(re.compile(rf"^{ids.HOME_DRILL}"))(tracked(click_listener(per_person(_drill))))
     for action_id in (ids.DRILL_REASON, ids.DRILL_AGENT, ids.DRILL_CLEAR):
         app.action(action_id)(tracked(on_drill_changed))
     app.action(re.compile(rf"^{ids.DRILL_PAGE}"))(tracked(on_drill_changed))
-    app.action(ids.HOME_SETTINGS)(tracked(click_listener(_settings_clicked)))
-    app.action(ids.HOME_TEST_SURVEY)(tracked(click_listener(_test_survey_clicked)))
+    app.action(ids.HOME_SETTINGS)(tracked(click_listener(per_person(_settings_clicked))))
+    app.action(ids.HOME_TEST_SURVEY)(tracked(click_listener(per_person(_test_survey_clicked))))
     app.view(ids.VIEW_TEAM_SETTINGS)(tracked(on_settings_submitted))
     app.view(ids.VIEW_TEST_SURVEY)(tracked(on_test_survey_submitted))

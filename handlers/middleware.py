@@ -13,8 +13,10 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.logs import fields, log_failure
-from bot.runtime import CONTEXT_KEY, IN_FLIGHT_KEY, Runtime
+from bot.runtime import CONTEXT_KEY, IN_FLIGHT_KEY, RECEIVED_KEY, Runtime
+from bot.slack.client import trigger_deadline
 from bot.slack.deliveries import first_delivery
+from bot.text import truncate
 from handlers.context import workspace_of
 
 log = logging.getLogger("surveybot.handlers")
@@ -33,18 +35,35 @@ def _dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+# A line stays small whatever a forged request carries: ids cut to this many characters
+# (ours are far shorter), and at most this many action ids (Slack sends one).
+LOGGED_ID_CHARS = 64
+LOGGED_ACTIONS = 3
+
+
+def _short(value: object) -> str | None:
+    return None if value is None else truncate(str(value), LOGGED_ID_CHARS)
+
+
 def request_ids(body: dict[str, Any]) -> dict[str, str | None]:
     """What a Slack request is, by its ids only: never its text, values, tokens, or who
     sent it (most clicks are a customer's, and customers' ids stay out of logs)."""
     event = _dict(body.get("event"))
     view = _dict(body.get("view"))
     actions = body.get("actions")
-    action_ids = [str(a.get("action_id")) for a in actions or [] if isinstance(a, dict)]
+    actions = actions if isinstance(actions, list) else []
+    action_ids = [
+        truncate(str(a.get("action_id")), LOGGED_ID_CHARS)
+        for a in actions[:LOGGED_ACTIONS]
+        if isinstance(a, dict)
+    ]
+    if len(actions) > LOGGED_ACTIONS:
+        action_ids.append(f"+{len(actions) - LOGGED_ACTIONS}")
     return {
-        "type": body.get("type"),
-        "event": event.get("type"),
+        "type": _short(body.get("type")),
+        "event": _short(event.get("type")),
         "action": ",".join(action_ids) or None,
-        "callback": body.get("callback_id") or view.get("callback_id"),
+        "callback": _short(body.get("callback_id") or view.get("callback_id")),
     }
 
 
@@ -109,6 +128,17 @@ def provide_context(runtime: Runtime) -> Middleware:
                 )
                 return BoltResponse(status=200, body="")
             ctx = runtime.workspace  # url_verification and the like act on no data
+        if body.get("trigger_id"):
+            # A modal opened with this request's trigger_id goes before it dies, or never.
+            actions = body.get("actions")
+            action = actions[0] if isinstance(actions, list) and actions else {}
+            deadline = trigger_deadline(
+                req.context.get(RECEIVED_KEY) or time.monotonic(),  # Socket Mode: now
+                action.get("action_ts") if isinstance(action, dict) else None,
+                now=time.monotonic(),
+                wall=time.time(),
+            )
+            ctx = ctx.for_trigger(deadline, req.context.team_id)
         req.context[CONTEXT_KEY] = ctx
         req.context[IN_FLIGHT_KEY] = runtime.in_flight
         return await next()

@@ -74,6 +74,31 @@ SLACK_TIERS: Final[dict[str, int]] = {
     "files.completeUploadExternal": 100,
 }
 PER_CHANNEL_PER_SECOND: Final[dict[str, int]] = {"chat.postMessage": 1}
+# A trigger_id works for 3 s after the click; a response_url 5 times in 30 minutes.
+TRIGGER_LIFETIME: Final = 3.0
+RESPONSE_URL_USES: Final = 5
+RESPONSE_URL_LIFETIME: Final = 30 * 60.0
+
+
+def trigger_issued_at(trigger_id: str) -> float | None:
+    """When a trigger_id made by sandbox.payloads was issued (`<n>.<epoch ms>.<hex>`);
+    None for one made by hand ("trig-1"), which never expires."""
+    parts = trigger_id.split(".")
+    if len(parts) == 3 and parts[1].isascii() and parts[1].isdigit() and len(parts[1]) == 13:
+        return int(parts[1]) / 1000
+    return None
+
+
+@dataclass
+class _ResponseUrl:
+    """Where a click's response_url posts: the clicked message, for the clicker."""
+
+    channel: str
+    message_ts: str
+    user: str
+    thread_ts: str | None
+    created: float
+    uses: int = 0
 
 
 @dataclass
@@ -162,9 +187,13 @@ class FakeSlack:
         self._delays: dict[str, tuple[float, asyncio.Event]] = {}
         # Calls answered 429 because they went over a tier (not injected failures).
         self.rate_limited: list[Call] = []
+        # views.open / views.push calls refused because their trigger_id had expired.
+        self.expired_triggers: list[Call] = []
         self._files: dict[str, _PendingFile] = {}
         self._views = _Views()
         self._used_triggers: set[str] = set()
+        self.trigger_lifetime = TRIGGER_LIFETIME
+        self._response_urls: dict[str, _ResponseUrl] = {}
         self._clock = TsClock()
         self._ids = itertools.count(1)
 
@@ -206,6 +235,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._handle_api)
         app.router.add_post("/api/{method}", self._handle_api)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
+        app.router.add_post("/actions/{team}/{n}/{secret}", self._handle_response_url)
         app.router.add_get("/socket", self._handle_socket)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -410,11 +440,86 @@ class FakeSlack:
         self._files.clear()
         self._views = _Views()
         self._used_triggers.clear()
+        self.expired_triggers.clear()
+        self._response_urls.clear()
         for channel, posted in self.messages.items():
             history = self._history.get(channel, {})
             for message in posted:
                 history.pop(message["ts"], None)
         self.messages.clear()
+
+    # ---------------------------------------------------------------- response_url
+
+    def response_url(
+        self, *, channel: str, message_ts: str, user: str, thread_ts: str | None = None
+    ) -> str:
+        """A click's response_url, as Slack puts in block_actions: it answers that click
+        (replace or delete the clicked message, or post beside it) 5 times in 30 minutes."""
+        n = next(self._ids)
+        url = f"{self.base_url}/actions/{self.team_id}/{n}/{n:04x}a1b2c3d4"
+        self._response_urls[url] = _ResponseUrl(
+            channel, message_ts, user, thread_ts, time.monotonic()
+        )
+        return url
+
+    async def _handle_response_url(self, request: web.Request) -> web.Response:
+        """Slack's response_url: JSON with `text`/`blocks` and `replace_original`,
+        `delete_original` or `response_type` ("ephemeral", the default, or "in_channel")."""
+        url = f"{self.base_url}{request.path}"
+        try:
+            args = await _read_args(request)
+        except ValueError:
+            return web.json_response({"ok": False, "error": "invalid_payload"}, status=400)
+        call = Call("response_url", {**args, "url": url}, request.method, dict(request.headers))
+        self.calls.append(call)
+        target = self._response_urls.get(url)
+        if target is None:
+            return web.json_response({"ok": False, "error": "no_service"}, status=404)
+        if (
+            target.uses >= RESPONSE_URL_USES
+            or time.monotonic() - target.created > RESPONSE_URL_LIFETIME
+        ):
+            return web.json_response({"ok": False, "error": "expired_url"}, status=404)
+        target.uses += 1
+        try:
+            self._respond(call, target)
+        except SlackError as exc:
+            return web.json_response({"ok": False, "error": exc.error, **exc.extra}, status=400)
+        return web.json_response({"ok": True})
+
+    def _respond(self, call: Call, target: _ResponseUrl) -> None:
+        posted = self.messages.get(target.channel, [])
+        index = next((i for i, m in enumerate(posted) if m["ts"] == target.message_ts), None)
+        if _flag(call.args.get("delete_original")):
+            if index is None:
+                raise SlackError("message_not_found")
+            posted.pop(index)
+            self._history.get(target.channel, {}).pop(target.message_ts, None)
+            return
+        text, blocks = self._checked_content(call, surface="message")
+        if _flag(call.args.get("replace_original")):
+            if index is None:
+                raise SlackError("message_not_found")
+            updated = {**posted[index], "text": text}
+            if blocks is not None:
+                updated["blocks"] = blocks
+            else:
+                updated.pop("blocks", None)
+            posted[index] = updated
+            self._history.setdefault(target.channel, {})[target.message_ts] = updated
+            return
+        where: dict[str, Any] = {"channel": target.channel, "user": target.user, "text": text}
+        if blocks is not None:
+            where["blocks"] = blocks
+        if target.thread_ts:
+            where["thread_ts"] = target.thread_ts
+        if call.args.get("response_type") == "in_channel":
+            message = {"type": "message", "user": self.bot_user_id, "ts": self._clock.next()}
+            message.update({k: v for k, v in where.items() if k != "user" and k != "channel"})
+            self.messages.setdefault(target.channel, []).append(message)
+            self._history.setdefault(target.channel, {})[message["ts"]] = message
+            return
+        self.ephemerals.append({**where, "message_ts": self._clock.next()})
 
     # ------------------------------------------------------------------ Socket Mode
 
@@ -852,6 +957,10 @@ class FakeSlack:
         # trigger_ids are single-use on Slack; reusing one is a bug worth catching.
         if trigger_id in self._used_triggers:
             raise SlackError("exchanged_trigger_id")
+        issued = trigger_issued_at(trigger_id)
+        if issued is not None and time.time() - issued > self.trigger_lifetime:
+            self.expired_triggers.append(call)
+            raise SlackError("expired_trigger_id")
         self._used_triggers.add(trigger_id)
 
     def _checked_view(self, call: Call, expected_type: str) -> dict[str, Any]:

@@ -13,8 +13,9 @@ _counter = itertools.count(1)
 
 
 def fresh_trigger() -> str:
-    """trigger_ids are single-use: every payload gets its own."""
-    return f"{next(_counter)}.1336.4f1c2b9a8e0d7c6b5a4f3e2d1c0b9a8e"
+    """trigger_ids are single-use: every payload gets its own. The middle part is when
+    it was issued (epoch milliseconds): the fake Slack lets it expire 3 s later."""
+    return f"{next(_counter)}.{time.time_ns() // 1_000_000}.4f1c2b9a8e0d7c6b5a4f3e2d1c0b9a8e"
 
 
 def fresh_action_ts() -> str:
@@ -80,8 +81,10 @@ def block_actions(
     action_ts: str | None = None,
     thread_ts: str | None = None,
     trigger_id: str | None = None,
+    response_url: str | None = None,
 ) -> dict[str, Any]:
-    """A button click as Slack posts it to the interactivity URL."""
+    """A button click as Slack posts it to the interactivity URL; `response_url` one
+    the fake Slack minted (FakeSlack.response_url), else one the bot may not use."""
     block_id, element = button(message, action_id)
     container: dict[str, Any] = {
         "type": "message",
@@ -104,7 +107,7 @@ def block_actions(
         "channel": {"id": channel, "name": "directmessage" if channel[0] == "D" else "support"},
         "message": message,
         "state": {"values": {}},
-        "response_url": "https://hooks.slack.com/actions/T0001/1/abc",
+        "response_url": response_url or "https://hooks.slack.com/actions/T0001/1/abc",
         "actions": [
             {
                 "action_id": action_id,

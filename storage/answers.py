@@ -62,6 +62,17 @@ class Click:
     changed: bool  # False: the same answer again (double click, Slack retry): nothing stored
     previous_score: int | None
     replayed: bool = False  # this very click (its action_ts) was stored before
+    superseded: bool = False  # a click made later (by action_ts) was stored before
+
+
+def click_order(action_ts: str | None) -> tuple[int, int]:
+    """A Slack timestamp (`1763900000.000100`) as a number to compare: the later click
+    is the larger. One that is no timestamp sorts first."""
+    seconds, _, fraction = (action_ts or "").partition(".")
+    try:
+        return int(seconds), int(fraction[:9].ljust(9, "0"))
+    except ValueError:
+        return (0, 0)
 
 
 async def record_click(
@@ -76,9 +87,10 @@ async def record_click(
     """Make `score` the survey's answer and keep the click as history.
 
     One transaction: the survey is marked answered, the Response row (unique per
-    survey) inserted or changed, and the click added to AnswerChange. A click
-    already seen (same action_ts, as Slack's retries carry) or the same score
-    again changes nothing. None when the survey
+    survey) inserted or changed, and the click added to AnswerChange. The latest
+    click by action_ts wins: one already seen (Slack's retries carry the same
+    action_ts), or made before the latest stored one, changes nothing; the same
+    score again only dates its history entry later. None when the survey
     is no longer open (expired, or closed by the sweep in the meantime).
     """
     async with db.session() as session:
@@ -101,23 +113,39 @@ async def record_click(
         current = (
             await session.execute(select(Response).where(col(Response.survey_id) == survey.id))
         ).scalar_one_or_none()
-        seen = (
+        clicks = (
             await session.execute(
-                select(col(AnswerChange.id)).where(
-                    col(AnswerChange.survey_id) == survey.id,
-                    col(AnswerChange.action_ts) == action_ts,
+                select(col(AnswerChange.id), col(AnswerChange.action_ts)).where(
+                    col(AnswerChange.survey_id) == survey.id
                 )
             )
-        ).first()
-        if current is not None and (seen is not None or current.score == score):
-            unchanged = await _answer_record(session, current)
-            await session.rollback()
-            return Click(
-                unchanged,
-                changed=False,
-                previous_score=unchanged.score,
-                replayed=seen is not None,
-            )
+        ).all()
+        latest = max(clicks, key=lambda c: click_order(c[1]), default=None)
+        if current is not None and latest is not None:
+            # Slack may deliver a customer's clicks out of order: the one clicked last
+            # wins, so an earlier one (or the same one again) arriving now changes nothing.
+            if click_order(action_ts) <= click_order(latest[1]):
+                unchanged = await _answer_record(session, current)
+                await session.rollback()
+                return Click(
+                    unchanged,
+                    changed=False,
+                    previous_score=unchanged.score,
+                    replayed=action_ts in {c[1] for c in clicks},
+                    superseded=action_ts != latest[1],
+                )
+            if current.score == score:
+                # The same answer, clicked again later: one entry in the history, dated
+                # by its latest click, so an earlier click arriving late cannot undo it.
+                await session.execute(
+                    update(AnswerChange)
+                    .where(col(AnswerChange.id) == latest[0])
+                    .values(action_ts=action_ts)
+                    .execution_options(synchronize_session=False)
+                )
+                unchanged = await _answer_record(session, current)
+                await session.commit()
+                return Click(unchanged, changed=False, previous_score=unchanged.score)
 
         previous = current.score if current is not None else None
         if current is None:

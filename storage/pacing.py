@@ -98,6 +98,8 @@ class DatabaseStateStore(StateStore):
         def step(stored: int | None) -> tuple[int | None, Decision]:
             state: State = (stored,) if stored is not None else algorithm.initial(rates)
             new_state, decision = algorithm.step(rates, state, now, weight)
+            if not decision.allowed:
+                return None, decision  # refused: nothing booked
             return int(new_state[0]), decision
 
         return await self._transition(step)

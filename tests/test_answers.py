@@ -208,3 +208,19 @@ async def test_a_shutdown_right_after_the_ack_lets_the_thank_you_and_alert_finis
         # SIGTERM arrives now: the process stops with the click's work still running.
     assert "Your answer was received" in slack.message(d.channel, d.ts)["text"]
     assert len(slack.messages[ALERT_CHANNEL]) == 1
+
+
+async def test_two_clicks_delivered_in_reverse_order_keep_the_later_one(
+    any_bot: Bot, slack: FakeSlack
+) -> None:
+    d = await delivered_survey(any_bot, slack)
+    first = score_click(d, 5, action_ts="1763900000.100000")
+    correction = score_click(d, 2, action_ts="1763900002.100000")  # two seconds later
+    await any_bot.send_interaction(correction)
+    await slack.wait_for("chat.postMessage", 2)  # the survey, then the low score's alert
+    await any_bot.send_interaction(first)  # Slack delivers the earlier click last
+    await settle()
+    response = await answers.response_for(any_bot.workspace.db, d.survey.id or 0)
+    assert response is not None and response.score == 2
+    assert await history(any_bot, d) == [2]
+    assert len(slack.called("views.open")) == 1  # the low score's form, and nothing for 5

@@ -70,3 +70,14 @@ def test_two_bot_processes_on_postgresql_share_one_pace_through_a_burst() -> Non
     assert limited is not None
     calls, too_many = map(int, limited.groups())
     assert too_many <= calls // 100  # no 429 storm: the pace is shared, not doubled
+
+
+def test_clicks_bench_gives_every_customer_the_form_or_tell_us_more() -> None:
+    output = run_bench("bench.clicks_bench", "--smoke")
+    wanted = re.search(r"clicks: (\d+) in [\d.]+ s, (\d+) of them wanting a form", output)
+    shown = re.search(r"forms opened: (\d+); Tell us more shown: (\d+)", output)
+    assert wanted and shown, output
+    # Behaviour, not timing: nobody is left without a way to say more; everyone thanked.
+    assert int(shown[1]) + int(shown[2]) == int(wanted[2])
+    assert re.search(rf"every click thanked after: [\d.]+ s \({wanted[1]} of {wanted[1]}\)", output)
+    assert re.search(r"calls made with an expired trigger: \d+", output)

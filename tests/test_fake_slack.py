@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,9 +19,12 @@ from slack_sdk.http_retry.builtin_interval_calculators import (
     FixedValueRetryIntervalCalculator,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from sandbox import FakeSlack, validate_blocks, validate_view
 from sandbox.blockkit import MSG_BLOCKS_TOO_LONG
+from sandbox.fake_slack import trigger_issued_at
+from sandbox.payloads import fresh_trigger
 
 # slack_sdk warns (rightly) when blocks go out without `text`; some tests do that on purpose.
 no_text_warning = pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
@@ -814,3 +818,48 @@ async def test_upload_to_unknown_file_id_is_404(slack: FakeSlack) -> None:
         session.post(slack.api_url.removesuffix("api/") + "upload/FNOPE", data=b"x") as response,
     ):
         assert response.status == 404
+
+
+async def test_a_trigger_id_expires_three_seconds_after_the_click(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    now_ms = int(time.time() * 1000)
+    await client.views_open(trigger_id=f"7.{now_ms}.ab12", view=modal())
+    with pytest.raises(SlackApiError) as raised:
+        await client.views_open(trigger_id=f"8.{now_ms - 3_100}.ab12", view=modal())
+    assert raised.value.response["error"] == "expired_trigger_id"
+    assert [c.args["trigger_id"] for c in slack.expired_triggers] == [f"8.{now_ms - 3_100}.ab12"]
+    assert trigger_issued_at(fresh_trigger()) == pytest.approx(time.time(), abs=1)
+
+
+# ---------------------------------------------------------------------- response_url
+
+
+async def test_a_response_url_replaces_posts_beside_or_deletes_five_times_at_most(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    posted = await client.chat_postMessage(channel="C1", text="How did we do?")
+    url = slack.response_url(channel="C1", message_ts=posted["ts"], user="U1", thread_ts="1.5")
+    webhook = AsyncWebhookClient(url)
+    replaced = await webhook.send(text="Thanks!", replace_original=True)
+    assert (replaced.status_code, json.loads(replaced.body)) == (200, {"ok": True})
+    assert slack.message("C1", posted["ts"])["text"] == "Thanks!"
+    await webhook.send(text="Only you see this", response_type="ephemeral")
+    assert slack.ephemerals[-1] | {"message_ts": "-"} == {
+        "channel": "C1",
+        "user": "U1",
+        "text": "Only you see this",
+        "thread_ts": "1.5",
+        "message_ts": "-",
+    }
+    await webhook.send(text="Everyone sees this", response_type="in_channel")
+    assert slack.messages["C1"][-1]["text"] == "Everyone sees this"
+    await webhook.send_dict({"delete_original": True})
+    assert [m["text"] for m in slack.messages["C1"]] == ["Everyone sees this"]
+    fifth = await webhook.send(text="again", response_type="ephemeral")
+    assert fifth.status_code == 200
+    sixth = await webhook.send(text="once too often", response_type="ephemeral")
+    assert (sixth.status_code, json.loads(sixth.body)["error"]) == (404, "expired_url")
+    unknown = await AsyncWebhookClient(url + "0").send(text="?")
+    assert unknown.status_code == 404
+    assert len(slack.called("response_url")) == 7

@@ -8,10 +8,12 @@ import re
 import time
 from collections.abc import Callable, Iterator
 
+import aiohttp
 import pytest
 from sqlalchemy import text
 
 from bot.logs import KeyValueFormatter, fields
+from bot.scheduler import JobOutcomes
 from sandbox import FakeSlack
 from tests.answering import delivered_survey, score_click, view_submission
 from tests.harness import Bot, running_bot
@@ -163,3 +165,33 @@ async def test_a_forged_line_in_a_webhook_is_refused_and_cannot_start_a_log_line
     (line,) = await lines_with(log_lines, 'webhook bad request error="team: no team named')
     assert line.endswith("'sales level=ERROR logger=surveybot' in the teams file\"")
     assert all(LINE_START.match(line)[1] == "INFO" for line in log_lines())  # type: ignore[index]
+
+
+async def test_a_forged_overlong_action_id_is_cut_in_the_request_line(
+    bot: Bot, slack: FakeSlack, log_lines: LogLines
+) -> None:
+    d = await delivered_survey(bot, slack)
+    click = score_click(d, 3)
+    click["actions"] = [dict(click["actions"][0], action_id="survey_score_3" + "9" * 5000)] * 40
+    assert (await bot.send_interaction(click)).status == 200
+    (line,) = await lines_with(log_lines, "slack request type=block_actions")
+    assert len(line) < 400 and "+37" in line  # three ids, cut, and how many more
+
+
+def test_an_outage_is_one_warning_per_job_and_a_bug_a_traceback_every_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="surveybot")
+    outcomes = JobOutcomes()
+    unreachable = aiohttp.ClientConnectionError("Cannot connect to host slack.com:443")
+    for _ in range(30):  # an hour of digest retries while Slack is unreachable
+        outcomes.failed("digest_retry:support", unreachable)
+        outcomes.succeeded("dispatch")
+    outcomes.succeeded("digest_retry:support")
+    outcomes.failed("digest_retry:support", KeyError("a bug"))
+    lines = [(r.levelname, r.getMessage(), r.exc_info is not None) for r in caplog.records]
+    assert lines == [
+        ("WARNING", "job waits for an outage to end", False),
+        ("INFO", "job ran again after an outage", False),
+        ("ERROR", "job failed", True),
+    ]

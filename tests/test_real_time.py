@@ -4,12 +4,14 @@ call keeps to its tier (shared by processes), an outage loses nothing, /metrics 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.slack.pacing import Pacer
+from bot.slack.pacing import NoSlotInTime, Pacer
 from sandbox import FakeSlack
 from storage import surveys as store
 from storage.db import Database
@@ -66,6 +68,29 @@ async def test_the_pace_holds_a_method_under_its_tier_and_two_processes_share_it
     assert went[-1] - went[0] > 0.5
 
 
+async def test_a_call_with_a_deadline_goes_at_once_or_not_at_all_and_books_nothing(
+    db: Database,
+) -> None:
+    # views.open: 100 a minute, 10 at once, then one every 0.68 s.
+    pacer = Pacer(PaceStores(db))
+    for _ in range(10):
+        assert await pacer.wait_turn("T0001", "views.open", within=0.0) == 0.0
+    with pytest.raises(NoSlotInTime):
+        await pacer.wait_turn("T0001", "views.open", within=0.01)
+    # The refused call left the next slot free: one waiting up to a second takes it.
+    waited = await pacer.wait_turn("T0001", "views.open", within=1.0)
+    assert 0 < waited < 1.0
+    # A person's Home clicks: a few at once, then no more for now.
+    assert [await pacer.person_may_click("T0001", "U0LEAD") for _ in range(5)] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert await pacer.person_may_click("T0001", "U0OTHER")
+
+
 async def test_a_burst_of_closes_is_sent_once_each_at_slacks_pace(
     slack: FakeSlack, sqlite_url: str
 ) -> None:
@@ -88,9 +113,14 @@ async def test_a_burst_of_closes_is_sent_once_each_at_slacks_pace(
     assert len(slack.rate_limited) <= len(slack.calls) // 100  # no 429 storm
 
 
-async def test_a_long_outage_loses_no_survey(slack: FakeSlack, sqlite_url: str) -> None:
+# A 503 is transient whatever its body says, even a code nobody listed.
+@pytest.mark.parametrize("error", ["service_unavailable", "upstream_connect_error"])
+async def test_a_long_outage_loses_no_survey_and_logs_one_warning_per_survey(
+    slack: FakeSlack, sqlite_url: str, caplog: pytest.LogCaptureFixture, error: str
+) -> None:
+    caplog.set_level(logging.INFO, logger="surveybot")
     async with running_bot(slack, sqlite_url, teams_toml=DM_TEAM, retry_first_seconds=0.01) as bot:
-        slack.fail_next("chat.postMessage", count=100_000, status=503, error="service_unavailable")
+        slack.fail_next("chat.postMessage", count=100_000, status=503, error=error)
         for n in range(5):
             slack.add_user(f"U0OUT{n}", tz="UTC")
             assert (await bot.send_webhook(close(n, f"U0OUT{n}")))[0] == 202
@@ -102,10 +132,14 @@ async def test_a_long_outage_loses_no_survey(slack: FakeSlack, sqlite_url: str) 
         await wait_until(outlasted_five_attempts, timeout=30, what="more than 5 attempts each")
         surveys = await store.all_surveys(bot.workspace.db)
         assert {s.status for s in surveys} <= {"scheduled", "sending"}
-        assert {s.last_error for s in surveys} == {"service_unavailable"}
+        assert {s.last_error for s in surveys} == {error}
         slack.heal()
         await wait_until(lambda: all_delivered(bot, 5), timeout=30, what="delivery after")
     assert set(slack.surveys_posted().values()) == {1} and len(slack.surveys_posted()) == 5
+    # One line per survey when its trouble started, not one per attempt.
+    retries = [r for r in caplog.records if r.getMessage().startswith("survey delivery retry")]
+    assert len(retries) == 5 and {r.levelno for r in retries} == {logging.WARNING}
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_metrics_parse_and_count_a_rate_limited_call(bot: Bot, slack: FakeSlack) -> None:

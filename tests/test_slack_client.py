@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
-from bot.slack.client import make_client
+from bot.slack.client import make_client, trigger_deadline
 from storage.db import Database
 
 
@@ -34,3 +34,16 @@ def test_the_environment_shortens_the_waits(
 ) -> None:
     monkeypatch.setenv("SURVEYBOT_SLACK_RETRY_BACKOFF", "0")
     assert set(backoff_of(Settings(_env_file=None), tmp_path)) == {0}
+
+
+def test_a_triggers_deadline_counts_from_the_click_when_the_clocks_agree() -> None:
+    # Received at 100.0 (monotonic), read at 100.2; the wall clock says 1000.2.
+    def deadline(action_ts: object) -> float:
+        return round(trigger_deadline(100.0, action_ts, now=100.2, wall=1000.2), 3)
+
+    assert deadline(None) == 102.0  # no click time: 2 s from arrival
+    assert deadline("1000.100000") == 102.0  # handed over at once: arrival decides
+    assert deadline("998.700000") == 101.2  # Slack took 1.5 s to hand it over
+    assert deadline("997.000000") == 99.5  # already dead: nothing will be tried
+    assert deadline("1763900000.000100") == 102.0  # a clock far off is not trusted
+    assert deadline("1e999") == 102.0 and deadline("nan") == 102.0

@@ -165,3 +165,25 @@ async def test_one_alert_per_survey_and_one_claim_wins(db: Database) -> None:
     final = await alerts.alert_for_survey(db, survey.id)
     assert final is not None and final.status == "resolved" and final.resolved_by == "U9"
     assert final.claimed_by in ("U1", "U2", "U3") and final.message_ts == "2.000001"
+
+
+async def test_the_latest_click_wins_whatever_order_the_clicks_arrive_in(db: Database) -> None:
+    survey = await delivered_survey(db)
+    assert survey.id is not None
+
+    async def click(score: int, action_ts: str) -> store.Click | None:
+        return await store.record_click(
+            db, survey, score, action_ts=action_ts, at=NOW, keeps_follow_up=always
+        )
+
+    # Clicked 5, then 2, then 5 again, then 2; Slack hands them over shuffled.
+    await click(5, "1763900000.000100")
+    await click(5, "1763900002.5")  # the third click: the same answer, later
+    late = await click(2, "1763900001.999999")  # the second click, arriving late
+    assert late is not None and late.superseded and not late.changed
+    assert late.response.score == 5
+    last = await click(2, "1763900002.500001")
+    assert last is not None and last.changed and last.response.score == 2
+    early = await click(5, "1763900000.000100")  # the first, retried by Slack
+    assert early is not None and not early.changed and early.response.score == 2
+    assert [c.score for c in await store.answer_history(db, survey.id)] == [5, 2]

@@ -37,6 +37,18 @@ def _comment_button_text(band: Band, _: Translate) -> str:
     return _("Tell us what went well") if band is Band.HIGH else _("Add a comment")
 
 
+def _tell_more_button(token: str, _: Translate) -> Block:
+    """Opens the follow-up form that could not open at the click (with a fresh trigger)."""
+    return {
+        "type": "button",
+        "action_id": ids.SURVEY_ADD_COMMENT,
+        # Translators: a button that opens the follow-up form; at most 75 characters.
+        "text": {"type": "plain_text", "text": _("Tell us more")[:75]},
+        "value": token,
+        "style": "primary",
+    }
+
+
 def render_thank_you(
     *,
     token: str,
@@ -45,9 +57,11 @@ def render_thank_you(
     locale: str | None,
     expires_at: datetime,
     show_score: bool = True,
+    form_missed: bool = False,
 ) -> dict[str, Any]:
     """The survey after a click: no score buttons left; the chosen score in words when
-    `show_score`, else only thanks (and a comment button that does not hint at it)."""
+    `show_score`, else only thanks (and a comment button that does not hint at it).
+    `form_missed`: the follow-up form could not open, so *Tell us more* opens it."""
     _ = translator(locale)
     scale = scale_for(kind)
     band = band_of(scale, score) if show_score else Band.MIDDLE
@@ -63,7 +77,9 @@ def render_thank_you(
             "type": "actions",
             "block_id": f"answered:{token}",
             "elements": [
-                {
+                _tell_more_button(token, _)
+                if form_missed
+                else {
                     "type": "button",
                     "action_id": ids.SURVEY_ADD_COMMENT,
                     "text": {"type": "plain_text", "text": _comment_button_text(band, _)},
@@ -91,15 +107,24 @@ def render_thank_you(
     return {"text": fallback, "blocks": blocks}
 
 
-def render_private_answer(*, kind: str, score: int, locale: str | None) -> dict[str, Any]:
-    """The customer's own score, for an ephemeral message only they see."""
+def render_private_answer(
+    *, kind: str, score: int, locale: str | None, tell_more: str | None = None
+) -> dict[str, Any]:
+    """The customer's own score, for an ephemeral message only they see; with the
+    survey's token as `tell_more`, the button that opens the form that could not."""
     _ = translator(locale)
     chosen = score_in_words(scale_for(kind), score, _)
     text = _("Your answer: *{score}*. Only you can see this message.").format(score=chosen)
-    return {
-        "text": text.replace("*", ""),
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
-    }
+    blocks: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    if tell_more:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"tell_more:{tell_more}",
+                "elements": [_tell_more_button(tell_more, _)],
+            }
+        )
+    return {"text": text.replace("*", ""), "blocks": blocks}
 
 
 def change_answer_note(*, kind: str, score: int, locale: str | None) -> str:

@@ -56,6 +56,7 @@ class AnswerOutcome:
     changed: bool  # False: the same answer again (double click, Slack's retry)
     previous_score: int | None
     replayed: bool = False  # the very same click again (same action_ts): nothing to redo
+    superseded: bool = False  # a later click (by action_ts) came first: it stands
 
     @property
     def scale(self) -> Scale:
@@ -128,6 +129,46 @@ def _refused(what: str, reason: RefusalReason, survey: SurveyRecord | None) -> R
     return Refusal(reason, survey if reason is RefusalReason.EXPIRED else None)
 
 
+@dataclass(frozen=True)
+class FormDue:
+    """The follow-up form a first answer needs, known before the click is stored."""
+
+    survey: SurveyRecord
+    score: int
+
+
+async def form_due(
+    db: Database,
+    token: str | None,
+    score: int | None,
+    user_id: str,
+    now: datetime,
+    *,
+    channel_id: str | None,
+    message_ts: str | None,
+) -> FormDue | None:
+    """The follow-up form a survey's first low or top score opens, known by reads only.
+
+    The trigger_id dies 3 s after the click and storing it can take longer under a
+    burst, so a first answer's form opens before the write; record_answer still checks
+    everything again when it stores the click. A change of mind waits for the write
+    (which decides, in click order, whether the answer changed).
+    """
+    if token is None or score is None or not is_token(token):
+        return None
+    survey = await surveys.survey_by_token(db, token)
+    refused = refusal_for_click(
+        survey, score=score, user_id=user_id, now=now, channel_id=channel_id, message_ts=message_ts
+    )
+    if survey is None or refused is not None or survey.id is None:
+        return None
+    if band_of(scale_for(survey.kind), score) is Band.MIDDLE:
+        return None
+    if await store.response_for(db, survey.id) is not None:
+        return None  # a change of mind: decided once the click is stored, in order
+    return FormDue(survey, score)
+
+
 async def record_answer(
     db: Database,
     token: str | None,
@@ -161,14 +202,19 @@ async def record_answer(
         return _refused("answer", RefusalReason.EXPIRED, survey)
     log.info(
         "answer %s survey=%s score=%d previous=%s action_ts=%s",
-        "recorded" if click.changed else "repeated",
+        "recorded" if click.changed else "superseded" if click.superseded else "repeated",
         survey.token,
         score,
         click.previous_score,
         action_ts,
     )
     return AnswerOutcome(
-        survey, click.response, click.changed, click.previous_score, replayed=click.replayed
+        survey,
+        click.response,
+        click.changed,
+        click.previous_score,
+        replayed=click.replayed,
+        superseded=click.superseded,
     )
 
 

@@ -27,6 +27,7 @@ from bot.answering.answers import (
     Refusal,
     RefusalReason,
     answered_survey,
+    form_due,
     locale_of,
     record_answer,
     score_may_show_on_survey,
@@ -37,8 +38,8 @@ from bot.context import WorkspaceContext
 from bot.delivery.survey_blocks import parse_score_button_value
 from bot.scales import Band
 from bot.slack import ids
+from bot.slack.client import open_modal, respond
 from bot.slack.values import VALUE_MAX, is_slack_id, is_slack_ts, row_id
-from storage.answers import AnswerRecord
 from storage.surveys import SurveyRecord
 from storage.vocabulary import AlertAction
 
@@ -58,6 +59,7 @@ class Click:
     message_ts: str | None
     thread_ts: str | None
     view_id: str | None = None  # set when the button is in a view (App Home), not a message
+    response_url: str | None = None  # answers the click without chat.update's pace
 
 
 # Slack's limit for an action_id.
@@ -94,9 +96,12 @@ async def _tell_clicker(client: AsyncWebClient, click: Click, text: str) -> None
 
 
 async def _tell_customer(
-    client: AsyncWebClient, survey: SurveyRecord, message: dict[str, Any]
+    client: AsyncWebClient, click: Click, survey: SurveyRecord, message: dict[str, Any]
 ) -> None:
-    """An ephemeral in the survey's thread that only its customer sees."""
+    """An ephemeral in the survey's thread that only its customer sees: through the
+    click's response_url, else chat.postEphemeral."""
+    if await respond(client, click.response_url, message, response_type="ephemeral"):
+        return
     if survey.channel_id and survey.customer_id:
         await client.chat_postEphemeral(
             channel=survey.channel_id,
@@ -118,36 +123,68 @@ async def _open_follow_up(
     client: AsyncWebClient,
     trigger_id: str | None,
     survey: SurveyRecord,
-    response: AnswerRecord,
+    score: int,
     locale: str,
-) -> None:
-    if not trigger_id:
-        return
-    await client.views_open(
-        trigger_id=trigger_id,
-        view=render_follow_up(
+    reasons: tuple[str, ...] = (),
+    comment: str | None = None,
+) -> bool:
+    """Whether the form opened: it cannot once the trigger died or no slot was free."""
+    return await open_modal(
+        client,
+        trigger_id,
+        render_follow_up(
             token=survey.token,
             kind=survey.kind,
-            score=response.score,
+            score=score,
             locale=locale,
-            reasons=response.reasons,
-            comment=response.comment,
+            reasons=reasons,
+            comment=comment,
         ),
     )
 
 
+async def _replace_survey(
+    client: AsyncWebClient, click: Click, survey: SurveyRecord, message: dict[str, Any]
+) -> None:
+    """The survey's message changes (the thank-you, the buttons again): through the
+    click's response_url (no Tier 3 pace, so a burst of clicks is thanked at once),
+    else chat.update."""
+    if await respond(client, click.response_url, message, replace_original=True):
+        return
+    await client.chat_update(channel=str(survey.channel_id), ts=str(survey.message_ts), **message)
+
+
 async def score_clicked(ctx: WorkspaceContext, click: Click) -> None:
     """Record the score, open the follow-up form, thank the customer, alert the team."""
-    client = ctx.client
+    db, client, teams, now = ctx.db, ctx.client, ctx.teams, ctx.now()
     if not await _well_formed(client, click):
         return
     parsed = parse_score_button_value(click.value)
     token, score = parsed if parsed else (None, None)
     if score is not None and click.action_id != ids.survey_score_action(score):
         score = None  # the button's id and its value disagree: someone edited one
-    now = ctx.now()
+    # The trigger_id dies 3 s after the click: the form opens before anything slower
+    # (storing the click waits its turn to write), or not at all.
+    due = await form_due(
+        db,
+        token,
+        score,
+        click.user_id,
+        now,
+        channel_id=click.channel_id,
+        message_ts=click.message_ts,
+    )
+    if due is not None and not ctx.forms.claim(due.survey.token, due.score):
+        due = None
+    opened_first = due is not None and await _open_follow_up(
+        client,
+        click.trigger_id,
+        due.survey,
+        due.score,
+        locale_of(due.survey, team_of(teams, due.survey)),
+    )
     outcome = await record_answer(
-        ctx.db,
+        db,
         token,
         score,
         click.user_id,
@@ -159,33 +196,41 @@ async def score_clicked(ctx: WorkspaceContext, click: Click) -> None:
     if isinstance(outcome, Refusal):
         await _refuse(ctx, click, outcome)
         return
-    if outcome.replayed:
-        return  # this very click was handled before: Slack already shows its outcome
+    if outcome.replayed or outcome.superseded:
+        # This click, or one made after it, was handled before: Slack shows its outcome.
+        return
     survey, response = outcome.survey, outcome.response
-    team = team_of(ctx.teams, survey)
+    team = team_of(teams, survey)
     locale = locale_of(survey, team)
-    if outcome.changed and outcome.band is not Band.MIDDLE:
-        # The trigger_id dies 3 s after the click: the form opens before anything slower.
-        # A form that fails to open must not cost the thank-you or the alert.
-        try:
-            await _open_follow_up(client, click.trigger_id, survey, response, locale)
-        except SlackApiError as exc:
-            log.warning(
-                "follow-up form did not open survey=%s error=%s",
-                survey.token,
-                exc.response.get("error"),
-            )
+    form_missed = False
+    if due is not None:
+        form_missed = outcome.changed and not opened_first
+    elif outcome.changed and outcome.band is not Band.MIDDLE and outcome.previous_score is not None:
+        # A change of mind: the form opens now, with what still fits the new score.
+        form_missed = not await _open_follow_up(
+            client,
+            click.trigger_id,
+            survey,
+            response.score,
+            locale,
+            response.reasons,
+            response.comment,
+        )
+    # A form that could not open: the thank-you carries "Tell us more", which opens it.
+    private = not score_may_show_on_survey(survey)
     try:
-        await client.chat_update(
-            channel=str(survey.channel_id),
-            ts=str(survey.message_ts),
-            **render_thank_you(
+        await _replace_survey(
+            client,
+            click,
+            survey,
+            render_thank_you(
                 token=survey.token,
                 kind=survey.kind,
                 score=response.score,
                 locale=locale,
                 expires_at=survey.expires_at,
-                show_score=score_may_show_on_survey(survey),
+                show_score=not private,
+                form_missed=form_missed and not private,
             ),
         )
     except SlackApiError as exc:
@@ -193,12 +238,20 @@ async def score_clicked(ctx: WorkspaceContext, click: Click) -> None:
         log.warning(
             "thank-you not shown survey=%s error=%s", survey.token, exc.response.get("error")
         )
-    if outcome.changed and not score_may_show_on_survey(survey):
+    if outcome.changed and private:
+        # In a thread the channel sees the thank-you: the score, and the way back to
+        # the form, go to the customer alone.
         try:
             await _tell_customer(
                 client,
+                click,
                 survey,
-                render_private_answer(kind=survey.kind, score=response.score, locale=locale),
+                render_private_answer(
+                    kind=survey.kind,
+                    score=response.score,
+                    locale=locale,
+                    tell_more=survey.token if form_missed else None,
+                ),
             )
         except SlackApiError as exc:
             log.warning(
@@ -228,26 +281,39 @@ async def _answered_or_refuse(ctx: WorkspaceContext, click: Click) -> Answered |
 
 async def add_comment_clicked(ctx: WorkspaceContext, click: Click) -> None:
     """The customer came back to write a comment: the follow-up form, prefilled."""
+    client = ctx.client
     answered = await _answered_or_refuse(ctx, click)
-    if answered is not None:
-        locale = locale_of(answered.survey, team_of(ctx.teams, answered.survey))
-        await _open_follow_up(
-            ctx.client, click.trigger_id, answered.survey, answered.response, locale
-        )
+    if answered is None:
+        return
+    locale = locale_of(answered.survey, team_of(ctx.teams, answered.survey))
+    response = answered.response
+    if not await _open_follow_up(
+        client,
+        click.trigger_id,
+        answered.survey,
+        response.score,
+        locale,
+        response.reasons,
+        response.comment,
+    ):
+        # The button stays where it is: the customer can click it again in a moment.
+        await _tell_clicker(client, click, refusal_text(RefusalReason.FAILED, locale))
 
 
 async def change_answer_clicked(ctx: WorkspaceContext, click: Click) -> None:
     """The score buttons come back, saying which answer counts now."""
+    client = ctx.client
     answered = await _answered_or_refuse(ctx, click)
     if answered is None:
         return
     survey = answered.survey
     locale = locale_of(survey, team_of(ctx.teams, survey))
     public = not score_may_show_on_survey(survey)
-    await ctx.client.chat_update(
-        channel=str(survey.channel_id),
-        ts=str(survey.message_ts),
-        **render_change_answer(
+    await _replace_survey(
+        client,
+        click,
+        survey,
+        render_change_answer(
             token=survey.token,
             kind=survey.kind,
             score=answered.response.score,
@@ -257,7 +323,7 @@ async def change_answer_clicked(ctx: WorkspaceContext, click: Click) -> None:
     )
     if public:
         note = change_answer_note(kind=survey.kind, score=answered.response.score, locale=locale)
-        await _tell_clicker(ctx.client, click, note)
+        await _tell_clicker(client, click, note)
 
 
 async def alert_button_clicked(ctx: WorkspaceContext, action: AlertAction, click: Click) -> None:

@@ -40,7 +40,7 @@ async def check_follow_up(
     One quick read, so that Slack's ack can still carry the errors.
     """
     try:
-        answered = await answered_survey(ctx.db, token, user_id, ctx.now())
+        answered = await _answered_soon(ctx, token, user_id)
     except Exception:
         log.exception("follow-up lookup failed")
         return {ids.FOLLOW_UP_COMMENT_BLOCK: refusal_text(RefusalReason.FAILED, None)}
@@ -54,6 +54,26 @@ async def check_follow_up(
         log.info("follow-up invalid survey=%s blocks=%s", survey.token, ",".join(sorted(errors)))
         return errors
     return answered
+
+
+# The form opens before its click is stored (the trigger_id cannot wait for the write):
+# a form sent within moments of opening may find its answer a little later.
+ANSWER_WAIT_SECONDS = 1.5
+ANSWER_POLL_SECONDS = 0.1
+
+
+async def _answered_soon(
+    ctx: WorkspaceContext, token: str | None, user_id: str
+) -> Answered | Refusal:
+    waited = 0.0
+    while True:
+        answered = await answered_survey(ctx.db, token, user_id, ctx.now())
+        if not isinstance(answered, Refusal) or answered.reason is not RefusalReason.NOT_ANSWERED:
+            return answered
+        if waited >= ANSWER_WAIT_SECONDS:
+            return answered
+        await asyncio.sleep(ANSWER_POLL_SECONDS)
+        waited += ANSWER_POLL_SECONDS
 
 
 async def follow_up_sent(ctx: WorkspaceContext, answered: Answered, form: FollowUpForm) -> None:

@@ -37,7 +37,7 @@ from bot.delivery.survey_blocks import (
 from bot.i18n import chosen_locale
 from bot.logs import log_failure
 from bot.metrics import Metrics
-from bot.slack.client import outcome_of
+from bot.slack.client import is_transient_failure, outcome_of
 from bot.teams import DEFAULT_TEAM, Team
 from storage import outbox
 from storage import surveys as store
@@ -250,7 +250,8 @@ class Dispatcher:
                 )
                 self.customers.remember_dm_channel(customer_id, str(response["channel"]))
         except SlackFailure as exc:
-            await self._retry_or_fail(survey, outcome_of(exc), self.clock())
+            transient = is_transient_failure(exc)
+            await self._retry_or_fail(survey, outcome_of(exc), self.clock(), transient=transient)
             return 0
         await self._delivered(
             survey,
@@ -354,15 +355,21 @@ class Dispatcher:
             return about_slack_conversation(link, locale) if link else None
         return None
 
-    async def _retry_or_fail(self, survey: SurveyRecord, error: str, now: datetime) -> None:
+    async def _retry_or_fail(
+        self, survey: SurveyRecord, error: str, now: datetime, *, transient: bool = False
+    ) -> None:
+        """`transient`: the failure itself says "later" (a 5xx, a timeout), whatever code
+        the body gave, so the survey is retried until it expires."""
         attempts = survey.attempts + 1
-        if error in UNREACHABLE_ERRORS:
+        if not transient and error in UNREACHABLE_ERRORS:
             await outbox.give_up(
                 self.db, survey.id, SurveyStatus.UNREACHABLE, error=error, attempts=attempts
             )
             log.warning("survey unreachable survey=%s error=%s", survey.token, error)
             return
-        if error in PERMANENT_ERRORS or (not is_transient(error) and attempts >= self.max_attempts):
+        if not transient and (
+            error in PERMANENT_ERRORS or (not is_transient(error) and attempts >= self.max_attempts)
+        ):
             await outbox.give_up(
                 self.db, survey.id, SurveyStatus.FAILED, error=error, attempts=attempts
             )
@@ -371,7 +378,10 @@ class Dispatcher:
         # Transient errors retry until the survey expires (the next claim expires it).
         until = now + timing.retry_delay(attempts, self.retry_first)
         await outbox.postpone(self.db, survey.id, until, error=error, attempts=attempts)
-        log.warning(
+        # One WARNING when a survey starts waiting or its error changes; the attempts
+        # after it say nothing new, so an outage is not hundreds of lines.
+        log.log(
+            logging.DEBUG if error == survey.last_error else logging.WARNING,
             "survey delivery retry survey=%s attempts=%d error=%s next=%s",
             survey.token,
             attempts,

@@ -370,7 +370,8 @@ async def receive_close(
     if isinstance(closed, BadRequest):
         return closed
     result = await close_conversation(ctx, closed)
-    answer = close_answer(closed, result, now)
+    # Asked after the close: a survey due at once is "goes out now", not "waits".
+    answer = close_answer(closed, result, ctx.now())
     if ignored:
         answer["ignored"] = list(ignored)
     log.info(

@@ -41,6 +41,7 @@ from bot.digest.text import render_digest_text
 from bot.i18n import plural_translator, translator
 from bot.scales import REASONS, scale_for
 from bot.settings import Settings
+from bot.slack.client import is_transient_failure
 from bot.slack.customers import CustomerDirectory
 from bot.teams import Team, TeamLookup, TeamsFileError, load_teams
 from bot.wording import Words, score_name
@@ -230,7 +231,10 @@ async def post_team_digest(
             await digests.finish_digest(
                 db, team.name, period.label, name, status=DigestPostStatus.FAILED
             )
-            log.error(
+            # Slack busy or down is a WARNING (the retry job tries again); a refusal
+            # another try cannot fix is an ERROR.
+            log.log(
+                logging.WARNING if is_transient_failure(exc) else logging.ERROR,
                 "digest post failed team=%s period=%s digest=%s error=%s",
                 team.name,
                 period.label,

@@ -18,6 +18,19 @@ from storage.vocabulary import DrillScope, Source
 Block = dict[str, Any]
 ANY_REASON = "any"
 COMMENT_CHARS = 400
+# 200,000 answers at 20 a page: far beyond 30 days of any team, and an OFFSET every
+# database takes.
+MAX_PAGE = 10_000
+
+
+def page_number(raw: object) -> int | None:
+    """A page number as our own buttons and metadata write it (a small whole number,
+    or its ASCII digits), else None: `1e999`, `10^23`, `²` or `-1` never reach a query."""
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_PAGE)):
+        raw = int(raw)
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw <= MAX_PAGE:
+        return raw
+    return None
 
 
 @dataclass(frozen=True)
@@ -37,14 +50,17 @@ class DrillQuery:
     def from_json(cls, text: str | None) -> DrillQuery | None:
         try:
             data = json.loads(text or "")
+            page = page_number(data.get("page") or 0)
+            if page is None:
+                return None
             query = cls(
                 team=str(data["team"]),
                 scope=DrillScope(str(data["scope"])),
                 reason=data.get("reason") or None,
                 agent=data.get("agent") or None,
-                page=max(0, int(data.get("page") or 0)),
+                page=page,
             )
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
         if query.reason is not None and query.reason not in REASONS:
             return None
@@ -70,7 +86,8 @@ class DrillQuery:
             return self.with_agent(chosen_agent or None)
         if action_id == ids.DRILL_CLEAR:
             return self.with_reason(None).with_agent(None)
-        return self.on_page(int(value)) if value.isdigit() else None  # Previous / Next
+        page = page_number(value)  # Previous / Next
+        return None if page is None else self.on_page(page)
 
 
 def describe_query(query: DrillQuery, low: str, w: Words) -> str:

@@ -47,6 +47,7 @@ from bot.home.team_settings_blocks import (
 )
 from bot.i18n import N_, translator
 from bot.scales import scale_for
+from bot.slack.client import open_modal
 from bot.slack.customers import CustomerDirectory
 from bot.teams import Team
 from storage import alerts as alert_store
@@ -145,9 +146,9 @@ async def open_drill_down(
     if view is None:
         viewer = await viewer_of(ctx, user_id)
         refusal = render_not_allowed(NOT_LEAD, viewer.language)
-        await ctx.client.views_open(trigger_id=trigger_id, view=refusal)
+        await open_modal(ctx.client, trigger_id, refusal)
         return
-    await ctx.client.views_open(trigger_id=trigger_id, view=view)
+    await open_modal(ctx.client, trigger_id, view)
 
 
 async def update_drill_down(
@@ -181,10 +182,10 @@ async def open_settings(
     viewer, team = await _steering(ctx, user_id, team_name)
     if team is None:
         refusal = render_not_allowed(NOT_ALLOWED, viewer.language)
-        await ctx.client.views_open(trigger_id=trigger_id, view=refusal)
+        await open_modal(ctx.client, trigger_id, refusal)
         return
     version = await current_version(ctx, team.name)
-    await ctx.client.views_open(trigger_id=trigger_id, view=render_settings_modal(team, version))
+    await open_modal(ctx.client, trigger_id, render_settings_modal(team, version))
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ async def open_test_survey(
 ) -> None:
     viewer, team = await _steering(ctx, user_id, team_name)
     view = render_test_survey_modal(team) if team else render_not_allowed(NOT_LEAD, viewer.language)
-    await ctx.client.views_open(trigger_id=trigger_id, view=view)
+    await open_modal(ctx.client, trigger_id, view)
 
 
 async def test_survey_submitted(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -61,6 +62,10 @@ SLACK_TIERS: dict[str, Tier] = {
     "files.completeUploadExternal": BULK_4,
     "reactions.get": BULK_3,
 }
+# A person's clicks on Home's buttons, each opening a modal (views.open, whose pace
+# customers' follow-up forms share): a few at once, then one every few seconds.
+HOME_CLICKS = Tier(12, 3)
+LOCAL_KEYS = 10_000
 # ~1 message a second into one channel (a DM or a thread's channel).
 PER_CHANNEL: dict[str, Tier] = {"chat.postMessage": Tier(60, 1)}
 HISTORY_METHODS = ("conversations.history", "conversations.replies")
@@ -82,9 +87,14 @@ def tier_rate(tier: Tier, compression: float = 1.0) -> Rate:
 class ReservingGCRA(GCRA):
     """GCRA that books the next free slot instead of refusing.
 
-    The answer is always "admitted", with `retry_after_ms` saying how long to wait
-    for the booked slot: one database round trip per call, first come first served.
+    The answer is "admitted", with `retry_after_ms` saying how long to wait for the
+    booked slot: one database round trip per call, first come first served. With
+    `max_wait_ms`, a slot further away than that is not booked: the answer is a
+    refusal and the state stays as it was.
     """
+
+    def __init__(self, max_wait_ms: int | None = None) -> None:
+        self.max_wait_ms = max_wait_ms
 
     def step(
         self, rates: list[Rate], state: State, now: int, weight: int
@@ -92,8 +102,18 @@ class ReservingGCRA(GCRA):
         new_state, decision = super().step(rates, state, now, weight)
         if decision.allowed or decision.retry_after_ms is None:
             return new_state, decision
+        if self.max_wait_ms is not None and decision.retry_after_ms > self.max_wait_ms:
+            return state, decision
         booked, _ = super().step(rates, state, now + decision.retry_after_ms, weight)
         return booked, Decision(retry_after_ms=decision.retry_after_ms)
+
+
+class NoSlotInTime(Exception):
+    """No slot under the pace within the time the caller had: nothing was booked."""
+
+    def __init__(self, method: str, within: float) -> None:
+        super().__init__(f"no slot for {method} within {within:.2f}s")
+        self.method = method
 
 
 def _hashed(value: str) -> str:
@@ -117,6 +137,9 @@ class Pacer:
         self._stores = stores
         self._algorithm = ReservingGCRA()
         self._clock = clock
+        self._compression = compression
+        # Home clicks counted in this process, by person (most recent last; bounded).
+        self._local_clicks: OrderedDict[str, int] = OrderedDict()
         tiers = dict(SLACK_TIERS)
         for method in HISTORY_METHODS:
             tiers[method] = Tier(history_per_minute, min(BULK_3.burst, history_per_minute))
@@ -141,19 +164,66 @@ class Pacer:
     def paces(self, method: str) -> bool:
         return method in self._rates
 
-    async def wait_turn(self, workspace: str, method: str, channel: str | None = None) -> float:
-        """Book this call's slot under every limit that applies; sleep until it. Seconds waited."""
+    async def wait_turn(
+        self,
+        workspace: str,
+        method: str,
+        channel: str | None = None,
+        *,
+        within: float | None = None,
+    ) -> float:
+        """Book this call's slot under every limit that applies; sleep until it. Seconds waited.
+
+        `within`: the call is worth making only that many seconds from now (a trigger_id
+        dies 3 s after the click); a later slot is not booked and NoSlotInTime is raised.
+        """
         waited = 0.0
         for key, rate in self._keys(workspace, method, channel):
+            algorithm = self._algorithm
+            if within is not None:
+                left = within - waited
+                if left < 0:
+                    raise NoSlotInTime(method, within)
+                algorithm = ReservingGCRA(max_wait_ms=int(left * 1000))
             # Booked after the previous limit's wait, so the later slot is the real one.
-            decision = await self._stores.store(key).check(
-                self._algorithm, [rate], self._now_ms(), 1
-            )
+            decision = await self._stores.store(key).check(algorithm, [rate], self._now_ms(), 1)
+            if not decision.allowed:
+                raise NoSlotInTime(method, within or 0.0)
             wait = (decision.retry_after_ms or 0) / 1000
             if wait > 0:
                 await asyncio.sleep(wait)
                 waited += wait
         return waited
+
+    async def admit(self, key: str, tier: Tier) -> bool:
+        """Whether one more action under `key` fits `tier` now; counted when it does.
+
+        For limits of our own (a person's clicks on Home), shared by every process.
+        """
+        rate = tier_rate(tier, self._compression)
+        decision = await self._stores.store(key).check(
+            ReservingGCRA(max_wait_ms=0), [rate], self._now_ms(), 1
+        )
+        return decision.allowed and not decision.retry_after_ms
+
+    async def person_may_click(self, workspace: str, user_id: str) -> bool:
+        """Whether this person's Home click fits HOME_CLICKS (a lead clicking *Send me a
+        test survey* a hundred times must not hold up customers' forms).
+
+        This process's own count answers first, without a write, so a flood of clicks
+        costs the database (and the customers' turns to write) only the few it lets by.
+        """
+        key = f"{workspace}:home_clicks:{_hashed(user_id)}"
+        rate = tier_rate(HOME_CLICKS, self._compression)
+        stored = self._local_clicks.pop(key, None)
+        state: State = (stored,) if stored is not None else self._algorithm.initial([rate])
+        local, decision = ReservingGCRA(max_wait_ms=0).step([rate], state, self._now_ms(), 1)
+        self._local_clicks[key] = int(local[0])
+        while len(self._local_clicks) > LOCAL_KEYS:
+            self._local_clicks.popitem(last=False)
+        if not decision.allowed or decision.retry_after_ms:
+            return False
+        return await self.admit(key, HOME_CLICKS)
 
     async def hold(self, workspace: str, method: str, seconds: float) -> None:
         """Slack answered 429: nobody sharing this pace calls `method` for `seconds`."""
