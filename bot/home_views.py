@@ -21,7 +21,6 @@ from bot.alerts import AlertRefusal, act_on_alert
 from bot.blocks.drilldown import DrillQuery, render_drill_down
 from bot.blocks.home import render_home
 from bot.blocks.team_settings import (
-    FORM_FIELDS,
     render_not_allowed,
     render_settings_modal,
     render_test_survey_modal,
@@ -42,7 +41,7 @@ from bot.team_settings import (
     current_version,
     save_settings,
 )
-from bot.teams import Team, Teams
+from bot.teams import TEAM_SETTINGS, Team, Teams
 from storage import alerts as alert_store
 from storage import home as store
 from storage.db import Database
@@ -207,7 +206,7 @@ async def submit_settings(
     use_team: Callable[[Team], None],
 ) -> SettingsSubmitted:
     """Check and save a settings form; errors go beside their fields, before the ack."""
-    first_block = next(iter(FORM_FIELDS.values()))
+    first_block = next(iter(TEAM_SETTINGS))  # block ids are the settings' names
     team = deps.teams.by_name(team_name or "")
     if team is None or edited_version is None:
         _ = translator(team.language if team else None)
@@ -216,7 +215,7 @@ async def submit_settings(
     checked = check_settings(team, form)
     if isinstance(checked, dict):
         log.info("team settings invalid team=%s fields=%s", team.name, ",".join(sorted(checked)))
-        return SettingsSubmitted({FORM_FIELDS.get(f, first_block): m for f, m in checked.items()})
+        return SettingsSubmitted(checked)
     result = await save_settings(
         deps.db,
         team,
@@ -230,7 +229,7 @@ async def submit_settings(
     if isinstance(result, Refused):
         return SettingsSubmitted({first_block: translator(team.language)(result.text)})
     if isinstance(result, Conflict):
-        return SettingsSubmitted(conflict_errors(result, FORM_FIELDS, team.language))
+        return SettingsSubmitted(conflict_errors(result, team.language))
     return SettingsSubmitted(None, result.team)
 
 

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from bot.i18n import N_, translator
 from bot.setting_errors import field_errors
-from bot.teams import Team, Teams
+from bot.teams import TEAM_SETTINGS, Team, Teams
 from storage import team_settings as store
 from storage.db import Database
 from storage.team_settings import FieldChange, SettingChange
@@ -28,7 +28,7 @@ from storage.team_settings import FieldChange, SettingChange
 log = logging.getLogger("surveybot.team_settings")
 
 # Every field of the teams file a lead can change; the name is the team's key.
-EDITABLE_FIELDS: tuple[str, ...] = tuple(name for name in Team.model_fields if name != "name")
+EDITABLE_FIELDS: tuple[str, ...] = tuple(TEAM_SETTINGS)
 
 
 def settings_json(team: Team) -> str:
@@ -102,13 +102,27 @@ NOT_ALLOWED = N_(
 )
 
 
+# Said beside `leads` when a save would leave a team that had leads with none.
+KEEP_A_LEAD = N_(
+    "Keep at least one lead: with none, only workspace admins could change these settings."
+)
+
+
 def check_settings(current: Team, submitted: Mapping[str, Any]) -> Team | dict[str, str]:
     """The team with the submitted values, or field -> what to enter there instead, in the
-    team's language (the modal's); the teams file says the same in English."""
+    team's language (the modal's); the teams file says the same in English.
+
+    A form that empties `leads` is refused: whoever saves it, often the last lead, would
+    lock themselves (and every lead after them) out of these settings without a word.
+    Handing over stays possible: choose the new lead, then save.
+    """
     try:
-        return Team.model_validate({**current.model_dump(), **submitted, "name": current.name})
+        team = Team.model_validate({**current.model_dump(), **submitted, "name": current.name})
     except ValidationError as exc:
         return field_errors(exc, current.language)
+    if current.leads and not team.leads:
+        return {"leads": translator(current.language)(KEEP_A_LEAD)}
+    return team
 
 
 @dataclass(frozen=True)
@@ -178,12 +192,10 @@ async def save_settings(
     return Saved(submitted, version, changes)
 
 
-def conflict_errors(
-    conflict: Conflict, form_fields: Mapping[str, str], language: str | None = None
-) -> dict[str, str]:
+def conflict_errors(conflict: Conflict, language: str | None = None) -> dict[str, str]:
     """Modal errors (block id -> text) beside the fields someone else changed meanwhile."""
     _ = translator(language)
-    fields = [c.field for c in conflict.changes if c.field in form_fields]
+    fields = [c.field for c in conflict.changes if c.field in TEAM_SETTINGS]
     text = (
         _(
             "Someone else changed these settings while you were editing ({fields}). Nothing "
@@ -195,5 +207,6 @@ def conflict_errors(
             "close this form and open it again to see their change."
         )
     )
-    targets = [form_fields[f] for f in fields] or [next(iter(form_fields.values()))]
+    # Each field's block id is its name.
+    targets = fields or [next(iter(TEAM_SETTINGS))]
     return {block: text for block in dict.fromkeys(targets)}

@@ -11,11 +11,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
 from bot.blocks.drilldown import DrillQuery
-from bot.blocks.team_settings import (
-    read_settings_form,
-    read_test_survey_language,
-    settings_metadata,
-)
 from bot.clicks import Click
 from bot.home_views import (
     open_drill_down,
@@ -29,6 +24,7 @@ from bot.home_views import (
 from bot.services import Services
 from handlers.clicks import click_listener, click_of
 from handlers.context import services_of, tracked
+from handlers.settings_form import read_settings_form, read_test_survey_language, settings_metadata
 
 log = logging.getLogger("surveybot.handlers.home")
 
@@ -38,7 +34,9 @@ def _user(body: dict[str, Any]) -> str:
 
 
 def _form_values(view: dict[str, Any]) -> dict[str, Any]:
-    return ((view.get("state") or {}).get("values")) or {}
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    return values if isinstance(values, dict) else {}
 
 
 async def on_app_home_opened(event: dict[str, Any], context: Any, client: AsyncWebClient) -> None:

@@ -17,12 +17,13 @@ from bot import ids
 from bot.blocks.answers import slack_date
 from bot.blocks.chart import native_charts
 from bot.blocks.digest import Words, format_score, format_target, score_name
-from bot.blocks.team_settings import CHOICES, FIELD_LABELS, LANGUAGES
 from bot.home import AgentFigures, AgentKindFigures, HomeContent, TeamFigures
 from bot.i18n import N_, format_number, format_percent
 from bot.scales import REASONS, SurveyKind, scale_for
 from bot.scoring import DRIVER_FORMULA, RESPONSE_RATE_FORMULA
+from bot.setting_fields import Channel, Channels, Choice, People
 from bot.slack_values import is_slack_id
+from bot.teams import TEAM_SETTINGS
 from bot.text import escape_mrkdwn, quote, truncate
 from storage.home import Comment, OpenAlert
 from storage.team_settings import SettingChange
@@ -106,29 +107,27 @@ def person(user_id: str | None, w: Words) -> str:
 
 
 EMPTY = "—"  # an empty setting, the same in every language
-# Fields that hold Slack ids, shown as mentions (in a view a mention notifies nobody).
-MENTIONED = {
-    "support_channels": "#",
-    "alert_channel": "#",
-    "digest_channel": "#",
-    "leads": "@",
-}
 
 
 def _setting_value(field: str, value: str | None, w: Words) -> str:
-    """A saved value as the lead chose it: the choice's words, a channel, a person."""
-    _ = w._
+    """A saved value as the lead chose it: the choice's words, a channel, a person
+    (Slack ids as mentions: in a view a mention notifies nobody)."""
     shown = None if value is None else json.loads(value)
     if shown in (None, "", []):
         return EMPTY
-    sigil = MENTIONED.get(field)
-    if sigil is not None:
+    setting = TEAM_SETTINGS.get(field)
+    widget = setting.widget if setting else None
+    if isinstance(widget, Channels | Channel | People):
+        sigil = "@" if isinstance(widget, People) else "#"
         named = [v for v in (shown if isinstance(shown, list) else [shown]) if is_slack_id(v)]
         return ", ".join(f"<{sigil}{v}>" for v in named) or EMPTY
-    if field in CHOICES and shown in CHOICES[field]:
-        return _(CHOICES[field][shown])
-    if field == "language" and shown in LANGUAGES:
-        return LANGUAGES[shown]
+    words = (
+        widget.words(shown, w.language)
+        if isinstance(widget, Choice) and isinstance(shown, str)
+        else None
+    )
+    if words is not None:
+        return words
     if isinstance(shown, int | float) and not isinstance(shown, bool):
         shown = format_number(shown, w.language)
     if isinstance(shown, list):
@@ -147,7 +146,8 @@ def describe_change(changes: Sequence[SettingChange], w: Words) -> str:
 
     def one(change: SettingChange) -> str:
         field = change.field
-        label = _(FIELD_LABELS[field]) if field in FIELD_LABELS else field
+        setting = TEAM_SETTINGS.get(field)
+        label = _(setting.label) if setting else field
         old, new = (_setting_value(field, v, w) for v in (change.old_value, change.new_value))
         return f"*{label}*: {old} → {new}"
 
