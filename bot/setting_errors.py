@@ -82,8 +82,6 @@ def _message(field: str, item: ErrorDetails, language: str | None) -> str:
     # Not a value the field's widget sends (a forged form): say what the widget is for.
     if setting.widget.wrong is not None:
         return _(setting.widget.wrong)
-    if kind in _REQUIRED:
-        return _("Fill in this field.")
     return _("This value is not valid.")
 
 

@@ -2,15 +2,16 @@
 
 The settings form is read field by field from each setting's widget (bot.teams'
 declarations): what Slack sends for that widget becomes the value the teams file
-would hold. Anything else is passed on as it came, never reshaped (a bare string
-where Slack sends a list is not read letter by letter), so the `Team` model refuses
-it beside its field.
+would hold. Anything else is never reshaped (a bare string where Slack sends a list
+is not read letter by letter): it is passed on marked as not from Slack, and the
+`Team` model refuses it beside its field.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bot import ids
@@ -27,25 +28,36 @@ _LISTS: dict[type[Widget], str] = {
 }
 
 
-def _listed(value: Any) -> Any:
-    if value is None:
-        return ()
-    return tuple(value) if isinstance(value, list) else value
+@dataclass(frozen=True)
+class NotFromSlack:
+    """A state no Slack widget sends (a bare string for a list, a number for a text):
+    kept apart so that no field type accepts it and the model refuses it by its field."""
+
+    state: Any
 
 
 def _read(widget: Widget, state: Mapping[str, Any]) -> Any:
     if isinstance(widget, Channels | People):
-        return _listed(state.get(_LISTS[type(widget)]))
+        chosen = state.get(_LISTS[type(widget)])
+        if chosen is None:
+            return ()
+        return tuple(chosen) if isinstance(chosen, list) else NotFromSlack(chosen)
     if isinstance(widget, Channel):
-        return state.get("selected_conversation") or None
+        channel = state.get("selected_conversation")
+        if channel is None or isinstance(channel, str):
+            return channel or None
+        return NotFromSlack(channel)
     if isinstance(widget, Choice):
         option = state.get("selected_option")
-        return option.get("value") if isinstance(option, dict) else option
+        if option is None:
+            return None
+        value = option.get("value") if isinstance(option, dict) else None
+        return value if isinstance(value, str) else NotFromSlack(option)
     # number_input, plain_text_input: text; empty means "not set"
     value = state.get("value")
-    if isinstance(value, str):
-        return value.strip() or None
-    return value
+    if value is None or isinstance(value, str):
+        return (value or "").strip() or None
+    return NotFromSlack(value)
 
 
 def read_settings_form(values: Mapping[str, Any]) -> dict[str, Any]:

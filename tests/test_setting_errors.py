@@ -38,6 +38,9 @@ WRONG: list[dict[str, Any]] = [
     },
     {"survey": "ces", "target": "9"},
     {"survey": None, "support_channels": ("general",)},
+    {"language": "bogus", "leads": ("anna",), "close_reaction": "<!channel>"},
+    {"leads": "U0LEAD", "close_reaction": "::", "skip_reaction": ":white_check_mark:"},
+    {"skip_reaction": "white_check_mark", "timezone": "A" * 256},
 ]
 
 
@@ -107,3 +110,33 @@ def test_a_check_without_its_own_words_reads_as_not_valid_in_the_teams_language(
     assert field_errors(new_check, "pl") == {"currency": "Ta wartość jest nieprawidłowa."}
     assert field_errors(new_check, "ja") == {"currency": "この値は無効です。"}
     assert field_errors(new_check, None) == {"currency": "This value is not valid."}
+
+
+def test_values_that_would_silently_do_nothing_say_what_to_enter() -> None:
+    assert errors_in(SOURCE_LANGUAGE, WRONG[3]) == {
+        "language": "Choose one of the options.",
+        "leads": "Choose people from the list.",
+        "close_reaction": "Enter an emoji's name, for example white_check_mark.",
+    }
+    assert errors_in(SOURCE_LANGUAGE, WRONG[4]) == {
+        "leads": "Choose people from the list.",
+        "close_reaction": "Enter an emoji's name, for example white_check_mark.",
+    }
+    assert errors_in(SOURCE_LANGUAGE, WRONG[5]) == {
+        "skip_reaction": "Use another emoji than the close reaction.",
+        "timezone": "Enter a time zone name, for example Europe/Berlin or America/New_York.",
+    }
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_emptying_the_leads_is_refused_in_the_teams_language(language: str) -> None:
+    team = Team(name="support", language=language, leads=("U0LEAD",))
+    errors = check_settings(team, {"leads": ()})
+    assert isinstance(errors, dict) and set(errors) == {"leads"}
+    english = (
+        "Keep at least one lead: with none, only workspace admins could change these settings."
+    )
+    assert (errors["leads"] == english) == (language == SOURCE_LANGUAGE)
+    # A team without leads (admins only) saves as before; handing over is a save too.
+    assert isinstance(check_settings(Team(name="support"), {"leads": ()}), Team)
+    assert isinstance(check_settings(team, {"leads": ("U0NEXT",)}), Team)

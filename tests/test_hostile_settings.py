@@ -1,0 +1,222 @@
+"""A settings form with what Slack would never send (a lead forging a signed submission)
+or what a real lead can type: each value is refused beside its field, in the team's
+language, and nothing is saved. Through the real bot and the fake Slack."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from sandbox import FakeSlack, payloads
+from storage import team_settings as settings_store
+from tests import harness
+from tests.harness import Bot, running_bot
+from tests.test_home import open_home, settings_modal, shown
+
+LEAD = "U0LEAD"
+LEAD_TWO = "U0LEADTWO"
+LONG = 10_000
+TEAMS_TOML = harness.TEAMS_TOML + f'leads = ["{LEAD}", "{LEAD_TWO}"]\n'
+
+
+@pytest_asyncio.fixture
+async def lead_bot(slack: FakeSlack, sqlite_url: str) -> AsyncIterator[Bot]:
+    for user in (LEAD, LEAD_TWO):
+        slack.add_user(user, name=user.lower())
+    async with running_bot(slack, sqlite_url, teams_toml=TEAMS_TOML) as bot:
+        yield bot
+
+
+def forged(modal: dict[str, Any], **states: dict[str, Any]) -> dict[str, Any]:
+    """The modal submitted as shown, but with these fields' states (block id -> the
+    element's state) as a forger writes them."""
+    values = payloads.input_state(modal)
+    for field, state in states.items():
+        values[field] = {"value": state}
+    submission = payloads.submission(modal, user=LEAD)
+    submission["view"]["state"]["values"] = values
+    return submission
+
+
+def option(value: str) -> dict[str, Any]:
+    return {
+        "type": "static_select",
+        "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value},
+    }
+
+
+def text(value: Any) -> dict[str, Any]:
+    return {"type": "plain_text_input", "value": value}
+
+
+CHANNEL_WORDS = "Choose a public or private channel from the list."
+PEOPLE_WORDS = "Choose people from the list."
+EMOJI_WORDS = "Enter an emoji's name, for example white_check_mark."
+
+# Field -> a hostile state of it -> what the lead reads beside it.
+HOSTILE: list[tuple[str, dict[str, Any], str]] = [
+    ("language", option("bogus"), "Choose one of the options."),
+    (
+        "survey",
+        option("nps"),
+        "Choose CSAT or CES: NPS is sent on a schedule, not after each conversation.",
+    ),
+    ("chart", option("x" * LONG), "Choose one of the options."),
+    ("delivery", {"type": "static_select", "selected_option": "dm"}, "Choose one of the options."),
+    (
+        "alert_channel",
+        {"type": "conversations_select", "selected_conversation": "C" + "A" * LONG},
+        CHANNEL_WORDS,
+    ),
+    (
+        "digest_channel",
+        {"type": "conversations_select", "selected_conversation": ["C0DIGEST"]},
+        CHANNEL_WORDS,
+    ),
+    (
+        "support_channels",
+        {"type": "multi_conversations_select", "selected_conversations": ["C" + "A" * LONG]},
+        CHANNEL_WORDS,
+    ),
+    (
+        "support_channels",
+        {"type": "multi_conversations_select", "selected_conversations": "C0SUPPORT"},
+        CHANNEL_WORDS,
+    ),
+    (
+        "leads",
+        {"type": "multi_users_select", "selected_users": [LEAD, "U" + "A" * LONG]},
+        PEOPLE_WORDS,
+    ),
+    # A bare string was once read letter by letter: leads "U", "0", "L"… locked the lead out.
+    ("leads", {"type": "multi_users_select", "selected_users": LEAD}, PEOPLE_WORDS),
+    ("leads", {"type": "multi_users_select", "selected_users": [LEAD, 7]}, PEOPLE_WORDS),
+    (
+        "leads",
+        {"type": "multi_users_select", "selected_users": []},
+        "Keep at least one lead: with none, only workspace admins could change these settings.",
+    ),
+    ("close_reaction", text("<!channel>"), EMOJI_WORDS),
+    ("close_reaction", text("a" * LONG), EMOJI_WORDS),
+    ("skip_reaction", text(":white_check_mark:"), "Use another emoji than the close reaction."),
+    (
+        "timezone",
+        text("A" * 256),
+        "Enter a time zone name, for example Europe/Berlin or America/New_York.",
+    ),
+    (
+        "timezone",
+        text("../../etc/passwd"),
+        "Enter a time zone name, for example Europe/Berlin or America/New_York.",
+    ),
+    ("delay_minutes", text("1e999"), "Enter a whole number from 0 to 10,080."),
+    ("delay_minutes", text("9" * LONG), "Enter a whole number from 0 to 10,080."),
+    ("sample_rate", text("nan"), "Enter a number from 0 to 1."),
+    ("target", text("inf"), "Enter a CSAT % from 0 to 100, or leave it empty."),
+    ("quiet_hours", text({"from": "20:00"}), "This value is not valid."),
+    (
+        "currency",
+        text("€" * LONG),
+        "Enter a three-letter currency code, for example USD, EUR or JPY.",
+    ),
+]
+
+
+async def test_each_hostile_value_is_refused_beside_its_field_and_nothing_is_saved(
+    lead_bot: Bot,
+) -> None:
+    modal = await settings_modal(lead_bot, LEAD)
+    for field, state, words in HOSTILE:
+        status, body = await lead_bot.send_interaction_json(forged(modal, **{field: state}))
+        assert status == 200, (field, status)
+        assert body["response_action"] == "errors", (field, body)
+        assert body["errors"] == {field: words}, (field, str(body)[:300])
+    assert await settings_store.settings_of(lead_bot.services.db, "support") is not None
+    saved = await settings_store.settings_of(lead_bot.services.db, "support")
+    assert saved is not None and saved.version == 1 and saved.updated_by is None
+    assert "Last settings change" not in shown(await open_home(lead_bot, LEAD))
+    # The lead is not locked out: the form opens, as saved, and a good change is kept.
+    again = await settings_modal(lead_bot, LEAD)
+    inputs = {b["block_id"]: b["element"] for b in again["blocks"] if b["type"] == "input"}
+    assert inputs["leads"]["initial_users"] == [LEAD, LEAD_TWO]
+    assert inputs["timezone"]["initial_value"] == "UTC"
+    _, body = await lead_bot.send_interaction_json(
+        payloads.submission(again, user=LEAD, leads=[LEAD_TWO], skip_reaction=":x:")
+    )
+    assert not body, body
+    saved = await settings_store.settings_of(lead_bot.services.db, "support")
+    assert saved is not None and json.loads(saved.settings)["leads"] == [LEAD_TWO]
+    assert json.loads(saved.settings)["skip_reaction"] == "x"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        "not a dict",
+        {"language": "not a block"},
+        {"language": {"value": "not a state"}},
+        {"leads": {"value": {"type": "multi_users_select", "selected_users": {"a": 1}}}},
+    ],
+)
+async def test_a_form_of_the_wrong_shape_gets_an_answer_not_a_500(
+    lead_bot: Bot, values: Any
+) -> None:
+    modal = await settings_modal(lead_bot, LEAD)
+    submission = payloads.submission(modal, user=LEAD)
+    if isinstance(values, dict):
+        submission["view"]["state"]["values"].update(values)
+    else:
+        submission["view"]["state"] = values
+    status, body = await lead_bot.send_interaction_json(submission)
+    # Refused at the door (the request's shape is checked before any listener), or answered.
+    assert status in (200, 400), body
+    saved = await settings_store.settings_of(lead_bot.services.db, "support")
+    assert saved is not None and saved.updated_by in (None, LEAD)
+    if status == 200 and body:  # a field the form lacks keeps its saved value
+        assert body["response_action"] == "errors"
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        '{"team": "support", "version": 1e999}',
+        '{"team": "support", "version": 99999999999999}',
+        '{"team": ["support"], "version": 1}',
+        "[]",
+        "x" * LONG,
+    ],
+)
+async def test_a_tampered_form_version_is_out_of_date_not_a_500(
+    lead_bot: Bot, metadata: str
+) -> None:
+    modal = await settings_modal(lead_bot, LEAD)
+    status, body = await lead_bot.send_interaction_json(
+        payloads.submission({**modal, "private_metadata": metadata}, user=LEAD, delay_minutes="9")
+    )
+    assert status == 200
+    assert list(body["errors"].values()) == ["This form is out of date; open it again."]
+    saved = await settings_store.settings_of(lead_bot.services.db, "support")
+    assert saved is not None and saved.version == 1
+
+
+async def test_the_errors_are_in_the_teams_language(slack: FakeSlack, sqlite_url: str) -> None:
+    slack.add_user(LEAD, name="lead")
+    async with running_bot(slack, sqlite_url, teams_toml=TEAMS_TOML + 'language = "pl"\n') as bot:
+        modal = await settings_modal(bot, LEAD)
+        no_leads = {"type": "multi_users_select", "selected_users": []}
+        _, body = await bot.send_interaction_json(
+            forged(modal, leads=no_leads, close_reaction=text("<!channel>"))
+        )
+        # The values are checked first; with them mended, the empty leads are refused.
+        assert body["errors"] == {
+            "close_reaction": "Wpisz nazwę emoji, na przykład white_check_mark."
+        }
+        _, body = await bot.send_interaction_json(forged(modal, leads=no_leads))
+        assert body["errors"] == {
+            "leads": "Zostaw co najmniej jednego lidera: bez liderów te ustawienia mogliby "
+            "zmieniać tylko administratorzy workspace'u."
+        }
