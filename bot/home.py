@@ -32,13 +32,13 @@ from bot.scoring import (
     response_rate,
     trend,
 )
+from bot.team_settings import ChangedSetting, changed_settings
 from bot.teams import Team, Teams
 from storage import digests, team_settings
 from storage import home as store
 from storage.db import Database
 from storage.digests import Delivery
 from storage.home import Comment, OpenAlerts
-from storage.team_settings import SettingChange
 
 log = logging.getLogger("surveybot.home")
 
@@ -99,7 +99,7 @@ class TeamFigures:
     drivers: tuple[DriverImpact, ...]
     alerts: OpenAlerts
     comments: tuple[Comment, ...]
-    last_change: tuple[SettingChange, ...]  # every field of the latest save
+    last_change: tuple[ChangedSetting, ...]  # every field of the latest save
     this_week_start: datetime
     now: datetime
 
@@ -185,7 +185,7 @@ async def gather_team(db: Database, team: Team, now: datetime) -> TeamFigures:
         drivers=tuple(drivers),
         alerts=alerts,
         comments=tuple(comments),
-        last_change=tuple(changes),
+        last_change=changed_settings(changes),
         this_week_start=weeks[-1].start,
         now=now,
     )

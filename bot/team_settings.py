@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,6 +47,36 @@ def _value_json(value: Any) -> str | None:
     if isinstance(value, tuple):
         value = list(value)
     return json.dumps(value, ensure_ascii=False)
+
+
+def _value_of(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text  # written by an older version: shown as it is
+
+
+@dataclass(frozen=True)
+class ChangedSetting:
+    """One field of a save, its values as the teams file holds them (None: empty)."""
+
+    field: str
+    old: Any
+    new: Any
+    changed_by: str
+    changed_at: datetime
+
+
+def changed_settings(changes: Sequence[SettingChange]) -> tuple[ChangedSetting, ...]:
+    """The audit rows of a save as plain values, for Home to show."""
+    return tuple(
+        ChangedSetting(
+            c.field, _value_of(c.old_value), _value_of(c.new_value), c.changed_by, c.changed_at
+        )
+        for c in changes
+    )
 
 
 def changed_fields(old: Team, new: Team) -> list[FieldChange]:

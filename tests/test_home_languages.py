@@ -22,12 +22,11 @@ from bot.home_views import NOT_LEAD
 from bot.i18n import LANGUAGES, SOURCE_LANGUAGE, format_day_month
 from bot.scales import REASONS, SurveyKind
 from bot.scoring import AgentFigure, DriverImpact, ScoreCounts
-from bot.team_settings import NOT_ALLOWED
+from bot.team_settings import NOT_ALLOWED, ChangedSetting
 from bot.teams import Team
 from sandbox.blockkit import validate_view
 from storage.digests import Delivery
 from storage.home import AnswerPage, AnswerRow, Comment, OpenAlert, OpenAlerts
-from storage.team_settings import SettingChange
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 LONG_WORDS = "客服回复太慢了 Благодаря 👩‍💻 <!channel> " * 40
@@ -74,9 +73,9 @@ def team_figures(name: str, language: str, kind: SurveyKind) -> TeamFigures:
         alerts=OpenAlerts(alerts, total=1_234),
         comments=tuple(Comment(i, high if i % 2 else 1, LONG_WORDS, "U0BO", NOW) for i in range(3)),
         last_change=(
-            SettingChange("support", 2, "target", "80.0", "90.0", "U0LEAD", NOW),
-            SettingChange("support", 2, "leads", "[]", '["U0LEAD"]', "U0LEAD", NOW),
-            SettingChange("support", 2, "delivery", '"thread"', '"dm"', "U0LEAD", NOW),
+            ChangedSetting("target", 80.0, 90.0, "U0LEAD", NOW),
+            ChangedSetting("leads", [], ["U0LEAD"], "U0LEAD", NOW),
+            ChangedSetting("delivery", "thread", "dm", "U0LEAD", NOW),
         ),
         this_week_start=NOW - timedelta(days=3),
         now=NOW,

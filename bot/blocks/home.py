@@ -23,10 +23,10 @@ from bot.scales import REASONS, SurveyKind, scale_for
 from bot.scoring import DRIVER_FORMULA, RESPONSE_RATE_FORMULA
 from bot.setting_fields import Channel, Channels, Choice, People
 from bot.slack_values import is_slack_id
+from bot.team_settings import ChangedSetting
 from bot.teams import TEAM_SETTINGS
 from bot.text import escape_mrkdwn, quote, truncate
 from storage.home import Comment, OpenAlert
-from storage.team_settings import SettingChange
 
 Block = dict[str, Any]
 MAX_HOME_BLOCKS = 100
@@ -109,34 +109,30 @@ def person(user_id: str | None, w: Words) -> str:
 EMPTY = "—"  # an empty setting, the same in every language
 
 
-def _setting_value(field: str, value: str | None, w: Words) -> str:
+def _setting_value(field: str, value: Any, w: Words) -> str:
     """A saved value as the lead chose it: the choice's words, a channel, a person
     (Slack ids as mentions: in a view a mention notifies nobody)."""
-    shown = None if value is None else json.loads(value)
-    if shown in (None, "", []):
+    if value in (None, "", []):
         return EMPTY
     setting = TEAM_SETTINGS.get(field)
     widget = setting.widget if setting else None
     if isinstance(widget, Channels | Channel | People):
         sigil = "@" if isinstance(widget, People) else "#"
-        named = [v for v in (shown if isinstance(shown, list) else [shown]) if is_slack_id(v)]
+        named = [v for v in (value if isinstance(value, list) else [value]) if is_slack_id(v)]
         return ", ".join(f"<{sigil}{v}>" for v in named) or EMPTY
-    words = (
-        widget.words(shown, w.language)
-        if isinstance(widget, Choice) and isinstance(shown, str)
-        else None
-    )
-    if words is not None:
-        return words
-    if isinstance(shown, int | float) and not isinstance(shown, bool):
-        shown = format_number(shown, w.language)
-    if isinstance(shown, list):
-        shown = ", ".join(str(v) for v in shown)
-    safe = escape_mrkdwn(truncate(str(shown), 60)).replace("`", "'")
+    if isinstance(widget, Choice) and isinstance(value, str):
+        words = widget.words(value, w.language)
+        if words is not None:
+            return words
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = format_number(value, w.language)
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value)
+    safe = escape_mrkdwn(truncate(str(value), 60)).replace("`", "'")
     return f"`{safe}`"
 
 
-def describe_change(changes: Sequence[SettingChange], w: Words) -> str:
+def describe_change(changes: Sequence[ChangedSetting], w: Words) -> str:
     """One save: who, each field (by its label in the modal) from what to what, and when.
 
     "old → new" with an arrow, not words: "from nothing to…" cannot be said in one
@@ -144,11 +140,11 @@ def describe_change(changes: Sequence[SettingChange], w: Words) -> str:
     """
     _ = w._
 
-    def one(change: SettingChange) -> str:
+    def one(change: ChangedSetting) -> str:
         field = change.field
         setting = TEAM_SETTINGS.get(field)
         label = _(setting.label) if setting else field
-        old, new = (_setting_value(field, v, w) for v in (change.old_value, change.new_value))
+        old, new = (_setting_value(field, v, w) for v in (change.old, change.new))
         return f"*{label}*: {old} → {new}"
 
     fields = "; ".join(one(c) for c in changes)
