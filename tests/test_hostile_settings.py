@@ -5,17 +5,23 @@ language, and nothing is saved. Through the real bot and the fake Slack."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
+from hypothesis import event, given
 
+from bot.blocks.team_settings import render_settings_modal
+from bot.team_settings import team_from_json
+from bot.teams import parse_teams
 from sandbox import FakeSlack, payloads
 from storage import team_settings as settings_store
 from tests import harness
 from tests.harness import Bot, running_bot
 from tests.test_home import open_home, settings_modal, shown
+from tests.test_properties import PROPERTY, SLACK_ACK_SECONDS, mutations
 
 LEAD = "U0LEAD"
 LEAD_TWO = "U0LEADTWO"
@@ -220,3 +226,41 @@ async def test_the_errors_are_in_the_teams_language(slack: FakeSlack, sqlite_url
             "leads": "Zostaw co najmniej jednego lidera: bez liderów te ustawienia mogliby "
             "zmieniać tylko administratorzy workspace'u."
         }
+
+
+# The form as the harness's team opens it: every input's state, as Slack sends it.
+FORM = render_settings_modal(parse_teams(TEAMS_TOML).default, version=1)
+FORM_STATE = payloads.input_state(FORM)
+
+
+@PROPERTY
+@given(values=mutations(FORM_STATE))
+async def test_any_settings_form_gets_errors_or_a_valid_save_never_a_500(
+    lead_bot: Bot, values: dict[str, Any]
+) -> None:
+    saved = await settings_store.settings_of(lead_bot.services.db, "support")
+    assert saved is not None
+    submission = payloads.submission(
+        {**FORM, "private_metadata": json.dumps({"team": "support", "version": saved.version})},
+        user=LEAD,
+    )
+    submission["view"]["state"]["values"] = values
+    started = time.monotonic()
+    status, body = await lead_bot.send_interaction_json(submission)
+    assert time.monotonic() - started < SLACK_ACK_SECONDS
+    now = await settings_store.settings_of(lead_bot.services.db, "support")
+    assert now is not None
+    if status == 400:  # a shape no Slack form has, refused at the door (bot.slack_request)
+        assert "error" in body and now.version == saved.version
+        event("refused at the door")
+    elif body:  # refused beside a field of the form, nothing saved
+        assert status == 200, (status, body)
+        assert body["response_action"] == "errors"
+        assert set(body["errors"]) <= set(FORM_STATE)
+        assert now.version == saved.version
+        event("refused beside a field")
+    else:  # saved: a team the teams file would hold, still with a lead
+        assert status == 200
+        team = team_from_json("support", now.settings)
+        assert team.leads
+        event("saved")
