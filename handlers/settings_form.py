@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import ids
-from bot.blocks.team_settings import ACTION
 from bot.setting_fields import Channel, Channels, Choice, People, Widget
 from bot.teams import LANGUAGE_CHOICE, TEAM_SETTINGS
 
@@ -66,7 +65,7 @@ def read_settings_form(values: Mapping[str, Any]) -> dict[str, Any]:
     form: dict[str, Any] = {}
     for field, setting in TEAM_SETTINGS.items():
         block = values.get(field)
-        state = block.get(ACTION) if isinstance(block, dict) else None
+        state = block.get(ids.TEAM_SETTING_ACTION) if isinstance(block, dict) else None
         if isinstance(state, dict):
             form[field] = _read(setting.widget, state)
     return form

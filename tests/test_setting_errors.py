@@ -3,16 +3,23 @@ language, for every check of the Team model (the modal itself is in test_home.py
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from bot.i18n import LANGUAGES, SOURCE_LANGUAGE
+from bot.blocks.digest import Words
+from bot.blocks.home import describe_change
+from bot.blocks.team_settings import render_settings_modal
+from bot.i18n import LANGUAGES, SOURCE_LANGUAGE, translator
 from bot.setting_errors import field_errors
-from bot.team_settings import check_settings
-from bot.teams import Team
+from bot.setting_fields import declared_settings
+from bot.team_settings import ChangedSetting, check_settings
+from bot.teams import TEAM_SETTINGS, Team
+from handlers.settings_form import read_settings_form
+from sandbox.payloads import input_state
 
 TRANSLATED = [language for language in LANGUAGES if language != SOURCE_LANGUAGE]
 
@@ -140,3 +147,30 @@ def test_emptying_the_leads_is_refused_in_the_teams_language(language: str) -> N
     # A team without leads (admins only) saves as before; handing over is a save too.
     assert isinstance(check_settings(Team(name="support"), {"leads": ()}), Team)
     assert isinstance(check_settings(team, {"leads": ("U0NEXT",)}), Team)
+
+
+def test_a_team_field_without_its_setting_declared_is_refused_when_the_code_loads() -> None:
+    class Forgotten(BaseModel):
+        name: str
+        colour: str = "blue"
+
+    with pytest.raises(TypeError, match=r"Forgotten\.colour declares no Setting"):
+        declared_settings(Forgotten, fixed=("name",))
+
+
+def test_each_setting_is_shown_read_and_described_from_its_declaration() -> None:
+    """Each field, followed from its declaration through the modal, the form and Home."""
+    team = Team(name="support", language="de", leads=("U0LEAD",))
+    modal = render_settings_modal(team, version=1)
+    inputs = [b for b in modal["blocks"] if b["type"] == "input"]
+    assert [b["block_id"] for b in inputs] == list(TEAM_SETTINGS)
+    for block in inputs:
+        setting = TEAM_SETTINGS[block["block_id"]]
+        assert block["label"]["text"] == translator("de")(setting.label)
+        assert block["optional"] == setting.optional
+    # The form as shown reads back as the saved team.
+    assert check_settings(team, read_settings_form(input_state(modal))) == team
+    change = ChangedSetting("delivery", "thread", "dm", "U0LEAD", datetime.now(UTC))
+    assert "*Zustellung*: Im Support-Thread → Per Direktnachricht" in describe_change(
+        [change], Words.of("de")
+    )

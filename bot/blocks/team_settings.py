@@ -19,8 +19,6 @@ from bot.text import escape_mrkdwn, truncate
 
 Block = dict[str, Any]
 
-ACTION = "value"  # every input's action_id; the block_id names the field
-
 
 def _option(value: str, text: str) -> Block:
     return {"text": {"type": "plain_text", "text": truncate(text, 75)}, "value": value}
@@ -78,7 +76,7 @@ def _input(field: str, setting: Setting, current: Any, _: Translate) -> Block:
         "type": "input",
         "block_id": field,
         "label": {"type": "plain_text", "text": _(setting.label)},
-        "element": {**_element(setting.widget, current, _), "action_id": ACTION},
+        "element": {**_element(setting.widget, current, _), "action_id": ids.TEAM_SETTING_ACTION},
         "optional": setting.optional,
     }
     if setting.hint:
