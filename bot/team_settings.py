@@ -41,6 +41,19 @@ def team_from_json(name: str, text: str) -> Team:
     return Team.model_validate({**values, "name": name})
 
 
+def team_from_saved(file_team: Team, text: str) -> tuple[Team, tuple[str, ...]]:
+    """The saved team, and the fields whose saved value a check added since refuses: those
+    take the teams file's value, the others stay as saved (a lead's leads once read letter
+    by letter, 'U', '0', 'L'…, give way to the file's and let the lead back in)."""
+    try:
+        return team_from_json(file_team.name, text), ()
+    except ValidationError as exc:
+        refused = tuple(dict.fromkeys(str(e["loc"][0]) for e in exc.errors() if e["loc"]))
+    values = json.loads(text)
+    mended = {**values, **{f: getattr(file_team, f) for f in refused if f in TEAM_SETTINGS}}
+    return Team.model_validate({**mended, "name": file_team.name}), refused
+
+
 def _value_json(value: Any) -> str | None:
     if value is None:
         return None
@@ -100,15 +113,22 @@ async def saved_teams(db: Database, file_teams: Teams, now: datetime) -> Teams:
     teams = []
     for file_team in file_teams.teams:
         row = saved.get(file_team.name)
+        team = file_team
         try:
-            team = team_from_json(file_team.name, row.settings) if row else file_team
+            if row:
+                team, refused = team_from_saved(file_team, row.settings)
+                if refused:
+                    log.warning(
+                        "saved team settings refused, using the teams file's team=%s fields=%s",
+                        file_team.name,
+                        ",".join(refused),
+                    )
         except (ValidationError, ValueError) as exc:
             log.error(
                 "saved team settings unusable, using the teams file team=%s error=%s",
                 file_team.name,
                 type(exc).__name__,
             )
-            team = file_team
         differing = [c.field for c in changed_fields(file_team, team)]
         if differing:
             # Operators editing the file after the first start should know why it "does nothing".

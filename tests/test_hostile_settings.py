@@ -264,3 +264,30 @@ async def test_any_settings_form_gets_errors_or_a_valid_save_never_a_500(
         team = team_from_json("support", now.settings)
         assert team.leads
         event("saved")
+
+
+async def test_leads_once_read_letter_by_letter_give_way_to_the_files_at_start(
+    slack: FakeSlack, sqlite_url: str
+) -> None:
+    slack.add_user(LEAD, name="lead")
+    async with running_bot(slack, sqlite_url, teams_toml=TEAMS_TOML) as bot:
+        saved = await settings_store.settings_of(bot.services.db, "support")
+        assert saved is not None
+        # What the old reader saved from `selected_users: "U0LEAD"`, with a good change too.
+        broken = {**json.loads(saved.settings), "leads": list(LEAD), "alert_channel": "C0NEW"}
+        version = await settings_store.save(
+            bot.services.db,
+            "support",
+            edited_version=saved.version,
+            settings=json.dumps(broken),
+            changes=(),
+            by=LEAD,
+            at=bot.clock(),
+        )
+        assert version == saved.version + 1
+    async with running_bot(slack, sqlite_url, teams_toml=TEAMS_TOML) as bot:
+        team = bot.services.teams.by_name("support")
+        assert team is not None
+        assert team.leads == (LEAD, LEAD_TWO) and team.alert_channel == "C0NEW"
+        modal = await settings_modal(bot, LEAD)  # the lead is let back in
+        assert modal["callback_id"] == "home_team_settings"
