@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from bot.i18n import N_, translator
 from bot.setting_errors import field_errors
-from bot.teams import TEAM_SETTINGS, Team, Teams
+from bot.teams import TEAM_SETTINGS, Team, Teams, saved_team
 from storage import team_settings as store
 from storage.db import Database
 from storage.team_settings import FieldChange, SettingChange
@@ -39,19 +39,6 @@ def team_from_json(name: str, text: str) -> Team:
     values = json.loads(text)
     # Fields added to Team after the row was saved take their defaults.
     return Team.model_validate({**values, "name": name})
-
-
-def team_from_saved(file_team: Team, text: str) -> tuple[Team, tuple[str, ...]]:
-    """The saved team, and the fields whose saved value a check added since refuses: those
-    take the teams file's value, the others stay as saved (a lead's leads once read letter
-    by letter, 'U', '0', 'L'…, give way to the file's and let the lead back in)."""
-    try:
-        return team_from_json(file_team.name, text), ()
-    except ValidationError as exc:
-        refused = tuple(dict.fromkeys(str(e["loc"][0]) for e in exc.errors() if e["loc"]))
-    values = json.loads(text)
-    mended = {**values, **{f: getattr(file_team, f) for f in refused if f in TEAM_SETTINGS}}
-    return Team.model_validate({**mended, "name": file_team.name}), refused
 
 
 def _value_json(value: Any) -> str | None:
@@ -116,14 +103,14 @@ async def saved_teams(db: Database, file_teams: Teams, now: datetime) -> Teams:
         team = file_team
         try:
             if row:
-                team, refused = team_from_saved(file_team, row.settings)
+                team, refused = saved_team(file_team, json.loads(row.settings))
                 if refused:
                     log.warning(
                         "saved team settings refused, using the teams file's team=%s fields=%s",
                         file_team.name,
                         ",".join(refused),
                     )
-        except (ValidationError, ValueError) as exc:
+        except (ValidationError, ValueError, TypeError) as exc:
             log.error(
                 "saved team settings unusable, using the teams file team=%s error=%s",
                 file_team.name,

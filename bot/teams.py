@@ -4,10 +4,11 @@ that checks it, and every settings form, field by field."""
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -271,6 +272,20 @@ class Team(BaseModel):
 
 # Every field of Team a lead can change -> how it is shown and checked.
 TEAM_SETTINGS = declared_settings(Team, fixed=("name",))
+
+
+def saved_team(fallback: Team, saved: Mapping[str, Any]) -> tuple[Team, tuple[str, ...]]:
+    """A team as saved, and the fields whose saved value a check added since refuses: those
+    keep `fallback`'s value, the others stay as saved (leads once read letter by letter,
+    'U', '0', 'L'…, give way and let the lead back in). Fields added to Team after the
+    row was saved take their defaults."""
+    try:
+        return Team.model_validate({**saved, "name": fallback.name}), ()
+    except ValidationError as exc:
+        refused = tuple(dict.fromkeys(str(e["loc"][0]) for e in exc.errors() if e["loc"]))
+    kept = {f: getattr(fallback, f) for f in refused if f in TEAM_SETTINGS}
+    return Team.model_validate({**saved, **kept, "name": fallback.name}), refused
+
 
 DEFAULT_TEAM = Team(name="support", delivery=Delivery.DM)
 
