@@ -237,7 +237,7 @@ def conflict_errors(conflict: Conflict, language: str | None = None) -> dict[str
         _(
             "Someone else changed these settings while you were editing ({fields}). Nothing "
             "was saved: close this form and open it again to see their change."
-        ).format(fields=", ".join(dict.fromkeys(fields)))
+        ).format(fields=", ".join(_(TEAM_SETTINGS[f].label) for f in dict.fromkeys(fields)))
         if fields
         else _(
             "Someone else changed these settings while you were editing. Nothing was saved: "

@@ -291,3 +291,21 @@ async def test_leads_once_read_letter_by_letter_give_way_to_the_files_at_start(
         assert team.leads == (LEAD, LEAD_TWO) and team.alert_channel == "C0NEW"
         modal = await settings_modal(bot, LEAD)  # the lead is let back in
         assert modal["callback_id"] == "home_team_settings"
+
+
+async def test_a_stale_form_names_what_changed_meanwhile_by_its_label(lead_bot: Bot) -> None:
+    first = await settings_modal(lead_bot, LEAD)
+    second = await settings_modal(lead_bot, LEAD_TWO)
+    _, body = await lead_bot.send_interaction_json(
+        payloads.submission(second, user=LEAD_TWO, delay_minutes="10", currency="EUR")
+    )
+    assert not body
+    _, body = await lead_bot.send_interaction_json(
+        payloads.submission(first, user=LEAD, target="90")
+    )
+    text = (
+        "Someone else changed these settings while you were editing (Delay after the close "
+        "(minutes), Currency of customer values). Nothing was saved: close this form and open "
+        "it again to see their change."
+    )
+    assert body["errors"] == {"delay_minutes": text, "currency": text}
