@@ -38,8 +38,6 @@ from bot.setting_fields import (
 )
 from storage.statuses import Delivery
 
-HOW_TO_FIND_A_CHANNEL_ID = check.HOW_TO_FIND_A_CHANNEL_ID
-
 
 class TeamsFileError(ValueError):
     """The teams file cannot be used; the message names the team and the field."""
