@@ -16,7 +16,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from bot.logs import fields
-from bot.teams import Team, Teams
+from bot.teams import Team, Teams, saved_team
 from storage import team_settings as store
 from storage.db import Database
 
@@ -140,14 +140,26 @@ class TeamDirectory:
 
     def _usable(self, fallback: Team, text: str) -> Team:
         try:
-            return team_from_json(fallback.name, text)
-        except (ValidationError, ValueError) as exc:
+            values = json.loads(text)
+            if not isinstance(values, dict):
+                raise ValueError("saved settings are no JSON object")
+            team, refused = saved_team(fallback, values)
+        except (ValidationError, ValueError, TypeError) as exc:
             log.error(
                 "saved team settings unusable, keeping the previous ones team=%s error=%s",
                 fallback.name,
                 type(exc).__name__,
             )
             return fallback
+        if refused:
+            # A check added since refuses what was saved (leads once read letter by
+            # letter): those fields keep the file's value, the rest stays as saved.
+            log.warning(
+                "saved team settings refused, using the teams file's team=%s fields=%s",
+                fallback.name,
+                ",".join(refused),
+            )
+        return team
 
 
 def _differing(file_team: Team, saved: Team) -> dict[str, str]:

@@ -1,120 +1,228 @@
-"""The teams file (TOML): one `[[teams]]` table per support team."""
+"""The teams file (TOML): one `[[teams]]` table per support team, and the `Team` model
+that checks it, and every settings form, field by field."""
 
 from __future__ import annotations
 
-import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any, Protocol
+from zoneinfo import ZoneInfo
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import PydanticCustomError
 
-from bot.i18n import is_currency
+from bot import team_checks as check
+from bot.i18n import LANGUAGES, N_
 from bot.scales import CES
 from bot.scoring import DEFAULT_CHURN_PROBABILITY
-from storage.vocabulary import ChartKind, Delivery, SurveyKind
-
-_HHMM = r"([01]\d|2[0-3]):[0-5]\d"
-_QUIET_HOURS = re.compile(rf"^{_HHMM}-{_HHMM}$")
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_SCHEDULE = re.compile(rf"^({'|'.join(_DAYS)}) {_HHMM}$")
-# Public (C), private (G) channels; the API takes ids, and a name can change any day.
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]+$")
-HOW_TO_FIND_A_CHANNEL_ID = (
-    "in Slack, open the channel, click its name at the top; the id (C0123ABCD) "
-    "is at the bottom of the About tab"
+from bot.setting_fields import (
+    Channel,
+    Channels,
+    Choice,
+    Number,
+    People,
+    Setting,
+    Text,
+    declared_settings,
 )
+from storage.vocabulary import ChartKind, Delivery, SurveyKind
 
 
 class TeamsFileError(ValueError):
     """The teams file cannot be used; the message names the team and the field."""
 
 
-# The checks below raise errors with a type and its values (ctx): the teams file shows
-# their English message (an operator's), the settings modal words each type in the
-# team's language (bot.setting_errors).
-QUIET_HOURS_FORMAT = "quiet_hours_format"
-UNKNOWN_TIMEZONE = "unknown_timezone"
-DIGEST_SCHEDULE_FORMAT = "digest_schedule_format"
-CURRENCY_CODE = "currency_code"
-PROBABILITY_RANGE = "probability_range"
-TRANSACTIONAL_SURVEY = "transactional_survey"
-TARGET_RANGE = "target_range"
-CHANNEL_ID = "channel_id"
+# The choices' words are msgids, translated where they are shown.
+SURVEYS = (
+    (SurveyKind.CSAT.value, N_("CSAT: how satisfied (1–5)")),
+    (SurveyKind.CES.value, N_("CES: how easy (1–7)")),
+)
+DELIVERIES = (
+    (Delivery.THREAD.value, N_("In the support thread")),
+    (Delivery.DM.value, N_("By direct message")),
+)
+CHARTS = (
+    ("native", N_("Slack's native chart")),
+    ("image", N_("A PNG image (older clients)")),
+    ("none", N_("No chart")),
+)
+# Shipped languages, by the name each gives itself (the same in every language).
+LANGUAGE_NAMES: dict[str, str] = {
+    "en": "English",
+    "it": "Italiano",
+    "pl": "Polski",
+    "zh_Hans": "简体中文",
+    "bg": "Български",
+    "es": "Español",
+    "fr": "Français",
+    "de": "Deutsch",
+    "pt_BR": "Português (Brasil)",
+    "ja": "日本語",
+    "nl": "Nederlands",
+}
+LANGUAGE_CHOICE = Choice(
+    tuple((code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES), translated=False
+)
+MOST_LISTED = 100  # channels or leads of one team
 
 
 class Team(BaseModel):
+    """A support team's settings. Each field declares how a lead sees it (a `Setting`:
+    label, widget, hint, the checks it can fail), in the settings modal's order; `name`
+    is the team's key, never edited."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
-    support_channels: tuple[str, ...] = ()
-    alert_channel: str | None = None
-    digest_channel: str | None = None
-    survey: SurveyKind = SurveyKind.CSAT
-    timezone: str = "UTC"
-    digest_schedule: str = "mon 09:00"
-    delay_minutes: int = Field(default=5, ge=0, le=7 * 24 * 60)
-    throttle_days: int = Field(default=7, ge=0, le=365)
-    expire_days: int = Field(default=7, ge=1, le=90)
-    sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
-    quiet_hours: str | None = "20:00-08:00"
-    close_reaction: str = "white_check_mark"
-    skip_reaction: str = "no_entry_sign"
-    delivery: Delivery = Delivery.THREAD
-    language: str = "en"
-    leads: tuple[str, ...] = ()
+    support_channels: Annotated[
+        tuple[str, ...],
+        Field(max_length=MOST_LISTED),
+        AfterValidator(check.channel_ids),
+        Setting(N_("Support channels"), Channels(), optional=True, checks=(check.CHANNEL_ID,)),
+    ] = ()
+    alert_channel: Annotated[
+        str | None,
+        AfterValidator(check.channel_id),
+        Setting(N_("Alert channel"), Channel(), optional=True, checks=(check.CHANNEL_ID,)),
+    ] = None
+    digest_channel: Annotated[
+        str | None,
+        AfterValidator(check.channel_id),
+        Setting(N_("Digest channel"), Channel(), optional=True, checks=(check.CHANNEL_ID,)),
+    ] = None
+    survey: Annotated[
+        SurveyKind,
+        AfterValidator(check.transactional),
+        Setting(N_("Survey"), Choice(SURVEYS), checks=(check.TRANSACTIONAL_SURVEY,)),
+    ] = SurveyKind.CSAT
+    delivery: Annotated[Delivery, Setting(N_("Delivery"), Choice(DELIVERIES))] = Delivery.THREAD
+    language: Annotated[
+        str,
+        BeforeValidator(check.shipped),
+        Setting(N_("Language"), LANGUAGE_CHOICE, checks=(check.UNKNOWN_LANGUAGE,)),
+    ] = "en"
+    delay_minutes: Annotated[
+        int,
+        Field(ge=0, le=7 * 24 * 60),
+        Setting(N_("Delay after the close (minutes)"), Number(decimal=False)),
+    ] = 5
+    throttle_days: Annotated[
+        int,
+        Field(ge=0, le=365),
+        Setting(N_("At most one survey per customer every (days)"), Number(decimal=False)),
+    ] = 7
+    expire_days: Annotated[
+        int,
+        Field(ge=1, le=90),
+        Setting(N_("Surveys expire after (days)"), Number(decimal=False)),
+    ] = 7
+    sample_rate: Annotated[
+        float,
+        Field(ge=0.0, le=1.0),
+        Setting(N_("Share of conversations surveyed (0–1)"), Number(decimal=True)),
+    ] = 1.0
+    quiet_hours: Annotated[
+        str | None,
+        AfterValidator(check.quiet_hours),
+        Setting(
+            N_("Quiet hours (customer's time)"),
+            Text("20:00-08:00", longest=20),
+            hint=N_("HH:MM-HH:MM; leave empty to send at any hour"),
+            optional=True,
+            checks=(check.QUIET_HOURS_FORMAT,),
+        ),
+    ] = "20:00-08:00"
+    timezone: Annotated[
+        str,
+        AfterValidator(check.time_zone),
+        Setting(
+            N_("Team time zone"),
+            Text("Europe/Berlin", longest=check.LONGEST_ZONE),
+            checks=(check.UNKNOWN_TIMEZONE,),
+        ),
+    ] = "UTC"
+    digest_schedule: Annotated[
+        str,
+        AfterValidator(check.digest_schedule),
+        Setting(
+            N_("Weekly digest"),
+            Text("mon 09:00", longest=20),
+            hint=N_("<day> HH:MM in the team's time zone"),
+            checks=(check.DIGEST_SCHEDULE_FORMAT,),
+        ),
+    ] = "mon 09:00"
     # The score the team aims for: CSAT % (0–100) or mean CES (1–7); digests compare with it.
-    target: float | None = None
+    target: Annotated[
+        float | None,
+        Setting(
+            N_("Target (CSAT % or mean CES)"),
+            Number(decimal=True),
+            optional=True,
+            checks=(check.TARGET_CSAT, check.TARGET_CES),
+        ),
+    ] = None
     # How the trend is drawn: Slack's native chart block, a PNG upload, or not at all.
-    chart: ChartKind = ChartKind.NATIVE
+    chart: Annotated[ChartKind, Setting(N_("Trend chart"), Choice(CHARTS))] = ChartKind.NATIVE
     # Revenue at risk: in this ISO 4217 currency, at this chance of losing an unhappy customer.
-    currency: str = "USD"
-    churn_probability: float = DEFAULT_CHURN_PROBABILITY
-
-    @field_validator("currency")
-    @classmethod
-    def _iso_currency(cls, value: str) -> str:
-        code = value.strip().upper()
-        if not is_currency(code):
-            raise PydanticCustomError(
-                CURRENCY_CODE,
-                "{value} is not an ISO 4217 currency code (for example 'USD', 'EUR', 'JPY')",
-                {"value": repr(value)},
-            )
-        return code
-
-    @field_validator("churn_probability")
-    @classmethod
-    def _probability(cls, value: float) -> float:
-        if not 0.0 <= value <= 1.0:
-            raise PydanticCustomError(
-                PROBABILITY_RANGE,
-                "{value} is not a probability from {low} to {high} (0.95 means a 95 % chance "
-                "of losing an unhappy customer)",
-                {"value": f"{value:g}", "low": 0, "high": 1},
-            )
-        return value
-
-    @field_validator("survey")
-    @classmethod
-    def _transactional_only(cls, value: SurveyKind) -> SurveyKind:
-        if value not in (SurveyKind.CSAT, SurveyKind.CES):
-            raise PydanticCustomError(
-                TRANSACTIONAL_SURVEY,
-                "must be 'csat' or 'ces' (NPS is relational, not sent per conversation)",
-            )
-        return value
+    currency: Annotated[
+        str,
+        AfterValidator(check.currency),
+        Setting(
+            N_("Currency of customer values"),
+            Text("USD", longest=10),
+            hint=N_("ISO 4217 code, for revenue at risk"),
+            checks=(check.CURRENCY_CODE,),
+        ),
+    ] = "USD"
+    churn_probability: Annotated[
+        float,
+        AfterValidator(check.probability),
+        Setting(
+            N_("Chance of losing an unhappy customer (0–1)"),
+            Number(decimal=True),
+            checks=(check.PROBABILITY_RANGE,),
+        ),
+    ] = DEFAULT_CHURN_PROBABILITY
+    close_reaction: Annotated[
+        str,
+        AfterValidator(check.emoji_name),
+        Setting(
+            N_("Close reaction"),
+            Text("white_check_mark", longest=check.LONGEST_REACTION),
+            checks=(check.EMOJI_NAME, check.NO_EMOJI),
+        ),
+    ] = "white_check_mark"
+    skip_reaction: Annotated[
+        str,
+        AfterValidator(check.emoji_name),
+        Setting(
+            N_("Close without survey"),
+            Text("no_entry_sign", longest=check.LONGEST_REACTION),
+            checks=(check.EMOJI_NAME, check.NO_EMOJI, check.SAME_EMOJI),
+        ),
+    ] = "no_entry_sign"
+    leads: Annotated[
+        tuple[str, ...],
+        Field(max_length=MOST_LISTED),
+        AfterValidator(check.member_ids),
+        Setting(
+            N_("Leads (may change these settings)"),
+            People(),
+            optional=True,
+            checks=(check.MEMBER_ID,),
+        ),
+    ] = ()
 
     @field_validator("target")
     @classmethod
@@ -124,77 +232,19 @@ class Team(BaseModel):
         survey = info.data.get("survey")
         if value is None or survey is None:
             return value
-        low, high = (CES.lowest, CES.highest) if survey is SurveyKind.CES else (0, 100)
+        if survey is SurveyKind.CES:
+            rule, low, high = check.TARGET_CES, CES.lowest, CES.highest
+        else:
+            rule, low, high = check.TARGET_CSAT, 0, 100
         if not low <= value <= high:
-            unit = "a mean CES" if survey is SurveyKind.CES else "a CSAT %"
-            raise PydanticCustomError(
-                TARGET_RANGE,
-                "{value} is not {unit} from {low} to {high}",
-                {
-                    "value": f"{value:g}",
-                    "unit": unit,
-                    "survey": survey.value,
-                    "low": low,
-                    "high": high,
-                },
-            )
+            raise rule.error(value=f"{value:g}", low=low, high=high)
         return value
 
-    @field_validator("timezone")
+    @field_validator("skip_reaction")
     @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise PydanticCustomError(
-                UNKNOWN_TIMEZONE,
-                "unknown timezone {value} (use an IANA name such as 'Europe/Berlin')",
-                {"value": repr(value)},
-            ) from None
-        return value
-
-    @field_validator("quiet_hours")
-    @classmethod
-    def _quiet_hours_format(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        if not _QUIET_HOURS.match(value):
-            raise PydanticCustomError(
-                QUIET_HOURS_FORMAT,
-                "{value} is not 'HH:MM-HH:MM' (for example '20:00-08:00')",
-                {"value": repr(value)},
-            )
-        return value
-
-    @field_validator("digest_schedule")
-    @classmethod
-    def _schedule_format(cls, value: str) -> str:
-        value = value.strip().lower()
-        if not _SCHEDULE.match(value):
-            raise PydanticCustomError(
-                DIGEST_SCHEDULE_FORMAT,
-                "{value} is not '<day> HH:MM' (for example 'mon 09:00')",
-                {"value": repr(value)},
-            )
-        return value
-
-    @field_validator("support_channels", "alert_channel", "digest_channel")
-    @classmethod
-    def _channel_ids(cls, value: str | tuple[str, ...] | None) -> str | tuple[str, ...] | None:
-        for channel in (value,) if isinstance(value, str) else value or ():
-            if not _CHANNEL_ID.match(channel):
-                kind = "a channel name" if channel.startswith("#") else "not a channel id"
-                raise PydanticCustomError(
-                    CHANNEL_ID,
-                    "{value} is {kind}; use the channel's id ({how})",
-                    {"value": repr(channel), "kind": kind, "how": HOW_TO_FIND_A_CHANNEL_ID},
-                )
-        return value
-
-    @field_validator("close_reaction", "skip_reaction")
-    @classmethod
-    def _bare_emoji_name(cls, value: str) -> str:
-        return value.strip().strip(":")
+    def _not_the_close_reaction(cls, value: str, info: ValidationInfo) -> str:
+        # Equal, a reaction would always close with a survey: skipping would do nothing.
+        return check.another_emoji(value, info.data.get("close_reaction"))
 
     @property
     def zone(self) -> ZoneInfo:
@@ -209,11 +259,28 @@ class Team(BaseModel):
 
     @property
     def digest_weekday(self) -> int:
-        return _DAYS.index(self.digest_schedule.split()[0])
+        return check.DAYS.index(self.digest_schedule.split()[0])
 
     @property
     def digest_time(self) -> time:
         return time.fromisoformat(self.digest_schedule.split()[1])
+
+
+# Every field of Team a lead can change -> how it is shown and checked.
+TEAM_SETTINGS = declared_settings(Team, fixed=("name",))
+
+
+def saved_team(fallback: Team, saved: Mapping[str, Any]) -> tuple[Team, tuple[str, ...]]:
+    """A team as saved, and the fields whose saved value a check added since refuses: those
+    keep `fallback`'s value, the others stay as saved (leads once read letter by letter,
+    'U', '0', 'L'…, give way and let the lead back in). Fields added to Team after the
+    row was saved take their defaults."""
+    try:
+        return Team.model_validate({**saved, "name": fallback.name}), ()
+    except ValidationError as exc:
+        refused = tuple(dict.fromkeys(str(e["loc"][0]) for e in exc.errors() if e["loc"]))
+    kept = {f: getattr(fallback, f) for f in refused if f in TEAM_SETTINGS}
+    return Team.model_validate({**saved, **kept, "name": fallback.name}), refused
 
 
 DEFAULT_TEAM = Team(name="support", delivery=Delivery.DM)

@@ -11,11 +11,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.answering.clicks import Click
 from bot.context import WorkspaceContext
 from bot.home.drilldown_blocks import DrillQuery
-from bot.home.team_settings_blocks import (
-    read_settings_form,
-    read_test_survey_language,
-    settings_metadata,
-)
 from bot.home.views import (
     open_drill_down,
     open_settings,
@@ -28,6 +23,7 @@ from bot.home.views import (
 from bot.slack import ids
 from handlers.clicks import click_listener, click_of, per_person
 from handlers.context import tracked, workspace_of
+from handlers.settings_form import read_settings_form, read_test_survey_language, settings_metadata
 
 log = logging.getLogger("surveybot.handlers.home")
 
@@ -37,7 +33,9 @@ def _user(body: dict[str, Any]) -> str:
 
 
 def _form_values(view: dict[str, Any]) -> dict[str, Any]:
-    return ((view.get("state") or {}).get("values")) or {}
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    return values if isinstance(values, dict) else {}
 
 
 async def on_app_home_opened(event: dict[str, Any], context: Any) -> None:

@@ -13,7 +13,7 @@ from bot.digest.chart import WeekPoint
 from bot.home.blocks import render_home
 from bot.home.drilldown_blocks import DrillQuery, render_drill_down
 from bot.home.figures import AgentFigures, AgentKindFigures, HomeContent, TeamFigures, Viewer
-from bot.home.team_settings import NOT_ALLOWED
+from bot.home.team_settings import NOT_ALLOWED, ChangedSetting
 from bot.home.team_settings_blocks import (
     render_not_allowed,
     render_settings_modal,
@@ -27,7 +27,6 @@ from bot.teams import Team
 from sandbox.blockkit import validate_view
 from storage.digests import Delivery
 from storage.home import AnswerPage, AnswerRow, Comment, OpenAlert, OpenAlerts
-from storage.team_settings import SettingChange
 from storage.vocabulary import DrillScope, SurveyKind
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
@@ -76,9 +75,9 @@ def team_figures(name: str, language: str, kind: SurveyKind) -> TeamFigures:
         alerts=OpenAlerts(alerts, total=1_234),
         comments=tuple(Comment(i, high if i % 2 else 1, LONG_WORDS, "U0BO", NOW) for i in range(3)),
         last_change=(
-            SettingChange("", "support", 2, "target", "80.0", "90.0", "U0LEAD", NOW),
-            SettingChange("", "support", 2, "leads", "[]", '["U0LEAD"]', "U0LEAD", NOW),
-            SettingChange("", "support", 2, "delivery", '"thread"', '"dm"', "U0LEAD", NOW),
+            ChangedSetting("target", 80.0, 90.0, "U0LEAD", NOW),
+            ChangedSetting("leads", [], ["U0LEAD"], "U0LEAD", NOW),
+            ChangedSetting("delivery", "thread", "dm", "U0LEAD", NOW),
         ),
         this_week_start=NOW - timedelta(days=3),
         now=NOW,

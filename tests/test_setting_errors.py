@@ -6,13 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from bot.home.setting_errors import field_errors
 from bot.home.team_settings import check_settings
-from bot.i18n import LANGUAGES, SOURCE_LANGUAGE
-from bot.teams import Team
+from bot.home.team_settings_blocks import render_settings_modal
+from bot.i18n import LANGUAGES, SOURCE_LANGUAGE, translator
+from bot.setting_fields import declared_settings
+from bot.teams import TEAM_SETTINGS, Team
+from handlers.settings_form import read_settings_form
+from sandbox.payloads import input_state
 
 TRANSLATED = [language for language in LANGUAGES if language != SOURCE_LANGUAGE]
 
@@ -38,6 +42,9 @@ WRONG: list[dict[str, Any]] = [
     },
     {"survey": "ces", "target": "9"},
     {"survey": None, "support_channels": ("general",)},
+    {"language": "bogus", "leads": ("anna",), "close_reaction": "<!channel>"},
+    {"leads": "U0LEAD", "close_reaction": "::", "skip_reaction": ":white_check_mark:"},
+    {"skip_reaction": "white_check_mark", "timezone": "A" * 256},
 ]
 
 
@@ -107,3 +114,57 @@ def test_a_check_without_its_own_words_reads_as_not_valid_in_the_teams_language(
     assert field_errors(new_check, "pl") == {"currency": "Ta wartość jest nieprawidłowa."}
     assert field_errors(new_check, "ja") == {"currency": "この値は無効です。"}
     assert field_errors(new_check, None) == {"currency": "This value is not valid."}
+
+
+def test_values_that_would_silently_do_nothing_say_what_to_enter() -> None:
+    assert errors_in(SOURCE_LANGUAGE, WRONG[3]) == {
+        "language": "Choose one of the options.",
+        "leads": "Choose people from the list.",
+        "close_reaction": "Enter an emoji's name, for example white_check_mark.",
+    }
+    assert errors_in(SOURCE_LANGUAGE, WRONG[4]) == {
+        "leads": "Choose people from the list.",
+        "close_reaction": "Enter an emoji's name, for example white_check_mark.",
+    }
+    assert errors_in(SOURCE_LANGUAGE, WRONG[5]) == {
+        "skip_reaction": "Use another emoji than the close reaction.",
+        "timezone": "Enter a time zone name, for example Europe/Berlin or America/New_York.",
+    }
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_emptying_the_leads_is_refused_in_the_teams_language(language: str) -> None:
+    team = Team(name="support", language=language, leads=("U0LEAD",))
+    errors = check_settings(team, {"leads": ()})
+    assert isinstance(errors, dict) and set(errors) == {"leads"}
+    english = (
+        "Keep at least one lead: with none, only workspace admins could change these settings."
+    )
+    assert (errors["leads"] == english) == (language == SOURCE_LANGUAGE)
+    # A team without leads (admins only) saves as before; handing over is a save too.
+    assert isinstance(check_settings(Team(name="support"), {"leads": ()}), Team)
+    assert isinstance(check_settings(team, {"leads": ("U0NEXT",)}), Team)
+
+
+def test_a_team_field_without_its_setting_declared_is_refused_when_the_code_loads() -> None:
+    class Forgotten(BaseModel):
+        name: str
+        colour: str = "blue"
+
+    with pytest.raises(TypeError, match=r"Forgotten\.colour declares no Setting"):
+        declared_settings(Forgotten, fixed=("name",))
+
+
+def test_each_setting_is_shown_and_read_from_its_declaration() -> None:
+    """Each field, followed from its declaration through the modal and the form reader
+    (Home's change text: test_home.py, through the bot)."""
+    team = Team(name="support", language="de", leads=("U0LEAD",))
+    modal = render_settings_modal(team, version=1)
+    inputs = [b for b in modal["blocks"] if b["type"] == "input"]
+    assert [b["block_id"] for b in inputs] == list(TEAM_SETTINGS)
+    for block in inputs:
+        setting = TEAM_SETTINGS[block["block_id"]]
+        assert block["label"]["text"] == translator("de")(setting.label)
+        assert block["optional"] == setting.optional
+    # The form as shown reads back as the saved team.
+    assert check_settings(team, read_settings_form(input_state(modal))) == team

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.teams import TeamsFileError, load_teams, parse_teams
+from tests.test_process import project_env, run_cli
 
 GOOD = """
 [[teams]]
@@ -111,3 +112,95 @@ def test_broken_toml_and_missing_files_say_so(tmp_path: Path) -> None:
 def test_without_a_teams_file_one_dm_team_takes_webhook_closes() -> None:
     teams = load_teams(None)
     assert teams.default.delivery == "dm"
+
+
+# Values that would silently do nothing: refused at start, naming the team and the field.
+SILENT = [
+    (
+        'close_reaction = ""',
+        "team 'x': close_reaction: is empty, so no reaction would ever match it; name an "
+        "emoji, for example 'white_check_mark'",
+    ),
+    ('skip_reaction = "::"', "team 'x': skip_reaction: is empty, so no reaction"),
+    (
+        'close_reaction = "tada"\nskip_reaction = ":tada:"',
+        "team 'x': skip_reaction: 'tada' is the close_reaction too, so no conversation could "
+        "be closed without a survey; choose another emoji",
+    ),
+    ('close_reaction = "<!channel>"', "team 'x': close_reaction: '<!channel>' is not an emoji"),
+    (
+        'leads = ["U0LEAD", "anna@example.com"]',
+        "team 'x': leads: 'anna@example.com' is not a Slack member id; use the person's id (in "
+        "Slack, open their profile, click ⋮ (More) and choose Copy member ID; it looks like "
+        "U0123ABCD)",
+    ),
+    ('leads = ["@anna"]', "team 'x': leads: '@anna' is not a Slack member id"),
+    ('leads = "U0LEAD"', "team 'x': leads: Input should be a valid tuple"),
+    (
+        'language = "klingon"',
+        "team 'x': language: 'klingon' is not a language surveybot speaks (one of en, it, pl, "
+        "zh_Hans, bg, es, fr, de, pt_BR, ja, nl)",
+    ),
+    (f'timezone = "{"A" * 256}"', "team 'x': timezone: unknown timezone 'AAAA"),
+    (f'alert_channel = "C{"A" * 40}"', "team 'x': alert_channel: 'CAAAA"),
+]
+
+
+@pytest.mark.parametrize(("table", "named"), SILENT)
+def test_a_value_that_would_silently_do_nothing_is_refused_with_a_sentence(
+    table: str, named: str
+) -> None:
+    with pytest.raises(TeamsFileError) as error:
+        parse_teams(f'[[teams]]\nname = "x"\n{table}\n')
+    assert named in str(error.value)
+    assert len(str(error.value)) < 400  # one sentence, however long the value
+
+
+def test_at_start_the_sentence_names_the_file_the_team_and_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "teams.toml"
+    path.write_text(
+        '[[teams]]\nname = "billing"\n\n'
+        '[[teams]]\nname = "support"\nclose_reaction = "x"\nskip_reaction = "x"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(TeamsFileError) as error:
+        load_teams(path)
+    assert str(error.value).startswith(f"{path}, team 'support': skip_reaction: 'x' is the ")
+
+
+def test_a_shipped_language_written_as_a_locale_is_read_as_that_language() -> None:
+    teams = parse_teams('[[teams]]\nname = "x"\nlanguage = "pt-BR"\n')
+    assert teams.default.language == "pt_BR"
+
+
+@pytest.mark.parametrize(
+    ("table", "named"),
+    [
+        (
+            'close_reaction = ""\nleads = ["anna"]\n',
+            [
+                "team 'billing': close_reaction: is empty, so no reaction would ever match it",
+                "; leads: 'anna' is not a Slack member id; use the person's id (in Slack, open "
+                "their profile, click ⋮ (More) and choose Copy member ID",
+            ],
+        ),
+        (
+            'skip_reaction = "white_check_mark"\n',
+            ["team 'billing': skip_reaction: 'white_check_mark' is the close_reaction too"],
+        ),
+    ],
+)
+async def test_serve_refuses_to_start_with_values_that_would_do_nothing(
+    tmp_path: Path, table: str, named: list[str]
+) -> None:
+    teams = tmp_path / "teams.toml"
+    teams.write_text(f'[[teams]]\nname = "billing"\n{table}', encoding="utf-8")
+    env = project_env(
+        tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", SURVEYBOT_CONFIG=str(teams)
+    )
+    code, out = await run_cli("serve", cwd=tmp_path, env=env)
+    assert code == 2, out
+    assert out.startswith(f"surveybot: {teams}, team 'billing': "), out
+    for words in named:
+        assert words in out
+    assert "Traceback" not in out and len(out.splitlines()) == 1

@@ -18,16 +18,17 @@ from bot.block_kit import context, header, section
 from bot.digest.chart_blocks import native_charts
 from bot.home.agent_blocks import render_about_home, render_agent_home
 from bot.home.figures import HomeContent, TeamFigures
-from bot.home.team_settings_blocks import CHOICES, FIELD_LABELS, LANGUAGES
+from bot.home.team_settings import ChangedSetting
 from bot.i18n import N_, format_number
 from bot.scales import REASONS, scale_for
 from bot.scoring import DRIVER_FORMULA, RESPONSE_RATE_FORMULA
+from bot.setting_fields import Channel, Channels, Choice, People
 from bot.slack import ids
 from bot.slack.values import is_slack_id
+from bot.teams import TEAM_SETTINGS
 from bot.text import escape_mrkdwn, quote, truncate
 from bot.wording import Words, answer_count, format_score, format_target, score_name, whole_percent
 from storage.home import Comment, OpenAlert
-from storage.team_settings import SettingChange
 from storage.vocabulary import ChartKind, DrillScope, SurveyKind
 
 Block = dict[str, Any]
@@ -80,38 +81,32 @@ def person(user_id: str | None, w: Words) -> str:
 
 
 EMPTY = "—"  # an empty setting, the same in every language
-# Fields that hold Slack ids, shown as mentions (in a view a mention notifies nobody).
-MENTIONED = {
-    "support_channels": "#",
-    "alert_channel": "#",
-    "digest_channel": "#",
-    "leads": "@",
-}
 
 
-def _setting_value(field: str, value: str | None, w: Words) -> str:
-    """A saved value as the lead chose it: the choice's words, a channel, a person."""
-    _ = w._
-    shown = None if value is None else json.loads(value)
-    if shown in (None, "", []):
+def _setting_value(field: str, value: Any, w: Words) -> str:
+    """A saved value as the lead chose it: the choice's words, a channel, a person
+    (Slack ids as mentions: in a view a mention notifies nobody)."""
+    if value in (None, "", []):
         return EMPTY
-    sigil = MENTIONED.get(field)
-    if sigil is not None:
-        named = [v for v in (shown if isinstance(shown, list) else [shown]) if is_slack_id(v)]
+    setting = TEAM_SETTINGS.get(field)
+    widget = setting.widget if setting else None
+    if isinstance(widget, Channels | Channel | People):
+        sigil = "@" if isinstance(widget, People) else "#"
+        named = [v for v in (value if isinstance(value, list) else [value]) if is_slack_id(v)]
         return ", ".join(f"<{sigil}{v}>" for v in named) or EMPTY
-    if field in CHOICES and shown in CHOICES[field]:
-        return _(CHOICES[field][shown])
-    if field == "language" and shown in LANGUAGES:
-        return LANGUAGES[shown]
-    if isinstance(shown, int | float) and not isinstance(shown, bool):
-        shown = format_number(shown, w.language)
-    if isinstance(shown, list):
-        shown = ", ".join(str(v) for v in shown)
-    safe = escape_mrkdwn(truncate(str(shown), 60)).replace("`", "'")
+    if isinstance(widget, Choice) and isinstance(value, str):
+        words = widget.words(value, w.language)
+        if words is not None:
+            return words
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = format_number(value, w.language)
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value)
+    safe = escape_mrkdwn(truncate(str(value), 60)).replace("`", "'")
     return f"`{safe}`"
 
 
-def describe_change(changes: Sequence[SettingChange], w: Words) -> str:
+def describe_change(changes: Sequence[ChangedSetting], w: Words) -> str:
     """One save: who, each field (by its label in the modal) from what to what, and when.
 
     "old → new" with an arrow, not words: "from nothing to…" cannot be said in one
@@ -119,10 +114,11 @@ def describe_change(changes: Sequence[SettingChange], w: Words) -> str:
     """
     _ = w._
 
-    def one(change: SettingChange) -> str:
+    def one(change: ChangedSetting) -> str:
         field = change.field
-        label = _(FIELD_LABELS[field]) if field in FIELD_LABELS else field
-        old, new = (_setting_value(field, v, w) for v in (change.old_value, change.new_value))
+        setting = TEAM_SETTINGS.get(field)
+        label = _(setting.label) if setting else field
+        old, new = (_setting_value(field, v, w) for v in (change.old, change.new))
         return f"*{label}*: {old} → {new}"
 
     fields = "; ".join(one(c) for c in changes)

@@ -17,6 +17,7 @@ from typing import Any
 from bot.context import WorkspaceContext
 from bot.digest.chart import WeekPoint
 from bot.digest.compose import CES_FLAT_WITHIN, boundaries, recent_weeks, week_containing
+from bot.home.team_settings import ChangedSetting, changed_settings
 from bot.i18n import format_day_month, resolve_language
 from bot.scales import REASONS, scale_for
 from bot.scoring import (
@@ -38,7 +39,6 @@ from storage import home as store
 from storage.db import Database
 from storage.digests import Delivery
 from storage.home import Comment, OpenAlerts
-from storage.team_settings import SettingChange
 from storage.vocabulary import SurveyKind
 
 log = logging.getLogger("surveybot.home")
@@ -99,7 +99,7 @@ class TeamFigures:
     drivers: tuple[Counterfactual, ...]
     alerts: OpenAlerts
     comments: tuple[Comment, ...]
-    last_change: tuple[SettingChange, ...]  # every field of the latest save
+    last_change: tuple[ChangedSetting, ...]  # every field of the latest save
     this_week_start: datetime
     now: datetime
 
@@ -186,7 +186,7 @@ async def gather_team(db: Database, workspace: str, team: Team, now: datetime) -
         drivers=tuple(drivers),
         alerts=alerts,
         comments=tuple(comments),
-        last_change=tuple(changes),
+        last_change=changed_settings(changes),
         this_week_start=weeks[-1].start,
         now=now,
     )

@@ -1,10 +1,11 @@
 """What a lead reads beside a settings field they filled in wrong, in the team's language.
 
 The `Team` model checks a settings form exactly as it checks the teams file. Its errors
-carry a type and the values behind it (pydantic's own, such as `greater_than_equal`
-with its bound, or the ones bot.teams raises, such as `quiet_hours_format`): the teams
-file shows their English message to the operator, and here each type becomes a short
-text saying what to enter, with its numbers written the way the language writes them.
+carry a type and the values behind it: pydantic's own (such as `greater_than_equal`
+with its bound) are worded here, each check of bot.team_checks brings the lead's words
+with it (the field's `Setting` names the checks it can fail), and a value the field's
+widget could never have sent gets the widget's own words ("choose from the list").
+Numbers are written the way the language writes them.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from bot import teams
-from bot.i18n import Translate, format_number, format_percent, plural_translator, translator
-from bot.teams import Team
-from storage.vocabulary import SurveyKind
+from bot.i18n import Translate, format_number, plural_translator, translator
+from bot.setting_fields import Setting
+from bot.teams import TEAM_SETTINGS, Team
 
 _WHOLE_NUMBER = {"int_type", "int_parsing", "int_parsing_size", "int_from_float"}
 _NUMBER = {"float_type", "float_parsing", "finite_number"}
@@ -30,12 +30,11 @@ _REQUIRED = {"missing", "string_type", "none_required"}
 
 def field_errors(error: ValidationError, language: str | None) -> dict[str, str]:
     """Field of `Team` -> what to enter there (its first error), in `language`."""
-    fields = tuple(Team.model_fields)
     errors: dict[str, str] = {}
     for item in error.errors():
         field = str(item["loc"][0]) if item["loc"] else ""
-        if field not in fields:
-            field = next(name for name in fields if name != "name")
+        if field not in TEAM_SETTINGS:
+            field = next(iter(TEAM_SETTINGS))
         errors.setdefault(field, _message(field, item, language))
     return errors
 
@@ -45,10 +44,14 @@ def _message(field: str, item: ErrorDetails, language: str | None) -> str:
     ngettext = plural_translator(language)
     kind = item["type"]
     ctx: Mapping[str, Any] = item.get("ctx") or {}
+    setting: Setting = TEAM_SETTINGS[field]
 
     def number(value: Any) -> str:
         return format_number(value, language)
 
+    rule = setting.check(kind)
+    if rule is not None:
+        return rule.lead_words(ctx, language)
     if kind in _WHOLE_NUMBER or kind in _NUMBER or kind in _BOUNDS:
         whole = kind in _WHOLE_NUMBER or (kind not in _NUMBER and _is_whole(field))
         return _number_message(field, whole, kind, ctx, _, number)
@@ -74,41 +77,11 @@ def _message(field: str, item: ErrorDetails, language: str | None) -> str:
         return _("Use the format shown under this field.")
     if kind in _CHOICE:
         return _("Choose one of the options.")
-    if kind in _REQUIRED:
+    if kind in _REQUIRED and item.get("input") is None:
         return _("Fill in this field.")
-    # The checks of bot.teams.
-    if kind == teams.QUIET_HOURS_FORMAT:
-        return _("Use HH:MM-HH:MM, for example 20:00-08:00, or leave it empty.")
-    if kind == teams.UNKNOWN_TIMEZONE:
-        return _("Enter a time zone name, for example Europe/Berlin or America/New_York.")
-    if kind == teams.DIGEST_SCHEDULE_FORMAT:
-        return _(
-            "Enter a day and a time, for example mon 09:00 "
-            "(the day is one of mon, tue, wed, thu, fri, sat, sun)."
-        )
-    if kind == teams.CURRENCY_CODE:
-        return _("Enter a three-letter currency code, for example USD, EUR or JPY.")
-    if kind == teams.PROBABILITY_RANGE:
-        return _(
-            "Enter a number from {low} to {high}: {example} means a {percent} chance of "
-            "losing an unhappy customer."
-        ).format(
-            low=number(ctx["low"]),
-            high=number(ctx["high"]),
-            example=number(0.95),
-            percent=format_percent(0.95, language),
-        )
-    if kind == teams.TRANSACTIONAL_SURVEY:
-        return _("Choose CSAT or CES: NPS is sent on a schedule, not after each conversation.")
-    if kind == teams.TARGET_RANGE:
-        text = (
-            _("Enter a mean CES from {low} to {high}, or leave it empty.")
-            if ctx.get("survey") == SurveyKind.CES.value
-            else _("Enter a CSAT % from {low} to {high}, or leave it empty.")
-        )
-        return text.format(low=number(ctx["low"]), high=number(ctx["high"]))
-    if kind == teams.CHANNEL_ID:
-        return _("Choose a public or private channel from the list.")
+    # Not a value the field's widget sends (a forged form): say what the widget is for.
+    if setting.widget.wrong is not None:
+        return _(setting.widget.wrong)
     return _("This value is not valid.")
 
 

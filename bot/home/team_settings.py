@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,7 @@ from bot.context import WorkspaceContext
 from bot.home.setting_errors import field_errors
 from bot.i18n import N_, translator
 from bot.team_directory import settings_json, team_from_json
-from bot.teams import Team, Teams
+from bot.teams import TEAM_SETTINGS, Team, Teams
 from storage import team_settings as store
 from storage.db import Database
 from storage.team_settings import TEAMS_FILE, FieldChange, SettingChange
@@ -30,7 +30,7 @@ from storage.team_settings import TEAMS_FILE, FieldChange, SettingChange
 log = logging.getLogger("surveybot.team_settings")
 
 # Every field of the teams file a lead can change; the name is the team's key.
-EDITABLE_FIELDS: tuple[str, ...] = tuple(name for name in Team.model_fields if name != "name")
+EDITABLE_FIELDS: tuple[str, ...] = tuple(TEAM_SETTINGS)
 # What an unreadable saved row is compared with: every field at its default.
 DEFAULT_FIELDS = Team(name="-")
 
@@ -41,6 +41,36 @@ def _value_json(value: Any) -> str | None:
     if isinstance(value, tuple):
         value = list(value)
     return json.dumps(value, ensure_ascii=False)
+
+
+def _value_of(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text  # written by an older version: shown as it is
+
+
+@dataclass(frozen=True)
+class ChangedSetting:
+    """One field of a save, its values as the teams file holds them (None: empty)."""
+
+    field: str
+    old: Any
+    new: Any
+    changed_by: str
+    changed_at: datetime
+
+
+def changed_settings(changes: Sequence[SettingChange]) -> tuple[ChangedSetting, ...]:
+    """The audit rows of a save as plain values, for Home to show."""
+    return tuple(
+        ChangedSetting(
+            c.field, _value_of(c.old_value), _value_of(c.new_value), c.changed_by, c.changed_at
+        )
+        for c in changes
+    )
 
 
 def changed_fields(old: Team, new: Team) -> list[FieldChange]:
@@ -117,13 +147,27 @@ NOT_ALLOWED = N_(
 )
 
 
+# Said beside `leads` when a save would leave a team that had leads with none.
+KEEP_A_LEAD = N_(
+    "Keep at least one lead: with none, only workspace admins could change these settings."
+)
+
+
 def check_settings(current: Team, submitted: Mapping[str, Any]) -> Team | dict[str, str]:
     """The team with the submitted values, or field -> what to enter there instead, in the
-    team's language (the modal's); the teams file says the same in English."""
+    team's language (the modal's); the teams file says the same in English.
+
+    A form that empties `leads` is refused: whoever saves it, often the last lead, would
+    lock themselves (and every lead after them) out of these settings without a word.
+    Handing over stays possible: choose the new lead, then save.
+    """
     try:
-        return Team.model_validate({**current.model_dump(), **submitted, "name": current.name})
+        team = Team.model_validate({**current.model_dump(), **submitted, "name": current.name})
     except ValidationError as exc:
         return field_errors(exc, current.language)
+    if current.leads and not team.leads:
+        return {"leads": translator(current.language)(KEEP_A_LEAD)}
+    return team
 
 
 @dataclass(frozen=True)
@@ -195,22 +239,21 @@ async def save_settings(
     return Saved(submitted, version, changes)
 
 
-def conflict_errors(
-    conflict: Conflict, form_fields: Mapping[str, str], language: str | None = None
-) -> dict[str, str]:
+def conflict_errors(conflict: Conflict, language: str | None = None) -> dict[str, str]:
     """Modal errors (block id -> text) beside the fields someone else changed meanwhile."""
     _ = translator(language)
-    fields = [c.field for c in conflict.changes if c.field in form_fields]
+    fields = [c.field for c in conflict.changes if c.field in TEAM_SETTINGS]
     text = (
         _(
             "Someone else changed these settings while you were editing ({fields}). Nothing "
             "was saved: close this form and open it again to see their change."
-        ).format(fields=", ".join(dict.fromkeys(fields)))
+        ).format(fields=", ".join(_(TEAM_SETTINGS[f].label) for f in dict.fromkeys(fields)))
         if fields
         else _(
             "Someone else changed these settings while you were editing. Nothing was saved: "
             "close this form and open it again to see their change."
         )
     )
-    targets = [form_fields[f] for f in fields] or [next(iter(form_fields.values()))]
+    # Each field's block id is its name.
+    targets = fields or [next(iter(TEAM_SETTINGS))]
     return {block: text for block in dict.fromkeys(targets)}

@@ -40,7 +40,6 @@ from bot.home.team_settings import (
     save_settings,
 )
 from bot.home.team_settings_blocks import (
-    FORM_FIELDS,
     render_not_allowed,
     render_settings_modal,
     render_test_survey_modal,
@@ -49,7 +48,7 @@ from bot.i18n import N_, translator
 from bot.scales import scale_for
 from bot.slack.client import open_modal
 from bot.slack.customers import CustomerDirectory
-from bot.teams import Team
+from bot.teams import TEAM_SETTINGS, Team
 from storage import alerts as alert_store
 from storage import home as store
 from storage.db import Database
@@ -205,7 +204,7 @@ async def submit_settings(
     now: datetime,
 ) -> SettingsSubmitted:
     """Check and save a settings form; errors go beside their fields, before the ack."""
-    first_block = next(iter(FORM_FIELDS.values()))
+    first_block = next(iter(TEAM_SETTINGS))  # block ids are the settings' names
     team = ctx.teams.by_name(team_name or "")
     if team is None or edited_version is None:
         _ = translator(team.language if team else None)
@@ -214,7 +213,7 @@ async def submit_settings(
     checked = check_settings(team, form)
     if isinstance(checked, dict):
         log.info("team settings invalid team=%s fields=%s", team.name, ",".join(sorted(checked)))
-        return SettingsSubmitted({FORM_FIELDS.get(f, first_block): m for f, m in checked.items()})
+        return SettingsSubmitted(checked)
     result = await save_settings(
         ctx,
         team,
@@ -227,7 +226,7 @@ async def submit_settings(
     if isinstance(result, Refused):
         return SettingsSubmitted({first_block: translator(team.language)(result.text)})
     if isinstance(result, Conflict):
-        return SettingsSubmitted(conflict_errors(result, FORM_FIELDS, team.language))
+        return SettingsSubmitted(conflict_errors(result, team.language))
     return SettingsSubmitted(None, result.team)
 
 

@@ -36,6 +36,8 @@ DRILL_PAGE = "drill_page"
 DRILL_CLEAR = "drill_clear"
 VIEW_DRILL = "home_drill_down"
 VIEW_TEAM_SETTINGS = "home_team_settings"
+# Every input of the settings modal; its block_id is the setting's name.
+TEAM_SETTING_ACTION = "value"
 VIEW_TEST_SURVEY = "home_test_survey"
 VIEW_NOT_ALLOWED = "home_not_allowed"
 TEST_SURVEY_LANGUAGE_BLOCK = "test_survey_language"
