@@ -50,6 +50,8 @@ COMPLAINTS: Final = (
     "Still broken after a week.",
 )
 
+OPEN_ALERTS: Final = 3  # alerts of the latest low scores still open or claimed
+
 _ids = itertools.count(1)
 
 
@@ -225,10 +227,11 @@ async def seed_weeks(
 ) -> Seeded:
     """`weeks` weeks before `now` of one team: about 25 answers a week getting slowly
     better, 40 % answered, reasons and comments on low and high scores, customer values,
-    alerts on every low score (the last few days' still open or claimed)."""
+    an alert on every low score (the three latest still open or claimed)."""
     rng = random.Random(seed)
     names = names or {}
-    answers = unanswered = open_alerts = 0
+    answers = unanswered = 0
+    low: list[tuple[int, datetime, str]] = []  # every low score: its survey, when, whose
     for week in range(weeks, 0, -1):
         start = now - timedelta(weeks=week)
         # Older weeks a little worse, so the trend chart climbs toward today.
@@ -249,23 +252,24 @@ async def seed_weeks(
             survey_id = await add_answer(db, answer, at, team=team)
             answers += 1
             if score <= 2:
-                if now - at < timedelta(days=4) and open_alerts < 3:
-                    claimed = open_alerts % 2 == 1
-                    status = "claimed" if claimed else "open"
-                    await add_alert(
-                        db, survey_id, status, at, claimed_by=agent if claimed else None, team=team
-                    )
-                    open_alerts += 1
-                else:
-                    done = at + timedelta(hours=rng.randint(1, 30))
-                    await add_alert(db, survey_id, "resolved", at, resolved_at=done, team=team)
-        # 40 % answered: 1.5 surveys left unanswered per answer, spread over the week.
+                low.append((survey_id, at, agent))
+        # 40 % answered: about 1.5 surveys left unanswered per answer, delivered midweek.
         left = rng.randint(30, 45)
         await add_unanswered(
             db, start + timedelta(days=3), left, team=team, customers=list(customers)
         )
         unanswered += left
-    return Seeded(answers, unanswered, open_alerts)
+    # Every low score raised an alert; the three latest are still being dealt with.
+    low.sort(key=lambda item: item[1])
+    for n, (survey_id, at, agent) in enumerate(reversed(low)):
+        if n < OPEN_ALERTS:
+            claimed = n % 2 == 1
+            status, by = ("claimed", agent) if claimed else ("open", None)
+            await add_alert(db, survey_id, status, at, claimed_by=by, team=team)
+        else:
+            done = at + timedelta(hours=rng.randint(1, 30))
+            await add_alert(db, survey_id, "resolved", at, resolved_at=done, team=team)
+    return Seeded(answers, unanswered, min(OPEN_ALERTS, len(low)))
 
 
 # ---------------------------------------------------------------- bulk, for benches

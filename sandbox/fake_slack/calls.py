@@ -28,6 +28,8 @@ class Call:
     args: dict[str, Any]
     http_method: str
     headers: dict[str, str]
+    error: str | None = None  # what Slack answered when it refused the call
+    detail: Any = None  # the refusal's extra fields (errors, needed, …)
 
 
 class SlackError(Exception):

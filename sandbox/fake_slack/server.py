@@ -328,7 +328,10 @@ class FakeSlack(Faults):
         return handler(ws, call)
 
     def refused(self, call: Call, error: SlackError) -> None:
-        """A call Slack would refuse; the browser sandbox shows these in its log pane."""
+        """A call Slack would refuse: noted on the call (the sandbox's log pane shows it)."""
+        call.error = error.error
+        call.detail = error.extra or None
+        log.info("fake slack refused %s: %s %s", call.method, error.error, error.extra or "")
 
     async def _handle_upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]
