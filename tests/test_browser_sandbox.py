@@ -92,9 +92,11 @@ async def test_the_whole_story_in_the_browser(browser: Browser, tmp_path: Path) 
         await expect(alert).to_contain_text("Two days for a first answer.", timeout=WAIT)
         await alert.screenshot(path=SHOTS / "alert.png")
 
-        # 5. The agent claims it.
+        # 5. The agent claims it (and, once they have talked, resolves it).
         await alert.get_by_role("button", name="I'll follow up").click()
         await expect(alert).to_contain_text("Bo Lindqvist is following up", timeout=WAIT)
+        await alert.get_by_role("button", name="Resolved").click()
+        await expect(alert).to_contain_text("Resolved by @Bo Lindqvist", timeout=WAIT)
 
         # 6. The lead opens App Home and finds the answer counted, comment and all.
         await act_as(page, url, DI, "?c=home")
@@ -103,12 +105,23 @@ async def test_the_whole_story_in_the_browser(browser: Browser, tmp_path: Path) 
         await expect(home.locator(".b-chart").first).to_be_visible()
         await page.set_viewport_size({"width": 1400, "height": 2400})  # the whole Home
         await page.screenshot(path=SHOTS / "app-home.png")
+        await page.set_viewport_size({"width": 1400, "height": 950})
+
+        # ... and the team's settings, saved as they are.
+        await home.get_by_role("button", name="Team settings").click()
+        settings = page.locator("#modal form")
+        await expect(settings).to_contain_text("Alert channel", timeout=WAIT)
+        await page.screenshot(path=SHOTS / "team-settings.png")
+        await settings.locator("button[type=submit]").click()
+        await expect(settings).to_be_hidden(timeout=WAIT)
 
         # 7. The lead posts this week's digest.
         await page.get_by_role("button", name="Post this week's digest now").click()
         await page.goto(f"{url}/?c={DIGEST}")
         digest = page.locator("main .msg", has_text="Good news")
         await expect(digest).to_be_visible(timeout=WAIT)
+        await expect(page.locator("main")).to_contain_text("Room to improve", timeout=WAIT)
+        await page.set_viewport_size({"width": 1400, "height": 3000})  # both digests
         await page.screenshot(path=SHOTS / "digest.png")
 
         # Nothing the bot sent was refused, and the customer's question is still there.
