@@ -8,16 +8,21 @@ test-results/browser_sandbox/ (look at them after a change to the page).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from sandbox.browser.server import ALERTS, ANN, BO, DI, DIGEST, SUPPORT, browser_sandbox
+from sandbox.local_bot import free_port
+from tests.test_process import project_env, stop_with_sigterm
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-results" / "browser_sandbox"
@@ -128,3 +133,30 @@ async def test_the_whole_story_in_the_browser(browser: Browser, tmp_path: Path) 
         await expect(page.locator("#log .bad")).to_have_count(0)
         await page.goto(f"{url}/?c={SUPPORT}")
         await expect(page.locator("main")).to_contain_text("wrong VAT number")
+
+
+async def test_make_run_without_credentials_prints_one_url_to_the_sandbox(tmp_path: Path) -> None:
+    port = free_port()
+    env = project_env(tmp_path, PORT=str(port))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "serve", "--demo-if-unconfigured",
+        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        said = ""
+        while "Open http://127.0.0.1" not in said:
+            line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+            assert line, f"the sandbox stopped before giving its URL:\n{said}"
+            said += line.decode()
+        assert "Missing: SLACK_BOT_TOKEN" in said  # it still says what a real start needs
+        url = said.rsplit("Open ", 1)[1].split()[0]
+        assert url == f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession() as http, http.get(url) as page:
+            assert page.status == 200
+            assert "#&nbsp;support-alerts" in await page.text()
+        out = await stop_with_sigterm(process)
+        assert "Traceback" not in out
+    finally:
+        if process.returncode is None:
+            process.kill()
