@@ -113,8 +113,8 @@ def message(
             source, alt = f"/files/{_e(file['id'])}", _e(file["title"])
             body += f'<img style="max-width:100%" src="{source}" alt="{alt}">'
     reactions = "".join(
-        f'<span class=reaction title="{_e(", ".join(r["users"]))}">'
-        f":{_e(r['name'])}: {r['count']}</span>"
+        f'<span class=reaction title="{_e(", ".join(where.names.get(u, u) for u in r["users"]))}">'
+        f"{_e(emoji(':' + r['name'] + ':'))} {r['count']}</span>"
         for r in item.get("reactions", [])
     )
     ephemeral = "message_ts" in item and "ts" not in item
