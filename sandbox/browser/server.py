@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -261,7 +262,7 @@ async def run_sandbox(*, port: int = 3000, say: Callable[[str], None] = print) -
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(run_sandbox())
+    asyncio.run(run_sandbox(port=int(os.environ.get("PORT", "3000"))))
 
 
 if __name__ == "__main__":
