@@ -65,3 +65,8 @@ async def test_a_reaction_shows_under_its_message_with_who_reacted(session: Sess
         await session.react(BO, SUPPORT, "1700000000.000100", "white_check_mark")
     shown = pages.conversation(session, ANN, SUPPORT)
     assert '<span class=reaction title="Bo Lindqvist">✅ 1</span>' in shown
+
+
+def test_the_home_tab_is_opened_once_per_visit_not_on_every_refresh(session: Session) -> None:
+    assert "/home-open" in pages.page(session, ANN, pages.HOME, None)
+    assert "/home-open" not in pages.live(session, ANN, pages.HOME, None)

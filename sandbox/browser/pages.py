@@ -37,8 +37,15 @@ def page(session: Session, user: str, channel: str, thread: str | None) -> str:
         "<title>surveybot sandbox</title><script src=/static/htmx.min.js></script>"
         "<link rel=stylesheet href=/static/sandbox.css></head><body><div class=app>"
         f"{sidebar(session, user, channel)}{live(session, user, channel, thread)}"
-        f"{modal(session, user)}</div></body></html>"
+        f"{modal(session, user)}{_home_opened(channel)}</div></body></html>"
     )
+
+
+def _home_opened(channel: str) -> str:
+    """Opening the Home tab is an event for the bot: sent once per visit, never per poll."""
+    if channel != HOME:
+        return ""
+    return "<div hx-post=/home-open hx-trigger=load hx-swap=none></div>"
 
 
 def sidebar(session: Session, user: str, channel: str) -> str:
@@ -211,12 +218,11 @@ def thread_pane(session: Session, user: str, channel: str, thread: str) -> str:
 
 def home(session: Session, user: str) -> str:
     view = session.ws.home_tabs.get(user)
-    opener = "<div hx-post=/home-open hx-trigger=load hx-swap=none></div>"
     if view is None:
-        return f"<div class=top>surveybot · Home</div>{opener}<p class=only>Opening…</p>"
+        return "<div class=top>surveybot · Home</div><p class=only>Opening…</p>"
     where = _where(session, user, view_id=str(view["id"]))
     drawn = bk.blocks(view.get("blocks"), where)
-    return f"<div class=top>surveybot · Home</div>{opener}<div id=home>{drawn}</div>"
+    return f"<div class=top>surveybot · Home</div><div id=home>{drawn}</div>"
 
 
 def modal_key(session: Session, user: str) -> str:
