@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench demo clean messages fonts install proxies
+.PHONY: run test lint bench demo clean messages fonts install proxies browser
 
 # The bot, and next to it the development-only sandbox (fake Slack, demo): not in the wheel.
 $(STAMP): pyproject.toml sandbox/pyproject.toml constraints.txt
@@ -13,11 +13,11 @@ $(STAMP): pyproject.toml sandbox/pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]" -e ./sandbox
 	touch $(STAMP)
 
-# Without Slack credentials the bot says what is missing, then plays the local demo.
+# Without Slack credentials the bot says what is missing, then opens the browser sandbox.
 run: $(STAMP) fonts
 	$(BIN)/surveybot serve --demo-if-unconfigured
 
-test: $(STAMP) fonts proxies
+test: $(STAMP) fonts proxies browser
 	./.ci/ensure-postgres
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -78,5 +78,14 @@ proxies:
 		|| { test "$$(id -u)" = 0 && apt-get update -qq && apt-get install -y -qq caddy nginx >/dev/null; } \
 		|| echo "Caddy or nginx missing (apt-get install caddy nginx): tests/test_deploy.py checks the examples' structure only."
 
+# The browser test drives Debian's Chromium (Playwright cannot download its own browser
+# here), with an emoji font for its screenshots. As root it is installed; otherwise this
+# line says what is missing, and the test skips (in CI, where CI=true, it fails instead).
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { test "$$(id -u)" = 0 \
+		&& apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; } \
+		|| echo "No Chromium (apt-get install chromium): the browser sandbox test cannot run."
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache test-results

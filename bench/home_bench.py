@@ -4,17 +4,17 @@
     python -m bench.home_bench --responses 200000
     python -m bench.home_bench --smoke           # ~20,000 answers, for CI
 
-Reuses bench.digest_bench's generator (one team, a year, SQLite at the schema's head)
-and gives every answered survey its conversation. Times, over many runs, a lead's
-Home composed and rendered (every aggregate, the native chart, alerts, reasons,
-comments; the views.publish call excluded) and the drill-down's first page (the
-query and the modal; the permalinks Slack would give excluded). Prints p50 and p95.
+Fills a SQLite file with the shared seeder's bulk year (sandbox.history.fill_year: one
+team, a year, at the schema's head) and gives every answered survey its conversation.
+Times, over many runs, a lead's Home composed and rendered (every aggregate, the native
+chart, alerts, reasons, comments; the views.publish call excluded) and the drill-down's
+first page (the query and the modal; the permalinks Slack would give excluded). Prints
+p50 and p95.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -27,6 +27,7 @@ from bot.home.figures import HomeContent, Viewer, gather_team
 from bot.home.views import drill_page
 from bot.team_directory import ENVIRONMENT_WORKSPACE
 from bot.teams import Team
+from sandbox.history import give_conversations
 from storage.db import Database
 from storage.home import PAGE_SIZE
 from storage.vocabulary import DrillScope
@@ -41,25 +42,6 @@ TEAM = Team(
     target=80,
 )
 RUNS = 40
-
-
-def add_conversations(path: Path) -> None:
-    """The drill-down links each answer to its conversation: give every survey one."""
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA journal_mode=OFF")
-    conn.execute("PRAGMA synchronous=OFF")
-    with conn:
-        conn.execute(
-            """
-            INSERT INTO conversations (id, source, external_id, team, customer_id, agent_id,
-                closed_at, outcome)
-            SELECT s.conversation_id, 'webhook', 'ZD-' || s.id, s.team, s.customer_id,
-                s.agent_id, s.created_at, 'survey'
-            FROM surveys AS s
-            """
-        )
-    conn.execute("ANALYZE")
-    conn.close()
 
 
 async def timings(runs: int, work: Callable[[], Awaitable[object]]) -> list[float]:
@@ -110,7 +92,7 @@ async def measure(path: Path, responses: int, runs: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = bench_args("python -m bench.home_bench", __doc__, argv, RUNS)
-    with year_of_answers(args.responses, then=add_conversations) as path:
+    with year_of_answers(args.responses, then=give_conversations) as path:
         asyncio.run(measure(path, args.responses, max(2, args.runs)))
     return 0
 

@@ -67,8 +67,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if missing:
         print(HOW_TO_GET_CREDENTIALS.format(missing=", ".join(missing)), file=sys.stderr)
         if args.demo_if_unconfigured:
-            print("Until then, here is the local demo (Ctrl-C stops it).\n", file=sys.stderr)
-            return _demo(port=settings.port, keep_running=True)
+            print("Until then, here is the local sandbox (Ctrl-C stops it).\n", file=sys.stderr)
+            return _demo(port=settings.port, keep_running=True, in_browser=True)
         return 2
     if socket_mode and (problem := settings.app_token_problem()):
         print(f"surveybot: {problem}", file=sys.stderr)
@@ -278,9 +278,10 @@ GET_THE_SANDBOX = (
 )
 
 
-def _demo(*, port: int, keep_running: bool, language: str = "en") -> int:
+def _demo(*, port: int, keep_running: bool, language: str = "en", in_browser: bool = False) -> int:
     # The pretend Slack is a development package, never part of the bot's wheel.
     try:
+        from sandbox.browser.server import run_sandbox
         from sandbox.demo import run_demo
     except ModuleNotFoundError as exc:
         if exc.name != "sandbox":
@@ -290,7 +291,10 @@ def _demo(*, port: int, keep_running: bool, language: str = "en") -> int:
 
     if "SURVEYBOT_LOG_LEVEL" not in os.environ:
         logging.getLogger().setLevel(logging.WARNING)  # the walkthrough is the output
-    asyncio.run(run_demo(port=port, keep_running=keep_running, language=language))
+    if in_browser:
+        asyncio.run(run_sandbox(port=port))
+    else:
+        asyncio.run(run_demo(port=port, keep_running=keep_running, language=language))
     return 0
 
 
@@ -352,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo-if-unconfigured",
         action="store_true",
-        help="without Slack credentials, run the local demo instead (what `make run` does)",
+        help="without Slack credentials, open the browser sandbox instead (what `make run` does)",
     )
     serve.set_defaults(func=cmd_serve)
     migrate_parser = _command(sub, "migrate", "create or upgrade the database schema")

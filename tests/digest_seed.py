@@ -1,4 +1,4 @@
-"""Seeding answered surveys, deliveries and alerts for the digest tests.
+"""The hand-computed week the digest tests read, seeded with sandbox.history's rows.
 
 The week every test reads: team "support" in Europe/Berlin (UTC+1 in November),
 ISO week 2026-W47 = Monday 16 Nov 00:00 local (15 Nov 23:00 UTC) to Monday 23 Nov.
@@ -7,22 +7,14 @@ The digest fires Monday 23 Nov 09:00 local = 08:00 UTC.
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.teams import Team
 from sandbox import FakeSlack
+from sandbox.history import Answer, add_alert, add_answer, add_unanswered
 from storage.db import Database
-from storage.models import Alert, Conversation, Response, ResponseReason, Survey
-from storage.vocabulary import (
-    AlertStatus,
-    ConversationOutcome,
-    Delivery,
-    Source,
-    SurveyKind,
-    SurveyStatus,
-)
+
+__all__ = ["Answer", "add_alert", "add_answer", "add_unanswered", "seed_week"]
 
 TEAM = Team(
     name="support",
@@ -38,142 +30,6 @@ DIGEST = "C0DIGEST"
 AGENTS = ("UAGENTA", "UAGENTB")
 HOSTILE = "<!channel> <https://evil.example|bank> nobody answered"
 PRAISE = "Ana fixed our SSO in ten minutes, thank you!"
-
-_ids = itertools.count(1)
-
-
-@dataclass(frozen=True)
-class Answer:
-    score: int
-    agent: str | None = None
-    customer: str | None = None
-    value: float | None = None
-    reasons: str | None = None  # comma-separated codes, as the follow-up gives them
-    comment: str | None = None
-
-
-async def add_answer(
-    db: Database,
-    answer: Answer,
-    answered_at: datetime,
-    *,
-    team: str = "support",
-    kind: str = "csat",
-    delivered_at: datetime | None = None,
-) -> int:
-    """A closed conversation, its delivered survey and the answer that counts."""
-    n = next(_ids)
-    delivered = delivered_at or answered_at - timedelta(minutes=5)
-    async with db.session() as session:
-        conversation = Conversation(
-            source=Source.WEBHOOK,
-            external_id=f"seed-{n}",
-            team=team,
-            customer_id=answer.customer,
-            agent_id=answer.agent,
-            closed_at=delivered,
-            customer_value=answer.value,
-            outcome=ConversationOutcome.SURVEY,
-        )
-        session.add(conversation)
-        await session.flush()
-        assert conversation.id is not None
-        survey = Survey(
-            token=f"tok{n}",
-            conversation_id=conversation.id,
-            team=team,
-            kind=SurveyKind(kind),
-            customer_key=answer.customer or f"anon{n}",
-            customer_id=answer.customer,
-            agent_id=answer.agent,
-            delivery=Delivery.DM,
-            status=SurveyStatus.ANSWERED,
-            created_at=delivered,
-            send_after=delivered,
-            expires_at=delivered + timedelta(days=7),
-            delivered_at=delivered,
-        )
-        session.add(survey)
-        await session.flush()
-        assert survey.id is not None
-        response = Response(
-            survey_id=survey.id,
-            team=team,
-            kind=SurveyKind(kind),
-            agent_id=answer.agent,
-            customer_id=answer.customer,
-            customer_value=answer.value,
-            score=answer.score,
-            comment=answer.comment,
-            answered_at=answered_at,
-        )
-        session.add(response)
-        await session.flush()
-        assert response.id is not None
-        for code in (answer.reasons or "").split(","):
-            if code:
-                session.add(ResponseReason(response_id=response.id, reason=code))
-        await session.commit()
-        return survey.id
-
-
-async def add_unanswered(
-    db: Database, delivered_at: datetime, count: int, *, team: str = "support"
-) -> None:
-    async with db.session() as session:
-        for _ in range(count):
-            n = next(_ids)
-            conversation = Conversation(
-                source=Source.WEBHOOK,
-                external_id=f"seed-{n}",
-                team=team,
-                customer_id=f"U{n}",
-                closed_at=delivered_at,
-                outcome=ConversationOutcome.SURVEY,
-            )
-            session.add(conversation)
-            await session.flush()
-            assert conversation.id is not None
-            session.add(
-                Survey(
-                    token=f"tok{n}",
-                    conversation_id=conversation.id,
-                    team=team,
-                    kind=SurveyKind.CSAT,
-                    customer_key=f"U{n}",
-                    customer_id=f"U{n}",
-                    delivery=Delivery.DM,
-                    status=SurveyStatus.DELIVERED,
-                    created_at=delivered_at,
-                    send_after=delivered_at,
-                    expires_at=delivered_at + timedelta(days=7),
-                    delivered_at=delivered_at,
-                )
-            )
-        await session.commit()
-
-
-async def add_alert(
-    db: Database,
-    survey_id: int,
-    status: str,
-    created_at: datetime,
-    *,
-    resolved_at: datetime | None = None,
-    team: str = "support",
-) -> None:
-    async with db.session() as session:
-        session.add(
-            Alert(
-                survey_id=survey_id,
-                team=team,
-                status=AlertStatus(status),
-                created_at=created_at,
-                resolved_at=resolved_at,
-            )
-        )
-        await session.commit()
-
 
 # The seeded week, by hand (CSAT 4–5 = satisfied, 1–2 = low, 5 = high):
 #   W47: 10 answers 5,5,5,4,4,4,3,2,1,1 -> 6 satisfied -> CSAT 60 %, 3 low (2,1,1)

@@ -23,7 +23,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from sandbox import FakeSlack, validate_blocks, validate_view
 from sandbox.blockkit import MSG_BLOCKS_TOO_LONG
-from sandbox.fake_slack import trigger_issued_at
+from sandbox.fake_slack.views import trigger_issued_at
 from sandbox.payloads import fresh_trigger
 
 # slack_sdk warns (rightly) when blocks go out without `text`; some tests do that on purpose.
@@ -863,3 +863,91 @@ async def test_a_response_url_replaces_posts_beside_or_deletes_five_times_at_mos
     unknown = await AsyncWebhookClient(url + "0").send(text="?")
     assert unknown.status_code == 404
     assert len(slack.called("response_url")) == 7
+
+
+# ------------------------------------------------------------------ workspaces & OAuth
+
+
+async def test_a_token_names_its_workspace_with_its_own_people(slack: FakeSlack) -> None:
+    other = slack.add_workspace("T0002", name="Other Co", bot_token="xoxb-other")
+    other.add_user("U2", name="bea")
+    mine = AsyncWebClient(token="xoxb-test", base_url=slack.api_url)
+    theirs = AsyncWebClient(token="xoxb-other", base_url=slack.api_url)
+    assert (await theirs.auth_test())["team_id"] == "T0002"
+    assert (await theirs.auth_test())["team"] == "Other Co"
+    assert (await theirs.users_info(user="U2"))["user"]["team_id"] == "T0002"
+    with pytest.raises(SlackApiError) as refused:
+        await mine.users_info(user="U2")  # bea is in the other workspace only
+    assert refused.value.response["error"] == "user_not_found"
+    await theirs.chat_postMessage(channel="C9", text="hello over there")
+    assert other.messages["C9"][0]["team"] == "T0002"
+    assert slack.messages == {}  # the default workspace saw nothing
+
+
+async def test_oauth_v2_access_exchanges_a_code_for_the_workspace_bot_token(
+    slack: FakeSlack,
+) -> None:
+    other = slack.add_workspace("T0002", name="Other Co", bot_token="xoxb-other")
+    code = slack.install("T0002", "U0INSTALLER", redirect_uri="https://bot.example/redirect")
+    client = AsyncWebClient(base_url=slack.api_url)
+    answer = await client.oauth_v2_access(
+        client_id=slack.installs.client_id,
+        client_secret=slack.installs.client_secret,
+        code=code,
+        redirect_uri="https://bot.example/redirect",
+    )
+    assert answer["access_token"] == "xoxb-other" and answer["token_type"] == "bot"
+    assert answer["team"] == {"id": "T0002", "name": "Other Co"}
+    assert answer["bot_user_id"] == other.bot_user_id and answer["app_id"] == slack.app_id
+    assert answer["authed_user"] == {"id": "U0INSTALLER"}
+    assert answer["enterprise"] is None and answer["is_enterprise_install"] is False
+    assert "chat:write" in answer["scope"].split(",")
+    # A code works once.
+    with pytest.raises(SlackApiError) as again:
+        await client.oauth_v2_access(
+            client_id=slack.installs.client_id,
+            client_secret=slack.installs.client_secret,
+            code=code,
+            redirect_uri="https://bot.example/redirect",
+        )
+    assert again.value.response["error"] == "invalid_code"
+
+
+@pytest.mark.parametrize(
+    ("client_id", "client_secret", "redirect_uri", "error"),
+    [
+        ("1.2", "fake-client-secret", "https://bot.example/r", "invalid_client_id"),
+        (None, "wrong", "https://bot.example/r", "bad_client_secret"),
+        (None, "fake-client-secret", "https://elsewhere.example/r", "bad_redirect_uri"),
+    ],
+)
+async def test_oauth_v2_access_refuses_as_slack_does(
+    slack: FakeSlack, client_id: str | None, client_secret: str, redirect_uri: str, error: str
+) -> None:
+    code = slack.install(slack.team_id, "U1", redirect_uri="https://bot.example/r")
+    with pytest.raises(SlackApiError) as refused:
+        await AsyncWebClient(base_url=slack.api_url).oauth_v2_access(
+            client_id=client_id or slack.installs.client_id,
+            client_secret=client_secret,
+            code=code,
+            redirect_uri=redirect_uri,
+        )
+    assert refused.value.response["error"] == error
+
+
+async def test_oauth_v2_access_also_takes_client_credentials_as_arguments(
+    slack: FakeSlack,
+) -> None:
+    # slack_sdk sends them by HTTP Basic (what Slack recommends); the form works too.
+    code = slack.install(slack.team_id, "U1")
+    form = {
+        "code": code,
+        "client_id": slack.installs.client_id,
+        "client_secret": slack.installs.client_secret,
+    }
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{slack.api_url}oauth.v2.access", data=form) as response,
+    ):
+        answer = await response.json()
+    assert answer["ok"] is True and answer["access_token"] == slack.bot_token

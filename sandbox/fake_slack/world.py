@@ -1,4 +1,4 @@
-"""The fake workspace's people and clock, shaped the way the Web API returns them."""
+"""The fake workspaces' people and clock, shaped the way the Web API returns them."""
 
 from __future__ import annotations
 

@@ -1,0 +1,3 @@
+from sandbox.browser.server import main
+
+main()

@@ -1,0 +1,119 @@
+"""auth.test, apps.connections.open, and the OAuth install: oauth.v2.access."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from sandbox.fake_slack.calls import Call, Method, SlackError, header, token_of
+from sandbox.fake_slack.workspace import Workspace
+
+# What the manifest asks for; an install grants it unless a test says otherwise.
+DEFAULT_BOT_SCOPE: Final = (
+    "channels:history,chat:write,chat:write.public,commands,files:write,groups:history,"
+    "im:write,reactions:read,users:read,users:read.email"
+)
+
+
+def auth_test(ws: Workspace, call: Call) -> dict[str, Any]:
+    return {
+        "url": f"https://{ws.name.lower().replace(' ', '-')}.fake.slack.com/",
+        "team": ws.name,
+        "user": ws.users[ws.bot_user_id].name,
+        "team_id": ws.team_id,
+        "user_id": ws.bot_user_id,
+        "bot_id": ws.bot_id,
+        "is_enterprise_install": False,
+    }
+
+
+def apps_connections_open(ws: Workspace, call: Call) -> dict[str, Any]:
+    # Socket Mode needs an app-level token; a bot token is refused like on Slack.
+    if not (token_of(call) or "").startswith("xapp-"):
+        raise SlackError("not_allowed_token_type")
+    host = ws.shared.base_url().removeprefix("http://")
+    return {"url": f"ws://{host}/socket"}
+
+
+METHODS: Final[dict[str, Method]] = {
+    "auth.test": auth_test,
+    "apps.connections.open": apps_connections_open,
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a person approved on Slack's install page, waiting for the code exchange."""
+
+    team_id: str
+    user_id: str
+    scope: str
+    redirect_uri: str | None
+
+
+@dataclass
+class Installs:
+    """The app's OAuth credentials and the codes Slack handed to its redirect URL."""
+
+    client_id: str = "1000000001.2000000002"
+    client_secret: str = "fake-client-secret"
+    grants: dict[str, Grant] = field(default_factory=dict)
+
+    def grant(
+        self,
+        ws: Workspace,
+        user_id: str,
+        *,
+        scope: str = DEFAULT_BOT_SCOPE,
+        redirect_uri: str | None = None,
+    ) -> str:
+        """A person installs the app in `ws`: the one-time code the redirect carries."""
+        code = f"{ws.team_id}.{secrets.token_hex(4)}.{secrets.token_hex(16)}"
+        self.grants[code] = Grant(ws.team_id, user_id, scope, redirect_uri)
+        return code
+
+    def exchange(self, call: Call, workspaces: Mapping[str, Workspace]) -> dict[str, Any]:
+        """oauth.v2.access: the code for the workspace's bot token, in Slack's shape."""
+        client_id, client_secret = self._client(call)
+        if client_id != self.client_id:
+            raise SlackError("invalid_client_id")
+        if client_secret != self.client_secret:
+            raise SlackError("bad_client_secret")
+        code = str(call.args.get("code") or "")
+        # A code works once: Slack answers a second exchange as an invalid code.
+        grant = self.grants.pop(code, None)
+        if grant is None:
+            raise SlackError("invalid_code")
+        redirect_uri = call.args.get("redirect_uri")
+        if grant.redirect_uri is not None and redirect_uri != grant.redirect_uri:
+            raise SlackError("bad_redirect_uri")
+        ws = workspaces[grant.team_id]
+        return {
+            "access_token": ws.bot_token,
+            "token_type": "bot",
+            "scope": grant.scope,
+            "bot_user_id": ws.bot_user_id,
+            "app_id": ws.shared.app_id,
+            "team": {"id": ws.team_id, "name": ws.name},
+            "enterprise": None,
+            "authed_user": {"id": grant.user_id},
+            "is_enterprise_install": False,
+        }
+
+    @staticmethod
+    def _client(call: Call) -> tuple[str, str]:
+        """Client id and secret: HTTP Basic (what Slack recommends) or form arguments."""
+        authorization = header(call, "authorization") or ""
+        scheme, _, encoded = authorization.partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                decoded = base64.b64decode(encoded, validate=True).decode()
+            except (binascii.Error, UnicodeDecodeError):
+                raise SlackError("invalid_client_id") from None
+            client_id, _, client_secret = decoded.partition(":")
+            return client_id, client_secret
+        return str(call.args.get("client_id") or ""), str(call.args.get("client_secret") or "")
