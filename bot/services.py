@@ -90,6 +90,9 @@ class Services:
         if not await self.in_flight.drained(timeout=SHUTDOWN_GRACE_SECONDS):
             log.warning("stopping with listener work unfinished count=%d", self.in_flight.running)
         if self.channel_check is not None and not self.channel_check.done():
+            # A moment to finish its call (not cut inside a paced call's transaction),
+            # then no more: a long list of channels must not hold up a stop.
+            await asyncio.wait({self.channel_check}, timeout=1.0)
             self.channel_check.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.channel_check
