@@ -94,7 +94,9 @@ class Services:
             # then no more: a long list of channels must not hold up a stop.
             await asyncio.wait({self.channel_check}, timeout=1.0)
             self.channel_check.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+        if self.channel_check is not None:
+            # Best effort: whatever it met (a database gone meanwhile) must not stop the stop.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self.channel_check
         await self.scheduler.shutdown()
         await self.dispatcher.stop(grace=SHUTDOWN_GRACE_SECONDS)
