@@ -81,9 +81,14 @@ class Runtime:
         # finish; unsent surveys stay in the outbox.
         if not await self.in_flight.drained(timeout=SHUTDOWN_GRACE_SECONDS):
             log.warning("stopping with listener work unfinished count=%d", self.in_flight.running)
-        for check in self.channel_checks:
-            check.cancel()
-        await asyncio.gather(*self.channel_checks, return_exceptions=True)
+        if self.channel_checks:
+            # A moment to finish their calls (not cut inside a paced call's transaction),
+            # then no more: a long list of channels must not hold up a stop. Best effort:
+            # whatever they met (a database gone meanwhile) must not stop the stop.
+            await asyncio.wait(set(self.channel_checks), timeout=1.0)
+            for check in self.channel_checks:
+                check.cancel()
+            await asyncio.gather(*self.channel_checks, return_exceptions=True)
         await self.scheduler.shutdown()
         await self.dispatcher.stop(grace=SHUTDOWN_GRACE_SECONDS)
         await self.homes.close()

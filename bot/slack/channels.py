@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 
 from bot.context import WorkspaceContext
-from bot.logs import fields
+from bot.logs import fields, log_failure
 from bot.teams import TeamLookup
 
 log = logging.getLogger("surveybot.channels")
@@ -82,9 +82,17 @@ def refusal_problem(error: str) -> str:
 async def check_channels(ctx: WorkspaceContext) -> list[ChannelProblem] | None:
     """The configured channels the bot cannot use, each logged as a WARNING.
 
-    None when the check itself cannot run (the app lacks the scope, Slack unreachable):
-    that is said once, and the bot starts anyway.
+    None when the check itself cannot run (the app lacks the scope, Slack unreachable,
+    the pace's database failing): that is said once, and the bot runs on regardless.
     """
+    try:
+        return await _check_channels(ctx)
+    except Exception as exc:
+        log_failure(log, "channels not checked", exc)
+        return None
+
+
+async def _check_channels(ctx: WorkspaceContext) -> list[ChannelProblem] | None:
     problems: list[ChannelProblem] = []
     uses_by_channel = channel_uses(ctx.teams)
     for channel, uses in uses_by_channel.items():

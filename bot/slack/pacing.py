@@ -47,7 +47,8 @@ SLACK_TIERS: dict[str, Tier] = {
     "users.info": BULK_4,
     "users.lookupByEmail": BULK_3,
     "conversations.open": BULK_3,
-    "conversations.info": BULK_3,  # the channel check at start
+    # The channel check at start: a team's few channels at once, a long list at the tier.
+    "conversations.info": INTERACTIVE_3,
     "conversations.history": BULK_3,
     "conversations.replies": BULK_3,
     # "Several hundred a minute" per workspace: the low end.
