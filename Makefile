@@ -51,7 +51,7 @@ messages: $(STAMP)
 
 # Chinese and Japanese chart labels need a CJK font (Debian's fonts-noto-cjk). As root it
 # is installed; otherwise, or if that fails, charts in those languages are drawn in
-# English (bot/chart.py) and this line says what is missing.
+# English (bot/digest/chart.py) and this line says what is missing.
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 fonts:
 	@test -e $(CJK_FONT) || { test "$$(id -u)" = 0 \

@@ -3,7 +3,7 @@ reading the teams file, and as a msgid for the lead reading the settings modal.
 
 Each function here checks one value and raises its `Check`'s error; the `Team` model
 (bot.teams) puts them beside its fields, and a field's `Setting` names the checks it
-can fail, so bot.setting_errors finds the lead's words there. Rules between two fields
+can fail, so bot.home.setting_errors finds the lead's words there. Rules between two fields
 (a target on the survey's scale, two different reactions) are the model's own.
 """
 

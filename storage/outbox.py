@@ -1,7 +1,7 @@
 """The outbox: surveys waiting to be sent, claimed under a lease, sent at most once.
 
 Every state change is one conditional UPDATE, so two dispatchers (processes sharing a
-PostgreSQL database) never both take a row; see bot.dispatcher for the sending side.
+PostgreSQL database) never both take a row; see bot.delivery.dispatcher for the sending side.
 """
 
 from __future__ import annotations

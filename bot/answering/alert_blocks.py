@@ -18,7 +18,7 @@ Block = dict[str, Any]
 
 @dataclass(frozen=True)
 class AlertFacts:
-    """Everything an alert shows, as plain values gathered by bot.alerts."""
+    """Everything an alert shows, as plain values gathered by bot.answering.alerts."""
 
     alert_id: int
     kind: str

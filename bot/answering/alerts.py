@@ -1,7 +1,7 @@
 """Bringing a low score to the team within seconds, and kudos for praise.
 
 Orchestration only: the workspace's context comes first, rendering is pure
-(bot.blocks.alert), storage decides what happens once.
+(bot.answering.alert_blocks), storage decides what happens once.
 """
 
 from __future__ import annotations

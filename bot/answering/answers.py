@@ -30,7 +30,7 @@ SHOWN = (SurveyStatus.DELIVERED, SurveyStatus.ANSWERED, SurveyStatus.EXPIRED)
 
 
 class RefusalReason(StrEnum):
-    """Why a click or a form does not count; bot.blocks.answers says it politely."""
+    """Why a click or a form does not count; bot.answering.answer_blocks says it politely."""
 
     UNKNOWN = "unknown_survey"
     NOT_YOURS = "not_yours"

@@ -1,6 +1,6 @@
 """The follow-up form's rules: which reasons a score may give and how long words may be.
 
-Pure: the renderer shows these limits, the flow in bot.follow_up checks them.
+Pure: the renderer shows these limits, the flow in bot.answering.follow_up checks them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The weekly digests and the agents' private summaries, as Block Kit and as plain text.
 
-Pure functions from a :class:`bot.digest.Digest` to Slack's dicts, in the team's
+Pure functions from a :class:`bot.digest.compose.Digest` to Slack's dicts, in the team's
 language (`digest.language`): words from the catalogues, numbers, money and dates
 written the way that language writes them. Customers' words always pass through
 :func:`bot.text.quote` (escaped, no pings, no disguised links). Agents are mentioned

@@ -1,5 +1,5 @@
 """The weekly trend as Slack's native chart (the data_visualization block), for Home and
-the digest; bot.chart draws the same trend as a PNG for teams that chose "image"."""
+the digest; bot.digest.chart draws the same trend as a PNG for teams that chose "image"."""
 
 from __future__ import annotations
 

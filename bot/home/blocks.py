@@ -1,7 +1,7 @@
 """App Home views: a lead's dashboard, an agent's own figures, and what surveybot is.
 
-Pure rendering of bot.home's values, in words from the catalogues: a team's section in
-that team's `language`, the rest of the page in the viewer's (bot.home.Viewer.language).
+Pure rendering of bot.home.figures' values, in words from the catalogues: a team's section in
+that team's `language`, the rest of the page in the viewer's (bot.home.figures.Viewer.language).
 People are shown as <@U…> mentions: in a view a mention shows the name and notifies
 nobody. Customers' words go through bot.text.
 """

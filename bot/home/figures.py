@@ -1,5 +1,5 @@
 """App Home: who is looking, and the figures their Home shows. Pure composition over
-storage's aggregates; rendering is bot.blocks.home.
+storage's aggregates; rendering is bot.home.blocks.
 
 - a team lead (one of a team's `leads`) or a workspace admin: a dashboard per team;
 - an agent credited with answers: their own figures only, never anyone else's;

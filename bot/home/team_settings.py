@@ -140,7 +140,7 @@ def may_edit(team: Team, user_id: str, *, is_admin: bool) -> bool:
     return is_admin or user_id in team.leads
 
 
-# Refusals are msgids: shown in the reader's language (bot.home_views).
+# Refusals are msgids: shown in the reader's language (bot.home.views).
 NOT_ALLOWED = N_(
     "Only this team's leads and workspace admins can change its settings. "
     "Nothing was saved; ask a lead if something should change."

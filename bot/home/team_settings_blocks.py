@@ -3,7 +3,7 @@
 Every setting of the `Team` model has an input block whose block_id is the field's
 name, drawn from the field's declaration (bot.setting_fields: label, widget, hint), so
 a field error from the model lands beside its field. Reading the form back is
-handlers.settings_form's work, checking it bot.team_settings'.
+handlers.settings_form's work, checking it bot.home.team_settings'.
 """
 
 from __future__ import annotations

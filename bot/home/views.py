@@ -1,6 +1,7 @@
 """What App Home and its buttons do: publish a Home, open a drill-down, change settings,
-send a test survey, act on an alert. Collaborators come in as arguments; rendering is
-bot.blocks.home / drilldown / team_settings; every figure is from bot.home.
+send a test survey, act on an alert. The workspace's context comes first; rendering is
+bot.home.blocks / drilldown_blocks / team_settings_blocks; every figure is from
+bot.home.figures.
 
 Nothing a button carries is trusted: the team named in a value is looked up, and
 only its leads and workspace admins may drill down, act on its alerts or change it.
