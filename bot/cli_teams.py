@@ -53,4 +53,4 @@ def applied_lines(applied: list[Applied], path: Path) -> list[str]:
                 f"{c.field} {c.old_value or 'null'} -> {c.new_value or 'null'}" for c in one.changes
             )
             lines.append(f"{one.team}: {changed} (version {one.version}).")
-    return [*lines, "A running bot uses the new settings after a restart."]
+    return [*lines, "A running bot (every replica) uses the new settings within 5 seconds."]

@@ -14,6 +14,7 @@ from storage.db import Database
 from storage.migrations import migrate
 from tests.harness import running_bot
 from tests.test_home import LEAD, TEAMS_TOML, open_home, shown
+from tests.waiting import wait_until
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -53,3 +54,22 @@ async def test_a_team_new_to_the_database_is_seeded_by_apply(sqlite_url: str) ->
         assert await store.created_at(db, ENVIRONMENT_WORKSPACE, "support") == NOW
     finally:
         await db.dispose()
+
+
+async def test_a_running_bot_uses_the_applied_file_within_seconds(
+    slack: FakeSlack, sqlite_url: str
+) -> None:
+    async with running_bot(slack, sqlite_url, teams_toml=TEAMS_TOML) as bot:
+        fixed = parse_teams(TEAMS_TOML.replace("delay_minutes = 0", "delay_minutes = 15"))
+        db = Database(sqlite_url)
+        try:
+            (applied,) = await apply_file(db, ENVIRONMENT_WORKSPACE, fixed, NOW)
+        finally:
+            await db.dispose()
+        assert [c.field for c in applied.changes] == ["delay_minutes"]
+
+        def uses_it() -> bool:
+            team = bot.workspace.teams.by_name("support")
+            return team is not None and team.delay_minutes == 15
+
+        await wait_until(uses_it, timeout=5, what="the applied settings in the running bot")
