@@ -331,9 +331,11 @@ async def test_two_simultaneous_low_clicks_post_one_alert(bot: Bot, slack: FakeS
     assert len(slack.messages[ALERT_CHANNEL]) == 1
 
 
-async def calls_settle(slack: FakeSlack, method: str, count: int) -> None:
+async def calls_settle(bot: Bot, slack: FakeSlack, method: str, count: int) -> None:
+    """`count` calls of `method` made, and the work of the clicks behind them finished."""
     await slack.wait_for(method, count, timeout=10)
-    await asyncio.sleep(0.3)
+    assert await bot.runtime.in_flight.drained(timeout=10)
+    await asyncio.sleep(0.1)
 
 
 async def test_a_thank_you_slack_refuses_does_not_cost_the_alert(
@@ -343,7 +345,7 @@ async def test_a_thank_you_slack_refuses_does_not_cost_the_alert(
     # A short outage on chat.update: the client retries twice, then gives up.
     slack.fail_next("chat.update", count=3, status=503, error="service_unavailable")
     await bot.send_interaction(score_click(d, 1))
-    await calls_settle(slack, "chat.update", 3)
+    await calls_settle(bot, slack, "chat.update", 3)
     (alert,) = slack.messages[ALERT_CHANNEL]
     assert "1 · Very dissatisfied" in everything_posted(alert)
 
@@ -355,13 +357,13 @@ async def test_an_alert_whose_post_failed_is_posted_with_the_follow_up(
     slack.fail_next("chat.postMessage", count=3, status=503, error="service_unavailable")
     await bot.send_interaction(score_click(d, 1))
     await slack.wait_for("views.open")
-    await calls_settle(slack, "chat.postMessage", 4)  # the survey, then 3 failed alert posts
+    await calls_settle(bot, slack, "chat.postMessage", 4)  # the survey, then 3 failed alert posts
     assert ALERT_CHANNEL not in slack.messages
     # Slack is back; the customer sends the follow-up form.
     await bot.send_interaction(
         view_submission(slack.views[-1], reasons=["slow_response"], comment="No answer for days")
     )
-    await calls_settle(slack, "chat.postMessage", 5)
+    await calls_settle(bot, slack, "chat.postMessage", 5)
     (alert,) = slack.messages[ALERT_CHANNEL]
     assert "No answer for days" in everything_posted(alert)
 
@@ -375,11 +377,13 @@ async def test_kudos_go_once_even_when_the_praise_is_given_again(
     await bot.send_interaction(view_submission(slack.views[-1], comment="Ana was great"))
     await slack.wait_for("conversations.open")
     # A change of mind and back clears the comment; the same praise comes again.
+    # One after the other, as a person clicks: the 4 is handled before the 5 arrives.
     await bot.send_interaction(score_click(d, 4))
+    assert await bot.runtime.in_flight.drained(timeout=10)
     await bot.send_interaction(score_click(d, 5))
     await slack.wait_for("views.open", 2)
     await bot.send_interaction(view_submission(slack.views[-1], comment="Ana was great"))
-    await asyncio.sleep(0.5)
+    assert await bot.runtime.in_flight.drained(timeout=10)
     kudos = [m for channel, ms in slack.messages.items() if channel.startswith("D") for m in ms]
     assert len([m for m in kudos if "Kudos" in m.get("text", "")]) == 1
 
