@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+from bot.context import WorkspaceContext
 from bot.slack.customers import CustomerDirectory
-from storage import privacy
+from storage import answers, privacy
 from storage.db import Database
 from storage.privacy import Forgotten
 
@@ -56,3 +58,21 @@ def forget_report(customer: str, gone: Forgotten) -> str:
         )
     )
     return f"Forgot {given}{aka}: {counts}."
+
+
+async def purge_old_comments(ctx: WorkspaceContext) -> int:
+    """Each team's `retention_days`: customers' words older than that are dropped, the
+    scores stay (digests and Home keep counting them). Answers how many lost their words."""
+    purged = 0
+    now = ctx.now()
+    for team in ctx.teams.teams:
+        if team.retention_days is None:
+            continue
+        cutoff = now - timedelta(days=team.retention_days)
+        count = await answers.purge_comments_before(ctx.db, team.name, cutoff)
+        if count:
+            log.info(
+                "comments purged team=%s count=%d days=%d", team.name, count, team.retention_days
+            )
+        purged += count
+    return purged

@@ -28,6 +28,7 @@ from bot.digest.job import post_weekly_digest, retry_refused_digests
 from bot.digest.schedule import digest_trigger
 from bot.logs import fields, log_failure
 from bot.metrics import Metrics
+from bot.privacy import purge_old_comments
 from bot.slack.client import is_transient_failure
 from bot.team_directory import RECHECK_SECONDS
 from bot.teams import Team
@@ -126,6 +127,20 @@ class Scheduler:
             coalesce=True,
         )
         scheduler.add_job(forget_old_events, "interval", minutes=10, id="forget_events")
+
+        async def keep_words_no_longer_than_teams_say() -> None:
+            for ctx in contexts:
+                await purge_old_comments(ctx)
+
+        scheduler.add_job(
+            keep_words_no_longer_than_teams_say,
+            "interval",
+            hours=1,
+            id="retention",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=started,
+        )
 
         catch_up = started + timedelta(seconds=digest_catch_up_seconds)
         for ctx in contexts:

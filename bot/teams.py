@@ -194,6 +194,17 @@ class Team(BaseModel):
             checks=(check.PROBABILITY_RANGE,),
         ),
     ] = DEFAULT_CHURN_PROBABILITY
+    # How long customers' words are kept (the scores stay); None: until someone is forgotten.
+    retention_days: Annotated[
+        int | None,
+        Field(ge=1, le=3650),
+        Setting(
+            N_("Keep customers' comments for (days)"),
+            Number(decimal=False),
+            hint=N_("empty keeps them until a person is forgotten; scores always stay"),
+            optional=True,
+        ),
+    ] = None
     close_reaction: Annotated[
         str,
         AfterValidator(check.emoji_name),

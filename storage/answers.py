@@ -296,3 +296,16 @@ async def expire_unanswered(db: Database, survey_id: int) -> bool:
             .values(status=SurveyStatus.EXPIRED)
         )
     ) == 1
+
+
+async def purge_comments_before(db: Database, team: str, cutoff: datetime) -> int:
+    """Drop the words of a team's answers given before `cutoff`; the scores stay."""
+    return await db.write(
+        update(Response)
+        .where(
+            col(Response.team) == team,
+            col(Response.answered_at) < cutoff,
+            col(Response.comment).is_not(None),
+        )
+        .values(comment=None)
+    )
