@@ -83,15 +83,20 @@ def intercom_signature(secret: str, body: bytes) -> str:
     return "sha1=" + hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
 
 
+def _signed_body_problem(headers: Mapping[str, str], header: str, expected: str) -> str | None:
+    """What is wrong with a signature of the body alone, sent in `header`, or None."""
+    signature = headers.get(header)
+    if not signature:
+        return f"missing {header}"
+    if not _same(expected, signature):
+        return "wrong signature"
+    return None
+
+
 def intercom_problem(
     secret: str, headers: Mapping[str, str], body: bytes, now: datetime
 ) -> str | None:
-    signature = headers.get("X-Hub-Signature")
-    if not signature:
-        return "missing X-Hub-Signature"
-    if not _same(intercom_signature(secret, body), signature):
-        return "wrong signature"
-    return None
+    return _signed_body_problem(headers, "X-Hub-Signature", intercom_signature(secret, body))
 
 
 def helpscout_signature(secret: str, body: bytes) -> str:
@@ -102,12 +107,8 @@ def helpscout_signature(secret: str, body: bytes) -> str:
 def helpscout_problem(
     secret: str, headers: Mapping[str, str], body: bytes, now: datetime
 ) -> str | None:
-    signature = headers.get("X-HelpScout-Signature")
-    if not signature:
-        return "missing X-HelpScout-Signature"
-    if not _same(helpscout_signature(secret, body), signature):
-        return "wrong signature"
-    return None
+    expected = helpscout_signature(secret, body)
+    return _signed_body_problem(headers, "X-HelpScout-Signature", expected)
 
 
 def freshdesk_problem(
