@@ -69,7 +69,10 @@ def test_two_bot_processes_on_postgresql_share_one_pace_through_a_burst() -> Non
     limited = re.search(r"Slack calls: (\d+), 429s: (\d+)", output)
     assert limited is not None
     calls, too_many = map(int, limited.groups())
-    assert too_many <= calls // 100  # no 429 storm: the pace is shared, not doubled
+    # A pace per process would double the rate Slack sees and have about half the calls
+    # refused. Smoke runs squeeze Slack's minute into 1 s on shared cores, so a few late
+    # calls land in the next window: 5 % tells the two apart (the full bench holds 1 %).
+    assert too_many <= calls // 20, output
 
 
 def test_clicks_bench_gives_every_customer_the_form_or_tell_us_more() -> None:
