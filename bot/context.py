@@ -89,7 +89,7 @@ def environment_context(
     """Single-workspace mode: the one workspace of SLACK_BOT_TOKEN, from the environment."""
     client = make_client(settings, db, metrics)
     return WorkspaceContext(
-        db=db,
+        db=db.in_workspace(ENVIRONMENT_WORKSPACE),
         client=client,
         customers=CustomerDirectory(client, clock=clock),
         teams=TeamDirectory(db, ENVIRONMENT_WORKSPACE, file_teams),

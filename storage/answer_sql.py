@@ -11,8 +11,7 @@ from datetime import datetime
 from typing import Any
 from typing import cast as typing_cast
 
-from sqlalchemy import Column, ColumnElement, Table, and_, exists, false
-from sqlalchemy.sql.base import ReadOnlyColumnCollection
+from sqlalchemy import Column, ColumnElement, and_, exists, false
 
 from storage.models import Alert, Response, ResponseReason, Survey
 from storage.vocabulary import AlertStatus
@@ -20,9 +19,20 @@ from storage.vocabulary import AlertStatus
 Histogram = dict[int, int]  # score -> answers
 
 
-def columns(model: type[Any]) -> ReadOnlyColumnCollection[str, Column[Any]]:
-    # Core columns type-check cleanly where SQLModel's class attributes read as values.
-    return typing_cast(Table, getattr(model, "__table__")).c  # noqa: B009
+class _Columns:
+    """A table's mapped attributes, typed as columns: they type-check cleanly where
+    SQLModel's class attributes read as values, and unlike Core columns they keep a
+    statement ORM-enabled, so a workspace's session limits it (storage.workspaces)."""
+
+    def __init__(self, model: type[Any]) -> None:
+        self._model = model
+
+    def __getattr__(self, name: str) -> Column[Any]:
+        return typing_cast("Column[Any]", getattr(self._model, name))
+
+
+def columns(model: type[Any]) -> _Columns:
+    return _Columns(model)
 
 
 R = columns(Response)

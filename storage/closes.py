@@ -30,6 +30,7 @@ from storage.surveys import (
     survey_record,
 )
 from storage.vocabulary import Purpose, SurveyStatus
+from storage.workspaces import owner_of
 
 # Statuses that mean the customer was (or is about to be) asked: they count for the throttle.
 ASKED = (
@@ -242,8 +243,10 @@ async def _insert(
         return []
     # The table, not the mapped class: the ORM's bulk insert costs more than the write.
     columns = table.__table__  # type: ignore[union-attr]
+    owner = owner_of(session)
     result = await session.execute(
-        insert(columns).returning(columns.c.id, sort_by_parameter_order=True), rows
+        insert(columns).returning(columns.c.id, sort_by_parameter_order=True),
+        [{**row, "workspace": owner} for row in rows],
     )
     return [int(row_id) for row_id in result.scalars() if row_id is not None]
 

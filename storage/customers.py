@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from storage.db import Database
 from storage.models import Conversation, CustomerEmail, Survey
+from storage.workspaces import owner_of
 
 # Links are followed this many hops at most (email -> id -> other emails -> ...).
 MAX_HOPS = 4
@@ -57,11 +58,14 @@ async def link_emails_in(session: AsyncSession, links: Mapping[str, str], at: da
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     upsert = dialect.insert(CustomerEmail).values(
-        [{"email": e, "slack_id": i, "learned_at": at} for e, i in sorted(links.items())]
+        [
+            {"workspace": owner_of(session), "email": e, "slack_id": i, "learned_at": at}
+            for e, i in sorted(links.items())
+        ]
     )
     await session.execute(
         upsert.on_conflict_do_update(
-            index_elements=["email"],
+            index_elements=["workspace", "email"],
             set_={"slack_id": upsert.excluded.slack_id, "learned_at": upsert.excluded.learned_at},
         )
     )

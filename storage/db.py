@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.batching import GroupCommit
+from storage.workspaces import WORKSPACE_KEY, WorkspaceSession
 
 # What providers hand out, and the async driver each store is used with here.
 _ASYNC_DRIVERS = {
@@ -164,26 +166,56 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Database:
-    """One engine and its session factory, shared by the whole process."""
+    """One engine and its session factory, shared by the whole process.
+
+    `in_workspace` gives a view of it for one Slack workspace: the same engine, whose
+    queries read and write only that workspace's rows ("" is the one of SLACK_BOT_TOKEN;
+    storage.workspaces says how). The plain database (workspace None) sees them all.
+    """
+
+    workspace: str | None = None
 
     def __init__(self, url: str) -> None:
         check_supported(url)
         url = with_async_driver(url)
         self.url = url
         self.engine = create_engine(url)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=WorkspaceSession
+        )
         # SQLite has one writer at a time; a writer that finds it busy sleeps in steps of
         # up to 100 ms. The process's writers take turns here instead, woken at once.
         self._sqlite_writer: asyncio.Lock | None = asyncio.Lock() if is_sqlite(url) else None
         self._group_commits: dict[str, GroupCommit[Any, Any]] = {}
 
+    def in_workspace(self, workspace: str) -> Database:
+        """This database as one workspace sees it (engine, pool and writer turn shared)."""
+        if workspace == self.workspace:
+            return self
+        view = copy.copy(self)
+        view.workspace = workspace
+        view.sessions = async_sessionmaker(
+            self.engine,
+            expire_on_commit=False,
+            sync_session_class=WorkspaceSession,
+            info={WORKSPACE_KEY: workspace},
+        )
+        return view
+
+    @property
+    def owner(self) -> str:
+        """The workspace a row written here belongs to ("" from the plain database)."""
+        return self.workspace or ""
+
     def group_commit(
         self, name: str, write_batch: Callable[[Sequence[Any]], Awaitable[Sequence[Any]]]
     ) -> GroupCommit[Any, Any]:
-        """The one group commit of this name for this database (made on first use)."""
-        if name not in self._group_commits:
-            self._group_commits[name] = GroupCommit(write_batch)
-        return self._group_commits[name]
+        """The one group commit of this name for this workspace (made on first use): a
+        batch holds one workspace's writes, which its `write_batch` stamps."""
+        key = f"{name}\x00{self.owner}"
+        if key not in self._group_commits:
+            self._group_commits[key] = GroupCommit(write_batch)
+        return self._group_commits[key]
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

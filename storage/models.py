@@ -24,6 +24,17 @@ from storage.vocabulary import (
 )
 
 
+def _workspace(primary_key: bool = False) -> str:
+    # The Slack workspace a row belongs to: its team id, or the enterprise id of an
+    # org-wide install; "" is the one workspace of SLACK_BOT_TOKEN.
+    return Field(  # type: ignore[no-any-return]
+        default="",
+        primary_key=primary_key,
+        max_length=32,
+        sa_column_kwargs={"server_default": ""},
+    )
+
+
 def _utc(nullable: bool = False, index: bool = False) -> Column[datetime]:
     return Column(UTCDateTime(), nullable=nullable, index=index)
 
@@ -32,9 +43,12 @@ class Conversation(SQLModel, table=True):
     """A closed support conversation, from a Slack thread or a helpdesk webhook."""
 
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_conversation_source"),)
+    __table_args__ = (
+        UniqueConstraint("workspace", "source", "external_id", name="uq_conversation_source"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
+    workspace: str = _workspace()
     source: Source = Field(sa_column=Column(Vocabulary(Source, 16), nullable=False))
     external_id: str = Field(max_length=255)  # "<channel>:<ts>" or the helpdesk's id
     team: str = Field(max_length=80)
@@ -62,6 +76,7 @@ class CustomerEmail(SQLModel, table=True):
 
     __tablename__ = "customer_emails"
 
+    workspace: str = _workspace(primary_key=True)
     email: str = Field(primary_key=True, max_length=320)  # lower case
     slack_id: str = Field(max_length=32, index=True)
     learned_at: datetime = Field(sa_column=_utc())
@@ -84,14 +99,18 @@ class Survey(SQLModel, table=True):
         UniqueConstraint("reminds_id", name="uq_surveys_one_reminder"),
         CheckConstraint(PURPOSE_LINKS, name="ck_surveys_purpose_links"),
         Index("ix_surveys_due", "status", "send_after"),
-        Index("ix_surveys_customer_recent", "customer_key", "created_at"),
+        Index("ix_surveys_customer_recent", "workspace", "customer_key", "created_at"),
         Index("ix_surveys_thread", "channel_id", "thread_ts"),
         # The response rate: surveys delivered in a team's week or month, and how many
         # were answered, from the index alone (reminders left out).
-        Index("ix_surveys_team_delivered", "team", "delivered_at", "is_test", "status", "purpose"),
+        Index(
+            "ix_surveys_team_delivered",
+            *("workspace", "team", "delivered_at", "is_test", "status", "purpose"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    workspace: str = _workspace()
     token: str = Field(max_length=32, unique=True)  # opaque id carried by buttons
     purpose: Purpose = Field(
         default=Purpose.CONVERSATION,
@@ -136,16 +155,20 @@ class Response(SQLModel, table=True):
 
     __tablename__ = "responses"
     __table_args__ = (
-        Index("ix_responses_team_answered", "team", "answered_at"),
+        Index("ix_responses_team_answered", "workspace", "team", "answered_at"),
         # Covers the digest's and Home's score histograms, test answers left out, from
         # the index alone.
-        Index("ix_responses_digest", "team", "answered_at", "kind", "score", "is_test"),
+        Index(
+            "ix_responses_digest",
+            *("workspace", "team", "answered_at", "kind", "score", "is_test"),
+        ),
         # An agent's own Home: their answers of the last 30 days.
         Index("ix_responses_agent_answered", "agent_id", "answered_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     survey_id: int = Field(foreign_key="surveys.id", unique=True)
+    workspace: str = _workspace()
     team: str = Field(max_length=80)
     kind: SurveyKind = Field(sa_column=Column(Vocabulary(SurveyKind, 8), nullable=False))
     agent_id: str | None = Field(default=None, max_length=32, index=True)
@@ -191,15 +214,16 @@ class Alert(SQLModel, table=True):
 
     __tablename__ = "alerts"
     __table_args__ = (
-        Index("ix_alerts_team_status", "team", "status"),
+        Index("ix_alerts_team_status", "workspace", "team", "status"),
         # The digest's "resolved this week" next to the waiting ones.
-        Index("ix_alerts_team_status_resolved", "team", "status", "resolved_at"),
+        Index("ix_alerts_team_status_resolved", "workspace", "team", "status", "resolved_at"),
         # Home's open alerts, oldest first.
-        Index("ix_alerts_team_status_created", "team", "status", "created_at"),
+        Index("ix_alerts_team_status_created", "workspace", "team", "status", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     survey_id: int = Field(foreign_key="surveys.id", unique=True)
+    workspace: str = _workspace()
     team: str = Field(max_length=80)
     status: AlertStatus = Field(sa_column=Column(Vocabulary(AlertStatus, 16), nullable=False))
     channel_id: str | None = Field(default=None, max_length=32)
@@ -239,9 +263,12 @@ class DigestPost(SQLModel, table=True):
     """One row per team, week and digest: the database decides that it is posted once."""
 
     __tablename__ = "digest_posts"
-    __table_args__ = (UniqueConstraint("team", "period", "digest", name="uq_digest_once"),)
+    __table_args__ = (
+        UniqueConstraint("workspace", "team", "period", "digest", name="uq_digest_once"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
+    workspace: str = _workspace()
     team: str = Field(max_length=80)
     period: str = Field(max_length=16)  # ISO week, "2026-W47"
     digest: str = Field(max_length=48)  # a vocabulary.DigestPart or an agent_part()

@@ -22,19 +22,22 @@ def in_workspace(
     now: datetime | None = None,
     *,
     teams: tuple[Team, ...] = (DEFAULT_TEAM,),
+    workspace: str = ENVIRONMENT_WORKSPACE,
 ) -> WorkspaceContext:
-    """The environment's workspace on `db`, its clock stopped at `now` (else running)."""
+    """A workspace (the environment's by default) on `db`, its clock stopped at `now`
+    (else running)."""
     client = client or AsyncWebClient(token="xoxb-test", base_url=NO_SLACK)
     stopped = now
 
     def clock() -> datetime:
         return stopped or datetime.now(UTC)
 
+    db = db.in_workspace(workspace)
     return WorkspaceContext(
         db=db,
         client=client,
         customers=CustomerDirectory(client),
-        teams=TeamDirectory(db, ENVIRONMENT_WORKSPACE, Teams(teams)),
+        teams=TeamDirectory(db, workspace, Teams(teams)),
         clock=clock,
         changes=NoChanges(),
     )

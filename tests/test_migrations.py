@@ -16,7 +16,8 @@ import pytest_asyncio
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from storage import answers, outbox, surveys
+from sandbox.history import Answer, add_alert, add_answer
+from storage import answers, customers, outbox, surveys
 from storage.db import Database
 from storage.migrations import migrate
 from storage.surveys import NewSurvey
@@ -294,3 +295,22 @@ async def test_0010_keeps_every_survey_as_a_conversations_and_back(empty_db: Dat
     assert sorted((int(i), int(c)) for i, c in rows) == [(1, 1), (2, 2), (3, 3)]
     assert not {"purpose", "reminds_id"} & columns
     assert not await conversation_id_nullable(empty_db)
+
+
+async def test_0013_keeps_the_token_s_workspace_on_the_way_down_and_back(
+    empty_db: Database,
+) -> None:
+    await migrate(empty_db)
+    for workspace in ("", "T1OTHER"):
+        scoped = empty_db.in_workspace(workspace)
+        survey_id = await add_answer(scoped, Answer(1, "U1AGENT", "U1C", comment="slow"), NOW)
+        await add_alert(scoped, survey_id, "open", NOW)
+        await customers.link_email(scoped, "ann@example.com", "U1C", NOW)
+    await downgrade(empty_db, "0012")
+    async with empty_db.engine.connect() as conn:
+        for table in ("conversations", "surveys", "responses", "alerts", "customer_emails"):
+            count = (await conn.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar()
+            assert count == 1, table  # the other workspace's rows had no place there
+    await migrate(empty_db)
+    assert len(await surveys.all_surveys(empty_db.in_workspace(""))) == 1
+    assert await surveys.all_surveys(empty_db.in_workspace("T1OTHER")) == []

@@ -1,0 +1,138 @@
+"""Rows belong to one Slack workspace: on both stores, nothing of one is read, counted,
+throttled or claimed in another, although team names and helpdesk ids repeat."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.delivery.closes import ClosedConversation, close_conversation
+from bot.digest.compose import covered_week
+from bot.digest.job import gather_figures
+from bot.home.figures import gather_agent, gather_team
+from bot.teams import Team
+from sandbox.history import seed_weeks
+from storage import answers, customers, digests, outbox
+from storage import surveys as store
+from storage.db import Database
+from storage.vocabulary import CloseStatus, Source, SurveyKind
+from tests.contexts import in_workspace
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+TEAM = Team(name="support", support_channels=("C1",), delay_minutes=0, quiet_hours=None)
+WEEK = (NOW - timedelta(days=7), NOW + timedelta(days=1))
+
+
+def a_close(external_id: str = "ZD-1", customer: str = "U1CUSTOMER") -> ClosedConversation:
+    return ClosedConversation(
+        source=Source.WEBHOOK,
+        external_id=external_id,
+        team=TEAM,
+        closed_at=NOW,
+        customer_id=customer,
+        agent_id="U2AGENT",
+    )
+
+
+async def test_the_same_helpdesk_ticket_and_customer_in_two_workspaces_are_two_surveys(
+    db: Database,
+) -> None:
+    first = await close_conversation(in_workspace(db, now=NOW, workspace="T1"), a_close())
+    second = await close_conversation(in_workspace(db, now=NOW, workspace="T2"), a_close())
+    # Neither a duplicate of the other, nor throttled by the other's survey.
+    assert first.status is CloseStatus.SCHEDULED
+    assert second.status is CloseStatus.SCHEDULED
+    assert first.survey_id != second.survey_id
+    one, two = db.in_workspace("T1"), db.in_workspace("T2")
+    assert [s.token for s in await store.all_surveys(one)] == [first.survey_id]
+    assert [s.token for s in await store.all_surveys(two)] == [second.survey_id]
+    assert len(await store.all_surveys(db)) == 2  # the dispatcher's view: every workspace
+
+
+async def test_a_survey_of_one_workspace_cannot_be_found_or_answered_from_another(
+    db: Database,
+) -> None:
+    closed = await close_conversation(in_workspace(db, now=NOW, workspace="T1"), a_close())
+    assert closed.survey_id is not None
+    (claimed,) = await outbox.claim_due(db, NOW, NOW + timedelta(minutes=5), limit=10)
+    await outbox.mark_delivered(
+        db, claimed.id, channel_id="D1", message_ts="1.0", at=NOW, customer_id="U1CUSTOMER"
+    )
+    one, two = db.in_workspace("T1"), db.in_workspace("T2")
+    survey = await store.survey_by_token(one, closed.survey_id)
+    assert survey is not None
+    assert await store.survey_by_token(two, closed.survey_id) is None
+    assert await store.get_survey(two, survey.id) is None
+    # Even a write handed the other workspace's record changes nothing there.
+    assert (
+        await answers.record_click(
+            two, survey, 1, action_ts="2.0", at=NOW, keeps_follow_up=lambda old, new: True
+        )
+        is None
+    )
+    assert await answers.response_for(one, survey.id) is None
+    clicked = await answers.record_click(
+        one, survey, 5, action_ts="2.0", at=NOW, keeps_follow_up=lambda old, new: True
+    )
+    assert clicked is not None
+    assert await answers.response_for(two, survey.id) is None
+
+
+async def test_answers_count_for_their_own_workspace_s_team_only(db: Database) -> None:
+    for workspace, score in (("T1", 5), ("T2", 1)):
+        closed = await close_conversation(in_workspace(db, now=NOW, workspace=workspace), a_close())
+        assert closed.survey_id is not None
+        (claimed,) = await outbox.claim_due(db, NOW, NOW + timedelta(minutes=5), limit=10)
+        await outbox.mark_delivered(
+            db, claimed.id, channel_id="D1", message_ts="1.0", at=NOW, customer_id="U1CUSTOMER"
+        )
+        scoped = db.in_workspace(workspace)
+        survey = await store.survey_by_token(scoped, closed.survey_id)
+        assert survey is not None
+        await answers.record_click(
+            scoped, survey, score, action_ts="2.0", at=NOW, keeps_follow_up=lambda o, n: True
+        )
+    for workspace, score in (("T1", 5), ("T2", 1)):
+        (week,) = await digests.weekly_histograms(
+            db.in_workspace(workspace), "support", SurveyKind.CSAT, WEEK
+        )
+        assert week == {score: 1}
+
+
+async def test_a_digest_is_posted_once_per_workspace_not_once_for_all(db: Database) -> None:
+    for workspace in ("T1", "T2"):
+        scoped = db.in_workspace(workspace)
+        assert await digests.claim_digest(scoped, "support", "2026-W47", "good_news", NOW)
+        assert not await digests.claim_digest(scoped, "support", "2026-W47", "good_news", NOW)
+
+
+async def test_an_email_linked_in_one_workspace_is_unknown_in_another(db: Database) -> None:
+    await customers.link_email(db.in_workspace("T1"), "Ann@Example.com", "U1ANN", NOW)
+    await customers.link_email(db.in_workspace("T2"), "ann@example.com", "U9OTHER", NOW)
+    assert await customers.slack_id_for_email(db.in_workspace("T1"), "ann@example.com") == "U1ANN"
+    assert await customers.slack_id_for_email(db.in_workspace("T2"), "ann@example.com") == "U9OTHER"
+    assert await customers.slack_id_for_email(db.in_workspace("T3"), "ann@example.com") is None
+
+
+async def test_digest_and_home_figures_of_one_workspace_ignore_another_s_answers(
+    db: Database,
+) -> None:
+    """The same team name and the same agent ids in two workspaces: the figures of the
+    first are the same before and after the second's weeks of answers are stored."""
+    team = Team(name="support", support_channels=("C1",))
+    now = NOW
+    period = covered_week(now, team.zone)
+    one = db.in_workspace("T1")
+
+    async def figures() -> tuple[object, ...]:
+        return (
+            await gather_figures(one, team, period, now),
+            await gather_team(one, "T1", team, now),
+            await gather_agent(one, "U1AGENT", now),
+        )
+
+    await seed_weeks(one, now=now, agents=["U1AGENT"], customers=["U1C"], seed=1)
+    before = await figures()
+    await seed_weeks(
+        db.in_workspace("T2"), now=now, agents=["U1AGENT", "U2AGENT"], customers=["U1C"], seed=2
+    )
+    assert await figures() == before
