@@ -11,7 +11,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +19,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.changes import ChangeHub
@@ -32,6 +33,8 @@ from bot.metrics import Metrics
 from bot.runtime import RECEIVED_KEY, RUNTIME_KEY, Runtime
 from bot.scheduler import Scheduler
 from bot.settings import SLACK_REQUEST_MAX_BYTES, Settings
+from bot.slack.installations import Installations
+from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, install_flow
 from bot.slack.requests import Malformed, is_signed, parse_body
 from bot.slack.workspace import Workspace
 from bot.teams import Teams, load_teams
@@ -61,6 +64,8 @@ class SurveyBot:
     web_app: web.Application
     # /metrics and /healthz on their own listener (SURVEYBOT_METRICS_PORT), else None.
     metrics_app: web.Application | None = None
+    # OAuth mode's installed workspaces (SLACK_CLIENT_ID & co.), else None.
+    installations: Installations | None = None
 
     @property
     def workspace(self) -> WorkspaceContext:
@@ -109,25 +114,68 @@ def build_app(
         metrics=metrics,
         in_flight=InFlight(),
     )
-    bolt_app = _bolt_app(runtime)
+    installations = (
+        Installations(db, settings.slack_client_id)
+        if settings.oauth and settings.slack_client_id
+        else None
+    )
+    bolt_app = _bolt_app(runtime, installations)
     apart = settings.metrics_port is not None
     return SurveyBot(
         runtime,
         bolt_app,
         _web_app(runtime, bolt_app, metrics=not apart),
         _metrics_app(runtime) if apart else None,
+        installations,
     )
 
 
-def _bolt_app(runtime: Runtime) -> AsyncApp:
-    app = AsyncApp(
-        client=runtime.workspace.client,
-        signing_secret=runtime.settings.slack_signing_secret or "",
-        process_before_response=False,
-        raise_error_for_unhandled_request=False,
-    )
+def _bolt_app(runtime: Runtime, installations: Installations | None = None) -> AsyncApp:
+    settings = runtime.settings
+    if installations is None:
+        app = AsyncApp(
+            client=runtime.workspace.client,
+            signing_secret=settings.slack_signing_secret or "",
+            process_before_response=False,
+            raise_error_for_unhandled_request=False,
+        )
+    else:
+        # Many workspaces: bolt finds each request's token in the installation store.
+        # Its client holds no token; on SLACK_API_URL, for bolt's auth.test per request.
+        app = AsyncApp(
+            client=AsyncWebClient(base_url=settings.api_url),
+            signing_secret=settings.slack_signing_secret or "",
+            oauth_flow=install_flow(settings, installations),
+            process_before_response=False,
+            raise_error_for_unhandled_request=False,
+        )
     handlers.register(app, runtime)
     return app
+
+
+def _oauth_route(
+    bolt_app: AsyncApp, *, install: bool
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """/slack/install or /slack/oauth_redirect: bolt's OAuth flow, in OAuth mode only."""
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        flow = bolt_app.oauth_flow
+        if flow is None:
+            return web.Response(
+                status=404,
+                text="This surveybot serves one workspace (SLACK_BOT_TOKEN): installing "
+                "through Slack's OAuth flow needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and "
+                "SLACK_STATE_SECRET.\n",
+            )
+        bolt_request = AsyncBoltRequest(
+            body="",
+            query=request.query_string,
+            headers={k: request.headers.getall(k) for k in request.headers},
+        )
+        handle = flow.handle_installation if install else flow.handle_callback
+        return await to_aiohttp_response(await handle(bolt_request))
+
+    return route
 
 
 def _metrics_app(runtime: Runtime) -> web.Application:
@@ -168,6 +216,8 @@ def _web_app(runtime: Runtime, bolt_app: AsyncApp, *, metrics: bool = True) -> w
         return await to_aiohttp_response(await bolt_app.async_dispatch(bolt_request))
 
     web_app.router.add_post("/slack/events", slack_events)
+    web_app.router.add_get(INSTALL_PATH, _oauth_route(bolt_app, install=True))
+    web_app.router.add_get(REDIRECT_PATH, _oauth_route(bolt_app, install=False))
     handlers.add_routes(web_app, metrics=metrics)
 
     async def on_startup(_: web.Application) -> None:

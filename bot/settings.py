@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -18,6 +18,10 @@ WEBHOOK_BODY_MAX_BYTES = 64 * 1024  # POST /webhooks/conversation-closed: one cl
 HELPDESK_BODY_MAX_BYTES = 1024 * 1024
 
 
+# All three, or none: Slack's OAuth install flow (many workspaces).
+OAUTH_SETTINGS = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
@@ -25,6 +29,11 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    # Many workspaces: all three turn on Slack's OAuth install flow (/slack/install), and
+    # each workspace's token comes from its installation instead of SLACK_BOT_TOKEN.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_state_secret: str | None = None
     database_url: str = DEFAULT_DATABASE_URL
     webhook_secret: str | None = Field(
         default=None, validation_alias=AliasChoices("SURVEYBOT_WEBHOOK_SECRET", "webhook_secret")
@@ -163,10 +172,30 @@ class Settings(BaseSettings):
             raise ValueError("not an http(s) URL")
         return value.strip()
 
+    @model_validator(mode="after")
+    def _all_of_oauth_or_none(self) -> Settings:
+        missing = self._missing(*OAUTH_SETTINGS)
+        if missing and len(missing) < len(OAUTH_SETTINGS):
+            given = [name for name in OAUTH_SETTINGS if name not in missing]
+            raise ValueError(
+                f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} set but "
+                f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not: "
+                f"installing through Slack's OAuth flow needs all three of "
+                f"{', '.join(OAUTH_SETTINGS)} (or none, for one workspace with SLACK_BOT_TOKEN)"
+            )
+        return self
+
+    @property
+    def oauth(self) -> bool:
+        """Many workspaces, each installed through /slack/install (all three are set)."""
+        return not self._missing(*OAUTH_SETTINGS)
+
     def _missing(self, *names: str) -> list[str]:
         return [name for name in names if not getattr(self, name.lower())]
 
     def missing_for_http(self) -> list[str]:
+        if self.oauth:  # each workspace's token comes from its installation
+            return self._missing("SLACK_SIGNING_SECRET")
         return self._missing("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
 
     def app_token_problem(self) -> str | None:
@@ -220,7 +249,9 @@ _EXPECTED = {
 def setting_problem(error: ValidationError) -> str:
     """One sentence naming the environment variable, its value and what it should be."""
     item = error.errors()[0]
-    field = str(item["loc"][0]) if item["loc"] else ""
+    if not item["loc"]:  # a rule across settings: its message names them
+        return str(item["msg"]).removeprefix("Value error, ")
+    field = str(item["loc"][0])
     name = _ENVIRONMENT_NAMES.get(field, field.upper())
     value = item.get("input")
     if name in _EXPECTED:

@@ -1,5 +1,6 @@
 """Migrations that move rows, up and back, on both stores: 0004 (the follow-up's reasons
-into rows) and 0008 (every survey becomes a send with a purpose)."""
+into rows), 0008 (every survey becomes a send with a purpose) and 0013 (slack_sdk's
+installation and OAuth state tables, as its stores define them)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy.exc import IntegrityError
 
 from sandbox.history import Answer, add_alert, add_answer
@@ -314,3 +318,79 @@ async def test_0013_keeps_the_token_s_workspace_on_the_way_down_and_back(
     await migrate(empty_db)
     assert len(await surveys.all_surveys(empty_db.in_workspace(""))) == 1
     assert await surveys.all_surveys(empty_db.in_workspace("T1OTHER")) == []
+
+
+SLACK_TABLES = {"slack_installations", "slack_bots", "slack_oauth_states"}
+Schema = dict[str, tuple[set[tuple[str, object, object, bool]], set[tuple[str | None, ...]]]]
+
+
+def _column(name: str, kind: sa.types.TypeEngine[Any], nullable: bool) -> tuple[Any, ...]:
+    return (name, kind._type_affinity, getattr(kind, "length", None), nullable)
+
+
+def _migrated(sync: sa.Connection) -> Schema:
+    inspector = sa.inspect(sync)
+    return {
+        table: (
+            {_column(c["name"], c["type"], c["nullable"]) for c in inspector.get_columns(table)},
+            {(i["name"], *i["column_names"]) for i in inspector.get_indexes(table)},
+        )
+        for table in SLACK_TABLES
+    }
+
+
+def _declared(*metadatas: sa.MetaData) -> Schema:
+    return {
+        table.name: (
+            {_column(c.name, c.type, bool(c.nullable)) for c in table.columns},
+            {(i.name, *(c.name for c in i.columns)) for i in table.indexes},
+        )
+        for metadata in metadatas
+        for table in metadata.tables.values()
+    }
+
+
+async def test_0014_creates_exactly_the_tables_slack_sdks_stores_use_and_drops_them(
+    empty_db: Database,
+) -> None:
+    await migrate(empty_db, "0013")
+    await migrate(empty_db)
+    installations = AsyncSQLAlchemyInstallationStore("111.222", empty_db.engine)
+    states = AsyncSQLAlchemyOAuthStateStore(600, empty_db.engine)
+
+    # Every column (its kind, length, nullability) and index the stores declare.
+    async with empty_db.engine.connect() as conn:
+        migrated = await conn.run_sync(_migrated)
+    assert migrated == _declared(installations.metadata, states.metadata)
+
+    # Both stores work on these tables as they are.
+    await installations.async_save(
+        Installation(
+            app_id="A1",
+            enterprise_id=None,
+            team_id="T1",
+            team_name="Acme",
+            bot_token="xoxb-1",
+            bot_id="B1",
+            bot_user_id="U1",
+            bot_scopes="chat:write",
+            user_id="U9",
+            installed_at=NOW,
+        )
+    )
+    bot = await installations.async_find_bot(enterprise_id=None, team_id="T1")
+    assert bot is not None and bot.bot_token == "xoxb-1"
+    found = await installations.async_find_installation(enterprise_id=None, team_id="T1")
+    assert found is not None and found.team_name == "Acme" and found.user_id == "U9"
+    state = await states.async_issue()
+    assert await states.async_consume(state)
+    assert not await states.async_consume(state)  # a state works once
+    await installations.async_delete_bot(enterprise_id=None, team_id="T1")
+    await installations.async_delete_installation(enterprise_id=None, team_id="T1")
+    assert await installations.async_find_bot(enterprise_id=None, team_id="T1") is None
+
+    await downgrade(empty_db, "0013")
+
+    async with empty_db.engine.connect() as conn:
+        left = await conn.run_sync(lambda sync: set(sa.inspect(sync).get_table_names()))
+    assert not SLACK_TABLES & left

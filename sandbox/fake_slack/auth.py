@@ -1,4 +1,5 @@
-"""auth.test, apps.connections.open, and the OAuth install: oauth.v2.access."""
+"""auth.test, apps.connections.open, and the OAuth install: the person on Slack's
+authorize page (`Installs.authorize`) and the code exchange, oauth.v2.access."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from sandbox.fake_slack.calls import Call, Method, SlackError, header, token_of
 from sandbox.fake_slack.workspace import Workspace
@@ -20,15 +22,18 @@ DEFAULT_BOT_SCOPE: Final = (
 
 
 def auth_test(ws: Workspace, call: Call) -> dict[str, Any]:
-    return {
+    answer = {
         "url": f"https://{ws.name.lower().replace(' ', '-')}.fake.slack.com/",
         "team": ws.name,
         "user": ws.users[ws.bot_user_id].name,
-        "team_id": ws.team_id,
+        "team_id": ws.team_id,  # an org-wide token's is the enterprise id
         "user_id": ws.bot_user_id,
         "bot_id": ws.bot_id,
-        "is_enterprise_install": False,
+        "is_enterprise_install": ws.org_wide,
     }
+    if ws.enterprise_id is not None:
+        answer["enterprise_id"] = ws.enterprise_id
+    return answer
 
 
 def apps_connections_open(ws: Workspace, call: Call) -> dict[str, Any]:
@@ -55,6 +60,14 @@ class Grant:
     redirect_uri: str | None
 
 
+class AuthorizeRefused(Exception):
+    """Slack's authorize page shows an error instead of redirecting (a bad install link)."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 @dataclass
 class Installs:
     """The app's OAuth credentials and the codes Slack handed to its redirect URL."""
@@ -62,6 +75,36 @@ class Installs:
     client_id: str = "1000000001.2000000002"
     client_secret: str = "fake-client-secret"
     grants: dict[str, Grant] = field(default_factory=dict)
+    # The app settings' Redirect URLs (manifest: oauth_config.redirect_urls).
+    redirect_urls: list[str] = field(default_factory=list)
+
+    def authorize(self, url: str, ws: Workspace, user_id: str, *, allow: bool = True) -> str:
+        """A person opens the app's authorize link, picks `ws` and clicks Allow (or Cancel):
+        the URL Slack sends their browser back to, with a code (or an error) and the state.
+
+        Refused as Slack's page refuses: another app's client_id, no bot scope, a
+        redirect_uri not among the app's Redirect URLs.
+        """
+        query = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+        if query.get("client_id") != self.client_id:
+            raise AuthorizeRefused("invalid_client_id")
+        scope = query.get("scope", "")
+        if not scope:
+            raise AuthorizeRefused("invalid_scope")
+        asked = query.get("redirect_uri")
+        if asked is not None and asked not in self.redirect_urls:
+            raise AuthorizeRefused("bad_redirect_uri")
+        redirect = asked or next(iter(self.redirect_urls), None)
+        if redirect is None:
+            raise AuthorizeRefused("no_redirect_uri")
+        back: dict[str, str] = {}
+        if allow:
+            back["code"] = self.grant(ws, user_id, scope=scope, redirect_uri=asked)
+        else:
+            back["error"] = "access_denied"
+        if "state" in query:
+            back["state"] = query["state"]
+        return f"{redirect}?{urlencode(back)}"
 
     def grant(
         self,
@@ -92,16 +135,22 @@ class Installs:
         if grant.redirect_uri is not None and redirect_uri != grant.redirect_uri:
             raise SlackError("bad_redirect_uri")
         ws = workspaces[grant.team_id]
+        enterprise = (
+            {"id": ws.enterprise_id, "name": ws.enterprise_name or ws.enterprise_id}
+            if ws.enterprise_id is not None
+            else None
+        )
         return {
             "access_token": ws.bot_token,
             "token_type": "bot",
             "scope": grant.scope,
             "bot_user_id": ws.bot_user_id,
             "app_id": ws.shared.app_id,
-            "team": {"id": ws.team_id, "name": ws.name},
-            "enterprise": None,
+            # An org-wide install on Enterprise Grid names no team, only its enterprise.
+            "team": None if ws.org_wide else {"id": ws.team_id, "name": ws.name},
+            "enterprise": enterprise,
             "authed_user": {"id": grant.user_id},
-            "is_enterprise_install": False,
+            "is_enterprise_install": ws.org_wide,
         }
 
     @staticmethod

@@ -111,6 +111,23 @@ class FakeSlack(Faults):
         """Someone approves the app for `team_id`: the code Slack sends to the redirect."""
         return self.installs.grant(self.workspaces[team_id], user_id, redirect_uri=redirect_uri)
 
+    def add_org(
+        self, enterprise_id: str, *, name: str = "", bot_token: str | None = None
+    ) -> Workspace:
+        """An Enterprise Grid org to install org-wide: its token answers for the enterprise."""
+        ws = self.add_workspace(
+            enterprise_id, name=name or f"Org {enterprise_id}", bot_token=bot_token
+        )
+        ws.enterprise_id = enterprise_id
+        ws.enterprise_name = ws.name
+        ws.org_wide = True
+        return ws
+
+    def authorize(self, url: str, team_id: str, user_id: str, *, allow: bool = True) -> str:
+        """A person on Slack's authorize page for `url` picks `team_id` (a workspace, or an
+        org from add_org) and clicks Allow, or Cancel: where their browser goes next."""
+        return self.installs.authorize(url, self.workspaces[team_id], user_id, allow=allow)
+
     # The default workspace, as single-workspace tests have always used it.
     @property
     def team_id(self) -> str:

@@ -72,6 +72,11 @@ class Workspace:
     view_store: ViewStore = field(default_factory=ViewStore)
     # Called with (channel, message) whenever anything is posted or changed (the browser).
     listeners: list[Callable[[str, dict[str, Any]], None]] = field(default_factory=list)
+    # Enterprise Grid: the org this workspace belongs to. `org_wide`: this "workspace" is
+    # an org-wide install's token holder, its team_id the enterprise id (no team of its own).
+    enterprise_id: str | None = None
+    enterprise_name: str | None = None
+    org_wide: bool = False
 
     def add_user(
         self,
