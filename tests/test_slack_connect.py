@@ -117,7 +117,14 @@ async def test_a_slack_connect_customer_is_surveyed_in_the_thread_and_only_they_
     await wait_until(answered, what="Cora's answer")
     (survey,) = await store.all_surveys(dm_bot.workspace.db)
     assert survey.status == "answered" and survey.customer_team == CUSTOMER_CO
+
     # The shared thread never shows her score: it went to her alone.
+    def thanked() -> bool:
+        return (
+            "answer was received" in slack.message(SUPPORT_CHANNEL, str(survey.message_ts))["text"]
+        )
+
+    await wait_until(thanked, what="the thank-you in the thread")
     thank_you = slack.message(SUPPORT_CHANNEL, str(survey.message_ts))
     assert "Satisfied" not in str(thank_you)
 
