@@ -36,7 +36,7 @@ from bot.setting_fields import (
     Text,
     declared_settings,
 )
-from storage.vocabulary import ChartKind, Delivery, SurveyKind
+from storage.vocabulary import ChartKind, Delivery, ExternalDm, SurveyKind
 
 
 class TeamsFileError(ValueError):
@@ -51,6 +51,10 @@ SURVEYS = (
 DELIVERIES = (
     (Delivery.THREAD.value, N_("In the support thread")),
     (Delivery.DM.value, N_("By direct message")),
+)
+EXTERNAL_DMS = (
+    (ExternalDm.THREAD.value, N_("In the support thread")),
+    (ExternalDm.TRY.value, N_("A direct message first, else the thread")),
 )
 CHARTS = (
     ("native", N_("Slack's native chart")),
@@ -107,6 +111,17 @@ class Team(BaseModel):
         Setting(N_("Survey"), Choice(SURVEYS), checks=(check.TRANSACTIONAL_SURVEY,)),
     ] = SurveyKind.CSAT
     delivery: Annotated[Delivery, Setting(N_("Delivery"), Choice(DELIVERIES))] = Delivery.THREAD
+    # Customers of another company in a shared channel (Slack Connect): Slack rarely lets
+    # an app DM them, so they are asked in the thread whatever `delivery` says, unless
+    # the team would rather try a DM first.
+    external_dm: Annotated[
+        ExternalDm,
+        Setting(
+            N_("Customers from other companies (Slack Connect)"),
+            Choice(EXTERNAL_DMS),
+            hint=N_("Slack rarely lets an app message people of another company directly"),
+        ),
+    ] = ExternalDm.THREAD
     language: Annotated[
         str,
         BeforeValidator(check.shipped),

@@ -20,8 +20,9 @@ log = logging.getLogger("surveybot.handlers.clicks")
 def click_of(body: dict[str, Any], action: dict[str, Any]) -> Click:
     """Slack's block_actions payload as plain values; nothing in it is trusted yet."""
     container = body.get("container") or {}
+    user = body.get("user") or {}
     return Click(
-        user_id=str((body.get("user") or {}).get("id", "")),
+        user_id=str(user.get("id", "")),
         action_id=str(action.get("action_id") or ""),
         value=str(action.get("value") or ""),
         action_ts=str(action.get("action_ts") or ""),
@@ -31,6 +32,8 @@ def click_of(body: dict[str, Any], action: dict[str, Any]) -> Click:
         thread_ts=container.get("thread_ts"),
         view_id=container.get("view_id") if container.get("type") == "view" else None,
         response_url=body["response_url"] if isinstance(body.get("response_url"), str) else None,
+        # The clicker's own team, not bolt's context.team_id (the host workspace).
+        user_team=user["team_id"] if isinstance(user.get("team_id"), str) else None,
     )
 
 

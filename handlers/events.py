@@ -61,9 +61,18 @@ async def on_message(event: dict[str, Any], context: Any) -> None:
         thread_ts=thread_ts if isinstance(thread_ts, str) else None,
         author=user if by_person else None,
         author_team=event.get("user_team") if by_person else None,
+        author_name=_profile_name(event.get("user_profile")) if by_person else None,
     )
     if isinstance(thread_ts, str) and thread_ts != ts and by_person:
         await customer_wrote_again(ctx, channel, thread_ts, str(user))
+
+
+def _profile_name(profile: Any) -> str | None:
+    """The author's name in a message event's `user_profile` (Slack Connect sends it)."""
+    if not isinstance(profile, dict):
+        return None
+    name = profile.get("real_name") or profile.get("display_name") or profile.get("name")
+    return name[:200] if isinstance(name, str) and name else None
 
 
 # Every event the app listens to; the manifest test checks the manifest declares these.

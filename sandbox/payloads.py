@@ -22,8 +22,9 @@ def fresh_action_ts() -> str:
     return f"{int(time.time())}.{next(_counter):06d}"
 
 
-def _user(user: str) -> dict[str, str]:
-    return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM_ID}
+def _user(user: str, team_id: str = TEAM_ID) -> dict[str, str]:
+    # team_id: the clicker's own team (another company's, for a Slack Connect customer).
+    return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team_id}
 
 
 def event_callback(event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
@@ -82,9 +83,11 @@ def block_actions(
     thread_ts: str | None = None,
     trigger_id: str | None = None,
     response_url: str | None = None,
+    user_team: str = TEAM_ID,
 ) -> dict[str, Any]:
     """A button click as Slack posts it to the interactivity URL; `response_url` one
-    the fake Slack minted (FakeSlack.response_url), else one the bot may not use."""
+    the fake Slack minted (FakeSlack.response_url), else one the bot may not use.
+    `user_team`: the clicker's own team; `team` stays the workspace the app is in."""
     block_id, element = button(message, action_id)
     container: dict[str, Any] = {
         "type": "message",
@@ -96,7 +99,7 @@ def block_actions(
         container["thread_ts"] = thread_ts
     return {
         "type": "block_actions",
-        "user": _user(user),
+        "user": _user(user, user_team),
         "api_app_id": APP_ID,
         "token": "legacy-verification-token",
         "container": container,
@@ -301,8 +304,11 @@ def message_posted(
     thread_ts: str | None = None,
     user_team: str = TEAM_ID,
     bot_id: str | None = None,
+    user_profile: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A `message` event as Slack sends it for a message posted in a channel."""
+    """A `message` event as Slack sends it for a message posted in a channel; in a
+    shared channel (Slack Connect) with the author's `user_profile` and their
+    `user_team`, and the workspace it came from as `source_team`."""
     event: dict[str, Any] = {
         "type": "message",
         "channel": channel,
@@ -313,6 +319,8 @@ def message_posted(
     }
     if user is not None:
         event |= {"user": user, "user_team": user_team, "team": user_team}
+        if user_profile is not None:
+            event |= {"user_profile": user_profile, "source_team": user_team}
     if bot_id is not None:
         event |= {"subtype": "bot_message", "bot_id": bot_id}
     if thread_ts is not None:

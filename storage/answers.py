@@ -83,6 +83,7 @@ async def record_click(
     action_ts: str,
     at: datetime,
     keeps_follow_up: KeepsFollowUp,
+    customer_team: str | None = None,
 ) -> Click | None:
     """Make `score` the survey's answer and keep the click as history.
 
@@ -92,6 +93,7 @@ async def record_click(
     action_ts), or made before the latest stored one, changes nothing; the same
     score again only dates its history entry later. None when the survey
     is no longer open (expired, or closed by the sweep in the meantime).
+    `customer_team`: the clicker's own company, kept on the survey in the same write.
     """
     async with db.session() as session:
         # The write comes first: it takes the survey's row lock (PostgreSQL) or the
@@ -104,7 +106,10 @@ async def record_click(
                 col(Survey.status).in_(OPEN),
                 col(Survey.purpose) != Purpose.REMINDER,  # a nudge has no buttons to click
             )
-            .values(status=SurveyStatus.ANSWERED)
+            .values(
+                status=SurveyStatus.ANSWERED,
+                **({"customer_team": customer_team} if customer_team else {}),
+            )
             .execution_options(synchronize_session=False)
         )
         if opened.rowcount != 1:  # type: ignore[attr-defined]

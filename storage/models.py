@@ -148,6 +148,9 @@ class Survey(SQLModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     # A lead's "Send me a test survey": delivered like any other, never counted.
     is_test: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # The customer's own company (their Slack team id, not ours): from their click, or at
+    # delivery when they are from another company (Slack Connect). None: not known yet.
+    customer_team: str | None = Field(default=None, max_length=32)
 
 
 class Response(SQLModel, table=True):

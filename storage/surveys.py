@@ -85,6 +85,7 @@ class SurveyRecord(NewSurvey):
     last_error: str | None = None
     message_ts: str | None = None
     delivered_at: datetime | None = None
+    customer_team: str | None = None  # the customer's own company (Slack team id)
 
 
 def conversation_record(row: Conversation) -> ConversationRecord:

@@ -60,6 +60,14 @@ class Delivery(StrEnum):
     DM = "dm"
 
 
+class ExternalDm(StrEnum):
+    """A team's way with customers from another company (Slack Connect): Slack rarely lets
+    an app message them directly, so they are asked in the thread unless the team tries."""
+
+    THREAD = "thread"  # always in the support thread
+    TRY = "try"  # a DM first; the thread when Slack refuses it
+
+
 class Purpose(StrEnum):
     """Why a row of the outbox is sent; each goes through the same dispatcher."""
 

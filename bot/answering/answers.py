@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from bot.answering.follow_up_form import FieldErrors, FollowUpForm, validate_follow_up
 from bot.scales import Band, Scale, band_of, scale_for
-from bot.slack.values import is_token
+from bot.slack.values import is_slack_id, is_token
 from bot.teams import DEFAULT_TEAM, Team, TeamLookup
 from storage import answers as store
 from storage import surveys
@@ -179,8 +179,12 @@ async def record_answer(
     *,
     channel_id: str | None,
     message_ts: str | None,
+    customer_team: str | None = None,
 ) -> AnswerOutcome | Refusal:
-    """Store a score click; `token`/`score` are None when the button value was unreadable."""
+    """Store a score click; `token`/`score` are None when the button value was unreadable.
+
+    `customer_team` is the clicker's own company (their `user.team_id` in the click), kept
+    on the survey: checked by user id first, so it is the customer's, never the host's."""
     survey = await surveys.survey_by_token(db, token) if token and is_token(token) else None
     reason = refusal_for_click(
         survey,
@@ -196,7 +200,13 @@ async def record_answer(
         return _refused("answer", reason, survey)
     assert survey is not None and score is not None
     click = await store.record_click(
-        db, survey, score, action_ts=action_ts, at=now, keeps_follow_up=keeps_follow_up(survey.kind)
+        db,
+        survey,
+        score,
+        action_ts=action_ts,
+        at=now,
+        keeps_follow_up=keeps_follow_up(survey.kind),
+        customer_team=customer_team if is_slack_id(customer_team) else None,
     )
     if click is None:  # closed by the sweep between the check and the write
         return _refused("answer", RefusalReason.EXPIRED, survey)

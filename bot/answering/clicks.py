@@ -60,6 +60,9 @@ class Click:
     thread_ts: str | None
     view_id: str | None = None  # set when the button is in a view (App Home), not a message
     response_url: str | None = None  # answers the click without chat.update's pace
+    # The clicker's own company (`user.team_id`): another company's in Slack Connect.
+    # Never the request's team, which is the workspace the app is installed in.
+    user_team: str | None = None
 
 
 # Slack's limit for an action_id.
@@ -192,6 +195,7 @@ async def score_clicked(ctx: WorkspaceContext, click: Click) -> None:
         now,
         channel_id=click.channel_id,
         message_ts=click.message_ts,
+        customer_team=click.user_team,
     )
     if isinstance(outcome, Refusal):
         await _refuse(ctx, click, outcome)

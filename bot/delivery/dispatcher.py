@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,13 @@ from slack_sdk.errors import SlackApiError
 from bot.context import WorkspaceContext
 from bot.delivery import timing
 from bot.delivery.sends import posts_in_thread, reminder_dropped
+from bot.delivery.slack_connect import (
+    DM_REFUSALS,
+    OtherCompany,
+    RefusedDms,
+    may_go_to_thread,
+    other_company,
+)
 from bot.delivery.survey_blocks import (
     about_helpdesk_conversation,
     about_slack_conversation,
@@ -39,10 +47,10 @@ from bot.logs import log_failure
 from bot.metrics import Metrics
 from bot.slack.client import is_transient_failure, outcome_of
 from bot.teams import DEFAULT_TEAM, Team
-from storage import outbox
+from storage import outbox, slack_connect
 from storage import surveys as store
 from storage.surveys import SurveyRecord
-from storage.vocabulary import Purpose, Source, SurveyStatus
+from storage.vocabulary import Delivery, ExternalDm, Purpose, Source, SurveyStatus
 
 log = logging.getLogger("surveybot.dispatcher")
 
@@ -83,6 +91,7 @@ class Dispatcher:
         self.safety_interval = safety_interval
         self.metrics = metrics or Metrics()
         self.clock = ctx.clock
+        self.refused_dms = RefusedDms(ctx.clock)
         self._wake = asyncio.Event()
         self._in_flight: dict[str, asyncio.Task[int]] = {}  # customer key -> delivery
         self._runner: asyncio.Task[None] | None = None
@@ -233,6 +242,11 @@ class Dispatcher:
             # Chosen once, here, and kept on the survey: the clicks, the form and the
             # refusals later speak the same language without asking Slack again.
             locale = chosen_locale(survey.locale, profile.locale, team.language)
+            company = None
+            if may_go_to_thread(survey):
+                company = await other_company(self.ctx, survey, profile)
+            if company is not None and team.external_dm is not ExternalDm.TRY:
+                survey, in_thread = await self._in_thread(survey, company), True
             message = await self._message(survey, locale, in_thread)
             metadata = {"event_type": SURVEY_EVENT_TYPE, "event_payload": {"survey": survey.token}}
             if in_thread and survey.channel_id:
@@ -242,6 +256,25 @@ class Dispatcher:
                     metadata=metadata,
                     **message,
                 )
+            elif company is not None:
+                try:
+                    # Another company's customer: the DM opened first, as Slack documents.
+                    channel = await self.customers.dm_channel(customer_id)
+                    response = await self.client.chat_postMessage(
+                        channel=channel, metadata=metadata, **message
+                    )
+                except SlackApiError as exc:
+                    if outcome_of(exc) not in DM_REFUSALS or is_transient_failure(exc):
+                        raise
+                    self.refused_dms.note(company, outcome_of(exc), survey)
+                    survey = await self._in_thread(survey, company)
+                    message = await self._message(survey, locale, True)
+                    response = await self.client.chat_postMessage(
+                        channel=str(survey.channel_id),
+                        thread_ts=survey.thread_ts,
+                        metadata=metadata,
+                        **message,
+                    )
             else:
                 # To the user id unless the DM channel is known: no conversations.open.
                 channel = self.customers.known_dm_channel(customer_id) or customer_id
@@ -263,6 +296,12 @@ class Dispatcher:
             emails={e for e in (survey.customer_email, profile.email) if e},
         )
         return 1
+
+    async def _in_thread(self, survey: SurveyRecord, company: OtherCompany) -> SurveyRecord:
+        """The survey of a customer from another company goes into its thread: kept
+        before the post, so that the score never shows in the shared thread."""
+        await slack_connect.send_in_thread(self.db, survey.id, company.team_id)
+        return replace(survey, delivery=Delivery.THREAD, customer_team=company.team_id)
 
     async def _delivered(
         self,

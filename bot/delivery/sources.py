@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from bot.context import WorkspaceContext
 from bot.delivery.closes import ClosedConversation, CloseResult, close_conversation
 from bot.i18n import N_, format_percent, plural_translator, translator
+from bot.slack.customers import SeenAuthor
 from bot.slack.values import is_slack_id, is_slack_ts
 from bot.teams import Team, TeamLookup
 from storage import support_messages
@@ -35,11 +36,17 @@ async def message_seen(
     thread_ts: str | None,
     author: str | None,
     author_team: str | None,
+    author_name: str | None = None,
 ) -> None:
     """A message in a support channel, as its event arrived: remembered, so that closing
-    its conversation later asks Slack for nothing."""
+    its conversation later asks Slack for nothing. Its author's name and company are kept
+    a while too: for a stranger from another company (Slack Connect) they are all the
+    bot will learn, users.info cannot see them."""
     if ctx.teams.by_support_channel(channel_id) is None or not is_slack_ts(ts):
         return
+    if is_slack_id(author) and author is not None:
+        team = author_team if is_slack_id(author_team) else None
+        ctx.customers.author_seen(author, SeenAuthor(author_name, team))
     message = SeenMessage(
         channel_id,
         ts,

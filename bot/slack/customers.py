@@ -26,6 +26,8 @@ NO_ACCOUNT_SECONDS = 1 * HOUR
 NO_ACCOUNT_ERRORS = frozenset({"users_not_found"})
 # Each cache holds at most this many people or links; the least recently used go first.
 MAX_ENTRIES = 50_000
+# users.info's answers for someone the token may not see (a stranger in Slack Connect).
+UNSEEN_ERRORS = frozenset({"user_not_found", "user_not_visible"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,20 @@ class CustomerProfile:
     name: str | None = None  # to show, never to mention
     email: str | None = None  # links the Slack id to a helpdesk's email (users:read.email)
     is_admin: bool = False  # a workspace admin or owner: may see and steer every team
+    team_id: str | None = None  # their own company's Slack team (another one in Slack Connect)
+    # Slack Connect: someone of another company whom Slack shows the app only in part
+    # (`is_stranger`), or not at all (users.info: user_not_found).
+    is_stranger: bool = False
+    seen_by_slack: bool = True  # False: users.info said it cannot see them
+
+
+@dataclass(frozen=True)
+class SeenAuthor:
+    """What a message event says of its author (`user_profile`, `user_team`): all the
+    bot learns of a stranger from another company when users.info cannot see them."""
+
+    name: str | None
+    team_id: str | None
 
 
 class CustomerDirectory:
@@ -70,6 +86,10 @@ class CustomerDirectory:
         self._permalinks: TTLCache[tuple[str, str], str] = TTLCache(
             max_entries, STABLE_SECONDS, timer=timer
         )
+        self._seen_authors: TTLCache[str, SeenAuthor] = TTLCache(
+            max_entries, PROFILE_SECONDS, timer=timer
+        )
+        self._own_team: str | None = None
 
     async def user_id_for_email(self, email: str) -> str:
         key = email.lower()
@@ -102,9 +122,27 @@ class CustomerDirectory:
         for user_id in ids - {""}:
             self._profiles.pop(user_id, None)
             self._dm_channels.pop(user_id, None)
+            self._seen_authors.pop(user_id, None)
         for email, user_id in list(self._emails.items()):
             if user_id in ids:
                 self._emails.pop(email, None)
+
+    def author_seen(self, user_id: str, author: SeenAuthor) -> None:
+        """A message event's word on its author, for when users.info cannot see them."""
+        if author.name or author.team_id:
+            self._seen_authors[user_id] = author
+
+    async def own_team(self) -> str | None:
+        """The workspace the token speaks for (auth.test, once): people of another team
+        are another company's. None while Slack cannot say."""
+        if self._own_team is None:
+            try:
+                response = await self._client.auth_test()
+            except SlackApiError as exc:
+                log.warning("auth.test failed error=%s", exc.response.get("error"))
+                return None
+            self._own_team = str(response.get("team_id") or "") or None
+        return self._own_team
 
     async def profile(self, user_id: str) -> CustomerProfile:
         cached = self._profiles.get(user_id)
@@ -115,8 +153,17 @@ class CustomerDirectory:
         except SlackApiError as exc:
             # Without a profile the survey still goes out, in the team's zone and language.
             # Not the user's id: it is usually a customer's.
-            log.warning("users.info failed error=%s", exc.response.get("error"))
-            return CustomerProfile(user_id, None, None)
+            error = exc.response.get("error")
+            log.warning("users.info failed error=%s", error)
+            seen = self._seen_authors.get(user_id)
+            return CustomerProfile(
+                user_id,
+                None,
+                None,
+                seen.name if seen else None,
+                team_id=seen.team_id if seen else None,
+                seen_by_slack=error not in UNSEEN_ERRORS,
+            )
         user = response["user"]
         zone = None
         try:
@@ -125,7 +172,9 @@ class CustomerDirectory:
         except (ZoneInfoNotFoundError, ValueError):
             zone = None
         details = user.get("profile") or {}
-        name = details.get("real_name") or user.get("real_name")
+        # A stranger's limited profile may lack a name: the message event had one.
+        seen = self._seen_authors.get(user_id) or SeenAuthor(None, None)
+        name = details.get("real_name") or user.get("real_name") or seen.name
         email = details.get("email")
         profile = CustomerProfile(
             user_id,
@@ -134,6 +183,8 @@ class CustomerDirectory:
             name or user.get("name"),
             str(email).lower() if email else None,
             is_admin=bool(user.get("is_admin") or user.get("is_owner")),
+            team_id=user.get("team_id") or details.get("team") or seen.team_id,
+            is_stranger=bool(user.get("is_stranger")),
         )
         self._profiles[user_id] = profile
         return profile

@@ -16,6 +16,9 @@ def open_dm(ws: Workspace, call: Call) -> dict[str, Any]:
         if channel:
             return {"channel": {"id": str(channel)}, "no_op": True, "already_open": True}
         raise SlackError("users_list_not_supplied")
+    if any(ws.refuses_dm(u.strip()) for u in users):
+        # Slack's answer for a DM with someone of another organisation it does not allow.
+        raise SlackError("invalid_user_combination")
     key = ",".join(sorted(u.strip() for u in users))
     already_open = key in ws.dms
     body: dict[str, Any] = {"channel": {"id": ws.dm_channel(key)}}

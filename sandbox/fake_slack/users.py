@@ -10,8 +10,10 @@ from sandbox.fake_slack.workspace import Workspace
 
 def info(ws: Workspace, call: Call) -> dict[str, Any]:
     user = ws.users.get(str(call.args.get("user", "")))
-    if user is None:
+    if user is None or not user.visible:
         raise SlackError("user_not_found")
+    if user.is_stranger:
+        return {"user": user.stranger_api()}
     return {"user": user.to_api(include_locale=flag(call.args.get("include_locale")))}
 
 

@@ -104,6 +104,37 @@ class Workspace:
             is_owner=is_owner,
         )
 
+    def add_external_user(
+        self,
+        user_id: str,
+        *,
+        team_id: str,
+        name: str = "",
+        locale: str = "en-US",
+        tz: str = "UTC",
+        stranger: bool = False,
+        visible: bool = True,
+        dm_allowed: bool = False,
+    ) -> FakeUser:
+        """Someone of another company (`team_id`) in this workspace's shared channels."""
+        user = self.users[user_id] = FakeUser(
+            user_id=user_id,
+            team_id=team_id,
+            name=name,
+            tz=tz,
+            locale=locale,
+            is_external=True,
+            is_stranger=stranger,
+            visible=visible,
+            dm_allowed=dm_allowed,
+        )
+        return user
+
+    def refuses_dm(self, user_id: str) -> bool:
+        """Slack does not let the app DM this person (another company's, by default)."""
+        user = self.users.get(user_id)
+        return user is not None and user.is_external and not user.dm_allowed
+
     def add_channel(
         self,
         channel_id: str,
@@ -159,8 +190,11 @@ class Workspace:
         return self.dms[users_key]
 
     def resolve_channel(self, channel: str) -> str:
-        # Like Slack, posting to a user id posts into the bot's DM with that user.
+        # Like Slack, posting to a user id posts into the bot's DM with that user; one
+        # Slack will not let the app DM (another company's) is no channel it can post to.
         if channel[:1] in ("U", "W"):
+            if self.refuses_dm(channel):
+                raise SlackError("channel_not_found")
             return self.dm_channel(channel)
         return channel
 

@@ -21,6 +21,49 @@ class FakeUser:
     is_bot: bool = False
     is_admin: bool = False
     is_owner: bool = False
+    # Slack Connect: someone of another company in a shared channel. A stranger is shown
+    # in part (users.info: `is_stranger`, no time zone, locale or email); one the token
+    # may not see at all gets `user_not_found`. Slack refuses an app's DM to them unless
+    # their organisation allows it.
+    is_external: bool = False
+    is_stranger: bool = False
+    visible: bool = True
+    dm_allowed: bool = True
+
+    def user_profile(self) -> dict[str, Any]:
+        """The `user_profile` a message event carries in a shared channel."""
+        name = self.name or self.user_id.lower()
+        return {
+            "avatar_hash": "g0123456789a",
+            "image_72": "https://a.slack-edge.com/avatar-72.png",
+            "first_name": name.split()[0],
+            "real_name": name,
+            "display_name": name,
+            "team": self.team_id,
+            "name": name.lower().replace(" ", "."),
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+        }
+
+    def stranger_api(self) -> dict[str, Any]:
+        """users.info on a stranger: who they are and their team, nothing more."""
+        name = self.name or self.user_id.lower()
+        return {
+            "id": self.user_id,
+            "team_id": self.team_id,
+            "name": name.lower().replace(" ", "."),
+            "deleted": False,
+            "is_bot": False,
+            "is_app_user": False,
+            "is_stranger": True,
+            "updated": 1700000000,
+            "profile": {
+                "real_name": name,
+                "display_name": name,
+                "avatar_hash": "g0123456789a",
+                "team": self.team_id,
+            },
+        }
 
     def to_api(self, *, include_locale: bool = False) -> dict[str, Any]:
         """The ``user`` object of users.info / users.lookupByEmail."""
