@@ -26,7 +26,7 @@ from bot.cli_teams import UnknownTeam, applied_lines, known_team, teams_to_apply
 from bot.home.team_settings import Applied, apply_file
 from bot.i18n import LANGUAGES
 from bot.logs import configure_logging, log_level_problem
-from bot.privacy import forget_person, forget_report
+from bot.privacy import forget_person, forget_report, forget_workspace, forget_workspace_report
 from bot.settings import Settings, setting_problem
 from bot.slack.workspace import TokenRefused, check_app_token
 from bot.team_directory import ENVIRONMENT_WORKSPACE
@@ -34,7 +34,7 @@ from bot.teams import TeamsFileError
 from storage.db import Database, DatabaseUnavailable, connection_problem, missing_sqlite_file
 from storage.migrations import migrate, revision_problem
 from storage.outbox import RetryOutcome, retry_failed
-from storage.privacy import Forgotten, export_answers
+from storage.privacy import Forgotten, WorkspaceForgotten, export_answers
 
 HOW_TO_GET_CREDENTIALS = """\
 surveybot needs Slack credentials to start. Missing: {missing}
@@ -245,6 +245,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 def cmd_forget(args: argparse.Namespace) -> int:
     settings = Settings()
+    if args.workspace:
+        return _forget_workspace(settings, args.workspace.strip())
 
     async def run() -> Forgotten:
         db = await _existing_database(settings)
@@ -262,6 +264,28 @@ def cmd_forget(args: argparse.Namespace) -> int:
         "Messages already posted in Slack stay there; delete them in Slack if they must go "
         "too. A running bot forgets its cached copy of the profile within 24 hours."
     )
+    if not gone.flushed:
+        print(
+            "The database was busy: its write-ahead log may still hold the erased rows. "
+            "Run forget again in a quiet moment.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _forget_workspace(settings: Settings, workspace: str) -> int:
+    async def run() -> WorkspaceForgotten:
+        db = await _existing_database(settings)
+        try:
+            return await forget_workspace(db, workspace)
+        finally:
+            await db.dispose()
+
+    gone = asyncio.run(run())
+    print(forget_workspace_report(workspace, gone))
+    if not gone.found:
+        return 1  # a mistyped id is noticed, not reported as an erasure
     if not gone.flushed:
         print(
             "The database was busy: its write-ahead log may still hold the erased rows. "
@@ -392,8 +416,12 @@ def build_parser() -> argparse.ArgumentParser:
     retry = _command(sub, "retry", "send failed surveys again, once the cause is fixed")
     retry.add_argument("--since", help="only surveys created from this date on (ISO 8601)")
     retry.set_defaults(func=cmd_retry)
-    forget = _command(sub, "forget", "erase everything stored about one customer")
-    forget.add_argument("--customer", required=True, help="Slack user id or email address")
+    forget = _command(
+        sub, "forget", "erase everything stored about one customer, or one whole workspace"
+    )
+    whom = forget.add_mutually_exclusive_group(required=True)
+    whom.add_argument("--customer", help="Slack user id or email address")
+    whom.add_argument("--workspace", help="Slack workspace id (T…, or E… for an org-wide install)")
     forget.set_defaults(func=cmd_forget)
     team_settings = _command(sub, "settings", "team settings kept in the database")
     actions = team_settings.add_subparsers(dest="action", required=True)

@@ -54,7 +54,9 @@ DESCRIPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "forget": (
         "Erase everything stored about one customer, named by their Slack id or any "
-        "email linked to it; says what was erased. Exits 1 when nobody matched.",
+        "email linked to it (--customer), or about one whole Slack workspace and its "
+        "installation's tokens (--workspace T…); says what was erased. Exits 1 when "
+        "nothing matched.",
         (_DATABASE, _LOG),
     ),
     "settings": (

@@ -9,6 +9,7 @@ from bot.context import WorkspaceContext
 from bot.slack.customers import CustomerDirectory
 from storage import answers, privacy
 from storage.db import Database
+from storage.installations import forget_installations
 from storage.privacy import Forgotten
 
 log = logging.getLogger("surveybot.privacy")
@@ -36,6 +37,34 @@ async def forget_person(
         gone.alerts,
     )
     return gone
+
+
+async def forget_workspace(db: Database, workspace: str) -> privacy.WorkspaceForgotten:
+    """Erase a whole Slack workspace: every row of it, and its installation's tokens."""
+    gone = await privacy.forget_workspace_rows(db, workspace)
+    installs = await forget_installations(db, workspace)
+    log.info(
+        "workspace forgotten conversations=%d surveys=%d answers=%d installs=%d",
+        gone.conversations,
+        gone.surveys,
+        gone.answers,
+        installs,
+    )
+    return gone
+
+
+def forget_workspace_report(workspace: str, gone: privacy.WorkspaceForgotten) -> str:
+    if not gone.found:
+        return f"Nothing stored for workspace {workspace}; nothing was erased."
+    counts = ", ".join(
+        (
+            _count(gone.conversations, "conversation"),
+            _count(gone.surveys, "survey"),
+            _count(gone.answers, "answer"),
+            f"the settings of {_count(gone.team_settings, 'team')}",
+        )
+    )
+    return f"Forgot workspace {workspace}: {counts}, and its installation's tokens."
 
 
 def _count(n: int, word: str) -> str:

@@ -90,3 +90,24 @@ async def installed_workspace(
         rows = (await conn.execute(_newest_bots(client_id, or_(by_team, by_org)))).all()
     found = [_installed(row) for row in rows]
     return next((w for w in found if not w.is_enterprise_install), None) or next(iter(found), None)
+
+
+INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(
+    MetaData(), SQLAlchemyInstallationStore.default_installations_table_name
+)
+
+
+async def forget_installations(db: Database, workspace: str) -> int:
+    """Delete every install of this workspace (its tokens with them); answer how many."""
+    removed = 0
+    async with db.writing() as session:
+        for table in (BOTS, INSTALLATIONS):
+            c = table.c
+            of_workspace = or_(
+                c.team_id == workspace,
+                and_(c.enterprise_id == workspace, c.is_enterprise_install == true()),
+            )
+            result = await session.execute(table.delete().where(of_workspace))
+            removed += int(result.rowcount) if table is INSTALLATIONS else 0  # type: ignore[attr-defined]
+        await session.commit()
+    return removed

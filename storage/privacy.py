@@ -18,10 +18,13 @@ from storage.models import (
     AnswerChange,
     Conversation,
     CustomerEmail,
+    DigestPost,
     Response,
     ResponseReason,
     SupportMessage,
     Survey,
+    TeamSettingChange,
+    TeamSettings,
 )
 
 
@@ -179,4 +182,48 @@ async def forget_customer(db: Database, customer: str) -> Forgotten:
         answers=int(answers.rowcount),  # type: ignore[attr-defined]
         alerts=int(alerts.rowcount),  # type: ignore[attr-defined]
         links=int(links.rowcount),  # type: ignore[attr-defined]
+    )
+
+
+@dataclass(frozen=True)
+class WorkspaceForgotten:
+    flushed: bool  # False: SQLite's write-ahead log may still hold erased rows
+    conversations: int
+    surveys: int
+    answers: int
+    team_settings: int
+
+    @property
+    def found(self) -> bool:
+        return bool(self.conversations or self.surveys or self.answers or self.team_settings)
+
+
+async def forget_workspace_rows(db: Database, workspace: str) -> WorkspaceForgotten:
+    """Erase every row of one Slack workspace, in one transaction: its conversations,
+    surveys, answers, alerts, digests, email links, support messages and team settings."""
+    scoped = db.in_workspace(workspace)
+    async with scoped.session() as session, session.begin():
+        survey_ids = await _ids(session, col(Survey.id), col(Survey.id).is_not(None))
+        response_ids = await _ids(session, col(Response.id), col(Response.id).is_not(None))
+        # Rows without a workspace column of their own go with their survey or answer.
+        await session.execute(
+            delete(AnswerChange).where(col(AnswerChange.survey_id).in_(survey_ids))
+        )
+        await session.execute(
+            delete(ResponseReason).where(col(ResponseReason.response_id).in_(response_ids))
+        )
+        await session.execute(delete(Alert))
+        answers = await session.execute(delete(Response))
+        surveys = await session.execute(delete(Survey))
+        conversations = await session.execute(delete(Conversation))
+        for table in (SupportMessage, CustomerEmail, DigestPost, TeamSettingChange):
+            await session.execute(delete(table))
+        settings = await session.execute(delete(TeamSettings))
+    flushed = await db.flush_write_ahead_log()
+    return WorkspaceForgotten(
+        flushed=flushed,
+        conversations=int(conversations.rowcount),  # type: ignore[attr-defined]
+        surveys=int(surveys.rowcount),  # type: ignore[attr-defined]
+        answers=int(answers.rowcount),  # type: ignore[attr-defined]
+        team_settings=int(settings.rowcount),  # type: ignore[attr-defined]
     )

@@ -403,3 +403,15 @@ async def test_a_database_url_surveybot_cannot_use_is_one_sentence(
     code, out = await run_cli("migrate", cwd=tmp_path, env=env)
     assert code == 2
     assert one_sentence(out).startswith(expected), out
+
+
+async def test_forget_a_workspace_nobody_installed_erases_nothing_and_says_so(
+    tmp_path: Path,
+) -> None:
+    env = project_env(tmp_path)
+    assert (await run_cli("migrate", cwd=tmp_path, env=env))[0] == 0
+    code, out = await run_cli("forget", "--workspace", "T0NOSUCH", cwd=tmp_path, env=env)
+    assert code == 1
+    assert "Nothing stored for workspace T0NOSUCH; nothing was erased." in out
+    code, out = await run_cli("forget", cwd=tmp_path, env=env)
+    assert code != 0 and "--customer" in out and "--workspace" in out

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from slack_sdk.oauth.installation_store import Installation
+
 from bot.delivery.closes import ClosedConversation, close_conversation
 from bot.digest.compose import covered_week
 from bot.digest.job import gather_figures
 from bot.home.figures import gather_agent, gather_team
+from bot.privacy import forget_workspace
+from bot.slack.installations import Installations
 from bot.teams import Team
 from sandbox.history import seed_weeks
 from storage import answers, customers, digests, outbox
@@ -136,3 +140,33 @@ async def test_digest_and_home_figures_of_one_workspace_ignore_another_s_answers
         db.in_workspace("T2"), now=now, agents=["U1AGENT", "U2AGENT"], customers=["U1C"], seed=2
     )
     assert await figures() == before
+
+
+async def test_forgetting_a_workspace_erases_its_rows_and_tokens_and_nothing_of_another(
+    db: Database,
+) -> None:
+    team = Team(name="support", support_channels=("C1",))
+    period = covered_week(NOW, team.zone)
+    for workspace, seed in (("T1", 1), ("T2", 2)):
+        scoped = db.in_workspace(workspace)
+        await seed_weeks(scoped, now=NOW, agents=["U1AGENT"], customers=["U1C"], seed=seed)
+        await customers.link_email(scoped, "ann@example.com", "U1C", NOW)
+        await in_workspace(db, now=NOW, workspace=workspace).teams.load(NOW)
+    installs = Installations(db, "111.222")
+    await installs.installation_store.async_save(
+        Installation(app_id="A1", team_id="T1", bot_token="xoxb-t1", bot_id="B1",
+                     bot_user_id="U0BOT", user_id="U9", installed_at=NOW)
+    )  # fmt: skip
+    two = db.in_workspace("T2")
+    before = await gather_figures(two, team, period, NOW)
+
+    gone = await forget_workspace(db, "T1")
+
+    assert gone.found and gone.answers > 0 and gone.team_settings == 1
+    one = db.in_workspace("T1")
+    assert await store.all_surveys(one) == []
+    assert await customers.slack_id_for_email(one, "ann@example.com") is None
+    assert await installs.bot_token("T1") is None  # its token is gone with it
+    assert await gather_figures(two, team, period, NOW) == before
+    assert await customers.slack_id_for_email(two, "ann@example.com") == "U1C"
+    assert not (await forget_workspace(db, "T1")).found
