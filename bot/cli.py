@@ -21,20 +21,21 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.app import SurveyBot, build_app, serving, until_stopped
+from bot.cli_database import existing_database
+from bot.cli_forget import cmd_forget
 from bot.cli_help import DESCRIPTIONS, epilog
 from bot.cli_teams import UnknownTeam, applied_lines, known_team, teams_to_apply
 from bot.home.team_settings import Applied, apply_file
 from bot.i18n import LANGUAGES
 from bot.logs import configure_logging, log_level_problem
-from bot.privacy import forget_person, forget_report, forget_workspace, forget_workspace_report
 from bot.settings import Settings, setting_problem
 from bot.slack.workspace import TokenRefused, check_app_token
 from bot.team_directory import ENVIRONMENT_WORKSPACE
 from bot.teams import TeamsFileError
-from storage.db import Database, DatabaseUnavailable, connection_problem, missing_sqlite_file
+from storage.db import Database, connection_problem
 from storage.migrations import migrate, revision_problem
 from storage.outbox import RetryOutcome, retry_failed
-from storage.privacy import Forgotten, WorkspaceForgotten, export_answers
+from storage.privacy import export_answers
 
 HOW_TO_GET_CREDENTIALS = """\
 surveybot needs Slack credentials to start. Missing: {missing}
@@ -114,22 +115,6 @@ async def _serve(bot: SurveyBot, settings: Settings, *, socket_mode: bool) -> No
             await handler.close_async()  # type: ignore[no-untyped-call]
 
 
-async def _existing_database(settings: Settings) -> Database:
-    """The bot's database, brought up to date as `serve` would; never a new empty file."""
-    if path := missing_sqlite_file(settings.database_url):
-        raise DatabaseUnavailable(
-            f"there is no surveybot database here ({path}): run this command in the folder "
-            "where the bot runs, or set DATABASE_URL"
-        )
-    db = Database(settings.database_url)
-    try:
-        await migrate(db)
-    except BaseException:
-        await db.dispose()
-        raise
-    return db
-
-
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = Settings()
     if args.down_to and (problem := revision_problem(args.down_to)):
@@ -202,7 +187,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     since = _since(args.since)
 
     async def run() -> int:
-        db = await _existing_database(settings)
+        db = await existing_database(settings)
         if args.team:
             try:
                 await known_team(db, settings.config_path, args.team)
@@ -233,66 +218,13 @@ def cmd_settings(args: argparse.Namespace) -> int:
     path, teams = teams_to_apply(given, args.team)
 
     async def run() -> list[Applied]:
-        db = await _existing_database(settings)
+        db = await existing_database(settings)
         try:
             return await apply_file(db, ENVIRONMENT_WORKSPACE, teams, datetime.now(UTC))
         finally:
             await db.dispose()
 
     print("\n".join(applied_lines(asyncio.run(run()), path)))
-    return 0
-
-
-def cmd_forget(args: argparse.Namespace) -> int:
-    settings = Settings()
-    if args.workspace:
-        return _forget_workspace(settings, args.workspace.strip())
-
-    async def run() -> Forgotten:
-        db = await _existing_database(settings)
-        try:
-            return await forget_person(db, args.customer)
-        finally:
-            await db.dispose()
-
-    gone = asyncio.run(run())
-    print(forget_report(args.customer, gone))
-    if not gone.found:
-        # Non-zero, so a script notices a mistyped id instead of reporting an erasure.
-        return 1
-    print(
-        "Messages already posted in Slack stay there; delete them in Slack if they must go "
-        "too. A running bot forgets its cached copy of the profile within 24 hours."
-    )
-    if not gone.flushed:
-        print(
-            "The database was busy: its write-ahead log may still hold the erased rows. "
-            "Run forget again in a quiet moment.",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
-
-
-def _forget_workspace(settings: Settings, workspace: str) -> int:
-    async def run() -> WorkspaceForgotten:
-        db = await _existing_database(settings)
-        try:
-            return await forget_workspace(db, workspace)
-        finally:
-            await db.dispose()
-
-    gone = asyncio.run(run())
-    print(forget_workspace_report(workspace, gone))
-    if not gone.found:
-        return 1  # a mistyped id is noticed, not reported as an erasure
-    if not gone.flushed:
-        print(
-            "The database was busy: its write-ahead log may still hold the erased rows. "
-            "Run forget again in a quiet moment.",
-            file=sys.stderr,
-        )
-        return 1
     return 0
 
 
@@ -327,7 +259,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
     since = _since(args.since)
 
     async def run() -> RetryOutcome:
-        db = await _existing_database(settings)
+        db = await existing_database(settings)
         try:
             return await retry_failed(db, now=datetime.now(UTC), since=since)
         finally:
