@@ -99,15 +99,20 @@ INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(
 
 async def forget_installations(db: Database, workspace: str) -> int:
     """Delete every install of this workspace (its tokens with them); answer how many."""
-    removed = 0
     async with db.writing() as session:
-        for table in (BOTS, INSTALLATIONS):
-            c = table.c
-            of_workspace = or_(
-                c.team_id == workspace,
-                and_(c.enterprise_id == workspace, c.is_enterprise_install == true()),
+        results = [
+            await session.execute(
+                table.delete().where(
+                    or_(
+                        table.c.team_id == workspace,
+                        and_(
+                            table.c.enterprise_id == workspace,
+                            table.c.is_enterprise_install == true(),
+                        ),
+                    )
+                )
             )
-            result = await session.execute(table.delete().where(of_workspace))
-            removed += int(result.rowcount) if table is INSTALLATIONS else 0  # type: ignore[attr-defined]
+            for table in (BOTS, INSTALLATIONS)
+        ]
         await session.commit()
-    return removed
+    return int(results[-1].rowcount)  # type: ignore[attr-defined]

@@ -203,14 +203,16 @@ async def forget_workspace_rows(db: Database, workspace: str) -> WorkspaceForgot
     surveys, answers, alerts, digests, email links, support messages and team settings."""
     scoped = db.in_workspace(workspace)
     async with scoped.session() as session, session.begin():
-        survey_ids = await _ids(session, col(Survey.id), col(Survey.id).is_not(None))
-        response_ids = await _ids(session, col(Response.id), col(Response.id).is_not(None))
-        # Rows without a workspace column of their own go with their survey or answer.
+        # Rows without a workspace column of their own go with their survey or answer;
+        # subqueries, not id lists: a large workspace's ids would pass PostgreSQL's limit
+        # on parameters, and the view limits a subquery like any other query.
         await session.execute(
-            delete(AnswerChange).where(col(AnswerChange.survey_id).in_(survey_ids))
+            delete(AnswerChange).where(col(AnswerChange.survey_id).in_(select(col(Survey.id))))
         )
         await session.execute(
-            delete(ResponseReason).where(col(ResponseReason.response_id).in_(response_ids))
+            delete(ResponseReason).where(
+                col(ResponseReason.response_id).in_(select(col(Response.id)))
+            )
         )
         await session.execute(delete(Alert))
         answers = await session.execute(delete(Response))
