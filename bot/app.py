@@ -24,7 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers
 from bot.changes import ChangeHub
 from bot.clock import utcnow
-from bot.context import WorkspaceContext, environment_context
+from bot.context import OneWorkspace, ServedWorkspaces, WorkspaceContext, environment_context
 from bot.delivery.dispatcher import Dispatcher
 from bot.home.refresh import HomeRefresh
 from bot.home.views import publish_home
@@ -33,11 +33,14 @@ from bot.metrics import Metrics
 from bot.runtime import RECEIVED_KEY, RUNTIME_KEY, Runtime
 from bot.scheduler import Scheduler
 from bot.settings import SLACK_REQUEST_MAX_BYTES, Settings
+from bot.slack.client import PacedWebClient
 from bot.slack.installations import Installations
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, install_flow
 from bot.slack.requests import Malformed, is_signed, parse_body
 from bot.slack.workspace import Workspace
-from bot.teams import Teams, load_teams
+from bot.teams import Teams
+from bot.teams_file import TeamsFile, load_teams_file
+from bot.workspaces import InstalledWorkspaces, WorkspaceAuthorize
 from storage.db import Database
 
 log = logging.getLogger("surveybot.app")
@@ -75,18 +78,51 @@ class SurveyBot:
 
 def build_app(
     settings: Settings,
-    teams: Teams | None = None,
+    teams: Teams | TeamsFile | None = None,
     *,
     clock: Callable[[], datetime] = utcnow,
 ) -> SurveyBot:
-    """Wire settings, storage, Slack, the scheduler and the edges; nothing starts yet."""
-    teams = teams if teams is not None else load_teams(settings.config_path)
+    """Wire settings, storage, Slack, the scheduler and the edges; nothing starts yet.
+
+    With SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET, every workspace
+    installed through the OAuth flow is served (OAuth mode); else the one workspace of
+    SLACK_BOT_TOKEN."""
+    if teams is None:
+        teams = load_teams_file(settings.config_path)
+    teams_file = teams if isinstance(teams, TeamsFile) else TeamsFile(teams)
     db = Database(settings.database_url)
     metrics = Metrics()
     changes = ChangeHub()
-    ctx = environment_context(settings, db, teams, clock=clock, changes=changes, metrics=metrics)
+    ctx = environment_context(
+        settings, db, teams_file.teams, clock=clock, changes=changes, metrics=metrics
+    )
+    installations = (
+        Installations(db, settings.slack_client_id)
+        if settings.oauth and settings.slack_client_id
+        else None
+    )
+    installed = None
+    token = None
+    served: ServedWorkspaces
+    if installations is not None:
+        assert isinstance(ctx.client, PacedWebClient)
+        installed = InstalledWorkspaces(
+            db=db,
+            installations=installations,
+            teams_file=teams_file,
+            client=ctx.client,
+            clock=clock,
+            wake_dispatcher=changes.survey_scheduled,
+            home_refresh_seconds=settings.home_refresh_seconds,
+        )
+        served = installed
+    else:
+        token = Workspace(ctx.client, recheck_seconds=settings.token_recheck_seconds)
+        served = OneWorkspace(ctx, lambda: token.team_id if token else None)
     dispatcher = Dispatcher(
-        ctx,
+        served,
+        db=db if installed is not None else ctx.db,
+        clock=clock,
         max_attempts=settings.max_delivery_attempts,
         retry_first=timedelta(seconds=settings.retry_first_seconds),
         concurrency=settings.dispatch_concurrency,
@@ -102,8 +138,11 @@ def build_app(
     changes.connect(dispatcher.wake, homes)
     runtime = Runtime(
         settings=settings,
+        db=db,
         workspace=ctx,
-        token=Workspace(ctx.client, recheck_seconds=settings.token_recheck_seconds),
+        served=served,
+        token=token,
+        installed=installed,
         dispatcher=dispatcher,
         scheduler=Scheduler(
             dispatch_interval=settings.dispatch_interval_seconds,
@@ -114,12 +153,7 @@ def build_app(
         metrics=metrics,
         in_flight=InFlight(),
     )
-    installations = (
-        Installations(db, settings.slack_client_id)
-        if settings.oauth and settings.slack_client_id
-        else None
-    )
-    bolt_app = _bolt_app(runtime, installations)
+    bolt_app = _bolt_app(runtime, installed)
     apart = settings.metrics_port is not None
     return SurveyBot(
         runtime,
@@ -130,9 +164,9 @@ def build_app(
     )
 
 
-def _bolt_app(runtime: Runtime, installations: Installations | None = None) -> AsyncApp:
+def _bolt_app(runtime: Runtime, installed: InstalledWorkspaces | None = None) -> AsyncApp:
     settings = runtime.settings
-    if installations is None:
+    if installed is None:
         app = AsyncApp(
             client=runtime.workspace.client,
             signing_secret=settings.slack_signing_secret or "",
@@ -140,12 +174,13 @@ def _bolt_app(runtime: Runtime, installations: Installations | None = None) -> A
             raise_error_for_unhandled_request=False,
         )
     else:
-        # Many workspaces: bolt finds each request's token in the installation store.
-        # Its client holds no token; on SLACK_API_URL, for bolt's auth.test per request.
+        # Many workspaces: each request's token is its workspace's, from the contexts
+        # (no auth.test per request). The flow stores installs; a new one is served.
         app = AsyncApp(
             client=AsyncWebClient(base_url=settings.api_url),
             signing_secret=settings.slack_signing_secret or "",
-            oauth_flow=install_flow(settings, installations),
+            oauth_flow=install_flow(settings, installed.installations, installed.installed),
+            authorize=WorkspaceAuthorize(installed),  # type: ignore[arg-type]  # bolt takes either
             process_before_response=False,
             raise_error_for_unhandled_request=False,
         )
@@ -222,7 +257,11 @@ def _web_app(runtime: Runtime, bolt_app: AsyncApp, *, metrics: bool = True) -> w
 
     async def on_startup(_: web.Application) -> None:
         await runtime.start()
-        log.info("surveybot started teams=%d", len(runtime.workspace.teams.teams))
+        if runtime.installed is None:
+            log.info("surveybot started teams=%d", len(runtime.workspace.teams.teams))
+        else:
+            workspaces = len(runtime.installed.in_memory())
+            log.info("surveybot started mode=oauth workspaces=%d", workspaces)
 
     async def on_cleanup(_: web.Application) -> None:
         await runtime.stop()

@@ -77,6 +77,58 @@ class WorkspaceContext:
         return replace(self, client=client)
 
 
+class ServedWorkspaces(Protocol):
+    """The workspaces a process serves, each with its context."""
+
+    async def for_request(
+        self, team_id: str | None, enterprise_id: str | None
+    ) -> WorkspaceContext | None:
+        """The context of a Slack request's workspace; None: not served here."""
+
+    async def for_rows(self, workspace: str) -> WorkspaceContext | None:
+        """The context of a stored row's workspace (a timer's send or digest)."""
+
+    async def every(self) -> list[WorkspaceContext]:
+        """Every workspace served: the scheduler's jobs run once for each."""
+
+    def in_memory(self) -> list[WorkspaceContext]:
+        """The contexts built so far."""
+
+    async def refresh(self) -> None:
+        """Take in what other replicas saved (team settings, an uninstall)."""
+
+
+class OneWorkspace:
+    """Single-workspace mode: the one workspace of SLACK_BOT_TOKEN.
+
+    `team_id` answers the token's own workspace once known (auth.test); before that
+    (Slack unreachable at start) there is nothing to compare with, and a request's
+    workspace is assumed to be it.
+    """
+
+    def __init__(self, ctx: WorkspaceContext, team_id: Callable[[], str | None] = lambda: None):
+        self.ctx = ctx
+        self._team_id = team_id
+
+    async def for_request(
+        self, team_id: str | None, enterprise_id: str | None
+    ) -> WorkspaceContext | None:
+        ours = self._team_id()
+        return None if ours and team_id != ours else self.ctx
+
+    async def for_rows(self, workspace: str) -> WorkspaceContext | None:
+        return self.ctx if workspace == self.ctx.workspace else None
+
+    async def every(self) -> list[WorkspaceContext]:
+        return [self.ctx]
+
+    def in_memory(self) -> list[WorkspaceContext]:
+        return [self.ctx]
+
+    async def refresh(self) -> None:
+        await self.ctx.teams.refresh()
+
+
 def environment_context(
     settings: Settings,
     db: Database,

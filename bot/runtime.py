@@ -1,4 +1,4 @@
-"""What one process owns and runs: the workspace it serves, the outbox's dispatcher, the
+"""What one process owns and runs: the workspaces it serves, the outbox's dispatcher, the
 scheduler, the listener work still under way after acks, and its metrics.
 
 Built once by `bot.app.build_app`. Flows never see it: they take a `WorkspaceContext`.
@@ -10,11 +10,12 @@ import asyncio
 import functools
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from aiohttp import web
 
 from bot.changes import ChangeHub
-from bot.context import WorkspaceContext
+from bot.context import ServedWorkspaces, WorkspaceContext
 from bot.delivery.dispatcher import Dispatcher
 from bot.home.refresh import HomeRefresh
 from bot.inflight import InFlight
@@ -23,6 +24,9 @@ from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack.channels import check_channels
 from bot.slack.workspace import Workspace
+from bot.workspaces import UNINSTALLED, InstalledWorkspaces
+from storage import outbox
+from storage.db import Database
 from storage.migrations import migrate
 
 log = logging.getLogger("surveybot.app")
@@ -33,8 +37,15 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 @dataclass
 class Runtime:
     settings: Settings
-    workspace: WorkspaceContext  # single-workspace mode: the one of SLACK_BOT_TOKEN
-    token: Workspace  # who the token speaks for, and whether Slack still accepts it
+    db: Database  # every workspace's rows (the dispatcher's claims, housekeeping)
+    # Single-workspace mode: the one of SLACK_BOT_TOKEN. OAuth mode: no Slack token;
+    # its database view and clock serve the process's own routes (health, metrics).
+    workspace: WorkspaceContext
+    served: ServedWorkspaces
+    # Single-workspace mode: who the token speaks for, and whether Slack still accepts it.
+    token: Workspace | None
+    # OAuth mode: the installed workspaces.
+    installed: InstalledWorkspaces | None
     dispatcher: Dispatcher
     scheduler: Scheduler
     homes: HomeRefresh
@@ -43,37 +54,61 @@ class Runtime:
     in_flight: InFlight
     channel_checks: list[asyncio.Task[object]] = field(default_factory=list)
 
-    def contexts(self) -> list[WorkspaceContext]:
-        """Every workspace this process serves (jobs run once for each)."""
-        return [self.workspace]
-
-    def context_for(self, team_id: str | None) -> WorkspaceContext | None:
-        """The context of a Slack request's workspace; None for a workspace not served here.
-
-        Before the token's own workspace is known (Slack unreachable at start) there is
-        nothing to compare with, and the one workspace is assumed.
-        """
-        ours = self.token.team_id
-        if ours and team_id != ours:
-            return None
-        return self.workspace
+    async def context_for(
+        self, team_id: str | None, enterprise_id: str | None = None
+    ) -> WorkspaceContext | None:
+        """The context of a Slack request's workspace; None for a workspace not served here."""
+        return await self.served.for_request(team_id, enterprise_id)
 
     async def start(self) -> None:
-        await migrate(self.workspace.db)
-        await self.token.verify()  # a refused token stops the start here
-        for ctx in self.contexts():
-            # The teams file seeds the database once; from then on App Home's saves
-            # count, and a save on any replica moves that team's digest here too.
-            await ctx.teams.load(ctx.now())
-            ctx.teams.on_change(functools.partial(self.scheduler.reschedule_digest, ctx))
+        await migrate(self.db)
+        if self.token is not None:
+            await self.token.verify()  # a refused token stops the start here
+            # The teams file seeds the database once; from then on App Home's saves count.
+            await self.workspace.teams.load(self.workspace.now())
+            self._serve(self.workspace)
+        if self.installed is not None:
+            self.installed.on_served.append(self._serve)
+            self.installed.on_dropped.append(self.scheduler.remove_workspace)
         self.dispatcher.start()
-        # Every configured channel looked at once, in the background and paced.
-        self.channel_checks = [asyncio.create_task(check_channels(ctx)) for ctx in self.contexts()]
-        self.scheduler.start(
-            self.contexts(),
+        await self.scheduler.start(
+            self.served,
+            db=self.db,
+            clock=self.workspace.clock,
             wake_dispatcher=self.dispatcher.wake,
             digest_catch_up_seconds=self.settings.digest_catch_up_seconds,
             metrics=self.metrics,
+        )
+
+    def _serve(self, ctx: WorkspaceContext) -> None:
+        """A workspace served from now on: a save on any replica moves that team's
+        digest here too, and its configured channels are looked at once (paced)."""
+        ctx.teams.on_change(functools.partial(self.scheduler.reschedule_digest, ctx))
+        if self.installed is not None:
+            self.scheduler.add_workspace(ctx)
+        self.channel_checks = [check for check in self.channel_checks if not check.done()]
+        self.channel_checks.append(asyncio.create_task(check_channels(ctx)))
+
+    async def uninstalled(
+        self, team_id: str | None, enterprise_id: str | None, *, reason: str, sent_at: datetime
+    ) -> None:
+        """app_uninstalled or tokens_revoked (a bot token's) from a workspace."""
+        if self.installed is not None:
+            await self.installed.uninstall(team_id, enterprise_id, reason=reason, sent_at=sent_at)
+            return
+        ours = self.token.team_id if self.token is not None else None
+        if ours and team_id != ours:
+            return
+        ctx = self.workspace
+        cancelled = await outbox.cancel_workspace_sends(
+            self.db, ctx.workspace, UNINSTALLED, ctx.now()
+        )
+        log.error(
+            "the workspace of SLACK_BOT_TOKEN uninstalled surveybot or revoked its token: "
+            "nothing more is sent; install the app again and set its new token "
+            "reason=%s cancelled=%d",
+            reason,
+            cancelled,
         )
 
     async def stop(self) -> None:
@@ -92,12 +127,15 @@ class Runtime:
         await self.scheduler.shutdown()
         await self.dispatcher.stop(grace=SHUTDOWN_GRACE_SECONDS)
         await self.homes.close()
-        await self.workspace.db.dispose()
+        if self.installed is not None:
+            await self.installed.close()
+        await self.db.dispose()
 
 
 # Where a route finds the runtime (its application), and a bolt listener its context.
 RUNTIME_KEY = web.AppKey("runtime", Runtime)
 CONTEXT_KEY = "workspace_context"
+RUNTIME_CONTEXT_KEY = "surveybot_runtime"
 # When a Slack request reached us (time.monotonic()): its trigger_id's clock starts there.
 RECEIVED_KEY = "surveybot_received"
 IN_FLIGHT_KEY = "in_flight"

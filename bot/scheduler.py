@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import (
@@ -23,7 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
 
 from bot.answering.expiry import expire_overdue
-from bot.context import WorkspaceContext
+from bot.context import ServedWorkspaces, WorkspaceContext
 from bot.digest.job import post_weekly_digest, retry_refused_digests
 from bot.digest.schedule import digest_trigger
 from bot.logs import fields, log_failure
@@ -33,6 +33,7 @@ from bot.slack.client import is_transient_failure
 from bot.team_directory import RECHECK_SECONDS
 from bot.teams import Team
 from storage import events, support_messages
+from storage.db import Database
 from storage.pacing import forget_idle_keys
 
 log = logging.getLogger("surveybot.scheduler")
@@ -60,16 +61,21 @@ class Scheduler:
         # and "marked delivered", a query on a connection about to be disposed).
         self._running: set[asyncio.Task[object]] = set()
         self._metrics: Metrics | None = None
+        self._served: ServedWorkspaces | None = None
         self.outcomes = JobOutcomes()
 
-    def start(
+    async def start(
         self,
-        contexts: Sequence[WorkspaceContext],
+        served: ServedWorkspaces,
         *,
+        db: Database,
+        clock: Callable[[], datetime],
         wake_dispatcher: Callable[[], None],
         digest_catch_up_seconds: float,
         metrics: Metrics,
     ) -> None:
+        """Start the jobs: housekeeping once for the process (`db` sees every workspace),
+        the rest once for each served workspace, its context looked up at each run."""
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_listener(
             lambda event: self.outcomes.failed(event.job_id, event.exception), EVENT_JOB_ERROR
@@ -86,20 +92,21 @@ class Scheduler:
             # The dispatcher wakes itself for new and timed work; this tick is the safety net.
             wake_dispatcher()
 
+        self._served = served
+
         async def expire_surveys() -> None:
-            for ctx in contexts:
+            for ctx in await served.every():
                 await expire_overdue(ctx)
 
         async def use_saved_settings() -> None:
-            # A lead's save through another replica reaches this one within seconds.
-            for ctx in contexts:
-                await ctx.teams.refresh()
+            # A lead's save through another replica reaches this one within seconds,
+            # and so does an uninstall.
+            await served.refresh()
 
         async def forget_old_events() -> None:
-            for ctx in contexts:
-                await events.forget_events_before(ctx.db, ctx.now() - EVENT_MEMORY)
-                await support_messages.forget_seen_before(ctx.db, ctx.now() - SEEN_MEMORY)
-                await forget_idle_keys(ctx.db, int((time.time() - PACE_MEMORY) * 1_000_000))
+            await events.forget_events_before(db, clock() - EVENT_MEMORY)
+            await support_messages.forget_seen_before(db, clock() - SEEN_MEMORY)
+            await forget_idle_keys(db, int((time.time() - PACE_MEMORY) * 1_000_000))
 
         scheduler.add_job(
             dispatch,
@@ -129,7 +136,7 @@ class Scheduler:
         scheduler.add_job(forget_old_events, "interval", minutes=10, id="forget_events")
 
         async def keep_words_no_longer_than_teams_say() -> None:
-            for ctx in contexts:
+            for ctx in await served.every():
                 await purge_old_comments(ctx)
 
         scheduler.add_job(
@@ -142,16 +149,35 @@ class Scheduler:
             next_run_time=started,
         )
 
-        catch_up = started + timedelta(seconds=digest_catch_up_seconds)
-        for ctx in contexts:
-            for team in ctx.teams.teams:
-                # The first run is the catch-up: a bot that was down at the team's moment
-                # still posts that week's digest, and the rows make a run at any time safe.
-                self._add_digest_jobs(scheduler, ctx, team, first_run=catch_up)
         for job in scheduler.get_jobs():
             job.modify(func=self._tracked(job.func))
         scheduler.start()
         self._scheduler = scheduler
+        catch_up = started + timedelta(seconds=digest_catch_up_seconds)
+        for ctx in await served.every():
+            self.add_workspace(ctx, catch_up=catch_up)
+
+    def add_workspace(self, ctx: WorkspaceContext, *, catch_up: datetime | None = None) -> None:
+        """A served workspace's digests (at start, or when it is first served here).
+
+        At start the first run is the catch-up: a bot that was down at the team's moment
+        still posts that week's digest, and the rows make a run at any time safe."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        first_run = catch_up
+        for team in ctx.teams.teams:
+            self._replace_digest_jobs(scheduler, ctx.workspace, team, first_run=first_run)
+
+    def remove_workspace(self, workspace: str) -> None:
+        """An uninstalled workspace: none of its jobs run again here."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        prefix = _job_prefix(workspace)
+        for job in scheduler.get_jobs():
+            if job.id.startswith(("digest:" + prefix, "digest_retry:" + prefix)):
+                scheduler.remove_job(job.id)
 
     def _tracked(self, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
         async def run() -> object:
@@ -171,16 +197,27 @@ class Scheduler:
         scheduler = self._scheduler
         if scheduler is None:
             return
-        job_ids = (f"digest:{team.name}", f"digest_retry:{team.name}")
+        self._replace_digest_jobs(scheduler, ctx.workspace, team, first_run=None)
+        log.info("digest rescheduled team=%s schedule=%s", team.name, team.digest_schedule)
+
+    def _replace_digest_jobs(
+        self,
+        scheduler: AsyncIOScheduler,
+        workspace: str,
+        team: Team,
+        *,
+        first_run: datetime | None,
+    ) -> None:
+        prefix = _job_prefix(workspace)
+        job_ids = (f"digest:{prefix}{team.name}", f"digest_retry:{prefix}{team.name}")
         for job_id in job_ids:
             if scheduler.get_job(job_id) is not None:
                 scheduler.remove_job(job_id)
-        self._add_digest_jobs(scheduler, ctx, team, first_run=None)
+        self._add_digest_jobs(scheduler, workspace, team, first_run=first_run)
         for job_id in job_ids:
             job = scheduler.get_job(job_id)
             if job is not None:
                 job.modify(func=self._tracked(job.func))
-        log.info("digest rescheduled team=%s schedule=%s", team.name, team.digest_schedule)
 
     def _timed(self, job: Callable[[], Awaitable[int]]) -> Callable[[], Awaitable[int]]:
         async def run() -> int:
@@ -196,28 +233,29 @@ class Scheduler:
     def _add_digest_jobs(
         self,
         scheduler: AsyncIOScheduler,
-        ctx: WorkspaceContext,
+        workspace: str,
         team: Team,
         *,
         first_run: datetime | None,
     ) -> None:
-        if not team.digest_channel:
+        if not team.digest_channel or self._served is None:
             return
         when = {"next_run_time": first_run} if first_run is not None else {}
+        prefix = _job_prefix(workspace)
         scheduler.add_job(
-            self._timed(_for_team(post_weekly_digest, ctx, team)),
+            self._timed(_for_team(post_weekly_digest, self._served, workspace, team)),
             digest_trigger(team),
-            id=f"digest:{team.name}",
+            id=f"digest:{prefix}{team.name}",
             max_instances=1,
             coalesce=True,
             misfire_grace_time=int(DIGEST_MISFIRE_GRACE.total_seconds()),
             **when,
         )
         scheduler.add_job(
-            _for_team(retry_refused_digests, ctx, team),
+            _for_team(retry_refused_digests, self._served, workspace, team),
             "interval",
             seconds=DIGEST_RETRY_INTERVAL.total_seconds(),
-            id=f"digest_retry:{team.name}",
+            id=f"digest_retry:{prefix}{team.name}",
             max_instances=1,
             coalesce=True,
         )
@@ -241,8 +279,18 @@ class Scheduler:
 _TeamJob = Callable[[WorkspaceContext, Team], Awaitable[int]]
 
 
-def _for_team(job: _TeamJob, ctx: WorkspaceContext, team: Team) -> Callable[[], Awaitable[int]]:
+def _job_prefix(workspace: str) -> str:
+    """Single-workspace mode keeps its job ids ("digest:support"); others name theirs."""
+    return f"{workspace}:" if workspace else ""
+
+
+def _for_team(
+    job: _TeamJob, served: ServedWorkspaces, workspace: str, team: Team
+) -> Callable[[], Awaitable[int]]:
     async def run() -> int:
+        ctx = await served.for_rows(workspace)
+        if ctx is None:
+            return 0  # uninstalled since: its jobs go at the next refresh
         # The team as saved now: a change in App Home applies to the very next run.
         return await job(ctx, ctx.teams.by_name(team.name) or team)
 

@@ -194,8 +194,9 @@ class Settings(BaseSettings):
         return [name for name in names if not getattr(self, name.lower())]
 
     def missing_for_http(self) -> list[str]:
-        # With OAuth too: installations are stored, but the bot still serves the one
-        # workspace of SLACK_BOT_TOKEN until serving each installation lands (README).
+        # OAuth mode finds each workspace's token in its installation instead.
+        if self.oauth:
+            return self._missing("SLACK_SIGNING_SECRET")
         return self._missing("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
 
     def app_token_problem(self) -> str | None:

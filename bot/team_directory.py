@@ -100,9 +100,12 @@ class TeamDirectory:
         self._current = Teams(tuple(teams))
         return self._current
 
-    async def refresh(self) -> list[Team]:
-        """Take in what other replicas saved since the last look; answer the changed teams."""
-        versions = await store.versions(self._db, self.workspace)
+    async def refresh(self, versions: dict[str, int] | None = None) -> list[Team]:
+        """Take in what other replicas saved since the last look; answer the changed teams.
+
+        `versions`: the teams' versions when already read (for many workspaces at once)."""
+        if versions is None:
+            versions = await store.versions(self._db, self.workspace)
         moved = [
             name
             for name in (t.name for t in self._file.teams)

@@ -365,11 +365,17 @@ def parse_teams(text: str, source: str = "teams file") -> Teams:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise TeamsFileError(f"{source} is not valid TOML: {exc}") from None
-    tables = data.get("teams")
+    return teams_of_tables(data.get("teams"), source)
+
+
+def teams_of_tables(tables: object, source: str) -> Teams:
+    """The [[teams]] tables of a teams file (or of one workspace's section), checked."""
     if not isinstance(tables, list) or not tables:
         raise TeamsFileError(f"{source} has no [[teams]] tables")
     teams: list[Team] = []
     for index, table in enumerate(tables, start=1):
+        if not isinstance(table, dict):
+            raise TeamsFileError(f"{source}, team #{index}: not a table")
         label = f"team {table.get('name')!r}" if table.get("name") else f"team #{index}"
         try:
             teams.append(Team.model_validate(table))

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.context import WorkspaceContext
 from bot.inflight import InFlight
-from bot.runtime import CONTEXT_KEY, IN_FLIGHT_KEY, RUNTIME_KEY, Runtime
+from bot.runtime import CONTEXT_KEY, IN_FLIGHT_KEY, RUNTIME_CONTEXT_KEY, RUNTIME_KEY, Runtime
 
 
 def workspace_of(context: Any) -> WorkspaceContext:
@@ -18,6 +18,13 @@ def workspace_of(context: Any) -> WorkspaceContext:
     ctx = context[CONTEXT_KEY]
     assert isinstance(ctx, WorkspaceContext)
     return ctx
+
+
+def runtime_of(context: Any) -> Runtime:
+    """The process's runtime, for the few listeners that act beyond one workspace."""
+    runtime = context[RUNTIME_CONTEXT_KEY]
+    assert isinstance(runtime, Runtime)
+    return runtime
 
 
 def runtime_of_request(request: web.Request) -> Runtime:

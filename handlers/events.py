@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
 from bot.delivery.closes import customer_wrote_again
 from bot.delivery.sources import close_from_slack, close_notice, message_seen, reaction_meaning
-from handlers.context import Listener, tracked, workspace_of
+from handlers.context import Listener, runtime_of, tracked, workspace_of
 from handlers.home import on_app_home_opened
 
 
@@ -75,11 +76,32 @@ def _profile_name(profile: Any) -> str | None:
     return name[:200] if isinstance(name, str) and name else None
 
 
+async def on_uninstalled(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+    """The workspace uninstalled the app, or revoked its bot token: nothing more goes
+    there. A revoked user token alone changes nothing (the app keeps none)."""
+    if event.get("type") == "tokens_revoked":
+        tokens = event.get("tokens")
+        if not isinstance(tokens, dict) or not tokens.get("bot"):
+            return
+    event_time = body.get("event_time")
+    ctx = workspace_of(context)
+    sent_at = (
+        datetime.fromtimestamp(event_time, UTC)
+        if isinstance(event_time, int | float) and event_time > 0
+        else ctx.now()
+    )
+    await runtime_of(context).uninstalled(
+        context.team_id, context.enterprise_id, reason=str(event.get("type")), sent_at=sent_at
+    )
+
+
 # Every event the app listens to; the manifest test checks the manifest declares these.
 EVENT_LISTENERS: dict[str, Listener] = {
     "reaction_added": on_reaction_added,
     "message": on_message,
     "app_home_opened": on_app_home_opened,
+    "app_uninstalled": on_uninstalled,
+    "tokens_revoked": on_uninstalled,
 }
 
 

@@ -13,7 +13,8 @@ async def healthz(request: web.Request) -> web.Response:
     runtime = runtime_of_request(request)
     if not await runtime.workspace.db.ping():
         return web.json_response({"status": "database unreachable"}, status=503)
-    problem = await runtime.token.token_problem()
+    # OAuth mode: a workspace's refused token is its own (its uninstall), not the bot's.
+    problem = await runtime.token.token_problem() if runtime.token is not None else None
     if problem is not None:
         return web.json_response(
             {"status": "slack token refused", "error": problem, "fix": refusal_sentence(problem)},

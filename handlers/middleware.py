@@ -13,7 +13,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.logs import fields, log_failure
-from bot.runtime import CONTEXT_KEY, IN_FLIGHT_KEY, RECEIVED_KEY, Runtime
+from bot.runtime import CONTEXT_KEY, IN_FLIGHT_KEY, RECEIVED_KEY, RUNTIME_CONTEXT_KEY, Runtime
 from bot.slack.client import trigger_deadline
 from bot.slack.deliveries import first_delivery
 from bot.text import truncate
@@ -119,7 +119,7 @@ def provide_context(runtime: Runtime) -> Middleware:
         """Give listeners their workspace's context; ack and drop a request from a
         workspace this process does not serve: nothing is stored."""
         body = req.body if isinstance(req.body, dict) else {}
-        ctx = runtime.context_for(req.context.team_id)
+        ctx = await runtime.context_for(req.context.team_id, req.context.enterprise_id)
         if ctx is None:
             if body.get("type") in WORKSPACE_REQUESTS:
                 log.warning(
@@ -141,6 +141,7 @@ def provide_context(runtime: Runtime) -> Middleware:
             ctx = ctx.for_trigger(deadline, req.context.team_id)
         req.context[CONTEXT_KEY] = ctx
         req.context[IN_FLIGHT_KEY] = runtime.in_flight
+        req.context[RUNTIME_CONTEXT_KEY] = runtime
         return await next()
 
     return provide_context

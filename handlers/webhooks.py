@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.clock import utcnow
+from bot.context import WorkspaceContext
 from bot.delivery.helpdesks import HELPDESKS, Helpdesk, Ignored
 from bot.delivery.webhook import (
     BadRequest,
@@ -21,7 +22,7 @@ from bot.delivery.webhook import (
     signature_problem,
 )
 from bot.settings import HELPDESK_BODY_MAX_BYTES, WEBHOOK_BODY_MAX_BYTES
-from handlers.context import runtime_of_request, workspace_of_request
+from handlers.context import runtime_of_request
 
 log = logging.getLogger("surveybot.handlers.webhooks")
 
@@ -49,9 +50,58 @@ def _bad_request(source: str, bad: BadRequest) -> web.Response:
     return web.json_response({"error": bad.error}, status=400)
 
 
+def _secret(request: web.Request, source: str, single: str | None) -> str | None:
+    """The secret this request must be signed with: the environment's with one workspace,
+    else the one of the workspace the URL names (?workspace=T…, its teams-file section)."""
+    installed = runtime_of_request(request).installed
+    if installed is None:
+        return single
+    workspace = request.query.get("workspace", "")
+    return installed.webhook_secret(workspace, source) if workspace else None
+
+
+def _disabled(request: web.Request, source: str, variable: str) -> web.Response:
+    installed = runtime_of_request(request).installed
+    if installed is None:
+        error = (
+            f"{'webhook' if source == 'webhook' else source + ' webhook'} disabled: set {variable}"
+        )
+        return web.json_response({"error": error}, status=503)
+    workspace = request.query.get("workspace")
+    if not workspace:
+        return web.json_response(
+            {"error": "workspace: name it in the URL, ?workspace=T…"}, status=400
+        )
+    return web.json_response(
+        {"error": f"workspace {workspace[:32]}: no {source}_secret in its teams-file section"},
+        status=404,
+    )
+
+
+async def _workspace(request: web.Request, data: dict[str, Any]) -> WorkspaceContext | str:
+    """The workspace a signed close is for, or why it is refused (nothing is stored)."""
+    runtime = runtime_of_request(request)
+    named = data.get("workspace")
+    if runtime.installed is None:
+        ours = runtime.token.team_id if runtime.token is not None else None
+        if named is not None and ours and named != ours:
+            return "workspace: not the one this surveybot serves"
+        return runtime.workspace
+    workspace = request.query.get("workspace", "")
+    if named is not None and named != workspace:
+        return "workspace: the signing secret belongs to another workspace"
+    ctx = await runtime.served.for_rows(workspace)
+    return ctx if ctx is not None else "workspace: not installed"
+
+
 async def _close(request: web.Request, source: str, data: dict[str, Any]) -> web.Response:
     """The generic body (parsed) recorded as a close; answered 202 with when and why."""
-    received = await receive_close(workspace_of_request(request), data, source=source)
+    ctx = await _workspace(request, data)
+    if isinstance(ctx, str):
+        log.warning("webhook refused source=%s reason=%s", source, ctx)
+        return web.json_response({"error": ctx}, status=403)
+    data = {key: value for key, value in data.items() if key != "workspace"}
+    received = await receive_close(ctx, data, source=source)
     if isinstance(received, BadRequest):
         return _bad_request(source, received)
     return web.json_response(received.answer, status=202)
@@ -59,11 +109,9 @@ async def _close(request: web.Request, source: str, data: dict[str, Any]) -> web
 
 async def conversation_closed(request: web.Request) -> web.Response:
     runtime = runtime_of_request(request)
-    secret = runtime.settings.webhook_secret
+    secret = _secret(request, "webhook", runtime.settings.webhook_secret)
     if not secret:
-        return web.json_response(
-            {"error": "webhook disabled: set SURVEYBOT_WEBHOOK_SECRET"}, status=503
-        )
+        return _disabled(request, "webhook", "SURVEYBOT_WEBHOOK_SECRET")
     body = await _body(request, WEBHOOK_BODY_MAX_BYTES)
     if isinstance(body, web.Response):
         return body
@@ -86,12 +134,10 @@ async def conversation_closed(request: web.Request) -> web.Response:
 
 def helpdesk_endpoint(helpdesk: Helpdesk) -> Handler:
     async def closed(request: web.Request) -> web.Response:
-        secret = runtime_of_request(request).settings.helpdesk_secret(helpdesk.name)
+        single = runtime_of_request(request).settings.helpdesk_secret(helpdesk.name)
+        secret = _secret(request, helpdesk.name, single)
         if not secret:
-            return web.json_response(
-                {"error": f"{helpdesk.name} webhook disabled: set {helpdesk.secret_variable}"},
-                status=503,
-            )
+            return _disabled(request, helpdesk.name, helpdesk.secret_variable)
         body = await _body(request, HELPDESK_BODY_MAX_BYTES)
         if isinstance(body, web.Response):
             return body

@@ -35,6 +35,7 @@ class InstalledWorkspace:
     bot_user_id: str | None
     installed_at: datetime
     is_enterprise_install: bool
+    bot_id: str | None = None
 
 
 def _newest_bots(client_id: str, where: ColumnElement[bool]) -> Select[tuple[object, ...]]:
@@ -70,6 +71,7 @@ def _installed(row: Row[tuple[object, ...]]) -> InstalledWorkspace:
         # slack_sdk stores naive UTC.
         installed_at=installed_at.replace(tzinfo=UTC),
         is_enterprise_install=org_wide,
+        bot_id=values["bot_id"],
     )
 
 

@@ -296,6 +296,21 @@ class SlackPace(SQLModel, table=True):
     tat_us: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
 
 
+class ServedWorkspace(SQLModel, table=True):
+    """A workspace served through the OAuth flow: which org's install serves it (an
+    org-wide install on Enterprise Grid), and since when it is uninstalled, if it is."""
+
+    __tablename__ = "workspaces"
+
+    workspace: str = Field(primary_key=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    first_seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    uninstalled_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    uninstall_reason: str | None = Field(default=None, max_length=32)
+
+
 class TeamSettings(SQLModel, table=True):
     """A team's settings as App Home saves them; the teams file only seeds the first row."""
 

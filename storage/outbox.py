@@ -332,3 +332,17 @@ async def retry_failed(db: Database, *, now: datetime, since: datetime | None) -
             )
         ).scalar_one()
     return RetryOutcome(requeued=requeued, expired=int(expired))
+
+
+async def cancel_workspace_sends(db: Database, workspace: str, reason: str, now: datetime) -> int:
+    """Cancel every send of a workspace still waiting (scheduled, or claimed by a sender
+    that died): the workspace uninstalled the app. Sends under way finish or fail."""
+    return await db.write(
+        update(Survey)
+        .where(
+            col(Survey.workspace) == workspace,
+            col(Survey.status).in_((SurveyStatus.SCHEDULED, SurveyStatus.SENDING)),
+            or_(col(Survey.status) == SurveyStatus.SCHEDULED, col(Survey.lease_until) < now),
+        )
+        .values(status=SurveyStatus.CANCELLED, last_error=reason[:500], lease_until=None)
+    )

@@ -86,6 +86,7 @@ class SurveyRecord(NewSurvey):
     message_ts: str | None = None
     delivered_at: datetime | None = None
     customer_team: str | None = None  # the customer's own company (Slack team id)
+    workspace: str = ""  # the Slack workspace it belongs to ("": SLACK_BOT_TOKEN's)
 
 
 def conversation_record(row: Conversation) -> ConversationRecord:

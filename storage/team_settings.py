@@ -131,6 +131,16 @@ async def versions(db: Database, workspace: str) -> dict[str, int]:
     return {team: version for team, version in rows}
 
 
+async def versions_everywhere(db: Database) -> dict[str, dict[str, int]]:
+    """`versions` of every workspace at once (a process serving many asks once)."""
+    found: dict[str, dict[str, int]] = {}
+    async with db.session() as session:
+        rows = (await session.execute(select(T.workspace, T.team, T.version))).all()
+    for workspace, team, version in rows:
+        found.setdefault(workspace, {})[team] = version
+    return found
+
+
 async def settings_of(db: Database, workspace: str, team: str) -> SavedSettings | None:
     return (await saved_settings(db, workspace, [team])).get(team)
 

@@ -17,7 +17,7 @@ from bot.app import build_app, serving
 from bot.context import WorkspaceContext
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.teams import parse_teams
+from bot.teams_file import parse_teams_file
 from sandbox import FakeSlack
 from sandbox.signed import HelpdeskSender, SignedReply, SlackSender
 
@@ -119,7 +119,7 @@ async def running_bot(
 ) -> AsyncIterator[Bot]:
     clock = clock or Clock()
     bot = build_app(
-        settings_for(slack, database_url, **settings), parse_teams(teams_toml), clock=clock
+        settings_for(slack, database_url, **settings), parse_teams_file(teams_toml), clock=clock
     )
     async with serving(bot.web_app, "127.0.0.1", 0) as url, aiohttp.ClientSession() as http:
         yield Bot(slack, bot.workspace, bot.runtime, url, http, clock)

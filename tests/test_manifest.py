@@ -24,10 +24,7 @@ def test_every_declared_event_has_a_listener_and_every_listener_is_declared() ->
     declared = manifest()["settings"]["event_subscriptions"]["bot_events"]
     # message.channels and message.groups both arrive as the "message" event type.
     declared_types = {name.split(".")[0] for name in declared}
-    # Issue 17: the uninstall events are subscribed ahead of their listeners; once those
-    # are in EVENT_LISTENERS this is equality again.
-    assert declared_types - {"app_uninstalled", "tokens_revoked"} <= set(EVENT_LISTENERS)
-    assert set(EVENT_LISTENERS) <= declared_types
+    assert declared_types == set(EVENT_LISTENERS)
 
 
 def test_the_oauth_flow_asks_for_the_manifests_bot_scopes_and_comes_back_to_the_bot() -> None:

@@ -253,8 +253,8 @@ def test_oauth_mode_needs_all_three_settings_and_then_no_bot_token() -> None:
         slack_state_secret="s",
         slack_signing_secret="x",
     )
-    # Until installed workspaces are served, the bot still serves SLACK_BOT_TOKEN's.
-    assert oauth.oauth and oauth.missing_for_http() == ["SLACK_BOT_TOKEN"]
+    # Each installed workspace's token is in its installation.
+    assert oauth.oauth and oauth.missing_for_http() == []
     one = Settings(_env_file=None, slack_signing_secret="x")
     assert not one.oauth and one.missing_for_http() == ["SLACK_BOT_TOKEN"]
 

@@ -7,7 +7,9 @@ the scopes, the stores on our engine, an API client on SLACK_API_URL and its own
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from urllib.parse import urljoin
 
 from slack_bolt.oauth.async_callback_options import (
@@ -56,7 +58,10 @@ BOT_SCOPES = (
 _HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
-async def _installed(args: AsyncSuccessArgs) -> BoltResponse:
+NewInstall = Callable[[str | None, str | None], Awaitable[None]]
+
+
+async def _installed(args: AsyncSuccessArgs, on_installed: NewInstall | None) -> BoltResponse:
     installation = args.installation
     org_wide = bool(installation.is_enterprise_install)
     log.info(
@@ -72,6 +77,9 @@ async def _installed(args: AsyncSuccessArgs) -> BoltResponse:
         if org_wide
         else None
     )
+    if on_installed is not None:
+        # By its team id, or for an org-wide install by its org: served from now on.
+        await on_installed(None if org_wide else installation.team_id, installation.enterprise_id)
     name = installation.enterprise_name if org_wide else installation.team_name
     page = installed_page(name, add_to_workspaces=add_to_workspaces)
     return BoltResponse(status=200, body=page, headers=dict(_HTML))
@@ -96,7 +104,9 @@ def authorize_url(api_url: str) -> str:
     return urljoin(api_url, "../oauth/v2/authorize")
 
 
-def install_flow(settings: Settings, installations: Installations) -> InstallFlow:
+def install_flow(
+    settings: Settings, installations: Installations, on_installed: NewInstall | None = None
+) -> InstallFlow:
     """The flow for bolt's AsyncApp(oauth_flow=...), in OAuth mode only."""
     assert settings.slack_client_id and settings.slack_client_secret
     return InstallFlow(
@@ -112,6 +122,9 @@ def install_flow(settings: Settings, installations: Installations) -> InstallFlo
             state_store=installations.state_store,
             install_path=INSTALL_PATH,
             redirect_uri_path=REDIRECT_PATH,
-            callback_options=AsyncCallbackOptions(success=_installed, failure=_failed),
+            callback_options=AsyncCallbackOptions(
+                success=functools.partial(_installed, on_installed=on_installed),
+                failure=_failed,
+            ),
         ),
     )

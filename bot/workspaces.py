@@ -1,0 +1,275 @@
+"""The workspaces installed through Slack's OAuth flow, each served with its own context.
+
+A workspace's context is built the first time a Slack request, a send or a digest of it
+needs one: its token from the installation store, its teams from the database (seeded
+from its section of the teams file), its own caches and Home refreshes. The pacer is
+the process's (its keys are per token, so per workspace). An uninstall drops the
+context here at once, and on every other replica at its next refresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.async_authorize import AsyncAuthorize
+from slack_bolt.context.async_context import AsyncBoltContext
+
+from bot.changes import ChangeHub
+from bot.context import WorkspaceContext
+from bot.home.refresh import HomeRefresh
+from bot.home.views import publish_home
+from bot.slack.client import PacedWebClient
+from bot.slack.customers import CustomerDirectory
+from bot.slack.installations import Installations, InstalledWorkspace
+from bot.team_directory import TeamDirectory
+from bot.teams_file import TeamsFile
+from storage import outbox, served
+from storage import team_settings as team_store
+from storage.db import Database
+
+log = logging.getLogger("surveybot.workspaces")
+
+# Each workspace's caches of people and channels: bounded, so a thousand workspaces
+# stay within one process's memory.
+PER_WORKSPACE_ENTRIES = 2_000
+# An uninstall saved by another replica is looked for this far back (clocks differ).
+UNINSTALL_OVERLAP = timedelta(minutes=1)
+# Why a workspace's waiting sends were cancelled.
+UNINSTALLED = "workspace_uninstalled"
+
+Served = Callable[[WorkspaceContext], None]
+Dropped = Callable[[str], None]
+
+
+class InstalledWorkspaces:
+    """Implements `bot.context.ServedWorkspaces` for OAuth mode."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        installations: Installations,
+        teams_file: TeamsFile,
+        client: PacedWebClient,
+        clock: Callable[[], datetime],
+        wake_dispatcher: Callable[[], None],
+        home_refresh_seconds: float,
+    ) -> None:
+        self._db = db
+        self._installations = installations
+        self._file = teams_file
+        self._client = client
+        self._clock = clock
+        self._wake = wake_dispatcher
+        self._home_refresh_seconds = home_refresh_seconds
+        self._contexts: dict[str, WorkspaceContext] = {}
+        self._installs: dict[str, InstalledWorkspace] = {}
+        self._homes: dict[str, HomeRefresh] = {}
+        self._building = asyncio.Lock()
+        self._looked_at = clock()
+        self.on_served: list[Served] = []
+        self.on_dropped: list[Dropped] = []
+
+    @property
+    def installations(self) -> Installations:
+        return self._installations
+
+    # ------------------------------------------------------------- ServedWorkspaces
+
+    async def for_request(
+        self, team_id: str | None, enterprise_id: str | None
+    ) -> WorkspaceContext | None:
+        workspace = team_id or enterprise_id
+        if not workspace:
+            return None
+        return self._contexts.get(workspace) or await self._build(workspace, enterprise_id)
+
+    async def for_rows(self, workspace: str) -> WorkspaceContext | None:
+        ctx = self._contexts.get(workspace)
+        if ctx is not None or not workspace:
+            return ctx
+        state = await served.state_of(self._db, workspace)
+        return await self._build(workspace, state.enterprise_id if state else None)
+
+    async def every(self) -> list[WorkspaceContext]:
+        contexts = []
+        for install in await self._installations.installed():
+            if install.is_enterprise_install and install.enterprise_id:
+                # An org-wide install serves the org's workspaces that were seen.
+                workspaces = await served.of_enterprise(self._db, install.enterprise_id)
+            else:
+                workspaces = [install.workspace]
+            for workspace in workspaces:
+                ctx = self._contexts.get(workspace) or await self._build(
+                    workspace, install.enterprise_id
+                )
+                if ctx is not None:
+                    contexts.append(ctx)
+        return contexts
+
+    def in_memory(self) -> list[WorkspaceContext]:
+        return list(self._contexts.values())
+
+    async def refresh(self) -> None:
+        now = self._clock()
+        since, self._looked_at = self._looked_at - UNINSTALL_OVERLAP, now
+        for workspace in await served.uninstalled_since(self._db, since):
+            if workspace in self._contexts:
+                await self.drop(workspace)
+        if not self._contexts:
+            return
+        versions = await team_store.versions_everywhere(self._db)
+        for workspace, ctx in list(self._contexts.items()):
+            await ctx.teams.refresh(versions.get(workspace, {}))
+
+    # ------------------------------------------------------------------ the rest
+
+    async def _build(self, workspace: str, enterprise_id: str | None) -> WorkspaceContext | None:
+        async with self._building:  # one context per workspace, however many ask at once
+            ctx = self._contexts.get(workspace)
+            if ctx is not None:
+                return ctx
+            install = await self._installations.find(workspace)
+            if install is None and enterprise_id:
+                install = await self._installations.find(enterprise_id)
+            if install is None:
+                return None
+            ctx = await self._context(workspace, install)
+        for listener in self.on_served:
+            listener(ctx)
+        return ctx
+
+    async def _context(self, workspace: str, install: InstalledWorkspace) -> WorkspaceContext:
+        org_wide = install.is_enterprise_install
+        await served.remember(
+            self._db, workspace, install.enterprise_id if org_wide else None, self._clock()
+        )
+        # An org's token names the workspace in each call (team_id), as Slack asks.
+        client = self._client.sibling(install.bot_token, workspace if org_wide else None)
+        changes = ChangeHub()
+        teams = TeamDirectory(self._db, workspace, self._file.teams_of(workspace))
+        ctx = WorkspaceContext(
+            db=self._db.in_workspace(workspace),
+            client=client,
+            customers=CustomerDirectory(
+                client, clock=self._clock, max_entries=PER_WORKSPACE_ENTRIES
+            ),
+            teams=teams,
+            clock=self._clock,
+            changes=changes,
+        )
+        await teams.load(ctx.now())
+
+        async def publish(user_id: str) -> None:
+            await publish_home(ctx, user_id, ctx.now())
+
+        homes = HomeRefresh(publish, teams, min_interval=self._home_refresh_seconds)
+        changes.connect(self._wake, homes)
+        self._contexts[workspace] = ctx
+        self._installs[workspace] = install
+        self._homes[workspace] = homes
+        log.info("workspace served workspace=%s org_wide=%s", workspace, org_wide)
+        return ctx
+
+    async def drop(self, workspace: str) -> None:
+        """Serve this workspace no more here (uninstalled, or a new token to take)."""
+        self._contexts.pop(workspace, None)
+        self._installs.pop(workspace, None)
+        homes = self._homes.pop(workspace, None)
+        if homes is not None:
+            await homes.close()
+        for listener in self.on_dropped:
+            listener(workspace)
+
+    async def installed(self, team_id: str | None, enterprise_id: str | None) -> None:
+        """A new install: its workspaces are served again, with the new token."""
+        workspaces = [team_id] if team_id else []
+        if enterprise_id and not team_id:
+            workspaces = await served.of_enterprise(self._db, enterprise_id)
+        await served.mark_installed(self._db, workspaces)
+        for workspace in workspaces:
+            self._contexts.pop(workspace, None)
+            self._installs.pop(workspace, None)
+
+    def webhook_secret(self, workspace: str, source: str) -> str | None:
+        """A workspace's own secret for a webhook source ("webhook", "zendesk", …)."""
+        return self._file.secret_of(workspace, source)
+
+    def install_of(self, workspace: str) -> InstalledWorkspace | None:
+        return self._installs.get(workspace)
+
+    async def uninstall(
+        self, team_id: str | None, enterprise_id: str | None, *, reason: str, sent_at: datetime
+    ) -> bool:
+        """app_uninstalled or tokens_revoked: its tokens go, its waiting sends are
+        cancelled, nothing more is sent; its rows stay until forgotten or purged.
+
+        An event older than the workspace's newest install is a reinstall's past."""
+        install = None
+        if team_id:
+            install = await self._installations.find(team_id)
+        if install is None and enterprise_id:
+            install = await self._installations.find(enterprise_id)
+        if install is None:
+            log.info("uninstall of a workspace not installed workspace=%s", team_id)
+            return False
+        if not await self._installations.remove(install.workspace, before=sent_at):
+            return False
+        if install.is_enterprise_install and install.enterprise_id:
+            workspaces = await served.of_enterprise(self._db, install.enterprise_id)
+        else:
+            workspaces = [install.workspace]
+        now = self._clock()
+        for workspace in workspaces:
+            await served.mark_uninstalled(self._db, workspace, reason, now)
+            cancelled = await outbox.cancel_workspace_sends(self._db, workspace, UNINSTALLED, now)
+            await self.drop(workspace)
+            log.warning(
+                "workspace uninstalled workspace=%s reason=%s cancelled=%d",
+                workspace,
+                reason,
+                cancelled,
+            )
+        return True
+
+    async def close(self) -> None:
+        for workspace in list(self._homes):
+            homes = self._homes.pop(workspace)
+            await homes.close()
+
+
+class WorkspaceAuthorize(AsyncAuthorize):
+    """bolt's authorize for OAuth mode: a request's token is its served workspace's,
+    with no installation read or auth.test per request (bolt's own does both)."""
+
+    def __init__(self, workspaces: InstalledWorkspaces) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._workspaces = workspaces
+
+    async def __call__(
+        self,
+        *,
+        context: AsyncBoltContext,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None,
+        actor_enterprise_id: str | None = None,
+        actor_team_id: str | None = None,
+        actor_user_id: str | None = None,
+    ) -> AuthorizeResult | None:
+        ctx = await self._workspaces.for_request(team_id, enterprise_id)
+        install = self._workspaces.install_of(ctx.workspace) if ctx else None
+        if install is None:
+            return None
+        return AuthorizeResult(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            bot_user_id=install.bot_user_id,
+            bot_id=install.bot_id,
+            bot_token=install.bot_token,
+            user_id=user_id,
+        )
