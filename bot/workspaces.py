@@ -83,32 +83,30 @@ class InstalledWorkspaces:
     async def for_request(
         self, team_id: str | None, enterprise_id: str | None
     ) -> WorkspaceContext | None:
-        workspace = team_id or enterprise_id
-        if not workspace:
-            return None
-        return self._contexts.get(workspace) or await self._build(workspace, enterprise_id)
+        """A workspace's own install serves it; else its org's org-wide install, whose
+        rows are the org's (keyed by the enterprise id, as the install is)."""
+        for key in (team_id, enterprise_id):
+            if key and key in self._contexts:
+                return self._contexts[key]
+        for key in (team_id, enterprise_id):
+            if key:
+                ctx = await self._build(key)
+                if ctx is not None:
+                    return ctx
+        return None
 
     async def for_rows(self, workspace: str) -> WorkspaceContext | None:
         ctx = self._contexts.get(workspace)
         if ctx is not None or not workspace:
             return ctx
-        state = await served.state_of(self._db, workspace)
-        return await self._build(workspace, state.enterprise_id if state else None)
+        return await self._build(workspace)
 
     async def every(self) -> list[WorkspaceContext]:
         contexts = []
         for install in await self._installations.installed():
-            if install.is_enterprise_install and install.enterprise_id:
-                # An org-wide install serves the org's workspaces that were seen.
-                workspaces = await served.of_enterprise(self._db, install.enterprise_id)
-            else:
-                workspaces = [install.workspace]
-            for workspace in workspaces:
-                ctx = self._contexts.get(workspace) or await self._build(
-                    workspace, install.enterprise_id
-                )
-                if ctx is not None:
-                    contexts.append(ctx)
+            ctx = self._contexts.get(install.workspace) or await self._build(install.workspace)
+            if ctx is not None:
+                contexts.append(ctx)
         return contexts
 
     def in_memory(self) -> list[WorkspaceContext]:
@@ -128,15 +126,14 @@ class InstalledWorkspaces:
 
     # ------------------------------------------------------------------ the rest
 
-    async def _build(self, workspace: str, enterprise_id: str | None) -> WorkspaceContext | None:
+    async def _build(self, workspace: str) -> WorkspaceContext | None:
         async with self._building:  # one context per workspace, however many ask at once
             ctx = self._contexts.get(workspace)
             if ctx is not None:
                 return ctx
             install = await self._installations.find(workspace)
-            if install is None and enterprise_id:
-                install = await self._installations.find(enterprise_id)
-            if install is None:
+            # A team of an org found by its team id is served by its own install only.
+            if install is None or install.workspace != workspace:
                 return None
             ctx = await self._context(workspace, install)
         for listener in self.on_served:
@@ -145,11 +142,8 @@ class InstalledWorkspaces:
 
     async def _context(self, workspace: str, install: InstalledWorkspace) -> WorkspaceContext:
         org_wide = install.is_enterprise_install
-        await served.remember(
-            self._db, workspace, install.enterprise_id if org_wide else None, self._clock()
-        )
-        # An org's token names the workspace in each call (team_id), as Slack asks.
-        client = self._client.sibling(install.bot_token, workspace if org_wide else None)
+        await served.remember(self._db, workspace, install.enterprise_id, self._clock())
+        client = self._client.sibling(install.bot_token)
         changes = ChangeHub()
         teams = TeamDirectory(self._db, workspace, self._file.teams_of(workspace))
         ctx = WorkspaceContext(
@@ -186,12 +180,11 @@ class InstalledWorkspaces:
             listener(workspace)
 
     async def installed(self, team_id: str | None, enterprise_id: str | None) -> None:
-        """A new install: its workspaces are served again, with the new token."""
-        workspaces = [team_id] if team_id else []
-        if enterprise_id and not team_id:
-            workspaces = await served.of_enterprise(self._db, enterprise_id)
-        await served.mark_installed(self._db, workspaces)
-        for workspace in workspaces:
+        """A new install (its team id, or an org-wide one's enterprise id): served again,
+        with the new token."""
+        workspace = team_id or enterprise_id
+        if workspace:
+            await served.mark_installed(self._db, [workspace])
             self._contexts.pop(workspace, None)
             self._installs.pop(workspace, None)
 
@@ -219,21 +212,16 @@ class InstalledWorkspaces:
             return False
         if not await self._installations.remove(install.workspace, before=sent_at):
             return False
-        if install.is_enterprise_install and install.enterprise_id:
-            workspaces = await served.of_enterprise(self._db, install.enterprise_id)
-        else:
-            workspaces = [install.workspace]
-        now = self._clock()
-        for workspace in workspaces:
-            await served.mark_uninstalled(self._db, workspace, reason, now)
-            cancelled = await outbox.cancel_workspace_sends(self._db, workspace, UNINSTALLED, now)
-            await self.drop(workspace)
-            log.warning(
-                "workspace uninstalled workspace=%s reason=%s cancelled=%d",
-                workspace,
-                reason,
-                cancelled,
-            )
+        workspace, now = install.workspace, self._clock()
+        await served.mark_uninstalled(self._db, workspace, reason, now)
+        cancelled = await outbox.cancel_workspace_sends(self._db, workspace, UNINSTALLED, now)
+        await self.drop(workspace)
+        log.warning(
+            "workspace uninstalled workspace=%s reason=%s cancelled=%d",
+            workspace,
+            reason,
+            cancelled,
+        )
         return True
 
     async def close(self) -> None:

@@ -87,7 +87,9 @@ class HelpdeskSender:
         secret: str | None = None,
         timestamp: int | None = None,
         signature: str | None = None,
+        workspace: str | None = None,
     ) -> SignedReply:
+        """`workspace`: the one the URL names (a bot serving many: ?workspace=T…)."""
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         ts = str(timestamp if timestamp is not None else int(time.time()))
         headers = {
@@ -96,7 +98,10 @@ class HelpdeskSender:
             "X-Surveybot-Signature": signature or sign(secret or self.secret, ts, raw),
         }
         async with self.http.post(
-            f"{self.bot_url}/webhooks/conversation-closed", data=raw, headers=headers
+            f"{self.bot_url}/webhooks/conversation-closed",
+            params={"workspace": workspace} if workspace else None,
+            data=raw,
+            headers=headers,
         ) as response:
             text = await response.text()
             return SignedReply(response.status, json.loads(text) if text.startswith("{") else text)

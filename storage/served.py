@@ -1,9 +1,6 @@
-"""The workspaces served through the OAuth flow, beside slack_sdk's installation tables.
-
-A workspace of an Enterprise Grid org served by an org-wide install has no install of
-its own: its org is remembered here, so a timer (a survey, a digest) finds its token.
-An uninstall is recorded here too: the workspace's rows stay until they are forgotten.
-"""
+"""The workspaces served through the OAuth flow, beside slack_sdk's installation tables:
+when each was first served, its org, and whether (and why) it uninstalled the app. Its
+rows stay after an uninstall until they are forgotten; every replica reads the mark."""
 
 from __future__ import annotations
 
@@ -87,16 +84,6 @@ async def mark_installed(db: Database, workspaces: list[str]) -> None:
             .where(col(ServedWorkspace.workspace).in_(workspaces))
             .values(uninstalled_at=None, uninstall_reason=None)
         )
-
-
-async def of_enterprise(db: Database, enterprise_id: str) -> list[str]:
-    async with db.session() as session:
-        rows = await session.execute(
-            select(col(ServedWorkspace.workspace)).where(
-                col(ServedWorkspace.enterprise_id) == enterprise_id
-            )
-        )
-    return [str(w) for w in rows.scalars()]
 
 
 async def uninstalled_since(db: Database, since: datetime) -> list[str]:

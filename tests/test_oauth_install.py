@@ -3,14 +3,9 @@ and the fake Slack's authorize page and oauth.v2.access."""
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
@@ -25,51 +20,9 @@ from bot.slack.installations import Installations
 from sandbox import FakeSlack
 from storage.db import Database
 from tests.harness import Bot, running_bot
+from tests.oauth import ADMIN, Browser, oauth_settings
 
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
-ADMIN = "U0ADMIN"
-
-
-@dataclass
-class Browser:
-    """A person's browser: follows the bot's pages, keeps the install page's cookie."""
-
-    bot: Bot
-    slack: FakeSlack
-    http: aiohttp.ClientSession
-    cookie: str = ""
-
-    async def open_install_page(self) -> tuple[int, str]:
-        async with self.http.get(f"{self.bot.url}/slack/install") as response:
-            cookies = SimpleCookie(response.headers.get("Set-Cookie", ""))
-            self.cookie = "; ".join(f"{k}={m.value}" for k, m in cookies.items())
-            return response.status, await response.text()
-
-    async def add_to_slack(self) -> str:
-        """The "Add to Slack" link of the install page."""
-        status, page = await self.open_install_page()
-        assert status == 200
-        found = re.search(r'<a class="button" href="([^"]+)">Add to Slack</a>', page)
-        assert found, page
-        return html.unescape(found.group(1))
-
-    async def follow(self, url: str) -> tuple[int, str]:
-        async with self.http.get(url, headers={"Cookie": self.cookie}) as response:
-            assert response.headers["Content-Type"].startswith("text/html")
-            return response.status, await response.text()
-
-    async def install(self, team_id: str, *, allow: bool = True) -> tuple[int, str]:
-        """Install page, Slack's authorize page (Allow or Cancel), back to the bot."""
-        link = await self.add_to_slack()
-        return await self.follow(self.slack.authorize(link, team_id, ADMIN, allow=allow))
-
-
-def oauth_settings(slack: FakeSlack) -> dict[str, Any]:
-    return {
-        "slack_client_id": slack.installs.client_id,
-        "slack_client_secret": slack.installs.client_secret,
-        "slack_state_secret": "test-state-secret",
-    }
 
 
 @pytest_asyncio.fixture
