@@ -37,6 +37,7 @@ from bot.slack.client import PacedWebClient
 from bot.slack.installations import Installations
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, install_flow
 from bot.slack.requests import Malformed, is_signed, parse_body
+from bot.slack.token_rotation import TokenRefresher
 from bot.slack.workspace import Workspace
 from bot.teams import Teams
 from bot.teams_file import TeamsFile, load_teams_file
@@ -102,6 +103,7 @@ def build_app(
         else None
     )
     installed = None
+    refresher = None
     token = None
     served: ServedWorkspaces
     if installations is not None:
@@ -116,6 +118,16 @@ def build_app(
             home_refresh_seconds=settings.home_refresh_seconds,
         )
         served = installed
+        assert settings.slack_client_id and settings.slack_client_secret
+        refresher = TokenRefresher(
+            db,
+            installations,
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret,
+            api_url=settings.api_url,
+            clock=clock,
+            renewed=installed.token_renewed,
+        )
     else:
         token = Workspace(ctx.client, recheck_seconds=settings.token_recheck_seconds)
         served = OneWorkspace(ctx, lambda: token.team_id if token else None)
@@ -152,6 +164,7 @@ def build_app(
         changes=changes,
         metrics=metrics,
         in_flight=InFlight(),
+        refresher=refresher,
     )
     bolt_app = _bolt_app(runtime, installed)
     apart = settings.metrics_port is not None

@@ -23,6 +23,7 @@ from bot.metrics import Metrics
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack.channels import check_channels
+from bot.slack.token_rotation import TokenRefresher
 from bot.slack.workspace import Workspace
 from bot.workspaces import UNINSTALLED, InstalledWorkspaces
 from storage import outbox
@@ -44,7 +45,7 @@ class Runtime:
     served: ServedWorkspaces
     # Single-workspace mode: who the token speaks for, and whether Slack still accepts it.
     token: Workspace | None
-    # OAuth mode: the installed workspaces.
+    # OAuth mode: the installed workspaces, and who renews their rotating tokens.
     installed: InstalledWorkspaces | None
     dispatcher: Dispatcher
     scheduler: Scheduler
@@ -52,6 +53,7 @@ class Runtime:
     changes: ChangeHub
     metrics: Metrics
     in_flight: InFlight
+    refresher: TokenRefresher | None = None
     channel_checks: list[asyncio.Task[object]] = field(default_factory=list)
 
     async def context_for(
@@ -78,6 +80,7 @@ class Runtime:
             wake_dispatcher=self.dispatcher.wake,
             digest_catch_up_seconds=self.settings.digest_catch_up_seconds,
             metrics=self.metrics,
+            renew_tokens=self.refresher.renew_due if self.refresher is not None else None,
         )
 
     def _serve(self, ctx: WorkspaceContext) -> None:

@@ -48,6 +48,8 @@ PACE_MEMORY = 3600.0
 DIGEST_MISFIRE_GRACE = timedelta(hours=6)
 # How often this week's digests Slack refused get another try (five tries in all).
 DIGEST_RETRY_INTERVAL = timedelta(minutes=5)
+# How often rotating bot tokens are looked at (each is renewed 2 hours before it expires).
+TOKEN_RENEWAL_MINUTES = 5
 # How long shutdown waits for jobs already running (a digest may post several messages).
 JOB_GRACE_SECONDS = 10.0
 
@@ -73,6 +75,7 @@ class Scheduler:
         wake_dispatcher: Callable[[], None],
         digest_catch_up_seconds: float,
         metrics: Metrics,
+        renew_tokens: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
         """Start the jobs: housekeeping once for the process (`db` sees every workspace),
         the rest once for each served workspace, its context looked up at each run."""
@@ -134,6 +137,16 @@ class Scheduler:
             coalesce=True,
         )
         scheduler.add_job(forget_old_events, "interval", minutes=10, id="forget_events")
+        if renew_tokens is not None:
+            scheduler.add_job(
+                renew_tokens,
+                "interval",
+                minutes=TOKEN_RENEWAL_MINUTES,
+                id="renew_tokens",
+                max_instances=1,
+                coalesce=True,
+                next_run_time=started,
+            )
 
         async def keep_words_no_longer_than_teams_say() -> None:
             for ctx in await served.every():

@@ -38,6 +38,8 @@ log = logging.getLogger("surveybot.workspaces")
 PER_WORKSPACE_ENTRIES = 2_000
 # An uninstall saved by another replica is looked for this far back (clocks differ).
 UNINSTALL_OVERLAP = timedelta(minutes=1)
+# A context whose rotating token expires this soon reads the renewed one from the store.
+TOKEN_RELOAD_BEFORE = timedelta(hours=1)
 # Why a workspace's waiting sends were cancelled.
 UNINSTALLED = "workspace_uninstalled"
 
@@ -118,6 +120,11 @@ class InstalledWorkspaces:
         for workspace in await served.uninstalled_since(self._db, since):
             if workspace in self._contexts:
                 await self.drop(workspace)
+        # A rotating token about to expire was renewed by some process: take the new one.
+        for workspace, install in list(self._installs.items()):
+            expires = install.token_expires_at
+            if expires is not None and expires <= now + TOKEN_RELOAD_BEFORE:
+                self.token_renewed(workspace)
         if not self._contexts:
             return
         versions = await team_store.versions_everywhere(self._db)
@@ -168,6 +175,14 @@ class InstalledWorkspaces:
         self._homes[workspace] = homes
         log.info("workspace served workspace=%s org_wide=%s", workspace, org_wide)
         return ctx
+
+    def token_renewed(self, workspace: str) -> None:
+        """Its rotating token was renewed: the next use builds its context anew with it."""
+        self._contexts.pop(workspace, None)
+        self._installs.pop(workspace, None)
+        homes = self._homes.pop(workspace, None)
+        if homes is not None:
+            asyncio.get_running_loop().create_task(homes.close())
 
     async def drop(self, workspace: str) -> None:
         """Serve this workspace no more here (uninstalled, or a new token to take)."""

@@ -36,6 +36,8 @@ class InstalledWorkspace:
     installed_at: datetime
     is_enterprise_install: bool
     bot_id: str | None = None
+    # With token rotation on: when the bot token expires (UTC), else None.
+    token_expires_at: datetime | None = None
 
 
 def _newest_bots(client_id: str, where: ColumnElement[bool]) -> Select[tuple[object, ...]]:
@@ -72,7 +74,13 @@ def _installed(row: Row[tuple[object, ...]]) -> InstalledWorkspace:
         installed_at=installed_at.replace(tzinfo=UTC),
         is_enterprise_install=org_wide,
         bot_id=values["bot_id"],
+        token_expires_at=_utc(values["bot_token_expires_at"]),
     )
+
+
+def _utc(value: object) -> datetime | None:
+    # slack_sdk stores naive UTC.
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) else None
 
 
 async def installed(db: Database, client_id: str) -> list[InstalledWorkspace]:

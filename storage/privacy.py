@@ -21,6 +21,7 @@ from storage.models import (
     DigestPost,
     Response,
     ResponseReason,
+    ServedWorkspace,
     SupportMessage,
     Survey,
     TeamSettingChange,
@@ -221,6 +222,10 @@ async def forget_workspace_rows(db: Database, workspace: str) -> WorkspaceForgot
         for table in (SupportMessage, CustomerEmail, DigestPost, TeamSettingChange):
             await session.execute(delete(table))
         settings = await session.execute(delete(TeamSettings))
+        # Not limited by the view (the table is keyed by workspace): named outright.
+        await session.execute(
+            delete(ServedWorkspace).where(col(ServedWorkspace.workspace) == workspace)
+        )
     flushed = await db.flush_write_ahead_log()
     return WorkspaceForgotten(
         flushed=flushed,

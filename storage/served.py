@@ -4,6 +4,9 @@ rows stay after an uninstall until they are forgotten; every replica reads the m
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -94,3 +97,26 @@ async def uninstalled_since(db: Database, since: datetime) -> list[str]:
             )
         )
     return [str(w) for w in rows.scalars()]
+
+
+# SQLite serves one process: its refreshes take turns here.
+_REFRESHING = asyncio.Lock()
+
+
+@contextlib.asynccontextmanager
+async def refreshing_token(db: Database, workspace: str, now: datetime) -> AsyncIterator[None]:
+    """Held while one process renews a workspace's rotating token: Slack's refresh token
+    works once, so two processes refreshing together would break the install. On
+    PostgreSQL a row lock on the workspace, across processes; on SQLite, in-process."""
+    await remember(db, workspace, None, now)
+    if db.engine.dialect.name != "postgresql":
+        async with _REFRESHING:
+            yield
+        return
+    async with db.session() as session, session.begin():
+        await session.execute(
+            select(col(ServedWorkspace.workspace))
+            .where(col(ServedWorkspace.workspace) == workspace)
+            .with_for_update()
+        )
+        yield

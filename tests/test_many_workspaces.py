@@ -7,6 +7,7 @@ crossed between them would show.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -427,3 +428,52 @@ async def test_two_processes_on_postgresql_serve_two_workspaces_and_send_each_su
                     await job.func()
             counts.append([len(ws.messages.get(DIGEST_CHANNEL, [])) for ws in two_workspaces])
         assert counts[0] == counts[1] and min(counts[0]) >= 1
+
+
+async def renew_at_once(*bots: Bot) -> int:
+    """Every process's refresher at the same moment, twice each: who renews?"""
+    refreshers = [bot.runtime.refresher for bot in bots]
+    assert all(refreshers)
+    runs = [r.renew_due() for r in refreshers for _ in range(2) if r is not None]
+    return sum(await asyncio.gather(*runs))
+
+
+async def test_a_rotating_token_is_renewed_once_and_then_used(
+    many: Bot, slack: FakeSlack, two_workspaces: tuple[Workspace, Workspace]
+) -> None:
+    one, _ = two_workspaces
+    slack.installs.rotation, slack.installs.expires_in = True, 3600  # due within 2 hours
+    await install(many, slack, ONE)
+    installs = many.runtime.installed
+    assert installs is not None
+    first = await installs.installations.find(ONE)
+    assert first is not None and first.token_expires_at is not None
+    slack.installs.expires_in = 43_200
+    assert await renew_at_once(many) == 1
+    assert slack.installs.refreshes == 1  # a second use of the refresh token would fail
+    renewed = await installs.installations.find(ONE)
+    assert renewed is not None and renewed.bot_token != first.bot_token
+    await close_by_reaction(many, one)
+    await delivered_in(many, one)
+    tokens = {token_of(call) for call in slack.called("chat.postMessage")}
+    assert tokens == {renewed.bot_token}
+
+
+@pytest.mark.postgres
+async def test_two_processes_renew_a_rotating_token_once(
+    slack: FakeSlack, postgres_url: str, two_workspaces: tuple[Workspace, Workspace]
+) -> None:
+    database = Database(postgres_url)
+    await empty_postgres(database)
+    await database.dispose()
+    settings = {"slack_bot_token": None, **oauth_settings(slack)}
+    slack.installs.rotation, slack.installs.expires_in = True, 3600
+    async with (
+        running_bot(slack, postgres_url, teams_toml=TEAMS, **settings) as first,
+        running_bot(slack, postgres_url, teams_toml=TEAMS, **settings) as second,
+    ):
+        slack.installs.redirect_urls = [f"{first.url}/slack/oauth_redirect"]
+        await install(first, slack, ONE)
+        slack.installs.expires_in = 43_200
+        assert await renew_at_once(first, second) == 1
+        assert slack.installs.refreshes == 1

@@ -77,6 +77,13 @@ class Installs:
     grants: dict[str, Grant] = field(default_factory=dict)
     # The app settings' Redirect URLs (manifest: oauth_config.redirect_urls).
     redirect_urls: list[str] = field(default_factory=list)
+    # Token rotation (app settings, OAuth & Permissions): installs get a refresh token
+    # and a bot token that expires after `expires_in` seconds (Slack: 12 hours).
+    rotation: bool = False
+    expires_in: int = 43_200
+    refresh_tokens: dict[str, str] = field(default_factory=dict)  # refresh token -> team
+    issued: dict[str, str] = field(default_factory=dict)  # rotated bot token -> team
+    refreshes: int = 0  # refresh grants answered (one per expiry, however many replicas)
 
     def authorize(self, url: str, ws: Workspace, user_id: str, *, allow: bool = True) -> str:
         """A person opens the app's authorize link, picks `ws` and clicks Allow (or Cancel):
@@ -126,6 +133,8 @@ class Installs:
             raise SlackError("invalid_client_id")
         if client_secret != self.client_secret:
             raise SlackError("bad_client_secret")
+        if call.args.get("grant_type") == "refresh_token":
+            return self._refresh(call, workspaces)
         code = str(call.args.get("code") or "")
         # A code works once: Slack answers a second exchange as an invalid code.
         grant = self.grants.pop(code, None)
@@ -141,7 +150,7 @@ class Installs:
             else None
         )
         return {
-            "access_token": ws.bot_token,
+            **self._rotating(ws),
             "token_type": "bot",
             "scope": grant.scope,
             "bot_user_id": ws.bot_user_id,
@@ -150,6 +159,34 @@ class Installs:
             "team": None if ws.org_wide else {"id": ws.team_id, "name": ws.name},
             "enterprise": enterprise,
             "authed_user": {"id": grant.user_id},
+            "is_enterprise_install": ws.org_wide,
+        }
+
+    def _rotating(self, ws: Workspace) -> dict[str, Any]:
+        """The access token; with rotation on, a new expiring one and its refresh token."""
+        if not self.rotation:
+            return {"access_token": ws.bot_token}
+        token = f"xoxe.xoxb-{ws.team_id.lower()}-{secrets.token_hex(6)}"
+        refresh = f"xoxe-1-{secrets.token_hex(12)}"
+        self.issued[token] = ws.team_id
+        self.refresh_tokens[refresh] = ws.team_id
+        return {"access_token": token, "refresh_token": refresh, "expires_in": self.expires_in}
+
+    def _refresh(self, call: Call, workspaces: Mapping[str, Workspace]) -> dict[str, Any]:
+        """grant_type=refresh_token: a refresh token works once, as on Slack."""
+        team = self.refresh_tokens.pop(str(call.args.get("refresh_token") or ""), None)
+        if team is None:
+            raise SlackError("invalid_refresh_token")
+        self.refreshes += 1
+        ws = workspaces[team]
+        return {
+            **self._rotating(ws),
+            "token_type": "bot",
+            "scope": DEFAULT_BOT_SCOPE,
+            "bot_user_id": ws.bot_user_id,
+            "app_id": ws.shared.app_id,
+            "team": None if ws.org_wide else {"id": ws.team_id, "name": ws.name},
+            "enterprise": None,
             "is_enterprise_install": ws.org_wide,
         }
 

@@ -30,7 +30,7 @@ from sandbox.fake_slack.workspace import Shared, Workspace
 
 log = logging.getLogger(__name__)
 
-VALID_TOKEN_PREFIXES: Final = ("xoxb-", "xapp-")
+VALID_TOKEN_PREFIXES: Final = ("xoxb-", "xapp-", "xoxe.xoxb-")
 MAX_UPLOAD_BYTES: Final = 64 * 1024 * 1024
 METHODS: Final[dict[str, Method]] = {
     **auth.METHODS,
@@ -105,6 +105,9 @@ class FakeSlack(Faults):
         for ws in self.workspaces.values():
             if ws.bot_token == token:
                 return ws
+        rotated = self.installs.issued.get(token)
+        if rotated is not None:
+            return self.workspaces[rotated]
         return self.default if token.startswith(VALID_TOKEN_PREFIXES) else None
 
     def install(self, team_id: str, user_id: str, *, redirect_uri: str | None = None) -> str:
