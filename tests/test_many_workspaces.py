@@ -97,6 +97,16 @@ async def many(
         yield running
 
 
+@pytest_asyncio.fixture
+async def installed(
+    many: Bot, slack: FakeSlack, two_workspaces: tuple[Workspace, Workspace]
+) -> tuple[Workspace, Workspace]:
+    """Both workspaces installed through the flow, as their admins would."""
+    for ws in two_workspaces:
+        await install(many, slack, ws.team_id)
+    return two_workspaces
+
+
 async def install(bot: Bot, slack: FakeSlack, team_id: str) -> None:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
         status, page = await Browser(bot, slack, http).install(team_id)
@@ -178,11 +188,10 @@ def click(ws: Workspace, survey: SurveyRecord, score: int, *, team: str) -> dict
 
 
 async def test_two_workspaces_each_close_answer_and_get_their_own_digest_and_home(
-    many: Bot, slack: FakeSlack, two_workspaces: tuple[Workspace, Workspace]
+    many: Bot, slack: FakeSlack, installed: tuple[Workspace, Workspace]
 ) -> None:
-    one, two = two_workspaces
-    for ws in two_workspaces:
-        await install(many, slack, ws.team_id)
+    one, two = installed
+    for ws in installed:
         await close_by_reaction(many, ws)
     (survey_one,) = await delivered_in(many, one)
     (survey_two,) = await delivered_in(many, two)
@@ -204,11 +213,11 @@ async def test_two_workspaces_each_close_answer_and_get_their_own_digest_and_hom
     assert not one.messages.get(ALERT_CHANNEL)
 
     # Each workspace's Home counts the agent's one answer there (the same id, two people).
-    for ws in two_workspaces:
+    for ws in installed:
         opened = {"type": "app_home_opened", "user": AGENT, "tab": "home", "channel": "D0HOME"}
         assert await send(many, envelope(ws.team_id, opened)) == 200
     await wait_until(lambda: AGENT in one.home_tabs and AGENT in two.home_tabs, what="Homes")
-    home_one, home_two = (json.dumps(ws.home_tabs[AGENT]) for ws in two_workspaces)
+    home_one, home_two = (json.dumps(ws.home_tabs[AGENT]) for ws in installed)
     for home in (home_one, home_two):
         assert "*CSAT*: 1 answer." in home and "2 answers" not in home
 
@@ -228,11 +237,9 @@ async def test_two_workspaces_each_close_answer_and_get_their_own_digest_and_hom
 
 
 async def test_a_forged_click_naming_another_workspace_answers_nothing(
-    many: Bot, slack: FakeSlack, two_workspaces: tuple[Workspace, Workspace]
+    many: Bot, slack: FakeSlack, installed: tuple[Workspace, Workspace]
 ) -> None:
-    one, two = two_workspaces
-    for ws in two_workspaces:
-        await install(many, slack, ws.team_id)
+    one, two = installed
     await close_by_reaction(many, two)
     (survey_two,) = await delivered_in(many, two)
     # Signed, and naming workspace one, but pointing at workspace two's survey.
@@ -260,11 +267,9 @@ CLOSE = {
 
 
 async def test_a_webhook_is_for_the_workspace_its_secret_belongs_to(
-    many: Bot, slack: FakeSlack, two_workspaces: tuple[Workspace, Workspace]
+    many: Bot, slack: FakeSlack, installed: tuple[Workspace, Workspace]
 ) -> None:
-    one, two = two_workspaces
-    for ws in two_workspaces:
-        await install(many, slack, ws.team_id)
+    one, two = installed
     # One's secret, naming workspace two in the body: refused, nothing stored.
     status, body = await post_close(many, ONE, SECRET_ONE, {**CLOSE, "workspace": TWO})
     assert (status, body["error"]) == (
@@ -286,11 +291,9 @@ async def test_a_webhook_is_for_the_workspace_its_secret_belongs_to(
 
 
 async def test_after_an_uninstall_nothing_goes_there_and_a_late_revocation_undoes_no_reinstall(
-    many: Bot, slack: FakeSlack, two_workspaces: tuple[Workspace, Workspace]
+    many: Bot, slack: FakeSlack, installed: tuple[Workspace, Workspace]
 ) -> None:
-    one, two = two_workspaces
-    for ws in two_workspaces:
-        await install(many, slack, ws.team_id)
+    one, two = installed
     # A survey of one still waiting when one uninstalls (its customer is busy with one).
     await close_by_reaction(many, one)
     await delivered_in(many, one)
