@@ -68,13 +68,19 @@ class WorkspaceContext:
     def now(self) -> datetime:
         return self.clock()
 
-    def for_trigger(self, deadline: float, team_id: str | None = None) -> WorkspaceContext:
-        """This context for a request carrying a trigger_id: a modal opened with it goes
-        by `deadline` (time.monotonic()) or not at all."""
+    def for_request(
+        self, *, deadline: float | None = None, team_id: str | None = None
+    ) -> WorkspaceContext:
+        """This context for one Slack request: a modal opened with its trigger_id goes by
+        `deadline` (time.monotonic()) or not at all, and an org-wide token's calls name
+        the request's workspace (`team_id`), as Slack asks of org tokens."""
         client = self.client
-        if isinstance(client, PacedWebClient):
+        if isinstance(client, PacedWebClient) and (deadline is not None or team_id):
             client = client.sibling(client.token, team_id, trigger_deadline=deadline)
         return replace(self, client=client)
+
+    def for_trigger(self, deadline: float, team_id: str | None = None) -> WorkspaceContext:
+        return self.for_request(deadline=deadline, team_id=team_id)
 
 
 class ServedWorkspaces(Protocol):

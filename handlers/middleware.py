@@ -112,6 +112,16 @@ def log_request(observe: Callable[[float], None]) -> Middleware:
     return log_request
 
 
+def request_workspace(body: dict[str, Any]) -> str | None:
+    """The workspace a request comes from, as its body says (an org-wide install's
+    requests name no team in their authorization)."""
+    team = body.get("team")
+    view = _dict(body.get("view"))
+    found = body.get("team_id") or (team.get("id") if isinstance(team, dict) else team)
+    found = found or view.get("team_id")
+    return str(found) if isinstance(found, str) and found else None
+
+
 def provide_context(runtime: Runtime) -> Middleware:
     async def provide_context(
         req: AsyncBoltRequest, resp: BoltResponse, next: Next
@@ -128,6 +138,7 @@ def provide_context(runtime: Runtime) -> Middleware:
                 )
                 return BoltResponse(status=200, body="")
             ctx = runtime.workspace  # url_verification and the like act on no data
+        deadline = None
         if body.get("trigger_id"):
             # A modal opened with this request's trigger_id goes before it dies, or never.
             actions = body.get("actions")
@@ -138,7 +149,11 @@ def provide_context(runtime: Runtime) -> Middleware:
                 now=time.monotonic(),
                 wall=time.time(),
             )
-            ctx = ctx.for_trigger(deadline, req.context.team_id)
+        # An org-wide install's token serves many workspaces: its calls name this one.
+        org_wide = req.context.team_id is None and req.context.enterprise_id is not None
+        team_id = request_workspace(body) if org_wide else req.context.team_id
+        if deadline is not None or org_wide:
+            ctx = ctx.for_request(deadline=deadline, team_id=team_id)
         req.context[CONTEXT_KEY] = ctx
         req.context[IN_FLIGHT_KEY] = runtime.in_flight
         req.context[RUNTIME_CONTEXT_KEY] = runtime

@@ -380,6 +380,9 @@ async def test_an_org_wide_install_is_stored_and_serves_the_orgs_requests(
     (survey,) = await delivered_in(many, org)
     assert survey.workspace == "E0ORG"
     assert {token_of(c) for c in posts_in(slack, org)} == {"xoxb-org-token"}
+    # The close's notice to the agent, made with the org's token, names the workspace.
+    (notice,) = await slack.wait_for("chat.postEphemeral")
+    assert notice.args.get("team_id") == "T0ORGMEMBER"
 
 
 @pytest.mark.postgres
