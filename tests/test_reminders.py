@@ -222,6 +222,32 @@ async def test_a_click_on_a_reminder_in_a_dm_answers_the_survey_and_thanks_in_pl
         assert update.args["ts"] == sent.message_ts
 
 
+async def test_when_the_survey_expires_its_reminder_loses_its_buttons_too(
+    slack: FakeSlack, sqlite_url: str
+) -> None:
+    async with running_bot(
+        slack, sqlite_url, teams_toml=REMINDING, expiry_interval_seconds=0.05
+    ) as bot:
+        bot.clock.set(START)
+        survey = await delivered_survey(bot, slack)
+        reminder = await reminder_of(bot, survey.survey)
+        await at(bot, START + timedelta(hours=24))
+        sent = await status_becomes(bot, reminder, SurveyStatus.DELIVERED)
+        assert sent.message_ts
+        reminder_ts = sent.message_ts
+        assert buttons_of(slack.message(SUPPORT_CHANNEL, reminder_ts))
+
+        await at(bot, START + timedelta(days=7, minutes=1))  # past expire_days
+        await status_becomes(bot, survey.survey, SurveyStatus.EXPIRED)
+
+        def both_closed() -> bool:
+            return not buttons_of(slack.message(SUPPORT_CHANNEL, reminder_ts)) and not (
+                buttons_of(slack.message(survey.channel, survey.ts))
+            )
+
+        await wait_until(both_closed, what="the survey and its reminder closed")
+
+
 # ------------------------------------------------------------------ or it is dropped
 
 
