@@ -157,6 +157,7 @@ class Team(BaseModel):
                 "empty sends none"
             ),
             optional=True,
+            checks=(check.REMINDER_BEFORE_EXPIRY,),
         ),
     ] = None
     sample_rate: Annotated[
@@ -282,6 +283,12 @@ class Team(BaseModel):
         if not low <= value <= high:
             raise rule.error(value=f"{value:g}", low=low, high=high)
         return value
+
+    @field_validator("reminder_after")
+    @classmethod
+    def _reminder_before_expiry(cls, value: int | None, info: ValidationInfo) -> int | None:
+        # `expire_days` is checked first; when it is wrong itself, it alone is reported.
+        return check.reminder_before_expiry(value, info.data.get("expire_days"))
 
     @field_validator("skip_reaction")
     @classmethod

@@ -102,9 +102,9 @@ async def a_few_turns() -> None:
 
 
 async def test_a_reminder_goes_once_a_day_after_delivery_and_its_click_answers_the_survey(
-    slack: FakeSlack, sqlite_url: str
+    slack: FakeSlack, store_url: str
 ) -> None:
-    async with running_bot(slack, sqlite_url, teams_toml=REMINDING) as bot:
+    async with running_bot(slack, store_url, teams_toml=REMINDING) as bot:
         bot.clock.set(START)
         survey = await delivered_survey(bot, slack)
         reminder = await reminder_of(bot, survey.survey)
@@ -271,9 +271,9 @@ async def test_no_reminder_after_the_customer_answered(
 
 
 async def test_no_reminder_after_the_customer_wrote_again_in_the_thread(
-    slack: FakeSlack, sqlite_url: str, every_log_line: Lines
+    slack: FakeSlack, store_url: str, every_log_line: Lines
 ) -> None:
-    async with running_bot(slack, sqlite_url, teams_toml=REMINDING) as bot:
+    async with running_bot(slack, store_url, teams_toml=REMINDING) as bot:
         bot.clock.set(START)
         survey = await delivered_survey(bot, slack)
         reminder = await reminder_of(bot, survey.survey)
@@ -323,9 +323,9 @@ async def test_a_dm_survey_is_not_reminded_of_once_the_customer_wrote_in_the_thr
 
 
 async def test_an_agent_writing_in_the_thread_does_not_stop_the_reminder(
-    slack: FakeSlack, sqlite_url: str
+    slack: FakeSlack, store_url: str
 ) -> None:
-    async with running_bot(slack, sqlite_url, teams_toml=REMINDING) as bot:
+    async with running_bot(slack, store_url, teams_toml=REMINDING) as bot:
         bot.clock.set(START)
         survey = await delivered_survey(bot, slack)
         reminder = await reminder_of(bot, survey.survey)
@@ -343,14 +343,19 @@ async def test_an_agent_writing_in_the_thread_does_not_stop_the_reminder(
 async def test_no_reminder_of_a_survey_that_expires_first(
     slack: FakeSlack, sqlite_url: str
 ) -> None:
-    teams = REMINDING + "expire_days = 1\n"  # the survey's life ends as the reminder falls due
+    """Closed at 09:00 and asked at 10:00, a survey of one day closes at 09:00 the next
+    day: a reminder 23 hours after delivery would come too late, and is not scheduled."""
+    teams = TEAMS_TOML.replace("delay_minutes = 0", "delay_minutes = 60")
+    teams += "expire_days = 1\nreminder_after = 23\n"
     async with running_bot(slack, sqlite_url, teams_toml=teams) as bot:
         bot.clock.set(START)
-        survey = await delivered_survey(bot, slack)
+        first = await closed(bot, slack, ROOT_TS)
+        await at(bot, START + timedelta(hours=1))
+        await status_becomes(bot, first, SurveyStatus.DELIVERED)
         await at(bot, START + timedelta(days=2))
         await a_few_turns()
-        assert await surveys.reminder_of(bot.workspace.db, survey.survey.id) is None
-        assert slack.surveys_posted() == {survey.survey.token: 1}
+        assert await surveys.reminder_of(bot.workspace.db, first.id) is None
+        assert slack.surveys_posted() == {first.token: 1}
 
 
 async def test_a_reminder_pushed_past_the_surveys_expiry_by_quiet_hours_is_dropped(
@@ -471,6 +476,14 @@ def test_the_teams_file_sets_the_reminder_delay_in_hours() -> None:
     assert parse_teams(REMINDING).default.reminder_after == 24
 
 
+def test_the_teams_file_refuses_a_reminder_that_would_come_after_the_survey_expired() -> None:
+    """Surveys live 7 days (168 hours) by default: a reminder at 168 hours would never go."""
+    with pytest.raises(TeamsFileError) as error:
+        parse_teams(TEAMS_TOML + "reminder_after = 168\n")
+    assert "reminder_after" in str(error.value) and "168 hours" in str(error.value)
+    assert parse_teams(TEAMS_TOML + "reminder_after = 167\n").default.reminder_after == 167
+
+
 async def test_a_lead_turns_the_reminder_on_in_app_home(slack: FakeSlack, sqlite_url: str) -> None:
     lead = "U0LEAD"
     slack.add_user(lead, name="lead")
@@ -485,6 +498,12 @@ async def test_a_lead_turns_the_reminder_on_in_app_home(slack: FakeSlack, sqlite
         await slack.wait_for("views.open")
         modal = slack.views[-1]
         assert "Remind once after (hours)" in str(modal["blocks"])
+        _, body = await bot.send_interaction_json(
+            payloads.submission(modal, user=lead, reminder_after="200")
+        )
+        assert body["errors"] == {
+            "reminder_after": "Enter fewer hours than a survey stays open (168), or leave it empty."
+        }
         status, body = await bot.send_interaction_json(
             payloads.submission(modal, user=lead, reminder_after="6")
         )
