@@ -60,6 +60,13 @@ class Metrics:
             buckets=LAG_BUCKETS,
             registry=r,
         )
+        self.reminders_dropped = Counter(
+            "surveybot_reminders_dropped",
+            "Reminders due and not sent, by why: the survey answered, expired or cancelled, "
+            "or the customer wrote again in the conversation (wrote_again).",
+            ["reason"],
+            registry=r,
+        )
         self.digest_duration = Histogram(
             "surveybot_digest_duration_seconds",
             "How long one team's weekly digest run took.",

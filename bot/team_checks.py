@@ -126,6 +126,12 @@ SAME_EMOJI = Check(
     "survey; choose another emoji",
     N_("Use another emoji than the close reaction."),
 )
+REMINDER_BEFORE_EXPIRY = Check(
+    "reminder_after_expiry",
+    "{value} hours is not before the surveys expire ({hours} hours: expire_days), so no "
+    "reminder would ever go; choose fewer hours",
+    N_("Enter fewer hours than a survey stays open ({hours}), or leave it empty."),
+)
 UNKNOWN_LANGUAGE = Check(
     "unknown_language",
     "{value} is not a language surveybot speaks (one of {languages})",
@@ -218,6 +224,13 @@ def emoji_name(value: str) -> str:
     if not _EMOJI.fullmatch(name):
         raise EMOJI_NAME.error(value=_shown(value), longest=LONGEST_EMOJI)
     return name
+
+
+def reminder_before_expiry(value: int | None, expire_days: int | None) -> int | None:
+    """A reminder due once its survey has expired would never go."""
+    if value is not None and expire_days is not None and value >= expire_days * 24:
+        raise REMINDER_BEFORE_EXPIRY.error(value=value, hours=expire_days * 24)
+    return value
 
 
 def another_emoji(value: str, close_reaction: str | None) -> str:

@@ -79,6 +79,8 @@ LANGUAGE_CHOICE = Choice(
     tuple((code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES), translated=False
 )
 MOST_LISTED = 100  # channels or leads of one team
+# A reminder later than a survey's longest life (90 days) would never go.
+REMINDER_LONGEST_HOURS = 90 * 24
 
 
 class Team(BaseModel):
@@ -142,6 +144,22 @@ class Team(BaseModel):
         Field(ge=1, le=90),
         Setting(N_("Surveys expire after (days)"), Number(decimal=False)),
     ] = 7
+    # One polite reminder of a survey nobody answered, this many hours after it reached
+    # the customer; None sends none. Relational NPS rounds have their own delay.
+    reminder_after: Annotated[
+        int | None,
+        Field(ge=1, le=REMINDER_LONGEST_HOURS),
+        Setting(
+            N_("Remind once after (hours)"),
+            Number(decimal=False),
+            hint=N_(
+                "one polite reminder if the customer has not answered or written again; "
+                "empty sends none"
+            ),
+            optional=True,
+            checks=(check.REMINDER_BEFORE_EXPIRY,),
+        ),
+    ] = None
     sample_rate: Annotated[
         float,
         Field(ge=0.0, le=1.0),
@@ -265,6 +283,12 @@ class Team(BaseModel):
         if not low <= value <= high:
             raise rule.error(value=f"{value:g}", low=low, high=high)
         return value
+
+    @field_validator("reminder_after")
+    @classmethod
+    def _reminder_before_expiry(cls, value: int | None, info: ValidationInfo) -> int | None:
+        # `expire_days` is checked first; when it is wrong itself, it alone is reported.
+        return check.reminder_before_expiry(value, info.data.get("expire_days"))
 
     @field_validator("skip_reaction")
     @classmethod

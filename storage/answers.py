@@ -104,7 +104,8 @@ async def record_click(
             .where(
                 col(Survey.id) == survey.id,
                 col(Survey.status).in_(OPEN),
-                col(Survey.purpose) != Purpose.REMINDER,  # a nudge has no buttons to click
+                # A reminder is never answered itself: its clicks answer its survey.
+                col(Survey.purpose) != Purpose.REMINDER,
             )
             .values(
                 status=SurveyStatus.ANSWERED,

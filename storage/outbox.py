@@ -302,6 +302,8 @@ async def cancel_waiting_in_thread(
             col(Survey.thread_ts) == thread_ts,
             col(Survey.customer_id) == customer_id,
             col(Survey.status) == SurveyStatus.SCHEDULED,
+            # A reminder is dropped by the dispatcher when due, which logs and counts why.
+            col(Survey.purpose) != Purpose.REMINDER,
         )
         .values(status=SurveyStatus.CANCELLED, last_error="customer wrote again in the thread")
     )

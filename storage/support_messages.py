@@ -59,3 +59,25 @@ async def seen(db: Database, workspace: str, channel_id: str, ts: str) -> SeenMe
 
 async def forget_seen_before(db: Database, cutoff: datetime) -> int:
     return await db.write(delete(SupportMessage).where(col(SupportMessage.seen_at) < cutoff))
+
+
+async def wrote_after(
+    db: Database, workspace: str, channel_id: str, thread_ts: str, author: str, after_ts: str
+) -> bool:
+    """Whether `author` replied in this thread after the message at `after_ts`.
+
+    Slack's ts of one kind and width order as text, so the range stays on the key."""
+    m = SupportMessage
+    query = (
+        select(col(m.ts))
+        .where(
+            col(m.workspace) == workspace,
+            col(m.channel_id) == channel_id,
+            col(m.ts) > after_ts,
+            col(m.thread_ts) == thread_ts,
+            col(m.author) == author,
+        )
+        .limit(1)
+    )
+    async with db.session() as session:
+        return (await session.execute(query)).first() is not None

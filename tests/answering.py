@@ -10,6 +10,7 @@ from sandbox import FakeSlack, payloads
 from sandbox.payloads import reaction_added
 from storage import surveys as store
 from storage.surveys import SurveyRecord
+from storage.vocabulary import Purpose
 from tests.harness import AGENT, CUSTOMER, SUPPORT_CHANNEL, Bot
 from tests.waiting import wait_until
 
@@ -59,12 +60,17 @@ async def delivered_survey(bot: Bot, slack: FakeSlack, *, source: str = "slack")
         await bot.send_webhook(close)
     (post,) = await slack.wait_for("chat.postMessage")
 
+    async def only_survey() -> SurveyRecord:
+        # Not its reminder, which a team's `reminder_after` adds once it is delivered.
+        sent = await store.all_surveys(bot.workspace.db)
+        (survey,) = (s for s in sent if s.purpose is not Purpose.REMINDER)
+        return survey
+
     async def delivered() -> bool:
-        (survey,) = await store.all_surveys(bot.workspace.db)
-        return survey.status == "delivered"
+        return (await only_survey()).status == "delivered"
 
     await wait_until(delivered, what="the survey marked delivered")
-    (survey,) = await store.all_surveys(bot.workspace.db)
+    survey = await only_survey()
     assert survey.channel_id and survey.message_ts
     message = slack.message(survey.channel_id, survey.message_ts)
     return Delivered(

@@ -242,11 +242,13 @@ def messages_in(language: str) -> list[tuple[str, dict[str, Any]]]:
     expires = NOW + timedelta(days=7)
     about = about_helpdesk_conversation("ZD-1001 " + "x" * 200, language)
     linked = about_slack_conversation("https://example.slack.com/archives/C1/p1", language)
-    rendered: list[tuple[str, dict[str, Any]]] = [("reminder", render_reminder(locale=language))]
+    rendered: list[tuple[str, dict[str, Any]]] = []
     for kind in SurveyKind:
         scale = scale_for(kind)
         survey = render_survey(token="t" * 40, kind=kind, locale=language)
         rendered.append((f"{kind} survey", survey))
+        reminder = render_reminder(token="t" * 40, kind=kind, locale=language)
+        rendered.append((f"{kind} reminder", reminder))
         rendered.append(
             (f"{kind} DM survey", render_survey(token="t", kind=kind, locale=language, about=about))
         )

@@ -108,7 +108,9 @@ async def test_a_reminder_replies_once_in_the_survey_thread(bot: Bot, slack: Fak
     await reaches(bot, reminder.token, SurveyStatus.DELIVERED)
     assert (post.args["channel"], post.args["thread_ts"]) == (SUPPORT_CHANNEL, ROOT_TS)
     assert post.args["text"].startswith(REMINDER_TEXT)
-    assert not has_buttons(post.args)  # the survey above keeps the buttons
+    # Its buttons are the survey's scale again, carrying the reminder's own id (a click
+    # answers the survey it reminds of: tests/test_reminders.py).
+    assert has_buttons(post.args)
     assert carries(post.args, reminder.token)
     await asyncio.sleep(0.3)
     assert slack.surveys_posted() == {survey.survey.token: 1, reminder.token: 1}
@@ -146,7 +148,7 @@ async def test_a_reminder_for_an_answered_survey_is_not_sent(bot: Bot, slack: Fa
     bot.runtime.dispatcher.wake()
     await reaches(bot, result.reminder.token, SurveyStatus.CANCELLED)
     dropped = await surveys.survey_by_token(bot.workspace.db, result.reminder.token)
-    assert dropped is not None and dropped.last_error == "survey answered"
+    assert dropped is not None and dropped.last_error == "answered"
     assert slack.surveys_posted() == {survey.survey.token: 1}
     # Asked again now, there is nothing to remind of.
     answered = await surveys.survey_by_token(bot.workspace.db, survey.survey.token)
@@ -306,12 +308,12 @@ def test_only_a_reminder_and_a_thread_survey_post_in_a_thread() -> None:
 
 def test_a_reminder_is_dropped_once_its_survey_no_longer_waits() -> None:
     assert reminder_dropped(a_send(), NOW) is None
-    assert reminder_dropped(a_send(status=SurveyStatus.ANSWERED), NOW) == "survey answered"
-    assert reminder_dropped(a_send(status=SurveyStatus.CANCELLED), NOW) == "survey cancelled"
-    assert reminder_dropped(a_send(status=SurveyStatus.EXPIRED), NOW) == "survey expired"
+    assert reminder_dropped(a_send(status=SurveyStatus.ANSWERED), NOW) == "answered"
+    assert reminder_dropped(a_send(status=SurveyStatus.CANCELLED), NOW) == "cancelled"
+    assert reminder_dropped(a_send(status=SurveyStatus.EXPIRED), NOW) == "expired"
     # Past its expiry, even before the sweep has closed it.
-    assert reminder_dropped(a_send(), NOW + timedelta(days=8)) == "survey expired"
-    assert reminder_dropped(None, NOW) == "survey gone"
+    assert reminder_dropped(a_send(), NOW + timedelta(days=8)) == "expired"
+    assert reminder_dropped(None, NOW) == "gone"
 
 
 async def test_two_dispatchers_sharing_postgresql_send_each_invitation_and_reminder_once(

@@ -21,7 +21,7 @@ from storage import surveys
 from storage.answers import AnswerRecord
 from storage.db import Database
 from storage.surveys import SurveyRecord
-from storage.vocabulary import Delivery, SurveyStatus
+from storage.vocabulary import Delivery, Purpose, SurveyStatus
 
 log = logging.getLogger("surveybot.answers")
 
@@ -129,6 +129,30 @@ def _refused(what: str, reason: RefusalReason, survey: SurveyRecord | None) -> R
     return Refusal(reason, survey if reason is RefusalReason.EXPIRED else None)
 
 
+async def survey_clicked(
+    db: Database, token: str | None, channel_id: str | None, message_ts: str | None
+) -> tuple[SurveyRecord | None, tuple[str | None, str | None]]:
+    """The survey a score button answers, and the message its click counts as coming from.
+
+    A reminder's buttons carry the reminder's token and answer the survey it reminds
+    of: a click from the reminder as delivered counts as one on the survey itself
+    (the same answer, changed by a second click, never a second answer); from
+    anywhere else it is a click on the wrong message."""
+    survey = await surveys.survey_by_token(db, token) if token and is_token(token) else None
+    if survey is None or survey.purpose is not Purpose.REMINDER:
+        return survey, (channel_id, message_ts)
+    earlier = await surveys.get_survey(db, survey.reminds_id or 0)
+    if earlier is None:
+        return None, (channel_id, message_ts)
+    from_reminder = survey.status is SurveyStatus.DELIVERED and (channel_id, message_ts) == (
+        survey.channel_id,
+        survey.message_ts,
+    )
+    if from_reminder:
+        return earlier, (earlier.channel_id, earlier.message_ts)
+    return earlier, (None, None)
+
+
 @dataclass(frozen=True)
 class FormDue:
     """The follow-up form a first answer needs, known before the click is stored."""
@@ -156,7 +180,7 @@ async def form_due(
     """
     if token is None or score is None or not is_token(token):
         return None
-    survey = await surveys.survey_by_token(db, token)
+    survey, (channel_id, message_ts) = await survey_clicked(db, token, channel_id, message_ts)
     refused = refusal_for_click(
         survey, score=score, user_id=user_id, now=now, channel_id=channel_id, message_ts=message_ts
     )
@@ -185,7 +209,7 @@ async def record_answer(
 
     `customer_team` is the clicker's own company (their `user.team_id` in the click), kept
     on the survey: checked by user id first, so it is the customer's, never the host's."""
-    survey = await surveys.survey_by_token(db, token) if token and is_token(token) else None
+    survey, (channel_id, message_ts) = await survey_clicked(db, token, channel_id, message_ts)
     reason = refusal_for_click(
         survey,
         score=score,

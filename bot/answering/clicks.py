@@ -154,7 +154,10 @@ async def _replace_survey(
     else chat.update."""
     if await respond(client, click.response_url, message, replace_original=True):
         return
-    await client.chat_update(channel=str(survey.channel_id), ts=str(survey.message_ts), **message)
+    # The message clicked on: the survey, or its reminder in the same DM or thread.
+    same_place = click.channel_id == survey.channel_id and click.message_ts
+    ts = click.message_ts if same_place else survey.message_ts
+    await client.chat_update(channel=str(survey.channel_id), ts=str(ts), **message)
 
 
 async def score_clicked(ctx: WorkspaceContext, click: Click) -> None:

@@ -10,7 +10,9 @@ from bot.answering.answer_blocks import render_closed
 from bot.answering.answers import locale_of, score_may_show_on_survey, team_of
 from bot.context import WorkspaceContext
 from storage import answers as store
+from storage import surveys
 from storage.surveys import SurveyRecord
+from storage.vocabulary import SurveyStatus
 
 log = logging.getLogger("surveybot.expiry")
 
@@ -27,6 +29,15 @@ async def show_closed(ctx: WorkspaceContext, survey: SurveyRecord) -> None:
         show_score=score_may_show_on_survey(survey),
     )
     await ctx.client.chat_update(channel=survey.channel_id, ts=survey.message_ts, **message)
+    # Its reminder, if one went, showed the same buttons: it closes with it.
+    reminder = await surveys.reminder_of(ctx.db, survey.id)
+    if (
+        reminder is not None
+        and reminder.status is SurveyStatus.DELIVERED
+        and reminder.channel_id
+        and reminder.message_ts
+    ):
+        await ctx.client.chat_update(channel=reminder.channel_id, ts=reminder.message_ts, **message)
 
 
 async def expire_overdue(ctx: WorkspaceContext, limit: int = 100) -> int:

@@ -15,8 +15,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.context import WorkspaceContext
-from bot.delivery import timing
-from bot.delivery.sends import posts_in_thread, reminder_dropped
+from bot.delivery import reminders, timing
+from bot.delivery.sends import posts_in_thread
 from bot.delivery.slack_connect import (
     DM_REFUSALS,
     OtherCompany,
@@ -83,10 +83,10 @@ class Delivery:
         if survey.purpose is Purpose.REMINDER:
             # Checked at every claim: an answer given while it waited (quiet hours, a
             # retry) drops it. Dropping never posts, so "at most once" holds either way.
-            earlier = await store.get_survey(self.ctx.db, survey.reminds_id or 0)
-            dropped = reminder_dropped(earlier, now)
+            dropped = await reminders.why_dropped(self.ctx, survey)
             if dropped is not None:
                 await outbox.cancel(self.ctx.db, survey.id, dropped)
+                self.metrics.reminders_dropped.labels(reason=dropped).inc()
                 log.info("reminder dropped survey=%s reason=%s", survey.token, dropped)
                 return 0
         if now >= survey.expires_at:
@@ -214,6 +214,7 @@ class Delivery:
             "" if survey.purpose is Purpose.CONVERSATION else f" purpose={survey.purpose}",
             " recovered=after_crash" if recovered else "",
         )
+        await reminders.on_delivered(self.ctx, self._team(survey), survey)  # the team's, if any
 
     async def _posted_before(
         self, survey: SurveyRecord, customer_id: str, in_thread: bool
@@ -254,7 +255,7 @@ class Delivery:
 
     async def _message(self, survey: SurveyRecord, locale: str, in_thread: bool) -> dict[str, Any]:
         if survey.purpose is Purpose.REMINDER:
-            return render_reminder(locale=locale)
+            return render_reminder(token=survey.token, kind=survey.kind, locale=locale)
         return render_survey(
             token=survey.token,
             kind=survey.kind,

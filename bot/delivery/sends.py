@@ -2,8 +2,9 @@
 
 Both wait in the outbox beside the surveys of closed conversations and go out through
 the same dispatcher: the same pacing, quiet hours, crash check and "at most once".
-Nothing in the product creates them yet; relational NPS rounds and the polite reminder
-(issue 18) will. After adding one, wake the dispatcher so a send due now goes now.
+A team's `reminder_after` adds reminders when a survey is delivered
+(bot.delivery.reminders); relational NPS rounds (issue 18) will add invitations.
+After adding one, wake the dispatcher so a send due now goes now.
 """
 
 from __future__ import annotations
@@ -50,13 +51,15 @@ def reminder_thread(earlier: SurveyRecord) -> tuple[str, str] | None:
 
 
 def reminder_dropped(earlier: SurveyRecord | None, now: datetime) -> str | None:
-    """Why a reminder due now must not go (its survey no longer waits for an answer)."""
+    """Why a reminder due now must not go (its survey no longer waits for an answer):
+    one word, for the log line and the metric's label (bot.delivery.reminders adds
+    "wrote_again", which needs the database)."""
     if earlier is None:
-        return "survey gone"
+        return "gone"
     if earlier.status is not SurveyStatus.DELIVERED:
-        return f"survey {earlier.status}"  # answered, cancelled, expired, never delivered
+        return str(earlier.status)  # answered, cancelled, expired, never delivered
     if now >= earlier.expires_at:
-        return f"survey {SurveyStatus.EXPIRED}"
+        return str(SurveyStatus.EXPIRED)
     return None
 
 

@@ -83,12 +83,21 @@ def render_survey(
     return {"text": question, "blocks": blocks}
 
 
-def render_reminder(*, locale: str | None) -> dict[str, Any]:
-    """The one polite reminder, a reply under the survey: no buttons of its own (the
-    survey above keeps them), so an answer is always the survey's."""
+def render_reminder(*, token: str, kind: str, locale: str | None) -> dict[str, Any]:
+    """The one polite reminder, a reply under the survey: a line, the question and the
+    survey's own buttons again. They carry the reminder's token; a click on them
+    answers the survey it reminds of (bot.answering.answers), as one answer."""
     _ = translator(locale)
-    text = _(
-        "A gentle reminder: we would still love to hear how it went. "
-        "One click on the survey above is enough."
-    )
-    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+    text = _("A gentle reminder: we would still love to hear how it went.")
+    last = _("One click is enough, and we will not ask again.")
+    question = _(scale_for(kind).question)
+    survey = render_survey(token=token, kind=kind, locale=locale)
+    buttons = [block for block in survey["blocks"] if block["type"] == "actions"]
+    return {
+        "text": text,
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"{text}\n*{question}*"}},
+            *buttons,
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": last}]},
+        ],
+    }

@@ -9,7 +9,7 @@ workspace's token, lists the installed workspaces, and removes one on uninstall.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
@@ -22,6 +22,7 @@ from storage.installations import InstalledWorkspace as InstalledWorkspace
 
 log = logging.getLogger("surveybot.installations")
 
+EVENT_TIME_RESOLUTION = timedelta(seconds=1)
 # A person has this long between opening /slack/install and clicking Allow (bolt's default).
 STATE_EXPIRATION_SECONDS = 600
 
@@ -64,7 +65,9 @@ class Installations:
         found = await self.find(workspace)
         if found is None:
             return False
-        if before is not None and found.installed_at >= before:
+        # Slack's event_time counts whole seconds: an install within the event's own
+        # second came before it (an uninstall seconds after installing is one).
+        if before is not None and found.installed_at >= before + EVENT_TIME_RESOLUTION:
             log.info("uninstall ignored workspace=%s reason=reinstalled_since", workspace)
             return False
         # By the install's own keys: a team of an Enterprise Grid org has both ids.
