@@ -84,6 +84,7 @@ async def record_click(
     at: datetime,
     keeps_follow_up: KeepsFollowUp,
     customer_team: str | None = None,
+    account: tuple[str, str] | None = None,
 ) -> Click | None:
     """Make `score` the survey's answer and keep the click as history.
 
@@ -94,6 +95,8 @@ async def record_click(
     score again only dates its history entry later. None when the survey
     is no longer open (expired, or closed by the sweep in the meantime).
     `customer_team`: the clicker's own company, kept on the survey in the same write.
+    `account` (key, name): the customer's company, kept on the survey where it had none
+    and copied onto a first answer, so figures group by it without a join.
     """
     async with db.session() as session:
         # The write comes first: it takes the survey's row lock (PostgreSQL) or the
@@ -109,6 +112,11 @@ async def record_click(
             .values(
                 status=SurveyStatus.ANSWERED,
                 **({"customer_team": customer_team} if customer_team else {}),
+                **(
+                    {"account": account[0], "account_name": account[1]}
+                    if account and survey.account is None
+                    else {}
+                ),
             )
             .execution_options(synchronize_session=False)
         )
@@ -172,6 +180,8 @@ async def record_click(
                     score=score,
                     answered_at=at,
                     is_test=survey.is_test,
+                    account=account[0] if account else None,
+                    account_name=account[1] if account else None,
                 )
             )
         else:

@@ -1,0 +1,38 @@
+"""Settling a customer's account when they answer: the one place that asks for it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from bot.accounts.naming import Account, account_of
+from storage import customers
+from storage.db import Database
+from storage.surveys import SurveyRecord
+
+OwnTeam = Callable[[], Awaitable[str | None]]
+
+
+def given_account(survey: SurveyRecord) -> Account | None:
+    """The account the survey was closed with (the helpdesk's), if any."""
+    if survey.account is None:
+        return None
+    return Account(survey.account, survey.account_name or survey.account)
+
+
+async def account_at_answer(
+    db: Database, survey: SurveyRecord, customer_team: str | None, own_team: OwnTeam
+) -> Account | None:
+    """The helpdesk's account, else the clicker's own Slack Connect company, else the
+    domain of the customer's email (asked of the database only when needed)."""
+    given = given_account(survey)
+    if given is not None:
+        return given
+    team = customer_team or survey.customer_team
+    if team:
+        found = account_of(None, team, None, await own_team())
+        if found is not None:
+            return found
+    email = survey.customer_email
+    if email is None and survey.customer_id:
+        email = await customers.email_for_slack_id(db, survey.customer_id)
+    return account_of(None, None, email)
