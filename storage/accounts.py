@@ -7,7 +7,7 @@ ten. Storage does not know the scales: callers pass the thresholds in, per kind.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,7 +23,7 @@ class AccountPeriod:
     """One account's answers in one period."""
 
     key: str
-    name: str
+    name: str  # the key until account_names() tells the name
     people: int  # people with an answer of the measured kind
     share_sum: float  # the sum over those people of their satisfied share (0..1)
     answers: int  # answers of the measured kind
@@ -64,7 +64,6 @@ async def account_periods(
             select(
                 literal(index).label("period"),
                 R.account.label("account"),
-                func.max(R.account_name).label("name"),
                 func.avg(
                     case((of_kind, case((R.score >= satisfied_min, 1.0), else_=0.0)), else_=None)
                 ).label("share"),
@@ -85,7 +84,6 @@ async def account_periods(
     query = select(
         people.c.period,
         people.c.account,
-        func.max(people.c.name),
         func.count(people.c.share),
         func.coalesce(func.sum(people.c.share), 0.0),
         func.sum(people.c.answers),
@@ -99,11 +97,11 @@ async def account_periods(
     found: list[list[AccountPeriod]] = [[] for _ in periods]
     async with db.session() as session:
         for row in (await session.execute(query)).all():
-            period, key, name, heads, share_sum, answers, low, low_value, low_people = row
+            period, key, heads, share_sum, answers, low, low_value, low_people = row
             found[int(period)].append(
                 AccountPeriod(
                     key=str(key),
-                    name=str(name or key),
+                    name=str(key),
                     people=int(heads),
                     share_sum=float(share_sum),
                     answers=int(answers or 0),
@@ -113,3 +111,22 @@ async def account_periods(
                 )
             )
     return found
+
+
+async def account_names(
+    db: Database, team: str, keys: Collection[str], since: datetime
+) -> dict[str, str]:
+    """A name for each of these accounts (the few shown), from their answers since then.
+
+    Kept out of the aggregate, which then reads its index alone; this reads the
+    accounts' own index (ix_responses_account_answered carries the name)."""
+    if not keys:
+        return {}
+    query = (
+        select(R.account, func.max(R.account_name))
+        .where(R.team == team, R.account.in_(sorted(set(keys))), R.answered_at >= since)
+        .group_by(R.account)
+    )
+    async with db.session() as session:
+        rows = (await session.execute(query)).all()
+    return {str(key): str(name or key) for key, name in rows}

@@ -182,8 +182,11 @@ class Response(SQLModel, table=True):
             *("workspace", "team", "answered_at", "account", "customer_id", "kind"),
             *("score", "is_test", "customer_value"),
         ),
-        # One account's answers, newest first (the drill-down).
-        Index("ix_responses_account_answered", "workspace", "team", "account", "answered_at"),
+        # One account's answers, newest first (the drill-down), and its name (the pages).
+        Index(
+            "ix_responses_account_answered",
+            *("workspace", "team", "account", "answered_at", "account_name"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

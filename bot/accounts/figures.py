@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.accounts.health import Accounts, assess_accounts
+from bot.accounts.health import Accounts, assess_accounts, named
 from bot.scales import scale_for
 from bot.teams import Team
 from storage import accounts as store
@@ -25,4 +25,8 @@ async def gather_accounts(db: Database, team: Team, current: Window, previous: W
         satisfied_min=scale_for(kind).satisfied_min,
         low_max={k.value: scale_for(k).low_max for k in SurveyKind},
     )
-    return assess_accounts(now, before, churn_probability=team.churn_probability)
+    assessed = assess_accounts(now, before, churn_probability=team.churn_probability)
+    shown = [a.key for a in (*assessed.health, *assessed.at_risk)]
+    if not shown:
+        return assessed
+    return named(assessed, await store.account_names(db, team.name, shown, previous[0]))

@@ -12,8 +12,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from bot.i18n import N_
@@ -117,6 +117,19 @@ class Accounts:
     @property
     def empty(self) -> bool:
         return self.accounts == 0
+
+
+def named(accounts: Accounts, names: Mapping[str, str]) -> Accounts:
+    """The same accounts, each shown by its name."""
+
+    def one(account: AccountHealth) -> AccountHealth:
+        return replace(account, name=names.get(account.key, account.name))
+
+    return replace(
+        accounts,
+        health=tuple(one(a) for a in accounts.health),
+        at_risk=tuple(one(a) for a in accounts.at_risk),
+    )
 
 
 def _risks(figure: AccountScore | None, before: AccountScore | None, low: int) -> list[RiskReason]:

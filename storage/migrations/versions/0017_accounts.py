@@ -42,7 +42,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_responses_account_answered",
         "responses",
-        ["workspace", "team", "account", "answered_at"],
+        ["workspace", "team", "account", "answered_at", "account_name"],
     )
 
 
