@@ -127,12 +127,16 @@ async def test_accounts_come_from_the_webhook_slack_connect_and_email_domains_ne
 ) -> None:
     bot = accounts_bot
     own_team = bot.slack.team_id
+    bot.slack.default.add_external_user(
+        "U0DEV", team_id=CUSTOMER_CO, company="Customer Co", dm_allowed=True
+    )
     acme = await answer(bot, "U0ANN", 5, email="ann@acme.example", account=ACME)
     await answer(bot, "U0BOB", 4, email="bob@globex.example")
     await answer(bot, "U0CAT", 4, email="cat@gmail.com")
     await answer(bot, "U0GIL", 4, email="gil@GMX.de")
     await answer(bot, "U0DEV", 3, clicker_team=CUSTOMER_CO)
     await answer(bot, "U0EVE", 3, clicker_team=own_team)
+    await answer(bot, "U0FAY", 3, clicker_team="T0UNNAMED")  # team.info: team_not_found
 
     # The helpdesk's account is kept on the survey from the close.
     assert (acme.account, acme.account_name) == ("helpdesk:4711", "Acme Corp")
@@ -141,9 +145,13 @@ async def test_accounts_come_from_the_webhook_slack_connect_and_email_domains_ne
         "U0BOB": ("domain:globex.example", "globex.example"),
         "U0CAT": ("", ""),  # gmail.com is no company
         "U0GIL": ("", ""),  # nor is any gmx country domain
-        "U0DEV": (f"slack:{CUSTOMER_CO}", CUSTOMER_CO),  # their own Slack Connect company
+        # Their own Slack Connect company, named by team.info (team:read).
+        "U0DEV": (f"slack:{CUSTOMER_CO}", "Customer Co"),
         "U0EVE": ("", ""),  # one of our own workspace: no company of a customer's
+        "U0FAY": ("slack:T0UNNAMED", "T0UNNAMED"),  # no name to be had: its id
     }
+    asked = [c.args["team"] for c in bot.slack.called("team.info")]
+    assert sorted(asked) == [CUSTOMER_CO, "T0UNNAMED"]  # once each, never our own
 
 
 async def test_a_blank_account_is_no_account_and_a_bad_one_loses_only_the_account(

@@ -7,9 +7,11 @@ from collections.abc import Awaitable, Callable
 from bot.accounts.naming import Account, account_of
 from storage import customers
 from storage.db import Database
+from storage.models import ACCOUNT_NAME_LENGTH
 from storage.surveys import SurveyRecord
 
 OwnTeam = Callable[[], Awaitable[str | None]]
+CompanyName = Callable[[str], Awaitable[str | None]]
 
 
 def given_account(survey: SurveyRecord) -> Account | None:
@@ -20,7 +22,11 @@ def given_account(survey: SurveyRecord) -> Account | None:
 
 
 async def account_at_answer(
-    db: Database, survey: SurveyRecord, customer_team: str | None, own_team: OwnTeam
+    db: Database,
+    survey: SurveyRecord,
+    customer_team: str | None,
+    own_team: OwnTeam,
+    company_name: CompanyName | None = None,
 ) -> Account | None:
     """The helpdesk's account, else the clicker's own Slack Connect company, else the
     domain of the customer's email (asked of the database only when needed)."""
@@ -31,7 +37,8 @@ async def account_at_answer(
     if team:
         found = account_of(None, team, None, await own_team())
         if found is not None:
-            return found
+            name = await company_name(team) if company_name else None
+            return Account(found.key, name[:ACCOUNT_NAME_LENGTH]) if name else found
     email = survey.customer_email
     if email is None and survey.customer_id:
         email = await customers.email_for_slack_id(db, survey.customer_id)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.accounts.settle import OwnTeam, account_at_answer
+from bot.accounts.settle import CompanyName, OwnTeam, account_at_answer
 from bot.answering.follow_up_form import FieldErrors, FollowUpForm, validate_follow_up
 from bot.scales import Band, Scale, band_of, scale_for
 from bot.slack.values import is_slack_id, is_token
@@ -186,6 +186,7 @@ async def record_answer(
     message_ts: str | None,
     customer_team: str | None = None,
     own_team: OwnTeam | None = None,
+    company_name: CompanyName | None = None,
 ) -> AnswerOutcome | Refusal:
     """Store a score click; `token`/`score` are None when the button value was unreadable.
 
@@ -206,7 +207,7 @@ async def record_answer(
         return _refused("answer", reason, survey)
     assert survey is not None and score is not None
     company = customer_team if is_slack_id(customer_team) else None
-    account = await account_at_answer(db, survey, company, own_team or _unknown_team)
+    account = await account_at_answer(db, survey, company, own_team or _unknown_team, company_name)
     click = await store.record_click(
         db,
         survey,
