@@ -188,16 +188,3 @@ async def people_in(
 async def identities(db: Database, slack_id: str | None, email: str | None) -> Identities:
     async with db.session() as session:
         return await identities_in(session, [slack_id or ""], [email or ""])
-
-
-async def email_for_slack_id(db: Database, slack_id: str) -> str | None:
-    """An email address this Slack id is known by (the newest learned), if any."""
-    async with db.session() as session:
-        return (
-            await session.execute(
-                select(col(CustomerEmail.email))
-                .where(col(CustomerEmail.slack_id) == slack_id)
-                .order_by(col(CustomerEmail.learned_at).desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()

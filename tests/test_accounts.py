@@ -32,8 +32,10 @@ from storage.models import ACCOUNT_NAME_LENGTH
 from storage.privacy import export_answers
 from storage.surveys import SurveyRecord
 from tests import harness
-from tests.harness import AGENT, Bot, running_bot
+from tests.answering import delivered_survey, score_click
+from tests.harness import AGENT, CUSTOMER, Bot, running_bot
 from tests.test_home import click_in, open_home, shown
+from tests.waiting import wait_until
 
 LEAD = "U0LEAD"
 CUSTOMER_CO = "T0CUSTOMERCO"
@@ -377,3 +379,20 @@ def test_accounts_stay_within_block_kits_limits_in_every_language(language: str)
     digest = accounts_blocks(accounts, words, period=words._("this week"), currency="EUR")
     assert validate_blocks(digest, surface="message") == []
     assert len(home) <= 15 and len(digest) <= 4  # a fixed share of a Home's 100 blocks
+
+
+async def test_a_slack_customers_account_is_the_domain_of_the_email_slack_gave_us(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    """A close in the support channel: no email on the survey, but the one users.info
+    showed at delivery (customer_emails) names the company when they answer."""
+    delivered = await delivered_survey(bot, slack)
+    assert delivered.survey.customer_email is None
+    await bot.send_interaction(score_click(delivered, 4))
+
+    async def settled() -> bool:
+        current = await survey_store.survey_by_token(bot.workspace.db, delivered.survey.token)
+        return current is not None and current.account is not None
+
+    await wait_until(settled, what="the account settled at the answer")
+    assert await exported(bot) == {CUSTOMER: ("domain:example.com", "example.com")}

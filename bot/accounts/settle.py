@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.accounts.naming import Account, account_of
-from storage import customers
+from bot.accounts.naming import Account, account_of, email_account
 from storage.db import Database
 from storage.models import ACCOUNT_NAME_LENGTH
 from storage.surveys import SurveyRecord
@@ -29,7 +28,9 @@ async def account_at_answer(
     company_name: CompanyName | None = None,
 ) -> Account | None:
     """The helpdesk's account, else the clicker's own Slack Connect company, else the
-    domain of the customer's email (asked of the database only when needed)."""
+    domain of the survey's email. None leaves the email linked to their Slack id to
+    `account_of_email`, asked inside the answer's own write (no extra round trip while
+    a burst of clicks waits for the database)."""
     given = given_account(survey)
     if given is not None:
         return given
@@ -39,7 +40,10 @@ async def account_at_answer(
         if found is not None:
             name = await company_name(team) if company_name else None
             return Account(found.key, name[:ACCOUNT_NAME_LENGTH]) if name else found
-    email = survey.customer_email
-    if email is None and survey.customer_id:
-        email = await customers.email_for_slack_id(db, survey.customer_id)
-    return account_of(None, None, email)
+    return account_of(None, None, survey.customer_email)
+
+
+def account_of_email(email: str) -> tuple[str, str] | None:
+    """The (key, name) of an email's company, for storage's answer write."""
+    found = email_account(email)
+    return (found.key, found.name) if found else None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.accounts.settle import CompanyName, OwnTeam, account_at_answer
+from bot.accounts.settle import CompanyName, OwnTeam, account_at_answer, account_of_email
 from bot.answering.follow_up_form import FieldErrors, FollowUpForm, validate_follow_up
 from bot.scales import Band, Scale, band_of, scale_for
 from bot.slack.values import is_slack_id, is_token
@@ -217,6 +217,7 @@ async def record_answer(
         keeps_follow_up=keeps_follow_up(survey.kind),
         customer_team=company,
         account=(account.key, account.name) if account else None,
+        account_of_email=account_of_email,
     )
     if click is None:  # closed by the sweep between the check and the write
         return _refused("answer", RefusalReason.EXPIRED, survey)
