@@ -165,6 +165,8 @@ EXPORT_COLUMNS = (
     "customer_id",
     "source",
     "conversation_id",
+    "account",
+    "account_name",
 )
 
 

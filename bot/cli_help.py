@@ -43,8 +43,8 @@ DESCRIPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("SLACK_BOT_TOKEN (not for --dry-run)", "SLACK_API_URL", _DATABASE, _TEAMS, _LOG),
     ),
     "export": (
-        "Write every answer as CSV to standard output (one row per answer); the count "
-        "goes to standard error.",
+        "Write every answer as CSV to standard output (one row per answer, with its survey "
+        "kind and the customer's account); the count goes to standard error.",
         (_DATABASE, _TEAMS, _LOG),
     ),
     "retry": (

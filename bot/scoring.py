@@ -176,16 +176,27 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
     _require_count("successes", successes)
     if successes > n:
         raise ValueError(f"{successes} successes out of only {n}")
+    return wilson_interval_of_share(successes / n if n else 0.0, n, z)
+
+
+def wilson_interval_of_share(p: float, n: int, z: float = 1.96) -> tuple[float, float] | None:
+    """The Wilson interval of a share `p` (0..1) measured over `n`; ``None`` for n = 0.
+
+    The same formula as :func:`wilson_interval`, for a share that is an average of
+    shares (an account's people, each counted once) rather than a count of answers.
+    """
+    _require_count("n", n)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"a share must be within 0..1, got {p}")
     if n == 0:
         return None
-    p = successes / n
     z2 = z * z
     denominator = 1 + z2 / n
     centre = (p + z2 / (2 * n)) / denominator
     half_width = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
     # The exact bounds at 0 and n are 0 and 1; pin them so rounding never shows 1e-17.
-    low = 0.0 if successes == 0 else max(0.0, centre - half_width)
-    high = 1.0 if successes == n else min(1.0, centre + half_width)
+    low = 0.0 if p <= 0.0 else max(0.0, centre - half_width)
+    high = 1.0 if p >= 1.0 else min(1.0, centre + half_width)
     return low, high
 
 
@@ -370,9 +381,7 @@ def agent_figure(counts: ScoreCounts, min_sample: int = MIN_AGENT_SAMPLE) -> Age
 
     Too few answers say more about luck than about the agent, so they give no figure.
     """
-    if min_sample < 1:
-        raise ValueError(f"min_sample must be at least 1, got {min_sample}")
-    if counts.total < min_sample:
+    if not has_minimum_sample(counts.total, min_sample):
         return None
     score = headline(counts)
     share = satisfied_percent(counts)
@@ -387,6 +396,14 @@ def agent_figure(counts: ScoreCounts, min_sample: int = MIN_AGENT_SAMPLE) -> Age
         interval_low=100.0 * interval[0],
         interval_high=100.0 * interval[1],
     )
+
+
+def has_minimum_sample(answers: int, min_sample: int = MIN_AGENT_SAMPLE) -> bool:
+    """Whether this many answers may show a score (an agent's, an account's): below the
+    minimum, only counts are shown, because too few answers say more about luck."""
+    if min_sample < 1:
+        raise ValueError(f"min_sample must be at least 1, got {min_sample}")
+    return answers >= min_sample
 
 
 def is_uncertain(total: int) -> bool:

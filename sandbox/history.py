@@ -318,6 +318,19 @@ def _timestamp(expr: str) -> str:
     return f"strftime('%Y-%m-%d %H:%M:%S', {expr}, 'unixepoch') || '.000000'"
 
 
+# Bulk customers belong to this many companies; one in ten writes from a public mail
+# domain and has no account.
+BULK_ACCOUNTS = 300
+
+
+def _account(prefix: str, suffix: str) -> str:
+    customer = f"(s.id * 31 % {BULK_CUSTOMERS})"
+    return (
+        f"CASE WHEN {customer} % 10 = 0 THEN NULL "
+        f"ELSE '{prefix}' || ({customer} % {BULK_ACCOUNTS}) || '{suffix}' END"
+    )
+
+
 def fill_year(path: Path, responses: int, now: datetime, *, team: str = "support") -> None:
     """A year before `now` of one large team in the SQLite file at `path` (schema at
     head): surveys delivered evenly, 40 % answered, alerts on low scores (the last two
@@ -350,11 +363,12 @@ def fill_year(path: Path, responses: int, now: datetime, *, team: str = "support
         conn.execute(
             f"""
             INSERT INTO responses (survey_id, team, kind, agent_id, customer_id, customer_value,
-                score, comment, answered_at)
+                score, comment, answered_at, account, account_name)
             SELECT s.id, s.team, s.kind, s.agent_id, s.customer_id,
                 CASE WHEN s.id * 31 % {customers} % 5 < 3
                      THEN 50 + (s.id * 31 % {customers}) % 40 * 50 END,
-                score, {COMMENT}, {answered}
+                score, {COMMENT}, {answered},
+                {_account("domain:co", ".example")}, {_account("co", ".example")}
             FROM (SELECT s.*, {_score_case()} AS score FROM surveys AS s WHERE s.id % 5 < 2)
                 AS s
             """

@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.db import Database
-from storage.models import AnswerChange, Conversation, Response, ResponseReason, Survey
+from storage.models import (
+    AnswerChange,
+    Conversation,
+    CustomerEmail,
+    Response,
+    ResponseReason,
+    Survey,
+)
 from storage.records import read_model
 from storage.surveys import SurveyRecord, survey_record
 from storage.vocabulary import Purpose, SurveyKind, SurveyStatus
@@ -84,6 +91,8 @@ async def record_click(
     at: datetime,
     keeps_follow_up: KeepsFollowUp,
     customer_team: str | None = None,
+    account: tuple[str, str] | None = None,
+    account_of_email: Callable[[str], tuple[str, str] | None] | None = None,
 ) -> Click | None:
     """Make `score` the survey's answer and keep the click as history.
 
@@ -94,6 +103,10 @@ async def record_click(
     score again only dates its history entry later. None when the survey
     is no longer open (expired, or closed by the sweep in the meantime).
     `customer_team`: the clicker's own company, kept on the survey in the same write.
+    `account` (key, name): the customer's company, kept on the survey where it had none
+    and copied onto a first answer, so figures group by it without a join. Without one,
+    `account_of_email` names the company of the email linked to the customer's Slack
+    id, read in this same transaction.
     """
     async with db.session() as session:
         # The write comes first: it takes the survey's row lock (PostgreSQL) or the
@@ -110,6 +123,11 @@ async def record_click(
             .values(
                 status=SurveyStatus.ANSWERED,
                 **({"customer_team": customer_team} if customer_team else {}),
+                **(
+                    {"account": account[0], "account_name": account[1]}
+                    if account and survey.account is None
+                    else {}
+                ),
             )
             .execution_options(synchronize_session=False)
         )
@@ -154,6 +172,23 @@ async def record_click(
                 return Click(unchanged, changed=False, previous_score=unchanged.score)
 
         previous = current.score if current is not None else None
+        if current is None and account is None and account_of_email and survey.customer_id:
+            email = (
+                await session.execute(
+                    select(col(CustomerEmail.email))
+                    .where(col(CustomerEmail.slack_id) == survey.customer_id)
+                    .order_by(col(CustomerEmail.learned_at).desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+            account = account_of_email(email) if email else None
+            if account is not None:
+                await session.execute(
+                    update(Survey)
+                    .where(col(Survey.id) == survey.id, col(Survey.account).is_(None))
+                    .values(account=account[0], account_name=account[1])
+                    .execution_options(synchronize_session=False)
+                )
         if current is None:
             value = (
                 await session.execute(
@@ -173,6 +208,8 @@ async def record_click(
                     score=score,
                     answered_at=at,
                     is_test=survey.is_test,
+                    account=account[0] if account else None,
+                    account_name=account[1] if account else None,
                 )
             )
         else:

@@ -250,6 +250,7 @@ async def answers_page(
     score_max: int | None = None,
     reason: str | None = None,
     agent_id: str | None = None,
+    account: str | None = None,
     page: int = 0,
     page_size: int = PAGE_SIZE,
 ) -> AnswerPage:
@@ -265,6 +266,8 @@ async def answers_page(
         conditions.append(cites(reason))
     if agent_id is not None:
         conditions.append(R.agent_id == agent_id)
+    if account is not None:
+        conditions.append(R.account == account)
     ids = (
         select(R.id)
         .where(*conditions)

@@ -23,6 +23,10 @@ from storage.vocabulary import (
     SurveyStatus,
 )
 
+# An account's key is its origin and id ("helpdesk:…", "slack:T…", "domain:…").
+ACCOUNT_KEY_LENGTH = 255
+ACCOUNT_NAME_LENGTH = 200
+
 
 def _workspace(primary_key: bool = False) -> str:
     # The Slack workspace a row belongs to: its team id, or the enterprise id of an
@@ -151,6 +155,10 @@ class Survey(SQLModel, table=True):
     # The customer's own company (their Slack team id, not ours): from their click, or at
     # delivery when they are from another company (Slack Connect). None: not known yet.
     customer_team: str | None = Field(default=None, max_length=32)
+    # The customer's company (bot.accounts): the helpdesk's account at close, else settled
+    # at the first answer from their Slack Connect company or their email's domain.
+    account: str | None = Field(default=None, max_length=ACCOUNT_KEY_LENGTH)
+    account_name: str | None = Field(default=None, max_length=ACCOUNT_NAME_LENGTH)
 
 
 class Response(SQLModel, table=True):
@@ -167,6 +175,18 @@ class Response(SQLModel, table=True):
         ),
         # An agent's own Home: their answers of the last 30 days.
         Index("ix_responses_agent_answered", "agent_id", "answered_at"),
+        # Accounts' health and risk: a period's answers grouped by account and person,
+        # from the index alone (a copy of the survey's account: no join per answer).
+        Index(
+            "ix_responses_accounts",
+            *("workspace", "team", "answered_at", "account", "customer_id", "kind"),
+            *("score", "is_test", "customer_value"),
+        ),
+        # One account's answers, newest first (the drill-down), and its name (the pages).
+        Index(
+            "ix_responses_account_answered",
+            *("workspace", "team", "account", "answered_at", "account_name"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -185,6 +205,9 @@ class Response(SQLModel, table=True):
     kudos_sent_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     # Copied from the survey: a lead's test answer is never counted in any figure.
     is_test: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # The customer's company when they answered (the survey's, settled then).
+    account: str | None = Field(default=None, max_length=ACCOUNT_KEY_LENGTH)
+    account_name: str | None = Field(default=None, max_length=ACCOUNT_NAME_LENGTH)
 
 
 class ResponseReason(SQLModel, table=True):

@@ -42,6 +42,8 @@ class ExportRow:
     customer_id: str
     source: str
     conversation_id: str
+    account: str  # the account's key: "helpdesk:…", "slack:T…" or "domain:…"
+    account_name: str
 
 
 async def export_answers(
@@ -66,9 +68,12 @@ async def export_answers(
             col(Response.customer_id),
             col(Conversation.source),
             col(Conversation.external_id),
+            col(Response.account),
+            col(Response.account_name),
         )
         .join(Survey, col(Survey.id) == col(Response.survey_id))
-        .join(Conversation, col(Conversation.id) == col(Survey.conversation_id))
+        # Outer: an answer to an invitation (a relational round) has no conversation.
+        .outerjoin(Conversation, col(Conversation.id) == col(Survey.conversation_id))
         # A lead's test answers are not the customers' answers.
         .where(col(Response.is_test).is_(False))
         .order_by(col(Response.answered_at), col(Response.id))
@@ -91,8 +96,10 @@ async def export_answers(
                 answered_at=row[6],
                 agent_id=row[7] or "",
                 customer_id=row[8] or "",
-                source=row[9],
-                conversation_id=row[10],
+                source=row[9] or "",
+                conversation_id=row[10] or "",
+                account=row[11] or "",
+                account_name=row[12] or "",
             )
 
 

@@ -69,6 +69,10 @@ class NewSurvey:
     is_test: bool = False  # a lead's "Send me a test survey": never counted
     purpose: Purpose = Purpose.CONVERSATION
     reminds_id: int | None = None  # a reminder's earlier send
+    # The customer's account as the helpdesk named it (key and name), else settled at
+    # the first answer (bot.accounts).
+    account: str | None = None
+    account_name: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

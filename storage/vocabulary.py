@@ -117,6 +117,7 @@ class DrillScope(StrEnum):
     LOW_WEEK = "low_week"  # this week's low scores
     ALL = "all"  # every answer of the last 30 days
     REASON = "reason"  # the answers citing one reason
+    ACCOUNT = "account"  # one account's answers of the last 30 days
 
 
 class AlertAction(StrEnum):

@@ -347,6 +347,9 @@ RENDERED = {  # what each helpdesk writes for its placeholders, a ticket without
     "{{ticket.agent.email}}": "",
     "{{ticket.link}}": "https://example.zendesk.com/agent/tickets/35436",
     "{{ticket.url}}": "example.freshdesk.com/a/tickets/35436",
+    "{{ticket.organization.id}}": "360001",
+    "{{ticket.organization.name}}": "Acme Corp",
+    "{{ticket.company.name}}": "Acme Corp",
 }
 
 
@@ -364,6 +367,7 @@ def test_each_recipe_body_is_a_close_the_webhook_accepts(recipe: str) -> None:
     assert isinstance(closed, ClosedConversation), closed
     assert closed.customer_email == "ann@example.com" and closed.agent_email is None
     assert closed.url is not None and closed.url.startswith("https://")
+    assert closed.account is not None and closed.account.name == "Acme Corp"
 
 
 def test_every_helpdesk_secret_is_in_the_settings_table() -> None:

@@ -64,6 +64,7 @@ def test_the_bot_asks_for_the_minimal_scopes_it_uses() -> None:
         "groups:history",  # the same in private support channels
         "im:history",  # after a crash: was the DM survey already posted? (message metadata)
         "files:write",  # the digest's trend chart
+        "team:read",  # team.info: the name of a Slack Connect customer's company (accounts)
     }
 
 

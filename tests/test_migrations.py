@@ -21,7 +21,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 from sqlalchemy.exc import IntegrityError
 
 from sandbox.history import Answer, add_alert, add_answer
-from storage import answers, customers, outbox, surveys
+from storage import answers, customers, outbox, served, surveys
 from storage.db import Database
 from storage.migrations import migrate
 from storage.surveys import NewSurvey
@@ -394,3 +394,43 @@ async def test_0014_creates_exactly_the_tables_slack_sdks_stores_use_and_drops_t
     async with empty_db.engine.connect() as conn:
         left = await conn.run_sync(lambda sync: set(sa.inspect(sync).get_table_names()))
     assert not SLACK_TABLES & left
+
+
+async def index_names(database: Database, table: str) -> set[str]:
+    async with database.engine.connect() as conn:
+        return await conn.run_sync(
+            lambda sync: {str(i["name"]) for i in sa.inspect(sync).get_indexes(table)}
+        )
+
+
+async def test_0017_adds_the_accounts_and_their_indexes_and_takes_them_back(
+    empty_db: Database,
+) -> None:
+    await migrate(empty_db)
+    survey_id = await add_answer(empty_db, Answer(2, "U1AGENT", "U1C"), NOW)
+    assert {"account", "account_name"} <= await response_columns(empty_db)
+    assert {"ix_responses_accounts", "ix_responses_account_answered"} <= await index_names(
+        empty_db, "responses"
+    )
+    await downgrade(empty_db, "0016")
+    assert not {"account", "account_name"} & await response_columns(empty_db)
+    assert not {"ix_responses_accounts"} & await index_names(empty_db, "responses")
+    await migrate(empty_db)
+    # The answer stored before is still there, with no account: none was asked for then.
+    stored = await answers.response_for(empty_db, survey_id)
+    assert stored is not None and stored.score == 2
+
+
+async def test_0016_keeps_the_served_workspaces_and_takes_them_back(empty_db: Database) -> None:
+    await migrate(empty_db)
+    await served.remember(empty_db, "T1", "E1", NOW)
+    await served.mark_uninstalled(empty_db, "T1", "app_uninstalled", NOW)
+    state = await served.state_of(empty_db, "T1")
+    assert state is not None and state.enterprise_id == "E1"
+    assert state.uninstall_reason == "app_uninstalled"
+    await downgrade(empty_db, "0015")
+    async with empty_db.engine.connect() as conn:
+        tables = await conn.run_sync(lambda sync: set(sa.inspect(sync).get_table_names()))
+    assert "workspaces" not in tables
+    await migrate(empty_db)
+    assert await served.state_of(empty_db, "T1") is None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.accounts.settle import CompanyName, OwnTeam, account_at_answer, account_of_email
 from bot.answering.follow_up_form import FieldErrors, FollowUpForm, validate_follow_up
 from bot.scales import Band, Scale, band_of, scale_for
 from bot.slack.values import is_slack_id, is_token
@@ -193,6 +194,10 @@ async def form_due(
     return FormDue(survey, score)
 
 
+async def _unknown_team() -> str | None:
+    return None
+
+
 async def record_answer(
     db: Database,
     token: str | None,
@@ -204,6 +209,8 @@ async def record_answer(
     channel_id: str | None,
     message_ts: str | None,
     customer_team: str | None = None,
+    own_team: OwnTeam | None = None,
+    company_name: CompanyName | None = None,
 ) -> AnswerOutcome | Refusal:
     """Store a score click; `token`/`score` are None when the button value was unreadable.
 
@@ -223,6 +230,8 @@ async def record_answer(
     if reason is not None:
         return _refused("answer", reason, survey)
     assert survey is not None and score is not None
+    company = customer_team if is_slack_id(customer_team) else None
+    account = await account_at_answer(db, survey, company, own_team or _unknown_team, company_name)
     click = await store.record_click(
         db,
         survey,
@@ -230,7 +239,9 @@ async def record_answer(
         action_ts=action_ts,
         at=now,
         keeps_follow_up=keeps_follow_up(survey.kind),
-        customer_team=customer_team if is_slack_id(customer_team) else None,
+        customer_team=company,
+        account=(account.key, account.name) if account else None,
+        account_of_email=account_of_email,
     )
     if click is None:  # closed by the sweep between the check and the write
         return _refused("answer", RefusalReason.EXPIRED, survey)

@@ -199,6 +199,8 @@ async def score_clicked(ctx: WorkspaceContext, click: Click) -> None:
         channel_id=click.channel_id,
         message_ts=click.message_ts,
         customer_team=click.user_team,
+        own_team=ctx.customers.own_team,
+        company_name=ctx.customers.company_name,
     )
     if isinstance(outcome, Refusal):
         await _refuse(ctx, click, outcome)

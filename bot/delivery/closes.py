@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.accounts.naming import Account
 from bot.context import WorkspaceContext
 from bot.delivery import timing
 from bot.teams import Team
@@ -44,6 +45,7 @@ class ClosedConversation:
     kind: SurveyKind | None = None
     skip_survey: bool = False
     url: str | None = None  # the helpdesk's page for the conversation, for the alert
+    account: Account | None = None  # the customer's company, as the helpdesk named it
 
     @property
     def closed_by_customer(self) -> bool:
@@ -164,6 +166,8 @@ async def close_conversation(ctx: WorkspaceContext, closed: ClosedConversation) 
             send_after=due,
             # Counted from the close: a close reported weeks late is not surveyed now.
             expires_at=timing.expires_at(closed.closed_at, team.expire_days),
+            account=closed.account.key if closed.account else None,
+            account_name=closed.account.name if closed.account else None,
         )
 
     throttle_since = now - timedelta(days=team.throttle_days) if team.throttle_days > 0 else None

@@ -173,13 +173,31 @@ def intercom_body(data: Generic, headers: Mapping[str, str]) -> Generic | Ignore
     closer = _object(closes[-1].get("author")) if closes else {}
     agent = _text(_object(item.get("assignee")).get("email")) or _text(closer.get("email"))
     closed_at = _unix(closes[-1].get("created_at")) if closes else None
-    return {
+    generic = {
         "conversation_id": str(conversation_id),
         "customer": {"email": email},
         "agent": {"email": agent},
         "closed_at": closed_at or _unix(item.get("updated_at")),
         "conversation_url": _text(_object(item.get("links")).get("conversation_web")),
     }
+    company = _intercom_company(item, customer)
+    return {**generic, "account": company} if company else generic
+
+
+def _intercom_company(item: Generic, customer: Generic) -> Generic | None:
+    """The conversation's company (newer API versions), else the customer's only company.
+
+    A customer of several companies names none of them: which one they wrote for is
+    not said, and guessing would file their answer under the wrong account."""
+    company = _object(item.get("company"))
+    if not company:
+        listed = _object(customer.get("companies")).get("companies")
+        if isinstance(listed, list) and len(listed) == 1:
+            company = _object(listed[0])
+    ident = company.get("id")
+    if isinstance(ident, bool) or not isinstance(ident, str | int) or not str(ident).strip():
+        return None
+    return {"id": str(ident), "name": _text(company.get("name"))}
 
 
 def helpscout_body(data: Generic, headers: Mapping[str, str]) -> Generic | Ignored | BadRequest:

@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from bot.accounts.naming import helpdesk_account
 from bot.context import WorkspaceContext
 from bot.delivery import timing
 from bot.delivery.closes import ClosedConversation, CloseResult, close_conversation
@@ -128,6 +129,28 @@ def _link(value: str) -> str:
     return _identifier(value)
 
 
+class AccountRef(BaseModel):
+    """The customer's company as the helpdesk names it: {id, name}."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    id: Identifier = Field(strict=True)
+    name: (
+        Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_identifier)] | None
+    ) = Field(default=None, strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _as_helpdesks_send_it(cls, data: Any) -> Any:
+        data = _without_empty(data)
+        # Helpdesks number their organizations; a number is as good as a string (not a bool).
+        if isinstance(data, dict):
+            ident = data.get("id")
+            if isinstance(ident, int) and not isinstance(ident, bool):
+                data = {**data, "id": str(ident)}
+        return data
+
+
 class ConversationClosed(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
@@ -145,6 +168,7 @@ class ConversationClosed(BaseModel):
     conversation_url: Annotated[str, AfterValidator(_link)] | None = Field(
         default=None, strict=True, max_length=MAX_URL_LENGTH
     )
+    account: AccountRef | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -152,6 +176,10 @@ class ConversationClosed(BaseModel):
         if not isinstance(data, dict):
             return data
         data = _without_empty(data)
+        # A ticket without an organization: its blank placeholders mean no account.
+        account = data.get("account")
+        if isinstance(account, dict) and not _without_empty(account):
+            data = {k: v for k, v in data.items() if k != "account"}
         # Helpdesks send numeric ids; a number is as good as a string here (a bool is not).
         conversation_id = data.get("conversation_id")
         if isinstance(conversation_id, int) and not isinstance(conversation_id, bool):
@@ -220,18 +248,21 @@ def parse_close(body: bytes, teams: TeamLookup, now: datetime) -> ClosedConversa
 
 
 class _Extras(BaseModel):
-    """The fields a close can do without: a wrong one costs the credit or the link."""
+    """The fields a close can do without: a wrong one costs the credit, the link or the
+    account."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     agent: Person | None = None
+    account: AccountRef | None = None
     conversation_url: Annotated[str, AfterValidator(_link)] | None = Field(
         default=None, strict=True, max_length=MAX_URL_LENGTH
     )
 
 
 def without_unusable_extras(data: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """The body without an agent or link it cannot use, and what was left out and why.
+    """The body without an agent, link or account it cannot use, and what was left out
+    and why.
 
     A close is refused only when it cannot be surveyed: a helpdesk's odd assignee
     field or ticket link loses the credit or the link, never the customer's survey.
@@ -283,6 +314,9 @@ def close_from(
         customer_value=request.customer_value,
         kind=request.survey,
         url=request.conversation_url,
+        account=(
+            helpdesk_account(request.account.id, request.account.name) if request.account else None
+        ),
     )
 
 

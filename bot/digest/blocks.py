@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.accounts.blocks import accounts_blocks
 from bot.block_kit import context, fields, header, section
 from bot.digest.compose import (
     AgentSummary,
@@ -142,6 +143,7 @@ def render_improvement(digest: Digest) -> Message:
             if imp.low
             else section(_("No unhappy answers this week.") + " 🙌")
         )
+    blocks += accounts_blocks(digest.accounts, words, period=_("this week"), currency=imp.currency)
     blocks.append({"type": "divider"})
     formulas = [_(DRIVER_FORMULA)]
     if revenue is not None:

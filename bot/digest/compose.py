@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from bot.accounts.health import Accounts
 from bot.digest.chart import WEEKS_SHOWN, WeekPoint
 from bot.i18n import N_, format_day_month
 from bot.scales import REASONS, scale_for
@@ -44,6 +45,7 @@ from storage.digests import (
 )
 from storage.vocabulary import SurveyKind
 
+NO_ACCOUNTS = Accounts(health=(), at_risk=(), accounts=0)
 TOP_DRIVERS = 3
 PRAISE_QUOTED = 3
 AGENT_COMMENTS_QUOTED = 3
@@ -171,6 +173,7 @@ class Figures:
     alerts: AlertFigures
     value: CustomerValue
     unreachable: int = 0  # customers the period's surveys could not reach in Slack
+    accounts: Accounts = NO_ACCOUNTS  # the week's accounts, against the week before
 
 
 def key_drivers(
@@ -315,6 +318,7 @@ class Digest:
     weeks: tuple[WeekPoint, ...] = field(default_factory=tuple)
     target: float | None = None
     language: str = "en"  # the team's: leads and agents read the digest in it
+    accounts: Accounts = NO_ACCOUNTS
 
     @property
     def week_number(self) -> int:
@@ -458,4 +462,5 @@ def compose_digest(team: Team, period: Period, figures: Figures, now: datetime) 
         weeks=points,
         target=team.target,
         language=team.language,
+        accounts=figures.accounts,
     )

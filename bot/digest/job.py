@@ -17,6 +17,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.accounts.figures import gather_accounts
 from bot.clock import utcnow
 from bot.context import WorkspaceContext, environment_context
 from bot.digest.blocks import render_agent_summary, render_good_news, render_improvement
@@ -111,6 +112,7 @@ async def gather_figures(db: Database, team: Team, period: Period, now: datetime
             satisfied_min=scale.low_max + 1,
         ),
         unreachable=await digests.unreachable_customers(db, team.name, start, end),
+        accounts=await gather_accounts(db, team, (start, end), (previous.start, previous.end)),
     )
 
 

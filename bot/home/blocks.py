@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.accounts.blocks import account_drill_value, accounts_blocks
+from bot.accounts.health import AccountHealth
 from bot.answering.answer_blocks import slack_date
 from bot.block_kit import context, header, section
 from bot.digest.chart_blocks import native_charts
@@ -318,6 +320,21 @@ def _reasons(figures: TeamFigures, w: Words) -> list[Block]:
     return blocks
 
 
+def _accounts(figures: TeamFigures, w: Words) -> list[Block]:
+    team = figures.team
+
+    def drill(account: AccountHealth, index: int) -> Block:
+        return _button(
+            w._("Show answers"),
+            f"{ids.HOME_DRILL}_account_{index}",
+            account_drill_value(team.name, account),
+        )
+
+    return accounts_blocks(
+        figures.accounts, w, period=w._("30 days"), currency=team.currency, drill=drill
+    )
+
+
 def _quoted(comment: Comment, kind: SurveyKind, w: Words) -> str:
     mark = ":star2:" if scale_for(kind).is_high(comment.score) else ":speech_balloon:"
     return f"{mark} *{comment.score}* · {person(comment.agent_id, w)}\n" + quote(
@@ -363,6 +380,7 @@ def team_blocks(figures: TeamFigures) -> list[Block]:
     blocks.append(_team_actions(figures, w))
     blocks += _alerts(figures, w)
     blocks += _reasons(figures, w)
+    blocks += _accounts(figures, w)
     blocks += _comments(figures, w)
     if figures.last_change:
         blocks.append(

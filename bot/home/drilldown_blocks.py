@@ -10,9 +10,10 @@ from bot.answering.answer_blocks import score_in_words, slack_date
 from bot.home.blocks import customer_text, person
 from bot.scales import REASONS, scale_for
 from bot.slack import ids
-from bot.text import escape_mrkdwn, quote, truncate
+from bot.text import escape_mrkdwn, identifier_problem, quote, truncate
 from bot.wording import Words
 from storage.home import AnswerPage, AnswerRow
+from storage.models import ACCOUNT_KEY_LENGTH, ACCOUNT_NAME_LENGTH
 from storage.vocabulary import DrillScope, Source
 
 Block = dict[str, Any]
@@ -42,6 +43,8 @@ class DrillQuery:
     reason: str | None = None
     agent: str | None = None
     page: int = 0
+    account: str | None = None  # the account's key (scope ACCOUNT)
+    account_name: str | None = None  # shown in the modal's heading only
 
     def to_metadata(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -59,11 +62,15 @@ class DrillQuery:
                 reason=data.get("reason") or None,
                 agent=data.get("agent") or None,
                 page=page,
+                account=_text_or_none(data.get("account"), ACCOUNT_KEY_LENGTH),
+                account_name=_text_or_none(data.get("account_name"), ACCOUNT_NAME_LENGTH),
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
         if query.reason is not None and query.reason not in REASONS:
             return None
+        if (query.scope == DrillScope.ACCOUNT) != (query.account is not None):
+            return None  # an account's drill-down names one account, and only it does
         return query
 
     def with_reason(self, reason: str | None) -> DrillQuery:
@@ -90,9 +97,21 @@ class DrillQuery:
         return None if page is None else self.on_page(page)
 
 
+def _text_or_none(value: object, length: int) -> str | None:
+    """A short printable text from the metadata, or None; anything else is refused."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > length or identifier_problem(value):
+        raise ValueError("not an account")
+    return value
+
+
 def describe_query(query: DrillQuery, low: str, w: Words) -> str:
     _ = w._
-    if query.scope == DrillScope.LOW_WEEK:
+    if query.scope == DrillScope.ACCOUNT:
+        name = escape_mrkdwn(truncate(query.account_name or query.account or "", 80))
+        what = _("Answers of the account {account}, last 30 days").format(account=f"*{name}*")
+    elif query.scope == DrillScope.LOW_WEEK:
         what = _("Low scores ({scores}) this week").format(scores=low)
     elif query.scope == DrillScope.ALL:
         what = _("All answers, last 30 days")

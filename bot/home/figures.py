@@ -14,9 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.accounts.figures import gather_accounts
+from bot.accounts.health import Accounts
 from bot.context import WorkspaceContext
 from bot.digest.chart import WeekPoint
-from bot.digest.compose import CES_FLAT_WITHIN, boundaries, recent_weeks, week_containing
+from bot.digest.compose import (
+    CES_FLAT_WITHIN,
+    NO_ACCOUNTS,
+    boundaries,
+    recent_weeks,
+    week_containing,
+)
 from bot.home.team_settings import ChangedSetting, changed_settings
 from bot.i18n import format_day_month, resolve_language
 from bot.scales import REASONS, scale_for
@@ -102,6 +110,7 @@ class TeamFigures:
     last_change: tuple[ChangedSetting, ...]  # every field of the latest save
     this_week_start: datetime
     now: datetime
+    accounts: Accounts = NO_ACCOUNTS  # the last 30 days, against the 30 before
 
     @property
     def score(self) -> float | None:
@@ -148,7 +157,8 @@ async def gather_team(db: Database, workspace: str, team: Team, now: datetime) -
     weeks = recent_weeks(week_containing(now, team.zone), team.zone, WEEKS_CHARTED)
     month_start, before_start = now - RECENT, now - 2 * RECENT
     # Independent aggregates, each on its own pooled connection, run side by side.
-    windows, reasons, delivery, alerts, comments, changes = await asyncio.gather(
+    # (asyncio.gather's types stop at six: the accounts run beside the six as a pair.)
+    together = asyncio.gather(
         store.score_windows(
             db, team.name, kind.value, boundaries(weeks), [before_start, month_start, now]
         ),
@@ -159,6 +169,9 @@ async def gather_team(db: Database, workspace: str, team: Team, now: datetime) -
         store.open_alerts(db, team.name, limit=ALERTS_SHOWN),
         store.latest_comments(db, team.name, kind.value, month_start, now, high_min=scale.high_min),
         team_settings.last_save(db, workspace, team.name),
+    )
+    (windows, reasons, delivery, alerts, comments, changes), accounts = await asyncio.gather(
+        together, gather_accounts(db, team, (month_start, now), (before_start, month_start))
     )
     weekly, (previous, last) = windows
     last_30 = ScoreCounts(kind, last)
@@ -189,6 +202,7 @@ async def gather_team(db: Database, workspace: str, team: Team, now: datetime) -
         last_change=changed_settings(changes),
         this_week_start=weeks[-1].start,
         now=now,
+        accounts=accounts,
     )
 
 

@@ -105,6 +105,7 @@ async def drill_page(db: Database, team: Team, query: DrillQuery, now: datetime)
         score_max=scale_for(team.survey).low_max if query.scope == DrillScope.LOW_WEEK else None,
         reason=query.reason,
         agent_id=query.agent,
+        account=query.account if query.scope == DrillScope.ACCOUNT else None,
         page=query.page,
     )
 

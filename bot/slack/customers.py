@@ -90,6 +90,11 @@ class CustomerDirectory:
             max_entries, PROFILE_SECONDS, timer=timer
         )
         self._own_team: str | None = None
+        # A company's name changes rarely; one it could not be asked (no team:read yet,
+        # team_not_found) is remembered as unknown for as long.
+        self._companies: TTLCache[str, str | None] = TTLCache(
+            max_entries, STABLE_SECONDS, timer=timer
+        )
 
     async def user_id_for_email(self, email: str) -> str:
         key = email.lower()
@@ -143,6 +148,20 @@ class CustomerDirectory:
                 return None
             self._own_team = str(response.get("team_id") or "") or None
         return self._own_team
+
+    async def company_name(self, team_id: str) -> str | None:
+        """The name of a company shared channels connect us to (team.info), or None."""
+        if team_id in self._companies:
+            return self._companies[team_id]
+        name: str | None = None
+        try:
+            response = await self._client.team_info(team=team_id)
+            name = str((response.get("team") or {}).get("name") or "") or None
+        except SlackApiError as exc:
+            # An install from before team:read was asked for answers missing_scope.
+            log.info("team.info failed team=%s error=%s", team_id, exc.response.get("error"))
+        self._companies[team_id] = name
+        return name
 
     async def profile(self, user_id: str) -> CustomerProfile:
         cached = self._profiles.get(user_id)

@@ -53,6 +53,7 @@ BOT_SCOPES = (
     "groups:history",
     "im:history",
     "files:write",
+    "team:read",
 )
 
 _HTML = {"Content-Type": "text/html; charset=utf-8"}

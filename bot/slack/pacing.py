@@ -62,6 +62,7 @@ SLACK_TIERS: dict[str, Tier] = {
     "files.getUploadURLExternal": BULK_4,
     "files.completeUploadExternal": BULK_4,
     "reactions.get": BULK_3,
+    "team.info": BULK_3,
 }
 # A person's clicks on Home's buttons, each opening a modal (views.open, whose pace
 # customers' follow-up forms share): a few at once, then one every few seconds.

@@ -17,7 +17,7 @@ from sandbox.fake_slack.workspace import Workspace
 # What the manifest asks for; an install grants it unless a test says otherwise.
 DEFAULT_BOT_SCOPE: Final = (
     "channels:history,chat:write,chat:write.public,commands,files:write,groups:history,"
-    "im:write,reactions:read,users:read,users:read.email"
+    "im:write,reactions:read,team:read,users:read,users:read.email"
 )
 
 
@@ -36,6 +36,18 @@ def auth_test(ws: Workspace, call: Call) -> dict[str, Any]:
     return answer
 
 
+def team_info(ws: Workspace, call: Call) -> dict[str, Any]:
+    """This workspace, or a company it shares channels with (Slack Connect) by `team`."""
+    asked = str(call.args.get("team") or ws.team_id)
+    if asked == ws.team_id:
+        name = ws.name
+    elif asked in ws.companies:
+        name = ws.companies[asked]
+    else:
+        raise SlackError("team_not_found")
+    return {"team": {"id": asked, "name": name, "domain": name.lower().replace(" ", "-")}}
+
+
 def apps_connections_open(ws: Workspace, call: Call) -> dict[str, Any]:
     # Socket Mode needs an app-level token; a bot token is refused like on Slack.
     if not (token_of(call) or "").startswith("xapp-"):
@@ -46,6 +58,7 @@ def apps_connections_open(ws: Workspace, call: Call) -> dict[str, Any]:
 
 METHODS: Final[dict[str, Method]] = {
     "auth.test": auth_test,
+    "team.info": team_info,
     "apps.connections.open": apps_connections_open,
 }
 

@@ -77,6 +77,8 @@ class Workspace:
     enterprise_id: str | None = None
     enterprise_name: str | None = None
     org_wide: bool = False
+    # Slack Connect: the companies this workspace shares channels with, team id -> name.
+    companies: dict[str, str] = field(default_factory=dict)
 
     def add_user(
         self,
@@ -115,8 +117,12 @@ class Workspace:
         stranger: bool = False,
         visible: bool = True,
         dm_allowed: bool = False,
+        company: str | None = None,
     ) -> FakeUser:
-        """Someone of another company (`team_id`) in this workspace's shared channels."""
+        """Someone of another company (`team_id`, named `company`) in this workspace's
+        shared channels."""
+        if company is not None:
+            self.companies[team_id] = company
         user = self.users[user_id] = FakeUser(
             user_id=user_id,
             team_id=team_id,
