@@ -39,7 +39,7 @@ from bot.digest.compose import (
 from bot.digest.schedule import latest_digest_moment
 from bot.digest.text import render_digest_text
 from bot.i18n import plural_translator, translator
-from bot.scales import REASONS, scale_for
+from bot.scales import NPS, REASONS, scale_for
 from bot.settings import Settings
 from bot.slack.client import is_transient_failure
 from bot.slack.customers import CustomerDirectory
@@ -84,15 +84,27 @@ async def gather_figures(db: Database, team: Team, period: Period, now: datetime
         previous_reasons=await digests.reason_histograms(
             db, team.name, kind, previous.start, previous.end, list(REASONS)
         ),
-        praise=await digests.praise(
-            db,
-            team.name,
-            kind,
-            start,
-            end,
-            high_min=scale.high_min,
-            limit=PRAISE_QUOTED * QUOTE_CANDIDATES,
-        ),
+        praise=[
+            *await digests.praise(
+                db,
+                team.name,
+                kind,
+                start,
+                end,
+                high_min=scale.high_min,
+                limit=PRAISE_QUOTED * QUOTE_CANDIDATES,
+            ),
+            # A promoter's words in a relational NPS round are good news too.
+            *await digests.praise(
+                db,
+                team.name,
+                NPS.kind.value,
+                start,
+                end,
+                high_min=NPS.high_min,
+                limit=PRAISE_QUOTED,
+            ),
+        ],
         examples=await digests.example_comments(
             db, team.name, kind, start, end, top, low_max=scale.low_max
         ),
