@@ -45,6 +45,7 @@ from bot.delivery.survey_blocks import (
 from bot.i18n import chosen_locale
 from bot.logs import log_failure
 from bot.metrics import Metrics
+from bot.nps.slots import not_before
 from bot.slack.client import is_transient_failure, outcome_of
 from bot.teams import DEFAULT_TEAM, Team
 from storage import outbox, slack_connect
@@ -230,7 +231,7 @@ class Dispatcher:
             profile = await self.customers.profile(customer_id)
             # A lead asked for their test survey now: quiet hours are for customers.
             quiet = None if survey.is_test else team.quiet_window
-            morning = timing.quiet_hours_end(now, profile.zone or team.zone, quiet)
+            morning = await not_before(self.db, survey, now, profile.zone or team.zone, quiet)
             if morning is not None:
                 await outbox.postpone(self.db, survey.id, morning)
                 log.info(
