@@ -17,6 +17,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.block_kit import context
 from bot.clock import utcnow
 from bot.context import WorkspaceContext, environment_context
 from bot.digest.blocks import render_agent_summary, render_good_news, render_improvement
@@ -39,6 +40,7 @@ from bot.digest.compose import (
 from bot.digest.schedule import latest_digest_moment
 from bot.digest.text import render_digest_text
 from bot.i18n import plural_translator, translator
+from bot.nps.job import running_round_line
 from bot.scales import NPS, REASONS, scale_for
 from bot.settings import Settings
 from bot.slack.client import is_transient_failure
@@ -148,9 +150,12 @@ def render_chart(digest: Digest) -> bytes:
 # ------------------------------------------------------------------ posting
 
 
-def good_news_message(team: Team, digest: Digest) -> dict[str, Any]:
-    """The good news, with the trend as Slack's native chart when the team chose it."""
+def good_news_message(team: Team, digest: Digest, nps_line: str | None = None) -> dict[str, Any]:
+    """The good news, with the trend as Slack's native chart when the team chose it, and
+    a line on the relational NPS round under way, if one is."""
     message = render_good_news(digest)
+    if nps_line:
+        message = {**message, "blocks": [*message["blocks"], context(nps_line)]}
     if team.chart == ChartKind.NATIVE:
         charts = native_charts(
             team.name, digest.kind, digest.weeks, digest.target, Words.of(digest.language)
@@ -222,6 +227,7 @@ async def post_team_digest(
     if DigestPart.COMPLETE in done and not by_hand:
         return 0  # the cheap path for every later tick of the week
     digest = await build_digest(db, team, period, now)
+    nps_line = await running_round_line(db, team)
     posts = 0
 
     async def once(name: str, send: _Send) -> str | None:
@@ -286,7 +292,8 @@ async def post_team_digest(
         return str(response["channel"]), response.get("ts")
 
     good_ts = await once(
-        DigestPart.GOOD_NEWS, lambda: post_message(channel, good_news_message(team, digest))
+        DigestPart.GOOD_NEWS,
+        lambda: post_message(channel, good_news_message(team, digest, nps_line)),
     )
     if good_ts is None and DigestPart.GOOD_NEWS in done:
         good_ts = done[DigestPart.GOOD_NEWS].message_ts

@@ -19,6 +19,7 @@ from bot.digest.chart import WeekPoint
 from bot.digest.compose import CES_FLAT_WITHIN, boundaries, recent_weeks, week_containing
 from bot.home.team_settings import ChangedSetting, changed_settings
 from bot.i18n import format_day_month, resolve_language
+from bot.nps.job import running_round_line
 from bot.scales import REASONS, scale_for
 from bot.scoring import (
     MIN_AGENT_SAMPLE,
@@ -102,6 +103,7 @@ class TeamFigures:
     last_change: tuple[ChangedSetting, ...]  # every field of the latest save
     this_week_start: datetime
     now: datetime
+    nps_round: str | None = None  # the relational NPS round under way, in one line
 
     @property
     def score(self) -> float | None:
@@ -189,6 +191,7 @@ async def gather_team(db: Database, workspace: str, team: Team, now: datetime) -
         last_change=changed_settings(changes),
         this_week_start=weeks[-1].start,
         now=now,
+        nps_round=await running_round_line(db, team),
     )
 
 

@@ -14,6 +14,7 @@ from bot.nps.rounds import start_round
 from bot.scales import NPS
 from bot.teams import Team
 from storage import nps as store
+from storage.db import Database
 from storage.nps import RoundAnswers, RoundRecord
 from storage.vocabulary import DigestPostStatus
 
@@ -68,16 +69,16 @@ async def report_closed_rounds(ctx: WorkspaceContext, team: Team) -> int:
     return posted
 
 
-async def running_round_line(ctx: WorkspaceContext, team: Team) -> str | None:
+async def running_round_line(db: Database, team: Team) -> str | None:
     """The line the weekly digest and App Home show while a round runs."""
-    running = await _running(ctx, team)
+    running = await _running(db, team)
     if running is None:
         return None
-    progress = await store.progress(ctx.db, running.id)
+    progress = await store.progress(db, running.id)
     return progress_line(date.fromisoformat(running.starts_on), progress, team.language)
 
 
-async def _running(ctx: WorkspaceContext, team: Team) -> RoundRecord | None:
-    rounds = await store.rounds_of(ctx.db, team.name)
+async def _running(db: Database, team: Team) -> RoundRecord | None:
+    rounds = await store.rounds_of(db, team.name)
     waiting = [r for r in rounds if r.report_status is None]
     return waiting[-1] if waiting else None
