@@ -359,7 +359,7 @@ class NpsInvite(SQLModel, table=True):
     or skipped and why. Nothing skipped is queued for later."""
 
     __tablename__ = "nps_invites"
-    __table_args__ = (Index("ix_nps_invites_survey", "survey_id"),)
+    __table_args__ = (Index("ix_nps_invites_survey", "survey_token"),)
 
     round_id: int = Field(foreign_key="nps_rounds.id", primary_key=True)
     customer_key: str = Field(primary_key=True, max_length=320)
@@ -370,5 +370,7 @@ class NpsInvite(SQLModel, table=True):
     # Their slot as a wall time in their own zone ("2027-01-12T09:41"); the dispatcher
     # learns the zone from their profile at sending time.
     slot: str | None = Field(default=None, max_length=16)
-    survey_id: int | None = Field(default=None, foreign_key="surveys.id")
+    # The invitation's token (surveys.token, unique): stored without asking the database
+    # for 100,000 new ids one row at a time.
+    survey_token: str | None = Field(default=None, max_length=32)
     customer_value: float | None = None

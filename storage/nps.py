@@ -4,12 +4,13 @@ stored once with its invitations, and the figures of its answers (GROUP BY, not 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.closes import ASKED
@@ -23,8 +24,7 @@ from storage.models import (
     ResponseReason,
     Survey,
 )
-from storage.surveys import NewSurvey
-from storage.vocabulary import DigestPostStatus, NpsOutcome, Purpose, SurveyStatus
+from storage.vocabulary import Delivery, DigestPostStatus, NpsOutcome, Purpose, SurveyStatus
 from storage.workspaces import owner_of
 
 # A survey that will not be answered any more, or was: the round waits for no other.
@@ -154,7 +154,8 @@ async def answered_in(db: Database, round_id: int) -> set[str]:
     """The customers who answered this round."""
     query = (
         select(col(NpsInvite.customer_key))
-        .join(Response, col(Response.survey_id) == col(NpsInvite.survey_id))
+        .join(Survey, col(Survey.token) == col(NpsInvite.survey_token))
+        .join(Response, col(Response.survey_id) == col(Survey.id))
         .where(col(NpsInvite.round_id) == round_id)
     )
     async with db.session() as session:
@@ -167,21 +168,83 @@ class NewInvite:
     customer_id: str | None
     customer_email: str | None
     outcome: NpsOutcome
-    slot: str | None  # wall time in their zone, "2027-01-12T09:41"
     customer_value: float | None
-    survey: NewSurvey | None  # the invitation, for those asked
+    slot: str | None = None  # wall time in their zone, "2027-01-12T09:41"; None if skipped
+    # The invitation of someone asked: its token, when it is due from and expires.
+    token: str | None = None
+    send_after: datetime | None = None
+    expires_at: datetime | None = None
+    locale: str | None = None
 
 
-async def save_round(
-    db: Database,
-    team: str,
-    starts_on: str,
-    spread_days: int,
-    planned_at: datetime,
-    invites: Sequence[NewInvite],
-) -> int | None:
-    """Store a round with its invitations and skips in one transaction; None when the
-    round was planned already (here or by another process: the unique constraint)."""
+@dataclass(frozen=True)
+class NewRound:
+    team: str
+    kind: str
+    starts_on: str
+    spread_days: int
+    planned_at: datetime
+
+
+_SURVEY_COLUMNS = (
+    "workspace",
+    "token",
+    "purpose",
+    "team",
+    "kind",
+    "customer_key",
+    "customer_id",
+    "customer_email",
+    "locale",
+    "delivery",
+    "status",
+    "created_at",
+    "send_after",
+    "expires_at",
+    "attempts",
+    "is_test",
+)
+_INVITE_COLUMNS = (
+    "round_id",
+    "customer_key",
+    "workspace",
+    "customer_id",
+    "customer_email",
+    "outcome",
+    "slot",
+    "survey_token",
+    "customer_value",
+)
+
+
+async def _insert_many(
+    session: AsyncSession, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Many rows through the driver's own executemany: a round is 100,000 rows, and
+    SQLAlchemy's per-row parameter processing alone would take most of the 10 s."""
+    if not rows:
+        return
+    connection = await session.connection()
+    style = connection.dialect.paramstyle
+    marks = [f"${n}" if "dollar" in style else "?" for n in range(1, len(columns) + 1)]
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
+    for start in range(0, len(rows), _BATCH * 5):
+        await connection.exec_driver_sql(sql, rows[start : start + _BATCH * 5])
+
+
+def _stored_time(dialect: str, moment: datetime) -> Any:
+    """A UTC moment as storage.types.UTCDateTime stores it: naive UTC, and on SQLite the
+    text SQLAlchemy writes (so comparisons with other rows hold)."""
+    naive = moment.astimezone(UTC).replace(tzinfo=None)
+    if dialect == "sqlite":
+        return naive.isoformat(" ", "microseconds")
+    return naive
+
+
+async def save_round(db: Database, new: NewRound, invites: Sequence[NewInvite]) -> int | None:
+    """Store a round with its invitations (in the outbox) and skips in one transaction;
+    None when the round was planned already (here or by another process: the unique
+    constraint on team and date decides)."""
     asked = sum(1 for i in invites if i.outcome is NpsOutcome.ASKED)
     try:
         async with db.writing() as session:
@@ -190,60 +253,82 @@ async def save_round(
                 insert(NpsRound)
                 .values(
                     workspace=owner,
-                    team=team,
-                    starts_on=starts_on,
-                    spread_days=spread_days,
-                    planned_at=planned_at,
+                    team=new.team,
+                    starts_on=new.starts_on,
+                    spread_days=new.spread_days,
+                    planned_at=new.planned_at,
                     asked=asked,
                     skipped=len(invites) - asked,
                 )
                 .returning(col(NpsRound.id))
             )
             round_id = int(str(result.scalar_one()))
-            sends = [i for i in invites if i.survey is not None]
-            survey_ids: list[int] = []
-            columns: Any = Survey.__table__  # type: ignore[attr-defined]
-            for start in range(0, len(sends), _BATCH):
-                batch = sends[start : start + _BATCH]
-                inserted = await session.execute(
-                    insert(columns).returning(columns.c.id, sort_by_parameter_order=True),
-                    [{**_values(i.survey), "workspace": owner} for i in batch if i.survey],
+            dialect = (await session.connection()).dialect.name
+            created = _stored_time(dialect, new.planned_at)
+            # A round's slots fall on a few hundred distinct minutes: convert each once.
+            stored: dict[datetime, Any] = {}
+
+            def when(moment: datetime) -> Any:
+                found = stored.get(moment)
+                if found is None:
+                    found = stored[moment] = _stored_time(dialect, moment)
+                return found
+
+            constant = (Purpose.INVITATION.value, new.team, new.kind)
+            sends = [
+                (
+                    owner,
+                    i.token,
+                    *constant,
+                    i.customer_key,
+                    i.customer_id,
+                    i.customer_email,
+                    i.locale,
+                    Delivery.DM.value,
+                    SurveyStatus.SCHEDULED.value,
+                    created,
+                    when(i.send_after),
+                    when(i.expires_at),
+                    0,
+                    False,
                 )
-                survey_ids += [int(x) for x in inserted.scalars()]
-            ids = dict(zip((id(i) for i in sends), survey_ids, strict=True))
+                for i in invites
+                if i.token and i.send_after and i.expires_at
+            ]
+            await _insert_many(session, "surveys", _SURVEY_COLUMNS, sends)
             rows = [
-                {
-                    "round_id": round_id,
-                    "customer_key": i.customer_key,
-                    "workspace": owner,
-                    "customer_id": i.customer_id,
-                    "customer_email": i.customer_email,
-                    "outcome": i.outcome.value,
-                    "slot": i.slot,
-                    "survey_id": ids.get(id(i)),
-                    "customer_value": i.customer_value,
-                }
+                (
+                    round_id,
+                    i.customer_key,
+                    owner,
+                    i.customer_id,
+                    i.customer_email,
+                    i.outcome.value,
+                    i.slot,
+                    i.token,
+                    i.customer_value,
+                )
                 for i in invites
             ]
-            table: Any = NpsInvite.__table__  # type: ignore[attr-defined]
-            for start in range(0, len(rows), _BATCH):
-                await session.execute(insert(table), rows[start : start + _BATCH])
+            await _insert_many(session, "nps_invites", _INVITE_COLUMNS, rows)
             await session.commit()
     except IntegrityError:
         return None
+    if dialect == "postgresql":
+        # A round adds up to 100,000 rows at once: without fresh statistics PostgreSQL
+        # plans the outbox's claims and the round's joins as if the tables were empty
+        # (nested loops over every row) until autovacuum comes by.
+        async with db.session() as session:
+            await session.execute(text("ANALYZE nps_invites, surveys"))
+            await session.commit()
     return round_id
 
 
-def _values(new: NewSurvey | None) -> dict[str, Any]:
-    assert new is not None
-    return {field.name: getattr(new, field.name) for field in fields(new)}
-
-
-async def slot_of(db: Database, survey_id: int) -> str | None:
+async def slot_of(db: Database, token: str) -> str | None:
     """An NPS invitation's slot (a wall time in its customer's zone), if it has one."""
     async with db.session() as session:
         found = await session.execute(
-            select(col(NpsInvite.slot)).where(col(NpsInvite.survey_id) == survey_id).limit(1)
+            select(col(NpsInvite.slot)).where(col(NpsInvite.survey_token) == token).limit(1)
         )
         slot = found.scalar_one_or_none()
         return str(slot) if slot else None
@@ -261,12 +346,12 @@ async def progress(db: Database, round_id: int) -> Progress:
     query = (
         select(col(Survey.status), func.count())
         .select_from(NpsInvite)
-        .join(Survey, col(Survey.id) == col(NpsInvite.survey_id))
+        .join(Survey, col(Survey.token) == col(NpsInvite.survey_token))
         .where(col(NpsInvite.round_id) == round_id)
         .group_by(col(Survey.status))
     )
     skipped = select(func.count()).where(
-        col(NpsInvite.round_id) == round_id, col(NpsInvite.survey_id).is_(None)
+        col(NpsInvite.round_id) == round_id, col(NpsInvite.survey_token).is_(None)
     )
     async with db.session() as session:
         counts = {SurveyStatus(s): int(n) for s, n in (await session.execute(query)).all()}
@@ -295,19 +380,22 @@ async def round_answers(
 ) -> RoundAnswers:
     of_round = and_(
         col(NpsInvite.round_id) == round_id,
-        col(Response.survey_id) == col(NpsInvite.survey_id),
+        col(Survey.token) == col(NpsInvite.survey_token),
     )
+    answer_of = col(Response.survey_id) == col(Survey.id)
     value = func.coalesce(col(NpsInvite.customer_value), 0.0)
     by_score = (
         select(col(Response.score), func.count(), func.sum(value))
         .select_from(NpsInvite)
-        .join(Response, of_round)
+        .join(Survey, of_round)
+        .join(Response, answer_of)
         .group_by(col(Response.score))
     )
     by_reason = (
         select(col(ResponseReason.reason), func.count(), func.sum(value))
         .select_from(NpsInvite)
-        .join(Response, of_round)
+        .join(Survey, of_round)
+        .join(Response, answer_of)
         .join(ResponseReason, col(ResponseReason.response_id) == col(Response.id))
         .where(col(Response.score) <= detractor_max)
         .group_by(col(ResponseReason.reason))
@@ -315,7 +403,8 @@ async def round_answers(
     words = (
         select(col(Response.comment))
         .select_from(NpsInvite)
-        .join(Response, of_round)
+        .join(Survey, of_round)
+        .join(Response, answer_of)
         .where(
             col(Response.score) >= promoter_min,
             col(Response.comment).is_not(None),
@@ -369,7 +458,7 @@ class InviteRecord:
     customer_id: str | None
     outcome: NpsOutcome
     slot: str | None
-    survey_id: int | None
+    survey_token: str | None
 
 
 async def invites_of(db: Database, round_id: int) -> list[InviteRecord]:
@@ -381,6 +470,6 @@ async def invites_of(db: Database, round_id: int) -> list[InviteRecord]:
             .order_by(col(NpsInvite.customer_key))
         )
         return [
-            InviteRecord(r.customer_key, r.customer_id, r.outcome, r.slot, r.survey_id)
+            InviteRecord(r.customer_key, r.customer_id, r.outcome, r.slot, r.survey_token)
             for r in rows.scalars()
         ]

@@ -83,19 +83,21 @@ async def test_a_closed_round_reports_nps_10_once_to_the_digest_channel(
         bot.clock.set(PLANNING)
         await run_nps_rounds(bot.workspace)
         (nps_round,) = await store.rounds_of(db, "support")
-        invites = [i for i in await store.invites_of(db, nps_round.id) if i.survey_id]
+        invites = [i for i in await store.invites_of(db, nps_round.id) if i.survey_token]
         assert len(invites) == 100
         for invite, score in zip(invites, scores, strict=True):
-            assert invite.survey_id is not None and invite.customer_id is not None
+            assert invite.survey_token is not None and invite.customer_id is not None
+            sent = await surveys.survey_by_token(db, invite.survey_token)
+            assert sent is not None
             await outbox.mark_delivered(
                 db,
-                invite.survey_id,
+                sent.id,
                 channel_id="D0X",
                 message_ts="1.2",
                 at=PLANNING,
                 customer_id=invite.customer_id,
             )
-            survey = await surveys.get_survey(db, invite.survey_id)
+            survey = await surveys.get_survey(db, sent.id)
             assert survey is not None
             await answers.record_click(
                 db,

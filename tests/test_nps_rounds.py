@@ -73,7 +73,7 @@ async def test_a_round_asks_the_active_customers_not_asked_recently_on_weekday_m
             "U0TOKYO": NpsOutcome.ASKED,
             "U0RECENT": NpsOutcome.ASKED_RECENTLY,  # recorded, never queued for later
         }
-        assert invites["U0RECENT"].survey_id is None
+        assert invites["U0RECENT"].survey_token is None
 
         def due_at(user: str) -> datetime:
             slot = datetime.strptime(invites[user].slot or "", SLOT_FORMAT)
@@ -82,11 +82,11 @@ async def test_a_round_asks_the_active_customers_not_asked_recently_on_weekday_m
         # In the order their mornings come around the world.
         for user in sorted(("U0BERLIN", "U0NEWYORK", "U0TOKYO"), key=due_at):
             invite = invites[user]
-            assert invite.slot is not None and invite.survey_id is not None
+            assert invite.slot is not None and invite.survey_token is not None
             slot = datetime.strptime(invite.slot, SLOT_FORMAT)
             assert ROUND_STARTS <= slot.date() < ROUND_STARTS + timedelta(days=5)
             assert slot.weekday() < 5 and time(9) <= slot.time() < time(12)
-            survey = await surveys.get_survey(bot.workspace.db, invite.survey_id)
+            survey = await surveys.survey_by_token(bot.workspace.db, invite.survey_token)
             assert survey is not None and survey.kind == "nps"
             # Nothing goes a minute before the slot comes in the customer's own zone…
             due = due_at(user)

@@ -8,6 +8,7 @@ add reminders. After adding one, wake the dispatcher so a send due now goes now.
 
 from __future__ import annotations
 
+import base64
 import logging
 import secrets
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from storage.surveys import NewSurvey, SurveyRecord
 from storage.vocabulary import Delivery, Purpose, ReminderStatus, SurveyKind, SurveyStatus
 
 log = logging.getLogger("surveybot.sends")
+TOKEN_BYTES = 12  # a survey's opaque id: 16 URL-safe characters
 
 
 def posts_in_thread(send: SurveyRecord) -> bool:
@@ -72,6 +74,16 @@ class Invitation:
     send_after: datetime | None = None  # now unless given
 
 
+def new_tokens(count: int) -> list[str]:
+    """`count` opaque survey ids at once, each like secrets.token_urlsafe(12): one
+    read of the system's randomness for a whole NPS round, not one per person."""
+    raw = secrets.token_bytes(TOKEN_BYTES * count)
+    return [
+        base64.urlsafe_b64encode(raw[n : n + TOKEN_BYTES]).decode()
+        for n in range(0, len(raw), TOKEN_BYTES)
+    ]
+
+
 def invitation_row(invitation: Invitation, now: datetime) -> NewSurvey:
     """The outbox row of an invitation: by DM at `send_after` (now at the earliest),
     expiring after the team's `expire_days`. Relational NPS rounds store many at once."""
@@ -80,7 +92,7 @@ def invitation_row(invitation: Invitation, now: datetime) -> NewSurvey:
     team = invitation.team
     due = max(invitation.send_after or now, now)
     return NewSurvey(
-        token=secrets.token_urlsafe(12),
+        token=secrets.token_urlsafe(TOKEN_BYTES),
         team=team.name,
         kind=(invitation.kind or team.survey).value,
         customer_key=people.stable_key(invitation.customer_id, invitation.customer_email),

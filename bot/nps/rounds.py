@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.context import WorkspaceContext
-from bot.delivery.sends import Invitation, invitation_row
+from bot.delivery import timing
+from bot.delivery.sends import new_tokens
 from bot.nps.schedule import RoundSchedule, due_round
-from bot.nps.slots import SLOT_FORMAT, earliest_due, slot_for
+from bot.nps.slots import SLOT_FORMAT, earliest_due, slot_for, weekdays
 from bot.teams import Team
 from storage import nps as store
-from storage.nps import ActiveCustomer, NewInvite
+from storage.nps import ActiveCustomer, NewInvite, NewRound
 from storage.vocabulary import NpsOutcome, SurveyKind
 
 log = logging.getLogger("surveybot.nps")
@@ -53,6 +54,7 @@ def decide(
 ) -> list[Decision]:
     """Each active customer's outcome for the round. Pure."""
     recent = now - timedelta(days=throttle_days)
+    days = weekdays(starts_on, spread_days)
     decisions = []
     for customer in sorted(customers, key=lambda c: c.key):
         last = asked.get(customer.key)
@@ -61,7 +63,7 @@ def decide(
         elif throttle_days > 0 and last is not None and last >= recent:
             decisions.append(Decision(customer, NpsOutcome.ASKED_RECENTLY, last))
         else:
-            slot = slot_for(customer.key, last, starts_on, spread_days)
+            slot = slot_for(customer.key, last, days)
             decisions.append(Decision(customer, NpsOutcome.ASKED, last, slot))
     return decisions
 
@@ -104,30 +106,41 @@ async def plan_round(ctx: WorkspaceContext, team: Team, starts_on: date) -> Roun
     return RoundPlan(team, starts_on, decisions)
 
 
-def _invite(team: Team, decision: Decision, now: datetime) -> NewInvite:
-    customer = decision.customer
-    survey = None
-    if decision.slot is not None:
-        survey = invitation_row(
-            Invitation(
-                team,
-                customer_id=customer.customer_id,
-                customer_email=customer.customer_email,
-                kind=SurveyKind.NPS,
+def _invites(team: Team, decisions: Sequence[Decision], now: datetime) -> list[NewInvite]:
+    """The round's rows: an invitation for each person asked (by DM at their slot, never
+    in their quiet hours, expiring after the team's `expire_days`, like bot.delivery.
+    sends.invite), and the skipped with their reason."""
+    tokens = iter(new_tokens(sum(1 for d in decisions if d.slot is not None)))
+    rows = []
+    for d in decisions:
+        customer = d.customer
+        if d.slot is None:
+            rows.append(
+                NewInvite(
+                    customer.key,
+                    customer.customer_id,
+                    customer.customer_email,
+                    d.outcome,
+                    customer.value,
+                )
+            )
+            continue
+        due = max(earliest_due(d.slot), now)
+        rows.append(
+            NewInvite(
+                customer.key,
+                customer.customer_id,
+                customer.customer_email,
+                d.outcome,
+                customer.value,
+                slot=d.slot.strftime(SLOT_FORMAT),
+                token=next(tokens),
+                send_after=due,
+                expires_at=timing.expires_at(due, team.expire_days),
                 locale=customer.locale,
-                send_after=earliest_due(decision.slot),
-            ),
-            now,
+            )
         )
-    return NewInvite(
-        customer_key=customer.key,
-        customer_id=customer.customer_id,
-        customer_email=customer.customer_email,
-        outcome=decision.outcome,
-        slot=decision.slot.strftime(SLOT_FORMAT) if decision.slot else None,
-        customer_value=customer.value,
-        survey=survey,
-    )
+    return rows
 
 
 async def start_round(ctx: WorkspaceContext, team: Team) -> int | None:
@@ -144,11 +157,8 @@ async def start_round(ctx: WorkspaceContext, team: Team) -> int | None:
     plan = await plan_round(ctx, team, starts_on)
     round_id = await store.save_round(
         ctx.db,
-        team.name,
-        str(starts_on),
-        team.nps_spread_days,
-        now,
-        [_invite(team, d, now) for d in plan.decisions],
+        NewRound(team.name, SurveyKind.NPS.value, str(starts_on), team.nps_spread_days, now),
+        _invites(team, plan.decisions, now),
     )
     if round_id is None:
         return None

@@ -11,6 +11,7 @@ dispatcher holds it until the slot comes in their zone.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -38,13 +39,10 @@ def weekdays(starts_on: date, spread_days: int) -> list[date]:
     return [day]
 
 
-def slot_for(
-    key: str, last_asked_at: datetime | None, starts_on: date, spread_days: int
-) -> datetime:
-    """A wall time (no zone): a weekday of the spread, between 09:00 and 12:00."""
-    seed = f"{key}|{last_asked_at.isoformat() if last_asked_at else '-'}|{starts_on}"
+def slot_for(key: str, last_asked_at: datetime | None, days: Sequence[date]) -> datetime:
+    """A wall time (no zone): one of the spread's weekdays (`weekdays`), 09:00 to 12:00."""
+    seed = f"{key}|{last_asked_at.isoformat() if last_asked_at else '-'}|{days[0]}"
     digest = hashlib.sha256(seed.encode()).digest()
-    days = weekdays(starts_on, spread_days)
     day = days[int.from_bytes(digest[:4], "big") % len(days)]
     minute = int.from_bytes(digest[4:8], "big") % MORNING_MINUTES
     return datetime.combine(day, MORNING_START) + timedelta(minutes=minute)
@@ -87,8 +85,8 @@ async def not_before(
 ) -> datetime | None:
     """When a send due now may go instead (UTC), or None for now: an NPS round's
     invitation waits for its slot in the customer's zone; every send keeps quiet hours."""
-    if survey.kind == SurveyKind.NPS and survey.purpose is Purpose.INVITATION and survey.id:
-        slot = await store.slot_of(db, survey.id)
+    if survey.kind == SurveyKind.NPS and survey.purpose is Purpose.INVITATION:
+        slot = await store.slot_of(db, survey.token)
         if slot is not None:
             due = due_in_zone(datetime.strptime(slot, SLOT_FORMAT), now, zone)
             if due is not None:

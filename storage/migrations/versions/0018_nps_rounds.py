@@ -45,13 +45,12 @@ def upgrade() -> None:
         sa.Column("customer_email", sa.String(length=320), nullable=True),
         sa.Column("outcome", sa.String(length=24), nullable=False),
         sa.Column("slot", sa.String(length=16), nullable=True),
-        sa.Column("survey_id", sa.Integer(), nullable=True),
+        sa.Column("survey_token", sa.String(length=32), nullable=True),
         sa.Column("customer_value", sa.Float(), nullable=True),
         sa.ForeignKeyConstraint(["round_id"], ["nps_rounds.id"]),
-        sa.ForeignKeyConstraint(["survey_id"], ["surveys.id"]),
         sa.PrimaryKeyConstraint("round_id", "customer_key"),
     )
-    op.create_index("ix_nps_invites_survey", "nps_invites", ["survey_id"])
+    op.create_index("ix_nps_invites_survey", "nps_invites", ["survey_token"])
 
 
 def downgrade() -> None:
