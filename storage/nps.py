@@ -220,14 +220,19 @@ _INVITE_COLUMNS = (
 async def _insert_many(
     session: AsyncSession, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> None:
-    """Many rows through the driver's own executemany: a round is 100,000 rows, and
-    SQLAlchemy's per-row parameter processing alone would take most of the 10 s."""
+    """Many rows in this session's transaction, the driver's fastest way: COPY on
+    PostgreSQL, executemany on SQLite. A round is 100,000 rows, and SQLAlchemy's per-row
+    parameter processing alone would take most of the 10 s it may take."""
     if not rows:
         return
     connection = await session.connection()
-    style = connection.dialect.paramstyle
-    marks = [f"${n}" if "dollar" in style else "?" for n in range(1, len(columns) + 1)]
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
+    if connection.dialect.name == "postgresql":
+        raw = await connection.get_raw_connection()
+        copy = raw.driver_connection.copy_records_to_table  # type: ignore[union-attr]
+        await copy(table, records=rows, columns=list(columns))
+        return
+    marks = ", ".join("?" for _ in columns)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
     for start in range(0, len(rows), _BATCH * 5):
         await connection.exec_driver_sql(sql, rows[start : start + _BATCH * 5])
 

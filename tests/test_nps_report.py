@@ -69,10 +69,10 @@ def test_the_report_fits_block_kit_in_every_language() -> None:
 
 
 async def test_a_closed_round_reports_nps_10_once_to_the_digest_channel(
-    slack: FakeSlack, sqlite_url: str
+    slack: FakeSlack, store_url: str
 ) -> None:
     seed_slack(slack)
-    async with running_bot(slack, sqlite_url, teams_toml=NPS_TEAMS) as bot:
+    async with running_bot(slack, store_url, teams_toml=NPS_TEAMS) as bot:
         db = bot.workspace.db
         scores = [10] * 20 + [9] * 10 + [8] * 30 + [7] * 20 + [6] * 10 + [2] * 10
         for n in range(len(scores)):

@@ -46,12 +46,12 @@ async def close_at(bot: Bot, customer: str, moment: datetime) -> None:
 
 
 async def test_a_round_asks_the_active_customers_not_asked_recently_on_weekday_mornings(
-    slack: FakeSlack, sqlite_url: str
+    slack: FakeSlack, store_url: str
 ) -> None:
     seed_slack(slack)
     for user, zone in ZONES.items():
         slack.add_user(user, name=user.lower(), tz=zone)
-    async with running_bot(slack, sqlite_url, teams_toml=NPS_TEAMS) as bot:
+    async with running_bot(slack, store_url, teams_toml=NPS_TEAMS) as bot:
         for user in ("U0BERLIN", "U0NEWYORK", "U0TOKYO"):
             await close_at(bot, user, PLANNING - timedelta(days=30))
         await close_at(bot, "U0RECENT", PLANNING - timedelta(days=3))
