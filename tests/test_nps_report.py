@@ -44,6 +44,14 @@ def test_below_the_minimum_sample_the_report_shows_counts_only() -> None:
     assert "4 answers (2 promoters, 1 passives, 1 detractors), too few for a score" in line
 
 
+def test_below_the_minimum_sample_no_reason_quote_or_money_is_shown() -> None:
+    few = RoundAnswers({10: 2, 3: 2}, 400.0, {"slow_response": (2, 400.0)}, ["Lovely team"])
+    message = render_report(compose_report(date(2027, 1, 4), few, DONE, None, 0.95), "en", "USD")
+    words = json.dumps(message["blocks"])
+    assert "too few for a score" in words
+    assert "Slow response" not in words and "Lovely team" not in words and "$" not in words
+
+
 def test_a_change_within_the_margin_is_called_noise() -> None:
     now = answers_of({10: 30, 8: 50, 3: 20})  # NPS 10
     before = answers_of({10: 25, 8: 55, 3: 20})  # NPS 5

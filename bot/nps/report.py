@@ -87,6 +87,9 @@ def compose_report(
     shares = Shares.of(answers.scores)
     before = Shares.of(previous.scores) if previous is not None else None
     ranked = sorted(answers.reasons.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))
+    if not shares.enough:
+        # Below the minimum sample a few people could be recognised: counts only.
+        return RoundReport(starts_on, shares, None, progress, [], [], 0.0)
     return RoundReport(
         starts_on=starts_on,
         shares=shares,
@@ -96,7 +99,7 @@ def compose_report(
             (code, count, revenue_at_risk(value, churn_probability))
             for code, (count, value) in ranked[:TOP_REASONS]
         ],
-        quotes=answers.quotes if shares.enough else [],
+        quotes=answers.quotes,
         at_risk=revenue_at_risk(answers.detractor_value, churn_probability),
     )
 
