@@ -24,6 +24,7 @@ from bot.app import SurveyBot, build_app, serving, until_stopped
 from bot.cli_database import existing_database
 from bot.cli_forget import cmd_forget
 from bot.cli_help import DESCRIPTIONS, epilog
+from bot.cli_nps import cmd_nps
 from bot.cli_teams import UnknownTeam, applied_lines, known_team, teams_to_apply
 from bot.home.team_settings import Applied, apply_file
 from bot.i18n import LANGUAGES
@@ -343,6 +344,10 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--dry-run", action="store_true", help="print instead of posting")
     digest.add_argument("--week", help="ISO week such as 2026-W47 (default: last week)")
     digest.set_defaults(func=cmd_digest)
+    nps = _command(sub, "nps", "preview or plan a team's relational NPS round")
+    nps.add_argument("--team", required=True, help="team name from the teams file")
+    nps.add_argument("--dry-run", action="store_true", help="list whom it would ask; store nothing")
+    nps.set_defaults(func=cmd_nps)
     export = _command(sub, "export", "write every answer as CSV to standard output")
     export.add_argument("--team", help="only this team's answers")
     export.add_argument("--since", help="only answers from this date on (ISO 8601)")

@@ -42,6 +42,13 @@ DESCRIPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
         "--dry-run. The running bot also posts it by itself at the team's digest_schedule.",
         ("SLACK_BOT_TOKEN (not for --dry-run)", "SLACK_API_URL", _DATABASE, _TEAMS, _LOG),
     ),
+    "nps": (
+        "Relational NPS rounds. --dry-run lists whom the team's next round would ask and "
+        "when (a weekday morning in each customer's own time zone), and who it skips and "
+        "why, as of now. Without --dry-run, plans the round that is due now, as the "
+        "running bot does by itself every 15 minutes.",
+        (_DATABASE, _TEAMS, _LOG),
+    ),
     "export": (
         "Write every answer as CSV to standard output (one row per answer, with its survey "
         "kind and the customer's account); the count goes to standard error.",

@@ -24,6 +24,9 @@ class Scale:
     high_min: int  # scores from this one up ask what went well and feed the good news
     satisfied_min: int  # scores from this one up count as satisfied / easy
     formula: str  # a msgid: agents read it in the team's language
+    # Relational NPS asks its one open question whatever the score, not only at the ends.
+    follow_up_on_every_score: bool = False
+    follow_up_question: str | None = None  # a msgid; None: the question of the score's band
 
     def is_low(self, score: int) -> bool:
         return score <= self.low_max
@@ -33,6 +36,10 @@ class Scale:
 
     def is_satisfied(self, score: int) -> bool:
         return score >= self.satisfied_min
+
+    def opens_form(self, score: int) -> bool:
+        """Whether a first click on this score opens the follow-up form at once."""
+        return self.follow_up_on_every_score or band_of(self, score) is not Band.MIDDLE
 
     def is_valid(self, score: int) -> bool:
         return score in self.scores
@@ -112,6 +119,8 @@ NPS = Scale(
     high_min=9,
     satisfied_min=9,
     formula=N_("NPS = % promoters (9–10) − % detractors (0–6)"),
+    follow_up_on_every_score=True,
+    follow_up_question=N_("What is the one thing we could do to make you happier?"),
 )
 
 SCALES: dict[SurveyKind, Scale] = {s.kind: s for s in (CSAT, CES, NPS)}

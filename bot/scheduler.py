@@ -28,6 +28,7 @@ from bot.digest.job import post_weekly_digest, retry_refused_digests
 from bot.digest.schedule import digest_trigger
 from bot.logs import fields, log_failure
 from bot.metrics import Metrics
+from bot.nps.job import run_nps_rounds
 from bot.privacy import purge_old_comments
 from bot.slack.client import is_transient_failure
 from bot.team_directory import RECHECK_SECONDS
@@ -162,6 +163,14 @@ class Scheduler:
             next_run_time=started,
         )
 
+        async def nps_rounds() -> None:
+            # Starts each due round once and reports each closed one once (rows decide).
+            for ctx in await served.every():
+                await run_nps_rounds(ctx)
+
+        scheduler.add_job(
+            nps_rounds, "cron", minute="*/15", id="nps_rounds", max_instances=1, coalesce=True
+        )
         for job in scheduler.get_jobs():
             job.modify(func=self._tracked(job.func))
         scheduler.start()

@@ -136,6 +136,32 @@ def nps(promoters: int, passives: int, detractors: int) -> float | None:
     return None if total == 0 else 100.0 * (promoters - detractors) / total
 
 
+def nps_margin(promoters: int, passives: int, detractors: int, z: float = 1.96) -> float | None:
+    """The 95 % margin of an NPS, in points: z × √((p + d − (p − d)²) ÷ n) × 100.
+
+    NPS is a difference of two shares of the same answers (promoters p, detractors d),
+    so its variance is that of a multinomial difference: (p + d − (p − d)²) ÷ n.
+    30 promoters, 50 passives, 20 detractors: √(0.49 ÷ 100) × 1.96 = ±13.7 points.
+    ``None`` without answers.
+    """
+    total = promoters + passives + detractors
+    if total == 0:
+        return None
+    p, d = promoters / total, detractors / total
+    return z * math.sqrt(max(0.0, p + d - (p - d) ** 2) / total) * 100.0
+
+
+def nps_change_margin(
+    now: tuple[int, int, int], before: tuple[int, int, int], z: float = 1.96
+) -> float | None:
+    """The margin of the change between two rounds' NPS (independent samples): the
+    square root of the sum of their squared margins. A change within it is noise."""
+    a, b = nps_margin(*now, z=z), nps_margin(*before, z=z)
+    if a is None or b is None:
+        return None
+    return math.sqrt(a**2 + b**2)
+
+
 def nps_from_counts(counts: ScoreCounts) -> float | None:
     """NPS of a 0–10 histogram: promoters 9–10, detractors 0–6, passives in between."""
     _require_kind(counts, SurveyKind.NPS)

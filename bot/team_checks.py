@@ -10,6 +10,7 @@ can fail, so bot.home.setting_errors finds the lead's words there. Rules between
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -132,6 +133,15 @@ REMINDER_BEFORE_EXPIRY = Check(
     "reminder would ever go; choose fewer hours",
     N_("Enter fewer hours than a survey stays open ({hours}), or leave it empty."),
 )
+NPS_SCHEDULE_FORMAT = Check(
+    "nps_schedule_format",
+    "{value} is not 'every N months from YYYY-MM-DD' (N from 1 to 12; for example "
+    "'every 6 months from 2027-01-11')",
+    N_(
+        "Enter every N months from a date, for example every 6 months from 2027-01-11 "
+        "(N from 1 to 12), or leave it empty for no rounds."
+    ),
+)
 UNKNOWN_LANGUAGE = Check(
     "unknown_language",
     "{value} is not a language surveybot speaks (one of {languages})",
@@ -165,6 +175,24 @@ def digest_schedule(value: str) -> str:
     if not _SCHEDULE.fullmatch(value):
         raise DIGEST_SCHEDULE_FORMAT.error(value=_shown(value))
     return value
+
+
+_NPS_SCHEDULE = re.compile(r"every ([1-9]|1[0-2]) months? from (\d{4}-\d{2}-\d{2})")
+
+
+def nps_schedule(value: str | None) -> str | None:
+    """'every 6 months from 2027-01-11': rounds start on that date and every 6 months after."""
+    if value is None or not value.strip():
+        return None
+    text = " ".join(value.strip().lower().split())
+    found = _NPS_SCHEDULE.fullmatch(text)
+    try:
+        if found is None:
+            raise ValueError
+        date.fromisoformat(found.group(2))
+    except ValueError:
+        raise NPS_SCHEDULE_FORMAT.error(value=_shown(value)) from None
+    return text
 
 
 def currency(value: str) -> str:

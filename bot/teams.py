@@ -256,6 +256,29 @@ class Team(BaseModel):
             checks=(check.EMOJI_NAME, check.NO_EMOJI, check.SAME_EMOJI),
         ),
     ] = "no_entry_sign"
+    # Relational NPS rounds (opt-in): when, whom (customers with a conversation closed in
+    # the last `nps_active_days`) and over how many days each round is spread.
+    nps_schedule: Annotated[
+        str | None,
+        AfterValidator(check.nps_schedule),
+        Setting(
+            N_("NPS rounds"),
+            Text("every 6 months from 2027-01-11", longest=40),
+            hint=N_("every N months from YYYY-MM-DD; leave empty for no NPS rounds"),
+            optional=True,
+            checks=(check.NPS_SCHEDULE_FORMAT,),
+        ),
+    ] = None
+    nps_active_days: Annotated[
+        int,
+        Field(ge=1, le=730),
+        Setting(N_("NPS asks customers active in the last (days)"), Number(decimal=False)),
+    ] = 90
+    nps_spread_days: Annotated[
+        int,
+        Field(ge=1, le=30),
+        Setting(N_("Each NPS round is spread over (days)"), Number(decimal=False)),
+    ] = 5
     leads: Annotated[
         tuple[str, ...],
         Field(max_length=MOST_LISTED),

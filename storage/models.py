@@ -17,6 +17,7 @@ from storage.vocabulary import (
     ConversationOutcome,
     Delivery,
     DigestPostStatus,
+    NpsOutcome,
     Purpose,
     Source,
     SurveyKind,
@@ -366,3 +367,48 @@ class TeamSettingChange(SQLModel, table=True):
     new_value: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
     changed_by: str = Field(max_length=32)
     changed_at: datetime = Field(sa_column=_utc())
+
+
+class NpsRound(SQLModel, table=True):
+    """One relational NPS round of a team: planned once (the unique constraint decides
+    between processes), reported once when its last survey is answered or expired."""
+
+    __tablename__ = "nps_rounds"
+    __table_args__ = (UniqueConstraint("workspace", "team", "starts_on", name="uq_nps_round_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace: str = _workspace()
+    team: str = Field(max_length=80)
+    starts_on: str = Field(max_length=10)  # the schedule's date, "2027-01-11"
+    spread_days: int
+    planned_at: datetime = Field(sa_column=_utc())
+    asked: int = 0
+    skipped: int = 0
+    closed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    # The round report, claimed by a conditional update like a digest: posted once.
+    report_status: DigestPostStatus | None = Field(
+        default=None, sa_column=Column(Vocabulary(DigestPostStatus, 16), nullable=True)
+    )
+    report_ts: str | None = Field(default=None, max_length=32)
+
+
+class NpsInvite(SQLModel, table=True):
+    """What a round decided for one active customer: asked (with their slot and survey),
+    or skipped and why. Nothing skipped is queued for later."""
+
+    __tablename__ = "nps_invites"
+    __table_args__ = (Index("ix_nps_invites_survey", "survey_token"),)
+
+    round_id: int = Field(foreign_key="nps_rounds.id", primary_key=True)
+    customer_key: str = Field(primary_key=True, max_length=320)
+    workspace: str = _workspace()
+    customer_id: str | None = Field(default=None, max_length=32)
+    customer_email: str | None = Field(default=None, max_length=320)
+    outcome: NpsOutcome = Field(sa_column=Column(Vocabulary(NpsOutcome, 24), nullable=False))
+    # Their slot as a wall time in their own zone ("2027-01-12T09:41"); the dispatcher
+    # learns the zone from their profile at sending time.
+    slot: str | None = Field(default=None, max_length=16)
+    # The invitation's token (surveys.token, unique): stored without asking the database
+    # for 100,000 new ids one row at a time.
+    survey_token: str | None = Field(default=None, max_length=32)
+    customer_value: float | None = None

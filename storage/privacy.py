@@ -19,6 +19,8 @@ from storage.models import (
     Conversation,
     CustomerEmail,
     DigestPost,
+    NpsInvite,
+    NpsRound,
     Response,
     ResponseReason,
     ServedWorkspace,
@@ -172,6 +174,16 @@ async def forget_customer(db: Database, customer: str) -> Forgotten:
         await session.execute(
             delete(Conversation).where(col(Conversation.id).in_(conversation_ids))
         )
+        # What NPS rounds decided about them (their ids, emails and monthly value).
+        await session.execute(
+            delete(NpsInvite).where(
+                or_(
+                    col(NpsInvite.customer_key).in_(person.keys),
+                    col(NpsInvite.customer_id).in_(ids),
+                    col(NpsInvite.customer_email).in_(emails),
+                )
+            )
+        )
         # Which support messages they wrote (kept so a close needs no history read).
         await session.execute(delete(SupportMessage).where(col(SupportMessage.author).in_(ids)))
         links = await session.execute(
@@ -226,7 +238,14 @@ async def forget_workspace_rows(db: Database, workspace: str) -> WorkspaceForgot
         answers = await session.execute(delete(Response))
         surveys = await session.execute(delete(Survey))
         conversations = await session.execute(delete(Conversation))
-        for table in (SupportMessage, CustomerEmail, DigestPost, TeamSettingChange):
+        for table in (
+            SupportMessage,
+            CustomerEmail,
+            DigestPost,
+            TeamSettingChange,
+            NpsInvite,
+            NpsRound,
+        ):
             await session.execute(delete(table))
         settings = await session.execute(delete(TeamSettings))
         # Not limited by the view (the table is keyed by workspace): named outright.

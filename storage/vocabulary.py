@@ -90,6 +90,14 @@ class SurveyKind(StrEnum):
     NPS = "nps"
 
 
+class NpsOutcome(StrEnum):
+    """What a relational NPS round decided for one active customer."""
+
+    ASKED = "asked"  # an invitation waits in the outbox for their slot
+    ASKED_RECENTLY = "asked_recently"  # surveyed within throttle_days: skipped, never queued
+    ANSWERED_LAST_ROUND = "answered_last_round"  # answered the previous round: skipped
+
+
 class CloseStatus(StrEnum):
     """What a close came to: the webhook's `status` and the agent's notice."""
 

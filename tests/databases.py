@@ -93,6 +93,8 @@ TABLES = (
     "team_settings",
     "team_setting_changes",
     "support_messages",
+    "nps_invites",
+    "nps_rounds",
 )
 
 

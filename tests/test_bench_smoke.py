@@ -84,3 +84,18 @@ def test_clicks_bench_gives_every_customer_the_form_or_tell_us_more() -> None:
     assert int(shown[1]) + int(shown[2]) == int(wanted[2])
     assert re.search(rf"every click thanked after: [\d.]+ s \({wanted[1]} of {wanted[1]}\)", output)
     assert re.search(r"calls made with an expired trigger: \d+", output)
+
+
+def test_nps_bench_plans_a_round_and_reports_it() -> None:
+    output = run_bench("bench.nps_bench", "--smoke")
+    assert re.search(r"plan a round: [\d.]+ s; asked 1,800, skipped 200", output)
+    assert re.search(r"peak memory while planning: \d+ MB", output)
+    assert re.search(r"round report over 1,800 answers: \d+ ms", output)
+    assert "report line: *NPS " in output
+
+
+def test_nps_bench_plans_a_round_on_postgresql() -> None:
+    require_postgres()
+    output = run_bench("bench.nps_bench", "--smoke", "--postgres")
+    assert "store: PostgreSQL" in output
+    assert re.search(r"plan a round: [\d.]+ s; asked 1,800, skipped 200", output)

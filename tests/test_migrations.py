@@ -434,3 +434,33 @@ async def test_0016_keeps_the_served_workspaces_and_takes_them_back(empty_db: Da
     assert "workspaces" not in tables
     await migrate(empty_db)
     assert await served.state_of(empty_db, "T1") is None
+
+
+async def test_0018_adds_the_nps_round_tables_whose_rounds_are_planned_once_and_drops_them(
+    empty_db: Database,
+) -> None:
+    await migrate(empty_db)
+    round_row = {
+        "workspace": "T1",
+        "team": "support",
+        "starts_on": "2027-01-04",
+        "spread_days": 5,
+        "planned_at": NOW,
+        "asked": 0,
+        "skipped": 0,
+    }
+    rounds = sa.table(
+        "nps_rounds",
+        *(sa.column(n) for n in round_row if n != "planned_at"),
+        sa.column("planned_at", UTCDateTime()),
+    )
+    async with empty_db.engine.begin() as conn:
+        await conn.execute(sa.insert(rounds).values(**round_row))
+    with pytest.raises(IntegrityError):  # a second process planning the same round
+        async with empty_db.engine.begin() as conn:
+            await conn.execute(sa.insert(rounds).values(**round_row))
+    await downgrade(empty_db, "0017")
+    async with empty_db.engine.connect() as conn:
+        left = await conn.run_sync(lambda sync: set(sa.inspect(sync).get_table_names()))
+    assert not {"nps_rounds", "nps_invites"} & left
+    await migrate(empty_db)

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from bot.delivery.reminders import remind_after
+from bot.delivery.reminders import remind_after, reminder_delay
 from bot.teams import TeamsFileError, parse_teams
 from sandbox import FakeSlack, payloads
 from sandbox.payloads import message_posted, reaction_added
 from storage import answers, surveys
 from storage.surveys import SurveyRecord
-from storage.vocabulary import Purpose, ReminderStatus, SurveyStatus
+from storage.vocabulary import Delivery, Purpose, ReminderStatus, SurveyKind, SurveyStatus
 from tests.answering import ROOT_TS, block_actions, delivered_survey, score_click
 from tests.conftest import Lines
 from tests.contexts import in_workspace
@@ -518,3 +518,31 @@ async def test_a_lead_turns_the_reminder_on_in_app_home(slack: FakeSlack, sqlite
         survey = await delivered_survey(bot, slack)
         reminder = await reminder_of(bot, survey.survey)
         assert reminder.send_after == START + timedelta(hours=6)
+
+
+def a_send(purpose: Purpose, kind: SurveyKind) -> SurveyRecord:
+    at = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    return SurveyRecord(
+        token="t",
+        team="support",
+        kind=kind,
+        customer_key="U1",
+        delivery=Delivery.DM,
+        status=SurveyStatus.DELIVERED,
+        created_at=at,
+        send_after=at,
+        expires_at=at + timedelta(days=7),
+        purpose=purpose,
+        id=1,
+        conversation_id=None,
+    )
+
+
+def test_an_nps_invitation_is_reminded_of_after_three_days_when_its_team_reminds() -> None:
+    reminding = parse_teams('[[teams]]\nname = "support"\nreminder_after = 24\n').default
+    silent = parse_teams('[[teams]]\nname = "support"\n').default
+    nps = a_send(Purpose.INVITATION, SurveyKind.NPS)
+    assert reminder_delay(reminding, nps) == timedelta(days=3)
+    assert reminder_delay(silent, nps) is None  # off by default, NPS too
+    csat = a_send(Purpose.CONVERSATION, SurveyKind.CSAT)
+    assert reminder_delay(reminding, csat) == timedelta(hours=24)

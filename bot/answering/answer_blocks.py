@@ -205,6 +205,8 @@ def render_follow_up(
         title, question = _("What went well?"), _("What did we do well?")
     else:
         title, question = _("Add a comment"), _("Anything you would like to tell the team?")
+    if scale.follow_up_question:
+        question = _(scale.follow_up_question)
     intro = _("You answered *{score}*.").format(score=chosen) + " " + question
     blocks: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text": intro}}]
     if band is Band.LOW:

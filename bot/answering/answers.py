@@ -187,7 +187,7 @@ async def form_due(
     )
     if survey is None or refused is not None or survey.id is None:
         return None
-    if band_of(scale_for(survey.kind), score) is Band.MIDDLE:
+    if not scale_for(survey.kind).opens_form(score):
         return None
     if await store.response_for(db, survey.id) is not None:
         return None  # a change of mind: decided once the click is stored, in order

@@ -214,7 +214,11 @@ async def score_clicked(ctx: WorkspaceContext, click: Click) -> None:
     form_missed = False
     if due is not None:
         form_missed = outcome.changed and not opened_first
-    elif outcome.changed and outcome.band is not Band.MIDDLE and outcome.previous_score is not None:
+    elif (
+        outcome.changed
+        and outcome.scale.opens_form(response.score)
+        and outcome.previous_score is not None
+    ):
         # A change of mind: the form opens now, with what still fits the new score.
         form_missed = not await _open_follow_up(
             client,

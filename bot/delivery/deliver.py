@@ -32,6 +32,7 @@ from bot.delivery.survey_blocks import (
 )
 from bot.i18n import chosen_locale
 from bot.metrics import Metrics
+from bot.nps.slots import not_before
 from bot.slack.client import is_transient_failure, outcome_of
 from bot.teams import DEFAULT_TEAM, Team
 from storage import outbox, slack_connect
@@ -110,7 +111,7 @@ class Delivery:
             profile = await self.ctx.customers.profile(customer_id)
             # A lead asked for their test survey now: quiet hours are for customers.
             quiet = None if survey.is_test else team.quiet_window
-            morning = timing.quiet_hours_end(now, profile.zone or team.zone, quiet)
+            morning = await not_before(self.ctx.db, survey, now, profile.zone or team.zone, quiet)
             if morning is not None:
                 await outbox.postpone(self.ctx.db, survey.id, morning)
                 log.info(

@@ -25,7 +25,7 @@ from bot.teams import Team
 from storage import support_messages
 from storage import surveys as store
 from storage.surveys import SurveyRecord
-from storage.vocabulary import Purpose, ReminderStatus
+from storage.vocabulary import Purpose, ReminderStatus, SurveyKind
 
 log = logging.getLogger("surveybot.reminders")
 
@@ -33,15 +33,23 @@ log = logging.getLogger("surveybot.reminders")
 WROTE_AGAIN = "wrote_again"
 
 
+# An NPS invitation's one reminder, when its team reminds at all.
+NPS_REMINDER_AFTER = timedelta(days=3)
+
+
 def reminder_delay(team: Team, survey: SurveyRecord) -> timedelta | None:
     """How long after its delivery this send is reminded of; None: never.
 
-    A conversation's survey (CSAT, CES) follows its team's `reminder_after`, in hours.
-    A lead's test survey is never reminded of: they asked to see the survey, once.
+    A conversation's survey (CSAT, CES) follows its team's `reminder_after`, in hours;
+    a relational NPS invitation of a team that reminds is reminded of after three days
+    (people answer a relationship question at their pace). A lead's test survey is
+    never reminded of: they asked to see the survey, once.
     """
-    if survey.is_test or survey.purpose is not Purpose.CONVERSATION:
+    if survey.is_test or team.reminder_after is None:
         return None
-    if team.reminder_after is None:
+    if survey.purpose is Purpose.INVITATION and survey.kind == SurveyKind.NPS:
+        return NPS_REMINDER_AFTER
+    if survey.purpose is not Purpose.CONVERSATION:
         return None
     return timedelta(hours=team.reminder_after)
 

@@ -3,12 +3,13 @@
 Both wait in the outbox beside the surveys of closed conversations and go out through
 the same dispatcher: the same pacing, quiet hours, crash check and "at most once".
 A team's `reminder_after` adds reminders when a survey is delivered
-(bot.delivery.reminders); relational NPS rounds (issue 18) will add invitations.
-After adding one, wake the dispatcher so a send due now goes now.
+(bot.delivery.reminders); relational NPS rounds (bot.nps) add invitations. After
+adding one, wake the dispatcher so a send due now goes now.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import secrets
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from storage.surveys import NewSurvey, SurveyRecord
 from storage.vocabulary import Delivery, Purpose, ReminderStatus, SurveyKind, SurveyStatus
 
 log = logging.getLogger("surveybot.sends")
+TOKEN_BYTES = 12  # a survey's opaque id: 16 URL-safe characters
 
 
 def posts_in_thread(send: SurveyRecord) -> bool:
@@ -75,34 +77,46 @@ class Invitation:
     send_after: datetime | None = None  # now unless given
 
 
-async def invite(ctx: WorkspaceContext, invitation: Invitation) -> SurveyRecord:
-    """Put an invitation in the outbox; it goes by DM at `send_after`, never in the
-    customer's quiet hours, and expires after the team's `expire_days`."""
-    now = ctx.now()
+def new_tokens(count: int) -> list[str]:
+    """`count` opaque survey ids at once, each like secrets.token_urlsafe(12): one
+    read of the system's randomness for a whole NPS round, not one per person."""
+    raw = secrets.token_bytes(TOKEN_BYTES * count)
+    return [
+        base64.urlsafe_b64encode(raw[n : n + TOKEN_BYTES]).decode()
+        for n in range(0, len(raw), TOKEN_BYTES)
+    ]
+
+
+def invitation_row(invitation: Invitation, now: datetime) -> NewSurvey:
+    """The outbox row of an invitation: by DM at `send_after` (now at the earliest),
+    expiring after the team's `expire_days`. Relational NPS rounds store many at once."""
     if not (invitation.customer_id or invitation.customer_email):
         raise ValueError("an invitation needs its customer: a Slack user id or an email")
     team = invitation.team
     due = max(invitation.send_after or now, now)
-    added = await outbox.add(
-        ctx.db,
-        NewSurvey(
-            token=secrets.token_urlsafe(12),
-            team=team.name,
-            kind=(invitation.kind or team.survey).value,
-            customer_key=people.stable_key(invitation.customer_id, invitation.customer_email),
-            customer_id=invitation.customer_id,
-            customer_email=invitation.customer_email,
-            locale=invitation.locale,
-            delivery=Delivery.DM,
-            status=SurveyStatus.SCHEDULED,
-            created_at=now,
-            send_after=due,
-            expires_at=timing.expires_at(due, team.expire_days),
-            purpose=Purpose.INVITATION,
-        ),
+    return NewSurvey(
+        token=secrets.token_urlsafe(TOKEN_BYTES),
+        team=team.name,
+        kind=(invitation.kind or team.survey).value,
+        customer_key=people.stable_key(invitation.customer_id, invitation.customer_email),
+        customer_id=invitation.customer_id,
+        customer_email=invitation.customer_email,
+        locale=invitation.locale,
+        delivery=Delivery.DM,
+        status=SurveyStatus.SCHEDULED,
+        created_at=now,
+        send_after=due,
+        expires_at=timing.expires_at(due, team.expire_days),
+        purpose=Purpose.INVITATION,
     )
+
+
+async def invite(ctx: WorkspaceContext, invitation: Invitation) -> SurveyRecord:
+    """Put an invitation in the outbox; it goes by DM at `send_after`, never in the
+    customer's quiet hours, and expires after the team's `expire_days`."""
+    added = await outbox.add(ctx.db, invitation_row(invitation, ctx.now()))
     assert added is not None  # only a second reminder is ever refused
-    log.info("invitation scheduled team=%s survey=%s", team.name, added.token)
+    log.info("invitation scheduled team=%s survey=%s", invitation.team.name, added.token)
     ctx.changes.survey_scheduled()
     return added
 

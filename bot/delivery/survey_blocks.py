@@ -10,6 +10,8 @@ from bot.slack import ids
 from bot.text import escape_mrkdwn, truncate
 
 Block = dict[str, Any]
+# Buttons in one row of a survey; more (0–10) go on two rows.
+SCORES_PER_ROW = 7
 
 
 def score_button_value(token: str, score: int) -> str:
@@ -51,11 +53,14 @@ def render_survey(
     _ = translator(locale)
     scale = scale_for(kind)
     question = _(scale.question)
+    # A scale with a word for every score shows it on the button; a 0–10 one shows the
+    # numbers, and one line says what its ends mean.
+    worded = all(score in scale.labels for score in scale.scores)
     buttons: list[Block] = []
     for score in scale.scores:
         label = scale.labels.get(score)
-        words = _(label) if label else ""
-        text = f"{score} · {words}" if label else str(score)
+        words = _(label) if label and worded else ""
+        text = f"{score} · {words}" if words else str(score)
         buttons.append(
             {
                 "type": "button",
@@ -67,9 +72,17 @@ def render_survey(
     blocks: list[Block] = []
     if about:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": about}]})
-    blocks += [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{question}*"}},
-        {"type": "actions", "block_id": f"survey:{token}", "elements": buttons},
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{question}*"}})
+    if not worded:
+        lowest, highest = _(scale.labels[scale.lowest]), _(scale.labels[scale.highest])
+        ends = f"{scale.lowest} = {lowest} · {scale.highest} = {highest}"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": ends}]})
+    # At most two rows: 0–5 and 6–10 read as two lines on a phone, not one long wrap.
+    rows = [buttons] if len(buttons) <= SCORES_PER_ROW else [buttons[:6], buttons[6:]]
+    for index, row in enumerate(rows):
+        block_id = f"survey:{token}" if index == 0 else f"survey:{token}:{index}"
+        blocks.append({"type": "actions", "block_id": block_id, "elements": row})
+    blocks.append(
         {
             "type": "context",
             "elements": [
@@ -78,8 +91,8 @@ def render_survey(
                     "text": _("One click is enough. Your answer helps the support team improve."),
                 }
             ],
-        },
-    ]
+        }
+    )
     return {"text": question, "blocks": blocks}
 
 

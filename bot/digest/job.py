@@ -18,6 +18,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.accounts.figures import gather_accounts
+from bot.block_kit import context
 from bot.clock import utcnow
 from bot.context import WorkspaceContext, environment_context
 from bot.digest.blocks import render_agent_summary, render_good_news, render_improvement
@@ -40,7 +41,8 @@ from bot.digest.compose import (
 from bot.digest.schedule import latest_digest_moment
 from bot.digest.text import render_digest_text
 from bot.i18n import plural_translator, translator
-from bot.scales import REASONS, scale_for
+from bot.nps.job import running_round_line
+from bot.scales import NPS, REASONS, scale_for
 from bot.settings import Settings
 from bot.slack.client import is_transient_failure
 from bot.slack.customers import CustomerDirectory
@@ -85,15 +87,27 @@ async def gather_figures(db: Database, team: Team, period: Period, now: datetime
         previous_reasons=await digests.reason_histograms(
             db, team.name, kind, previous.start, previous.end, list(REASONS)
         ),
-        praise=await digests.praise(
-            db,
-            team.name,
-            kind,
-            start,
-            end,
-            high_min=scale.high_min,
-            limit=PRAISE_QUOTED * QUOTE_CANDIDATES,
-        ),
+        praise=[
+            *await digests.praise(
+                db,
+                team.name,
+                kind,
+                start,
+                end,
+                high_min=scale.high_min,
+                limit=PRAISE_QUOTED * QUOTE_CANDIDATES,
+            ),
+            # A promoter's words in a relational NPS round are good news too.
+            *await digests.praise(
+                db,
+                team.name,
+                NPS.kind.value,
+                start,
+                end,
+                high_min=NPS.high_min,
+                limit=PRAISE_QUOTED,
+            ),
+        ],
         examples=await digests.example_comments(
             db, team.name, kind, start, end, top, low_max=scale.low_max
         ),
@@ -138,9 +152,12 @@ def render_chart(digest: Digest) -> bytes:
 # ------------------------------------------------------------------ posting
 
 
-def good_news_message(team: Team, digest: Digest) -> dict[str, Any]:
-    """The good news, with the trend as Slack's native chart when the team chose it."""
+def good_news_message(team: Team, digest: Digest, nps_line: str | None = None) -> dict[str, Any]:
+    """The good news, with the trend as Slack's native chart when the team chose it, and
+    a line on the relational NPS round under way, if one is."""
     message = render_good_news(digest)
+    if nps_line:
+        message = {**message, "blocks": [*message["blocks"], context(nps_line)]}
     if team.chart == ChartKind.NATIVE:
         charts = native_charts(
             team.name, digest.kind, digest.weeks, digest.target, Words.of(digest.language)
@@ -212,6 +229,7 @@ async def post_team_digest(
     if DigestPart.COMPLETE in done and not by_hand:
         return 0  # the cheap path for every later tick of the week
     digest = await build_digest(db, team, period, now)
+    nps_line = await running_round_line(db, team)
     posts = 0
 
     async def once(name: str, send: _Send) -> str | None:
@@ -276,7 +294,8 @@ async def post_team_digest(
         return str(response["channel"]), response.get("ts")
 
     good_ts = await once(
-        DigestPart.GOOD_NEWS, lambda: post_message(channel, good_news_message(team, digest))
+        DigestPart.GOOD_NEWS,
+        lambda: post_message(channel, good_news_message(team, digest, nps_line)),
     )
     if good_ts is None and DigestPart.GOOD_NEWS in done:
         good_ts = done[DigestPart.GOOD_NEWS].message_ts

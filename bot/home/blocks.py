@@ -375,6 +375,8 @@ def team_blocks(figures: TeamFigures) -> list[Block]:
     w = Words.of(team.language)
     blocks: list[Block] = [header(f"{team.name}: {score_name(figures.kind)}")]
     blocks += _figures(figures, w)
+    if figures.nps_round:
+        blocks.append(context(figures.nps_round))
     if team.chart != ChartKind.NONE:
         blocks += native_charts(team.name, figures.kind, figures.weeks, team.target, w)
     blocks.append(_team_actions(figures, w))

@@ -27,6 +27,7 @@ from bot.digest.compose import (
 )
 from bot.home.team_settings import ChangedSetting, changed_settings
 from bot.i18n import format_day_month, resolve_language
+from bot.nps.job import running_round_line
 from bot.scales import REASONS, scale_for
 from bot.scoring import (
     MIN_AGENT_SAMPLE,
@@ -111,6 +112,7 @@ class TeamFigures:
     this_week_start: datetime
     now: datetime
     accounts: Accounts = NO_ACCOUNTS  # the last 30 days, against the 30 before
+    nps_round: str | None = None  # the relational NPS round under way, in one line
 
     @property
     def score(self) -> float | None:
@@ -203,6 +205,7 @@ async def gather_team(db: Database, workspace: str, team: Team, now: datetime) -
         this_week_start=weeks[-1].start,
         now=now,
         accounts=accounts,
+        nps_round=await running_round_line(db, team),
     )
 
 
