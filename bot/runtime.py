@@ -23,8 +23,9 @@ from bot.metrics import Metrics
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack.channels import check_channels
+from bot.slack.client import PacedWebClient
 from bot.slack.token_rotation import TokenRefresher
-from bot.slack.workspace import Workspace
+from bot.slack.workspace import TokenRefused, Workspace
 from bot.workspaces import UNINSTALLED, InstalledWorkspaces
 from storage import outbox
 from storage.db import Database
@@ -65,7 +66,11 @@ class Runtime:
     async def start(self) -> None:
         await migrate(self.db)
         if self.token is not None:
-            await self.token.verify()  # a refused token stops the start here
+            try:
+                await self.token.verify()  # a refused token stops the start here
+            except TokenRefused:
+                await self._close_connections()  # no stop follows a start that failed
+                raise
             # The teams file seeds the database once; from then on App Home's saves count.
             await self.workspace.teams.load(self.workspace.now())
             self._serve(self.workspace)
@@ -132,7 +137,12 @@ class Runtime:
         await self.homes.close()
         if self.installed is not None:
             await self.installed.close()
+        await self._close_connections()
         await self.db.dispose()
+
+    async def _close_connections(self) -> None:
+        if isinstance(self.workspace.client, PacedWebClient):
+            await self.workspace.client.connections.close()
 
 
 # Where a route finds the runtime (its application), and a bolt listener its context.

@@ -114,6 +114,25 @@ def is_transient_failure(error: BaseException) -> bool:
     return isinstance(error, asyncio.TimeoutError | TimeoutError | aiohttp.ClientError)
 
 
+class Connections:
+    """One HTTP session (its pool of kept-alive connections to Slack) for every client
+    of the process: slack_sdk opens a new one per call unless given one, and a new TLS
+    connection per call costs more than the call. Made on first use, in the loop."""
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+
 class PacedWebClient(AsyncWebClient):
     def __init__(
         self,
@@ -122,11 +141,13 @@ class PacedWebClient(AsyncWebClient):
         metrics: Metrics,
         backoff: BackoffRetryIntervalCalculator | None = None,
         trigger_deadline: float | None = None,
+        connections: Connections | None = None,
         **kwargs: Any,
     ) -> None:
         # Retries happen here, through the pacer, not inside slack_sdk.
         kwargs["retry_handlers"] = []
         super().__init__(*args, **kwargs)
+        self.connections = connections or Connections()
         self.pacer = pacer
         self.metrics = metrics
         self.backoff = backoff or backoff_for(0.5)
@@ -151,9 +172,11 @@ class PacedWebClient(AsyncWebClient):
             metrics=self.metrics,
             backoff=self.backoff,
             trigger_deadline=trigger_deadline,
+            connections=self.connections,
         )
 
     async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        self.session = self.connections.session()
         workspace = workspace_key(self.token)
         arguments = kwargs.get("json") or kwargs.get("params") or kwargs.get("data") or {}
         if isinstance(arguments, dict) and arguments.get("trigger_id"):
