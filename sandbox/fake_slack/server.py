@@ -64,6 +64,8 @@ class FakeSlack(Faults):
         self.socket_mode = SocketMode(self.app_id)
         self.response_urls = ResponseUrls()
         self.workspaces: dict[str, Workspace] = {}
+        # Token -> workspace, so that a fake holding a thousand answers each call at once.
+        self._by_token: dict[str, Workspace] = {}
         self.default = self.add_workspace(
             team_id, name="Fake Workspace", bot_token=bot_token, bot_user_id=bot_user_id
         )
@@ -94,6 +96,7 @@ class FakeSlack(Faults):
         )
         ws.add_user(bot_user_id, name="surveybot", is_bot=True)
         self.workspaces[team_id] = ws
+        self._by_token[ws.bot_token] = ws
         return ws
 
     def workspace(self, team_id: str) -> Workspace:
@@ -102,7 +105,10 @@ class FakeSlack(Faults):
     def workspace_of(self, token: str) -> Workspace | None:
         """The workspace a token belongs to. Any other well-formed token is the default
         workspace's (single-workspace tests use tokens they never registered)."""
-        for ws in self.workspaces.values():
+        known = self._by_token.get(token)
+        if known is not None and known.bot_token == token:
+            return known
+        for ws in self.workspaces.values():  # a token changed after add_workspace
             if ws.bot_token == token:
                 return ws
         rotated = self.installs.issued.get(token)
