@@ -10,9 +10,14 @@ from slack_sdk.oauth.installation_store import Installation
 
 from bot.slack.installations import Installations
 from sandbox import FakeSlack
+from sandbox.fake_slack.calls import token_of
+from sandbox.signed import HelpdeskSender
+from storage import surveys
 from storage.db import Database
 from storage.migrations import migrate
-from tests.harness import running_bot
+from tests.harness import Clock, running_bot
+
+TEAMS = '[[teams]]\nname = "support"\ndelay_minutes = 0\nquiet_hours = ""\ndelivery = "dm"\n'
 
 
 async def install(db: Database, slack: FakeSlack, team_id: str) -> None:
@@ -74,3 +79,36 @@ async def test_a_new_workspace_asked_for_by_many_at_once_gets_one_context(
         assert sorted(ctx.workspace for ctx in installed.in_memory()) == ["TS0100", "TS0200"]
         # A workspace nobody installed is served by nobody.
         assert await installed.for_rows("TS0300") is None
+
+
+async def test_the_expiry_sweep_closes_an_installed_workspaces_overdue_survey_with_its_token(
+    slack: FakeSlack, sqlite_url: str
+) -> None:
+    secret = "ts0001-webhook-secret"
+    teams = TEAMS + f'\n[workspaces.TS0001]\nwebhook_secret = "{secret}"\n'
+    db = Database(sqlite_url)
+    await migrate(db)
+    for team_id in ("TS0001", "TS0002"):
+        await install(db, slack, team_id)
+    await db.dispose()
+    slack.workspace("TS0001").add_user("U0CUST1", tz="UTC")
+    clock = Clock()
+    async with running_bot(
+        slack,
+        sqlite_url,
+        teams_toml=teams,
+        clock=clock,
+        expiry_interval_seconds=0.05,
+        **oauth(slack),
+    ) as bot:
+        sender = HelpdeskSender(bot.http, bot.url, secret, "TS0001")
+        body = {"conversation_id": "C-1", "customer": {"slack_user_id": "U0CUST1"}}
+        assert (await sender.closed(body)).status == 202
+        await slack.wait_for("chat.postMessage")
+        (survey,) = await surveys.all_surveys(bot.runtime.db.in_workspace("TS0001"))
+        clock.set(survey.expires_at)
+        (update,) = await slack.wait_for("chat.update")
+        assert token_of(update) == slack.workspace("TS0001").bot_token
+        (expired,) = await surveys.all_surveys(bot.runtime.db.in_workspace("TS0001"))
+        assert expired.status == "expired"
+        assert await surveys.all_surveys(bot.runtime.db.in_workspace("TS0002")) == []
