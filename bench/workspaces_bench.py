@@ -38,16 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from slack_sdk.oauth.installation_store import Installation
 
-from bench.bot_processes import (
-    bot_env,
-    listening,
-    peak_rss_mb,
-    scratch_postgres,
-    start_bot,
-    stop_bots,
-)
+from bench import bot_processes as bench_bots
 from bot.delivery.dispatcher import SURVEY_EVENT_TYPE
 from bot.slack.installations import Installations
 from sandbox.fake_slack import SLACK_TIERS, FakeSlack
@@ -58,7 +50,6 @@ from storage.migrations import migrate
 
 TEAMS = '[[teams]]\nname = "support"\ndelay_minutes = 0\nquiet_hours = ""\ndelivery = "dm"\n'
 IN_FLIGHT = 50
-SCOPES = ["chat:write", "im:write", "users:read"]
 
 
 def workspace_id(n: int) -> str:
@@ -83,19 +74,7 @@ async def install(database_url: str, slack: FakeSlack, workspaces: list[str]) ->
         await migrate(db)
         store = Installations(db, slack.installs.client_id).installation_store
         for team_id in workspaces:
-            ws = slack.workspace(team_id)
-            await store.async_save(
-                Installation(
-                    app_id=slack.app_id,
-                    team_id=team_id,
-                    team_name=ws.name,
-                    bot_token=ws.bot_token,
-                    bot_id=ws.bot_id,
-                    bot_user_id=ws.bot_user_id,
-                    bot_scopes=SCOPES,
-                    user_id="U0ADMIN",
-                )
-            )
+            await store.async_save(slack.installation(team_id))
     finally:
         await db.dispose()
     return time.perf_counter() - started
@@ -148,10 +127,10 @@ async def run(
                 for n in range(closes_each):
                     ws.add_user(f"U{ws_id[2:]}C{n:03d}", tz="UTC")
                 arrivals.listen(slack, ws_id)
-            database_url = await scratch_postgres(scratch)
+            database_url = await bench_bots.scratch_postgres(scratch)
             installing = await install(database_url, slack, workspaces)
             slack.enforce_tiers(compression)
-            env = bot_env(
+            env = bench_bots.bot_env(
                 SLACK_CLIENT_ID=slack.installs.client_id,
                 SLACK_CLIENT_SECRET=slack.installs.client_secret,
                 SLACK_STATE_SECRET="bench-state-secret",
@@ -167,8 +146,8 @@ async def run(
             try:
                 starting = time.perf_counter()
                 for port, url, log in zip(ports, urls, log_files, strict=True):
-                    bots.append(await start_bot(folder, env, port, log=log))
-                    await listening(http, url, within=300.0)
+                    bots.append(await bench_bots.start_bot(folder, env, port, log=log))
+                    await bench_bots.listening(http, url, within=300.0)
                 start = time.perf_counter() - starting
                 order = [(ws, n) for ws in workspaces for n in range(closes_each)]
                 random.Random(seed).shuffle(order)
@@ -194,12 +173,12 @@ async def run(
                 floor = closes_each / SLACK_TIERS["users.info"] * 60 / compression
                 await arrivals.wait_for(total, within=total / 10 + floor * 3 + 120)
                 await asyncio.sleep(1.0)  # anything sent twice late still shows
-                peaks = [peak_rss_mb(bot.pid) for bot in bots]
+                peaks = [bench_bots.peak_rss_mb(bot.pid) for bot in bots]
             finally:
-                await stop_bots(bots)
+                await bench_bots.stop_bots(bots)
                 for log in log_files:
                     log.close()
-                await scratch_postgres(scratch, drop_only=True)
+                await bench_bots.scratch_postgres(scratch, drop_only=True)
             posted = slack.surveys_posted()
             calls = len([c for c in slack.calls if c.method != "upload"])
             limited = len(slack.rate_limited)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from slack_sdk.oauth.installation_store import Installation
-
 from bot.slack.installations import Installations
 from sandbox import FakeSlack
 from sandbox.fake_slack.calls import token_of
@@ -22,16 +20,9 @@ TEAMS = '[[teams]]\nname = "support"\ndelay_minutes = 0\nquiet_hours = ""\ndeliv
 
 async def install(db: Database, slack: FakeSlack, team_id: str) -> None:
     """Saved as bolt's OAuth flow saves an install (the flow has its own tests)."""
-    ws = slack.add_workspace(team_id)
+    slack.add_workspace(team_id)
     await Installations(db, slack.installs.client_id).installation_store.async_save(
-        Installation(
-            app_id=slack.app_id,
-            team_id=team_id,
-            bot_token=ws.bot_token,
-            bot_id=ws.bot_id,
-            bot_user_id=ws.bot_user_id,
-            user_id="U0ADMIN",
-        )
+        slack.installation(team_id)
     )
 
 

@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 from aiohttp import web
+from slack_sdk.oauth.installation_store import Installation
 
 from bot.delivery.dispatcher import SURVEY_EVENT_TYPE
 from sandbox.fake_slack import auth, chat, conversations, files, users, views
@@ -119,6 +120,21 @@ class FakeSlack(Faults):
     def install(self, team_id: str, user_id: str, *, redirect_uri: str | None = None) -> str:
         """Someone approves the app for `team_id`: the code Slack sends to the redirect."""
         return self.installs.grant(self.workspaces[team_id], user_id, redirect_uri=redirect_uri)
+
+    def installation(self, team_id: str, user_id: str = "U0ADMIN") -> Installation:
+        """What bolt's OAuth flow saves once `team_id` installed the app (tests and benches
+        that install many workspaces save it straight into the store)."""
+        ws = self.workspaces[team_id]
+        return Installation(
+            app_id=self.app_id,
+            team_id=team_id,
+            team_name=ws.name,
+            bot_token=ws.bot_token,
+            bot_id=ws.bot_id,
+            bot_user_id=ws.bot_user_id,
+            bot_scopes=auth.DEFAULT_BOT_SCOPE.split(","),
+            user_id=user_id,
+        )
 
     def add_org(
         self, enterprise_id: str, *, name: str = "", bot_token: str | None = None
