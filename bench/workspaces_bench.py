@@ -171,7 +171,8 @@ async def run(
                     raise RuntimeError(f"closes answered {Counter(statuses)}")
                 # One workspace's own floor: its closes' users.info at Tier 4.
                 floor = closes_each / SLACK_TIERS["users.info"] * 60 / compression
-                await arrivals.wait_for(total, within=total / 10 + floor * 3 + 120)
+                # Generous: a slow machine shows as a low rate, not as surveys lost.
+                await arrivals.wait_for(total, within=total / 2 + floor * 3 + 120)
                 await asyncio.sleep(1.0)  # anything sent twice late still shows
                 peaks = [bench_bots.peak_rss_mb(bot.pid) for bot in bots]
             finally:
