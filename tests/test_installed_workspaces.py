@@ -92,9 +92,9 @@ async def test_the_expiry_sweep_closes_an_installed_workspaces_overdue_survey_wi
         expiry_interval_seconds=0.05,
         **oauth(slack),
     ) as bot:
-        sender = HelpdeskSender(bot.http, bot.url, secret, "TS0001")
+        sender = HelpdeskSender(bot.http, bot.url, secret)
         body = {"conversation_id": "C-1", "customer": {"slack_user_id": "U0CUST1"}}
-        assert (await sender.closed(body)).status == 202
+        assert (await sender.closed(body, workspace="TS0001")).status == 202
         await slack.wait_for("chat.postMessage")
         (survey,) = await surveys.all_surveys(bot.runtime.db.in_workspace("TS0001"))
         clock.set(survey.expires_at)
