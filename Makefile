@@ -40,6 +40,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.burst_bench
 	$(BIN)/python -m bench.clicks_bench
 	$(BIN)/python -m bench.nps_bench
+	./.ci/ensure-postgres
+	$(BIN)/python -m bench.workspaces_bench
 
 # After changing a customer-facing text: re-extract the template, merge it into every
 # catalogue, then translate the new or fuzzy entries (tests/test_i18n.py lists them).

@@ -19,55 +19,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 import aiohttp
-import asyncpg  # type: ignore[import-untyped]
 
+from bench.bot_processes import (
+    bot_env,
+    listening,
+    peak_rss_mb,
+    scratch_postgres,
+    start_bot,
+    stop_bots,
+)
 from sandbox.fake_slack import SLACK_TIERS, FakeSlack
 from sandbox.local_bot import free_port
 from sandbox.signed import HelpdeskSender
 
-ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-webhook-secret"
 TEAMS = '[[teams]]\nname = "support"\ndelay_minutes = 0\nquiet_hours = ""\ndelivery = "dm"\n'
 IN_FLIGHT = 50
-PG_ADMIN_DSN = os.environ.get("SURVEYBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-async def _listening(http: aiohttp.ClientSession, url: str) -> None:
-    for _ in range(300):
-        try:
-            async with http.get(f"{url}/healthz") as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientConnectionError:
-            pass
-        await asyncio.sleep(0.1)
-    raise RuntimeError("the bot did not start")
-
-
-async def _scratch_postgres(name: str, *, drop_only: bool = False) -> str:
-    """A new, empty database on the tests' PostgreSQL server; its URL."""
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return f"{PG_ADMIN_DSN.rsplit('/', 1)[0]}/{name}"
 
 
 async def run(closes: int, compression: float, postgres: bool, processes: int) -> None:
@@ -80,42 +53,25 @@ async def run(closes: int, compression: float, postgres: bool, processes: int) -
             slack.enforce_tiers(compression)
             for n in range(closes):
                 slack.add_user(f"U0B{n:06d}", tz="UTC")
-            env = {
-                **{
-                    k: v
-                    for k, v in os.environ.items()
-                    if not k.startswith(("SLACK_", "SURVEYBOT_"))
-                },
-                "PYTHONPATH": str(ROOT),
-                "SLACK_BOT_TOKEN": slack.bot_token,
-                "SLACK_SIGNING_SECRET": "bench",
-                "SLACK_API_URL": slack.api_url,
-                "SURVEYBOT_WEBHOOK_SECRET": SECRET,
-                "SURVEYBOT_CONFIG": str(Path(folder) / "teams.toml"),
-                "SURVEYBOT_PACE_COMPRESSION": str(compression),
-                "DATABASE_URL": (
-                    await _scratch_postgres(scratch)
+            env = bot_env(
+                SLACK_BOT_TOKEN=slack.bot_token,
+                SLACK_SIGNING_SECRET="bench",
+                SLACK_API_URL=slack.api_url,
+                SURVEYBOT_WEBHOOK_SECRET=SECRET,
+                SURVEYBOT_CONFIG=str(Path(folder) / "teams.toml"),
+                SURVEYBOT_PACE_COMPRESSION=str(compression),
+                DATABASE_URL=(
+                    await scratch_postgres(scratch)
                     if postgres
                     else f"sqlite+aiosqlite:///{folder}/surveybot.db"
                 ),
-            }
+            )
             bots: list[asyncio.subprocess.Process] = []
             try:
                 # One at a time: the first creates the schema before the others start.
                 for port, url in zip(ports, urls, strict=True):
-                    bots.append(
-                        await asyncio.create_subprocess_exec(
-                            sys.executable,
-                            "-m",
-                            "bot.cli",
-                            "serve",
-                            cwd=folder,
-                            env={**env, "PORT": str(port)},
-                            stdout=asyncio.subprocess.DEVNULL,
-                            stderr=asyncio.subprocess.DEVNULL,
-                        )
-                    )
-                    await _listening(http, url)
+                    bots.append(await start_bot(folder, env, port))
+                    await listening(http, url)
                 senders = [HelpdeskSender(http, url, SECRET) for url in urls]
                 gate = asyncio.Semaphore(IN_FLIGHT)
 
@@ -140,13 +96,11 @@ async def run(closes: int, compression: float, postgres: bool, processes: int) -
                     await asyncio.sleep(0.05)
                 last = time.perf_counter() - started
                 await asyncio.sleep(1.0)  # anything sent twice late still shows
-                peak = max(_peak_rss_mb(bot.pid) for bot in bots)
+                peak = max(peak_rss_mb(bot.pid) for bot in bots)
             finally:
-                for bot in bots:
-                    bot.terminate()
-                    await bot.wait()
+                await stop_bots(bots)
                 if postgres:
-                    await _scratch_postgres(scratch, drop_only=True)
+                    await scratch_postgres(scratch, drop_only=True)
             posted = slack.surveys_posted()
             calls = len([c for c in slack.calls if c.method != "upload"])
             limited = len(slack.rate_limited)

@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -31,7 +29,7 @@ from pathlib import Path
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bench.burst_bench import ROOT, _listening
+from bench.bot_processes import bot_env, listening, start_bot, stop_bots
 from bot.context import NoChanges, WorkspaceContext
 from bot.delivery.closes import ClosedConversation, close_conversation
 from bot.delivery.survey_blocks import render_survey
@@ -109,32 +107,16 @@ async def run(count: int) -> None:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         async with FakeSlack() as slack, aiohttp.ClientSession() as http:
-            env = {
-                **{
-                    k: v
-                    for k, v in os.environ.items()
-                    if not k.startswith(("SLACK_", "SURVEYBOT_"))
-                },
-                "PYTHONPATH": str(ROOT),
-                "SLACK_BOT_TOKEN": slack.bot_token,
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_URL": slack.api_url,
-                "SURVEYBOT_CONFIG": str(Path(folder) / "teams.toml"),
-                "DATABASE_URL": database_url,
-                "PORT": str(port),
-            }
-            bot = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot.cli",
-                "serve",
-                cwd=folder,
-                env=env,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
+            env = bot_env(
+                SLACK_BOT_TOKEN=slack.bot_token,
+                SLACK_SIGNING_SECRET=SECRET,
+                SLACK_API_URL=slack.api_url,
+                SURVEYBOT_CONFIG=str(Path(folder) / "teams.toml"),
+                DATABASE_URL=database_url,
             )
+            bot = await start_bot(folder, env, port)
             try:
-                await _listening(http, url)
+                await listening(http, url)
                 db = Database(database_url)
                 surveys = await _seed(db, slack, customers)
                 await db.dispose()
@@ -167,8 +149,7 @@ async def run(count: int) -> None:
                 thanked = time.monotonic() - started
                 await asyncio.sleep(3.0)  # forms still opening within their 3 s
             finally:
-                bot.terminate()
-                await bot.wait()
+                await stop_bots([bot])
             tokens = {s.token for s in surveys}
             forms = {v.get("private_metadata") for v in slack.views} & tokens
             more = sum(

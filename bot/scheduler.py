@@ -33,7 +33,7 @@ from bot.privacy import purge_old_comments
 from bot.slack.client import is_transient_failure
 from bot.team_directory import RECHECK_SECONDS
 from bot.teams import Team
-from storage import events, support_messages
+from storage import answers, events, support_messages
 from storage.db import Database
 from storage.pacing import forget_idle_keys
 
@@ -99,8 +99,11 @@ class Scheduler:
         self._served = served
 
         async def expire_surveys() -> None:
-            for ctx in await served.every():
-                await expire_overdue(ctx)
+            # One query finds the workspaces with something to close (usually none).
+            for workspace in await answers.workspaces_with_overdue(db, clock()):
+                ctx = await served.for_rows(workspace)
+                if ctx is not None:  # not served here (uninstalled): nothing to update
+                    await expire_overdue(ctx)
 
         async def use_saved_settings() -> None:
             # A lead's save through another replica reaches this one within seconds,

@@ -36,6 +36,10 @@ log = logging.getLogger("surveybot.workspaces")
 # Each workspace's caches of people and channels: bounded, so a thousand workspaces
 # stay within one process's memory.
 PER_WORKSPACE_ENTRIES = 2_000
+# Contexts built at once when many are wanted together (every installed workspace at
+# start): each is a few round trips to the database, so a thousand one after another
+# kept a process from listening for 106 s on a loaded 2-core machine (10 s four at once).
+BUILDS_AT_ONCE = 4
 # An uninstall saved by another replica is looked for this far back (clocks differ).
 UNINSTALL_OVERLAP = timedelta(minutes=1)
 # A context whose rotating token expires this soon reads the renewed one from the store.
@@ -71,7 +75,8 @@ class InstalledWorkspaces:
         self._contexts: dict[str, WorkspaceContext] = {}
         self._installs: dict[str, InstalledWorkspace] = {}
         self._homes: dict[str, HomeRefresh] = {}
-        self._building = asyncio.Lock()
+        # One lock per workspace being built: a build waits only for its own workspace's.
+        self._building: dict[str, asyncio.Lock] = {}
         self._looked_at = clock()
         self.on_served: list[Served] = []
         self.on_dropped: list[Dropped] = []
@@ -104,12 +109,17 @@ class InstalledWorkspaces:
         return await self._build(workspace)
 
     async def every(self) -> list[WorkspaceContext]:
-        contexts = []
-        for install in await self._installations.installed():
-            ctx = self._contexts.get(install.workspace) or await self._build(install.workspace)
-            if ctx is not None:
-                contexts.append(ctx)
-        return contexts
+        wanted = [install.workspace for install in await self._installations.installed()]
+        missing = [workspace for workspace in wanted if workspace not in self._contexts]
+        if missing:
+            gate = asyncio.Semaphore(BUILDS_AT_ONCE)
+
+            async def build(workspace: str) -> None:
+                async with gate:
+                    await self._build(workspace)
+
+            await asyncio.gather(*(build(workspace) for workspace in missing))
+        return [self._contexts[ws] for ws in wanted if ws in self._contexts]
 
     def in_memory(self) -> list[WorkspaceContext]:
         return list(self._contexts.values())
@@ -134,13 +144,17 @@ class InstalledWorkspaces:
     # ------------------------------------------------------------------ the rest
 
     async def _build(self, workspace: str) -> WorkspaceContext | None:
-        async with self._building:  # one context per workspace, however many ask at once
+        # Kept once built (a small object per served workspace, like its context).
+        lock = self._building.setdefault(workspace, asyncio.Lock())
+        async with lock:  # one context per workspace, however many ask at once
             ctx = self._contexts.get(workspace)
             if ctx is not None:
                 return ctx
             install = await self._installations.find(workspace)
             # A team of an org found by its team id is served by its own install only.
             if install is None or install.workspace != workspace:
+                # Not served: no lock kept for a team id that serves nothing here.
+                self._building.pop(workspace, None)
                 return None
             ctx = await self._context(workspace, install)
         for listener in self.on_served:

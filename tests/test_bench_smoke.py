@@ -99,3 +99,18 @@ def test_nps_bench_plans_a_round_on_postgresql() -> None:
     output = run_bench("bench.nps_bench", "--smoke", "--postgres")
     assert "store: PostgreSQL" in output
     assert re.search(r"plan a round: [\d.]+ s; asked 1,800, skipped 200", output)
+
+
+def test_workspaces_bench_serves_many_installed_workspaces_on_two_processes() -> None:
+    """OAuth mode, each workspace installed and signing its closes with its own secret."""
+    require_postgres()
+    output = run_bench("bench.workspaces_bench", "--smoke")
+    assert "20 x 5 closes (100 surveys)" in output
+    assert "2 bot processes on PostgreSQL" in output
+    # Behaviour, not timing: every workspace's surveys arrive, once each.
+    assert "lost: 0, doubled: 0" in output
+    assert re.search(r"delivered: 100 surveys in [\d.]+ s: [\d.]+ surveys/s in all", output)
+    assert re.search(r"fairness: the slowest workspace's last survey after [\d.]+ s", output)
+    assert re.search(r"one workspace's floor \(5 users.info at Tier 4\) [\d.]+ s", output)
+    assert re.search(r"Slack calls: \d+, 429s: \d+ \(", output)
+    assert re.search(r"peak RSS per process: \d+ MB, \d+ MB", output)

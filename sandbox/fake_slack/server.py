@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 from aiohttp import web
+from slack_sdk.oauth.installation_store import Installation
 
 from bot.delivery.dispatcher import SURVEY_EVENT_TYPE
 from sandbox.fake_slack import auth, chat, conversations, files, users, views
@@ -64,6 +65,8 @@ class FakeSlack(Faults):
         self.socket_mode = SocketMode(self.app_id)
         self.response_urls = ResponseUrls()
         self.workspaces: dict[str, Workspace] = {}
+        # Token -> workspace, so that a fake holding a thousand answers each call at once.
+        self._by_token: dict[str, Workspace] = {}
         self.default = self.add_workspace(
             team_id, name="Fake Workspace", bot_token=bot_token, bot_user_id=bot_user_id
         )
@@ -94,6 +97,7 @@ class FakeSlack(Faults):
         )
         ws.add_user(bot_user_id, name="surveybot", is_bot=True)
         self.workspaces[team_id] = ws
+        self._by_token[ws.bot_token] = ws
         return ws
 
     def workspace(self, team_id: str) -> Workspace:
@@ -102,7 +106,10 @@ class FakeSlack(Faults):
     def workspace_of(self, token: str) -> Workspace | None:
         """The workspace a token belongs to. Any other well-formed token is the default
         workspace's (single-workspace tests use tokens they never registered)."""
-        for ws in self.workspaces.values():
+        known = self._by_token.get(token)
+        if known is not None and known.bot_token == token:
+            return known
+        for ws in self.workspaces.values():  # a token changed after add_workspace
             if ws.bot_token == token:
                 return ws
         rotated = self.installs.issued.get(token)
@@ -113,6 +120,21 @@ class FakeSlack(Faults):
     def install(self, team_id: str, user_id: str, *, redirect_uri: str | None = None) -> str:
         """Someone approves the app for `team_id`: the code Slack sends to the redirect."""
         return self.installs.grant(self.workspaces[team_id], user_id, redirect_uri=redirect_uri)
+
+    def installation(self, team_id: str, user_id: str = "U0ADMIN") -> Installation:
+        """What bolt's OAuth flow saves once `team_id` installed the app (tests and benches
+        that install many workspaces save it straight into the store)."""
+        ws = self.workspaces[team_id]
+        return Installation(
+            app_id=self.app_id,
+            team_id=team_id,
+            team_name=ws.name,
+            bot_token=ws.bot_token,
+            bot_id=ws.bot_id,
+            bot_user_id=ws.bot_user_id,
+            bot_scopes=auth.DEFAULT_BOT_SCOPE.split(","),
+            user_id=user_id,
+        )
 
     def add_org(
         self, enterprise_id: str, *, name: str = "", bot_token: str | None = None
