@@ -26,8 +26,8 @@ from collections import Counter
 from pathlib import Path
 
 import aiohttp
-import asyncpg  # type: ignore[import-untyped]
 
+from bench.postgres import scratch_postgres
 from sandbox.fake_slack import SLACK_TIERS, FakeSlack
 from sandbox.local_bot import free_port
 from sandbox.signed import HelpdeskSender
@@ -36,7 +36,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-webhook-secret"
 TEAMS = '[[teams]]\nname = "support"\ndelay_minutes = 0\nquiet_hours = ""\ndelivery = "dm"\n'
 IN_FLIGHT = 50
-PG_ADMIN_DSN = os.environ.get("SURVEYBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -56,18 +55,6 @@ async def _listening(http: aiohttp.ClientSession, url: str) -> None:
             pass
         await asyncio.sleep(0.1)
     raise RuntimeError("the bot did not start")
-
-
-async def _scratch_postgres(name: str, *, drop_only: bool = False) -> str:
-    """A new, empty database on the tests' PostgreSQL server; its URL."""
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return f"{PG_ADMIN_DSN.rsplit('/', 1)[0]}/{name}"
 
 
 async def run(closes: int, compression: float, postgres: bool, processes: int) -> None:
@@ -94,7 +81,7 @@ async def run(closes: int, compression: float, postgres: bool, processes: int) -
                 "SURVEYBOT_CONFIG": str(Path(folder) / "teams.toml"),
                 "SURVEYBOT_PACE_COMPRESSION": str(compression),
                 "DATABASE_URL": (
-                    await _scratch_postgres(scratch)
+                    await scratch_postgres(scratch)
                     if postgres
                     else f"sqlite+aiosqlite:///{folder}/surveybot.db"
                 ),
@@ -146,7 +133,7 @@ async def run(closes: int, compression: float, postgres: bool, processes: int) -
                     bot.terminate()
                     await bot.wait()
                 if postgres:
-                    await _scratch_postgres(scratch, drop_only=True)
+                    await scratch_postgres(scratch, drop_only=True)
             posted = slack.surveys_posted()
             calls = len([c for c in slack.calls if c.method != "upload"])
             limited = len(slack.rate_limited)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -28,10 +27,10 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import bindparam, insert, text
 
+from bench.postgres import scratch_postgres
 from bot.context import NoChanges, WorkspaceContext
 from bot.nps.report import compose_report, render_report
 from bot.nps.rounds import start_round
@@ -46,7 +45,6 @@ from storage.models import Conversation, Survey
 from storage.types import UTCDateTime
 from storage.vocabulary import ConversationOutcome, Delivery, Source, SurveyStatus
 
-PG_ADMIN_DSN = os.environ.get("SURVEYBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 TEAM = Team(
     name="support",
     digest_channel="C0DIGEST",
@@ -70,17 +68,6 @@ def _reset_peak() -> None:
     # Elsewhere the peak covers the seeding too: an upper bound.
     with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-
-
-async def _scratch_postgres(name: str, *, drop_only: bool = False) -> str:
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return f"{PG_ADMIN_DSN.rsplit('/', 1)[0]}/{name}"
 
 
 def _context(db: Database) -> WorkspaceContext:
@@ -220,11 +207,11 @@ async def measure(url: str, customers: int, store_name: str) -> None:
 async def run(customers: int, postgres: bool) -> None:
     if postgres:
         name = f"surveybot_nps_bench_{uuid.uuid4().hex[:8]}"
-        url = await _scratch_postgres(name)
+        url = await scratch_postgres(name)
         try:
             await measure(url, customers, "PostgreSQL")
         finally:
-            await _scratch_postgres(name, drop_only=True)
+            await scratch_postgres(name, drop_only=True)
         return
     with TemporaryDirectory() as folder:
         await measure(f"sqlite+aiosqlite:///{Path(folder) / 'nps.db'}", customers, "SQLite")
