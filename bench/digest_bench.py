@@ -135,14 +135,14 @@ def year_of_answers(
 
 
 @contextmanager
-def answers_on_postgres(responses: int, days: int) -> Iterator[str]:
+def answers_on_postgres(responses: int, days: int, *, conversations: bool) -> Iterator[str]:
     """A scratch PostgreSQL database at the schema's head holding `days` of answers."""
     name = f"surveybot_bench_{os.getpid()}"
     url = asyncio.run(scratch_postgres(name)).replace("postgresql://", "postgresql+asyncpg://")
     try:
         asyncio.run(prepare(url))
         started = time.perf_counter()
-        asyncio.run(fill_years_postgres(url, responses, NOW, days))
+        asyncio.run(fill_years_postgres(url, responses, NOW, days, conversations=conversations))
         print(f"generated in {time.perf_counter() - started:.1f} s")
         yield url
     finally:
@@ -153,7 +153,7 @@ def answers_on_postgres(responses: int, days: int) -> Iterator[str]:
 def answers_in_store(args: argparse.Namespace, *, conversations: bool = False) -> Iterator[str]:
     """The database URL of the answers these options ask for, on SQLite or PostgreSQL."""
     if args.postgres:
-        with answers_on_postgres(args.responses, args.days) as url:
+        with answers_on_postgres(args.responses, args.days, conversations=conversations) as url:
             yield url
         return
     then = give_conversations if conversations else None

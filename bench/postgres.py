@@ -71,11 +71,19 @@ async def _drop_secondary_indexes(conn: asyncpg.Connection) -> list[str]:
 
 
 async def fill_years_postgres(
-    url: str, responses: int, now: datetime, days: int, *, team: str = "support"
+    url: str,
+    responses: int,
+    now: datetime,
+    days: int,
+    *,
+    conversations: bool = True,
+    team: str = "support",
 ) -> None:
     """`days` before `now` of one large team in the database at `url` (schema at head):
-    surveys delivered evenly, 40 % answered, each with its conversation, reasons and
-    alerts on low scores (the last two weeks' partly open); then ANALYZE."""
+    surveys delivered evenly, 40 % answered, reasons and alerts on low scores (the last
+    two weeks' partly open), each survey with its conversation unless told not to (the
+    digest reads none: its surveys then point at conversation ids never written, as
+    the SQLite bulk year's do); then ANALYZE."""
     surveys = int(responses / BULK_RESPONSE_RATE)
     start = int((now - timedelta(days=days)).timestamp())
     step = days * 86400 / surveys
@@ -91,16 +99,17 @@ async def fill_years_postgres(
         # Replica mode skips the foreign keys' per-row triggers (the rows are consistent).
         await conn.execute("SET session_replication_role = replica")
         indexes = await _drop_secondary_indexes(conn)
-        await conn.execute(
-            f"""
-            INSERT INTO conversations (id, source, external_id, team, customer_id, agent_id,
-                closed_at, outcome)
-            SELECT s.id, 'webhook', 'ZD-' || s.id, $1, {customer},
-                'UAGENT' || (s.id % {BULK_AGENTS}), {delivered}, 'survey'
-            FROM {series}
-            """,
-            team,
-        )
+        if conversations:
+            await conn.execute(
+                f"""
+                INSERT INTO conversations (id, source, external_id, team, customer_id, agent_id,
+                    closed_at, outcome)
+                SELECT s.id, 'webhook', 'ZD-' || s.id, $1, {customer},
+                    'UAGENT' || (s.id % {BULK_AGENTS}), {delivered}, 'survey'
+                FROM {series}
+                """,
+                team,
+            )
         await conn.execute(
             f"""
             INSERT INTO surveys (id, token, conversation_id, team, kind, customer_key,
