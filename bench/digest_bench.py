@@ -4,6 +4,8 @@
     python -m bench.digest_bench --responses 200000
     python -m bench.digest_bench --smoke         # ~20,000 answers, for CI
     python -m bench.digest_bench --postgres --responses 10000000   # 3 years on PostgreSQL
+    python -m bench.home_bench --postgres --responses 10000000 --keep  # seeds once (~20 min)
+    python -m bench.digest_bench --database surveybot_bench_NNN --responses 10000000
 
 Builds a temporary SQLite file at the schema's head, fills it with the shared seeder's
 bulk year (sandbox.history.fill_year: INSERT … SELECT, no ORM objects), then times, best
@@ -26,11 +28,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.postgres import fill_years_postgres, scratch_postgres
+from bench.postgres import PG_ADMIN_DSN, fill_years_postgres, scratch_postgres
 from bot.digest.blocks import render_agent_summary, render_good_news, render_improvement
 from bot.digest.compose import covered_week
 from bot.digest.job import build_digest, render_chart
 from bot.digest.text import render_digest_text
+from bot.team_directory import ENVIRONMENT_WORKSPACE
 from bot.teams import Team
 from sandbox.history import BULK_DAYS, fill_year, give_conversations
 from storage import digests
@@ -59,7 +62,9 @@ def store_name(url: str) -> str:
 
 
 async def measure(url: str, responses: int, runs: int, days: int) -> None:
-    db = Database(url)
+    engine = Database(url)
+    # The bot reads through its workspace's view: `workspace = …` leads every index.
+    db = engine.in_workspace(ENVIRONMENT_WORKSPACE)
     period = covered_week(NOW, TEAM.zone)
 
     async def full_digest() -> object:
@@ -80,7 +85,7 @@ async def measure(url: str, responses: int, runs: int, days: int) -> None:
         render_chart(digest)
         chart_time = time.perf_counter() - started
     finally:
-        await db.dispose()
+        await engine.dispose()
     week_answers = digest.good_news.answers
     print(
         f"store: {store_name(url)}; responses: {responses:,} over {days} days; "
@@ -111,7 +116,16 @@ def bench_args(
     parser.add_argument(
         "--postgres", action="store_true", help=f"{POSTGRES_DAYS} days on a scratch PostgreSQL"
     )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the scratch PostgreSQL database; print its name"
+    )
+    parser.add_argument(
+        "--database",
+        metavar="NAME",
+        help="measure a PostgreSQL database an earlier --keep run seeded (no seeding)",
+    )
     args = parser.parse_args(argv)
+    args.postgres = args.postgres or args.database is not None
     if args.smoke:
         args.responses = SMOKE_RESPONSES
     args.days = POSTGRES_DAYS if args.postgres else DAYS
@@ -135,7 +149,9 @@ def year_of_answers(
 
 
 @contextmanager
-def answers_on_postgres(responses: int, days: int, *, conversations: bool) -> Iterator[str]:
+def answers_on_postgres(
+    responses: int, days: int, *, conversations: bool, keep: bool = False
+) -> Iterator[str]:
     """A scratch PostgreSQL database at the schema's head holding `days` of answers."""
     name = f"surveybot_bench_{os.getpid()}"
     url = asyncio.run(scratch_postgres(name)).replace("postgresql://", "postgresql+asyncpg://")
@@ -146,14 +162,25 @@ def answers_on_postgres(responses: int, days: int, *, conversations: bool) -> It
         print(f"generated in {time.perf_counter() - started:.1f} s")
         yield url
     finally:
-        asyncio.run(scratch_postgres(name, drop_only=True))
+        if keep:
+            print(f"kept: --database {name}")
+        else:
+            asyncio.run(scratch_postgres(name, drop_only=True))
 
 
 @contextmanager
 def answers_in_store(args: argparse.Namespace, *, conversations: bool = False) -> Iterator[str]:
     """The database URL of the answers these options ask for, on SQLite or PostgreSQL."""
+    if args.database is not None:
+        # Seeded by an earlier --keep run (a home_bench one has the conversations too).
+        yield f"{PG_ADMIN_DSN.rsplit('/', 1)[0]}/{args.database}".replace(
+            "postgresql://", "postgresql+asyncpg://"
+        )
+        return
     if args.postgres:
-        with answers_on_postgres(args.responses, args.days, conversations=conversations) as url:
+        with answers_on_postgres(
+            args.responses, args.days, conversations=conversations, keep=args.keep
+        ) as url:
             yield url
         return
     then = give_conversations if conversations else None

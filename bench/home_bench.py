@@ -65,7 +65,9 @@ def p95(times: list[float]) -> float:
 
 
 async def measure(url: str, responses: int, runs: int, days: int) -> None:
-    db = Database(url)
+    engine = Database(url)
+    # The bot reads through its workspace's view: `workspace = …` leads every index.
+    db = engine.in_workspace(ENVIRONMENT_WORKSPACE)
     viewer = Viewer(LEAD, is_admin=False, teams=(TEAM,), is_agent=False)
 
     async def lead_home() -> object:
@@ -106,7 +108,7 @@ async def measure(url: str, responses: int, runs: int, days: int) -> None:
         drills = {name: await timings(runs, partial(page_of, q)) for name, q in pages.items()}
         bare = await timings(runs, bare_page)
     finally:
-        await db.dispose()
+        await engine.dispose()
     print(
         f"store: {store_name(url)}; responses: {responses:,} over {days} days; "
         f"last 30 days: {figures.last_30.total:,} answers, "
