@@ -3,13 +3,15 @@
     python -m bench.home_bench                   # 1,000,000 answers (about a minute to build)
     python -m bench.home_bench --responses 200000
     python -m bench.home_bench --smoke           # ~20,000 answers, for CI
+    python -m bench.home_bench --postgres --responses 10000000   # 3 years on PostgreSQL
 
 Fills a SQLite file with the shared seeder's bulk year (sandbox.history.fill_year: one
 team, a year, at the schema's head) and gives every answered survey its conversation.
 Times, over many runs, a lead's Home composed and rendered (every aggregate, the native
-chart, alerts, reasons, comments; the views.publish call excluded) and the drill-down's
-first page (the query and the modal; the permalinks Slack would give excluded). Prints
-p50 and p95.
+chart, alerts, reasons, comments, accounts; the views.publish call excluded) and
+drill-down pages (the query and the modal; the permalinks Slack would give excluded):
+the first and a later one, and an account's. Prints p50 and p95, and the bare query
+of the drill-down's page (ids under LIMIT) with the ratio. --postgres: see digest_bench.
 """
 
 from __future__ import annotations
@@ -18,16 +20,19 @@ import asyncio
 import statistics
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
+from datetime import timedelta
+from functools import partial
 
-from bench.digest_bench import NOW, bench_args, year_of_answers
+from sqlalchemy import select
+
+from bench.digest_bench import NOW, answers_in_store, bench_args, store_name
 from bot.home.blocks import render_lead_home
 from bot.home.drilldown_blocks import DrillQuery, render_drill_down
 from bot.home.figures import HomeContent, Viewer, gather_team
 from bot.home.views import drill_page
 from bot.team_directory import ENVIRONMENT_WORKSPACE
 from bot.teams import Team
-from sandbox.history import give_conversations
+from storage.answer_sql import R, answers_of
 from storage.db import Database
 from storage.home import PAGE_SIZE
 from storage.vocabulary import DrillScope
@@ -42,6 +47,7 @@ TEAM = Team(
     target=80,
 )
 RUNS = 40
+LATER_PAGE = 10  # the eleventh page: answers 201–220
 
 
 async def timings(runs: int, work: Callable[[], Awaitable[object]]) -> list[float]:
@@ -58,42 +64,73 @@ def p95(times: list[float]) -> float:
     return statistics.quantiles(times, n=20, method="inclusive")[-1]
 
 
-async def measure(path: Path, responses: int, runs: int) -> None:
-    db = Database(f"sqlite+aiosqlite:///{path}")
+async def measure(url: str, responses: int, runs: int, days: int) -> None:
+    engine = Database(url)
+    # The bot reads through its workspace's view: `workspace = …` leads every index.
+    db = engine.in_workspace(ENVIRONMENT_WORKSPACE)
     viewer = Viewer(LEAD, is_admin=False, teams=(TEAM,), is_agent=False)
 
     async def lead_home() -> object:
         content = HomeContent(viewer, (await gather_team(db, ENVIRONMENT_WORKSPACE, TEAM, NOW),))
         return render_lead_home(content)
 
-    async def first_page(scope: str) -> object:
-        query = DrillQuery(TEAM.name, DrillScope(scope))
+    async def page_of(query: DrillQuery) -> object:
         page = await drill_page(db, TEAM, query, NOW)
         return render_drill_down(query, page, {}, low="1–2", page_size=PAGE_SIZE)
 
+    async def bare_page() -> object:
+        # The 30 days' newest page of ids alone: what any drill-down page costs at least.
+        start = NOW - timedelta(days=30)
+        query = (
+            select(R.id)
+            .where(*answers_of(TEAM.name, TEAM.survey.value, start, NOW))
+            .order_by(R.answered_at.desc(), R.id.desc())
+            .limit(PAGE_SIZE)
+        )
+        async with db.session() as session:
+            return (await session.execute(query)).all()
+
     try:
         home = await timings(runs, lead_home)
-        low = await timings(runs, lambda: first_page("low_week"))
-        everything = await timings(runs, lambda: first_page("all"))
         figures = await gather_team(db, ENVIRONMENT_WORKSPACE, TEAM, NOW)
+        largest = figures.accounts.health[0] if figures.accounts.health else None
+        pages = {
+            "first page (low scores this week)": DrillQuery(TEAM.name, DrillScope.LOW_WEEK),
+            "first page (all answers, 30 days)": DrillQuery(TEAM.name, DrillScope.ALL),
+            f"page {LATER_PAGE + 1} (all answers, 30 days)": DrillQuery(
+                TEAM.name, DrillScope.ALL, page=LATER_PAGE
+            ),
+        }
+        if largest is not None:
+            pages["first page (the largest account)"] = DrillQuery(
+                TEAM.name, DrillScope.ACCOUNT, account=largest.key, account_name=largest.name
+            )
+        drills = {name: await timings(runs, partial(page_of, q)) for name, q in pages.items()}
+        bare = await timings(runs, bare_page)
     finally:
-        await db.dispose()
-    print(f"responses: {responses:,} over a year; last 30 days: {figures.last_30.total:,} answers")
+        await engine.dispose()
     print(
-        f"lead Home (aggregates + composition + rendering): "
+        f"store: {store_name(url)}; responses: {responses:,} over {days} days; "
+        f"last 30 days: {figures.last_30.total:,} answers, "
+        f"{figures.accounts.accounts:,} accounts"
+    )
+    print(
+        f"lead Home (aggregates + composition + rendering, accounts included): "
         f"p50 {statistics.median(home):.1f} ms, p95 {p95(home):.1f} ms"
     )
-    for name, times in (("low scores this week", low), ("all answers, 30 days", everything)):
-        print(
-            f"drill-down first page ({name}): "
-            f"p50 {statistics.median(times):.1f} ms, p95 {p95(times):.1f} ms"
-        )
+    for name, times in drills.items():
+        print(f"drill-down {name}: p50 {statistics.median(times):.1f} ms, p95 {p95(times):.1f} ms")
+    ratio = statistics.median(drills["first page (all answers, 30 days)"]) / statistics.median(bare)
+    print(
+        f"bare page of ids: p50 {statistics.median(bare):.1f} ms, p95 {p95(bare):.1f} ms; "
+        f"ratio drill-down first page (all) / bare: {ratio:.1f}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = bench_args("python -m bench.home_bench", __doc__, argv, RUNS)
-    with year_of_answers(args.responses, then=give_conversations) as path:
-        asyncio.run(measure(path, args.responses, max(2, args.runs)))
+    with answers_in_store(args, conversations=True) as url:
+        asyncio.run(measure(url, args.responses, max(2, args.runs), args.days))
     return 0
 
 

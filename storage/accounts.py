@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, case, cast, func, literal, select, union_all
+from sqlalchemy import case, func, literal, select, union_all
 
 from storage.answer_sql import R, counted
 from storage.db import Database
@@ -56,29 +56,42 @@ async def account_periods(
     """
     if not periods:
         return []
-    person = func.coalesce(R.customer_id, literal("response:") + cast(R.id, String))
     of_kind = R.kind == kind
+    share = case((of_kind, case((R.score >= satisfied_min, 1.0), else_=0.0)), else_=None)
+    answers = case((of_kind, 1), else_=0)
     parts = []
     for index, (start, end) in enumerate(periods):
+        where = (
+            R.team == team,
+            R.answered_at >= start,
+            R.answered_at < end,
+            counted(),
+            R.account.is_not(None),
+        )
+        # Known people, grouped on columns ix_responses_accounts holds: an index-only scan.
         parts.append(
             select(
                 literal(index).label("period"),
                 R.account.label("account"),
-                func.avg(
-                    case((of_kind, case((R.score >= satisfied_min, 1.0), else_=0.0)), else_=None)
-                ).label("share"),
-                func.sum(case((of_kind, 1), else_=0)).label("answers"),
+                func.avg(share).label("share"),
+                func.sum(answers).label("answers"),
                 func.sum(_low(low_max)).label("low"),
                 func.max(R.customer_value).label("value"),
             )
-            .where(
-                R.team == team,
-                R.answered_at >= start,
-                R.answered_at < end,
-                counted(),
-                R.account.is_not(None),
-            )
-            .group_by(R.account, person)
+            .where(*where, R.customer_id.is_not(None))
+            .group_by(R.account, R.customer_id)
+        )
+        # An answer from nobody known is a person of its own: no grouping, so no need of
+        # its id (keying it by id made PostgreSQL fetch every row from the table).
+        parts.append(
+            select(
+                literal(index).label("period"),
+                R.account.label("account"),
+                share.label("share"),
+                answers.label("answers"),
+                _low(low_max).label("low"),
+                R.customer_value.label("value"),
+            ).where(*where, R.customer_id.is_(None))
         )
     people = union_all(*parts).subquery()
     query = select(

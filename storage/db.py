@@ -142,6 +142,9 @@ def create_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     url, connect_args = postgres_tls(url)
+    # No JIT: Home's and the digest's aggregates are short, and compiling them cost more
+    # (130–200 ms each at 10,000,000 answers: EXPLAIN ANALYZE) than it ever saved.
+    connect_args["server_settings"] = {"jit": "off"}
     return create_async_engine(
         url,
         pool_pre_ping=True,

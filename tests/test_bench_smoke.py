@@ -1,4 +1,4 @@
-"""The digest benchmark runs end to end on a small year (no timing assertions)."""
+"""The benchmarks run end to end on small data (no timing assertions)."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_burst_bench_reports_intake_floor_ratio_429s_losses_and_memory() -> None
 
 def test_home_bench_prints_the_leads_home_and_the_drill_downs_first_page() -> None:
     output = run_bench("bench.home_bench", "--responses", "5000", "--runs", "2")
-    assert re.search(r"lead Home \(aggregates \+ composition \+ rendering\): p50 [\d.]+ ms", output)
+    assert re.search(r"lead Home \(.*accounts included\): p50 [\d.]+ ms", output)
     assert re.search(r"drill-down first page \(low scores this week\): p50 [\d.]+ ms", output)
 
 
@@ -114,3 +114,20 @@ def test_workspaces_bench_serves_many_installed_workspaces_on_two_processes() ->
     assert re.search(r"one workspace's floor \(5 users.info at Tier 4\) [\d.]+ s", output)
     assert re.search(r"Slack calls: \d+, 429s: \d+ \(", output)
     assert re.search(r"peak RSS per process: \d+ MB, \d+ MB", output)
+
+
+def test_digest_and_home_benches_run_on_postgresql() -> None:
+    """Both seed a scratch PostgreSQL database in bulk, then measure the same paths."""
+    require_postgres()
+    digest = run_bench("bench.digest_bench", "--smoke", "--postgres", "--runs", "1")
+    assert re.search(r"store: PostgreSQL; responses: 20,000 over 1095 days", digest)
+    assert re.search(r"ratio digest / bare query: [\d.]+", digest)
+    home = run_bench("bench.home_bench", "--smoke", "--postgres", "--runs", "2")
+    assert re.search(r"store: PostgreSQL; responses: 20,000 .* \d+ accounts", home)
+    for page in (
+        r"first page \(all answers, 30 days\)",
+        r"page 11 \(all answers, 30 days\)",
+        r"first page \(the largest account\)",
+    ):
+        assert re.search(rf"drill-down {page}: p50 [\d.]+ ms, p95 [\d.]+ ms", home), home
+    assert re.search(r"ratio drill-down first page \(all\) / bare: [\d.]+", home)

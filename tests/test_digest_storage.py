@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
 
 from bot.digest.compose import boundaries, parse_week, recent_weeks
 from bot.scales import REASONS
+from sandbox.history import Answer, add_answer
 from storage import digests
+from storage.accounts import account_periods
 from storage.db import Database
 from storage.vocabulary import DigestPostStatus
 from tests.digest_seed import FIRES_AT, PRAISE, TEAM, WEEK, seed_week
@@ -109,3 +114,35 @@ async def test_a_digest_row_is_claimed_once_even_by_racing_claims(db: Database) 
     await digests.finish_digest(db, "support", WEEK, "good_news", status=DigestPostStatus.FAILED)
     assert not await digests.claim_digest(db, "support", WEEK, "good_news", FIRES_AT)
     assert await digests.claim_digest(db, "support", WEEK, "good_news", FIRES_AT, retry_failed=True)
+
+
+async def test_each_known_person_counts_once_and_each_anonymous_answer_alone(
+    db: Database,
+) -> None:
+    """Accounts group known people by customer id; an answer from nobody known is a
+    person of its own (two anonymous answers are two voices, not one)."""
+    now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    at = now - timedelta(days=2)
+    for answer in (
+        Answer(5, customer="UANNA", value=100.0),
+        Answer(1, customer="UANNA", value=100.0),  # Anna: half satisfied, low once
+        Answer(5),  # nobody known: satisfied
+        Answer(1, value=300.0),  # nobody known: low, carrying a value
+    ):
+        await add_answer(db, answer, at)
+    async with db.session() as session:
+        await session.execute(text("UPDATE responses SET account = 'domain:acme.example'"))
+        await session.commit()
+    (found,) = await account_periods(
+        db,
+        "support",
+        "csat",
+        [(now - timedelta(days=30), now)],
+        satisfied_min=4,
+        low_max={"csat": 2},
+    )
+    (acme,) = found
+    assert (acme.key, acme.people, acme.answers, acme.low) == ("domain:acme.example", 3, 4, 2)
+    assert acme.share_sum == pytest.approx(0.5 + 1.0 + 0.0)
+    assert acme.low_people == 2
+    assert acme.low_value == pytest.approx(400.0)
