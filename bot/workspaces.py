@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from slack_bolt.authorization import AuthorizeResult
@@ -51,6 +52,16 @@ Served = Callable[[WorkspaceContext], None]
 Dropped = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class _Serving:
+    """A workspace served here: its context, the install it was built from (its token),
+    and the Home refreshes its answers trigger."""
+
+    ctx: WorkspaceContext
+    install: InstalledWorkspace
+    homes: HomeRefresh
+
+
 class InstalledWorkspaces:
     """Implements `bot.context.ServedWorkspaces` for OAuth mode."""
 
@@ -72,9 +83,7 @@ class InstalledWorkspaces:
         self._clock = clock
         self._wake = wake_dispatcher
         self._home_refresh_seconds = home_refresh_seconds
-        self._contexts: dict[str, WorkspaceContext] = {}
-        self._installs: dict[str, InstalledWorkspace] = {}
-        self._homes: dict[str, HomeRefresh] = {}
+        self._serving: dict[str, _Serving] = {}
         # One lock per workspace being built: a build waits only for its own workspace's.
         self._building: dict[str, asyncio.Lock] = {}
         self._looked_at = clock()
@@ -93,8 +102,8 @@ class InstalledWorkspaces:
         """A workspace's own install serves it; else its org's org-wide install, whose
         rows are the org's (keyed by the enterprise id, as the install is)."""
         for key in (team_id, enterprise_id):
-            if key and key in self._contexts:
-                return self._contexts[key]
+            if key and key in self._serving:
+                return self._serving[key].ctx
         for key in (team_id, enterprise_id):
             if key:
                 ctx = await self._build(key)
@@ -103,14 +112,14 @@ class InstalledWorkspaces:
         return None
 
     async def for_rows(self, workspace: str) -> WorkspaceContext | None:
-        ctx = self._contexts.get(workspace)
-        if ctx is not None or not workspace:
-            return ctx
+        serving = self._serving.get(workspace)
+        if serving is not None or not workspace:
+            return serving.ctx if serving else None
         return await self._build(workspace)
 
     async def every(self) -> list[WorkspaceContext]:
         wanted = [install.workspace for install in await self._installations.installed()]
-        missing = [workspace for workspace in wanted if workspace not in self._contexts]
+        missing = [workspace for workspace in wanted if workspace not in self._serving]
         if missing:
             gate = asyncio.Semaphore(BUILDS_AT_ONCE)
 
@@ -119,27 +128,27 @@ class InstalledWorkspaces:
                     await self._build(workspace)
 
             await asyncio.gather(*(build(workspace) for workspace in missing))
-        return [self._contexts[ws] for ws in wanted if ws in self._contexts]
+        return [self._serving[ws].ctx for ws in wanted if ws in self._serving]
 
     def in_memory(self) -> list[WorkspaceContext]:
-        return list(self._contexts.values())
+        return [serving.ctx for serving in self._serving.values()]
 
     async def refresh(self) -> None:
         now = self._clock()
         since, self._looked_at = self._looked_at - UNINSTALL_OVERLAP, now
         for workspace in await served.uninstalled_since(self._db, since):
-            if workspace in self._contexts:
+            if workspace in self._serving:
                 await self.drop(workspace)
         # A rotating token about to expire was renewed by some process: take the new one.
-        for workspace, install in list(self._installs.items()):
-            expires = install.token_expires_at
+        for workspace, serving in list(self._serving.items()):
+            expires = serving.install.token_expires_at
             if expires is not None and expires <= now + TOKEN_RELOAD_BEFORE:
-                self.token_renewed(workspace)
-        if not self._contexts:
+                await self._forget(workspace)
+        if not self._serving:
             return
         versions = await team_store.versions_everywhere(self._db)
-        for workspace, ctx in list(self._contexts.items()):
-            await ctx.teams.refresh(versions.get(workspace, {}))
+        for workspace, serving in list(self._serving.items()):
+            await serving.ctx.teams.refresh(versions.get(workspace, {}))
 
     # ------------------------------------------------------------------ the rest
 
@@ -147,9 +156,9 @@ class InstalledWorkspaces:
         # Kept once built (a small object per served workspace, like its context).
         lock = self._building.setdefault(workspace, asyncio.Lock())
         async with lock:  # one context per workspace, however many ask at once
-            ctx = self._contexts.get(workspace)
-            if ctx is not None:
-                return ctx
+            serving = self._serving.get(workspace)
+            if serving is not None:
+                return serving.ctx
             install = await self._installations.find(workspace)
             # A team of an org found by its team id is served by its own install only.
             if install is None or install.workspace != workspace:
@@ -184,27 +193,23 @@ class InstalledWorkspaces:
 
         homes = HomeRefresh(publish, teams, min_interval=self._home_refresh_seconds)
         changes.connect(self._wake, homes)
-        self._contexts[workspace] = ctx
-        self._installs[workspace] = install
-        self._homes[workspace] = homes
+        self._serving[workspace] = _Serving(ctx, install, homes)
         log.info("workspace served workspace=%s org_wide=%s", workspace, org_wide)
         return ctx
 
-    def token_renewed(self, workspace: str) -> None:
-        """Its rotating token was renewed: the next use builds its context anew with it."""
-        self._contexts.pop(workspace, None)
-        self._installs.pop(workspace, None)
-        homes = self._homes.pop(workspace, None)
-        if homes is not None:
-            asyncio.get_running_loop().create_task(homes.close())
+    async def _forget(self, workspace: str) -> None:
+        """Its context goes: the next use builds it anew from the store (a new token)."""
+        serving = self._serving.pop(workspace, None)
+        if serving is not None:
+            await serving.homes.close()
+
+    async def token_renewed(self, workspace: str) -> None:
+        """Its rotating token was renewed: the next use takes the new one."""
+        await self._forget(workspace)
 
     async def drop(self, workspace: str) -> None:
-        """Serve this workspace no more here (uninstalled, or a new token to take)."""
-        self._contexts.pop(workspace, None)
-        self._installs.pop(workspace, None)
-        homes = self._homes.pop(workspace, None)
-        if homes is not None:
-            await homes.close()
+        """Serve this workspace no more here (uninstalled): its jobs go too."""
+        await self._forget(workspace)
         for listener in self.on_dropped:
             listener(workspace)
 
@@ -214,15 +219,15 @@ class InstalledWorkspaces:
         workspace = team_id or enterprise_id
         if workspace:
             await served.mark_installed(self._db, [workspace])
-            self._contexts.pop(workspace, None)
-            self._installs.pop(workspace, None)
+            await self._forget(workspace)
 
     def webhook_secret(self, workspace: str, source: str) -> str | None:
         """A workspace's own secret for a webhook source ("webhook", "zendesk", …)."""
         return self._file.secret_of(workspace, source)
 
     def install_of(self, workspace: str) -> InstalledWorkspace | None:
-        return self._installs.get(workspace)
+        serving = self._serving.get(workspace)
+        return serving.install if serving else None
 
     async def uninstall(
         self, team_id: str | None, enterprise_id: str | None, *, reason: str, sent_at: datetime
@@ -254,9 +259,8 @@ class InstalledWorkspaces:
         return True
 
     async def close(self) -> None:
-        for workspace in list(self._homes):
-            homes = self._homes.pop(workspace)
-            await homes.close()
+        for workspace in list(self._serving):
+            await self._forget(workspace)
 
 
 class WorkspaceAuthorize(AsyncAuthorize):

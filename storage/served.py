@@ -4,7 +4,6 @@ rows stay after an uninstall until they are forgotten; every replica reads the m
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -99,19 +98,14 @@ async def uninstalled_since(db: Database, since: datetime) -> list[str]:
     return [str(w) for w in rows.scalars()]
 
 
-# SQLite serves one process: its refreshes take turns here.
-_REFRESHING = asyncio.Lock()
-
-
 @contextlib.asynccontextmanager
 async def refreshing_token(db: Database, workspace: str, now: datetime) -> AsyncIterator[None]:
     """Held while one process renews a workspace's rotating token: Slack's refresh token
-    works once, so two processes refreshing together would break the install. On
-    PostgreSQL a row lock on the workspace, across processes; on SQLite, in-process."""
+    works once. On PostgreSQL a row lock on the workspace, which other processes wait
+    on; SQLite serves one process, whose refresher takes its own turns."""
     await remember(db, workspace, None, now)
     if db.engine.dialect.name != "postgresql":
-        async with _REFRESHING:
-            yield
+        yield
         return
     async with db.session() as session, session.begin():
         await session.execute(

@@ -8,8 +8,9 @@ processes wait on, and they then find the new token in the store instead of refr
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
@@ -35,7 +36,7 @@ class TokenRefresher:
         client_secret: str,
         api_url: str,
         clock: Callable[[], datetime],
-        renewed: Callable[[str], None],
+        renewed: Callable[[str], Awaitable[None]],
     ) -> None:
         self._db = db
         self._installations = installations
@@ -46,6 +47,8 @@ class TokenRefresher:
         )
         self._clock = clock
         self._renewed = renewed
+        # This process renews one installation at a time (its jobs may overlap).
+        self._turn = asyncio.Lock()
 
     async def renew_due(self) -> int:
         """Renew every token expiring within RENEW_BEFORE; answer how many this process did."""
@@ -59,7 +62,7 @@ class TokenRefresher:
         return expires_at is not None and expires_at <= self._clock() + RENEW_BEFORE
 
     async def _renew(self, workspace: str) -> int:
-        async with served.refreshing_token(self._db, workspace, self._clock()):
+        async with self._turn, served.refreshing_token(self._db, workspace, self._clock()):
             # Read again under the lock: another process may have renewed it meanwhile.
             install = await self._installations.find(workspace)
             if install is None or not self._due(install.token_expires_at):
@@ -80,5 +83,5 @@ class TokenRefresher:
                 return 0
             await store.async_save_bot(rotated)
         log.info("bot token renewed workspace=%s", workspace)
-        self._renewed(workspace)
+        await self._renewed(workspace)
         return 1
