@@ -34,6 +34,7 @@ from tests.harness import (
     CUSTOMER,
     DIGEST_CHANNEL,
     SUPPORT_CHANNEL,
+    TEAMS_TOML,
     Bot,
     running_bot,
 )
@@ -43,29 +44,14 @@ from tests.waiting import wait_until
 ONE, TWO = "T0ONE", "T0TWO"
 SECRET_ONE, SECRET_TWO = "webhook-secret-of-one", "webhook-secret-of-two"
 ROOT_TS = "1763900000.000100"
-TEAMS = f"""
-[[teams]]
-name = "support"
-support_channels = ["{SUPPORT_CHANNEL}"]
-alert_channel = "{ALERT_CHANNEL}"
-digest_channel = "{DIGEST_CHANNEL}"
-delay_minutes = 0
-quiet_hours = ""
-delivery = "thread"
-
+# The harness's team everywhere; workspace two has its own, "billing", on the same ids.
+TEAMS = f"""{TEAMS_TOML}
 [workspaces.{ONE}]
 webhook_secret = "{SECRET_ONE}"
 
 [workspaces.{TWO}]
 webhook_secret = "{SECRET_TWO}"
-[[workspaces.{TWO}.teams]]
-name = "billing"
-support_channels = ["{SUPPORT_CHANNEL}"]
-alert_channel = "{ALERT_CHANNEL}"
-digest_channel = "{DIGEST_CHANNEL}"
-delay_minutes = 0
-quiet_hours = ""
-delivery = "thread"
+{TEAMS_TOML.replace("[[teams]]", f"[[workspaces.{TWO}.teams]]").replace('"support"', '"billing"')}
 """
 _events = itertools.count(1)
 
@@ -75,6 +61,15 @@ def add_people(ws: Workspace) -> None:
     ws.add_user(AGENT, name=f"bo of {ws.team_id}")
     for channel in (SUPPORT_CHANNEL, ALERT_CHANNEL, DIGEST_CHANNEL):
         ws.add_channel(channel)
+
+
+@pytest_asyncio.fixture
+async def shared_postgres(postgres_url: str) -> str:
+    """One empty PostgreSQL database for both processes."""
+    database = Database(postgres_url)
+    await empty_postgres(database)
+    await database.dispose()
+    return postgres_url
 
 
 @pytest.fixture
@@ -388,11 +383,9 @@ async def test_an_org_wide_install_is_stored_and_serves_the_orgs_requests(
 
 @pytest.mark.postgres
 async def test_two_processes_on_postgresql_serve_two_workspaces_and_send_each_survey_once(
-    slack: FakeSlack, postgres_url: str, two_workspaces: tuple[Workspace, Workspace]
+    slack: FakeSlack, shared_postgres: str, two_workspaces: tuple[Workspace, Workspace]
 ) -> None:
-    database = Database(postgres_url)
-    await empty_postgres(database)
-    await database.dispose()
+    postgres_url = shared_postgres
     settings = {"slack_bot_token": None, **oauth_settings(slack)}
     async with (
         running_bot(slack, postgres_url, teams_toml=TEAMS, **settings) as first,
@@ -468,11 +461,9 @@ async def test_a_rotating_token_is_renewed_once_and_then_used(
 
 @pytest.mark.postgres
 async def test_two_processes_renew_a_rotating_token_once(
-    slack: FakeSlack, postgres_url: str, two_workspaces: tuple[Workspace, Workspace]
+    slack: FakeSlack, shared_postgres: str, two_workspaces: tuple[Workspace, Workspace]
 ) -> None:
-    database = Database(postgres_url)
-    await empty_postgres(database)
-    await database.dispose()
+    postgres_url = shared_postgres
     settings = {"slack_bot_token": None, **oauth_settings(slack)}
     slack.installs.rotation, slack.installs.expires_in = True, 3600
     async with (
