@@ -25,11 +25,13 @@ from sandbox.history import (
     _reason_codes,
     _score_case,
 )
+from storage.tally_triggers import rebuild_statements
 
 # substr() takes an int length; the series is bigint (its products overflow int).
 PG_COMMENT = COMMENT.replace("20 + s.id % 100", "(20 + s.id % 100)::int")
 PG_REASON_PICK = REASON_PICK.replace("r.survey_id", "r.survey_id::bigint")
 SEEDED = ("conversations", "surveys", "responses", "response_reasons", "alerts")
+TALLIES = ("answer_tallies", "delivery_tallies")
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -153,6 +155,9 @@ async def fill_years_postgres(
             await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {surveys})")
         for ddl in indexes:
             await conn.execute(ddl)
-        await conn.execute(f"VACUUM ANALYZE {', '.join(SEEDED)}")
+        # Replica mode kept the tallies' triggers quiet: they are counted once, here.
+        for statement in rebuild_statements("postgresql"):
+            await conn.execute(statement)
+        await conn.execute(f"VACUUM ANALYZE {', '.join((*SEEDED, *TALLIES))}")
     finally:
         await conn.close()

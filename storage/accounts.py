@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import case, func, select, union_all
 
-from storage.answer_sql import R, counted
+from storage import account_snapshots as snapshots
+from storage.account_snapshots import Formula, people_answering, split_days
+from storage.answer_sql import R
 from storage.db import Database
 
 
@@ -32,14 +33,6 @@ class AccountPeriod:
     low_people: int  # people with a low answer
 
 
-def _low(low_max: Mapping[str, int]) -> Any:
-    """1 for a low answer of its own kind's scale, else 0."""
-    return case(
-        *[((R.kind == kind) & (R.score <= top), 1) for kind, top in low_max.items()],
-        else_=0,
-    )
-
-
 async def account_periods(
     db: Database,
     team: str,
@@ -52,61 +45,53 @@ async def account_periods(
     """For each period [start, end), every account with answers in it, in one statement.
 
     The score counts the team's own survey kind; low answers count in every kind
-    (a detractor of a relational round is as worrying as a low CSAT).
+    (a detractor of a relational round is as worrying as a low CSAT). A period's whole
+    past days come from a snapshot of their people (storage.account_snapshots, built
+    once and kept until an answer of those days changes), its ragged ends from the
+    answers themselves.
     """
     if not periods:
         return []
-    of_kind = R.kind == kind
-    share = case((of_kind, case((R.score >= satisfied_min, 1.0), else_=0.0)), else_=None)
-    answers = case((of_kind, 1), else_=0)
+    formula = Formula(kind, satisfied_min, dict(low_max))
     parts = []
     for index, (start, end) in enumerate(periods):
-        where = (
-            R.team == team,
-            R.answered_at >= start,
-            R.answered_at < end,
-            counted(),
-            R.account.is_not(None),
-        )
-        # Known people, grouped on columns ix_responses_accounts holds: an index-only scan.
-        parts.append(
-            select(
-                literal(index).label("period"),
-                R.account.label("account"),
-                func.avg(share).label("share"),
-                func.sum(answers).label("answers"),
-                func.sum(_low(low_max)).label("low"),
-                func.max(R.customer_value).label("value"),
-            )
-            .where(*where, R.customer_id.is_not(None))
-            .group_by(R.account, R.customer_id)
-        )
-        # An answer from nobody known is a person of its own: no grouping, so no need of
-        # its id (keying it by id made PostgreSQL fetch every row from the table).
-        parts.append(
-            select(
-                literal(index).label("period"),
-                R.account.label("account"),
-                share.label("share"),
-                answers.label("answers"),
-                _low(low_max).label("low"),
-                R.customer_value.label("value"),
-            ).where(*where, R.customer_id.is_(None))
-        )
+        days, ends = split_days(start, end) if db.workspace is not None else (None, [])
+        if days is None:
+            ends = [(start, end)]
+        else:
+            await snapshots.ensure(db, team, formula, days)
+            parts.append(snapshots.people_of(team, formula, days, index))
+        parts += [people_answering(team, formula, a, b, index) for a, b in ends]
     people = union_all(*parts).subquery()
+    # One row per person and period: the snapshot's days and the ends added up.
+    person = (
+        select(
+            people.c.period,
+            people.c.account,
+            func.sum(people.c.answers).label("answers"),
+            func.sum(people.c.satisfied).label("satisfied"),
+            func.sum(people.c.low).label("low"),
+            func.max(people.c.value).label("value"),
+        )
+        .group_by(people.c.period, people.c.account, people.c.person)
+        .subquery()
+    )
+    has_answers = person.c.answers > 0
     query = select(
-        people.c.period,
-        people.c.account,
-        func.count(people.c.share),
-        func.coalesce(func.sum(people.c.share), 0.0),
-        func.sum(people.c.answers),
-        func.sum(people.c.low),
+        person.c.period,
+        person.c.account,
+        func.sum(case((has_answers, 1), else_=0)),
         func.coalesce(
-            func.sum(case((people.c.low > 0, func.coalesce(people.c.value, 0.0)), else_=0.0)),
+            func.sum(case((has_answers, person.c.satisfied * 1.0 / person.c.answers))), 0.0
+        ),
+        func.sum(person.c.answers),
+        func.sum(person.c.low),
+        func.coalesce(
+            func.sum(case((person.c.low > 0, func.coalesce(person.c.value, 0.0)), else_=0.0)),
             0.0,
         ),
-        func.sum(case((people.c.low > 0, 1), else_=0)),
-    ).group_by(people.c.period, people.c.account)
+        func.sum(case((person.c.low > 0, 1), else_=0)),
+    ).group_by(person.c.period, person.c.account)
     found: list[list[AccountPeriod]] = [[] for _ in periods]
     async with db.session() as session:
         for row in (await session.execute(query)).all():
@@ -115,7 +100,7 @@ async def account_periods(
                 AccountPeriod(
                     key=str(key),
                     name=str(key),
-                    people=int(heads),
+                    people=int(heads or 0),
                     share_sum=float(share_sum),
                     answers=int(answers or 0),
                     low=int(low or 0),

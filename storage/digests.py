@@ -18,7 +18,6 @@ from sqlalchemy import (
     String,
     case,
     cast,
-    false,
     func,
     literal,
     select,
@@ -27,8 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from storage import tallies
 from storage.answer_sql import (
-    RR,
     UNRESOLVED_ALERTS,
     A,
     R,
@@ -41,8 +40,8 @@ from storage.answer_sql import (
 )
 from storage.answer_sql import Histogram as Histogram  # the digest's callers read it here
 from storage.db import Database
-from storage.models import DigestPost, Response, ResponseReason
-from storage.vocabulary import AlertStatus, DigestPostStatus, Purpose, SurveyStatus
+from storage.models import DigestPost
+from storage.vocabulary import AlertStatus, DigestPostStatus, SurveyStatus
 
 P = columns(DigestPost)
 
@@ -121,22 +120,15 @@ async def delivery(db: Database, team: str, start: datetime, end: datetime) -> D
     """Surveys delivered in [start, end) and, of those, the ones answered.
 
     Counting answers to the period's deliveries (not answers received in it) keeps the
-    response rate within 0..100 %.
+    response rate within 0..100 %. An answered survey is marked so in the transaction
+    that stores its answer, and the delivery tallies follow it there.
     """
-    # An answered survey is marked so in the transaction that stores its answer, so
-    # both counts come from one covering index (team, delivered_at, is_test, status).
-    query = select(
-        func.count(), func.sum(case((S.status == SurveyStatus.ANSWERED, 1), else_=0))
-    ).where(
-        S.team == team,
-        S.delivered_at >= start,
-        S.delivered_at < end,
-        S.is_test == false(),
-        S.purpose != Purpose.REMINDER,  # a reminder is no second survey
-    )
     async with db.session() as session:
-        delivered, answered = (await session.execute(query)).one()
-    return Delivery(delivered=int(delivered), answered=int(answered or 0))
+        rows = (await session.execute(tallies.deliveries(team, start, end))).all()
+    return Delivery(
+        delivered=sum(int(row[0] or 0) for row in rows),
+        answered=sum(int(row[1] or 0) for row in rows),
+    )
 
 
 async def reason_histograms(
@@ -149,25 +141,20 @@ async def reason_histograms(
     *,
     score_max: int | None = None,
 ) -> dict[str, Histogram]:
-    """For each reason code, the score histogram of the answers citing it, in one query.
+    """For each reason code, the score histogram of the answers citing it, in one query
+    (the period's whole hours from the tallies, its ends from the answers).
 
-    Only low scores are asked for reasons: `score_max` lets the covering index skip the
-    other answers before their reasons are looked up (a month is 80,000 answers).
+    Only low scores are asked for reasons: `score_max` keeps the others out.
     """
     if not reasons:
         return {}
-    low = [R.score <= score_max] if score_max is not None else []
-    query = (
-        select(RR.reason, R.score, func.count())
-        .select_from(Response)
-        .join(ResponseReason, RR.response_id == R.id)
-        .where(*answers_of(team, kind, start, end), *low, RR.reason.in_(reasons))
-        .group_by(RR.reason, R.score)
-    )
+    query = tallies.reason_scores(team, kind, start, end, reasons, score_max)
     result: dict[str, Histogram] = {r: {} for r in reasons}
     async with db.session() as session:
         for reason, score, count in (await session.execute(query)).all():
-            result[str(reason)][int(score)] = int(count)
+            if count:
+                histogram = result[str(reason)]
+                histogram[int(score)] = histogram.get(int(score), 0) + int(count)
     return result
 
 

@@ -14,8 +14,9 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, select, union_all
+from sqlalchemy import ColumnElement, func, select
 
+from storage import tallies
 from storage.answer_sql import (
     RR,
     UNRESOLVED_ALERTS,
@@ -109,24 +110,19 @@ async def score_windows(
     """Score histograms of consecutive weeks and of consecutive windows (the last 30
     days and the 30 before), in one statement.
 
-    All boundaries together cut time into segments; each segment is a plain range scan
-    of the covering index grouped by score (UNION ALL), which costs far less per answer
-    than mapping every answer to its week with a CASE. Weeks and windows are then sums
-    of their segments.
+    All boundaries together cut time into segments; each segment's whole hours come
+    from the hourly tallies and its ragged ends from the answers (storage.tallies).
+    Weeks and windows are then sums of their segments.
     """
     cuts = sorted(set(weeks) | set(windows))
     segments = list(pairwise(cuts))
-    parts = [
-        select(literal(i).label("segment"), R.score, func.count().label("answers"))
-        .where(*answers_of(team, kind, start, end))
-        .group_by(R.score)
-        for i, (start, end) in enumerate(segments)
-    ]
     by_week: list[Histogram] = [{} for _ in weeks[1:]]
     by_window: list[Histogram] = [{} for _ in windows[1:]]
     async with db.session() as session:
-        rows = (await session.execute(union_all(*parts))).all()
+        rows = (await session.execute(tallies.score_segments(team, kind, segments))).all()
     for segment, score, count in rows:
+        if not count:
+            continue  # a tally whose answers all moved away
         start, end = segments[int(segment)]
         for bounds, histograms in ((weeks, by_week), (windows, by_window)):
             for index, (low, high) in enumerate(pairwise(bounds)):

@@ -412,3 +412,81 @@ class NpsInvite(SQLModel, table=True):
     # for 100,000 new ids one row at a time.
     survey_token: str | None = Field(default=None, max_length=32)
     customer_value: float | None = None
+
+
+# ------------------------------------------------------------------ figures kept ahead
+# Kept by the database's own triggers (migration 0019) in the transaction that changes
+# an answer or a survey, so Home and the digest sum a few hundred hourly rows instead of
+# counting a month of answers. Storage alone writes them; nothing here is a source.
+
+
+class AnswerTally(SQLModel, table=True):
+    """Counted answers of one hour by score; with a reason, those that cite it."""
+
+    __tablename__ = "answer_tallies"
+
+    workspace: str = _workspace(primary_key=True)
+    team: str = Field(primary_key=True, max_length=80)
+    kind: str = Field(primary_key=True, max_length=8)
+    reason: str = Field(primary_key=True, max_length=32)  # "" counts the answers themselves
+    hour: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    score: int = Field(primary_key=True)
+    answers: int
+
+
+class DeliveryTally(SQLModel, table=True):
+    """Surveys delivered in one hour (reminders and test surveys left out), and how many
+    of them are answered now."""
+
+    __tablename__ = "delivery_tallies"
+
+    workspace: str = _workspace(primary_key=True)
+    team: str = Field(primary_key=True, max_length=80)
+    hour: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    delivered: int
+    answered: int
+
+
+class AnswerRevision(SQLModel, table=True):
+    """Raised whenever a team's answers of an earlier day change (moved, re-scored,
+    forgotten): a snapshot of past days built before it is stale."""
+
+    __tablename__ = "answer_revisions"
+
+    workspace: str = _workspace(primary_key=True)
+    team: str = Field(primary_key=True, max_length=80)
+    revision: int
+
+
+class AccountSpan(SQLModel, table=True):
+    """A snapshot of accounts' people over whole past days, built once at `revision`."""
+
+    __tablename__ = "account_spans"
+
+    workspace: str = _workspace(primary_key=True)
+    team: str = Field(primary_key=True, max_length=80)
+    kind: str = Field(primary_key=True, max_length=8)
+    first_day: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    end_day: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    formula: str = Field(max_length=80)  # the thresholds it was counted with
+    revision: int  # -1 while it is being built
+    built_at: datetime = Field(sa_column=_utc())
+
+
+class AccountPerson(SQLModel, table=True):
+    """One person's answers in an account over a snapshot's days (an anonymous answer is
+    a person of its own)."""
+
+    __tablename__ = "account_people"
+
+    workspace: str = _workspace(primary_key=True)
+    team: str = Field(primary_key=True, max_length=80)
+    kind: str = Field(primary_key=True, max_length=8)
+    first_day: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    end_day: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    account: str = Field(primary_key=True, max_length=ACCOUNT_KEY_LENGTH)
+    person: str = Field(primary_key=True, max_length=40)
+    answers: int  # of the measured kind
+    satisfied: int  # of the measured kind
+    low: int  # of any kind
+    value: float | None = None  # their monthly value

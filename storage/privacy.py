@@ -14,10 +14,15 @@ from sqlmodel import col
 from storage.customers import identities_in
 from storage.db import Database
 from storage.models import (
+    AccountPerson,
+    AccountSpan,
     Alert,
     AnswerChange,
+    AnswerRevision,
+    AnswerTally,
     Conversation,
     CustomerEmail,
+    DeliveryTally,
     DigestPost,
     NpsInvite,
     NpsRound,
@@ -170,6 +175,9 @@ async def forget_customer(db: Database, customer: str) -> Forgotten:
         )
         alerts = await session.execute(delete(Alert).where(col(Alert.survey_id).in_(survey_ids)))
         answers = await session.execute(delete(Response).where(col(Response.id).in_(response_ids)))
+        # Accounts' snapshots hold people by id (the deletes above retired them already).
+        people = [*ids, *(f"#{response_id}" for response_id in response_ids)]
+        await session.execute(delete(AccountPerson).where(col(AccountPerson.person).in_(people)))
         await session.execute(delete(Survey).where(col(Survey.id).in_(survey_ids)))
         await session.execute(
             delete(Conversation).where(col(Conversation.id).in_(conversation_ids))
@@ -245,6 +253,11 @@ async def forget_workspace_rows(db: Database, workspace: str) -> WorkspaceForgot
             TeamSettingChange,
             NpsInvite,
             NpsRound,
+            AnswerTally,
+            DeliveryTally,
+            AnswerRevision,
+            AccountPerson,
+            AccountSpan,
         ):
             await session.execute(delete(table))
         settings = await session.execute(delete(TeamSettings))

@@ -15,9 +15,14 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from storage.models import (
+    AccountPerson,
+    AccountSpan,
     Alert,
+    AnswerRevision,
+    AnswerTally,
     Conversation,
     CustomerEmail,
+    DeliveryTally,
     DigestPost,
     NpsInvite,
     NpsRound,
@@ -41,6 +46,11 @@ SCOPED: Final = (
     SupportMessage,
     TeamSettings,
     TeamSettingChange,
+    AnswerTally,
+    DeliveryTally,
+    AnswerRevision,
+    AccountSpan,
+    AccountPerson,
 )
 
 

@@ -95,6 +95,12 @@ TABLES = (
     "support_messages",
     "nps_invites",
     "nps_rounds",
+    # Kept by triggers, which TRUNCATE does not fire.
+    "answer_tallies",
+    "delivery_tallies",
+    "answer_revisions",
+    "account_spans",
+    "account_people",
 )
 
 
