@@ -16,7 +16,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, case, cast, delete, func, insert, literal, select, update
+from sqlalchemy import (
+    String,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -71,11 +82,6 @@ def _low(low_max: Mapping[str, int]) -> Any:
     )
 
 
-def _person() -> Any:
-    # Someone known is their Slack id; an answer from nobody known is a person of its own.
-    return func.coalesce(R.customer_id, literal("#") + cast(R.id, String))
-
-
 def _counted(formula: Formula) -> list[Any]:
     of_kind = R.kind == formula.kind
     return [
@@ -88,26 +94,38 @@ def _counted(formula: Formula) -> list[Any]:
     ]
 
 
+def _people(formula: Formula, leading: list[Any], *conditions: Any) -> list[Any]:
+    """(*leading, account, person, answers, satisfied, low, value) per person.
+
+    Someone known is their Slack id, grouped on columns ix_responses_accounts holds (an
+    index-only scan); an answer from nobody known is a person of its own, keyed by its
+    id, which only those few answers are fetched for."""
+    where = (*conditions, counted(), R.account.is_not(None))
+    known = (
+        select(*leading, R.account.label("account"), R.customer_id.label("person"))
+        .add_columns(*_counted(formula))
+        .where(*where, R.customer_id.is_not(None))
+        .group_by(R.account, R.customer_id)
+    )
+    anonymous = (
+        select(*leading, R.account, literal("#") + cast(R.id, String))
+        .add_columns(*_counted(formula))
+        .where(*where, R.customer_id.is_(None))
+        .group_by(R.account, R.id)
+    )
+    return [known, anonymous]
+
+
 def people_answering(
     team: str, formula: Formula, start: datetime, end: datetime, period: int
-) -> Any:
+) -> list[Any]:
     """(period, account, person, answers, satisfied, low, value) of [start, end)'s answers."""
-    person = _person()
-    return (
-        select(
-            literal(period).label("period"),
-            R.account.label("account"),
-            person.label("person"),
-            *_counted(formula),
-        )
-        .where(
-            R.team == team,
-            R.answered_at >= start,
-            R.answered_at < end,
-            counted(),
-            R.account.is_not(None),
-        )
-        .group_by(R.account, person)
+    return _people(
+        formula,
+        [literal(period).label("period")],
+        R.team == team,
+        R.answered_at >= start,
+        R.answered_at < end,
     )
 
 
@@ -181,28 +199,23 @@ async def _build(db: Database, team: str, formula: Formula, days: Days) -> None:
         for first, end in (await session.execute(stale)).all():
             await _drop(session, team, formula, (first, end))
         await session.execute(delete(AccountPerson).where(*_span_key(P, team, formula, days)))
-        person = _person()
-        counted_people = (
-            select(
-                literal(workspace),
-                literal(team),
-                literal(formula.kind),
-                literal(days[0], type_=SPAN.first_day.type),
-                literal(days[1], type_=SPAN.end_day.type),
-                R.account,
-                person,
-                *_counted(formula),
-            )
-            # An INSERT … SELECT is no ORM query: the view's workspace is named here.
-            .where(
+        leading = [
+            literal(workspace),
+            literal(team),
+            literal(formula.kind),
+            literal(days[0], type_=SPAN.first_day.type),
+            literal(days[1], type_=SPAN.end_day.type),
+        ]
+        # An INSERT … SELECT is no ORM query: the view's workspace is named here.
+        counted_people = union_all(
+            *_people(
+                formula,
+                leading,
                 R.workspace == workspace,
                 R.team == team,
                 R.answered_at >= days[0],
                 R.answered_at < days[1],
-                counted(),
-                R.account.is_not(None),
             )
-            .group_by(R.account, person)
         )
         columns_filled = [
             "workspace",

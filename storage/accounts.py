@@ -61,7 +61,8 @@ async def account_periods(
         else:
             await snapshots.ensure(db, team, formula, days)
             parts.append(snapshots.people_of(team, formula, days, index))
-        parts += [people_answering(team, formula, a, b, index) for a, b in ends]
+        for a, b in ends:
+            parts += people_answering(team, formula, a, b, index)
     people = union_all(*parts).subquery()
     # One row per person and period: the snapshot's days and the ends added up.
     person = (
