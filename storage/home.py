@@ -14,7 +14,7 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, union_all
 
 from storage import tallies
 from storage.answer_sql import (
@@ -142,7 +142,20 @@ def _reasons_of_answer() -> Any:
 
 
 async def open_alerts(db: Database, team: str, *, limit: int = 5) -> OpenAlerts:
-    """The team's unresolved alerts, oldest first, and how many there are in all."""
+    """The team's unresolved alerts, oldest first, and how many there are in all.
+
+    The oldest of each status come from ix_alerts_team_status_created, a few rows each,
+    then merge: one ORDER BY over both statuses sorted every unresolved alert."""
+    # Each in its own subquery: SQLite takes no LIMIT on a member of a UNION.
+    each = [
+        select(A.id.label("id"))
+        .where(A.team == team, A.status == status)
+        .order_by(A.created_at, A.id)
+        .limit(limit)
+        .subquery()
+        for status in UNRESOLVED_ALERTS
+    ]
+    oldest = union_all(*(select(one.c.id) for one in each)).subquery()
     query = (
         select(
             A.id,
@@ -156,9 +169,9 @@ async def open_alerts(db: Database, team: str, *, limit: int = 5) -> OpenAlerts:
             S.customer_email,
         )
         .select_from(Alert)
+        .join(oldest, oldest.c.id == A.id)
         .join(Survey, S.id == A.survey_id)
         .join(Response, R.survey_id == A.survey_id)
-        .where(A.team == team, A.status.in_(UNRESOLVED_ALERTS))
         .order_by(A.created_at, A.id)
         .limit(limit)
     )
