@@ -26,6 +26,7 @@ from bot.answering.expiry import expire_overdue
 from bot.context import ServedWorkspaces, WorkspaceContext
 from bot.digest.job import post_weekly_digest, retry_refused_digests
 from bot.digest.schedule import digest_trigger
+from bot.home.figures import count_accounts_ahead
 from bot.logs import fields, log_failure
 from bot.metrics import Metrics
 from bot.nps.job import run_nps_rounds
@@ -173,6 +174,20 @@ class Scheduler:
 
         scheduler.add_job(
             nps_rounds, "cron", minute="*/15", id="nps_rounds", max_instances=1, coalesce=True
+        )
+
+        async def count_accounts_of_the_day() -> None:
+            for ctx in await served.every():
+                await count_accounts_ahead(ctx)
+
+        scheduler.add_job(
+            count_accounts_of_the_day,
+            "cron",
+            hour=0,
+            minute=3,
+            id="accounts_of_the_day",
+            max_instances=1,
+            coalesce=True,
         )
         for job in scheduler.get_jobs():
             job.modify(func=self._tracked(job.func))

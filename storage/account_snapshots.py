@@ -178,21 +178,30 @@ async def _build(db: Database, team: str, formula: Formula, days: Days) -> None:
     async with db.writing() as session:
         # Read first: a change committed after this makes the snapshot stale, never wrong.
         revision = await _revision(session, team)
-        # The span's row is the build's lock (PostgreSQL): a second builder waits here.
-        claim = upsert(AccountSpan).values(
-            **key,
-            first_day=days[0],
-            end_day=days[1],
-            formula=formula.text,
-            revision=-1,
-            built_at=now,
-        )
+        # The span's row is the build's lock (PostgreSQL): a second builder waits here,
+        # then finds the snapshot built and leaves it.
         await session.execute(
-            claim.on_conflict_do_update(
-                index_elements=["workspace", "team", "kind", "first_day", "end_day"],
-                set_={"revision": -1, "formula": formula.text, "built_at": now},
+            upsert(AccountSpan)
+            .values(
+                **key,
+                first_day=days[0],
+                end_day=days[1],
+                formula=formula.text,
+                revision=-1,
+                built_at=now,
             )
+            .on_conflict_do_nothing()
         )
+        kept = (
+            await session.execute(
+                select(SPAN.revision, SPAN.formula)
+                .where(*_span_key(SPAN, team, formula, days))
+                .with_for_update()
+            )
+        ).one()
+        if kept.revision == revision and kept.formula == formula.text:
+            await session.commit()
+            return
         stale = select(SPAN.first_day, SPAN.end_day).where(
             SPAN.team == team, SPAN.kind == formula.kind, SPAN.built_at < now - KEPT_FOR
         )
@@ -234,7 +243,7 @@ async def _build(db: Database, team: str, formula: Formula, days: Days) -> None:
         await session.execute(
             update(AccountSpan)
             .where(*_span_key(SPAN, team, formula, days))
-            .values(revision=revision)
+            .values(revision=revision, formula=formula.text, built_at=now)
             .execution_options(synchronize_session=False)
         )
         await session.commit()

@@ -56,9 +56,10 @@ async def test_each_team_with_a_digest_channel_has_one_cron_job_in_its_timezone(
         if isinstance(job.trigger, CronTrigger) and job.id.startswith("digest:")
     }
     assert sorted(weekly) == ["digest:east", "digest:support"]  # "quiet" posts no digest
-    # The one other cron job: NPS rounds, started and reported every 15 minutes.
+    # The other cron jobs: NPS rounds, started and reported every 15 minutes, and the
+    # accounts' people of past days, counted once just after midnight (UTC).
     others = [j.id for j in jobs if isinstance(j.trigger, CronTrigger) and j.id not in weekly]
-    assert others == ["nps_rounds"]
+    assert sorted(others) == ["accounts_of_the_day", "nps_rounds"]
     assert str(weekly["digest:support"].trigger.timezone) == "Europe/Berlin"
     assert str(weekly["digest:east"].trigger.timezone) == "America/New_York"
     sunday = datetime(2026, 11, 22, tzinfo=UTC)

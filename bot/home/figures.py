@@ -173,7 +173,7 @@ async def gather_team(db: Database, workspace: str, team: Team, now: datetime) -
         team_settings.last_save(db, workspace, team.name),
     )
     (windows, reasons, delivery, alerts, comments, changes), accounts = await asyncio.gather(
-        together, gather_accounts(db, team, (month_start, now), (before_start, month_start))
+        together, home_accounts(db, team, now)
     )
     weekly, (previous, last) = windows
     last_30 = ScoreCounts(kind, last)
@@ -207,6 +207,22 @@ async def gather_team(db: Database, workspace: str, team: Team, now: datetime) -
         accounts=accounts,
         nps_round=await running_round_line(db, team),
     )
+
+
+async def home_accounts(db: Database, team: Team, now: datetime) -> Accounts:
+    """The team's accounts over the last 30 days, against the 30 before."""
+    month_start = now - RECENT
+    return await gather_accounts(db, team, (month_start, now), (month_start - RECENT, month_start))
+
+
+async def count_accounts_ahead(ctx: WorkspaceContext) -> None:
+    """Just after midnight (UTC): each team's accounts once, so that the day's first
+    Home finds the people of its past days counted (storage.account_snapshots)."""
+    for team in ctx.teams.teams:
+        try:
+            await home_accounts(ctx.db, team, ctx.now())
+        except Exception:
+            log.exception("counting accounts ahead failed team=%s", team.name)
 
 
 # ------------------------------------------------------------------ an agent
