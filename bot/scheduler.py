@@ -153,41 +153,36 @@ class Scheduler:
                 next_run_time=started,
             )
 
-        async def keep_words_no_longer_than_teams_say() -> None:
-            for ctx in await served.every():
-                await purge_old_comments(ctx)
+        def in_each_workspace(
+            work: Callable[[WorkspaceContext], Awaitable[object]],
+        ) -> Callable[[], Awaitable[None]]:
+            async def run() -> None:
+                for ctx in await served.every():
+                    await work(ctx)
 
+            return run
+
+        once = {"max_instances": 1, "coalesce": True}
+        # Retention: comments older than each team keeps them are blanked, scores kept.
         scheduler.add_job(
-            keep_words_no_longer_than_teams_say,
+            in_each_workspace(purge_old_comments),
             "interval",
             hours=1,
             id="retention",
-            max_instances=1,
-            coalesce=True,
             next_run_time=started,
+            **once,
         )
-
-        async def nps_rounds() -> None:
-            # Starts each due round once and reports each closed one once (rows decide).
-            for ctx in await served.every():
-                await run_nps_rounds(ctx)
-
+        # Starts each due NPS round once and reports each closed one once (rows decide).
         scheduler.add_job(
-            nps_rounds, "cron", minute="*/15", id="nps_rounds", max_instances=1, coalesce=True
+            in_each_workspace(run_nps_rounds), "cron", minute="*/15", id="nps_rounds", **once
         )
-
-        async def count_accounts_of_the_day() -> None:
-            for ctx in await served.every():
-                await count_accounts_ahead(ctx)
-
         scheduler.add_job(
-            count_accounts_of_the_day,
+            in_each_workspace(count_accounts_ahead),
             "cron",
             hour=0,
             minute=3,
             id="accounts_of_the_day",
-            max_instances=1,
-            coalesce=True,
+            **once,
         )
         for job in scheduler.get_jobs():
             job.modify(func=self._tracked(job.func))
