@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import random
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -71,6 +71,7 @@ class Answer:
     value: float | None = None
     reasons: str | None = None  # comma-separated codes, as the follow-up gives them
     comment: str | None = None
+    account: tuple[str, str] | None = None  # the customer's company: its key and name
 
 
 async def add_answer(
@@ -113,6 +114,8 @@ async def add_answer(
             send_after=delivered,
             expires_at=delivered + timedelta(days=7),
             delivered_at=delivered,
+            account=answer.account[0] if answer.account else None,
+            account_name=answer.account[1] if answer.account else None,
         )
         session.add(survey)
         await session.flush()
@@ -127,6 +130,8 @@ async def add_answer(
             score=answer.score,
             comment=answer.comment,
             answered_at=answered_at,
+            account=answer.account[0] if answer.account else None,
+            account_name=answer.account[1] if answer.account else None,
         )
         session.add(response)
         await session.flush()
@@ -232,12 +237,15 @@ async def seed_weeks(
     team: str = "support",
     names: dict[str, str] | None = None,
     seed: int = 8,
+    accounts: Mapping[str, tuple[str, str]] | None = None,
 ) -> Seeded:
     """`weeks` weeks before `now` of one team: about 25 answers a week getting slowly
     better, 40 % answered, reasons and comments on low and high scores, customer values,
-    an alert on every low score (the three latest still open or claimed)."""
+    an alert on every low score (the three latest still open or claimed). `accounts`:
+    each customer's company (key, name), where it is known."""
     rng = random.Random(seed)
     names = names or {}
+    accounts = accounts or {}
     answers = unanswered = 0
     low: list[tuple[int, datetime, str]] = []  # every low score: its survey, when, whose
     for week in range(weeks, 0, -1):
@@ -256,7 +264,7 @@ async def seed_weeks(
             elif score == 5 and rng.random() < 0.4:
                 comment = rng.choice(PRAISE).format(agent=names.get(agent, "the agent"))
             value = float(rng.choice((50, 100, 100, 200, 400)))
-            answer = Answer(score, agent, customer, value, reasons, comment)
+            answer = Answer(score, agent, customer, value, reasons, comment, accounts.get(customer))
             survey_id = await add_answer(db, answer, at, team=team)
             answers += 1
             if score <= 2:

@@ -66,6 +66,17 @@ PAST_CUSTOMERS: Final = tuple(
         ]
     )
 )
+# Their companies, as a helpdesk's webhook names them (Jon Berg and Ana Lima write from
+# no company anyone knows).
+COMPANIES: Final = (
+    ("helpdesk:northwind", "Northwind Traders"),
+    ("helpdesk:globex", "Globex"),
+    ("helpdesk:initech", "Initech"),
+    ("helpdesk:umbrella", "Umbrella Health"),
+)
+PAST_ACCOUNTS: Final = {
+    user_id: COMPANIES[i % len(COMPANIES)] for i, (user_id, _) in enumerate(PAST_CUSTOMERS[:10])
+}
 TEAMS: Final = f"""
 [[teams]]
 name = "support"
@@ -223,6 +234,7 @@ async def browser_sandbox(folder: Path, *, port: int = 0) -> AsyncIterator[str]:
                 agents=(BO, EVA),
                 customers=tuple(user for user, _ in PAST_CUSTOMERS),
                 names={p.user_id: p.name.split()[0] for p in CAST},
+                accounts=PAST_ACCOUNTS,
             )
             sender = SlackSender(http, bot.url, bot.signing_secret)
             session = Session(slack, sender, CAST, dict(CHANNELS))
