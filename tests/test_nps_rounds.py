@@ -15,6 +15,7 @@ from storage import nps as store
 from storage import surveys
 from storage.vocabulary import NpsOutcome, SurveyStatus
 from tests.harness import TEAMS_TOML, Bot, running_bot, seed_slack
+from tests.test_home import open_home, shown
 from tests.waiting import wait_until
 
 NPS_TEAMS = (
@@ -22,6 +23,7 @@ NPS_TEAMS = (
     + """nps_schedule = "every 3 months from 2027-01-04"
 nps_spread_days = 5
 throttle_days = 7
+leads = ["U0LEAD"]
 """
 )
 # Three active customers far apart, one asked three days before the round, one whose
@@ -51,6 +53,7 @@ async def test_a_round_asks_the_active_customers_not_asked_recently_on_weekday_m
     seed_slack(slack)
     for user, zone in ZONES.items():
         slack.add_user(user, name=user.lower(), tz=zone)
+    slack.add_user("U0LEAD", name="lead")
     async with running_bot(slack, store_url, teams_toml=NPS_TEAMS) as bot:
         for user in ("U0BERLIN", "U0NEWYORK", "U0TOKYO"):
             await close_at(bot, user, PLANNING - timedelta(days=30))
@@ -74,6 +77,9 @@ async def test_a_round_asks_the_active_customers_not_asked_recently_on_weekday_m
             "U0RECENT": NpsOutcome.ASKED_RECENTLY,  # recorded, never queued for later
         }
         assert invites["U0RECENT"].survey_token is None
+        # The lead's App Home tells the round is under way, and how far it got.
+        home = shown(await open_home(bot, "U0LEAD"))
+        assert "NPS round of Jan 4, 2027 under way: 0 of 3 answered, 3 waiting" in home
 
         def due_at(user: str) -> datetime:
             slot = datetime.strptime(invites[user].slot or "", SLOT_FORMAT)
