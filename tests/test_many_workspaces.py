@@ -14,12 +14,14 @@ import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
 import pytest_asyncio
 
 from bot.delivery.dispatcher import SURVEY_EVENT_TYPE
+from bot.digest.compose import week_containing
 from sandbox import FakeSlack, payloads
 from sandbox.fake_slack.calls import Call, token_of
 from sandbox.fake_slack.workspace import Workspace
@@ -36,12 +38,14 @@ from tests.harness import (
     SUPPORT_CHANNEL,
     TEAMS_TOML,
     Bot,
+    Clock,
     running_bot,
 )
 from tests.oauth import Browser, oauth_settings
 from tests.waiting import wait_until
 
 ONE, TWO = "T0ONE", "T0TWO"
+UTC_ZONE = ZoneInfo("UTC")
 SECRET_ONE, SECRET_TWO = "webhook-secret-of-one", "webhook-secret-of-two"
 ROOT_TS = "1763900000.000100"
 # The harness's team everywhere; workspace two has its own, "billing", on the same ids.
@@ -54,6 +58,14 @@ webhook_secret = "{SECRET_TWO}"
 {TEAMS_TOML.replace("[[teams]]", f"[[workspaces.{TWO}.teams]]").replace('"support"', '"billing"')}
 """
 _events = itertools.count(1)
+
+
+def into_next_week(clock: Clock) -> None:
+    """Tuesday noon of next week (the teams' zone, UTC): the latest digest then covers
+    this week, whichever day the test runs (a plain week later, on a Monday before the
+    digest's hour, covers last week, from before the teams existed)."""
+    this_week = week_containing(clock(), UTC_ZONE)
+    clock.set(this_week.end + timedelta(days=1, hours=12))
 
 
 def add_people(ws: Workspace) -> None:
@@ -218,7 +230,7 @@ async def test_two_workspaces_each_close_answer_and_get_their_own_digest_and_hom
 
     # Each workspace has its own digest job, posting with its own token in its channel,
     # next week (this week's answers are the week it covers).
-    many.clock.advance(timedelta(days=7))
+    into_next_week(many.clock)
     jobs = {job.id: job for job in many.runtime.scheduler.jobs()}
     assert {f"digest:{ONE}:support", f"digest:{TWO}:billing"} <= set(jobs)
     assert not any(job_id.endswith((f"{ONE}:billing", f"{TWO}:support")) for job_id in jobs)
@@ -419,8 +431,8 @@ async def test_two_processes_on_postgresql_serve_two_workspaces_and_send_each_su
             assert len(surveys_in(ws)) == 2
 
         # Both processes run each workspace's digest job: it is posted once per workspace.
-        first.clock.advance(timedelta(days=7))
-        second.clock.advance(timedelta(days=7))
+        into_next_week(first.clock)
+        into_next_week(second.clock)
         counts = []
         for bot in (first, second):
             for job in bot.runtime.scheduler.jobs():
