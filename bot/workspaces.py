@@ -24,7 +24,7 @@ from bot.context import WorkspaceContext
 from bot.home.refresh import HomeRefresh
 from bot.home.views import publish_home
 from bot.slack.client import PacedWebClient
-from bot.slack.customers import CustomerDirectory
+from bot.slack.customers import CustomerDirectory, PeopleCaches
 from bot.slack.installations import Installations, InstalledWorkspace
 from bot.team_directory import TeamDirectory
 from bot.teams_file import TeamsFile
@@ -34,9 +34,6 @@ from storage.db import Database
 
 log = logging.getLogger("surveybot.workspaces")
 
-# Each workspace's caches of people and channels: bounded, so a thousand workspaces
-# stay within one process's memory.
-PER_WORKSPACE_ENTRIES = 2_000
 # Contexts built at once when many are wanted together (every installed workspace at
 # start): each is a few round trips to the database, so a thousand one after another
 # kept a process from listening for 106 s on a loaded 2-core machine (10 s four at once).
@@ -84,6 +81,8 @@ class InstalledWorkspaces:
         self._wake = wake_dispatcher
         self._home_refresh_seconds = home_refresh_seconds
         self._serving: dict[str, _Serving] = {}
+        # What every workspace's directory remembers of people: one bound for the process.
+        self._people = PeopleCaches(clock=clock)
         # One lock per workspace being built: a build waits only for its own workspace's.
         self._building: dict[str, asyncio.Lock] = {}
         self._looked_at = clock()
@@ -179,9 +178,7 @@ class InstalledWorkspaces:
         ctx = WorkspaceContext(
             db=self._db.in_workspace(workspace),
             client=client,
-            customers=CustomerDirectory(
-                client, clock=self._clock, max_entries=PER_WORKSPACE_ENTRIES
-            ),
+            customers=CustomerDirectory(client, caches=self._people, workspace=workspace),
             teams=teams,
             clock=self._clock,
             changes=changes,

@@ -9,7 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.digest.compose import covered_week
 from bot.digest.job import post_team_digest
-from bot.slack.customers import CustomerDirectory
+from bot.slack.customers import CustomerDirectory, PeopleCaches
 from sandbox import FakeSlack
 from tests.answering import block_actions, delivered_survey, score_click, view_submission
 from tests.harness import AGENT, ALERT_CHANNEL, CUSTOMER, Bot, Clock, running_bot
@@ -75,7 +75,7 @@ async def test_the_directory_forgets_the_least_recently_used_when_full(slack: Fa
     people = ["U0P1", "U0P2", "U0P3"]
     for person in people:
         slack.add_user(person, tz="UTC")
-    directory = CustomerDirectory(client, max_entries=2)
+    directory = CustomerDirectory(client, caches=PeopleCaches(max_entries=2))
     for person in people:
         await directory.profile(person)
         await directory.dm_channel(person)
@@ -84,3 +84,28 @@ async def test_the_directory_forgets_the_least_recently_used_when_full(slack: Fa
     await directory.dm_channel("U0P1")
     assert [asked_about(slack, "users.info", p) for p in people] == [2, 1, 1]
     assert [asked_about(slack, "conversations.open", p) for p in people] == [2, 1, 1]
+
+
+async def test_workspaces_share_the_process_bound_but_never_each_others_people(
+    slack: FakeSlack,
+) -> None:
+    """The same user id in two workspaces is two people: each directory asks its own
+    workspace, and one bound holds both (the oldest entry goes, whichever workspace's)."""
+    caches = PeopleCaches(max_entries=3)
+    directories = {}
+    for team_id, tz in (("T0AAA", "Europe/Berlin"), ("T0BBB", "Asia/Tokyo")):
+        ws = slack.add_workspace(team_id)
+        ws.add_user("U0SAME", name=f"someone of {team_id}", tz=tz)
+        client = AsyncWebClient(token=ws.bot_token, base_url=slack.api_url)
+        directories[team_id] = CustomerDirectory(client, caches=caches, workspace=team_id)
+    a, b = directories["T0AAA"], directories["T0BBB"]
+    assert (await a.profile("U0SAME")).name == "someone of T0AAA"
+    assert str((await b.profile("U0SAME")).zone) == "Asia/Tokyo"
+    assert str((await a.profile("U0SAME")).zone) == "Europe/Berlin"  # still A's, remembered
+    assert len(slack.called("users.info")) == 2
+    for n in range(3):  # B's new people push A's entry out of the shared bound
+        ws = slack.workspace("T0BBB")
+        ws.add_user(f"U0NEW{n}", tz="UTC")
+        await b.profile(f"U0NEW{n}")
+    await a.profile("U0SAME")
+    assert len(slack.called("users.info")) == 2 + 3 + 1

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cachetools import TTLCache
@@ -16,15 +17,18 @@ from bot.clock import utcnow
 
 log = logging.getLogger("surveybot.customers")
 
+K = TypeVar("K")
+V = TypeVar("V")
+
 HOUR = 3600.0
 # A name, time zone or language can change; Slack ids, DM channels and links do not.
 PROFILE_SECONDS = 6 * HOUR
 STABLE_SECONDS = 24 * HOUR
-# An address without a Slack account may get one (a new hire, an invited guest).
 NO_ACCOUNT_SECONDS = 1 * HOUR
 # users.lookupByEmail's answer for an address no account in the workspace has.
 NO_ACCOUNT_ERRORS = frozenset({"users_not_found"})
-# Each cache holds at most this many people or links; the least recently used go first.
+# Each cache holds at most this many people or links in a process, every workspace's
+# together; the least recently used go first.
 MAX_ENTRIES = 50_000
 # users.info's answers for someone the token may not see (a stranger in Slack Connect).
 UNSEEN_ERRORS = frozenset({"user_not_found", "user_not_visible"})
@@ -54,13 +58,66 @@ class SeenAuthor:
     team_id: str | None
 
 
+class _InWorkspace(Generic[K, V]):
+    """One workspace's part of a cache the whole process shares: keys carry the
+    workspace, so nothing one workspace learned is ever read in another."""
+
+    def __init__(self, cache: TTLCache[tuple[str, K], V], workspace: str) -> None:
+        self._cache = cache
+        self._workspace = workspace
+
+    def get(self, key: K) -> V | None:
+        return self._cache.get((self._workspace, key))
+
+    def __contains__(self, key: K) -> bool:
+        return (self._workspace, key) in self._cache
+
+    def __getitem__(self, key: K) -> V:
+        return self._cache[(self._workspace, key)]
+
+    def __setitem__(self, key: K, value: V) -> None:
+        self._cache[(self._workspace, key)] = value
+
+    def pop(self, key: K, default: V | None = None) -> V | None:
+        return self._cache.pop((self._workspace, key), default)
+
+    def items(self) -> list[tuple[K, V]]:
+        return [(key, value) for (ws, key), value in self._cache.items() if ws == self._workspace]
+
+
+class PeopleCaches:
+    """What the customer directories of a process remember, in all: bounded for the
+    process, not per workspace (a thousand workspaces share the same entries)."""
+
+    def __init__(
+        self, *, clock: Callable[[], datetime] = utcnow, max_entries: int = MAX_ENTRIES
+    ) -> None:
+        def timer() -> float:
+            return clock().timestamp()
+
+        def cache(seconds: float) -> TTLCache[Any, Any]:
+            return TTLCache(max_entries, seconds, timer=timer)
+
+        self.profiles = cache(PROFILE_SECONDS)
+        self.emails = cache(STABLE_SECONDS)
+        # An address without a Slack account may get one (a new hire, an invited guest).
+        self.no_account = cache(NO_ACCOUNT_SECONDS)
+        self.dm_channels = cache(STABLE_SECONDS)
+        self.permalinks = cache(STABLE_SECONDS)
+        self.seen_authors = cache(PROFILE_SECONDS)
+        # A company's name changes rarely; one it could not be asked (no team:read yet,
+        # team_not_found) is remembered as unknown for as long.
+        self.companies = cache(STABLE_SECONDS)
+
+
 class CustomerDirectory:
     """users.info / users.lookupByEmail / conversations.open / chat.getPermalink, remembered.
 
     conversations.open and users.lookupByEmail are Tier 3 (~50/min): asking once per
     person keeps a busy week of surveys inside the limit, and an alert updated five
     times asks for its customer's name and its conversation's link once. Built once
-    per process with the services; entries expire on the bot's clock.
+    per workspace with its client; entries expire on the bot's clock. Many workspaces'
+    directories share one `PeopleCaches`, each reading and writing its own keys.
     """
 
     def __init__(
@@ -68,33 +125,25 @@ class CustomerDirectory:
         client: AsyncWebClient,
         *,
         clock: Callable[[], datetime] = utcnow,
-        max_entries: int = MAX_ENTRIES,
+        caches: PeopleCaches | None = None,
+        workspace: str = "",
     ) -> None:
         self._client = client
-
-        def timer() -> float:
-            return clock().timestamp()
-
-        self._profiles: TTLCache[str, CustomerProfile] = TTLCache(
-            max_entries, PROFILE_SECONDS, timer=timer
+        shared = caches or PeopleCaches(clock=clock)
+        self._profiles: _InWorkspace[str, CustomerProfile] = _InWorkspace(
+            shared.profiles, workspace
         )
-        self._emails: TTLCache[str, str] = TTLCache(max_entries, STABLE_SECONDS, timer=timer)
-        self._no_account: TTLCache[str, bool] = TTLCache(
-            max_entries, NO_ACCOUNT_SECONDS, timer=timer
+        self._emails: _InWorkspace[str, str] = _InWorkspace(shared.emails, workspace)
+        self._no_account: _InWorkspace[str, bool] = _InWorkspace(shared.no_account, workspace)
+        self._dm_channels: _InWorkspace[str, str] = _InWorkspace(shared.dm_channels, workspace)
+        self._permalinks: _InWorkspace[tuple[str, str], str] = _InWorkspace(
+            shared.permalinks, workspace
         )
-        self._dm_channels: TTLCache[str, str] = TTLCache(max_entries, STABLE_SECONDS, timer=timer)
-        self._permalinks: TTLCache[tuple[str, str], str] = TTLCache(
-            max_entries, STABLE_SECONDS, timer=timer
+        self._seen_authors: _InWorkspace[str, SeenAuthor] = _InWorkspace(
+            shared.seen_authors, workspace
         )
-        self._seen_authors: TTLCache[str, SeenAuthor] = TTLCache(
-            max_entries, PROFILE_SECONDS, timer=timer
-        )
+        self._companies: _InWorkspace[str, str | None] = _InWorkspace(shared.companies, workspace)
         self._own_team: str | None = None
-        # A company's name changes rarely; one it could not be asked (no team:read yet,
-        # team_not_found) is remembered as unknown for as long.
-        self._companies: TTLCache[str, str | None] = TTLCache(
-            max_entries, STABLE_SECONDS, timer=timer
-        )
 
     async def user_id_for_email(self, email: str) -> str:
         key = email.lower()
