@@ -116,23 +116,20 @@ def _people(formula: Formula, leading: list[Any], *conditions: Any) -> list[Any]
     return [known, anonymous]
 
 
-def people_answering(
-    team: str, formula: Formula, start: datetime, end: datetime, period: int
-) -> list[Any]:
-    """(period, account, person, answers, satisfied, low, value) of [start, end)'s answers."""
+def people_answering(team: str, formula: Formula, start: datetime, end: datetime) -> list[Any]:
+    """(account, person, answers, satisfied, low, value) of [start, end)'s answers."""
     return _people(
         formula,
-        [literal(period).label("period")],
+        [],
         R.team == team,
         R.answered_at >= start,
         R.answered_at < end,
     )
 
 
-def people_of(team: str, formula: Formula, days: Days, period: int) -> Any:
+def people_of(team: str, formula: Formula, days: Days) -> Any:
     """The same columns, read from the snapshot of these days."""
     return select(
-        literal(period).label("period"),
         P.account,
         P.person,
         P.answers,

@@ -7,11 +7,12 @@ ten. Storage does not know the scales: callers pass the thresholds in, per kind.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select, union_all
+from sqlalchemy import Float, case, cast, func, select, union_all
 
 from storage import account_snapshots as snapshots
 from storage.account_snapshots import Formula, people_answering, split_days
@@ -53,37 +54,46 @@ async def account_periods(
     if not periods:
         return []
     formula = Formula(kind, satisfied_min, dict(low_max))
+    # Each period on its own connection: the two run side by side on the database.
+    return list(
+        await asyncio.gather(
+            *(_accounts_in(db, team, formula, start, end) for start, end in periods)
+        )
+    )
+
+
+async def _accounts_in(
+    db: Database, team: str, formula: Formula, start: datetime, end: datetime
+) -> list[AccountPeriod]:
+    days, ends = split_days(start, end) if db.workspace is not None else (None, [])
     parts = []
-    for index, (start, end) in enumerate(periods):
-        days, ends = split_days(start, end) if db.workspace is not None else (None, [])
-        if days is None:
-            ends = [(start, end)]
-        else:
-            await snapshots.ensure(db, team, formula, days)
-            parts.append(snapshots.people_of(team, formula, days, index))
-        for a, b in ends:
-            parts += people_answering(team, formula, a, b, index)
+    if days is None:
+        ends = [(start, end)]
+    else:
+        await snapshots.ensure(db, team, formula, days)
+        parts.append(snapshots.people_of(team, formula, days))
+    for a, b in ends:
+        parts += people_answering(team, formula, a, b)
     people = union_all(*parts).subquery()
-    # One row per person and period: the snapshot's days and the ends added up.
+    # One row per person: the snapshot's days and the ends added up.
     person = (
         select(
-            people.c.period,
             people.c.account,
             func.sum(people.c.answers).label("answers"),
             func.sum(people.c.satisfied).label("satisfied"),
             func.sum(people.c.low).label("low"),
             func.max(people.c.value).label("value"),
         )
-        .group_by(people.c.period, people.c.account, people.c.person)
+        .group_by(people.c.account, people.c.person)
         .subquery()
     )
     has_answers = person.c.answers > 0
     query = select(
-        person.c.period,
         person.c.account,
         func.sum(case((has_answers, 1), else_=0)),
         func.coalesce(
-            func.sum(case((has_answers, person.c.satisfied * 1.0 / person.c.answers))), 0.0
+            func.sum(case((has_answers, cast(person.c.satisfied, Float) / person.c.answers))),
+            0.0,
         ),
         func.sum(person.c.answers),
         func.sum(person.c.low),
@@ -92,24 +102,22 @@ async def account_periods(
             0.0,
         ),
         func.sum(case((person.c.low > 0, 1), else_=0)),
-    ).group_by(person.c.period, person.c.account)
-    found: list[list[AccountPeriod]] = [[] for _ in periods]
+    ).group_by(person.c.account)
     async with db.session() as session:
-        for row in (await session.execute(query)).all():
-            period, key, heads, share_sum, answers, low, low_value, low_people = row
-            found[int(period)].append(
-                AccountPeriod(
-                    key=str(key),
-                    name=str(key),
-                    people=int(heads or 0),
-                    share_sum=float(share_sum),
-                    answers=int(answers or 0),
-                    low=int(low or 0),
-                    low_value=float(low_value),
-                    low_people=int(low_people or 0),
-                )
-            )
-    return found
+        rows = (await session.execute(query)).all()
+    return [
+        AccountPeriod(
+            key=str(key),
+            name=str(key),
+            people=int(heads or 0),
+            share_sum=float(share_sum),
+            answers=int(answers or 0),
+            low=int(low or 0),
+            low_value=float(low_value),
+            low_people=int(low_people or 0),
+        )
+        for key, heads, share_sum, answers, low, low_value, low_people in rows
+    ]
 
 
 async def account_names(

@@ -121,8 +121,8 @@ async def score_windows(
     async with db.session() as session:
         rows = (await session.execute(tallies.score_segments(team, kind, segments))).all()
     for segment, score, count in rows:
-        if not count:
-            continue  # a tally whose answers all moved away
+        if not count or int(segment) < 0:
+            continue  # a tally whose answers all moved away, or an hour the ends count
         start, end = segments[int(segment)]
         for bounds, histograms in ((weeks, by_week), (windows, by_window)):
             for index, (low, high) in enumerate(pairwise(bounds)):
@@ -307,10 +307,16 @@ async def answers_page(
         .join(Conversation, V.id == S.conversation_id)
         .order_by(R.answered_at.desc(), R.id.desc())
     )
-    count = select(func.count()).where(*conditions)
+    # Without an agent or an account, the tallies know how many (storage.tallies).
+    by_tallies = agent_id is None and account is None
+    count = (
+        tallies.answer_count(team, kind, start, end, score_max=score_max, reason=reason)
+        if by_tallies
+        else select(func.count()).where(*conditions)
+    )
     async with db.session() as session:
         rows = (await session.execute(query)).all()
-        total = int((await session.execute(count)).scalar_one())
+        total = sum(int(n or 0) for (n,) in (await session.execute(count)).all())
     return AnswerPage(
         tuple(
             AnswerRow(

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, case, false, func, literal, select, union_all
 
-from storage.answer_sql import RR, R, S, answers_of, columns
+from storage.answer_sql import RR, R, S, answers_of, cites, columns
 from storage.models import AnswerTally, DeliveryTally, Response, ResponseReason
 from storage.vocabulary import Purpose, SurveyStatus
 
@@ -50,22 +50,32 @@ def _answer_hours(team: str, kind: str, hours: Span) -> list[Any]:
 
 def score_segments(team: str, kind: str, segments: Sequence[Span]) -> Select[Any]:
     """(segment, score, answers) rows for each [start, end), to be summed per segment
-    and score (one segment may give a row from the tallies and one from each end)."""
+    and score (a segment may give a row from the tallies and one from each end; a
+    segment of -1 is an hour no segment holds whole, counted by the ends instead)."""
+    whole: list[tuple[int, Span]] = []
     parts = []
     for index, (start, end) in enumerate(segments):
         hours, ends = split_hours(start, end)
         if hours is not None:
-            parts.append(
-                select(literal(index).label("segment"), T.score, func.sum(T.answers))
-                .where(*_answer_hours(team, kind, hours), T.reason == "")
-                .group_by(T.score)
-            )
+            whole.append((index, hours))
         parts += [
             select(literal(index).label("segment"), R.score, func.count())
             .where(*answers_of(team, kind, a, b))
             .group_by(R.score)
             for a, b in ends
         ]
+    if whole:
+        # One range scan of the tallies for every segment, each hour told its segment.
+        segment = case(
+            *[((T.hour >= a) & (T.hour < b), literal(i)) for i, (a, b) in whole],
+            else_=literal(-1),
+        ).label("segment")
+        first, last = whole[0][1][0], whole[-1][1][1]
+        parts.append(
+            select(segment, T.score, func.sum(T.answers))
+            .where(*_answer_hours(team, kind, (first, last)), T.reason == "")
+            .group_by(segment, T.score)
+        )
     return union_all(*parts)  # type: ignore[return-value]
 
 
@@ -102,6 +112,37 @@ def reason_scores(
             .where(literal(False))
             .group_by(RR.reason, R.score)
         )
+    return union_all(*parts)  # type: ignore[return-value]
+
+
+def answer_count(
+    team: str,
+    kind: str,
+    start: datetime,
+    end: datetime,
+    *,
+    score_max: int | None = None,
+    reason: str | None = None,
+) -> Select[Any]:
+    """Rows to sum: the answers of [start, end), at most `score_max`, citing `reason`."""
+    hours, ends = split_hours(start, end)
+    parts = []
+    if hours is not None:
+        low = [T.score <= score_max] if score_max is not None else []
+        parts.append(
+            select(func.sum(T.answers)).where(
+                *_answer_hours(team, kind, hours), T.reason == (reason or ""), *low
+            )
+        )
+    for a, b in ends:
+        conditions = answers_of(team, kind, a, b)
+        if score_max is not None:
+            conditions.append(R.score <= score_max)
+        if reason is not None:
+            conditions.append(cites(reason))
+        parts.append(select(func.count()).where(*conditions))
+    if not parts:
+        return select(literal(0))
     return union_all(*parts)  # type: ignore[return-value]
 
 

@@ -17,7 +17,7 @@ from storage import account_snapshots, digests, privacy, surveys
 from storage import answers as store
 from storage.accounts import account_periods
 from storage.db import Database
-from storage.home import score_windows
+from storage.home import answers_page, score_windows
 from storage.models import AccountPerson
 from storage.tallies import split_hours
 from storage.tally_triggers import rebuild
@@ -120,6 +120,9 @@ async def test_the_ends_of_a_period_are_counted_to_the_minute(db: Database) -> N
     start, end = NOW.replace(hour=10, minute=30), NOW.replace(hour=13, minute=5)
     _, (window,) = await score_windows(view, "support", "csat", [start, end], [start, end])
     assert window == {5: 2}  # 10:45 and 11:30; 13:05 is the end itself
+    # The drill-down behind it says so too, with its pages' total.
+    page = await answers_page(view, "support", "csat", start, end)
+    assert page.total == len(page.rows) == 2
     delivered = await digests.delivery(view, "support", start, end)
     # Delivered 5 minutes before each: 10:40, 11:25 and 13:00.
     assert delivered == digests.Delivery(delivered=3, answered=3)
