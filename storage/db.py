@@ -155,6 +155,23 @@ def create_engine(url: str) -> AsyncEngine:
     )
 
 
+def create_pace_engine(url: str) -> AsyncEngine | None:
+    """PostgreSQL: the engine of the Slack pace's one-statement bookings (storage.pacing),
+    a round trip each: autocommit, no ping before each checkout. SQLite: None."""
+    if is_sqlite(url):
+        return None
+    url, connect_args = postgres_tls(url)
+    connect_args["server_settings"] = {"jit": "off"}
+    return create_async_engine(
+        url,
+        pool_size=4,
+        max_overflow=4,
+        isolation_level="AUTOCOMMIT",
+        hide_parameters=True,
+        connect_args=connect_args,
+    )
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the web handlers read while the dispatcher writes; foreign keys are
     # off by default in SQLite.
@@ -183,6 +200,7 @@ class Database:
         url = with_async_driver(url)
         self.url = url
         self.engine = create_engine(url)
+        self._pace_engine = create_pace_engine(url)
         self.sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=WorkspaceSession
         )
@@ -204,6 +222,13 @@ class Database:
             info={WORKSPACE_KEY: workspace},
         )
         return view
+
+    @property
+    def pace_engine(self) -> AsyncEngine:
+        """PostgreSQL's engine for the pace (create_pace_engine); SQLite has none."""
+        if self._pace_engine is None:
+            raise RuntimeError("SQLite paces through Database.writing")
+        return self._pace_engine
 
     @property
     def owner(self) -> str:
@@ -272,6 +297,8 @@ class Database:
         for group in self._group_commits.values():
             await group.wait_idle()
         await self.engine.dispose()
+        if self._pace_engine is not None:
+            await self._pace_engine.dispose()
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
