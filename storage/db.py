@@ -245,6 +245,17 @@ class Database:
             self._group_commits[key] = GroupCommit(write_batch)
         return self._group_commits[key]
 
+    def shared_group_commit(
+        self, name: str, write_batch: Callable[[Sequence[Any]], Awaitable[Sequence[Any]]]
+    ) -> GroupCommit[Any, Any]:
+        """The one group commit of this name for every workspace (made on first use, with
+        the `write_batch` of whichever view asked first): a batch mixes workspaces, so
+        each item names its own and `write_batch` must not rely on the view it came with."""
+        key = f"{name}\x00*"
+        if key not in self._group_commits:
+            self._group_commits[key] = GroupCommit(write_batch)
+        return self._group_commits[key]
+
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session:
