@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, text
+from sqlalchemy import func, insert, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -141,51 +141,60 @@ async def _lock_customers(db: Database, session: AsyncSession, keys: Collection[
 
 
 async def _last_asked(
-    session: AsyncSession, keys: Collection[str], since: datetime
-) -> dict[str, datetime]:
-    """When each of these customer keys was last asked (not before `since`)."""
+    session: AsyncSession, keys: Collection[tuple[str, str]], since: datetime
+) -> dict[tuple[str, str], datetime]:
+    """When each of these customer keys, each with its workspace, was last asked (not
+    before `since`)."""
     if not keys:
         return {}
     rows = await session.execute(
-        select(col(Survey.customer_key), func.max(col(Survey.created_at)))
+        select(col(Survey.workspace), col(Survey.customer_key), func.max(col(Survey.created_at)))
         .where(
-            col(Survey.customer_key).in_(keys),
+            tuple_(col(Survey.workspace), col(Survey.customer_key)).in_(sorted(keys)),
             col(Survey.created_at) >= since,
             col(Survey.status).in_(ASKED),
             col(Survey.is_test).is_(False),  # a lead trying the survey is no customer
             col(Survey.purpose) != Purpose.REMINDER,  # a reminder asks nothing new
         )
-        .group_by(col(Survey.customer_key))
+        .group_by(col(Survey.workspace), col(Survey.customer_key))
     )
-    return {str(key): at for key, at in rows.all()}
+    return {(str(workspace), str(key)): at for workspace, key, at in rows.all()}
 
 
 async def _decide_throttle(
     session: AsyncSession, closes: Sequence[CloseToRecord]
 ) -> list[NewSurvey | None]:
-    """Each close's survey, throttled if its customer (by any name) was asked since its
-    team's window: before this batch or earlier in it."""
+    """Each close's survey, throttled if its customer (by any name, in its workspace) was
+    asked since its team's window: before this batch or earlier in it."""
     checked = [close for close in closes if close.checks_throttle]
     if not checked:
         return [close.survey for close in closes]
     people = await people_in(
         session,
-        [(c.survey.customer_id, c.survey.customer_email) for c in closes if c.survey is not None],
+        [
+            (c.workspace or "", c.survey.customer_id, c.survey.customer_email)
+            for c in closes
+            if c.survey is not None
+        ],
     )
 
-    def keys_of(survey: NewSurvey) -> frozenset[str]:
+    def keys_of(close: CloseToRecord, survey: NewSurvey) -> frozenset[tuple[str, str]]:
+        workspace = close.workspace or ""
         named = (survey.customer_id, (survey.customer_email or "").lower())
-        return frozenset({survey.customer_key}).union(*(people.get(n or "", ()) for n in named))
+        keys = frozenset({survey.customer_key}).union(
+            *(people.get((workspace, n or ""), ()) for n in named)
+        )
+        return frozenset((workspace, key) for key in keys)
 
     since = min(close.throttle_since for close in checked if close.throttle_since is not None)
     asked = await _last_asked(
-        session, set().union(*(keys_of(c.survey) for c in checked if c.survey)), since
+        session, set().union(*(keys_of(c, c.survey) for c in checked if c.survey)), since
     )
     decided: list[NewSurvey | None] = []
     for close in closes:
         survey = close.survey
         if survey is not None:
-            keys = keys_of(survey)
+            keys = keys_of(close, survey)
             window = close.throttle_since
             if (
                 close.checks_throttle
@@ -203,21 +212,18 @@ async def _decide_throttle(
 async def _stored(
     session: AsyncSession, closes: Sequence[CloseToRecord]
 ) -> dict[tuple[str, str, str], Recorded]:
-    """The closes of this batch already stored, as their duplicates will answer them."""
-    by_source: dict[str, set[str]] = {}
-    for close in closes:
-        by_source.setdefault(close.conversation.source, set()).add(close.conversation.external_id)
+    """The closes of this batch already stored (each in its own workspace), as their
+    duplicates will answer them."""
+    keys = sorted({close.key for close in closes})
     rows = (
         (
             await session.execute(
                 select(Conversation).where(
-                    or_(
-                        *(
-                            (col(Conversation.source) == source)
-                            & col(Conversation.external_id).in_(ids)
-                            for source, ids in by_source.items()
-                        )
-                    )
+                    tuple_(
+                        col(Conversation.workspace),
+                        col(Conversation.source),
+                        col(Conversation.external_id),
+                    ).in_(keys)
                 )
             )
         )
@@ -263,31 +269,24 @@ async def _insert(
 
 
 async def _record_together(db: Database, closes: Sequence[CloseToRecord]) -> list[Recorded]:
-    by_workspace: dict[str | None, list[CloseToRecord]] = {}
-    for close in closes:
-        by_workspace.setdefault(close.workspace, []).append(close)
-    answered: dict[tuple[str, str, str], Recorded] = {}
-    fresh: list[CloseToRecord] = []
-    surveys: list[NewSurvey | None] = []
     async with db.writing() as session:
+        # Every statement names each row's workspace itself: the session reads them all.
+        _as(session, None)
         await _lock_customers(
             db, session, {c.survey.customer_key for c in closes if c.checks_throttle and c.survey}
         )
-        for workspace, its_closes in by_workspace.items():
-            _as(session, workspace)
-            answered |= await _stored(session, its_closes)
-            new: dict[tuple[str, str, str], CloseToRecord] = {}
-            for close in its_closes:
-                if close.key not in answered:
-                    new.setdefault(close.key, close)  # the same close twice in one batch: once
-            surveys += await _decide_throttle(session, list(new.values()))
-            fresh += new.values()
+        answered = await _stored(session, closes)
+        new: dict[tuple[str, str, str], CloseToRecord] = {}
+        for close in closes:
+            if close.key not in answered:
+                new.setdefault(close.key, close)  # the same close twice in one batch: once
+        fresh = list(new.values())
+        surveys = await _decide_throttle(session, fresh)
         # Inserted in key order, so that two processes' batches never wait on each
         # other's rows in a circle.
         order = sorted(range(len(fresh)), key=lambda n: fresh[n].key)
         fresh = [fresh[n] for n in order]
         surveys = [surveys[n] for n in order]
-        _as(session, None)
         conversation_ids = await _insert(
             session,
             Conversation,
@@ -341,7 +340,7 @@ async def _record_alone(db: Database, close: CloseToRecord) -> Recorded:
     except IntegrityError:
         pass
     async with db.session() as session:
-        stored = await _stored(_as(session, close.workspace), [close])
+        stored = await _stored(_as(session, None), [close])
     if close.key not in stored:  # the conflict was not the conversation: surface it
         raise RuntimeError("conversation insert failed without an existing row")
     return stored[close.key]

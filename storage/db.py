@@ -148,8 +148,11 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(
         url,
         pool_pre_ping=True,
-        pool_size=5,
-        max_overflow=5,
+        # Sixteen deliveries in flight, the closes' batches and the web handlers share it:
+        # a connection opened beyond the pool (an overflow) is closed again when returned,
+        # and opening one (TLS attempt included) costs more than most statements here.
+        pool_size=10,
+        max_overflow=10,
         hide_parameters=True,
         connect_args=connect_args,
     )
@@ -164,8 +167,9 @@ def create_pace_engine(url: str) -> AsyncEngine | None:
     connect_args["server_settings"] = {"jit": "off"}
     return create_async_engine(
         url,
-        pool_size=4,
-        max_overflow=4,
+        # Kept open: a connection made per call (an overflow's) costs more than the call.
+        pool_size=8,
+        max_overflow=0,
         isolation_level="AUTOCOMMIT",
         hide_parameters=True,
         connect_args=connect_args,
