@@ -96,30 +96,21 @@ async def claim_due(
             )
             found += [(due, i) for due, i in candidates.all() if i is not None]
         chosen = [survey_id for _, survey_id in sorted(found)[:limit]]
-        ids: list[int] = []
+        claimed: list[SurveyRecord] = []
         if chosen:
+            # The claimed rows come back whole from the UPDATE: no second read.
             result = await session.execute(
                 update(Survey)
                 .where(col(Survey.id).in_(chosen), _due(now))
                 .values(**_claim(now, lease_until))
-                .returning(col(Survey.id))
+                .returning(Survey)
                 .execution_options(synchronize_session=False)
             )
-            ids = [row for row in result.scalars().all() if row is not None]
-        await session.commit()
-    if not ids:
-        return []
-    async with db.session() as session:
-        rows = (
-            (
-                await session.execute(
-                    select(Survey).where(col(Survey.id).in_(ids)).order_by(col(Survey.send_after))
-                )
+            claimed = sorted(
+                (survey_record(row) for row in result.scalars().all()),
+                key=lambda s: (s.send_after, s.id),
             )
-            .scalars()
-            .all()
-        )
-        claimed = [survey_record(row) for row in rows]
+        await session.commit()
     kept: list[SurveyRecord] = []
     seen: set[str] = set()
     for survey in claimed:
