@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import copy
 import ssl
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Delete, Update, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -145,9 +146,8 @@ def create_engine(url: str) -> AsyncEngine:
     # No JIT: Home's and the digest's aggregates are short, and compiling them cost more
     # (130–200 ms each at 10,000,000 answers: EXPLAIN ANALYZE) than it ever saved.
     connect_args["server_settings"] = {"jit": "off"}
-    return create_async_engine(
+    engine = create_async_engine(
         url,
-        pool_pre_ping=True,
         # Sixteen deliveries in flight, the closes' batches and the web handlers share it:
         # a connection opened beyond the pool (an overflow) is closed again when returned,
         # and opening one (TLS attempt included) costs more than most statements here.
@@ -156,16 +156,56 @@ def create_engine(url: str) -> AsyncEngine:
         hide_parameters=True,
         connect_args=connect_args,
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection idle this long is pinged before use (the server may have restarted
+# or dropped it); one returned more recently is used at once.
+IDLE_BEFORE_PING = 5.0
+_RETURNED_AT = "surveybot_returned_at"
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """The pool's pre-ping, for connections that have sat idle only.
+
+    SQLAlchemy's `pool_pre_ping` pings at every checkout, and asyncpg's ping is three
+    round trips (BEGIN, an empty query, ROLLBACK): at a few statements per transaction,
+    most of the traffic. A connection back in the pool for less than IDLE_BEFORE_PING
+    was just working; one that fails anyway is invalidated with its pool by SQLAlchemy
+    on that error, as between a ping and the statement after it.
+    """
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _made(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED_AT)
+        if returned is not None and time.monotonic() - returned < IDLE_BEFORE_PING:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool throws this connection away and checks out another.
+            raise DisconnectionError(str(exc)) from exc
 
 
 def create_pace_engine(url: str) -> AsyncEngine | None:
     """PostgreSQL: the engine of the Slack pace's one-statement bookings (storage.pacing),
-    a round trip each: autocommit, no ping before each checkout. SQLite: None."""
+    a round trip each: autocommit, pinged only when idle. SQLite: None."""
     if is_sqlite(url):
         return None
     url, connect_args = postgres_tls(url)
     connect_args["server_settings"] = {"jit": "off"}
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         # Kept open: a connection made per call (an overflow's) costs more than the call.
         pool_size=8,
@@ -174,6 +214,8 @@ def create_pace_engine(url: str) -> AsyncEngine | None:
         hide_parameters=True,
         connect_args=connect_args,
     )
+    _ping_when_idle(engine)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
