@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import functools
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -106,6 +107,7 @@ def postgres_tls(url: str) -> tuple[str, dict[str, Any]]:
     return bare, {"ssl": context}
 
 
+@functools.lru_cache(maxsize=64)  # asked at every paced Slack call
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
