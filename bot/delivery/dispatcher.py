@@ -64,6 +64,7 @@ class Dispatcher:
         self.clock = clock
         self.policy = RetryPolicy(max_attempts=max_attempts, retry_first=retry_first)
         self.concurrency = concurrency
+        self._claim_at_least = max(1, concurrency // 4)
         self.lease = lease
         self.safety_interval = safety_interval
         self.metrics = metrics or Metrics()
@@ -105,8 +106,10 @@ class Dispatcher:
     async def _run(self) -> None:
         while self._runner is not None:
             self._wake.clear()
-            if len(self._in_flight) >= self.concurrency:
-                # Every slot busy: the next finished delivery wakes us (closes may too).
+            if self._in_flight and self.concurrency - len(self._in_flight) < self._claim_at_least:
+                # (Nearly) every slot busy: the next finished delivery wakes us (closes may
+                # too). Claims wait for a few free slots: a claim is a transaction whatever
+                # it takes, and one per finished delivery was a tenth of a busy process.
                 await self._wake.wait()
                 continue
             try:
