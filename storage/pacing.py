@@ -1,8 +1,10 @@
 """The Slack pacer's state: a pyrate-limiter StateStore kept in the database.
 
 Every process that shares the database shares the pace: the state of a key is one
-row, changed by compare-and-set (a conditional UPDATE, or an INSERT that only the
-first writer wins), so two processes never spend the same slot.
+row. A booking (`reserve`, `hold_until`) is one upsert that changes the row atomically
+and returns it; the generic StateStore `check` is a compare-and-set (a conditional
+UPDATE, or an INSERT that only the first writer wins). Either way two processes never
+spend the same slot.
 """
 
 from __future__ import annotations
