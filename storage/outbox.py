@@ -10,7 +10,7 @@ import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, String, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -272,12 +272,16 @@ async def _record_deliveries(
     return failures
 
 
-async def _write_deliveries(db: Database, deliveries: Sequence[_Delivered]) -> None:
+def _delivered_statement(*, in_workspace: bool) -> Any:
+    """The UPDATE of `_write_deliveries`, for executemany: each row matched by id, and by
+    its workspace unless written from the plain database (which sees every workspace)."""
     surveys = Survey.__table__  # type: ignore[attr-defined]
-    # One statement for all (executemany); each row matched by id and its own workspace.
-    statement = (
+    match = surveys.c.id == bindparam("b_id")
+    if in_workspace:
+        match = match & (surveys.c.workspace == bindparam("b_workspace"))
+    return (
         update(surveys)
-        .where(surveys.c.id == bindparam("b_id"), surveys.c.workspace == bindparam("b_workspace"))
+        .where(match)
         .values(
             locale=func.coalesce(bindparam("b_locale", type_=String), surveys.c.locale),
             status=SurveyStatus.DELIVERED,
@@ -290,14 +294,16 @@ async def _write_deliveries(db: Database, deliveries: Sequence[_Delivered]) -> N
             last_error=None,
         )
     )
+
+
+async def _write_deliveries(db: Database, deliveries: Sequence[_Delivered]) -> None:
     async with db.writing() as session:
         session.sync_session.info[WORKSPACE_KEY] = None  # rows of every workspace
-        await session.execute(
-            statement,
-            [
+        for in_workspace in (True, False):
+            rows = [
                 {
                     "b_id": d.survey_id,
-                    "b_workspace": d.workspace or "",
+                    "b_workspace": d.workspace,
                     "b_locale": d.locale,
                     "b_channel": d.channel_id,
                     "b_ts": d.message_ts,
@@ -305,8 +311,10 @@ async def _write_deliveries(db: Database, deliveries: Sequence[_Delivered]) -> N
                     "b_customer": d.customer_id,
                 }
                 for d in deliveries
-            ],
-        )
+                if (d.workspace is not None) == in_workspace
+            ]
+            if rows:  # one statement for all (executemany)
+                await session.execute(_delivered_statement(in_workspace=in_workspace), rows)
         for d in deliveries:
             if d.emails:
                 session.sync_session.info[WORKSPACE_KEY] = d.workspace
