@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, text
+from sqlalchemy import func, insert, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -30,7 +30,7 @@ from storage.surveys import (
     survey_record,
 )
 from storage.vocabulary import Purpose, SurveyStatus
-from storage.workspaces import owner_of
+from storage.workspaces import WORKSPACE_KEY
 
 # Statuses that mean the customer was (or is about to be) asked: they count for the throttle.
 ASKED = (
@@ -61,6 +61,8 @@ class CloseToRecord:
     survey: NewSurvey | None
     throttle_since: datetime | None = None
     learned_at: datetime | None = None
+    # The workspace it belongs to (None: written from the plain database, as "").
+    workspace: str | None = None
 
     @property
     def checks_throttle(self) -> bool:
@@ -71,8 +73,8 @@ class CloseToRecord:
         )
 
     @property
-    def key(self) -> tuple[str, str]:
-        return (self.conversation.source, self.conversation.external_id)
+    def key(self) -> tuple[str, str, str]:
+        return (self.workspace or "", self.conversation.source, self.conversation.external_id)
 
 
 async def record_close(
@@ -91,13 +93,17 @@ async def record_close(
     names) is stored as throttled; the check and the insert share one transaction
     under a per-customer lock, so two closes at the same instant survey once. With
     `learned_at`, a close naming its customer by Slack id and email links the two.
-    Closes that arrive together share that transaction (storage.batching): a burst
-    costs a commit per batch, not per close.
+    Closes that arrive together share that transaction (storage.batching), whichever
+    workspaces they belong to: a burst costs a commit per batch, not per close, even
+    spread over a thousand workspaces. Each close is looked up, throttled and stored
+    within its own workspace.
     """
-    writer: GroupCommit[CloseToRecord, Recorded] = db.group_commit(
+    writer: GroupCommit[CloseToRecord, Recorded] = db.shared_group_commit(
         "closes", functools.partial(_record_closes, db)
     )
-    return await writer.write(CloseToRecord(conversation, survey, throttle_since, learned_at))
+    return await writer.write(
+        CloseToRecord(conversation, survey, throttle_since, learned_at, db.workspace)
+    )
 
 
 async def _record_closes(db: Database, closes: Sequence[CloseToRecord]) -> list[Recorded]:
@@ -107,6 +113,12 @@ async def _record_closes(db: Database, closes: Sequence[CloseToRecord]) -> list[
         # Another process stored one of these between our look and our insert: each
         # alone now, in its own transaction, so that one answers as the duplicate.
         return [await _record_alone(db, close) for close in closes]
+
+
+def _as(session: AsyncSession, workspace: str | None) -> AsyncSession:
+    """The session, from now on reading and writing in this workspace (None: all, as "")."""
+    session.sync_session.info[WORKSPACE_KEY] = workspace
+    return session
 
 
 async def _lock_customers(db: Database, session: AsyncSession, keys: Collection[str]) -> None:
@@ -129,51 +141,60 @@ async def _lock_customers(db: Database, session: AsyncSession, keys: Collection[
 
 
 async def _last_asked(
-    session: AsyncSession, keys: Collection[str], since: datetime
-) -> dict[str, datetime]:
-    """When each of these customer keys was last asked (not before `since`)."""
+    session: AsyncSession, keys: Collection[tuple[str, str]], since: datetime
+) -> dict[tuple[str, str], datetime]:
+    """When each of these customer keys, each with its workspace, was last asked (not
+    before `since`)."""
     if not keys:
         return {}
     rows = await session.execute(
-        select(col(Survey.customer_key), func.max(col(Survey.created_at)))
+        select(col(Survey.workspace), col(Survey.customer_key), func.max(col(Survey.created_at)))
         .where(
-            col(Survey.customer_key).in_(keys),
+            tuple_(col(Survey.workspace), col(Survey.customer_key)).in_(sorted(keys)),
             col(Survey.created_at) >= since,
             col(Survey.status).in_(ASKED),
             col(Survey.is_test).is_(False),  # a lead trying the survey is no customer
             col(Survey.purpose) != Purpose.REMINDER,  # a reminder asks nothing new
         )
-        .group_by(col(Survey.customer_key))
+        .group_by(col(Survey.workspace), col(Survey.customer_key))
     )
-    return {str(key): at for key, at in rows.all()}
+    return {(str(workspace), str(key)): at for workspace, key, at in rows.all()}
 
 
 async def _decide_throttle(
     session: AsyncSession, closes: Sequence[CloseToRecord]
 ) -> list[NewSurvey | None]:
-    """Each close's survey, throttled if its customer (by any name) was asked since its
-    team's window: before this batch or earlier in it."""
+    """Each close's survey, throttled if its customer (by any name, in its workspace) was
+    asked since its team's window: before this batch or earlier in it."""
     checked = [close for close in closes if close.checks_throttle]
     if not checked:
         return [close.survey for close in closes]
     people = await people_in(
         session,
-        [(c.survey.customer_id, c.survey.customer_email) for c in closes if c.survey is not None],
+        [
+            (c.workspace or "", c.survey.customer_id, c.survey.customer_email)
+            for c in closes
+            if c.survey is not None
+        ],
     )
 
-    def keys_of(survey: NewSurvey) -> frozenset[str]:
+    def keys_of(close: CloseToRecord, survey: NewSurvey) -> frozenset[tuple[str, str]]:
+        workspace = close.workspace or ""
         named = (survey.customer_id, (survey.customer_email or "").lower())
-        return frozenset({survey.customer_key}).union(*(people.get(n or "", ()) for n in named))
+        keys = frozenset({survey.customer_key}).union(
+            *(people.get((workspace, n or ""), ()) for n in named)
+        )
+        return frozenset((workspace, key) for key in keys)
 
     since = min(close.throttle_since for close in checked if close.throttle_since is not None)
     asked = await _last_asked(
-        session, set().union(*(keys_of(c.survey) for c in checked if c.survey)), since
+        session, set().union(*(keys_of(c, c.survey) for c in checked if c.survey)), since
     )
     decided: list[NewSurvey | None] = []
     for close in closes:
         survey = close.survey
         if survey is not None:
-            keys = keys_of(survey)
+            keys = keys_of(close, survey)
             window = close.throttle_since
             if (
                 close.checks_throttle
@@ -190,22 +211,19 @@ async def _decide_throttle(
 
 async def _stored(
     session: AsyncSession, closes: Sequence[CloseToRecord]
-) -> dict[tuple[str, str], Recorded]:
-    """The closes of this batch already stored, as their duplicates will answer them."""
-    by_source: dict[str, set[str]] = {}
-    for close in closes:
-        by_source.setdefault(close.key[0], set()).add(close.key[1])
+) -> dict[tuple[str, str, str], Recorded]:
+    """The closes of this batch already stored (each in its own workspace), as their
+    duplicates will answer them."""
+    keys = sorted({close.key for close in closes})
     rows = (
         (
             await session.execute(
                 select(Conversation).where(
-                    or_(
-                        *(
-                            (col(Conversation.source) == source)
-                            & col(Conversation.external_id).in_(ids)
-                            for source, ids in by_source.items()
-                        )
-                    )
+                    tuple_(
+                        col(Conversation.workspace),
+                        col(Conversation.source),
+                        col(Conversation.external_id),
+                    ).in_(keys)
                 )
             )
         )
@@ -223,7 +241,7 @@ async def _stored(
         ).scalars()
     }
     return {
-        (row.source, row.external_id): Recorded(
+        (row.workspace, row.source, row.external_id): Recorded(
             conversation_record(row), surveys.get(row.id or 0), created=False
         )
         for row in rows
@@ -238,49 +256,62 @@ def _values(new: NewConversation | NewSurvey) -> dict[str, Any]:
 async def _insert(
     session: AsyncSession, table: type[Conversation] | type[Survey], rows: list[dict[str, Any]]
 ) -> list[int]:
-    """Insert these rows in one statement; answer their new ids, in order."""
+    """Insert these rows (each naming its workspace) in one statement; answer their new
+    ids, in order."""
     if not rows:
         return []
     # The table, not the mapped class: the ORM's bulk insert costs more than the write.
     columns = table.__table__  # type: ignore[union-attr]
-    owner = owner_of(session)
     result = await session.execute(
-        insert(columns).returning(columns.c.id, sort_by_parameter_order=True),
-        [{**row, "workspace": owner} for row in rows],
+        insert(columns).returning(columns.c.id, sort_by_parameter_order=True), rows
     )
     return [int(row_id) for row_id in result.scalars() if row_id is not None]
 
 
 async def _record_together(db: Database, closes: Sequence[CloseToRecord]) -> list[Recorded]:
     async with db.writing() as session:
+        # Every statement names each row's workspace itself: the session reads them all.
+        _as(session, None)
         await _lock_customers(
             db, session, {c.survey.customer_key for c in closes if c.checks_throttle and c.survey}
         )
         answered = await _stored(session, closes)
-        new: dict[tuple[str, str], CloseToRecord] = {}
+        new: dict[tuple[str, str, str], CloseToRecord] = {}
         for close in closes:
             if close.key not in answered:
                 new.setdefault(close.key, close)  # the same close twice in one batch: once
         fresh = list(new.values())
         surveys = await _decide_throttle(session, fresh)
+        # Inserted in key order, so that two processes' batches never wait on each
+        # other's rows in a circle.
+        order = sorted(range(len(fresh)), key=lambda n: fresh[n].key)
+        fresh = [fresh[n] for n in order]
+        surveys = [surveys[n] for n in order]
         conversation_ids = await _insert(
-            session, Conversation, [_values(close.conversation) for close in fresh]
+            session,
+            Conversation,
+            [{**_values(c.conversation), "workspace": c.workspace or ""} for c in fresh],
         )
         with_survey = [
-            (survey, conversation_id)
-            for survey, conversation_id in zip(surveys, conversation_ids, strict=True)
+            (survey, conversation_id, close.workspace or "")
+            for survey, conversation_id, close in zip(surveys, conversation_ids, fresh, strict=True)
             if survey is not None
         ]
         survey_ids = await _insert(
             session,
             Survey,
-            [{**_values(survey), "conversation_id": cid} for survey, cid in with_survey],
+            [
+                {**_values(survey), "conversation_id": cid, "workspace": workspace}
+                for survey, cid, workspace in with_survey
+            ],
         )
         for close in fresh:
             named = close.conversation
             if close.learned_at and named.customer_id and named.customer_email:
                 await link_emails_in(
-                    session, {named.customer_email: named.customer_id}, close.learned_at
+                    _as(session, close.workspace),
+                    {named.customer_email: named.customer_id},
+                    close.learned_at,
                 )
         await session.commit()
     stored_surveys = iter(survey_ids)
@@ -309,7 +340,7 @@ async def _record_alone(db: Database, close: CloseToRecord) -> Recorded:
     except IntegrityError:
         pass
     async with db.session() as session:
-        stored = await _stored(session, [close])
+        stored = await _stored(_as(session, None), [close])
     if close.key not in stored:  # the conflict was not the conversation: surface it
         raise RuntimeError("conversation insert failed without an existing row")
     return stored[close.key]

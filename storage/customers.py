@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import case, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -152,36 +152,68 @@ async def identities_in(
     return Identities(frozenset(ids), frozenset(mails))
 
 
-async def people_in(
-    session: AsyncSession, names: Iterable[tuple[str | None, str | None]]
-) -> dict[str, frozenset[str]]:
-    """Several customers at once, each given as (Slack id, email): every name given maps to
-    all the keys its person is known by. A pair given together is taken as one person."""
-    given = [(i or None, e.lower() if e else None) for i, e in names]
-    _, _, links = await _linked(
-        session,
-        {i for i, _ in given if i},
-        {e for _, e in given if e},
-        from_history=False,
-    )
-    parent: dict[str, str] = {}
+async def _links_across(
+    session: AsyncSession, ids: set[tuple[str, str]], mails: set[tuple[str, str]]
+) -> list[tuple[str, str | None, str | None]]:
+    """`_linked`'s stored links for names of several workspaces, each name given with its
+    workspace (an unlimited session): (workspace, Slack id, email) per link found."""
+    links: list[tuple[str, str | None, str | None]] = []
+    where = col(CustomerEmail.workspace)
+    for _ in range(MAX_HOPS):
+        conditions = []
+        if ids:
+            conditions.append(tuple_(where, col(CustomerEmail.slack_id)).in_(sorted(ids)))
+        if mails:
+            conditions.append(tuple_(where, col(CustomerEmail.email)).in_(sorted(mails)))
+        if not conditions:
+            break
+        rows = await session.execute(
+            select(where, col(CustomerEmail.slack_id), col(CustomerEmail.email)).where(
+                or_(*conditions)
+            )
+        )
+        pairs = [(str(w), i, e) for w, i, e in rows.all()]
+        links += pairs
+        found_ids = ids | {(w, str(i)) for w, i, _ in pairs if i}
+        found_mails = mails | {(w, str(e).lower()) for w, _, e in pairs if e}
+        if found_ids == ids and found_mails == mails:
+            break
+        ids, mails = found_ids, found_mails
+    return links
 
-    def root(name: str) -> str:
+
+async def people_in(
+    session: AsyncSession, names: Iterable[tuple[str, str | None, str | None]]
+) -> dict[tuple[str, str], frozenset[str]]:
+    """Several customers at once, of one or several workspaces, each given as (workspace,
+    Slack id, email); the session must not be limited to one workspace. Every name given
+    maps, as (workspace, name), to all the keys its person is known by in that workspace.
+    A pair given together is taken as one person."""
+    given = [(w, i or None, e.lower() if e else None) for w, i, e in names]
+    links = await _links_across(
+        session, {(w, i) for w, i, _ in given if i}, {(w, e) for w, _, e in given if e}
+    )
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def root(name: tuple[str, str]) -> tuple[str, str]:
         parent.setdefault(name, name)
         while parent[name] != name:
             parent[name] = parent[parent[name]]
             name = parent[name]
         return name
 
-    for slack_id, email in [*given, *((i, e.lower() if e else None) for i, e in links)]:
-        named = [n for n in (slack_id, email) if n]
+    for workspace, slack_id, email in [
+        *given,
+        *((w, i, e.lower() if e else None) for w, i, e in links),
+    ]:
+        named = [(workspace, n) for n in (slack_id, email) if n]
         for name in named:
             root(name)
         if len(named) == 2:
             parent[root(named[0])] = root(named[1])
-    groups: dict[str, set[str]] = {}
+    groups: dict[tuple[str, str], set[str]] = {}
     for name in parent:
-        groups.setdefault(root(name), set()).add(name)
+        groups.setdefault(root(name), set()).add(name[1])
     return {name: frozenset(groups[root(name)]) for name in parent}
 
 

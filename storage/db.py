@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import functools
 import ssl
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Delete, Update, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -105,6 +107,7 @@ def postgres_tls(url: str) -> tuple[str, dict[str, Any]]:
     return bare, {"ssl": context}
 
 
+@functools.lru_cache(maxsize=64)  # asked at every paced Slack call
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -145,14 +148,76 @@ def create_engine(url: str) -> AsyncEngine:
     # No JIT: Home's and the digest's aggregates are short, and compiling them cost more
     # (130–200 ms each at 10,000,000 answers: EXPLAIN ANALYZE) than it ever saved.
     connect_args["server_settings"] = {"jit": "off"}
-    return create_async_engine(
+    engine = create_async_engine(
         url,
-        pool_pre_ping=True,
-        pool_size=5,
-        max_overflow=5,
+        # Sixteen deliveries in flight, the closes' batches and the web handlers share it:
+        # a connection opened beyond the pool (an overflow) is closed again when returned,
+        # and opening one (TLS attempt included) costs more than most statements here.
+        pool_size=10,
+        max_overflow=10,
         hide_parameters=True,
         connect_args=connect_args,
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection idle this long is pinged before use (the server may have restarted
+# or dropped it); one returned more recently is used at once.
+IDLE_BEFORE_PING = 5.0
+_RETURNED_AT = "surveybot_returned_at"
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """The pool's pre-ping, for connections that have sat idle only.
+
+    SQLAlchemy's `pool_pre_ping` pings at every checkout, and asyncpg's ping is three
+    round trips (BEGIN, an empty query, ROLLBACK): at a few statements per transaction,
+    most of the traffic. A connection back in the pool for less than IDLE_BEFORE_PING
+    was just working; one that fails anyway is invalidated with its pool by SQLAlchemy
+    on that error, as between a ping and the statement after it.
+    """
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _made(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED_AT)
+        if returned is not None and time.monotonic() - returned < IDLE_BEFORE_PING:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool throws this connection away and checks out another.
+            raise DisconnectionError(str(exc)) from exc
+
+
+def create_pace_engine(url: str) -> AsyncEngine | None:
+    """PostgreSQL: the engine of the Slack pace's one-statement bookings (storage.pacing),
+    a round trip each: autocommit, pinged only when idle. SQLite: None."""
+    if is_sqlite(url):
+        return None
+    url, connect_args = postgres_tls(url)
+    connect_args["server_settings"] = {"jit": "off"}
+    engine = create_async_engine(
+        url,
+        # Kept open: a connection made per call (an overflow's) costs more than the call.
+        pool_size=8,
+        max_overflow=0,
+        isolation_level="AUTOCOMMIT",
+        hide_parameters=True,
+        connect_args=connect_args,
+    )
+    _ping_when_idle(engine)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -183,6 +248,7 @@ class Database:
         url = with_async_driver(url)
         self.url = url
         self.engine = create_engine(url)
+        self._pace_engine = create_pace_engine(url)
         self.sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=WorkspaceSession
         )
@@ -206,6 +272,13 @@ class Database:
         return view
 
     @property
+    def pace_engine(self) -> AsyncEngine:
+        """PostgreSQL's engine for the pace (create_pace_engine); SQLite has none."""
+        if self._pace_engine is None:
+            raise RuntimeError("SQLite paces through Database.writing")
+        return self._pace_engine
+
+    @property
     def owner(self) -> str:
         """The workspace a row written here belongs to ("" from the plain database)."""
         return self.workspace or ""
@@ -216,6 +289,17 @@ class Database:
         """The one group commit of this name for this workspace (made on first use): a
         batch holds one workspace's writes, which its `write_batch` stamps."""
         key = f"{name}\x00{self.owner}"
+        if key not in self._group_commits:
+            self._group_commits[key] = GroupCommit(write_batch)
+        return self._group_commits[key]
+
+    def shared_group_commit(
+        self, name: str, write_batch: Callable[[Sequence[Any]], Awaitable[Sequence[Any]]]
+    ) -> GroupCommit[Any, Any]:
+        """The one group commit of this name for every workspace (made on first use, with
+        the `write_batch` of whichever view asked first): a batch mixes workspaces, so
+        each item names its own and `write_batch` must not rely on the view it came with."""
+        key = f"{name}\x00*"
         if key not in self._group_commits:
             self._group_commits[key] = GroupCommit(write_batch)
         return self._group_commits[key]
@@ -272,6 +356,8 @@ class Database:
         for group in self._group_commits.values():
             await group.wait_idle()
         await self.engine.dispose()
+        if self._pace_engine is not None:
+            await self._pace_engine.dispose()
 
 
 def _causes(exc: BaseException) -> list[BaseException]:

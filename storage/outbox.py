@@ -6,21 +6,24 @@ PostgreSQL database) never both take a row; see bot.delivery.dispatcher for the 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import functools
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, case, func, or_, select, update
+from sqlalchemy import ColumnElement, String, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from storage.batching import GroupCommit
 from storage.customers import link_emails_in
 from storage.db import Database
 from storage.models import Survey
 from storage.surveys import NewSurvey, SurveyRecord, reminder_of, survey_record
 from storage.vocabulary import Purpose, SurveyStatus
+from storage.workspaces import WORKSPACE_KEY
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -93,30 +96,21 @@ async def claim_due(
             )
             found += [(due, i) for due, i in candidates.all() if i is not None]
         chosen = [survey_id for _, survey_id in sorted(found)[:limit]]
-        ids: list[int] = []
+        claimed: list[SurveyRecord] = []
         if chosen:
+            # The claimed rows come back whole from the UPDATE: no second read.
             result = await session.execute(
                 update(Survey)
                 .where(col(Survey.id).in_(chosen), _due(now))
                 .values(**_claim(now, lease_until))
-                .returning(col(Survey.id))
+                .returning(Survey)
                 .execution_options(synchronize_session=False)
             )
-            ids = [row for row in result.scalars().all() if row is not None]
-        await session.commit()
-    if not ids:
-        return []
-    async with db.session() as session:
-        rows = (
-            (
-                await session.execute(
-                    select(Survey).where(col(Survey.id).in_(ids)).order_by(col(Survey.send_after))
-                )
+            claimed = sorted(
+                (survey_record(row) for row in result.scalars().all()),
+                key=lambda s: (s.send_after, s.id),
             )
-            .scalars()
-            .all()
-        )
-        claimed = [survey_record(row) for row in rows]
+        await session.commit()
     kept: list[SurveyRecord] = []
     seen: set[str] = set()
     for survey in claimed:
@@ -210,6 +204,18 @@ async def _update_survey(db: Database, survey_id: int, **values: object) -> None
     await db.write(update(Survey).where(col(Survey.id) == survey_id).values(**values))
 
 
+@dataclass(frozen=True)
+class _Delivered:
+    workspace: str | None
+    survey_id: int
+    channel_id: str
+    message_ts: str
+    at: datetime
+    customer_id: str
+    locale: str | None
+    emails: tuple[str, ...]
+
+
 async def mark_delivered(
     db: Database,
     survey_id: int,
@@ -225,26 +231,94 @@ async def mark_delivered(
 
     `emails` are the customer's addresses learned on the way (their Slack profile):
     linked to `customer_id` in the same transaction, for the throttle and `forget`.
+    Deliveries recorded at the same moment share one transaction (storage.batching),
+    whichever workspaces they belong to; one that fails fails alone.
     """
-    values: dict[str, object] = {} if locale is None else {"locale": locale}
-    async with db.writing() as session:
-        await session.execute(
-            update(Survey)
-            .where(col(Survey.id) == survey_id)
-            .values(
-                **values,
-                status=SurveyStatus.DELIVERED,
-                channel_id=channel_id,
-                message_ts=message_ts,
-                delivered_at=at,
-                customer_id=customer_id,
-                lease_until=None,
-                orphaned_since=None,
-                last_error=None,
-            )
-            .execution_options(synchronize_session=False)
+    writer: GroupCommit[_Delivered, Exception | None] = db.shared_group_commit(
+        "delivered", functools.partial(_record_deliveries, db)
+    )
+    failure = await writer.write(
+        _Delivered(
+            db.workspace,
+            survey_id,
+            channel_id,
+            message_ts,
+            at,
+            customer_id,
+            locale,
+            tuple(sorted(emails)),
         )
-        await link_emails_in(session, dict.fromkeys(emails, customer_id), at)
+    )
+    if failure is not None:
+        raise failure
+
+
+async def _record_deliveries(
+    db: Database, deliveries: Sequence[_Delivered]
+) -> list[Exception | None]:
+    try:
+        await _write_deliveries(db, deliveries)
+        return [None] * len(deliveries)
+    except Exception as exc:
+        if len(deliveries) == 1:
+            return [exc]
+    failures: list[Exception | None] = []
+    for delivery in deliveries:  # each alone: only the one that fails learns of it
+        try:
+            await _write_deliveries(db, [delivery])
+            failures.append(None)
+        except Exception as exc:
+            failures.append(exc)
+    return failures
+
+
+def _delivered_statement(*, in_workspace: bool) -> Any:
+    """The UPDATE of `_write_deliveries`, for executemany: each row matched by id, and by
+    its workspace unless written from the plain database (which sees every workspace)."""
+    surveys = Survey.__table__  # type: ignore[attr-defined]
+    match = surveys.c.id == bindparam("b_id")
+    if in_workspace:
+        match = match & (surveys.c.workspace == bindparam("b_workspace"))
+    return (
+        update(surveys)
+        .where(match)
+        .values(
+            locale=func.coalesce(bindparam("b_locale", type_=String), surveys.c.locale),
+            status=SurveyStatus.DELIVERED,
+            channel_id=bindparam("b_channel"),
+            message_ts=bindparam("b_ts"),
+            delivered_at=bindparam("b_at"),
+            customer_id=bindparam("b_customer"),
+            lease_until=None,
+            orphaned_since=None,
+            last_error=None,
+        )
+    )
+
+
+async def _write_deliveries(db: Database, deliveries: Sequence[_Delivered]) -> None:
+    async with db.writing() as session:
+        session.sync_session.info[WORKSPACE_KEY] = None  # rows of every workspace
+        for in_workspace in (True, False):
+            rows = [
+                {
+                    "b_id": d.survey_id,
+                    "b_workspace": d.workspace,
+                    "b_locale": d.locale,
+                    "b_channel": d.channel_id,
+                    "b_ts": d.message_ts,
+                    "b_at": d.at,
+                    "b_customer": d.customer_id,
+                }
+                for d in deliveries
+                if (d.workspace is not None) == in_workspace
+            ]
+            if rows:  # one statement for all (executemany)
+                await session.execute(_delivered_statement(in_workspace=in_workspace), rows)
+        for d in deliveries:
+            if d.emails:
+                session.sync_session.info[WORKSPACE_KEY] = d.workspace
+                await link_emails_in(session, dict.fromkeys(d.emails, d.customer_id), d.at)
         await session.commit()
 
 

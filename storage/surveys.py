@@ -6,6 +6,7 @@ sending is storage.outbox.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -140,6 +141,26 @@ async def conversation_of(db: Database, survey: SurveyRecord) -> ConversationRec
     async with db.session() as session:
         row = await session.get(Conversation, survey.conversation_id)
         return conversation_record(row) if row is not None else None
+
+
+async def conversations_of(
+    db: Database, surveys: Sequence[SurveyRecord]
+) -> dict[int, ConversationRecord]:
+    """The conversations of these surveys (of any workspaces), in one query: by survey id."""
+    wanted = {s.conversation_id: s for s in surveys if s.conversation_id is not None}
+    if not wanted:
+        return {}
+    async with db.session() as session:
+        rows = (
+            await session.execute(
+                select(Conversation).where(col(Conversation.id).in_(list(wanted)))
+            )
+        ).scalars()
+        return {
+            wanted[row.id].id: conversation_record(row)
+            for row in rows
+            if row.id is not None and row.workspace == wanted[row.id].workspace
+        }
 
 
 async def get_survey(db: Database, survey_id: int) -> SurveyRecord | None:

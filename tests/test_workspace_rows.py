@@ -3,6 +3,7 @@ throttled or claimed in another, although team names and helpdesk ids repeat."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from slack_sdk.oauth.installation_store import Installation
@@ -50,6 +51,37 @@ async def test_the_same_helpdesk_ticket_and_customer_in_two_workspaces_are_two_s
     assert [s.token for s in await store.all_surveys(one)] == [first.survey_id]
     assert [s.token for s in await store.all_surveys(two)] == [second.survey_id]
     assert len(await store.all_surveys(db)) == 2  # the dispatcher's view: every workspace
+
+
+async def test_closes_of_many_workspaces_written_together_are_each_judged_in_their_own(
+    db: Database,
+) -> None:
+    """One batch (one transaction) holds closes of several workspaces: each is a duplicate
+    or throttled only by its own workspace's rows, and stored in its own workspace."""
+    await close_conversation(in_workspace(db, now=NOW, workspace="T1"), a_close("ZD-0", "U1ANN"))
+    closes = [
+        ("T1", a_close("ZD-0", "U1ANN")),  # stored before in T1: a duplicate
+        ("T2", a_close("ZD-0", "U1ANN")),  # the same ids in T2: new, not throttled
+        ("T1", a_close("ZD-1", "U1ANN")),  # Ann asked in T1 already: throttled
+        ("T2", a_close("ZD-1", "U1ANN")),  # Ann of T2 asked by T2's ZD-0 in this batch
+        *((f"T{3 + n % 4}", a_close(f"ZD-{n}", f"U1NEW{n}")) for n in range(12)),
+    ]
+    results = await asyncio.gather(
+        *(close_conversation(in_workspace(db, now=NOW, workspace=ws), c) for ws, c in closes)
+    )
+    assert [r.status for r in results[:4]] == [
+        CloseStatus.DUPLICATE,
+        CloseStatus.SCHEDULED,
+        CloseStatus.THROTTLED,
+        CloseStatus.THROTTLED,
+    ]
+    assert [r.status for r in results[4:]] == [CloseStatus.SCHEDULED] * 12
+    for workspace in ("T1", "T2", "T3", "T4", "T5", "T6"):
+        tokens = {s.token for s in await store.all_surveys(db.in_workspace(workspace))}
+        expected = {
+            r.survey_id for (ws, _), r in zip(closes, results, strict=True) if ws == workspace
+        }
+        assert tokens == expected - {None}
 
 
 async def test_a_survey_of_one_workspace_cannot_be_found_or_answered_from_another(

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,7 +38,7 @@ from bot.slack.client import is_transient_failure, outcome_of
 from bot.teams import DEFAULT_TEAM, Team
 from storage import outbox, slack_connect
 from storage import surveys as store
-from storage.surveys import SurveyRecord
+from storage.surveys import ConversationRecord, SurveyRecord
 from storage.vocabulary import Delivery as DeliveryKind
 from storage.vocabulary import ExternalDm, Purpose, Source, SurveyStatus
 
@@ -67,6 +68,8 @@ class Delivery:
     policy: RetryPolicy
     metrics: Metrics
     refused_dms: RefusedDms
+    # Conversations already read, by survey id (the dispatcher reads a claim's at once).
+    conversations: Mapping[int, ConversationRecord] = field(default_factory=dict)
 
     async def run(self, survey: SurveyRecord, now: datetime) -> int:
         try:
@@ -266,7 +269,9 @@ class Delivery:
 
     async def _about(self, survey: SurveyRecord, locale: str) -> str | None:
         """In a DM nothing says which conversation is meant: name it, or link to it."""
-        conversation = await store.conversation_of(self.ctx.db, survey)
+        conversation = self.conversations.get(survey.id) or await store.conversation_of(
+            self.ctx.db, survey
+        )
         if conversation is None:
             return None
         if conversation.source == Source.WEBHOOK:

@@ -30,7 +30,7 @@ from bot.logs import log_failure
 from bot.metrics import Metrics
 from storage import outbox
 from storage.db import Database
-from storage.surveys import SurveyRecord
+from storage.surveys import ConversationRecord, SurveyRecord, conversations_of
 
 log = logging.getLogger("surveybot.dispatcher")
 
@@ -64,6 +64,7 @@ class Dispatcher:
         self.clock = clock
         self.policy = RetryPolicy(max_attempts=max_attempts, retry_first=retry_first)
         self.concurrency = concurrency
+        self._claim_at_least = max(1, concurrency // 4)
         self.lease = lease
         self.safety_interval = safety_interval
         self.metrics = metrics or Metrics()
@@ -105,8 +106,10 @@ class Dispatcher:
     async def _run(self) -> None:
         while self._runner is not None:
             self._wake.clear()
-            if len(self._in_flight) >= self.concurrency:
-                # Every slot busy: the next finished delivery wakes us (closes may too).
+            if self._in_flight and self.concurrency - len(self._in_flight) < self._claim_at_least:
+                # (Nearly) every slot busy: the next finished delivery wakes us (closes may
+                # too). Claims wait for a few free slots: a claim is a transaction whatever
+                # it takes, and one per finished delivery was a tenth of a busy process.
                 await self._wake.wait()
                 continue
             try:
@@ -136,8 +139,9 @@ class Dispatcher:
             return 0
         now = self.clock()
         surveys = await outbox.claim_due(self.db, now, now + self.lease, free, set(self._in_flight))
+        conversations = await self._conversations(surveys)
         for survey in surveys:
-            task = asyncio.create_task(self._deliver_claimed(survey, now))
+            task = asyncio.create_task(self._deliver_claimed(survey, now, conversations))
             self._in_flight[survey.customer_key] = task
             task.add_done_callback(functools.partial(self._finished, survey.customer_key))
         return len(surveys)
@@ -158,17 +162,34 @@ class Dispatcher:
             surveys = await outbox.claim_due(self.db, now, now + self.lease, batch)
             if not surveys:
                 return delivered
-            results = await asyncio.gather(*(self._deliver_claimed(s, now) for s in surveys))
+            conversations = await self._conversations(surveys)
+            results = await asyncio.gather(
+                *(self._deliver_claimed(s, now, conversations) for s in surveys)
+            )
             delivered += sum(results)
 
     # -------------------------------------------------------------- one survey
 
-    async def _deliver_claimed(self, survey: SurveyRecord, now: datetime) -> int:
+    async def _conversations(self, surveys: list[SurveyRecord]) -> dict[int, ConversationRecord]:
+        """The claimed surveys' conversations, read at once (each names its conversation
+        in a DM); one missing is read again by its delivery."""
+        try:
+            return await conversations_of(self.db, surveys)
+        except Exception as exc:
+            log_failure(log, "conversations not read ahead", exc)
+            return {}
+
+    async def _deliver_claimed(
+        self,
+        survey: SurveyRecord,
+        now: datetime,
+        conversations: dict[int, ConversationRecord] | None = None,
+    ) -> int:
         ctx = await self.served.for_rows(survey.workspace)
         if ctx is None:
             # Uninstalled (or never served here): nothing more goes to that workspace.
             await outbox.cancel(self.db, survey.id, WORKSPACE_NOT_SERVED)
             log.info("send cancelled survey=%s reason=%s", survey.token, WORKSPACE_NOT_SERVED)
             return 0
-        delivery = Delivery(ctx, self.policy, self.metrics, self.refused_dms)
+        delivery = Delivery(ctx, self.policy, self.metrics, self.refused_dms, conversations or {})
         return await delivery.run(survey, now)

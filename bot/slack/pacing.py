@@ -181,17 +181,17 @@ class Pacer:
         """
         waited = 0.0
         for key, rate in self._keys(workspace, method, channel):
-            algorithm = self._algorithm
+            max_wait_ms = None
             if within is not None:
                 left = within - waited
                 if left < 0:
                     raise NoSlotInTime(method, within)
-                algorithm = ReservingGCRA(max_wait_ms=int(left * 1000))
+                max_wait_ms = int(left * 1000)
             # Booked after the previous limit's wait, so the later slot is the real one.
-            decision = await self._stores.store(key).check(algorithm, [rate], self._now_ms(), 1)
-            if not decision.allowed:
+            wait_ms = await self._stores.store(key).reserve(rate, self._now_ms(), max_wait_ms)
+            if wait_ms is None:
                 raise NoSlotInTime(method, within or 0.0)
-            wait = (decision.retry_after_ms or 0) / 1000
+            wait = wait_ms / 1000
             if wait > 0:
                 await asyncio.sleep(wait)
                 waited += wait
@@ -203,10 +203,8 @@ class Pacer:
         For limits of our own (a person's clicks on Home), shared by every process.
         """
         rate = tier_rate(tier, self._compression)
-        decision = await self._stores.store(key).check(
-            ReservingGCRA(max_wait_ms=0), [rate], self._now_ms(), 1
-        )
-        return decision.allowed and not decision.retry_after_ms
+        wait_ms = await self._stores.store(key).reserve(rate, self._now_ms(), max_wait_ms=0)
+        return wait_ms == 0
 
     async def person_may_click(self, workspace: str, user_id: str) -> bool:
         """Whether this person's Home click fits HOME_CLICKS (a lead clicking *Send me a
