@@ -297,6 +297,10 @@ def _delivered_statement(*, in_workspace: bool) -> Any:
 
 
 async def _write_deliveries(db: Database, deliveries: Sequence[_Delivered]) -> None:
+    # One order for every batch: two processes' batches then take the delivery tallies'
+    # row locks (their triggers, storage.tally_triggers) one after the other, never
+    # crosswise. (A deadlock all the same fails the batch, whose rows go again alone.)
+    deliveries = sorted(deliveries, key=lambda d: (d.workspace or "", d.survey_id))
     async with db.writing() as session:
         session.sync_session.info[WORKSPACE_KEY] = None  # rows of every workspace
         for in_workspace in (True, False):
