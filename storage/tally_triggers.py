@@ -215,8 +215,11 @@ END IF;""",
         FOR EACH ROW EXECUTE FUNCTION tally_response()""",
         """CREATE TRIGGER tally_reason AFTER INSERT OR DELETE ON response_reasons
         FOR EACH ROW EXECUTE FUNCTION tally_reason()""",
-        """CREATE TRIGGER tally_survey_insert_delete AFTER INSERT OR DELETE ON surveys
-        FOR EACH ROW EXECUTE FUNCTION tally_survey()""",
+        # A survey counts from its delivery: the outbox's many inserts call nothing.
+        """CREATE TRIGGER tally_survey_insert AFTER INSERT ON surveys
+        FOR EACH ROW WHEN (NEW.delivered_at IS NOT NULL) EXECUTE FUNCTION tally_survey()""",
+        """CREATE TRIGGER tally_survey_delete AFTER DELETE ON surveys
+        FOR EACH ROW WHEN (OLD.delivered_at IS NOT NULL) EXECUTE FUNCTION tally_survey()""",
         """CREATE TRIGGER tally_survey_update
         AFTER UPDATE OF delivered_at, status, is_test, purpose, team ON surveys
         FOR EACH ROW
@@ -235,7 +238,8 @@ def drop_triggers(dialect: str) -> list[str]:
             "DROP TRIGGER IF EXISTS tally_response_insert_delete ON responses",
             "DROP TRIGGER IF EXISTS tally_response_update ON responses",
             "DROP TRIGGER IF EXISTS tally_reason ON response_reasons",
-            "DROP TRIGGER IF EXISTS tally_survey_insert_delete ON surveys",
+            "DROP TRIGGER IF EXISTS tally_survey_insert ON surveys",
+            "DROP TRIGGER IF EXISTS tally_survey_delete ON surveys",
             "DROP TRIGGER IF EXISTS tally_survey_update ON surveys",
             "DROP FUNCTION IF EXISTS tally_response()",
             "DROP FUNCTION IF EXISTS tally_reason()",
