@@ -144,20 +144,24 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    url, connect_args = postgres_tls(url)
-    # No JIT: Home's and the digest's aggregates are short, and compiling them cost more
-    # (130–200 ms each at 10,000,000 answers: EXPLAIN ANALYZE) than it ever saved.
-    connect_args["server_settings"] = {"jit": "off"}
-    engine = create_async_engine(
+    return _postgres_engine(
         url,
         # Sixteen deliveries in flight, the closes' batches and the web handlers share it:
         # a connection opened beyond the pool (an overflow) is closed again when returned,
         # and opening one (TLS attempt included) costs more than most statements here.
         pool_size=10,
         max_overflow=10,
-        hide_parameters=True,
-        connect_args=connect_args,
     )
+
+
+def _postgres_engine(url: str, **pool: Any) -> AsyncEngine:
+    """An asyncpg engine: TLS as the URL asks, no JIT, values kept out of errors, and a
+    connection pinged only when it sat idle."""
+    url, connect_args = postgres_tls(url)
+    # No JIT: Home's and the digest's aggregates are short, and compiling them cost more
+    # (130–200 ms each at 10,000,000 answers: EXPLAIN ANALYZE) than it ever saved.
+    connect_args["server_settings"] = {"jit": "off"}
+    engine = create_async_engine(url, hide_parameters=True, connect_args=connect_args, **pool)
     _ping_when_idle(engine)
     return engine
 
@@ -205,19 +209,8 @@ def create_pace_engine(url: str) -> AsyncEngine | None:
     a round trip each: autocommit, pinged only when idle. SQLite: None."""
     if is_sqlite(url):
         return None
-    url, connect_args = postgres_tls(url)
-    connect_args["server_settings"] = {"jit": "off"}
-    engine = create_async_engine(
-        url,
-        # Kept open: a connection made per call (an overflow's) costs more than the call.
-        pool_size=8,
-        max_overflow=0,
-        isolation_level="AUTOCOMMIT",
-        hide_parameters=True,
-        connect_args=connect_args,
-    )
-    _ping_when_idle(engine)
-    return engine
+    # Kept open: a connection made per call (an overflow's) costs more than the call.
+    return _postgres_engine(url, pool_size=8, max_overflow=0, isolation_level="AUTOCOMMIT")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
