@@ -65,11 +65,10 @@ async def account_periods(
 async def _accounts_in(
     db: Database, team: str, formula: Formula, start: datetime, end: datetime
 ) -> list[AccountPeriod]:
-    days, ends = split_days(start, end) if db.workspace is not None else (None, [])
+    # The plain database (every workspace) has no snapshot of its own: it counts.
+    days, ends = split_days(start, end) if db.workspace is not None else (None, [(start, end)])
     parts = []
-    if days is None:
-        ends = [(start, end)]
-    else:
+    if days is not None:
         await snapshots.ensure(db, team, formula, days)
         parts.append(snapshots.people_of(team, formula, days))
     for a, b in ends:

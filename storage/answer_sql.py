@@ -59,6 +59,24 @@ def answers_of(team: str, kind: str, start: datetime, end: datetime) -> list[Col
     ]
 
 
+def answers_matching(
+    team: str,
+    kind: str,
+    start: datetime,
+    end: datetime,
+    *,
+    score_max: int | None = None,
+    reason: str | None = None,
+) -> list[ColumnElement[bool]]:
+    """The period's counted answers, at most `score_max`, citing `reason` if given."""
+    conditions = answers_of(team, kind, start, end)
+    if score_max is not None:
+        conditions.append(R.score <= score_max)
+    if reason is not None:
+        conditions.append(cites(reason))
+    return conditions
+
+
 def cites(reason: str) -> ColumnElement[bool]:
     """True when the answer gave this reason (one primary-key lookup per answer)."""
     return exists().where(RR.response_id == R.id, RR.reason == reason)

@@ -24,8 +24,8 @@ from storage.answer_sql import (
     Histogram,
     R,
     S,
+    answers_matching,
     answers_of,
-    cites,
     columns,
     counted,
     has_comment,
@@ -268,11 +268,7 @@ async def answers_page(
     The page is cut from the index first (ids under LIMIT/OFFSET), then only those
     rows are joined to their surveys and conversations.
     """
-    conditions = answers_of(team, kind, start, end)
-    if score_max is not None:
-        conditions.append(R.score <= score_max)
-    if reason is not None:
-        conditions.append(cites(reason))
+    conditions = answers_matching(team, kind, start, end, score_max=score_max, reason=reason)
     if agent_id is not None:
         conditions.append(R.agent_id == agent_id)
     if account is not None:

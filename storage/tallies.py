@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, case, false, func, literal, select, union_all
 
-from storage.answer_sql import RR, R, S, answers_of, cites, columns
+from storage.answer_sql import RR, R, S, answers_matching, answers_of, columns
 from storage.models import AnswerTally, DeliveryTally, Response, ResponseReason
 from storage.vocabulary import Purpose, SurveyStatus
 
@@ -31,9 +31,10 @@ def _floor_hour(at: datetime) -> datetime:
 
 
 def split_hours(start: datetime, end: datetime) -> tuple[Span | None, list[Span]]:
-    """[start, end) as its whole hours and the pieces at either end outside them."""
+    """[start, end) as its whole hours and the pieces at either end outside them (an
+    empty period is one empty piece: counting it finds nothing)."""
     if end <= start:
-        return None, []
+        return None, [(start, end)]
     first = _floor_hour(start)
     if first < start:
         first += HOUR
@@ -97,21 +98,14 @@ def reason_scores(
             .where(*_answer_hours(team, kind, hours), T.reason.in_(reasons), *low)
             .group_by(T.reason, T.score)
         )
-    low = [R.score <= score_max] if score_max is not None else []
     parts += [
         select(RR.reason, R.score, func.count())
         .select_from(Response)
         .join(ResponseReason, RR.response_id == R.id)
-        .where(*answers_of(team, kind, a, b), *low, RR.reason.in_(reasons))
+        .where(*answers_matching(team, kind, a, b, score_max=score_max), RR.reason.in_(reasons))
         .group_by(RR.reason, R.score)
         for a, b in ends
     ]
-    if not parts:
-        return (
-            select(RR.reason, R.score, func.count())
-            .where(literal(False))
-            .group_by(RR.reason, R.score)
-        )
     return union_all(*parts)  # type: ignore[return-value]
 
 
@@ -134,15 +128,12 @@ def answer_count(
                 *_answer_hours(team, kind, hours), T.reason == (reason or ""), *low
             )
         )
-    for a, b in ends:
-        conditions = answers_of(team, kind, a, b)
-        if score_max is not None:
-            conditions.append(R.score <= score_max)
-        if reason is not None:
-            conditions.append(cites(reason))
-        parts.append(select(func.count()).where(*conditions))
-    if not parts:
-        return select(literal(0))
+    parts += [
+        select(func.count()).where(
+            *answers_matching(team, kind, a, b, score_max=score_max, reason=reason)
+        )
+        for a, b in ends
+    ]
     return union_all(*parts)  # type: ignore[return-value]
 
 
@@ -167,6 +158,4 @@ def deliveries(team: str, start: datetime, end: datetime) -> Select[Any]:
         )
         for a, b in ends
     ]
-    if not parts:
-        return select(literal(0), literal(0))  # type: ignore[return-value]
     return union_all(*parts)  # type: ignore[return-value]
